@@ -1,0 +1,227 @@
+"""Location choice: who considers moving, and where they go (design.md, phase 5).
+
+Each talent who considers moving chooses among all nodes, staying included, and leaving the
+region ("OUT"), by multinomial logit. Utility depends on the talent only through a small
+number of attributes: origin, group, hukou province, retired or not, new graduate or not. So
+utility is computed once per *cell* of those attributes (1,440 cells x 18 alternatives) and
+each row draws from its cell's probabilities. That keeps the rule exact and cheap at full scale.
+
+Utility of alternative j for a talent of cell c (terms named as in ``TERMS``)::
+
+    wage          beta_wage * log(wage[g, j])                         (not for the retired)
+    jobs          beta_jobs * log(job_chance[g, j])                    (not for the retired)
+    housing      -beta_housing * price[j] * floor_area * user_cost / income[g, j]
+    services      beta_services * services[j]
+    amenity       constant[g, j], solved at the start so the base year is a balance of moves
+    agglomeration beta_agglomeration * log(share of g at j / share of g in the region)
+    distance     -beta_distance * distance_km[o, j] / 100
+    stay          beta_stay if j is the origin
+    barriers     -beta_province_barrier if j is in another province than o,
+                 -hukou_barrier[province of j] if the talent's hukou is not j's province
+    levers        lever terms (graduate_subsidy for new graduates)
+
+Leaving the region has utility ``outside[g]``, solved at the start so that a given share of those
+who consider moving leave. Xiong'an is a node from the start: before 2017-04-01 it stands for the
+three counties it was formed from, and its own levers start at their dates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+
+from model.talents import GROUPS, HUKOU_ELSEWHERE, Status
+
+TERMS: tuple[str, ...] = ("wage", "jobs", "housing", "services", "amenity", "agglomeration",
+                          "distance", "stay", "barriers", "levers")
+RETIREE_INCOME_SHARE = 0.6  # pension as a share of the wage of one's group; see ASSUMPTIONS.md
+
+
+@dataclass(frozen=True)
+class CellGrid:
+    """The attribute cells of the choice; origin ``n_nodes`` stands for outside the region."""
+
+    n_nodes: int
+
+    @property
+    def shape(self) -> tuple[int, int, int, int, int]:
+        return (self.n_nodes + 1, len(GROUPS), HUKOU_ELSEWHERE + 1, 2, 2)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+    def index(self, origin: np.ndarray, group: np.ndarray, hukou: np.ndarray,
+              is_retired: np.ndarray, is_graduate: np.ndarray) -> np.ndarray:
+        """Cell index of each row."""
+        return np.ravel_multi_index(
+            (origin.astype(np.int64), group, hukou, is_retired.astype(np.int64),
+             is_graduate.astype(np.int64)), self.shape)
+
+    def attributes(self) -> tuple[np.ndarray, ...]:
+        """(origin, group, hukou, is_retired, is_graduate) of every cell, in index order."""
+        return np.unravel_index(np.arange(self.size), self.shape)
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """What the nodes offer this year, per group g and node j (arrays (groups, nodes))."""
+
+    wage: np.ndarray
+    job_chance: np.ndarray
+    price: np.ndarray            # (nodes,) CNY per m2
+    services: np.ndarray         # (nodes,) index, Beijing = 1
+    group_share_ratio: np.ndarray
+    graduate_money: np.ndarray   # (groups, nodes) CNY a new graduate receives for a job there
+
+
+def utility_terms(grid: CellGrid, cond: Conditions, distance_km: np.ndarray,
+                  province: np.ndarray, params: Mapping[str, float]) -> dict[str, np.ndarray]:
+    """Each term of the utility, shape (cells, nodes + 1); the last alternative is OUT, whose
+    terms are all zero here (its constant is added by ``utility``)."""
+    origin, group, hukou, is_retired, is_graduate = grid.attributes()
+    n = grid.n_nodes
+    working = (is_retired == 0)[:, None]
+    income = cond.wage[group] * np.where(working, 1.0, RETIREE_INCOME_SHARE)
+    housing_cost = cond.price[None, :] * params["floor_area_m2"] * params["user_cost_rate"]
+    from_outside = origin == n
+    dist = np.vstack([distance_km, np.zeros((1, n))])[origin]
+    origin_province = np.append(province, -1)[origin]
+    hukou_barrier = np.array([params["hukou_barrier_beijing"], params["hukou_barrier_tianjin"],
+                              params["hukou_barrier_hebei"]])[province]
+    money = cond.graduate_money[group] * (is_graduate == 1)[:, None]
+    nodes_terms = {
+        "wage": params["beta_wage"] * np.log(cond.wage[group]) * working,
+        "jobs": params["beta_jobs"] * np.log(cond.job_chance[group]) * working,
+        "housing": -params["beta_housing"] * housing_cost / income,
+        "services": np.broadcast_to(params["beta_services"] * cond.services, (grid.size, n)),
+        "amenity": np.zeros((grid.size, n)),  # constants are added by ``utility``
+        "agglomeration": params["beta_agglomeration"] * np.log(cond.group_share_ratio[group]),
+        "distance": -params["beta_distance"] * dist / 100.0 * ~from_outside[:, None],
+        "stay": params["beta_stay"] * (origin[:, None] == np.arange(n)[None, :]),
+        "barriers": -(params["beta_province_barrier"] * (origin_province[:, None] != province[None, :])
+                      + hukou_barrier[None, :] * (hukou[:, None] != province[None, :])),
+        "levers": params["beta_wage"] * np.log1p(money / params["money_utility_cny"]),
+    }
+    return {term: np.hstack([np.asarray(value, float), np.zeros((grid.size, 1))])
+            for term, value in nodes_terms.items()}
+
+
+def utility(terms: Mapping[str, np.ndarray], constants: np.ndarray, outside: np.ndarray,
+            grid: CellGrid) -> np.ndarray:
+    """Total utility (cells, nodes + 1): the terms plus the node constants of each cell's group
+    and the outside option, which arrivals from outside do not have."""
+    origin, group, *_ = grid.attributes()
+    total = sum(terms.values()) + np.hstack([constants[group], outside[group][:, None]])
+    total[origin == grid.n_nodes, grid.n_nodes] = -np.inf
+    return total
+
+
+def logit_probabilities(utility: np.ndarray) -> np.ndarray:
+    """Multinomial-logit choice probabilities over the last axis; -inf means unavailable."""
+    top = utility.max(axis=-1, keepdims=True)
+    expu = np.exp(utility - top)
+    return expu / expu.sum(axis=-1, keepdims=True)
+
+
+def draw_choices(probabilities: np.ndarray, cell_of_row: np.ndarray,
+                 rng: np.random.Generator) -> np.ndarray:
+    """One alternative per row, drawn from its cell's probabilities (inverse CDF)."""
+    cumulative = np.cumsum(probabilities, axis=1)
+    cumulative[:, -1] = 1.0
+    u = rng.random(len(cell_of_row))
+    order = np.argsort(cell_of_row, kind="stable")
+    choice = np.empty(len(cell_of_row), dtype=np.int64)
+    cells, starts = np.unique(cell_of_row[order], return_index=True)
+    ends = np.append(starts[1:], len(order))
+    for cell, start, end in zip(cells, starts, ends):
+        rows = order[start:end]
+        choice[rows] = np.searchsorted(cumulative[cell], u[rows], side="right")
+    return np.minimum(choice, probabilities.shape[1] - 1)
+
+
+def moving_hazard(age: np.ndarray, status: np.ndarray, years_at_node: np.ndarray,
+                  params: Mapping[str, float]) -> np.ndarray:
+    """Yearly probability that a talent considers moving; students never do (they choose at
+    graduation)."""
+    hazard = params["move_hazard_base"] * np.exp(
+        -params["move_hazard_age_decay"] * np.maximum(age - 30, 0))
+    hazard = hazard * np.select(
+        [status == Status.UNEMPLOYED, status == Status.RETIRED, status == Status.STUDENT],
+        [params["move_hazard_unemployed_ratio"], params["move_hazard_retired_ratio"], 0.0], 1.0)
+    hazard = hazard * np.where(years_at_node < 2, params["move_hazard_newcomer_ratio"], 1.0)
+    return np.minimum(hazard, 1.0)
+
+
+def solve_constants(terms: Mapping[str, np.ndarray], persons: np.ndarray, grid: CellGrid,
+                    outside_share: float, iterations: int = 500,
+                    tolerance: float = 1e-9) -> tuple[np.ndarray, np.ndarray]:
+    """Node constants (groups, nodes) and outside utilities (groups,) that make the base year a
+    balance: those who consider moving arrive at each node, per group, in the numbers that
+    leave it, except the share ``outside_share`` that leaves the region.
+
+    ``persons`` are the persons considering a move in each cell. Iterates the usual logit
+    share correction (constant += log(target / predicted)) to a fixed point.
+    """
+    origin, group, *_ = grid.attributes()
+    n, n_groups = grid.n_nodes, len(GROUPS)
+    inside = origin < n
+    target = np.zeros((n_groups, n))
+    np.add.at(target, (group[inside], origin[inside]), persons[inside] * (1 - outside_share))
+    considering = np.bincount(group[inside], weights=persons[inside], minlength=n_groups)
+    target_out = considering * outside_share
+    constants = np.zeros((n_groups, n))
+    outside = np.zeros(n_groups)
+    base = sum(terms.values())
+    only_inside = np.where(inside, persons, 0.0)
+    for _ in range(iterations):
+        probabilities = logit_probabilities(
+            base + np.hstack([constants[group], outside[group][:, None]]))
+        arrivals = np.zeros((n_groups, n + 1))
+        np.add.at(arrivals, group, probabilities * only_inside[:, None])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(target > 0, np.log(target / arrivals[:, :n]), 0.0)
+            step_out = np.where(target_out > 0, np.log(target_out / arrivals[:, n]), 0.0)
+        constants += step
+        outside += step_out
+        if max(np.abs(step).max(), np.abs(step_out).max()) < tolerance:
+            break
+    constants[target == 0] = -30.0  # nobody of the group there: keep it (nearly) unchosen
+    return constants, outside
+
+
+def net_gain_by_province(probabilities: np.ndarray, persons: np.ndarray, grid: CellGrid,
+                         province: np.ndarray) -> np.ndarray:
+    """Expected net talents each province gains from the choices of ``persons`` per cell:
+    arrivals from other provinces or outside, minus departures to them (shape (3,))."""
+    origin = grid.attributes()[0]
+    origin_province = np.append(province, -1)[origin]
+    alt_province = np.append(province, -1)
+    gains = np.zeros(3)
+    for p in range(3):
+        into_p = probabilities[:, alt_province == p].sum(axis=1)
+        from_p = origin_province == p
+        gains[p] = (persons * np.where(from_p, -(1.0 - into_p), into_p)).sum()
+    return gains
+
+
+def term_effects(terms: Mapping[str, np.ndarray], base_terms: Mapping[str, np.ndarray],
+                 constants: np.ndarray, outside: np.ndarray, grid: CellGrid, persons: np.ndarray,
+                 province: np.ndarray) -> dict[str, np.ndarray]:
+    """How much of this year's net gain of each province each term's change since the base
+    year explains: gain with every term as it is, minus gain with that one term held at its
+    base-year value. Terms that have not changed explain nothing."""
+    actual = net_gain_by_province(
+        logit_probabilities(utility(terms, constants, outside, grid)),
+        persons, grid, province)
+    effects = {}
+    for term in TERMS:
+        held = dict(terms)
+        held[term] = base_terms[term]
+        without = net_gain_by_province(
+            logit_probabilities(utility(held, constants, outside, grid)),
+            persons, grid, province)
+        effects[term] = actual - without
+    return effects

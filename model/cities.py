@@ -1,0 +1,54 @@
+"""Cities: one Mesa agent per node, owning its housing market, public services and the residents
+who are not talents (design.md, phase 3).
+
+Housing prices follow UrbanSim's price feedback: each year construction closes part of the gap
+between residents and housing, and the price moves with what remains of the ratio of residents
+to housing (demand over supply), on top of a nominal drift, within bounds. Public services close a share of their gap to Beijing's level each year.
+Residents without tertiary education follow the node's 2010-2015 growth rate, fading out.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import mesa
+import numpy as np
+
+
+class City(mesa.Agent):
+    """A node's housing, services and non-talent population.
+
+    Attributes:
+        node: node index.
+        price_cny_m2: average price of new housing.
+        housing_supply: residents the housing stock holds at base-year density (persons).
+        services_index: public-service level, Beijing = 1.
+        nontalent: residents without tertiary education (persons).
+        nontalent_growth: their yearly growth rate in the base period.
+    """
+
+    def __init__(self, model: mesa.Model, node: int, price_cny_m2: float, residents: float,
+                 services_index: float, nontalent: float, nontalent_growth: float) -> None:
+        super().__init__(model)
+        self.node = node
+        self.price_cny_m2 = float(price_cny_m2)
+        self.housing_supply = float(residents)
+        self.services_index = float(services_index)
+        self.nontalent = float(nontalent)
+        self.nontalent_growth = float(nontalent_growth)
+
+    def grow_nontalent(self, years_since_base: int, params: Mapping[str, float]) -> None:
+        """Residents without a degree grow at the base trend, fading by a share a year."""
+        fade = (1.0 - params["nontalent_growth_decay"]) ** years_since_base
+        self.nontalent *= 1.0 + self.nontalent_growth * fade
+
+    def update_housing(self, residents: float, params: Mapping[str, float]) -> None:
+        """Supply catches up part of the way; the price responds to residents over supply."""
+        self.housing_supply += params["housing_supply_response"] * max(residents - self.housing_supply, 0.0)
+        change = params["price_drift"] + params["price_elasticity"] * (residents / self.housing_supply - 1.0)
+        bound = params["price_change_bound"]
+        self.price_cny_m2 *= 1.0 + float(np.clip(change, -bound, bound))
+
+    def converge_services(self, leader: float, speed: float) -> None:
+        """Close a share ``speed`` of the gap to the leader's service level."""
+        self.services_index += speed * max(leader - self.services_index, 0.0)

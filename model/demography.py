@@ -1,0 +1,164 @@
+"""Demography of talents (design.md, phase 4) and the initial population.
+
+Rules, each a function of arrays and the one generator:
+- the initial state draws rows from the base-year node table (``model.inputs``);
+- ageing: everybody is a year older and a year longer at their node;
+- mortality: Gompertz, q(age) = a * exp(b * age);
+- retirement at ``retirement_age``;
+- graduation after ``study_years`` of study: graduates look for work and choose where;
+- enrolment: each node's universities take in ``university_entrants`` a year (growing at
+  ``entrants_growth``); a new student is a new talent (census definition);
+- arrivals from the rest of China, from abroad, and of high-end talents, who then choose a node.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+
+from model.inputs import BaseYear
+from model.layout import Layout
+from model.talents import GROUPS, HUKOU_ELSEWHERE, Status, Talents, rows_for
+
+STUDENT_ENTRY_AGE = 18
+ARRIVAL_AGES = (23, 40)       # assumption D1: arrivals are young professionals, uniform ages
+HIGH_END_AGES = (40, 70)      # assumption D2
+HIGH_END_GROUPS = np.array([0.50, 0.20, 0.20, 0.10, 0.00])  # assumption D2, order of GROUPS
+NONLOCAL_FROM_REGION = 0.25   # assumption D3: of talents without local hukou, share from another JJJ province
+YEARS_AT_NODE_MAX = 15        # assumption D4: initial years at node uniform up to this (and age - 22)
+
+
+def initial_talents(base: BaseYear, layout: Layout, scale: int, params: Mapping[str, float],
+                    rng: np.random.Generator) -> Talents:
+    """Talents of the base year: students, high-end talents and everyone else, per node and
+    group, with weights adding up to the base-year counts exactly."""
+    nodes = base.nodes
+    n = layout.size
+    shares = base.group_shares.loc[layout.nodes["pole"]].to_numpy()          # (nodes, groups)
+    students = np.minimum(nodes["university_enrolled"], nodes["tertiary"]).to_numpy()
+    high_end = nodes["high_end"].to_numpy()
+    others = nodes["tertiary"].to_numpy() - students - high_end
+
+    parts = [
+        _cohort(_split(students, shares), scale, Status.STUDENT, base, layout, rng),
+        _cohort(_split(high_end, np.tile(HIGH_END_GROUPS, (n, 1))), 1, Status.EMPLOYED, base,
+                layout, rng, is_high_end=True),
+        _cohort(_split(others, shares), scale, Status.EMPLOYED, base, layout, rng),
+    ]
+    talents = Talents.empty()
+    for part in parts:
+        talents.extend(part)
+
+    working = talents.status == Status.EMPLOYED
+    talents.status[working & (talents.age >= params["retirement_age"])] = Status.RETIRED
+    looking = working & (talents.age < params["retirement_age"]) & (rng.random(len(talents)) < params["initial_unemployment"])
+    talents.status[looking] = Status.UNEMPLOYED
+    foreign_share = (nodes["foreign_talents"] / nodes["tertiary"]).to_numpy()
+    talents.is_foreign[:] = ~talents.is_high_end & (rng.random(len(talents)) < foreign_share[talents.node])
+    talents.hukou[talents.is_foreign] = HUKOU_ELSEWHERE
+    return talents
+
+
+def _split(persons: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Whole persons per (node, group), rounding so each node's total is kept exactly."""
+    exact = persons[:, None] * shares
+    counts = np.floor(exact).astype(np.int64)
+    short = np.round(persons).astype(np.int64) - counts.sum(axis=1)
+    largest_rest = np.argsort(-(exact - counts), axis=1)
+    for i, k in enumerate(short):
+        counts[i, largest_rest[i, :k]] += 1
+    return counts
+
+
+def _cohort(counts: np.ndarray, scale: int, status: Status, base: BaseYear, layout: Layout,
+            rng: np.random.Generator, is_high_end: bool = False) -> Talents:
+    """Rows for persons by (node, group)."""
+    n_groups = counts.shape[1]
+    cell, weight = rows_for(counts.ravel(), scale)
+    node, group = np.divmod(cell, n_groups)
+    if status == Status.STUDENT:
+        age = STUDENT_ENTRY_AGE + rng.integers(0, 4, len(cell))
+        years = age - STUDENT_ENTRY_AGE
+    elif is_high_end:
+        age = rng.integers(HIGH_END_AGES[0], HIGH_END_AGES[1] + 1, len(cell))
+        years = rng.integers(0, YEARS_AT_NODE_MAX + 1, len(cell))
+    else:
+        adult = base.age_shares[base.age_shares.index >= 22]
+        age = rng.choice(adult.index.to_numpy(), size=len(cell), p=(adult / adult.sum()).to_numpy())
+        years = rng.integers(0, np.minimum(age - 21, YEARS_AT_NODE_MAX + 1))
+    local = base.nodes["local_hukou_share"].to_numpy()[node]
+    hukou = assign_hukou(layout.province[node], local, rng)
+    talents = Talents.new(node=node, group=group, age=age, status=np.full(len(cell), status),
+                          hukou=hukou, weight=weight, is_high_end=is_high_end)
+    talents.years_at_node[:] = years
+    return talents
+
+
+def assign_hukou(province: np.ndarray, local_share: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Hukou province per row: the node's own with ``local_share``; otherwise one of the two
+    other provinces of the region (together NONLOCAL_FROM_REGION of the rest) or outside."""
+    u = rng.random(len(province))
+    from_region = (1.0 - local_share) * NONLOCAL_FROM_REGION
+    hukou = np.select(
+        [u < local_share, u < local_share + from_region / 2, u < local_share + from_region],
+        [province, (province + 1) % 3, (province + 2) % 3], HUKOU_ELSEWHERE)
+    return hukou.astype(np.int8)
+
+
+def age_one_year(talents: Talents) -> None:
+    talents.age += 1
+    talents.years_at_node += 1
+
+
+def deaths(talents: Talents, params: Mapping[str, float], rng: np.random.Generator) -> np.ndarray:
+    """Mask of rows that die this year (Gompertz)."""
+    q = np.minimum(params["mortality_a"] * np.exp(params["mortality_b"] * talents.age), 1.0)
+    return rng.random(len(talents)) < q
+
+
+def retire(talents: Talents, params: Mapping[str, float]) -> None:
+    retiring = talents.in_work() & (talents.age >= params["retirement_age"])
+    talents.status[retiring] = Status.RETIRED
+    talents.firm[retiring] = -1
+
+
+def graduate(talents: Talents, params: Mapping[str, float]) -> np.ndarray:
+    """Students who finish this year start looking for work; returns their mask."""
+    finishing = (talents.status == Status.STUDENT) & (talents.years_at_node >= params["study_years"])
+    talents.status[finishing] = Status.UNEMPLOYED
+    return finishing
+
+
+def enrol(entrants: np.ndarray, group_shares: np.ndarray, local_hukou: np.ndarray,
+          layout: Layout, scale: int, rng: np.random.Generator) -> Talents:
+    """New students by node: ``entrants`` persons per node, groups by ``group_shares`` (nodes,
+    groups) — the field they will work in."""
+    counts = _split(np.round(entrants), group_shares)
+    cell, weight = rows_for(counts.ravel(), scale)
+    node, group = np.divmod(cell, len(GROUPS))
+    return Talents.new(node=node, group=group, age=np.full(len(cell), STUDENT_ENTRY_AGE),
+                       status=np.full(len(cell), Status.STUDENT),
+                       hukou=assign_hukou(layout.province[node], local_hukou[node], rng), weight=weight)
+
+
+def arrivals(persons: float, foreign: float, high_end: float, group_shares: np.ndarray,
+             scale: int, rng: np.random.Generator) -> Talents:
+    """Talents arriving from outside the region this year, not yet placed (``node`` is 0 until
+    they choose). ``group_shares`` is the region's group mix."""
+    parts = []
+    for count, is_foreign, is_high_end, shares, row_scale in (
+            (persons, False, False, group_shares, scale),
+            (foreign, True, False, group_shares, scale),
+            (high_end, False, True, HIGH_END_GROUPS, 1)):
+        counts = _split(np.array([round(count)]), shares[None, :])[0]
+        group, weight = rows_for(counts, row_scale)
+        low, high = HIGH_END_AGES if is_high_end else ARRIVAL_AGES
+        parts.append(Talents.new(
+            node=np.zeros(len(group)), group=group, age=rng.integers(low, high + 1, len(group)),
+            status=np.full(len(group), Status.UNEMPLOYED), hukou=np.full(len(group), HUKOU_ELSEWHERE),
+            weight=weight, is_high_end=is_high_end, is_foreign=is_foreign))
+    talents = Talents.empty()
+    for part in parts:
+        talents.extend(part)
+    return talents

@@ -1,0 +1,219 @@
+"""Behavioural parameters: each declared once, with unit, bounds, default and where the value
+comes from.
+
+Validation, the JSON Schema, sweep bounds and the report's methods table all read
+``PARAMETERS``; nothing else restates a default. A scenario overrides values by name
+(``parameters: {beta_wage: 2.0}``); calibration (a later issue) replaces defaults with fitted
+values and a record of how they were obtained.
+
+Most defaults are not estimated from data yet: their ``source`` says so. They were chosen to
+give plausible magnitudes (a few per cent of talents moving a year, prices and wages moving a
+few per cent a year) and are what calibration will fit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A behavioural coefficient.
+
+    Attributes:
+        name: the key used in scenario files.
+        default: value used when a scenario does not set it.
+        unit: unit of the value.
+        lower, upper: inclusive bounds; also the sweep range unless an experiment narrows it.
+        meaning: one sentence on what it does in the model.
+        source: one sentence on where the default comes from.
+    """
+
+    name: str
+    default: float
+    unit: str
+    lower: float
+    upper: float
+    meaning: str
+    source: str
+    integer: bool = False
+
+    def check(self, value: float) -> str | None:
+        """Return why ``value`` is not allowed, or None when it is."""
+        if self.integer and float(value) != int(value):
+            return f"must be a whole number between {self.lower:g} and {self.upper:g}"
+        if not self.lower <= value <= self.upper:
+            return f"must be between {self.lower:g} and {self.upper:g} ({self.unit})"
+        return None
+
+
+_GUESS = "Judgement default, not yet calibrated (issue 4 fits it)"
+
+_DECLARED = [
+    # --- location choice: utility terms (multinomial logit, design.md phase 5) ---
+    Parameter("beta_wage", 1.5, "utility per log CNY", 0.0, 5.0,
+              "Weight of the log of the wage a talent of its group earns at the node.",
+              "Income elasticities of skilled internal migration in China are mostly 1-2; " + _GUESS),
+    Parameter("beta_jobs", 1.0, "utility per log probability", 0.0, 5.0,
+              "Weight of the log chance of finding a job of one's group at the node.",
+              "Harris-Todaro expected-income logic gives 1 when wage and job chance weigh alike; " + _GUESS),
+    Parameter("beta_housing", 2.0, "utility per (cost / income)", 0.0, 10.0,
+              "Penalty on a year's housing cost at the node as a share of the talent's wage.",
+              _GUESS),
+    Parameter("beta_services", 1.5, "utility per index point", 0.0, 10.0,
+              "Weight of the public-service index (schools, health, social insurance; Beijing = 1).",
+              _GUESS),
+    Parameter("beta_agglomeration", 0.3, "utility per log ratio", 0.0, 2.0,
+              "Pull of a node where one's own group is over-represented (log of its share there "
+              "over its regional share).",
+              _GUESS),
+    Parameter("beta_distance", 0.8, "utility per 100 km", 0.0, 5.0,
+              "Cost of distance between the current node and the destination (great-circle).",
+              "Distance decay of interprovincial migration in gravity models is of this order; " + _GUESS),
+    Parameter("beta_stay", 2.0, "utility", 0.0, 10.0,
+              "Utility of staying put for a talent who considers moving (moving costs, ties).",
+              _GUESS),
+    Parameter("beta_province_barrier", 1.0, "utility", 0.0, 5.0,
+              "Cost of crossing a provincial border: titles, skills and social insurance not "
+              "recognised across the three (plan 三(三)).",
+              _GUESS),
+    Parameter("hukou_barrier_beijing", 1.5, "utility", 0.0, 5.0,
+              "Cost of living in Beijing without its hukou (schools, housing purchase, health).",
+              "Beijing's hukou is the hardest to obtain of the three; " + _GUESS),
+    Parameter("hukou_barrier_tianjin", 0.6, "utility", 0.0, 5.0,
+              "Cost of living in Tianjin without its hukou.", _GUESS),
+    Parameter("hukou_barrier_hebei", 0.2, "utility", 0.0, 5.0,
+              "Cost of living in Hebei without its hukou.",
+              "Hebei's cities admit residents with few conditions; " + _GUESS),
+    Parameter("outside_choice_share", 0.12, "share", 0.0, 0.5,
+              "Share of talents considering a move who leave the region in the base year; the "
+              "outside option's utility is solved at the start to give it.",
+              _GUESS),
+    Parameter("money_utility_cny", 50000.0, "CNY", 1000.0, 1e6,
+              "A one-off payment worth this much has utility beta_wage x log(2): converts lever "
+              "money (subsidies, rent discounts) into utility.",
+              _GUESS),
+    # --- moving hazard ---
+    Parameter("move_hazard_base", 0.05, "per year", 0.0, 0.5,
+              "Yearly chance that an employed talent aged 30 or under, settled two years or more, "
+              "considers moving.",
+              "Yearly inter-city mobility of young graduates in China is a few per cent; " + _GUESS),
+    Parameter("move_hazard_age_decay", 0.06, "per year of age", 0.0, 0.3,
+              "Relative fall of the hazard for each year of age over 30.", _GUESS),
+    Parameter("move_hazard_unemployed_ratio", 4.0, "ratio", 1.0, 20.0,
+              "Hazard of an unemployed talent relative to an employed one.", _GUESS),
+    Parameter("move_hazard_retired_ratio", 0.3, "ratio", 0.0, 2.0,
+              "Hazard of a retired talent relative to an employed one.", _GUESS),
+    Parameter("move_hazard_newcomer_ratio", 2.0, "ratio", 1.0, 10.0,
+              "Hazard in the first two years at a node relative to later years.", _GUESS),
+    # --- firms and wages (phase 2) ---
+    Parameter("productivity_growth", 0.06, "per year", 0.0, 0.1,
+              "Labour productivity growth: output growth beyond it creates labour demand.",
+              "China's GDP grew about 7 % a year in 2012-2019 with employment nearly flat, so labour "
+              "productivity grew about 6-7 % a year (NBS); rounded down."),
+    Parameter("skill_upgrading", 0.03, "per year", 0.0, 0.15,
+              "Yearly growth of firms' demand for talents beyond output growth, as jobs come to "
+              "require a degree.",
+              "The tertiary-educated share of China's employed roughly doubled over 2010-2020 "
+              "(censuses), about 7 % a year; part of it is output growth; " + _GUESS),
+    Parameter("wage_elasticity_of_demand", 1.0, "elasticity", 0.0, 3.0,
+              "Fall of labour demand per unit relative wage increase (firms substitute away from "
+              "dearer talent).", _GUESS),
+    Parameter("growth_frontier_tech", 0.09, "per year", -0.1, 0.3,
+              "Output growth of frontier technology firms (ICT, biotech, AI).", _GUESS),
+    Parameter("growth_advanced_manufacturing", 0.06, "per year", -0.1, 0.3,
+              "Output growth of advanced manufacturing.", _GUESS),
+    Parameter("growth_modern_services", 0.07, "per year", -0.1, 0.3,
+              "Output growth of finance, business and other modern services.", _GUESS),
+    Parameter("growth_logistics_aviation", 0.06, "per year", -0.1, 0.3,
+              "Output growth of logistics and aviation.", _GUESS),
+    Parameter("growth_port_marine", 0.05, "per year", -0.1, 0.3,
+              "Output growth of port, shipping and marine industries.", _GUESS),
+    Parameter("growth_green_energy", 0.07, "per year", -0.1, 0.3,
+              "Output growth of renewable energy and environmental services.", _GUESS),
+    Parameter("growth_public_services", 0.04, "per year", -0.1, 0.3,
+              "Growth of public services (education, health, administration).", _GUESS),
+    Parameter("growth_traditional_industry", 0.0, "per year", -0.1, 0.3,
+              "Output growth of traditional heavy industry (steel, cement, chemicals).",
+              "Capacity cuts in Hebei's steel and cement after 2013; " + _GUESS),
+    Parameter("wage_drift", 0.06, "per year", 0.0, 0.15,
+              "Nominal wage growth when demand equals supply.",
+              "Average nominal wages in the region grew 8-10 % a year in 2010-2015 (NBS); a lower "
+              "drift is assumed after 2015; " + _GUESS),
+    Parameter("wage_adjust_speed", 0.3, "per unit excess demand", 0.0, 2.0,
+              "Extra wage growth per unit of (vacancies - seekers) / demand.", _GUESS),
+    Parameter("wage_change_bound", 0.10, "per year", 0.0, 0.5,
+              "Largest yearly wage change from excess demand, either way.", _GUESS),
+    Parameter("initial_unemployment", 0.04, "share", 0.0, 0.3,
+              "Share of talents of working age who are looking for work in the base year.",
+              "China's surveyed urban unemployment rate was about 5 % in 2015-2018; graduates' is "
+              "lower after the first year; assumption."),
+    Parameter("vacancy_rate", 0.03, "share", 0.0, 0.2,
+              "Frictional vacancies as a share of demand in the base year.", _GUESS),
+    Parameter("matching_efficiency", 0.8, "share", 0.0, 1.0,
+              "Share of the possible matches min(seekers, vacancies) made in a year.", _GUESS),
+    # --- housing and services (phase 3) ---
+    Parameter("price_elasticity", 1.0, "per unit excess demand", 0.0, 5.0,
+              "Price change per unit of (demand / supply - 1) in a year (UrbanSim-style feedback).",
+              _GUESS),
+    Parameter("price_drift", 0.03, "per year", -0.05, 0.15,
+              "Nominal price growth when demand equals supply (construction and land costs).",
+              _GUESS),
+    Parameter("price_change_bound", 0.15, "per year", 0.0, 0.5,
+              "Largest yearly price change, either way.", _GUESS),
+    Parameter("housing_supply_response", 0.5, "share per year", 0.0, 1.0,
+              "Share of the gap between residents and housing (at base-year density) that new "
+              "construction closes each year; what remains moves the price.",
+              _GUESS),
+    Parameter("floor_area_m2", 30.0, "m2 per talent", 10.0, 80.0,
+              "Floor area a talent occupies.",
+              "Urban living space per person in China was about 33 m2 in 2012 (NBS); rounded."),
+    Parameter("user_cost_rate", 0.05, "per year", 0.01, 0.15,
+              "Yearly cost of housing as a share of its price (rent or interest and upkeep).",
+              "Gross rental yields in Chinese cities are 2-5 %; plus upkeep; " + _GUESS),
+    Parameter("services_convergence", 0.01, "per year", 0.0, 0.5,
+              "Share of the gap to Beijing's service level that other nodes close each year "
+              "without levers.", _GUESS),
+    # --- demography (phase 4) ---
+    Parameter("mortality_a", 3.6e-5, "per year", 0.0, 1e-3,
+              "Gompertz mortality level: death probability at age x is a * exp(b x).",
+              "Fitted by eye so that q(60) is about 0.8 % and q(80) about 5 %, near China's 2010 "
+              "life table; assumption."),
+    Parameter("mortality_b", 0.09, "per year of age", 0.05, 0.12,
+              "Gompertz mortality slope.", "As mortality_a."),
+    Parameter("retirement_age", 60, "years", 50, 70,
+              "Age at which employed and unemployed talents retire.",
+              "Statutory retirement age of men in China (women 50-55) before the 2025 reform; simplification.",
+              integer=True),
+    Parameter("study_years", 4, "years", 2, 7,
+              "Years from university entry to graduation.",
+              "Bachelor's degrees take four years, short-cycle three, masters two to three more; simplification.",
+              integer=True),
+    Parameter("entrants_growth", 0.01, "per year", -0.05, 0.1,
+              "Growth of university entrants by node each year after the base year.", _GUESS),
+    Parameter("inflow_rate", 0.012, "per year", 0.0, 0.1,
+              "Talents arriving from the rest of China each year, as a share of the region's stock.",
+              "Residents born outside the region rose from 8.88 to 10.07 million in 2010-2015 "
+              "(BJ-BLUE), about 0.24 million net a year; talents are a large part of the gross "
+              "flow; " + _GUESS),
+    Parameter("foreign_inflow", 8000.0, "persons per year", 0.0, 1e6,
+              "Foreign talents arriving from abroad each year.",
+              "Foreign residents are under 1 % of residents (plan 一(二)2); " + _GUESS),
+    Parameter("high_end_inflow", 150.0, "persons per year", 0.0, 1e5,
+              "High-end talents (leading talents, academicians, national programme recruits) "
+              "arriving each year, all origins.", _GUESS),
+    Parameter("nontalent_growth_decay", 0.1, "per year", 0.0, 1.0,
+              "Yearly relative decline of each node's 2010-2015 population growth rate, applied "
+              "to residents without tertiary education.", _GUESS),
+]
+
+PARAMETERS: Mapping[str, Parameter] = MappingProxyType({p.name: p for p in _DECLARED})
+
+
+def resolve_parameters(overrides: Mapping[str, float]) -> dict[str, float]:
+    """Defaults with ``overrides`` applied; callers validate overrides before (see scenario.py)."""
+    values = {name: p.default for name, p in PARAMETERS.items()}
+    values.update(overrides)
+    return values

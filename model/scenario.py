@@ -1,0 +1,275 @@
+"""Scenarios: what-if files, validated at the boundary.
+
+A scenario is a YAML file (see ``scenarios/baseline.yaml``)::
+
+    name: graduates-to-hebei
+    extends: baseline            # a parent file in the same folder (".yaml" optional)
+    parameters: {beta_wage: 1.8} # any declared parameter (model/parameters.py)
+    levers:                      # any declared lever (model/levers.py)
+      graduate_subsidy:
+        nodes: [hebei]           # node ids, provinces, pole:, zone:, axis:, or jjj
+        values: {2017-07-01: 30000}
+
+``extends`` merge rule: the child starts from the resolved parent; top-level fields it sets
+replace the parent's; ``parameters`` are merged name by name; ``levers`` are merged lever by
+lever, and a lever the child sets replaces the parent's setting of that lever as a whole (its
+targets and all its dated values), so that what a lever does can be read in one place.
+
+Bad files are refused with ``ScenarioError`` naming the file, line, key path, value and what is
+allowed. Nothing in this module writes files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+
+from model.errors import ScenarioError
+from model.layout import Layout, default_layout
+from model.levers import LEVERS, LeverSchedule
+from model.parameters import PARAMETERS
+from model.talents import GROUPS
+
+START_YEARS = (2010, 2015)
+LAST_YEAR = 2030
+
+Mark = tuple[str, int, int]  # file, line, column (1-based)
+
+
+class LeverSetting(BaseModel):
+    """Where a lever applies and its dated values."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    nodes: list[str] = Field(default=["jjj"], description="Places where it applies: node ids, "
+                             "provinces, pole:NAME, zone:NAME, axis:NAME, or jjj.")
+    groups: list[Literal[GROUPS]] = Field(  # type: ignore[valid-type]
+        default=list(GROUPS), description="Occupation groups it applies to.")
+    values: dict[dt.date, float] = Field(min_length=1, description="Value from each date on.")
+    source: str = Field(default="", description="Plan section or assumption behind the values.")
+
+    @field_validator("nodes")
+    @classmethod
+    def _known_places(cls, places: list[str]) -> list[str]:
+        allowed = default_layout().place_names()
+        unknown = [p for p in places if p not in allowed]
+        if unknown:
+            raise ValueError(f"unknown place {unknown[0]!r}; allowed: {', '.join(allowed)}")
+        return places
+
+
+def _lever_setting_model(name: str) -> type[LeverSetting]:
+    lever = LEVERS[name]
+    bounded = Annotated[float, Field(ge=lever.lower, le=lever.upper)]
+    return create_model(  # type: ignore[call-overload, no-any-return]
+        f"Lever_{name}", __base__=LeverSetting,
+        values=(dict[dt.date, bounded], Field(min_length=1, description=f"{lever.unit}, from each date on.")))
+
+
+Parameters = create_model(  # type: ignore[call-overload]
+    "Parameters", __config__=ConfigDict(extra="forbid"),
+    **{name: (float | None, Field(None, ge=p.lower, le=p.upper, description=f"{p.meaning} [{p.unit}]"))
+       for name, p in PARAMETERS.items()})
+
+Levers = create_model(  # type: ignore[call-overload]
+    "Levers", __config__=ConfigDict(extra="forbid"),
+    **{name: (_lever_setting_model(name) | None,
+              Field(None, description=f"{lever.meaning} (plan {lever.section}). {lever.mechanism}"))
+       for name, lever in LEVERS.items()})
+
+
+class Scenario(BaseModel):
+    """A validated, resolved scenario (``extends`` already applied)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Short id; names the output folder.")
+    description: str = ""
+    extends: str | None = Field(None, description="Parent scenario file, relative to this one.")
+    start_year: Literal[START_YEARS] = Field(2015, description="Base year of the initial state.")  # type: ignore[valid-type]
+    end_year: int = Field(LAST_YEAR, ge=START_YEARS[0] + 1, le=LAST_YEAR)
+    seed: int = Field(20170626, ge=0, lt=2**63)
+    scale: int = Field(100, ge=1, le=1_000_000, description="Persons per row for talents who are not high-end.")
+    parameters: Parameters = Field(default_factory=Parameters)  # type: ignore[valid-type]
+    levers: Levers = Field(default_factory=Levers)  # type: ignore[valid-type]
+
+    def parameter_overrides(self) -> dict[str, float]:
+        return {k: v for k, v in self.parameters.model_dump().items() if v is not None}
+
+    def lever_settings(self) -> dict[str, LeverSetting]:
+        return {name: getattr(self.levers, name) for name in LEVERS
+                if getattr(self.levers, name) is not None}
+
+    def lever_schedules(self, layout: Layout) -> dict[str, LeverSchedule]:
+        """The levers this scenario sets, ready for the model."""
+        return {name: LeverSchedule(
+                    lever=LEVERS[name],
+                    values=tuple(sorted(setting.values.items())),
+                    nodes=layout.mask(setting.nodes, where=f"levers.{name}.nodes"),
+                    groups=np.isin(np.array(GROUPS), setting.groups))
+                for name, setting in self.lever_settings().items()}
+
+    def as_data(self) -> dict[str, Any]:
+        """Plain data without unset parameters and levers (what a file would say)."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        return data
+
+    def sha256(self) -> str:
+        """Content hash of the resolved scenario (``extends`` and file names play no part)."""
+        data = self.as_data()
+        data.pop("extends", None)
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
+        """A copy with dotted-path overrides, e.g. ``{"parameters.beta_wage": 2.0}``."""
+        data = self.as_data()
+        for path, value in overrides.items():
+            node = data
+            *parents, last = path.split(".")
+            for key in parents:
+                node = node.setdefault(key, {})
+            node[last] = value
+        return validate(data, {}, source="overrides")
+
+
+# --- loading -------------------------------------------------------------------------------
+
+class _MarkingLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses duplicate keys (PyYAML keeps the last one silently)."""
+
+
+def _construct_mapping(loader: _MarkingLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            mark = key_node.start_mark
+            raise ScenarioError(f"{mark.name}:{mark.line + 1}:{mark.column + 1}: duplicate key {key!r}; "
+                                "each key may appear once")
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_MarkingLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _marks(node: yaml.Node, path: tuple[str, ...], name: str, out: dict[tuple[str, ...], Mark]) -> None:
+    out[path] = (name, node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            _marks(value_node, path + (str(key_node.value),), name, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _marks(item, path + (str(i),), name, out)
+
+
+def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], Mark]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ScenarioError(f"{path}: cannot read scenario file ({err.strerror})") from err
+    try:
+        data = yaml.load(text, Loader=_MarkingLoader) if text.strip() else None
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as err:
+        raise ScenarioError(f"{path}: not valid YAML: {err}") from err
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: a scenario must be a mapping of keys (name, start_year, ...), "
+                            f"got {type(data).__name__}")
+    marks: dict[tuple[str, ...], Mark] = {}
+    if root is not None:
+        _marks(root, (), str(path), marks)
+    return data, marks
+
+
+def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """The ``extends`` rule of the module docstring."""
+    merged = {**parent, **child}
+    for key in ("parameters", "levers"):
+        if isinstance(parent.get(key), dict) and isinstance(child.get(key), dict):
+            merged[key] = {**parent[key], **child[key]}
+    return merged
+
+
+def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[tuple[str, ...], Mark]]:
+    path = path.resolve()
+    if path in chain:
+        cycle = " -> ".join(str(p) for p in chain + (path,))
+        raise ScenarioError(f"{chain[-1]}: extends: circular chain {cycle}; a scenario may not extend itself")
+    data, marks = _read_yaml(path)
+    parent_name = data.get("extends")
+    if parent_name is None:
+        return data, marks
+    if not isinstance(parent_name, str):
+        raise ScenarioError(f"{path}: extends: value {parent_name!r}; allowed: the file name of a parent scenario")
+    parent_path = path.parent / parent_name
+    if parent_path.suffix not in (".yaml", ".yml"):
+        parent_path = parent_path.with_suffix(".yaml")
+    if not parent_path.exists():
+        line = marks.get(("extends",), (str(path), 0, 0))[1]
+        raise ScenarioError(f"{path}:{line}: extends: value {parent_name!r}: no file {parent_path}; "
+                            "allowed: a scenario file in the same folder")
+    parent, parent_marks = _resolve(parent_path, chain + (path,))
+    return _merge(parent, data), {**parent_marks, **marks}
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, merge (``extends``) and validate a scenario file."""
+    data, marks = _resolve(Path(path), ())
+    return validate(data, marks, source=str(path))
+
+
+def validate(data: dict[str, Any], marks: dict[tuple[str, ...], Mark], source: str) -> Scenario:
+    """Validate plain data; errors name file, line, key path, value and what is allowed."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        lines = [_describe(e, data, marks, source) for e in err.errors()]
+        raise ScenarioError(f"{source}: invalid scenario ({len(lines)} problem"
+                            f"{'s' if len(lines) > 1 else ''}):\n" + "\n".join(lines)) from None
+
+
+def _describe(error: Any, data: dict[str, Any], marks: dict[tuple[str, ...], Mark], source: str) -> str:
+    loc = tuple(str(part) for part in error["loc"] if not str(part).startswith("function-"))
+    loc = tuple(part for part in loc if part not in ("Lever_" + n for n in LEVERS))
+    key_path = ".".join(loc) or "(top level)"
+    where = source
+    for depth in range(len(loc), -1, -1):
+        if loc[:depth] in marks:
+            file, line, column = marks[loc[:depth]]
+            where = f"{file}:{line}:{column}"
+            break
+    message = error["msg"]
+    if error["type"] == "extra_forbidden":
+        parent = loc[:-1]
+        message = f"unknown key; allowed: {', '.join(_allowed_keys(parent))}"
+    return f"  {where}: {key_path}: value {_short(error.get('input'))}: {message}"
+
+
+def _allowed_keys(parent: tuple[str, ...]) -> list[str]:
+    if parent == ("parameters",):
+        return sorted(PARAMETERS)
+    if parent == ("levers",):
+        return sorted(LEVERS)
+    if len(parent) == 2 and parent[0] == "levers":
+        return list(LeverSetting.model_fields)
+    return list(Scenario.model_fields)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a scenario file, for editors."""
+    schema = Scenario.model_json_schema()
+    schema["title"] = "jjj-talent scenario"
+    return schema

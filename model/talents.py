@@ -1,0 +1,143 @@
+"""Talents: residents with tertiary education (大专及以上, the census definition), held as columns.
+
+There are about 14 million of them in 2010 and about 19 million by 2015, too many for one Python
+object each. So a talent is a row of NumPy arrays (one array per attribute) and every rule is
+applied to all rows at once. Each row carries a ``weight``: high-end talents are always one
+person a row; others are ``scale`` persons a row (``scale=1`` simulates everyone). All counts
+the model reports are sums of weights, so they are in persons whatever the scale.
+
+A row's wage is not stored: it is its employer's wage for its group (``firms.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from enum import IntEnum
+
+import numpy as np
+
+GROUPS: tuple[str, ...] = ("research", "engineering", "management", "professional", "skilled")
+"""Occupation groups (design.md): scientists; engineers and technicians; managers; teachers,
+doctors, lawyers and other professionals; high-skill workers."""
+
+
+class Status(IntEnum):
+    STUDENT = 0
+    EMPLOYED = 1
+    UNEMPLOYED = 2
+    RETIRED = 3
+
+
+HUKOU_ELSEWHERE = 3
+"""Hukou province index of talents registered outside the region (0-2 index ``PROVINCES``)."""
+
+
+@dataclass
+class Talents:
+    """All talents, one row per weighted agent; every column has the same length.
+
+    Attributes:
+        node: index of the node where the talent lives (layout order).
+        group: occupation group, index into ``GROUPS``.
+        is_high_end: leading talents, academicians, national programme recruits.
+        is_foreign: foreign nationals and residents from Hong Kong, Macao and Taiwan.
+        age: years.
+        status: a ``Status``.
+        hukou: province of household registration (0-2 in the region, 3 elsewhere).
+        firm: index of the employer (``model.firms``), -1 for none.
+        years_at_node: whole years since arriving at the current node.
+        has_talent_card: holds a Jing-Jin-Ji talent card (plan 四(十二)).
+        in_talent_housing: lives in talent housing (plan 四(十三)).
+        weight: persons the row stands for.
+    """
+
+    node: np.ndarray
+    group: np.ndarray
+    is_high_end: np.ndarray
+    is_foreign: np.ndarray
+    age: np.ndarray
+    status: np.ndarray
+    hukou: np.ndarray
+    firm: np.ndarray
+    years_at_node: np.ndarray
+    has_talent_card: np.ndarray
+    in_talent_housing: np.ndarray
+    weight: np.ndarray
+
+    DTYPES = {
+        "node": np.int8, "group": np.int8, "is_high_end": np.bool_, "is_foreign": np.bool_,
+        "age": np.int16, "status": np.int8, "hukou": np.int8, "firm": np.int16,
+        "years_at_node": np.int16, "has_talent_card": np.bool_, "in_talent_housing": np.bool_,
+        "weight": np.int64,
+    }
+
+    def __post_init__(self) -> None:
+        lengths = {len(getattr(self, name)) for name in self.column_names()}
+        if len(lengths) > 1:
+            raise ValueError(f"talent columns differ in length: {sorted(lengths)}")
+        for name, dtype in self.DTYPES.items():
+            setattr(self, name, np.asarray(getattr(self, name), dtype=dtype))
+
+    @classmethod
+    def column_names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+    @classmethod
+    def empty(cls) -> Talents:
+        return cls(**{name: np.zeros(0, dtype) for name, dtype in cls.DTYPES.items()})
+
+    @classmethod
+    def new(cls, node: np.ndarray, group: np.ndarray, age: np.ndarray, status: np.ndarray,
+            hukou: np.ndarray, weight: np.ndarray, is_high_end: np.ndarray | bool = False,
+            is_foreign: np.ndarray | bool = False) -> Talents:
+        """Rows for people entering the model: no employer, no card, just arrived."""
+        n = len(node)
+        return cls(node=node, group=group, age=age, status=status, hukou=hukou, weight=weight,
+                   is_high_end=np.broadcast_to(is_high_end, n), is_foreign=np.broadcast_to(is_foreign, n),
+                   firm=np.full(n, -1), years_at_node=np.zeros(n),
+                   has_talent_card=np.zeros(n, bool), in_talent_housing=np.zeros(n, bool))
+
+    def __len__(self) -> int:
+        return len(self.weight)
+
+    @property
+    def persons(self) -> int:
+        return int(self.weight.sum())
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Drop the rows where ``mask`` is False (deaths, departures)."""
+        for name in self.column_names():
+            setattr(self, name, getattr(self, name)[mask])
+
+    def extend(self, other: Talents) -> None:
+        """Append ``other``'s rows (entrants, arrivals)."""
+        for name in self.column_names():
+            setattr(self, name, np.concatenate([getattr(self, name), getattr(other, name)]))
+
+    def persons_by(self, index: np.ndarray, size: int, mask: np.ndarray | None = None) -> np.ndarray:
+        """Persons summed by an integer ``index`` per row (e.g. node), optionally over ``mask``."""
+        weights = self.weight if mask is None else np.where(mask, self.weight, 0)
+        return np.bincount(index, weights=weights, minlength=size).astype(np.int64)
+
+    def in_work(self) -> np.ndarray:
+        """Rows in the labour force: employed or looking for work."""
+        return (self.status == Status.EMPLOYED) | (self.status == Status.UNEMPLOYED)
+
+
+def rows_for(counts: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows standing for ``counts[i]`` persons of each cell i at ``scale`` persons a row.
+
+    Each cell gets whole rows of ``scale`` persons and one row for the remainder, so weights add
+    up to the counts exactly: ``rows_for([250], 100) -> ([0, 0, 0], [100, 100, 50])``.
+
+    Returns (cell index per row, weight per row).
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    full, rest = np.divmod(counts, scale)
+    rows_per_cell = full + (rest > 0)
+    cell = np.repeat(np.arange(len(counts)), rows_per_cell)
+    weight = np.full(len(cell), scale, dtype=np.int64)
+    last_row = np.cumsum(rows_per_cell) - 1
+    has_rest = rest > 0
+    weight[last_row[has_rest]] = rest[has_rest]
+    return cell, weight
