@@ -118,8 +118,7 @@ class Scenario(BaseModel):
 
     def as_data(self) -> dict[str, Any]:
         """Plain data without unset parameters and levers (what a file would say)."""
-        data = self.model_dump(mode="json", exclude_none=True)
-        return data
+        return self.model_dump(mode="json", exclude_none=True)
 
     def sha256(self) -> str:
         """Content hash of the resolved scenario (``extends`` and file names play no part)."""
@@ -127,8 +126,9 @@ class Scenario(BaseModel):
         data.pop("extends", None)
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
-    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
-        """A copy with dotted-path overrides, e.g. ``{"parameters.beta_wage": 2.0}``."""
+    def with_overrides(self, overrides: dict[str, Any], source: str = "overrides") -> Scenario:
+        """A copy with dotted-path overrides, e.g. ``{"parameters.beta_wage": 2.0}``; ``source``
+        names where they came from in error messages."""
         data = self.as_data()
         for path, value in overrides.items():
             node = data
@@ -136,7 +136,7 @@ class Scenario(BaseModel):
             for key in parents:
                 node = node.setdefault(key, {})
             node[last] = value
-        return validate(data, {}, source="overrides")
+        return validate(data, {}, source=source)
 
 
 # --- loading -------------------------------------------------------------------------------
