@@ -24,8 +24,8 @@ from typing import Mapping
 import numpy as np
 
 from model.layout import Layout, year_share_after
+from model.talents import GROUPS
 
-GROUPS: tuple[str, ...] = ("research", "engineering", "management", "professional", "skilled")
 
 
 @dataclass(frozen=True)

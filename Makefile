@@ -1,0 +1,32 @@
+# Two commands on a fresh machine: `make run` and `make test` (see README.md).
+# Each creates the virtual environment if it is missing and installs the project into it.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+# Keep tools' scratch inside the project.
+export MPLCONFIGDIR := $(CURDIR)/.tmp/matplotlib
+
+.PHONY: run test bench typecheck clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)  ## the main job: the baseline projection and its report
+	$(BIN)/jjj-talent run scenarios/baseline.yaml
+
+test: $(STAMP)  ## the whole test suite, then the type check
+	$(BIN)/python -m pytest
+	$(BIN)/python -m mypy model experiments
+
+typecheck: $(STAMP)
+	$(BIN)/python -m mypy model experiments
+
+bench: $(STAMP)  ## speed and memory at default scale and at full scale (scale 1)
+	$(BIN)/python -m experiments.bench
+
+clean:
+	rm -rf $(VENV) .tmp .pytest_cache .mypy_cache

@@ -1,0 +1,478 @@
+"""Base-year inputs: what each node holds in 2010 or 2015, and where every number comes from.
+
+Numbers come from ``data/observations.csv`` (published statistics with status ``observed``,
+``derived`` or ``unverified``) or from a rule of ``data/ASSUMPTIONS.md`` (status
+``assumption``; the section, e.g. ``A4``, leads the ``source``). A number computed from others
+takes the weakest status among its inputs (observed < derived < unverified < assumption) and
+the union of their sources.
+
+Boundaries: the ``XA`` row holds the three Xiong'an counties, part of Baoding until 2017-04-01;
+the ``BD`` row excludes them and includes Dingzhou, so BD + XA is Baoding's range. ``SJZ``
+includes Xinji in both years.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import pandas as pd
+
+from model.errors import ScenarioError
+from model.talents import GROUPS
+
+DATA_DIR = Path(__file__).parent / "data"
+YEARS: tuple[int, ...] = (2010, 2015)
+STATUSES: tuple[str, ...] = ("observed", "derived", "unverified", "assumption")
+
+NODE_FIELDS: dict[str, tuple[str, str]] = {
+    "population": ("persons", "all residents"),
+    "tertiary": ("persons", "tertiary-educated residents (大专及以上), students included"),
+    "wage_cny_year": ("CNY per year", "average wage, urban non-private units"),
+    "price_cny_m2": ("CNY per m2", "average price of new commercial residential housing"),
+    "services_index": ("index, Beijing = 1", "public-services level (physicians per 1,000)"),
+    "university_entrants": ("persons per year", "new bachelor and short-cycle students at the "
+                            "node's institutions"),
+    "university_enrolled": ("persons", "bachelor and short-cycle students at the node's "
+                            "institutions"),
+    "foreign_residents": ("persons", "residents from abroad, Hong Kong, Macao and Taiwan"),
+    "foreign_talents": ("persons", "foreign residents with tertiary education"),
+    "local_hukou_share": ("share", "share of the node's talents with its province's hukou"),
+    "high_end": ("persons", "academicians and national talent-programme recruits"),
+    "nontalent_growth": ("per year", "growth of total population 2010-2015 (trend input)"),
+}
+
+# Published numbers given in the note of an observation row rather than as its value.
+XINJI_POPULATION_2010 = 615_919  # SJZ-C7: note of SJZ's 2010 population row
+HEBEI_GRADUATES_2015 = {"bachelor": 144_541, "short_cycle": 159_707}  # HE-GRAD: row note
+
+# Assumptions; each is explained, with its basis, in data/ASSUMPTIONS.md (section in comment).
+DISTRICT_TERTIARY_RATE_RATIO = {"TZ": 0.60, "BH": 0.90, "WQ": 0.50}  # A2: vs the city's rate
+XA_BACKCAST_YEARS = 6  # A3: 2010 census to end-2016, whole years
+CENSUS_TO_2015_YEARS = 5  # A4, A15: 2010 census to end-2015, whole years
+WAGE_GROWTH_2010_2015 = 0.11  # A6: nominal, a year
+PRICE_GROWTH_2010_2014 = 0.05  # A7: nominal, a year
+WUQING_PRICE_RATIO = 0.8  # A7: Wuqing's price / Tianjin's
+PHYSICIANS_PER_1000 = {"tianjin": 2.6, "hebei": 2.3}  # A8 (Beijing's is observed)
+UNIVERSITY_DISTRICT_SHARES = {"TZ": 0.02, "BH": 0.06, "WQ": 0.02, "XA": 0.0}  # A9
+YEARS_OF_STUDY = {"bachelor": 4, "short_cycle": 3}  # A9
+FOREIGN_BOUND_FRACTION = {"tianjin": 0.8, "hebei": 0.3}  # A10: share of the upper bound
+FOREIGN_TERTIARY_SHARE = 0.5  # A10
+LOCAL_HUKOU_SHARE = {"tianjin": 0.70, "hebei": 0.95}  # A11 (Beijing's from its migrants)
+HIGH_END_NATIONAL = {  # A12: national totals (2010, 2015), unverified; plan's regional share
+    "academicians": ((1500, 1550), 1 / 2),
+    "thousand_talents": ((1100, 5200), 1 / 4),
+    "ten_thousand_talents": ((0, 1000), 1 / 3),
+}
+HIGH_END_POLE_SHARES = {"beijing": 0.88, "tianjin": 0.08, "hebei": 0.04}  # A12
+GROUP_SHARES = {  # A13: shares of talents in GROUPS order, by pole
+    "beijing": (0.15, 0.22, 0.20, 0.33, 0.10),
+    "tianjin": (0.07, 0.28, 0.15, 0.30, 0.20),
+    "hebei": (0.04, 0.18, 0.12, 0.41, 0.25),
+}
+AGE_BAND_SHARES = {  # A14: (first age, last age) -> share of talents, even within a band
+    (18, 22): 0.14,
+    (23, 29): 0.24,
+    (30, 39): 0.26,
+    (40, 49): 0.18,
+    (50, 59): 0.10,
+    (60, 69): 0.05,
+    (70, 85): 0.03,
+}
+
+POPULATION, TERTIARY = "resident_population", "tertiary_educated"
+WAGE, PRICE = "avg_wage_nonprivate", "new_residential_price"
+HEBEI_PUBLISHED_RATE = ("SJZ", "HD", "LF")  # 2010 tertiary per 100k published (A1)
+HEBEI_PUBLISHED_COUNT = ("QHD", "HS")  # 2010 tertiary count published (A1)
+
+
+class Fact(NamedTuple):
+    """One number with its provenance."""
+
+    value: float
+    status: str
+    source: str
+    basis: str
+
+
+@dataclass(frozen=True)
+class BaseYear:
+    """Inputs of a run starting in ``year``.
+
+    Attributes:
+        year: 2010 or 2015.
+        nodes: one row per node (index ``node_id``, nodes.csv order), one float column per
+            ``NODE_FIELDS`` key.
+        group_shares: occupation-group shares of talents; index pole, columns ``GROUPS``.
+        age_shares: share of talents (students included) at each age 18..85.
+        provenance: one row per value of ``nodes``: node_id, field, value, status, source, basis.
+    """
+
+    year: int
+    nodes: pd.DataFrame
+    group_shares: pd.DataFrame
+    age_shares: pd.Series
+    provenance: pd.DataFrame
+
+
+def read_observations() -> pd.DataFrame:
+    """The published numbers the model uses (``model/data/observations.csv``)."""
+    return pd.read_csv(DATA_DIR / "observations.csv", dtype={"year": int, "value": float})
+
+
+def base_year(year: int) -> BaseYear:
+    """Build the inputs of a run starting in ``year``.
+
+    Raises:
+        ScenarioError: ``year`` is not 2010 or 2015.
+    """
+    if year not in YEARS:
+        allowed = ", ".join(map(str, YEARS))
+        raise ScenarioError(f"start_year: {year!r} is not a base year; allowed: {allowed}")
+    layout = pd.read_csv(DATA_DIR / "nodes.csv", index_col="node_id")
+    facts = _node_facts(_Observations(read_observations()), layout, year)
+    provenance = pd.DataFrame(
+        [(node, field, *facts[field][node]) for field in NODE_FIELDS for node in layout.index],
+        columns=["node_id", "field", "value", "status", "source", "basis"],
+    )
+    nodes = provenance.pivot(index="node_id", columns="field", values="value")
+    nodes = nodes.reindex(index=layout.index, columns=list(NODE_FIELDS)).astype(float)
+    nodes.columns.name = None
+    group_shares = pd.DataFrame.from_dict(GROUP_SHARES, orient="index", columns=list(GROUPS))
+    group_shares.index.name = "pole"
+    ages = {
+        age: share / (last - first + 1)
+        for (first, last), share in AGE_BAND_SHARES.items()
+        for age in range(first, last + 1)
+    }
+    age_shares = pd.Series(ages, name="share", dtype=float).rename_axis("age")
+    return BaseYear(year, nodes, group_shares, age_shares, provenance)
+
+
+class _Observations:
+    """Observation rows as ``Fact``s, looked up by (unit, indicator, year)."""
+
+    def __init__(self, table: pd.DataFrame) -> None:
+        self._rows = {(r["unit"], r["indicator"], r["year"]): r for r in table.to_dict("records")}
+
+    def __call__(self, unit: str, indicator: str, year: int) -> Fact:
+        row = self._rows[(unit, indicator, year)]
+        basis = f"{unit} {indicator} {year}"
+        return Fact(float(row["value"]), str(row["status"]), str(row["source"]), basis)
+
+
+def _assumed(value: float, section: str, basis: str) -> Fact:
+    return Fact(value, "assumption", section, basis)
+
+
+def _derive(value: float, basis: str, inputs: Iterable[Fact], section: str = "") -> Fact:
+    """A computed number: the weakest status of its inputs, ``assumption`` if ``section``."""
+    inputs = list(inputs)
+    statuses = ["derived", *(f.status for f in inputs)] + (["assumption"] if section else [])
+    status = max(statuses, key=STATUSES.index)
+    sources = {s for f in inputs for s in f.source.split(";")} | ({section} if section else set())
+    sections = sorted((s for s in sources if re.fullmatch(r"A\d+", s)), key=lambda s: int(s[1:]))
+    return Fact(float(value), status, ";".join(sections + sorted(sources - set(sections))), basis)
+
+
+def _share_out(total: Fact, weights: Mapping[str, Fact], basis: str,
+               section: str) -> dict[str, Fact]:
+    """Split ``total`` among nodes in proportion to ``weights``."""
+    weight_sum = sum(w.value for w in weights.values())
+    inputs = [total, *weights.values()]
+    return {n: _derive(total.value * w.value / weight_sum, basis, inputs, section)
+            for n, w in weights.items()}
+
+
+def _provinces(layout: pd.DataFrame) -> dict[str, str]:
+    return {str(node): str(province) for node, province in layout["province"].items()}
+
+
+def _nodes_of(layout: pd.DataFrame, province: str) -> list[str]:
+    return [node for node, p in _provinces(layout).items() if p == province]
+
+
+def _node_facts(obs: _Observations, layout: pd.DataFrame, year: int) -> dict[str, dict[str, Fact]]:
+    """Every field of every node in ``year`` (2010 prices and wages start from 2015's)."""
+    pop = {y: _population(obs, layout, y) for y in YEARS}
+    tertiary = _tertiary_2010(obs, layout, pop[2010])
+    if year == 2015:
+        tertiary = _tertiary_2015(obs, pop, tertiary)
+    wages = _wages_2015(obs, layout)
+    prices = _prices_2015(obs, layout, wages, pop[2015])
+    if year == 2010:
+        prices = _prices_2010(obs, layout, prices)
+        wages = {n: _derive(f.value / (1 + WAGE_GROWTH_2010_2015) ** (2015 - 2010),
+                            f"{f.basis}; deflated 5 years at {WAGE_GROWTH_2010_2015:.0%} a year",
+                            [f], "A6") for n, f in wages.items()}
+    entrants, enrolled = _universities(obs, layout, pop[2015])
+    foreign = _foreign_residents(obs, layout, tertiary)
+    growth = {
+        n: _derive((pop[2015][n].value / pop[2010][n].value) ** (1 / CENSUS_TO_2015_YEARS) - 1,
+                   "(population 2015 / population 2010) ** (1/5) - 1 (A15)",
+                   [pop[2010][n], pop[2015][n]])
+        for n in layout.index
+    }
+    return {
+        "population": pop[year],
+        "tertiary": tertiary,
+        "wage_cny_year": wages,
+        "price_cny_m2": prices,
+        "services_index": _services(obs, layout),
+        "university_entrants": entrants,
+        "university_enrolled": enrolled,
+        "foreign_residents": foreign,
+        "foreign_talents": {n: _derive(f.value * FOREIGN_TERTIARY_SHARE,
+                                       f"foreign residents x {FOREIGN_TERTIARY_SHARE}", [f], "A10")
+                            for n, f in foreign.items()},
+        "local_hukou_share": _local_hukou_share(obs, layout),
+        "high_end": _high_end(layout, tertiary, year),
+        "nontalent_growth": growth,
+    }
+
+
+def _population(obs: _Observations, layout: pd.DataFrame, year: int) -> dict[str, Fact]:
+    """Residents by node; Xiong'an is carved out of Baoding (A3) and boundaries aligned (A4)."""
+    hebei10, hebei15 = obs("hebei", POPULATION, 2010), obs("hebei", POPULATION, 2015)
+    hebei_growth = (hebei15.value / hebei10.value) ** (1 / CENSUS_TO_2015_YEARS) - 1
+    xa16 = obs("XA", POPULATION, 2016)
+    back = XA_BACKCAST_YEARS if year == 2010 else 2016 - year
+    xa = _derive(xa16.value / (1 + hebei_growth) ** back,
+                 f"XA end-2016 back-cast {back} years at Hebei's 2010-2015 rate {hebei_growth:.4%}",
+                 [xa16, hebei10, hebei15], "A3")
+    if year == 2010:
+        facts = {n: obs(n, POPULATION, 2010) for n in layout.index if n not in ("BD", "XA")}
+        bdxa = obs("BD+XA", POPULATION, 2010)
+        facts["BD"] = _derive(bdxa.value - xa.value, "BD+XA 2010 minus XA 2010", [bdxa, xa], "A3")
+        return facts | {"XA": xa}
+
+    facts = {}
+    for province in ("beijing", "tianjin"):
+        shares = {n: obs(n, POPULATION, 2010) for n in _nodes_of(layout, province)}
+        facts |= _share_out(obs(province, POPULATION, 2015), shares,
+                            f"{province} 2015 split by 2010 district shares", "A4")
+    cities = [n for n in _nodes_of(layout, "hebei") if n not in ("BD", "XA")]
+    facts |= {n: obs(n, POPULATION, 2015) for n in cities}
+    sjz10, sjz15 = obs("SJZ", POPULATION, 2010), obs("SJZ", POPULATION, 2015)
+    xinji10 = Fact(XINJI_POPULATION_2010, "observed", "SJZ-C7", "Xinji 2010 (note of SJZ 2010)")
+    xinji = _derive(xinji10.value * sjz15.value / (sjz10.value - xinji10.value),
+                    "Xinji 2010 grown as SJZ without Xinji", [xinji10, sjz10, sjz15], "A4")
+    facts["SJZ"] = _derive(sjz15.value + xinji.value, "SJZ 2015 (without Xinji) + Xinji 2015",
+                           [sjz15, xinji], "A4")
+    bdxa = obs("BD+XA", POPULATION, 2015)
+    published = [obs(n, POPULATION, 2015) for n in cities] + [bdxa]
+    dingzhou = _derive(hebei15.value - sum(f.value for f in published) - xinji.value,
+                       "Hebei 2015 minus the 11 city figures minus Xinji 2015",
+                       [hebei15, *published, xinji], "A4")
+    facts["BD"] = _derive(bdxa.value - xa.value + dingzhou.value,
+                          "BD+XA 2015 (without Dingzhou) minus XA 2015 plus Dingzhou 2015",
+                          [bdxa, xa, dingzhou], "A4")
+    return facts | {"XA": xa}
+
+
+def _tertiary_2010(obs: _Observations, layout: pd.DataFrame,
+                   pop: Mapping[str, Fact]) -> dict[str, Fact]:
+    """Tertiary-educated residents at the 2010 census; unpublished nodes filled by A1 and A2."""
+    facts: dict[str, Fact] = {}
+    for province, core in (("beijing", "BJ"), ("tianjin", "TJ")):
+        total = obs(province, TERTIARY, 2010)
+        city_rate = total.value / obs(province, POPULATION, 2010).value
+        districts = [n for n in _nodes_of(layout, province) if n != core]
+        for n in districts:
+            ratio = DISTRICT_TERTIARY_RATE_RATIO[n]
+            facts[n] = _derive(pop[n].value * city_rate * ratio,
+                               f"population x {province}'s rate x {ratio}", [pop[n], total], "A2")
+        facts[core] = _derive(total.value - sum(facts[n].value for n in districts),
+                              f"{province} minus {', '.join(districts)}",
+                              [total, *(facts[n] for n in districts)])
+    rate, residents = obs("hebei", "tertiary_per_100k", 2010), obs("hebei", POPULATION, 2010)
+    hebei = _derive(rate.value / 1e5 * residents.value, "hebei rate x population",
+                    [rate, residents])
+    for n in HEBEI_PUBLISHED_RATE:
+        rate = obs(n, "tertiary_per_100k", 2010)
+        facts[n] = _derive(rate.value / 1e5 * pop[n].value, f"{n} rate x population",
+                           [rate, pop[n]])
+    facts |= {n: obs(n, TERTIARY, 2010) for n in HEBEI_PUBLISHED_COUNT}
+    published = [facts[n] for n in HEBEI_PUBLISHED_RATE + HEBEI_PUBLISHED_COUNT]
+    remainder = _derive(hebei.value - sum(f.value for f in published),
+                        "Hebei minus cities with published values", [hebei, *published])
+    rest = {n: pop[n] for n in _nodes_of(layout, "hebei") if n not in facts}
+    return facts | _share_out(remainder, rest, "Hebei remainder by population, one rate", "A1")
+
+
+def _tertiary_2015(obs: _Observations, pop: Mapping[int, Mapping[str, Fact]],
+                   tertiary10: Mapping[str, Fact]) -> dict[str, Fact]:
+    """Node's 2010 rate plus China's 2010-2015 gain per 100k, times 2015 residents (A5)."""
+    china10 = obs("china", "tertiary_per_100k", 2010)
+    china15 = obs("china", "tertiary_per_100k", 2015)
+    gain = (china15.value - china10.value) / 1e5
+    return {
+        n: _derive((t.value / pop[2010][n].value + gain) * pop[2015][n].value,
+                   f"(2010 rate + China's gain {gain * 1e5:.0f} per 100k) x 2015 population",
+                   [t, pop[2010][n], pop[2015][n], china10, china15], "A5")
+        for n, t in tertiary10.items()
+    }
+
+
+def _wages_2015(obs: _Observations, layout: pd.DataFrame) -> dict[str, Fact]:
+    """Districts as their city; Tianjin by disposable income; Hebei cities from 2016 (A6)."""
+    beijing = obs("beijing", WAGE, 2015)
+    income_bj = obs("beijing", "disposable_income_per_capita", 2015)
+    income_tj = obs("tianjin", "disposable_income_per_capita", 2015)
+    tianjin = _derive(beijing.value * income_tj.value / income_bj.value,
+                      "Beijing's wage x Tianjin/Beijing disposable income",
+                      [beijing, income_bj, income_tj], "A6")
+    facts = {n: _derive(beijing.value, "Beijing's wage", [beijing], "A6")
+             for n in _nodes_of(layout, "beijing")}
+    facts |= {n: tianjin for n in _nodes_of(layout, "tianjin")}
+    hebei15, hebei16 = obs("hebei", WAGE, 2015), obs("hebei", WAGE, 2016)
+    ratio = hebei15.value / hebei16.value
+    for n in _nodes_of(layout, "hebei"):
+        city = obs("BD" if n == "XA" else n, WAGE, 2016)
+        facts[n] = _derive(city.value * ratio, f"{city.basis} x Hebei 2015/2016 ({ratio:.4f})",
+                           [city, hebei15, hebei16], "A6")
+    return facts
+
+
+def _prices_2015(obs: _Observations, layout: pd.DataFrame, wages: Mapping[str, Fact],
+                 pop: Mapping[str, Fact]) -> dict[str, Fact]:
+    """Hebei cities but SJZ priced in proportion to wage, matching the rest of Hebei (A7)."""
+    beijing, tianjin = obs("beijing", PRICE, 2015), obs("tianjin", PRICE, 2015)
+    facts = {n: _derive(beijing.value, "Beijing's price", [beijing], "A7")
+             for n in _nodes_of(layout, "beijing")}
+    facts |= {n: _derive(tianjin.value, "Tianjin's price", [tianjin], "A7") for n in ("TJ", "BH")}
+    facts["WQ"] = _derive(tianjin.value * WUQING_PRICE_RATIO,
+                          f"Tianjin's price x {WUQING_PRICE_RATIO}", [tianjin], "A7")
+    facts["SJZ"] = sjz = obs("SJZ", PRICE, 2015)
+    hebei, space = obs("hebei", PRICE, 2015), obs("hebei", "residential_floor_space_sold", 2015)
+    sjz_space = obs("SJZ", "residential_floor_space_sold", 2015)
+    rest_price = (hebei.value * space.value - sjz.value * sjz_space.value) / (
+        space.value - sjz_space.value)
+    rest = [n for n in _nodes_of(layout, "hebei") if n != "SJZ"]
+    scale = rest_price * sum(pop[n].value for n in rest) / sum(
+        wages[n].value * pop[n].value for n in rest)
+    inputs = [hebei, space, sjz, sjz_space, *(wages[n] for n in rest), *(pop[n] for n in rest)]
+    basis = f"wage x {scale:.4f} (population-weighted mean = Hebei without SJZ, {rest_price:.0f})"
+    return facts | {n: _derive(wages[n].value * scale, basis, inputs, "A7") for n in rest}
+
+
+def _prices_2010(obs: _Observations, layout: pd.DataFrame,
+                 prices15: Mapping[str, Fact]) -> dict[str, Fact]:
+    """2015 price x its market's 2014/2015 ratio, deflated 4 years (A7)."""
+    facts = {}
+    for n in layout.index:
+        market = "SJZ" if n == "SJZ" else str(layout.at[n, "province"])
+        p14, p15 = obs(market, PRICE, 2014), obs(market, PRICE, 2015)
+        facts[n] = _derive(
+            prices15[n].value * p14.value / p15.value / (1 + PRICE_GROWTH_2010_2014) ** 4,
+            f"2015 price x {market} 2014/2015, deflated 4 years at {PRICE_GROWTH_2010_2014:.0%}",
+            [prices15[n], p14, p15], "A7")
+    return facts
+
+
+def _services(obs: _Observations, layout: pd.DataFrame) -> dict[str, Fact]:
+    """Provincial physicians per 1,000 over Beijing's, the same for every node (A8)."""
+    beijing = obs("beijing", "physicians_per_1000", 2015)
+    levels = {"beijing": beijing} | {
+        p: _assumed(v, "A8", f"{p} physicians per 1,000") for p, v in PHYSICIANS_PER_1000.items()}
+    return {n: _derive(levels[p].value / beijing.value, f"{p} physicians per 1,000 / Beijing's",
+                       [levels[p], beijing], "A8")
+            for n, p in _provinces(layout).items()}
+
+
+def _universities(obs: _Observations, layout: pd.DataFrame,
+                  pop15: Mapping[str, Fact]) -> tuple[dict[str, Fact], dict[str, Fact]]:
+    """Entrants and students (bachelor + short-cycle) by node; 2015 serves both years (A9)."""
+    years = YEARS_OF_STUDY
+    entrants: dict[str, Fact] = {}
+    enrolled: dict[str, Fact] = {}
+    for p in ("beijing", "tianjin"):
+        b_in = obs(p, "bachelor_entrants", 2015)
+        b_enr = obs(p, "bachelor_enrolled", 2015)
+        enrolled[p] = obs(p, "undergraduate_enrolled", 2015)
+        short_per_bachelor = (enrolled[p].value / b_enr.value - 1) * years["bachelor"] / years[
+            "short_cycle"]
+        entrants[p] = _derive(b_in.value * (1 + short_per_bachelor),
+                              "bachelor entrants x (1 + short-cycle/bachelor students x 4/3)",
+                              [b_in, b_enr, enrolled[p]], "A9")
+    grads = Fact(HEBEI_GRADUATES_2015["short_cycle"] / HEBEI_GRADUATES_2015["bachelor"],
+                 "observed", "HE-GRAD", "Hebei short-cycle/bachelor graduates 2015 (row note)")
+    b_in, b_enr = obs("hebei", "bachelor_entrants", 2015), obs("hebei", "bachelor_enrolled", 2015)
+    entrants["hebei"] = _derive(b_in.value * (1 + grads.value),
+                                "bachelor entrants x (1 + short-cycle/bachelor graduates)",
+                                [b_in, grads], "A9")
+    enrolled["hebei"] = _derive(
+        b_enr.value * (1 + grads.value * years["short_cycle"] / years["bachelor"]),
+        "bachelor students x (1 + short-cycle/bachelor graduates x 3/4)", [b_enr, grads], "A9")
+    shares = _university_shares(obs, layout, pop15, enrolled["hebei"])
+
+    def by_node(totals: Mapping[str, Fact]) -> dict[str, Fact]:
+        return {n: _derive(totals[p].value * shares[n].value, f"{p} x {shares[n].basis}",
+                           [totals[p], shares[n]], "A9")
+                for n, p in _provinces(layout).items()}
+
+    return by_node(entrants), by_node(enrolled)
+
+
+def _university_shares(obs: _Observations, layout: pd.DataFrame, pop15: Mapping[str, Fact],
+                       hebei_enrolled: Fact) -> dict[str, Fact]:
+    """Each node's share of its province's students (A9)."""
+    sjz = obs("SJZ", "undergraduate_enrolled", 2015)
+    shares: dict[str, Fact] = {}
+    for p in ("beijing", "tianjin", "hebei"):
+        nodes = _nodes_of(layout, p)
+        fixed = {n: _assumed(UNIVERSITY_DISTRICT_SHARES[n], "A9", f"{n}'s share (assumed)")
+                 for n in nodes if n in UNIVERSITY_DISTRICT_SHARES}
+        if p == "hebei":
+            fixed["SJZ"] = _derive(sjz.value / hebei_enrolled.value,
+                                   "SJZ's share of Hebei's students", [sjz, hebei_enrolled])
+        left = 1 - sum(f.value for f in fixed.values())
+        rest = {n: pop15[n] for n in nodes if n not in fixed}
+        weight_sum = sum(w.value for w in rest.values())
+        inputs = [*fixed.values(), *(rest.values() if len(rest) > 1 else [])]
+        basis = "share by 2015 population of the rest" if len(rest) > 1 else "share of the rest"
+        shares |= {n: _derive(left * w.value / weight_sum, basis, inputs, "A9")
+                   for n, w in rest.items()}
+        shares |= fixed
+    return shares
+
+
+def _foreign_residents(obs: _Observations, layout: pd.DataFrame,
+                       tertiary: Mapping[str, Fact]) -> dict[str, Fact]:
+    """2010 provincial counts (upper bounds scaled), split by tertiary stock (A10)."""
+    facts: dict[str, Fact] = {}
+    for p in ("beijing", "tianjin", "hebei"):
+        total = obs(p, "foreign_residents", 2010)
+        if p in FOREIGN_BOUND_FRACTION:
+            total = _derive(total.value * FOREIGN_BOUND_FRACTION[p],
+                            f"{FOREIGN_BOUND_FRACTION[p]} x upper bound", [total], "A10")
+        facts |= _share_out(total, {n: tertiary[n] for n in _nodes_of(layout, p)},
+                            f"{p} 2010 foreign residents by tertiary stock", "A10")
+    return facts
+
+
+def _local_hukou_share(obs: _Observations, layout: pd.DataFrame) -> dict[str, Fact]:
+    """Beijing's from its migrant residents, Tianjin's and Hebei's assumed (A11)."""
+    migrants = obs("beijing", "migrant_residents", 2015)
+    residents = obs("beijing", POPULATION, 2015)
+    beijing = _derive(1 - migrants.value / residents.value, "1 - Beijing migrants/residents 2015",
+                      [migrants, residents], "A11")
+    shares = {"beijing": beijing}
+    shares |= {p: _assumed(v, "A11", f"{p} share") for p, v in LOCAL_HUKOU_SHARE.items()}
+    return {n: shares[p] for n, p in _provinces(layout).items()}
+
+
+def _high_end(layout: pd.DataFrame, tertiary: Mapping[str, Fact], year: int) -> dict[str, Fact]:
+    """Plan's regional shares of assumed national totals, by pole, then by tertiary stock (A12)."""
+    regional = sum(totals[YEARS.index(year)] * share
+                   for totals, share in HIGH_END_NATIONAL.values())
+    facts: dict[str, Fact] = {}
+    for pole, pole_share in HIGH_END_POLE_SHARES.items():
+        total = _assumed(regional * pole_share, "A12;SEED",
+                         f"region {regional:.0f} x {pole_share} for {pole}, by tertiary stock")
+        nodes = layout.index[layout["pole"] == pole]
+        facts |= _share_out(total, {n: tertiary[n] for n in nodes}, total.basis, "A12")
+    return facts
