@@ -2,8 +2,9 @@
 
 Each talent who considers moving chooses among all nodes, staying included, and leaving the
 region ("OUT"), by multinomial logit. Utility depends on the talent only through a small
-number of attributes: origin, group, hukou province, retired or not, new graduate or not. So
-utility is computed once per *cell* of those attributes (1,440 cells x 18 alternatives) and
+number of attributes: origin, group, high-end or not, hukou province, retired or not, new
+graduate or not. So utility is computed once per *cell* of those attributes (2,880 cells x 18
+alternatives) and
 each row draws from its cell's probabilities. That keeps the rule exact and cheap at full scale.
 
 Utility of alternative j for a talent of cell c (terms named as in ``TERMS``)::
@@ -12,7 +13,9 @@ Utility of alternative j for a talent of cell c (terms named as in ``TERMS``)::
     jobs          beta_jobs * log(job_chance[g, j])                    (not for the retired)
     housing      -beta_housing * price[j] * floor_area * user_cost / income[g, j]
     services      beta_services * services[j]
-    amenity       constant[g, j], solved at the start so the base year is a balance of moves
+    amenity       constant[k, j] for the talent's kind k (group, high-end or not; residents and
+                  arrivals apart), solved at the start so that the base year is a balance of
+                  moves and arrivals settle where earlier ones did
     agglomeration beta_agglomeration * log(share of g at j / share of g in the region)
     distance     -beta_distance * distance_km[o, j] / 100
     stay          beta_stay if j is the origin
@@ -20,7 +23,7 @@ Utility of alternative j for a talent of cell c (terms named as in ``TERMS``)::
                  -hukou_barrier[province of j] if the talent's hukou is not j's province
     levers        lever terms (graduate_subsidy for new graduates)
 
-Leaving the region has utility ``outside[g]``, solved at the start so that a given share of those
+Leaving the region has utility ``outside[k]``, solved at the start so that a given share of those
 who consider moving leave. Xiong'an is a node from the start: before 2017-04-01 it stands for the
 three counties it was formed from, and its own levers start at their dates.
 """
@@ -44,25 +47,40 @@ class CellGrid:
     """The attribute cells of the choice; origin ``n_nodes`` stands for outside the region."""
 
     n_nodes: int
+    n_kinds = 2 * len(GROUPS)  # kinds of talent with their own node constants: group x high-end
 
     @property
-    def shape(self) -> tuple[int, int, int, int, int]:
-        return (self.n_nodes + 1, len(GROUPS), HUKOU_ELSEWHERE + 1, 2, 2)
+    def shape(self) -> tuple[int, int, int, int, int, int]:
+        return (self.n_nodes + 1, len(GROUPS), 2, HUKOU_ELSEWHERE + 1, 2, 2)
 
     @property
     def size(self) -> int:
         return int(np.prod(self.shape))
 
-    def index(self, origin: np.ndarray, group: np.ndarray, hukou: np.ndarray,
+    def index(self, origin: np.ndarray, group: np.ndarray, is_high_end: np.ndarray, hukou: np.ndarray,
               is_retired: np.ndarray, is_graduate: np.ndarray) -> np.ndarray:
         """Cell index of each row."""
         return np.ravel_multi_index(
-            (origin.astype(np.int64), group, hukou, is_retired.astype(np.int64),
-             is_graduate.astype(np.int64)), self.shape)
+            (origin.astype(np.int64), group, is_high_end.astype(np.int64), hukou,
+             is_retired.astype(np.int64), is_graduate.astype(np.int64)), self.shape)
 
     def attributes(self) -> tuple[np.ndarray, ...]:
-        """(origin, group, hukou, is_retired, is_graduate) of every cell, in index order."""
+        """(origin, group, is_high_end, hukou, is_retired, is_graduate) of every cell, in index order."""
         return np.unravel_index(np.arange(self.size), self.shape)
+
+    def kind(self) -> np.ndarray:
+        """Kind of every cell: group x 2 + is_high_end."""
+        _, group, is_high_end, *_ = self.attributes()
+        return group * 2 + is_high_end
+
+    @property
+    def n_classes(self) -> int:
+        return 2 * self.n_kinds
+
+    def constant_class(self) -> np.ndarray:
+        """Which set of node constants a cell uses: its kind, among residents or among arrivals
+        from outside the region (who have no stay option and settle differently)."""
+        return self.kind() + self.n_kinds * (self.attributes()[0] == self.n_nodes)
 
 
 @dataclass(frozen=True)
@@ -81,7 +99,7 @@ def utility_terms(grid: CellGrid, cond: Conditions, distance_km: np.ndarray,
                   province: np.ndarray, params: Mapping[str, float]) -> dict[str, np.ndarray]:
     """Each term of the utility, shape (cells, nodes + 1); the last alternative is OUT, whose
     terms are all zero here (its constant is added by ``utility``)."""
-    origin, group, hukou, is_retired, is_graduate = grid.attributes()
+    origin, group, _, hukou, is_retired, is_graduate = grid.attributes()
     n = grid.n_nodes
     working = (is_retired == 0)[:, None]
     income = cond.wage[group] * np.where(working, 1.0, RETIREE_INCOME_SHARE)
@@ -111,10 +129,10 @@ def utility_terms(grid: CellGrid, cond: Conditions, distance_km: np.ndarray,
 
 def utility(terms: Mapping[str, np.ndarray], constants: np.ndarray, outside: np.ndarray,
             grid: CellGrid) -> np.ndarray:
-    """Total utility (cells, nodes + 1): the terms plus the node constants of each cell's group
+    """Total utility (cells, nodes + 1): the terms plus the node constants of each cell's kind
     and the outside option, which arrivals from outside do not have."""
-    origin, group, *_ = grid.attributes()
-    total = sum(terms.values()) + np.hstack([constants[group], outside[group][:, None]])
+    origin, cls = grid.attributes()[0], grid.constant_class()
+    total = sum(terms.values()) + np.hstack([constants[cls], outside[cls][:, None]])
     total[origin == grid.n_nodes, grid.n_nodes] = -np.inf
     return total
 
@@ -155,40 +173,54 @@ def moving_hazard(age: np.ndarray, status: np.ndarray, years_at_node: np.ndarray
     return np.minimum(hazard, 1.0)
 
 
-def solve_constants(terms: Mapping[str, np.ndarray], persons: np.ndarray, grid: CellGrid,
-                    outside_share: float, iterations: int = 500,
-                    tolerance: float = 1e-9) -> tuple[np.ndarray, np.ndarray]:
-    """Node constants (groups, nodes) and outside utilities (groups,) that make the base year a
-    balance: those who consider moving arrive at each node, per group, in the numbers that
-    leave it, except the share ``outside_share`` that leaves the region.
+def balance_targets(persons: np.ndarray, grid: CellGrid, outside_share: float,
+                    arrival_shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the base year's choosers should end up for the base year to be a balance.
 
-    ``persons`` are the persons considering a move in each cell. Iterates the usual logit
-    share correction (constant += log(target / predicted)) to a fixed point.
+    Residents who consider moving arrive at each node, per kind, in the numbers that leave it,
+    but for the share ``outside_share`` that leaves the region. Arrivals from outside settle
+    like those before them: ``arrival_shares`` (kinds, nodes), each row summing to 1.
+
+    Returns (target persons (classes, nodes), target leaving the region (classes,)).
     """
-    origin, group, *_ = grid.attributes()
-    n, n_groups = grid.n_nodes, len(GROUPS)
+    origin, kind = grid.attributes()[0], grid.kind()
+    n, n_kinds = grid.n_nodes, grid.n_kinds
     inside = origin < n
-    target = np.zeros((n_groups, n))
-    np.add.at(target, (group[inside], origin[inside]), persons[inside] * (1 - outside_share))
-    considering = np.bincount(group[inside], weights=persons[inside], minlength=n_groups)
-    target_out = considering * outside_share
-    constants = np.zeros((n_groups, n))
-    outside = np.zeros(n_groups)
-    base = sum(terms.values())
-    only_inside = np.where(inside, persons, 0.0)
+    target = np.zeros((grid.n_classes, n))
+    np.add.at(target, (kind[inside], origin[inside]), persons[inside] * (1 - outside_share))
+    arriving = np.bincount(kind[~inside], weights=persons[~inside], minlength=n_kinds)
+    target[n_kinds:] = arriving[:, None] * arrival_shares
+    considering = np.bincount(kind[inside], weights=persons[inside], minlength=n_kinds)
+    target_out = np.concatenate([considering * outside_share, np.zeros(n_kinds)])
+    return target, target_out
+
+
+def solve_constants(terms: Mapping[str, np.ndarray], persons: np.ndarray, grid: CellGrid,
+                    target: np.ndarray, target_out: np.ndarray, iterations: int = 1000,
+                    tolerance: float = 1e-9) -> tuple[np.ndarray, np.ndarray]:
+    """Node constants (classes, nodes) and outside utilities (classes,) under which the
+    expected choices of ``persons`` (per cell) meet ``target`` and ``target_out`` (see
+    ``balance_targets``). Iterates the usual logit share correction
+    (constant += log(target / predicted)) to a fixed point.
+    """
+    n = grid.n_nodes
+    active = persons > 0  # empty cells do not move the totals
+    cls = grid.constant_class()[active]
+    fixed = utility(terms, np.zeros((grid.n_classes, n)), np.zeros(grid.n_classes), grid)[active]
+    membership = (cls[None, :] == np.arange(grid.n_classes)[:, None]) * persons[active][None, :]
+    constants = np.zeros((grid.n_classes, n))
+    outside = np.zeros(grid.n_classes)
     for _ in range(iterations):
-        probabilities = logit_probabilities(
-            base + np.hstack([constants[group], outside[group][:, None]]))
-        arrivals = np.zeros((n_groups, n + 1))
-        np.add.at(arrivals, group, probabilities * only_inside[:, None])
+        probabilities = logit_probabilities(fixed + np.hstack([constants[cls], outside[cls][:, None]]))
+        chosen = membership @ probabilities
         with np.errstate(divide="ignore", invalid="ignore"):
-            step = np.where(target > 0, np.log(target / arrivals[:, :n]), 0.0)
-            step_out = np.where(target_out > 0, np.log(target_out / arrivals[:, n]), 0.0)
+            step = np.where(target > 0, np.log(target / chosen[:, :n]), 0.0)
+            step_out = np.where(target_out > 0, np.log(target_out / chosen[:, n]), 0.0)
         constants += step
         outside += step_out
         if max(np.abs(step).max(), np.abs(step_out).max()) < tolerance:
             break
-    constants[target == 0] = -30.0  # nobody of the group there: keep it (nearly) unchosen
+    constants[target == 0] = -30.0  # nobody of the kind goes there: keep it (nearly) unchosen
     return constants, outside
 
 

@@ -101,7 +101,8 @@ class Scenario(BaseModel):
     levers: Levers = Field(default_factory=Levers)  # type: ignore[valid-type]
 
     def parameter_overrides(self) -> dict[str, float]:
-        return {k: v for k, v in self.parameters.model_dump().items() if v is not None}
+        return {name: getattr(self.parameters, name) for name in PARAMETERS
+                if getattr(self.parameters, name) is not None}
 
     def lever_settings(self) -> dict[str, LeverSetting]:
         return {name: getattr(self.levers, name) for name in LEVERS

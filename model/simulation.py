@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 from model import demography
-from model.choice import (TERMS, CellGrid, Conditions, draw_choices, logit_probabilities,
-                          moving_hazard, solve_constants, term_effects, utility, utility_terms)
+from model.choice import (TERMS, CellGrid, Conditions, balance_targets, draw_choices,
+                          logit_probabilities, moving_hazard, solve_constants, term_effects,
+                          utility, utility_terms)
 from model.cities import City
 from model.firms import SECTORS, WAGE_PREMIUM, Firm, sector_weights
 from model.inputs import base_year
@@ -23,7 +24,7 @@ from model.layout import PROVINCES, Layout, default_layout
 from model.levers import LeverState, resolve_year
 from model.parameters import resolve_parameters
 from model.scenario import Scenario
-from model.talents import GROUPS, Status, Talents
+from model.talents import GROUPS, HUKOU_ELSEWHERE, Status, Talents
 
 MIN_JOB_CHANCE = 0.02  # floor of job_chance so that log stays finite where nothing is posted
 
@@ -89,10 +90,7 @@ class TalentModel(mesa.Model):
 
         self.base_terms = utility_terms(self.grid, self.conditions(), self.layout.distance_km,
                                         self.layout.province, self.params)
-        considering = self._considering_persons(moving_hazard(
-            self.talents.age, self.talents.status, self.talents.years_at_node, self.params))
-        self.constants, self.outside = solve_constants(
-            self.base_terms, considering, self.grid, self.params["outside_choice_share"])
+        self.constants, self.outside = self._balance_base_year()
         self.collect()
 
     # --- the year ---------------------------------------------------------------------------
@@ -191,8 +189,9 @@ class TalentModel(mesa.Model):
         talents.status[quitting] = Status.UNEMPLOYED
         talents.firm[quitting] = -1
 
-        arriving_cells = self.grid.index(np.full(len(newcomers), n), newcomers.group, newcomers.hukou,
-                                         np.zeros(len(newcomers), bool), np.zeros(len(newcomers), bool))
+        arriving_cells = self.grid.index(np.full(len(newcomers), n), newcomers.group, newcomers.is_high_end,
+                                         newcomers.hukou, np.zeros(len(newcomers), bool),
+                                         np.zeros(len(newcomers), bool))
         newcomers.node[:] = draw_choices(probabilities, arriving_cells, self.rng)
         self.accounts.move(np.full(len(newcomers), n), newcomers.node.astype(np.int64),
                            newcomers.group, newcomers.weight)
@@ -365,7 +364,8 @@ class TalentModel(mesa.Model):
         return self.base.group_shares.loc[self.layout.nodes["pole"]].to_numpy()
 
     def _cells(self, talents: Talents, rows: np.ndarray, is_graduate: np.ndarray) -> np.ndarray:
-        return self.grid.index(talents.node[rows], talents.group[rows], talents.hukou[rows],
+        return self.grid.index(talents.node[rows], talents.group[rows], talents.is_high_end[rows],
+                               talents.hukou[rows],
                                talents.status[rows] == Status.RETIRED, is_graduate)
 
     def _considering_persons(self, hazard: np.ndarray, graduates: np.ndarray | None = None) -> np.ndarray:
@@ -374,6 +374,34 @@ class TalentModel(mesa.Model):
         is_graduate = np.zeros(len(t), bool) if graduates is None else graduates
         cells = self._cells(t, np.arange(len(t)), is_graduate)
         return np.bincount(cells, weights=t.weight * np.where(is_graduate, 1.0, hazard), minlength=self.grid.size)
+
+    def _balance_base_year(self) -> tuple[np.ndarray, np.ndarray]:
+        """Node constants under which the base year's expected moves balance (see choice.py)."""
+        t = self.talents
+        hazard = moving_hazard(t.age, t.status, t.years_at_node, self.params)
+        persons = self._considering_persons(hazard)
+        expected = demography.arrivals(
+            self.params["inflow_rate"] * t.persons, self.params["foreign_inflow"],
+            self.params["high_end_inflow"], self._persons_by_group() / t.persons, 1, self.rng)
+        cells = self.grid.index(np.full(len(expected), self.layout.size), expected.group, expected.is_high_end,
+                                expected.hukou, np.zeros(len(expected), bool), np.zeros(len(expected), bool))
+        persons += np.bincount(cells, weights=expected.weight, minlength=self.grid.size)
+        target, target_out = balance_targets(persons, self.grid, self.params["outside_choice_share"],
+                                             self._arrival_shares())
+        return solve_constants(self.base_terms, persons, self.grid, target, target_out)
+
+    def _arrival_shares(self) -> np.ndarray:
+        """Where talents registered outside the region live, per kind (kinds, nodes), rows
+        summing to 1: newcomers in the base year settle like those before them. A kind with no
+        such talents follows all talents of its kind."""
+        t, n = self.talents, self.layout.size
+        kind = t.group.astype(np.int64) * 2 + t.is_high_end
+        key = kind * n + t.node
+        size = self.grid.n_kinds * n
+        migrants = t.persons_by(key, size, t.hukou == HUKOU_ELSEWHERE).reshape(-1, n).astype(float)
+        everyone = t.persons_by(key, size).reshape(-1, n).astype(float)
+        chosen = np.where(migrants.sum(axis=1, keepdims=True) > 0, migrants, everyone)
+        return chosen / np.maximum(chosen.sum(axis=1, keepdims=True), 1.0)
 
     def _create_cities(self) -> list[City]:
         nodes = self.base.nodes
