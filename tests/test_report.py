@@ -1,0 +1,271 @@
+"""The charts and the HTML report of one run, on a synthetic run directory (tests/fake_run.py)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+import re
+import shutil
+import warnings
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+from experiments import charts, report
+from experiments.charts import CHART_NAMES, LANGS
+from model.errors import ScenarioError
+from tests.fake_run import SCENARIO, make_fake_run
+
+ASSUMPTIONS = """# Assumptions
+
+Conventions for all sections:
+- **Talents** are tertiary-educated residents,
+  students included.
+- Rates are per `100,000` residents <b>not bold</b>.
+
+## A1 A table
+
+| node | rate |
+|---|---:|
+| BJ | 32,311 |
+| HS | 4,182 |
+
+1. first
+2. second
+"""
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, list[str]]:
+    """One fake run with its report, built once; returns the run dir, the page and warnings."""
+    run_dir = make_fake_run(tmp_path_factory.mktemp("run") / "fake")
+    assumptions = tmp_path_factory.mktemp("doc") / "ASSUMPTIONS.md"
+    assumptions.write_text(ASSUMPTIONS, encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        path = report.write_report(run_dir, assumptions=assumptions)
+    assert path == run_dir / "report.html"
+    return run_dir, path.read_text(encoding="utf-8"), [str(w.message) for w in caught]
+
+
+def temp_files(folder: Path) -> list[Path]:
+    return [path for path in folder.rglob("*") if path.name.endswith(".tmp")]
+
+
+def test_report_is_one_self_contained_file(built: tuple[Path, str, list[str]]) -> None:
+    _, page, _ = built
+    assert page.startswith("<!DOCTYPE html>")
+    for tag in ("<script", "<link", "<iframe", "<object", "<embed", "@import", "url("):
+        assert tag not in page.lower()
+    references = re.findall(r"""\b(?:src|href)\s*=\s*["']([^"']*)["']""", page)
+    assert references, "the report embeds its charts"
+    for reference in references:
+        assert reference.startswith(("data:", "#")), reference
+    images = re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
+    assert len(images) == 2 * len(CHART_NAMES)  # every chart, English and Chinese
+    for data in images:
+        assert base64.b64decode(data).startswith(b"\x89PNG\r\n\x1a\n")
+    anchors = set(re.findall(r'id="([^"]+)"', page))
+    for link in re.findall(r'href="#([^"]+)"', page):
+        assert link in anchors
+
+
+def test_report_states_scenario_and_hebei_share(built: tuple[Path, str, list[str]]) -> None:
+    run_dir, page, _ = built
+    assert html.escape(SCENARIO) in page
+    assert SCENARIO not in page  # the name has markup characters: they must be escaped
+    indicators = pd.read_csv(run_dir / "indicators.csv")
+    share = indicators[indicators["indicator"] == "hebei_share"].set_index("year")["value"]
+    for year in (2015, 2020, 2025, 2030):
+        assert re.fullmatch(r"\d{1,3}\.\d%", report.format_share(share[year]))
+    assert f"{report.format_share(share[2015])} in 2015" in page
+    assert f"{report.format_share(share[2030])} in 2030" in page
+    for year in (2020, 2025):
+        assert f"{year}: {report.format_share(share[year])}" in page
+    total = indicators[indicators["indicator"] == "talents.jjj"].set_index("year")["value"]
+    assert f"{total[2030] / 1e6:,.2f} million" in page
+    xiongan = indicators[indicators["indicator"] == "xiongan_talents"].set_index("year")["value"]
+    assert f"Xiong&#x27;an has {xiongan[2030]:,.0f} talents in 2030" in page
+
+
+def test_report_sections_and_escaping(built: tuple[Path, str, list[str]]) -> None:
+    _, page, _ = built
+    for anchor, _title in report.SECTIONS:
+        assert f'<section id="{anchor}">' in page
+    # Run text is escaped, never markup.
+    assert "&lt;b&gt;not markup&lt;/b&gt; &amp; friends" in page
+    assert "&lt;script&gt;alert" in page
+    # Unknown indicators appear in the generic table rather than failing.
+    assert "mystery.index" in page
+    # Drivers: the sentence names the largest term first.
+    assert "drive the largest changes" in page
+    # Lever spending summary and notes.
+    assert "graduate_subsidy" in page and "talent_housing" in page
+    assert "held at 30000 CNY from 2026" in page
+    # The changed parameter is marked.
+    assert re.search(r'<tr class="changed"><td>beta_wage</td>', page)
+    # Provenance: counts by status, then the whole table folded away.
+    assert re.search(r"<td>observed</td><td class=\"num\">\d+</td>", page)
+    assert "<details><summary>All 17 values" in page
+
+
+def test_assumptions_markdown_rendered_and_escaped(built: tuple[Path, str, list[str]]) -> None:
+    _, page, _ = built
+    assert "<h3>Assumptions</h3>" in page
+    assert "<h4>A1 A table</h4>" in page
+    assert "<li><strong>Talents</strong> are tertiary-educated residents, students included.</li>" \
+        in page
+    assert "<code>100,000</code>" in page
+    assert "&lt;b&gt;not bold&lt;/b&gt;" in page
+    assert '<td class="num">32,311</td>' in page
+    assert "<ol><li>first</li><li>second</li></ol>" in page
+
+
+def test_missing_assumptions_file_is_said_not_fatal(tmp_path: Path) -> None:
+    assert report.read_assumptions(tmp_path / "absent.md") is None
+    html_text = report._assumptions(None, "model/data/ASSUMPTIONS.md")
+    assert "not written yet" in html_text
+
+
+def test_every_chart_in_both_languages_as_png_and_svg(built: tuple[Path, str, list[str]]) -> None:
+    run_dir, _, _ = built
+    for name in CHART_NAMES:
+        for lang in LANGS:
+            png = run_dir / "charts" / f"{name}.{lang}.png"
+            svg = run_dir / "charts" / f"{name}.{lang}.svg"
+            assert png.read_bytes().startswith(b"\x89PNG")
+            assert b"<svg" in svg.read_bytes()[:2000]
+    assert not temp_files(run_dir)
+
+
+def test_chinese_labels_are_text_in_svg_and_no_glyph_is_missing(
+    built: tuple[Path, str, list[str]],
+) -> None:
+    run_dir, _, caught = built
+    chinese = (run_dir / "charts" / "talents_by_pole.zh.svg").read_text(encoding="utf-8")
+    assert "河北" in chinese and "三极人才总量" in chinese
+    assert charts.CJK_FAMILY in chinese
+    assert "河北" in (run_dir / "charts" / "hebei_share.zh.svg").read_text(encoding="utf-8")
+    assert "近期" in (run_dir / "charts" / "hebei_share.en.svg").read_text(encoding="utf-8")
+    english = (run_dir / "charts" / "talents_by_pole.en.svg").read_text(encoding="utf-8")
+    assert "Hebei" in english and "河北" not in english
+    assert not [message for message in caught if "missing from" in message.lower()]
+
+
+def test_cjk_font_registration_is_idempotent() -> None:
+    family = charts.use_cjk_font()
+    count = len(matplotlib.font_manager.fontManager.ttflist)
+    assert charts.use_cjk_font() == family == "Noto Sans CJK SC"
+    assert len(matplotlib.font_manager.fontManager.ttflist) == count
+    assert matplotlib.rcParams["font.family"][0] == family
+    assert matplotlib.rcParams["font.family"].count(family) == 1
+
+
+def test_failing_chart_leaves_previous_report_and_no_temp_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_dir = make_fake_run(tmp_path / "run")
+    previous = "<!DOCTYPE html><p>previous report</p>"
+    (run_dir / "report.html").write_text(previous, encoding="utf-8")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("chart failed")
+
+    monkeypatch.setattr(charts, "node_map_chart", broken)
+    with pytest.raises(RuntimeError, match="chart failed"):
+        report.write_report(run_dir)
+    assert (run_dir / "report.html").read_text(encoding="utf-8") == previous
+    assert not (run_dir / "charts").exists()  # charts are drawn before any is written
+    assert not temp_files(run_dir)
+
+
+def test_failing_final_write_leaves_previous_report(
+    built: tuple[Path, str, list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_dir = tmp_path / "run"
+    shutil.copytree(built[0], run_dir)
+    before = (run_dir / "report.html").read_bytes()
+    real_replace = os.replace
+
+    def replace(source: str | Path, target: str | Path) -> None:
+        if Path(target).name == "report.html":
+            raise OSError("disk full")
+        real_replace(source, target)
+
+    monkeypatch.setattr("experiments.io.os.replace", replace)
+    with pytest.raises(OSError, match="disk full"):
+        report.write_report(run_dir)
+    assert (run_dir / "report.html").read_bytes() == before
+    assert not temp_files(run_dir)
+
+
+def test_run_without_drivers_or_levers(tmp_path: Path) -> None:
+    run_dir = make_fake_run(tmp_path / "run", years=range(2015, 2023), with_drivers=False,
+                            with_levers=False)
+    (run_dir / "notes.json").write_text("[]", encoding="utf-8")
+    stale = run_dir / "charts" / "drivers.en.png"
+    stale.parent.mkdir()
+    stale.write_bytes(b"old")
+    page = report.write_report(run_dir, assumptions=tmp_path / "absent.md").read_text("utf-8")
+    assert not stale.exists()  # a chart the run no longer has is removed
+    assert not (run_dir / "charts" / "drivers.zh.svg").exists()
+    assert "drivers.csv is empty" in page
+    assert "lever_spending.csv is empty" in page
+    assert "The run left no notes." in page
+    assert "not written yet" in page
+    # A run ending in 2022 reports 2015 and 2020, and its last year, but not 2025 or 2030.
+    assert "<th class=\"num\">2022</th>" in page and "<th class=\"num\">2025</th>" not in page
+
+
+def test_missing_required_file_names_it(tmp_path: Path) -> None:
+    run_dir = make_fake_run(tmp_path / "run", years=range(2015, 2018))
+    (run_dir / "indicators.csv").unlink()
+    with pytest.raises(ScenarioError, match="indicators.csv"):
+        report.write_report(run_dir)
+
+
+def test_net_flows_nets_pairs_and_skips_outside() -> None:
+    flows = pd.DataFrame({
+        "year": [2016, 2016, 2017, 2016, 2016],
+        "origin": ["BJ", "XA", "BJ", "OUT", "TJ"],
+        "destination": ["XA", "BJ", "XA", "BJ", "TJ"],
+        "group": ["research"] * 5,
+        "persons": [100, 30, 50, 999, 77],
+    })
+    net = charts.net_flows(flows)
+    assert net.to_dict("records") == [{"origin": "BJ", "destination": "XA", "persons": 120.0}]
+
+
+def test_formats() -> None:
+    assert report.format_share(0.36041) == "36.0%"
+    assert report.format_persons(19_400_000) == "19.40 million"
+    assert report.format_persons(52_300) == "52,300"
+    assert report.format_indicator("unemployment_rate", 0.049) == "4.9%"
+    assert report.format_indicator("talents.BJ", 6_559_162.0) == "6,559,162"
+    assert report.format_number(35826.4) == "35,826"
+    assert report.format_number(1.55) == "1.55"
+    assert report.format_number(float("nan")) == "–"
+    assert charts.format_persons(412_000, "en") == "412 thousand"
+    assert charts.format_persons(412_000, "zh") == "41万人"
+    assert charts.short_name("Baoding (incl. Dingzhou; excl. Xiong'an)") == "Baoding"
+    assert charts.short_name("保定(含定州，不含雄安)") == "保定"
+
+
+def test_band_chart_draws_bands() -> None:
+    years = range(2015, 2021)
+    lines = pd.DataFrame({"baseline": [0.30, 0.31, 0.32, 0.33, 0.34, 0.35]}, index=years)
+    band = (lines - 0.01, lines + 0.01)
+    figure = charts.line_chart(lines, title="t", ylabel="share", band=band, percent=True,
+                               milestones="en")
+    ax = figure.axes[0]
+    assert len(ax.collections) == 1  # one band
+    assert np.asarray(ax.lines[0].get_ydata(), dtype=float)[0] == pytest.approx(0.30)
+
+
+def test_unknown_language_is_refused() -> None:
+    with pytest.raises(ScenarioError, match="fr"):
+        charts.check_lang("fr")
