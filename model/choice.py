@@ -148,7 +148,7 @@ def draw_choices(probabilities: np.ndarray, cell_of_row: np.ndarray,
                  rng: np.random.Generator) -> np.ndarray:
     """One alternative per row, drawn from its cell's probabilities (inverse CDF)."""
     cumulative = np.cumsum(probabilities, axis=1)
-    cumulative[:, -1] = 1.0
+    # scale the draw to the row's total, so rounding never lands on an unavailable last option
     u = rng.random(len(cell_of_row))
     order = np.argsort(cell_of_row, kind="stable")
     choice = np.empty(len(cell_of_row), dtype=np.int64)
@@ -156,7 +156,7 @@ def draw_choices(probabilities: np.ndarray, cell_of_row: np.ndarray,
     ends = np.append(starts[1:], len(order))
     for cell, start, end in zip(cells, starts, ends):
         rows = order[start:end]
-        choice[rows] = np.searchsorted(cumulative[cell], u[rows], side="right")
+        choice[rows] = np.searchsorted(cumulative[cell], u[rows] * cumulative[cell, -1], side="right")
     return np.minimum(choice, probabilities.shape[1] - 1)
 
 
@@ -209,7 +209,7 @@ def solve_constants(terms: Mapping[str, np.ndarray], persons: np.ndarray, grid: 
     fixed = utility(terms, np.zeros((grid.n_classes, n)), np.zeros(grid.n_classes), grid)[active]
     membership = (cls[None, :] == np.arange(grid.n_classes)[:, None]) * persons[active][None, :]
     constants = np.zeros((grid.n_classes, n))
-    outside = np.zeros(grid.n_classes)
+    outside = np.where(target_out > 0, 0.0, -np.inf)  # nobody is to leave: no outside option
     for _ in range(iterations):
         probabilities = logit_probabilities(fixed + np.hstack([constants[cls], outside[cls][:, None]]))
         chosen = membership @ probabilities

@@ -95,6 +95,22 @@ _DECLARED = [
               "A one-off payment worth this much has utility beta_wage x log(2): converts lever "
               "money (subsidies, rent discounts) into utility.",
               _GUESS),
+    # --- how levers act (model/levers.py names each lever's mechanism) ---
+    Parameter("talent_housing_discount", 0.3, "share", 0.0, 1.0,
+              "Share of housing cost a talent-housing tenant does not pay (plan 四(十三)).",
+              "Talent apartments are typically let at 50-80 % of market rent; assumption."),
+    Parameter("card_services_level", 0.9, "index, Beijing = 1", 0.0, 1.0,
+              "Public-service level a talent-card holder has at least, wherever in the region "
+              "(plan 四(十二)).", "Customised services close most of the gap; assumption."),
+    Parameter("international_community_amenity", 0.5, "utility per community", 0.0, 3.0,
+              "Utility an international talent community adds for foreign talents (plan 四(十)).",
+              _GUESS),
+    Parameter("fund_cost_per_job", 500_000.0, "CNY per talent job", 50_000.0, 5e6,
+              "Money from the entrepreneurship fund that creates one talent job a year (plan 三(五)).",
+              "Public venture funds in China report a few hundred thousand CNY per job; assumption."),
+    Parameter("part_time_fte", 0.2, "full-time equivalent", 0.05, 1.0,
+              "Work a part-time or multi-site talent gives the node served (plan 三(一)).",
+              "One day a week; assumption."),
     # --- moving hazard ---
     Parameter("move_hazard_base", 0.05, "per year", 0.0, 0.5,
               "Yearly chance that an employed talent aged 30 or under, settled two years or more, "

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -75,7 +76,8 @@ def _lever_setting_model(name: str) -> type[LeverSetting]:
 
 Parameters = create_model(  # type: ignore[call-overload]
     "Parameters", __config__=ConfigDict(extra="forbid"),
-    **{name: (float | None, Field(None, ge=p.lower, le=p.upper, description=f"{p.meaning} [{p.unit}]"))
+    **{name: ((int if p.integer else float) | None,
+              Field(None, ge=p.lower, le=p.upper, description=f"{p.meaning} [{p.unit}]"))
        for name, p in PARAMETERS.items()})
 
 Levers = create_model(  # type: ignore[call-overload]
@@ -161,11 +163,14 @@ def _construct_mapping(loader: _MarkingLoader, node: yaml.MappingNode, deep: boo
 _MarkingLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _marks(node: yaml.Node, path: tuple[str, ...], name: str, out: dict[tuple[str, ...], Mark]) -> None:
-    out[path] = (name, node.start_mark.line + 1, node.start_mark.column + 1)
+def _marks(node: yaml.Node, path: tuple[str, ...], name: str, out: dict[tuple[str, ...], Mark],
+           at: yaml.Mark | None = None) -> None:
+    """Where each key path stands in the file: a mapping entry at its key, a list item at itself."""
+    mark = at or node.start_mark
+    out[path] = (name, mark.line + 1, mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            _marks(value_node, path + (str(key_node.value),), name, out)
+            _marks(value_node, path + (str(key_node.value),), name, out, key_node.start_mark)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _marks(item, path + (str(i),), name, out)
@@ -173,17 +178,19 @@ def _marks(node: yaml.Node, path: tuple[str, ...], name: str, out: dict[tuple[st
 
 def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], Mark]]:
     try:
-        text = path.read_text(encoding="utf-8")
+        # streams, not text, so that YAML's marks (and so our messages) name the file
+        with path.open(encoding="utf-8") as stream:
+            data = yaml.load(stream, Loader=_MarkingLoader)
+        with path.open(encoding="utf-8") as stream:
+            root = yaml.compose(stream, Loader=yaml.SafeLoader)
     except OSError as err:
         raise ScenarioError(f"{path}: cannot read scenario file ({err.strerror})") from err
-    try:
-        data = yaml.load(text, Loader=_MarkingLoader) if text.strip() else None
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as err:
         raise ScenarioError(f"{path}: not valid YAML: {err}") from err
     if not isinstance(data, dict):
-        raise ScenarioError(f"{path}: a scenario must be a mapping of keys (name, start_year, ...), "
-                            f"got {type(data).__name__}")
+        line = f":{root.start_mark.line + 1}" if root is not None else ""
+        raise ScenarioError(f"{path}{line}: a scenario must be a mapping of keys (name, start_year, "
+                            f"...), got {type(data).__name__}")
     marks: dict[tuple[str, ...], Mark] = {}
     if root is not None:
         _marks(root, (), str(path), marks)
@@ -200,8 +207,7 @@ def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
 
 
 def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[tuple[str, ...], Mark]]:
-    path = path.resolve()
-    if path in chain:
+    if path.resolve() in (p.resolve() for p in chain):
         cycle = " -> ".join(str(p) for p in chain + (path,))
         raise ScenarioError(f"{chain[-1]}: extends: circular chain {cycle}; a scenario may not extend itself")
     data, marks = _read_yaml(path)
@@ -224,6 +230,7 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
 def load_scenario(path: str | Path) -> Scenario:
     """Read, merge (``extends``) and validate a scenario file."""
     data, marks = _resolve(Path(path), ())
+    data.pop("extends", None)  # resolved: the parent's settings are in ``data`` now
     return validate(data, marks, source=str(path))
 
 
@@ -238,7 +245,7 @@ def validate(data: dict[str, Any], marks: dict[tuple[str, ...], Mark], source: s
 
 
 def _describe(error: Any, data: dict[str, Any], marks: dict[tuple[str, ...], Mark], source: str) -> str:
-    loc = tuple(str(part) for part in error["loc"] if not str(part).startswith("function-"))
+    loc = tuple(_key_text(part) for part in error["loc"] if not str(part).startswith("function-"))
     loc = tuple(part for part in loc if part not in ("Lever_" + n for n in LEVERS))
     key_path = ".".join(loc) or "(top level)"
     where = source
@@ -249,9 +256,25 @@ def _describe(error: Any, data: dict[str, Any], marks: dict[tuple[str, ...], Mar
             break
     message = error["msg"]
     if error["type"] == "extra_forbidden":
-        parent = loc[:-1]
-        message = f"unknown key; allowed: {', '.join(_allowed_keys(parent))}"
+        return (f"  {where}: {key_path}: value {_short(error.get('input'))}: unknown key; "
+                f"allowed: {', '.join(_allowed_keys(loc[:-1]))}")
+    if len(loc) == 2 and loc[0] == "parameters" and loc[1] in PARAMETERS:
+        p = PARAMETERS[loc[1]]
+        message += f"; allowed: {p.lower:g} to {p.upper:g} ({p.unit})"
+    elif len(loc) >= 3 and loc[0] == "levers" and loc[1] in LEVERS and loc[2] == "values":
+        lever = LEVERS[loc[1]]
+        message += f"; allowed: {lever.lower:g} to {lever.upper:g} ({lever.unit})"
     return f"  {where}: {key_path}: value {_short(error.get('input'))}: {message}"
+
+
+def _key_text(part: Any) -> str:
+    """A key of an error location as the file writes it (pydantic reports date keys by repr)."""
+    if isinstance(part, dt.date):
+        return part.isoformat()
+    found = re.fullmatch(r"datetime\.date\((\d+), (\d+), (\d+)\)", str(part))
+    if found:
+        return dt.date(*map(int, found.groups())).isoformat()
+    return str(part)
 
 
 def _allowed_keys(parent: tuple[str, ...]) -> list[str]:

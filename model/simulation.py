@@ -175,6 +175,7 @@ class TalentModel(mesa.Model):
         considering = graduates | (self.rng.random(len(talents)) < hazard)
         rows = np.flatnonzero(considering)
         cells = self._cells(talents, rows, graduates[rows])
+        choosers = self._considering_persons(hazard, graduates)  # by origin cell, before anyone moves
         destination = draw_choices(probabilities, cells, self.rng)
         origin = talents.node[rows].astype(np.int64)
         moving = destination != origin
@@ -196,8 +197,7 @@ class TalentModel(mesa.Model):
         self.accounts.move(np.full(len(newcomers), n), newcomers.node.astype(np.int64),
                            newcomers.group, newcomers.weight)
 
-        persons = (self._considering_persons(hazard, graduates)
-                   + np.bincount(arriving_cells, weights=newcomers.weight, minlength=self.grid.size))
+        persons = choosers + np.bincount(arriving_cells, weights=newcomers.weight, minlength=self.grid.size)
         for term, effect in term_effects(terms, self.base_terms, self.constants, self.outside,
                                          self.grid, persons, self.layout.province).items():
             self.drivers[term] += effect

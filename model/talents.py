@@ -93,7 +93,7 @@ class Talents:
         """Rows for people entering the model: no employer, no card, just arrived."""
         n = len(node)
         return cls(node=node, group=group, age=age, status=status, hukou=hukou, weight=weight,
-                   is_high_end=np.broadcast_to(is_high_end, n), is_foreign=np.broadcast_to(is_foreign, n),
+                   is_high_end=np.full(n, is_high_end), is_foreign=np.full(n, is_foreign),
                    firm=np.full(n, -1), years_at_node=np.zeros(n),
                    has_talent_card=np.zeros(n, bool), in_talent_housing=np.zeros(n, bool))
 

@@ -1,0 +1,65 @@
+"""Shared fixtures: small seeded runs of the model, built once per session.
+
+The runs are small (scale 2000, 2015-2019) so that the whole suite stays fast; tests only read
+the tables these fixtures return and never change them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from model.indicators import indicators
+from model.scenario import Scenario, load_scenario
+from model.simulation import TalentModel
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+BAD_SCENARIOS = Path(__file__).resolve().parent / "bad_scenarios"
+
+SMALL = {"scale": 2000, "end_year": 2019}
+SEED = 11
+
+
+@dataclass(frozen=True)
+class Run:
+    """A finished model and its tables (indicators included)."""
+
+    model: TalentModel
+    tables: dict[str, pd.DataFrame]
+
+
+def run_to_end(scenario: Scenario, seed: int) -> Run:
+    """Build a model and step it to the scenario's end year."""
+    model = TalentModel(scenario, seed=seed)
+    while model.running:
+        model.step()
+    tables = model.tables()
+    tables["indicators"] = indicators(tables["stocks"], tables["nodes"], model.layout)
+    return Run(model, tables)
+
+
+@pytest.fixture(scope="session")
+def small_baseline() -> Scenario:
+    """The baseline at scale 2000, 2015-2019."""
+    return load_scenario(SCENARIOS / "baseline.yaml").with_overrides(SMALL)
+
+
+@pytest.fixture(scope="session")
+def small_subsidy() -> Scenario:
+    """graduates-to-hebei at scale 2000, 2015-2019."""
+    return load_scenario(SCENARIOS / "graduates-to-hebei.yaml").with_overrides(SMALL)
+
+
+@pytest.fixture(scope="session")
+def baseline_run(small_baseline: Scenario) -> Run:
+    return run_to_end(small_baseline, SEED)
+
+
+@pytest.fixture(scope="session")
+def subsidy_run(small_subsidy: Scenario) -> Run:
+    """The subsidy scenario on the same seed as ``baseline_run`` (common random numbers)."""
+    return run_to_end(small_subsidy, SEED)

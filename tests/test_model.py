@@ -1,0 +1,258 @@
+"""Invariants of the model (model/simulation.py) on small seeded runs, and the direction of
+effects on paired runs with the same seed (common random numbers)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from model import simulation
+from model.choice import moving_hazard
+from model.scenario import Scenario
+from model.simulation import TalentModel
+from model.talents import Status
+from tests.conftest import SEED, Run, run_to_end
+
+NODE_COLUMNS = ["year", "node", "population", "talents", "price_cny_m2", "wage_cny_year",
+                "services_index", "vacancies", "entries", "exits", "inflow", "outflow"]
+
+
+def hebei_nodes(model: TalentModel) -> list[str]:
+    nodes = model.layout.nodes
+    return list(nodes.index[nodes["province"] == "hebei"])
+
+
+def check_people_are_conserved(nodes: pd.DataFrame) -> None:
+    """talents(t) = talents(t-1) + entries - exits + inflow - outflow, per node, exactly."""
+    wide = nodes.set_index(["node", "year"]).sort_index()
+    previous = wide.groupby(level="node")["talents"].shift(1)
+    later = previous.notna()
+    expected = (previous + wide["entries"] - wide["exits"] + wide["inflow"] - wide["outflow"])[later]
+    pd.testing.assert_series_equal(wide["talents"][later].astype(np.int64), expected.astype(np.int64),
+                                   check_names=False)
+
+
+# --- accounting ---------------------------------------------------------------------------
+
+def test_tables_have_the_documented_columns(baseline_run: Run) -> None:
+    tables = baseline_run.tables
+    assert list(tables["nodes"].columns) == NODE_COLUMNS
+    assert list(tables["stocks"].columns) == ["year", "node", "group", "is_high_end", "is_foreign",
+                                              "status", "persons"]
+    assert list(tables["flows"].columns) == ["year", "origin", "destination", "group", "persons"]
+    assert list(tables["spending"].columns) == ["year", "lever", "node", "cny"]
+    assert list(tables["indicators"].columns) == ["year", "indicator", "value"]
+
+
+def test_every_year_and_node_is_recorded(baseline_run: Run) -> None:
+    nodes = baseline_run.tables["nodes"]
+    layout = baseline_run.model.layout
+    assert sorted(nodes["year"].unique()) == list(range(2015, 2020))
+    for year in range(2015, 2020):
+        assert list(nodes[nodes["year"] == year]["node"]) == layout.ids, year
+
+
+def test_the_base_year_has_no_movements(baseline_run: Run) -> None:
+    nodes = baseline_run.tables["nodes"]
+    base = nodes[nodes["year"] == 2015]
+    assert (base[["entries", "exits", "inflow", "outflow"]] == 0).all().all()
+    assert not (baseline_run.tables["flows"]["year"] == 2015).any()
+
+
+def test_people_are_conserved_per_node_and_year(baseline_run: Run) -> None:
+    check_people_are_conserved(baseline_run.tables["nodes"])
+
+
+@settings(deadline=None, max_examples=4)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_people_are_conserved_for_any_seed(small_baseline: Scenario, seed: int) -> None:
+    scenario = small_baseline.with_overrides({"scale": 5000, "end_year": 2017})
+    model = TalentModel(scenario, seed=seed)
+    while model.running:
+        model.step()
+    tables = model.tables()
+    check_people_are_conserved(tables["nodes"])
+    stock = tables["stocks"].groupby(["year", "node"])["persons"].sum()
+    assert stock.to_dict() == tables["nodes"].set_index(["year", "node"])["talents"].to_dict()
+
+
+def test_stocks_add_up_to_node_talents(baseline_run: Run) -> None:
+    stocks, nodes = baseline_run.tables["stocks"], baseline_run.tables["nodes"]
+    by_node = stocks.groupby(["year", "node"])["persons"].sum()
+    assert by_node.to_dict() == nodes.set_index(["year", "node"])["talents"].to_dict()
+    assert (stocks["persons"] > 0).all()
+    assert set(stocks["status"]) <= {s.name.lower() for s in Status}
+
+
+def test_talents_persons_match_the_last_year(baseline_run: Run) -> None:
+    nodes = baseline_run.tables["nodes"]
+    assert nodes[nodes["year"] == 2019]["talents"].sum() == baseline_run.model.talents.persons
+
+
+def test_flows_add_up_to_inflow_and_outflow(baseline_run: Run) -> None:
+    flows, nodes = baseline_run.tables["flows"], baseline_run.tables["nodes"]
+    later = nodes[nodes["year"] > 2015].set_index(["year", "node"])
+    into = flows.groupby(["year", "destination"])["persons"].sum()
+    out_of = flows.groupby(["year", "origin"])["persons"].sum()
+    for (year, node), row in later.iterrows():
+        assert into.get((year, node), 0) == row["inflow"], (year, node)
+        assert out_of.get((year, node), 0) == row["outflow"], (year, node)
+
+
+def test_flows_are_moves_between_different_places(baseline_run: Run) -> None:
+    flows = baseline_run.tables["flows"]
+    assert (flows["origin"] != flows["destination"]).all()
+    assert (flows["persons"] > 0).all()
+    assert set(flows["origin"]) | set(flows["destination"]) <= set(baseline_run.model.layout.ids) | {"OUT"}
+    # arrivals from outside cannot choose to stay outside
+    assert not ((flows["origin"] == "OUT") & (flows["destination"] == "OUT")).any()
+    assert (flows["origin"] == "OUT").any() and (flows["destination"] == "OUT").any()
+
+
+# --- reproducibility ----------------------------------------------------------------------
+
+def test_same_seed_gives_identical_tables(small_baseline: Scenario, baseline_run: Run) -> None:
+    again = run_to_end(small_baseline, SEED)
+    assert set(again.tables) == set(baseline_run.tables)
+    for name, table in baseline_run.tables.items():
+        pd.testing.assert_frame_equal(again.tables[name], table, obj=name)
+
+
+def test_different_seed_gives_different_tables(small_baseline: Scenario, baseline_run: Run) -> None:
+    other = run_to_end(small_baseline.with_overrides({"end_year": 2016}), SEED + 1)
+    flows = baseline_run.tables["flows"]
+    mine = flows[flows["year"] == 2016].reset_index(drop=True)
+    theirs = other.tables["flows"][lambda f: f["year"] == 2016].reset_index(drop=True)
+    assert not mine.equals(theirs)
+
+
+# --- ranges -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["hebei_share", "foreign_share", "unemployment_rate"])
+def test_shares_are_between_zero_and_one(baseline_run: Run, name: str) -> None:
+    table = baseline_run.tables["indicators"]
+    values = table[table["indicator"] == name]["value"]
+    assert len(values) == 5
+    assert values.between(0, 1).all(), values.tolist()
+    assert (values > 0).all()  # none of these is empty in the region
+
+
+def test_prices_wages_and_services_are_positive(baseline_run: Run) -> None:
+    nodes = baseline_run.tables["nodes"]
+    assert (nodes["price_cny_m2"] > 0).all()
+    assert (nodes["wage_cny_year"] > 0).all()
+    assert (nodes["services_index"] > 0).all()
+    assert (nodes["population"] >= nodes["talents"]).all()
+    assert np.isfinite(nodes.select_dtypes("number").to_numpy(float)).all()
+
+
+def test_drivers_cover_every_term_and_province(baseline_run: Run) -> None:
+    drivers = baseline_run.tables["drivers"]
+    assert list(drivers.columns) == ["term", "province", "persons"]
+    assert set(drivers["province"]) == {"beijing", "tianjin", "hebei"}
+    assert len(drivers) == 3 * drivers["term"].nunique()
+    assert np.isfinite(drivers["persons"]).all()
+
+
+# --- the base year is a balance -----------------------------------------------------------
+
+def test_terms_unchanged_since_the_base_year_explain_nothing(small_baseline: Scenario) -> None:
+    model = TalentModel(small_baseline, seed=SEED)
+    model.step()
+    drivers = model.tables()["drivers"].set_index(["term", "province"])["persons"]
+    for term in ("distance", "stay", "amenity", "barriers", "levers"):
+        assert (drivers[term] == 0).all(), term
+    changed = drivers.drop(["distance", "stay", "amenity", "barriers", "levers"], level="term")
+    assert (changed != 0).any(), "wages, jobs, prices and services all moved in the first year"
+
+
+def test_drivers_weigh_choosers_at_their_origin(small_baseline: Scenario,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    model = TalentModel(small_baseline, seed=SEED)
+    captured: dict[str, np.ndarray] = {}
+    choose, effects = TalentModel.choose_locations, simulation.term_effects
+
+    def choose_and_record(self: TalentModel, graduates: np.ndarray, *args: object) -> np.ndarray:
+        t = self.talents
+        hazard = moving_hazard(t.age, t.status, t.years_at_node, self.params)
+        hazard[graduates] = 1.0
+        captured["before"] = self._considering_persons(hazard, graduates)
+        return choose(self, graduates, *args)
+
+    def record_effects(*args: object, **kwargs: object) -> dict:
+        captured["used"] = np.array(args[5] if len(args) > 5 else kwargs["persons"])
+        return effects(*args, **kwargs)
+
+    monkeypatch.setattr(TalentModel, "choose_locations", choose_and_record)
+    monkeypatch.setattr(simulation, "term_effects", record_effects)
+    model.step()
+    residents = model.grid.attributes()[0] < model.layout.size
+    np.testing.assert_allclose(captured["used"][residents], captured["before"][residents], rtol=1e-9)
+
+
+# --- directions, on common random numbers -------------------------------------------------
+
+def first_step_inflow(scenario: Scenario, node: str, wage_factor: float) -> int:
+    model = TalentModel(scenario, seed=SEED)
+    index = model.layout.index(node)
+    for firm in model.firms:
+        if firm.node == index:
+            firm.wage = firm.wage * wage_factor
+    model.step()
+    nodes = model.tables()["nodes"]
+    return int(nodes[(nodes["year"] == scenario.start_year + 1) & (nodes["node"] == node)]["inflow"].item())
+
+
+def test_higher_wages_draw_more_movers(small_baseline: Scenario) -> None:
+    scenario = small_baseline.with_overrides({"end_year": 2016})
+    assert first_step_inflow(scenario, "LF", 1.5) > first_step_inflow(scenario, "LF", 1.0)
+
+
+def province_totals(run: Run, column: str) -> pd.Series:
+    nodes = run.tables["nodes"]
+    return nodes[nodes["node"].isin(hebei_nodes(run.model))].groupby("year")[column].sum()
+
+
+def test_the_subsidy_changes_nothing_before_it_starts(baseline_run: Run, subsidy_run: Run) -> None:
+    for name in ("nodes", "stocks", "flows"):
+        before = [table[table["year"] < 2017].reset_index(drop=True)
+                  for table in (baseline_run.tables[name], subsidy_run.tables[name])]
+        pd.testing.assert_frame_equal(*before, obj=name)
+
+
+def test_the_graduate_subsidy_raises_hebeis_talents(baseline_run: Run, subsidy_run: Run) -> None:
+    base, reform = province_totals(baseline_run, "talents"), province_totals(subsidy_run, "talents")
+    assert (reform.loc[2017:] > base.loc[2017:]).all(), (reform - base).to_dict()
+    base_in, reform_in = province_totals(baseline_run, "inflow"), province_totals(subsidy_run, "inflow")
+    assert reform_in.loc[2017] > base_in.loc[2017]
+
+
+def test_subsidy_spending_goes_to_hebei_from_2017(baseline_run: Run, subsidy_run: Run) -> None:
+    spending = subsidy_run.tables["spending"]
+    assert set(spending["lever"]) == {"graduate_subsidy"}
+    assert (spending["cny"] > 0).all()
+    assert set(spending["node"]) <= set(hebei_nodes(subsidy_run.model))
+    assert spending["year"].min() == 2017
+    assert set(spending["year"]) == {2017, 2018, 2019}
+    base_spending = baseline_run.tables["spending"]
+    assert base_spending.empty or (base_spending["cny"] == 0).all()
+
+
+def test_subsidy_spending_is_the_years_value_times_whole_persons(subsidy_run: Run) -> None:
+    schedule = subsidy_run.model.schedules["graduate_subsidy"]
+    assert schedule.in_year(2017) == pytest.approx(30000 * 184 / 365)
+    spending = subsidy_run.tables["spending"]
+    persons = spending["cny"] / spending["year"].map(schedule.in_year)
+    np.testing.assert_allclose(persons, np.round(persons), atol=1e-6)
+    assert (persons >= 1).all()
+
+
+def test_a_lever_held_past_its_last_date_is_noted(subsidy_run: Run, baseline_run: Run) -> None:
+    notes = subsidy_run.model.notes
+    assert any("graduate_subsidy" in note and "2018" in note for note in notes)
+    assert any("graduate_subsidy" in note and "2019" in note for note in notes)
+    assert not any(note.endswith("in 2017") for note in notes)
+    assert baseline_run.model.notes == []
