@@ -1,27 +1,30 @@
 """Location choice: who considers moving, and where they go (design.md, phase 5).
 
 Each talent who considers moving chooses among all nodes, staying included, and leaving the
-region ("OUT"), by multinomial logit. Utility depends on the talent only through a small
-number of attributes: origin, group, high-end or not, hukou province, retired or not, new
-graduate or not. So utility is computed once per *cell* of those attributes (2,880 cells x 18
-alternatives) and
-each row draws from its cell's probabilities. That keeps the rule exact and cheap at full scale.
+region ("OUT"), by multinomial logit. Utility depends on the talent only through a few
+attributes: origin, group, high-end or not, hukou, retired or not, new graduate or not, and
+service privilege (none, talent card, Beijing's services kept). So utility is computed once per
+*cell* of those attributes (21,600 cells x 18 alternatives) and each row draws from its cell's
+probabilities. That keeps the rule exact and cheap at full scale.
 
 Utility of alternative j for a talent of cell c (terms named as in ``TERMS``)::
 
     wage          beta_wage * log(wage[g, j])                         (not for the retired)
     jobs          beta_jobs * log(job_chance[g, j])                    (not for the retired)
-    housing      -beta_housing * price[j] * floor_area * user_cost / income[g, j]
-    services      beta_services * services[j]
+    housing      -beta_housing * price[j] * floor_area * user_cost / income[g, j],
+                  less the talent-housing relief for newcomers of eligible groups
+    services      beta_services * max(services[j], the talent's service floor)
     amenity       constant[k, j] for the talent's kind k (group, high-end or not; residents and
                   arrivals apart), solved at the start so that the base year is a balance of
                   moves and arrivals settle where earlier ones did
     agglomeration beta_agglomeration * log(share of g at j / share of g in the region)
     distance     -beta_distance * distance_km[o, j] / 100
     stay          beta_stay if j is the origin
-    barriers     -beta_province_barrier if j is in another province than o,
-                 -hukou_barrier[province of j] if the talent's hukou is not j's province
-    levers        lever terms (graduate_subsidy for new graduates)
+    barriers     -beta_province_barrier * (lever factor of j) if j is in another province than o,
+                 -hukou_barrier[province of j] * (lever factor) if the talent's hukou is not j's;
+                  card holders pay no hukou barrier and half the provincial one
+    levers        beta_wage * log(1 + money / money_utility_cny) for graduate and settlement
+                  subsidies, plus the international-community amenity for foreign talents
 
 Leaving the region has utility ``outside[k]``, solved at the start so that a given share of those
 who consider moving leave. Xiong'an is a node from the start: before 2017-04-01 it stands for the
@@ -35,11 +38,20 @@ from typing import Mapping
 
 import numpy as np
 
-from model.talents import GROUPS, HUKOU_ELSEWHERE, Status
+from model.talents import GROUPS, HUKOU_ABROAD, Status
 
 TERMS: tuple[str, ...] = ("wage", "jobs", "housing", "services", "amenity", "agglomeration",
                           "distance", "stay", "barriers", "levers")
-RETIREE_INCOME_SHARE = 0.6  # pension as a share of the wage of one's group; see ASSUMPTIONS.md
+RETIREE_INCOME_SHARE = 0.6  # pension as a share of the wage of one's group; ASSUMPTIONS.md D5
+NO_PRIVILEGE, CARD_HOLDER, KEEPS_BEIJING_SERVICES = 0, 1, 2
+
+
+def privilege(has_talent_card: np.ndarray, keeps_beijing_services: np.ndarray) -> np.ndarray:
+    """Service privilege of each row. Card holders and followers alike pay no hukou barrier and
+    half the provincial one; a follower's service floor is Beijing's level, a holder's
+    ``card_services_level``. A follower who also holds a card counts as a follower."""
+    return np.where(keeps_beijing_services, KEEPS_BEIJING_SERVICES,
+                    np.where(has_talent_card, CARD_HOLDER, NO_PRIVILEGE))
 
 
 @dataclass(frozen=True)
@@ -50,22 +62,23 @@ class CellGrid:
     n_kinds = 2 * len(GROUPS)  # kinds of talent with their own node constants: group x high-end
 
     @property
-    def shape(self) -> tuple[int, int, int, int, int, int]:
-        return (self.n_nodes + 1, len(GROUPS), 2, HUKOU_ELSEWHERE + 1, 2, 2)
+    def shape(self) -> tuple[int, ...]:
+        return (self.n_nodes + 1, len(GROUPS), 2, HUKOU_ABROAD + 1, 2, 2, 3)
 
     @property
     def size(self) -> int:
         return int(np.prod(self.shape))
 
     def index(self, origin: np.ndarray, group: np.ndarray, is_high_end: np.ndarray, hukou: np.ndarray,
-              is_retired: np.ndarray, is_graduate: np.ndarray) -> np.ndarray:
+              is_retired: np.ndarray, is_graduate: np.ndarray, privileged: np.ndarray) -> np.ndarray:
         """Cell index of each row."""
         return np.ravel_multi_index(
             (origin.astype(np.int64), group, is_high_end.astype(np.int64), hukou,
-             is_retired.astype(np.int64), is_graduate.astype(np.int64)), self.shape)
+             is_retired.astype(np.int64), is_graduate.astype(np.int64), privileged), self.shape)
 
     def attributes(self) -> tuple[np.ndarray, ...]:
-        """(origin, group, is_high_end, hukou, is_retired, is_graduate) of every cell, in index order."""
+        """(origin, group, is_high_end, hukou, is_retired, is_graduate, privilege) of every cell,
+        in index order."""
         return np.unravel_index(np.arange(self.size), self.shape)
 
     def kind(self) -> np.ndarray:
@@ -84,6 +97,25 @@ class CellGrid:
 
 
 @dataclass(frozen=True)
+class LeverTerms:
+    """What this year's levers do to utility, per group g and node j; all zero or one when off."""
+
+    graduate_money: np.ndarray          # (groups, nodes) CNY a new graduate gets for a job there
+    settlement_money: np.ndarray        # (groups, nodes) CNY a newcomer gets for settling there
+    housing_relief: np.ndarray          # (groups, nodes) share of housing cost a newcomer saves
+    province_barrier_factor: np.ndarray  # (nodes,) multiplies the cross-province barrier into j
+    hukou_barrier_factor: np.ndarray    # (groups, nodes) multiplies the hukou barrier of j
+    foreign_amenity: np.ndarray         # (nodes,) utility for foreign talents
+    service_floor: np.ndarray           # (3,) services a privilege guarantees, by privilege
+
+    @classmethod
+    def none(cls, n_nodes: int) -> LeverTerms:
+        zeros = np.zeros((len(GROUPS), n_nodes))
+        return cls(zeros, zeros, zeros, np.ones(n_nodes), np.ones((len(GROUPS), n_nodes)),
+                   np.zeros(n_nodes), np.zeros(3))
+
+
+@dataclass(frozen=True)
 class Conditions:
     """What the nodes offer this year, per group g and node j (arrays (groups, nodes))."""
 
@@ -92,36 +124,43 @@ class Conditions:
     price: np.ndarray            # (nodes,) CNY per m2
     services: np.ndarray         # (nodes,) index, Beijing = 1
     group_share_ratio: np.ndarray
-    graduate_money: np.ndarray   # (groups, nodes) CNY a new graduate receives for a job there
+    levers: LeverTerms
 
 
 def utility_terms(grid: CellGrid, cond: Conditions, distance_km: np.ndarray,
                   province: np.ndarray, params: Mapping[str, float]) -> dict[str, np.ndarray]:
     """Each term of the utility, shape (cells, nodes + 1); the last alternative is OUT, whose
     terms are all zero here (its constant is added by ``utility``)."""
-    origin, group, _, hukou, is_retired, is_graduate = grid.attributes()
-    n = grid.n_nodes
+    origin, group, _, hukou, is_retired, is_graduate, privileged = grid.attributes()
+    n, lev = grid.n_nodes, cond.levers
     working = (is_retired == 0)[:, None]
+    newcomer = origin[:, None] != np.arange(n)[None, :]
     income = cond.wage[group] * np.where(working, 1.0, RETIREE_INCOME_SHARE)
     housing_cost = cond.price[None, :] * params["floor_area_m2"] * params["user_cost_rate"]
-    from_outside = origin == n
+    housing_cost = housing_cost * (1.0 - lev.housing_relief[group] * newcomer)
+    services = np.maximum(cond.services[None, :], lev.service_floor[privileged][:, None])
     dist = np.vstack([distance_km, np.zeros((1, n))])[origin]
-    origin_province = np.append(province, -1)[origin]
+    crosses = np.append(province, -1)[origin][:, None] != province[None, :]
+    card = (privileged != NO_PRIVILEGE)[:, None]
     hukou_barrier = np.array([params["hukou_barrier_beijing"], params["hukou_barrier_tianjin"],
                               params["hukou_barrier_hebei"]])[province]
-    money = cond.graduate_money[group] * (is_graduate == 1)[:, None]
+    money = (lev.graduate_money[group] * (is_graduate == 1)[:, None]
+             + lev.settlement_money[group] * newcomer)
     nodes_terms = {
         "wage": params["beta_wage"] * np.log(cond.wage[group]) * working,
         "jobs": params["beta_jobs"] * np.log(cond.job_chance[group]) * working,
         "housing": -params["beta_housing"] * housing_cost / income,
-        "services": np.broadcast_to(params["beta_services"] * cond.services, (grid.size, n)),
+        "services": params["beta_services"] * services,
         "amenity": np.zeros((grid.size, n)),  # constants are added by ``utility``
         "agglomeration": params["beta_agglomeration"] * np.log(cond.group_share_ratio[group]),
-        "distance": -params["beta_distance"] * dist / 100.0 * ~from_outside[:, None],
-        "stay": params["beta_stay"] * (origin[:, None] == np.arange(n)[None, :]),
-        "barriers": -(params["beta_province_barrier"] * (origin_province[:, None] != province[None, :])
-                      + hukou_barrier[None, :] * (hukou[:, None] != province[None, :])),
-        "levers": params["beta_wage"] * np.log1p(money / params["money_utility_cny"]),
+        "distance": -params["beta_distance"] * dist / 100.0 * (origin < n)[:, None],
+        "stay": params["beta_stay"] * ~newcomer,
+        "barriers": -(params["beta_province_barrier"] * crosses * lev.province_barrier_factor[None, :]
+                      * np.where(card, 0.5, 1.0)
+                      + hukou_barrier[None, :] * (hukou[:, None] != province[None, :])
+                      * lev.hukou_barrier_factor[group] * ~card),
+        "levers": (params["beta_wage"] * np.log1p(money / params["money_utility_cny"])
+                   + lev.foreign_amenity[None, :] * (hukou == HUKOU_ABROAD)[:, None]),
     }
     return {term: np.hstack([np.asarray(value, float), np.zeros((grid.size, 1))])
             for term, value in nodes_terms.items()}

@@ -25,6 +25,7 @@ class City(mesa.Agent):
         services_index: public-service level, Beijing = 1.
         nontalent: residents without tertiary education (persons).
         nontalent_growth: their yearly growth rate in the base period.
+        talent_units: talent-housing units built by the plan's housing programme (四(十三)).
     """
 
     def __init__(self, model: mesa.Model, node: int, price_cny_m2: float, residents: float,
@@ -36,11 +37,17 @@ class City(mesa.Agent):
         self.services_index = float(services_index)
         self.nontalent = float(nontalent)
         self.nontalent_growth = float(nontalent_growth)
+        self.talent_units = 0.0
 
     def grow_nontalent(self, years_since_base: int, params: Mapping[str, float]) -> None:
         """Residents without a degree grow at the base trend, fading by a share a year."""
         fade = (1.0 - params["nontalent_growth_decay"]) ** years_since_base
         self.nontalent *= 1.0 + self.nontalent_growth * fade
+
+    def add_talent_units(self, units: float, residents_per_unit: float) -> None:
+        """Talent housing adds to the housing stock as well as to the programme's units."""
+        self.talent_units += units
+        self.housing_supply += units * residents_per_unit
 
     def update_housing(self, residents: float, params: Mapping[str, float]) -> None:
         """Supply catches up part of the way; the price responds to residents over supply."""

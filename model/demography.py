@@ -19,7 +19,7 @@ import numpy as np
 
 from model.inputs import BaseYear
 from model.layout import Layout
-from model.talents import GROUPS, HUKOU_ELSEWHERE, Status, Talents, rows_for
+from model.talents import GROUPS, HUKOU_ABROAD, HUKOU_ELSEWHERE, Status, Talents, rows_for
 
 STUDENT_ENTRY_AGE = 18
 ARRIVAL_AGES = (23, 40)       # assumption D1: arrivals are young professionals, uniform ages
@@ -56,7 +56,7 @@ def initial_talents(base: BaseYear, layout: Layout, scale: int, params: Mapping[
     talents.status[looking] = Status.UNEMPLOYED
     foreign_share = (nodes["foreign_talents"] / nodes["tertiary"]).to_numpy()
     talents.is_foreign[:] = ~talents.is_high_end & (rng.random(len(talents)) < foreign_share[talents.node])
-    talents.hukou[talents.is_foreign] = HUKOU_ELSEWHERE
+    talents.hukou[talents.is_foreign] = HUKOU_ABROAD
     return talents
 
 
@@ -156,7 +156,8 @@ def arrivals(persons: float, foreign: float, high_end: float, group_shares: np.n
         low, high = HIGH_END_AGES if is_high_end else ARRIVAL_AGES
         parts.append(Talents.new(
             node=np.zeros(len(group)), group=group, age=rng.integers(low, high + 1, len(group)),
-            status=np.full(len(group), Status.UNEMPLOYED), hukou=np.full(len(group), HUKOU_ELSEWHERE),
+            status=np.full(len(group), Status.UNEMPLOYED),
+            hukou=np.full(len(group), HUKOU_ABROAD if is_foreign else HUKOU_ELSEWHERE),
             weight=weight, is_high_end=is_high_end, is_foreign=is_foreign))
     talents = Talents.empty()
     for part in parts:

@@ -115,6 +115,15 @@ class Firm(mesa.Agent):
                        * (1.0 + growth - params["productivity_growth"] + params["skill_upgrading"])
                        * real_wage_change ** -params["wage_elasticity_of_demand"])
 
+    def add_demand(self, persons: float, group: int | None = None) -> None:
+        """Add (or, if negative, remove) persons to demand: to one group, or to all groups in
+        proportion to the firm's demand (its sector's group mix where it has none)."""
+        if group is not None:
+            self.demand[group] = max(self.demand[group] + persons, 0.0)
+            return
+        mix = self.demand / self.demand.sum() if self.demand.sum() > 0 else GROUP_MIX[self.sector]
+        self.demand = np.maximum(self.demand + persons * mix, 0.0)
+
     def vacancies(self, staff: np.ndarray) -> np.ndarray:
         """Persons wanted but not employed, by group."""
         return np.maximum(self.demand - staff, 0.0)

@@ -34,7 +34,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from model.errors import ScenarioError
 from model.layout import Layout, default_layout
-from model.levers import LEVERS, LeverSchedule
+from model.firms import SECTORS
+from model.levers import LEVERS, TARGET_KINDS, Lever, LeverSchedule
 from model.parameters import PARAMETERS
 from model.talents import GROUPS
 
@@ -45,33 +46,48 @@ Mark = tuple[str, int, int]  # file, line, column (1-based)
 
 
 class LeverSetting(BaseModel):
-    """Where a lever applies and its dated values."""
+    """Where a lever applies and its dated values. Each lever's own model (``_lever_setting_model``)
+    has only the target fields the lever uses (``Lever.targets``); unset targets take the
+    lever's defaults."""
 
     model_config = ConfigDict(extra="forbid")
 
-    nodes: list[str] = Field(default=["jjj"], description="Places where it applies: node ids, "
-                             "provinces, pole:NAME, zone:NAME, axis:NAME, or jjj.")
-    groups: list[Literal[GROUPS]] = Field(  # type: ignore[valid-type]
-        default=list(GROUPS), description="Occupation groups it applies to.")
     values: dict[dt.date, float] = Field(min_length=1, description="Value from each date on.")
     source: str = Field(default="", description="Plan section or assumption behind the values.")
 
-    @field_validator("nodes")
+    @field_validator("nodes", "origins", check_fields=False)
     @classmethod
-    def _known_places(cls, places: list[str]) -> list[str]:
+    def _known_places(cls, places: list[str] | None) -> list[str] | None:
         allowed = default_layout().place_names()
-        unknown = [p for p in places if p not in allowed]
+        unknown = [p for p in places or [] if p not in allowed]
         if unknown:
             raise ValueError(f"unknown place {unknown[0]!r}; allowed: {', '.join(allowed)}")
         return places
+
+    def targets(self, lever: Lever) -> dict[str, tuple[str, ...]]:
+        """Every target kind, as set or the lever's default."""
+        return {kind: tuple(getattr(self, kind, None) or getattr(lever, f"default_{kind}"))
+                for kind in TARGET_KINDS}
+
+
+_PLACES = "node ids, provinces, pole:NAME, zone:NAME, axis:NAME, or jjj"
+_TARGET_FIELDS: dict[str, tuple[Any, str]] = {
+    "nodes": (list[str] | None, f"Places where it applies ({_PLACES})"),
+    "groups": (list[Literal[GROUPS]] | None, "Occupation groups it applies to"),  # type: ignore[valid-type]
+    "sectors": (list[Literal[SECTORS]] | None, "Firms' sectors it applies to"),  # type: ignore[valid-type]
+    "origins": (list[str] | None, f"Where relocated jobs come from ({_PLACES})"),
+}
 
 
 def _lever_setting_model(name: str) -> type[LeverSetting]:
     lever = LEVERS[name]
     bounded = Annotated[float, Field(ge=lever.lower, le=lever.upper)]
+    targets = {kind: (kind_type, Field(None, description=f"{text}; default {list(getattr(lever, f'default_{kind}'))}."))
+               for kind, (kind_type, text) in _TARGET_FIELDS.items() if kind in lever.targets}
     return create_model(  # type: ignore[call-overload, no-any-return]
         f"Lever_{name}", __base__=LeverSetting,
-        values=(dict[dt.date, bounded], Field(min_length=1, description=f"{lever.unit}, from each date on.")))
+        values=(dict[dt.date, bounded], Field(min_length=1, description=f"{lever.unit}, from each date on.")),
+        **targets)
 
 
 Parameters = create_model(  # type: ignore[call-overload]
@@ -112,12 +128,17 @@ class Scenario(BaseModel):
 
     def lever_schedules(self, layout: Layout) -> dict[str, LeverSchedule]:
         """The levers this scenario sets, ready for the model."""
-        return {name: LeverSchedule(
-                    lever=LEVERS[name],
-                    values=tuple(sorted(setting.values.items())),
-                    nodes=layout.mask(setting.nodes, where=f"levers.{name}.nodes"),
-                    groups=np.isin(np.array(GROUPS), setting.groups))
-                for name, setting in self.lever_settings().items()}
+        schedules = {}
+        for name, setting in self.lever_settings().items():
+            lever = LEVERS[name]
+            targets = setting.targets(lever)
+            schedules[name] = LeverSchedule(
+                lever=lever, values=tuple(sorted(setting.values.items())),
+                nodes=layout.mask(list(targets["nodes"]), where=f"levers.{name}.nodes"),
+                groups=np.isin(np.array(GROUPS), targets["groups"]),
+                sectors=np.isin(np.array(SECTORS), targets["sectors"]),
+                origins=layout.mask(list(targets["origins"]), where=f"levers.{name}.origins"))
+        return schedules
 
     def as_data(self) -> dict[str, Any]:
         """Plain data without unset parameters and levers (what a file would say)."""
@@ -282,8 +303,8 @@ def _allowed_keys(parent: tuple[str, ...]) -> list[str]:
         return sorted(PARAMETERS)
     if parent == ("levers",):
         return sorted(LEVERS)
-    if len(parent) == 2 and parent[0] == "levers":
-        return list(LeverSetting.model_fields)
+    if len(parent) == 2 and parent[0] == "levers" and parent[1] in LEVERS:
+        return ["values", "source"] + list(LEVERS[parent[1]].targets)
     return list(Scenario.model_fields)
 
 

@@ -13,15 +13,15 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from model import demography
-from model.choice import (TERMS, CellGrid, Conditions, balance_targets, draw_choices,
-                          logit_probabilities, moving_hazard, solve_constants, term_effects,
-                          utility, utility_terms)
+from model import demography, programmes
+from model.choice import (TERMS, CellGrid, Conditions, LeverTerms, balance_targets, draw_choices,
+                          logit_probabilities, moving_hazard, privilege, solve_constants,
+                          term_effects, utility, utility_terms)
 from model.cities import City
 from model.firms import SECTORS, WAGE_PREMIUM, Firm, sector_weights
 from model.inputs import base_year
 from model.layout import PROVINCES, Layout, default_layout
-from model.levers import LeverState, resolve_year
+from model.levers import LEVERS, resolve_year
 from model.parameters import resolve_parameters
 from model.scenario import Scenario
 from model.talents import GROUPS, HUKOU_ELSEWHERE, Status, Talents
@@ -46,6 +46,10 @@ class YearAccounts:
         n = self.n_nodes
         self.entries, self.exits, self.inflow, self.outflow = (np.zeros(n, np.int64) for _ in range(4))
         self.flows = np.zeros((n + 1, n + 1, len(GROUPS)), np.int64)
+
+    def spend(self, lever: str, cny_by_node: np.ndarray) -> None:
+        """Add a lever's spending, by node."""
+        self.spending[lever] = self.spending.get(lever, 0.0) + np.asarray(cny_by_node, float)
 
     def move(self, origin: np.ndarray, destination: np.ndarray, group: np.ndarray,
              weight: np.ndarray) -> None:
@@ -86,6 +90,9 @@ class TalentModel(mesa.Model):
         self.firms = self._create_firms()
         self.accounts = YearAccounts(self.layout.size)
         self.drivers = {term: np.zeros(len(PROVINCES)) for term in TERMS}
+        self.housing_availability = np.zeros(self.layout.size)  # chance a newcomer finds a talent flat
+        self.youth_posts = np.zeros(self.layout.size)           # research posts the youth programme funds
+        self.fte_served = np.zeros(self.layout.size)            # phase 7
         self._records: dict[str, list[pd.DataFrame]] = {k: [] for k in ("stocks", "nodes", "flows", "spending")}
 
         self.base_terms = utility_terms(self.grid, self.conditions(), self.layout.distance_km,
@@ -100,36 +107,121 @@ class TalentModel(mesa.Model):
         self.year += 1
         self.accounts = YearAccounts(self.layout.size)
         self.resolve_levers()
+        self.issue_talent_cards()
         self.plan_firms()
+        self.relocate_functions()
         self.update_cities()
         graduates, newcomers = self.age_and_renew()
         graduates = self.choose_locations(graduates, newcomers)
         self.match_jobs(graduates)
+        self.house_talents()
+        self.serve_flexibly()
         self.collect()
         self.running = self.year < self.end_year
 
     def resolve_levers(self) -> None:
         """Phase 1: this year's lever values from the scenario's dated values."""
         self.levers, notes = resolve_year(self.schedules, self.layout, self.year)
-        self.notes.extend(notes)
+        self.notes.extend(note for note in notes if note not in self.notes)
+
+    def issue_talent_cards(self) -> None:
+        """Phase 1 (cont.): this year's talent cards (plan 四(十二))."""
+        programmes.issue_talent_cards(self.talents, self.levers["talent_card"], self.rng)
 
     def plan_firms(self) -> None:
-        """Phase 2: labour demand and wages of every firm."""
+        """Phase 2: labour demand and wages of every firm; jobs added by the entrepreneurship
+        fund and the youth programme."""
         staff = self.staff_by_firm()
         seekers = self._persons_by_node_group(self.talents.status == Status.UNEMPLOYED)
         demand_share = self._demand_share_in_node()
+        firm_node, firm_sector = self._firm_nodes(), np.array([f.sector for f in self.firms])
+        boost = programmes.growth_boost(self.levers, firm_node, firm_sector)
         for firm in self.firms:
-            growth = self.params[f"growth_{SECTORS[firm.sector]}"]
+            growth = self.params[f"growth_{SECTORS[firm.sector]}"] + boost[firm.index]
             firm.plan(staff[firm.index], seekers[:, firm.node] * demand_share[firm.index], growth, self.params)
 
+        fund = self.levers["entrepreneurship_fund"]
+        if fund.is_on:
+            jobs = fund.by_node() / self.params["fund_cost_per_job"]
+            funded = [f for f in self.firms if fund.nodes[f.node] and fund.sectors[f.sector]]
+            node_demand = np.bincount([f.node for f in funded], [f.demand.sum() for f in funded], self.layout.size)
+            for firm in funded:
+                firm.add_demand(jobs[firm.node] * firm.demand.sum() / max(node_demand[firm.node], 1e-9))
+            self.accounts.spend("entrepreneurship_fund", fund.by_node())
+
+        youth = self.levers["youth_programme"]
+        posts = youth.by_node()
+        if posts.any() or self.youth_posts.any():
+            research = GROUPS.index("research")
+            for firm in self.firms:
+                if SECTORS[firm.sector] == "frontier_tech":
+                    firm.add_demand(posts[firm.node] - self.youth_posts[firm.node], group=research)
+            self.youth_posts = posts
+            self.accounts.spend("youth_programme", posts * LEVERS["youth_programme"].unit_cost_cny)
+
+    def relocate_functions(self) -> None:
+        """Phase 2 (cont.): non-capital functions leave their origins (plan 二(二), 三(一)).
+
+        Jobs of the target sectors move from the origin nodes' firms (in proportion to their
+        demand) to the same sector's firms in the target nodes (equal shares). Each employee
+        whose job moves follows it or stays and looks for work (binary logit on utility; with
+        service following, followers count Beijing's services wherever they go)."""
+        move = self.levers["function_relocation"]
+        if not move.is_on:
+            return
+        targets = np.flatnonzero(move.nodes)
+        leaving = [f for f in self.firms if move.origins[f.node] and move.sectors[f.sector]]
+        total = sum(f.demand.sum() for f in leaving)
+        share = np.zeros(len(self.firms))
+        for firm in leaving:
+            share[firm.index] = min(1.0, move.value / max(total, 1e-9))
+            moved = firm.demand * share[firm.index]
+            firm.demand = firm.demand - moved
+            for node in targets:
+                self.firms[self._firm_index(node, firm.sector)].demand += moved / len(targets)
+
+        t = self.talents
+        rows = programmes.relocated_staff(t, share, self.rng)
+        destination = self.rng.choice(targets, size=len(rows))
+        terms, total_utility = self._utility_now()
+        cells = self._cells(t, rows, np.zeros(len(rows), bool))
+        origin = t.node[rows].astype(np.int64)
+        covered = self.levers["service_following"].value
+        leader = max(c.services_index for c in self.cities)
+        services = np.array([c.services_index for c in self.cities])
+        kept_services = self.params["beta_services"] * covered * np.maximum(leader - services[destination], 0.0)
+        follow_utility = total_utility[cells, destination] - terms["jobs"][cells, destination] + kept_services
+        follows = self.rng.random(len(rows)) < programmes.follow_probability(
+            follow_utility, total_utility[cells, origin])
+        followers, stayers = rows[follows], rows[~follows]
+        self.accounts.move(origin[follows], destination[follows], t.group[followers], t.weight[followers])
+        t.firm[followers] = [self._firm_index(d, self.firms[f].sector)
+                             for d, f in zip(destination[follows], t.firm[followers])]
+        t.node[followers] = destination[follows]
+        t.years_at_node[followers] = 0
+        t.in_talent_housing[followers] = False
+        t.keeps_beijing_services[followers] |= self.rng.random(len(followers)) < covered
+        t.status[stayers] = Status.UNEMPLOYED
+        t.firm[stayers] = -1
+
     def update_cities(self) -> None:
-        """Phase 3: non-talent residents, housing prices and public services."""
+        """Phase 3: non-talent residents, talent housing, housing prices and public services."""
         talents = self._persons_by_node()
         leader = max(city.services_index for city in self.cities)
+        new_units = self.levers["talent_housing"].by_node()
+        equalising = self.levers["services_equalisation"].by_node()
+        closed = np.zeros(self.layout.size)
         for city in self.cities:
             city.grow_nontalent(self.year - self.base_year - 1, self.params)
+            city.add_talent_units(new_units[city.node], programmes.RESIDENTS_PER_UNIT)
             city.update_housing(talents[city.node] + city.nontalent, self.params)
-            city.converge_services(leader, self.params["services_convergence"])
+            gap = max(leader - city.services_index, 0.0)
+            city.converge_services(leader, self.params["services_convergence"] + equalising[city.node])
+            closed[city.node] = equalising[city.node] * gap
+        if equalising.any():
+            residents = talents + np.array([c.nontalent for c in self.cities])
+            self.accounts.spend("services_equalisation",
+                                residents * closed * LEVERS["services_equalisation"].unit_cost_cny)
 
     def age_and_renew(self) -> tuple[np.ndarray, Talents]:
         """Phase 4: ageing, deaths, retirement, graduation, enrolment and arrivals.
@@ -154,11 +246,40 @@ class TalentModel(mesa.Model):
         talents.extend(students)
         graduates = np.concatenate([graduates, np.zeros(len(students), bool)])
 
+        trained = self.levers["high_skill_alliance"]
+        if trained.is_on:
+            trainees = programmes.trainees(trained.by_node(), self.layout.province, self.scale, self.rng)
+            acc.entries += trainees.persons_by(trainees.node, self.layout.size)
+            acc.spend("high_skill_alliance", trained.by_node() * LEVERS["high_skill_alliance"].unit_cost_cny)
+            talents.extend(trainees)
+            graduates = np.concatenate([graduates, np.zeros(len(trainees), bool)])
+
+        recruited = self.levers["overseas_recruitment"]
+        if recruited.is_on:
+            recruits = self._recruit_overseas(recruited.value, recruited.nodes)
+            talents.extend(recruits)
+            graduates = np.concatenate([graduates, np.zeros(len(recruits), bool)])
+
         region_shares = self._persons_by_group() / max(talents.persons, 1)
         newcomers = demography.arrivals(
             self.params["inflow_rate"] * talents.persons, self.params["foreign_inflow"],
             self.params["high_end_inflow"], region_shares, self.scale, self.rng)
         return graduates, newcomers
+
+    def _recruit_overseas(self, persons: float, nodes: np.ndarray) -> Talents:
+        """High-end recruits from abroad (plan 三(二), 四(一)) arrive with a post at their node's
+        frontier-technology firm."""
+        n = self.layout.size
+        recruits = programmes.overseas_recruits(persons, nodes, self._persons_by_node(), self.rng)
+        firm = np.array([self._firm_index(node, SECTORS.index("frontier_tech")) for node in recruits.node])
+        for f, group in zip(firm, recruits.group):
+            self.firms[f].add_demand(1.0, group=int(group))
+        recruits.status[:] = Status.EMPLOYED
+        recruits.firm[:] = firm
+        self.accounts.move(np.full(len(recruits), n), recruits.node.astype(np.int64), recruits.group, recruits.weight)
+        self.accounts.spend("overseas_recruitment", recruits.persons_by(recruits.node, n)
+                            * LEVERS["overseas_recruitment"].unit_cost_cny)
+        return recruits
 
     def choose_locations(self, graduates: np.ndarray, newcomers: Talents) -> np.ndarray:
         """Phase 5: who considers moving, where they go, and where newcomers settle.
@@ -166,9 +287,8 @@ class TalentModel(mesa.Model):
         Returns the graduates mask aligned with the talent rows after the moves.
         """
         talents, n = self.talents, self.layout.size
-        cond = self.conditions()
-        terms = utility_terms(self.grid, cond, self.layout.distance_km, self.layout.province, self.params)
-        probabilities = logit_probabilities(utility(terms, self.constants, self.outside, self.grid))
+        terms, total_utility = self._utility_now()
+        probabilities = logit_probabilities(total_utility)
 
         hazard = moving_hazard(talents.age, talents.status, talents.years_at_node, self.params)
         hazard[graduates] = 1.0
@@ -186,16 +306,24 @@ class TalentModel(mesa.Model):
         movers = rows[staying_in_region]
         talents.node[movers] = destination[staying_in_region]
         talents.years_at_node[movers] = 0
+        talents.in_talent_housing[movers] = False
         quitting = movers[talents.status[movers] == Status.EMPLOYED]
         talents.status[quitting] = Status.UNEMPLOYED
         talents.firm[quitting] = -1
 
-        arriving_cells = self.grid.index(np.full(len(newcomers), n), newcomers.group, newcomers.is_high_end,
-                                         newcomers.hukou, np.zeros(len(newcomers), bool),
-                                         np.zeros(len(newcomers), bool))
+        newcomers.node[:] = n  # outside, until they choose
+        arriving_cells = self._cells(newcomers, np.arange(len(newcomers)), np.zeros(len(newcomers), bool))
         newcomers.node[:] = draw_choices(probabilities, arriving_cells, self.rng)
         self.accounts.move(np.full(len(newcomers), n), newcomers.node.astype(np.int64),
                            newcomers.group, newcomers.weight)
+
+        settling = self.levers["settlement_subsidy"]
+        if settling.is_on:
+            paid = movers[settling.nodes[talents.node[movers]] & settling.groups[talents.group[movers]]]
+            arrived = settling.nodes[newcomers.node] & settling.groups[newcomers.group]
+            persons_paid = (np.bincount(talents.node[paid], talents.weight[paid], n)
+                            + newcomers.persons_by(newcomers.node.astype(np.int64), n, arrived))
+            self.accounts.spend("settlement_subsidy", settling.value * persons_paid)
 
         persons = choosers + np.bincount(arriving_cells, weights=newcomers.weight, minlength=self.grid.size)
         for term, effect in term_effects(terms, self.base_terms, self.constants, self.outside,
@@ -220,16 +348,10 @@ class TalentModel(mesa.Model):
         open_posts = np.zeros((n, len(GROUPS)))
         np.add.at(open_posts, firm_node, vacancies)
         seekers = np.bincount(cell, weights=talents.weight[seeking], minlength=open_posts.size)
-        matches = self.params["matching_efficiency"] * np.minimum(seekers, open_posts.ravel())
-
-        order = np.lexsort((self.rng.random(len(seeking)), cell))
-        seeking, cell = seeking[order], cell[order]
-        weight = talents.weight[seeking]
-        before = np.cumsum(weight) - weight
-        first_of_cell = np.searchsorted(cell, cell, side="left")
-        taken_before = before - before[first_of_cell]
-        hired = taken_before + weight / 2 <= matches[cell]
-        hires, hire_cells = seeking[hired], cell[hired]
+        efficiency = np.minimum(self.params["matching_efficiency"] + self.levers["matching_efficiency"].by_node(), 1.0)
+        matches = np.repeat(efficiency, len(GROUPS)) * np.minimum(seekers, open_posts.ravel())
+        hires = programmes.take_in_order(seeking, cell, talents.weight[seeking], matches, self.rng)
+        hire_cells = talents.node[hires].astype(np.int64) * len(GROUPS) + talents.group[hires]
 
         firm_of_hire = np.empty(len(hires), np.int64)
         for c in np.unique(hire_cells):
@@ -242,10 +364,40 @@ class TalentModel(mesa.Model):
         talents.firm[hires] = firm_of_hire
 
         subsidy = self.levers["graduate_subsidy"]
-        paid = hires[graduates[hires]]
-        paid = paid[subsidy.nodes[talents.node[paid]] & subsidy.groups[talents.group[paid]]]
-        self.accounts.spending["graduate_subsidy"] = subsidy.value * np.bincount(
-            talents.node[paid], weights=talents.weight[paid], minlength=n)
+        if subsidy.is_on:
+            paid = hires[graduates[hires]]
+            paid = paid[subsidy.nodes[talents.node[paid]] & subsidy.groups[talents.group[paid]]]
+            self.accounts.spend("graduate_subsidy", subsidy.value * np.bincount(
+                talents.node[paid], weights=talents.weight[paid], minlength=n))
+
+    def house_talents(self) -> None:
+        """Phase 6 (cont.): free talent-housing units go to eligible newcomers (plan 四(十三))."""
+        units = np.array([city.talent_units for city in self.cities])
+        if units.any():
+            self.housing_availability = programmes.allot_talent_housing(
+                self.talents, units, self.levers["talent_housing"].groups, self.rng)
+
+    def serve_flexibly(self) -> None:
+        """Phase 7: teams, part-time and multi-site talents counted as full-time equivalents
+        where they serve (plan 三(一)); they keep living where they live."""
+        t, n = self.talents, self.layout.size
+        population = self._persons_by_node() + np.array([c.nontalent for c in self.cities])
+        served = np.zeros(n)
+        for name in programmes.FTE_PROGRAMMES:
+            state = self.levers[name]
+            if state.is_on:
+                fte = programmes.spread_by_population(state.value, state.nodes, population)
+                served += fte
+                self.accounts.spend(name, fte * LEVERS[name].unit_cost_cny)
+        flexible = self.levers["flexible_service"]
+        if flexible.is_on:
+            from_capitals = t.persons_by(t.group.astype(np.int64), len(GROUPS),
+                                         (t.status == Status.EMPLOYED) & (self.layout.province[t.node] < 2))
+            part_timers = flexible.value * (from_capitals * flexible.groups).sum()
+            share = programmes.spread_by_population(1.0, flexible.nodes, population)
+            served += part_timers * self.params["part_time_fte"] * share
+            self.accounts.spend("flexible_service", part_timers * share * LEVERS["flexible_service"].unit_cost_cny)
+        self.fte_served = served
 
     # --- what nodes offer -------------------------------------------------------------------
 
@@ -274,13 +426,16 @@ class TalentModel(mesa.Model):
             price=np.array([city.price_cny_m2 for city in self.cities]),
             services=np.array([city.services_index for city in self.cities]),
             group_share_ratio=ratio,
-            graduate_money=_lever_by_group_node(self.levers["graduate_subsidy"]))
+            levers=programmes.lever_terms(self.levers, self.params, self.housing_availability,
+                                          max(city.services_index for city in self.cities)))
 
     # --- records ----------------------------------------------------------------------------
 
     def collect(self) -> None:
         """Phase 8: this year's stocks, node state, flows and spending."""
         t, n, year = self.talents, self.layout.size, self.year
+        if year > self.base_year:
+            self._count_ongoing_spending()
         ids = np.array(self.layout.ids + ["OUT"])
         shape = (n, len(GROUPS), 2, 2, len(Status))
         key = np.ravel_multi_index((t.node.astype(np.int64), t.group, t.is_high_end.astype(np.int64),
@@ -308,7 +463,10 @@ class TalentModel(mesa.Model):
             "wage_cny_year": np.bincount(firm_node, wage_bill, n) / np.maximum(np.bincount(firm_node, employed, n), 1),
             "services_index": [c.services_index for c in self.cities],
             "vacancies": np.round(np.bincount(firm_node, vacancies, n)).astype(np.int64),
-            "entries": acc.entries, "exits": acc.exits, "inflow": acc.inflow, "outflow": acc.outflow}))
+            "entries": acc.entries, "exits": acc.exits, "inflow": acc.inflow, "outflow": acc.outflow,
+            "fte_served": self.fte_served,
+            "talent_housing_units": [c.talent_units for c in self.cities],
+            "card_holders": t.persons_by(t.node.astype(np.int64), n, t.has_talent_card)}))
 
         origin, destination, group = np.nonzero(acc.flows)
         self._records["flows"].append(pd.DataFrame({
@@ -318,6 +476,24 @@ class TalentModel(mesa.Model):
             spent = np.flatnonzero(by_node)
             self._records["spending"].append(pd.DataFrame({
                 "year": year, "lever": lever, "node": ids[spent], "cny": by_node[spent]}))
+
+    def _count_ongoing_spending(self) -> None:
+        """Yearly costs of what earlier years granted: cards, talent flats, kept services."""
+        t, n = self.talents, self.layout.size
+        node = t.node.astype(np.int64)
+        holders = t.persons_by(node, n, t.has_talent_card)
+        if holders.any():
+            self.accounts.spend("talent_card", holders * LEVERS["talent_card"].unit_cost_cny)
+        tenants = t.persons_by(node, n, t.in_talent_housing)
+        if tenants.any():
+            yearly_cost = (np.array([c.price_cny_m2 for c in self.cities]) * self.params["floor_area_m2"]
+                           * self.params["user_cost_rate"])
+            self.accounts.spend("talent_housing", tenants * self.params["talent_housing_discount"] * yearly_cost)
+        followers = t.persons_by(node, n, t.keeps_beijing_services)
+        if followers.any():
+            services = np.array([c.services_index for c in self.cities])
+            gap = np.maximum(services.max() - services, 0.0)
+            self.accounts.spend("service_following", followers * gap * LEVERS["service_following"].unit_cost_cny)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Everything recorded so far, one tidy table per kind."""
@@ -363,10 +539,22 @@ class TalentModel(mesa.Model):
     def _pole_group_shares(self) -> np.ndarray:
         return self.base.group_shares.loc[self.layout.nodes["pole"]].to_numpy()
 
+    def _utility_now(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """This year's utility terms and total utility, per choice cell and alternative."""
+        terms = utility_terms(self.grid, self.conditions(), self.layout.distance_km, self.layout.province,
+                              self.params)
+        return terms, utility(terms, self.constants, self.outside, self.grid)
+
+    def _firm_index(self, node: int | np.integer, sector: int | np.integer) -> int:
+        return int(node) * len(SECTORS) + int(sector)
+
+    def _firm_nodes(self) -> np.ndarray:
+        return np.array([firm.node for firm in self.firms])
+
     def _cells(self, talents: Talents, rows: np.ndarray, is_graduate: np.ndarray) -> np.ndarray:
         return self.grid.index(talents.node[rows], talents.group[rows], talents.is_high_end[rows],
-                               talents.hukou[rows],
-                               talents.status[rows] == Status.RETIRED, is_graduate)
+                               talents.hukou[rows], talents.status[rows] == Status.RETIRED, is_graduate,
+                               privilege(talents.has_talent_card[rows], talents.keeps_beijing_services[rows]))
 
     def _considering_persons(self, hazard: np.ndarray, graduates: np.ndarray | None = None) -> np.ndarray:
         """Expected persons considering a move, per choice cell."""
@@ -383,8 +571,8 @@ class TalentModel(mesa.Model):
         expected = demography.arrivals(
             self.params["inflow_rate"] * t.persons, self.params["foreign_inflow"],
             self.params["high_end_inflow"], self._persons_by_group() / t.persons, 1, self.rng)
-        cells = self.grid.index(np.full(len(expected), self.layout.size), expected.group, expected.is_high_end,
-                                expected.hukou, np.zeros(len(expected), bool), np.zeros(len(expected), bool))
+        expected.node[:] = self.layout.size  # outside the region
+        cells = self._cells(expected, np.arange(len(expected)), np.zeros(len(expected), bool))
         persons += np.bincount(cells, weights=expected.weight, minlength=self.grid.size)
         target, target_out = balance_targets(persons, self.grid, self.params["outside_choice_share"],
                                              self._arrival_shares())
@@ -398,7 +586,7 @@ class TalentModel(mesa.Model):
         kind = t.group.astype(np.int64) * 2 + t.is_high_end
         key = kind * n + t.node
         size = self.grid.n_kinds * n
-        migrants = t.persons_by(key, size, t.hukou == HUKOU_ELSEWHERE).reshape(-1, n).astype(float)
+        migrants = t.persons_by(key, size, t.hukou >= HUKOU_ELSEWHERE).reshape(-1, n).astype(float)
         everyone = t.persons_by(key, size).reshape(-1, n).astype(float)
         chosen = np.where(migrants.sum(axis=1, keepdims=True) > 0, migrants, everyone)
         return chosen / np.maximum(chosen.sum(axis=1, keepdims=True), 1.0)
@@ -428,8 +616,3 @@ class TalentModel(mesa.Model):
                      wage=node_wage[f // len(SECTORS)] * WAGE_PREMIUM,
                      vacancy_rate=self.params["vacancy_rate"])
                 for f in range(n_firms)]
-
-
-def _lever_by_group_node(state: LeverState) -> np.ndarray:
-    """A lever's value as (groups, nodes), zero where it does not apply."""
-    return np.outer(state.groups, state.by_node())

@@ -29,7 +29,9 @@ class Status(IntEnum):
 
 
 HUKOU_ELSEWHERE = 3
-"""Hukou province index of talents registered outside the region (0-2 index ``PROVINCES``)."""
+"""Hukou index of talents registered elsewhere in China (0-2 index ``PROVINCES``)."""
+HUKOU_ABROAD = 4
+"""Hukou index of foreign talents, who hold none."""
 
 
 @dataclass
@@ -43,11 +45,14 @@ class Talents:
         is_foreign: foreign nationals and residents from Hong Kong, Macao and Taiwan.
         age: years.
         status: a ``Status``.
-        hukou: province of household registration (0-2 in the region, 3 elsewhere).
+        hukou: household registration: 0-2 a province of the region, 3 elsewhere in China,
+            4 none (foreign).
         firm: index of the employer (``model.firms``), -1 for none.
         years_at_node: whole years since arriving at the current node.
         has_talent_card: holds a Jing-Jin-Ji talent card (plan 四(十二)).
         in_talent_housing: lives in talent housing (plan 四(十三)).
+        keeps_beijing_services: moved with a relocated function and keeps Beijing's public
+            services (plan 三(三)).
         weight: persons the row stands for.
     """
 
@@ -62,13 +67,14 @@ class Talents:
     years_at_node: np.ndarray
     has_talent_card: np.ndarray
     in_talent_housing: np.ndarray
+    keeps_beijing_services: np.ndarray
     weight: np.ndarray
 
     DTYPES = {
         "node": np.int8, "group": np.int8, "is_high_end": np.bool_, "is_foreign": np.bool_,
         "age": np.int16, "status": np.int8, "hukou": np.int8, "firm": np.int16,
         "years_at_node": np.int16, "has_talent_card": np.bool_, "in_talent_housing": np.bool_,
-        "weight": np.int64,
+        "keeps_beijing_services": np.bool_, "weight": np.int64,
     }
 
     def __post_init__(self) -> None:
@@ -95,7 +101,8 @@ class Talents:
         return cls(node=node, group=group, age=age, status=status, hukou=hukou, weight=weight,
                    is_high_end=np.full(n, is_high_end), is_foreign=np.full(n, is_foreign),
                    firm=np.full(n, -1), years_at_node=np.zeros(n),
-                   has_talent_card=np.zeros(n, bool), in_talent_housing=np.zeros(n, bool))
+                   has_talent_card=np.zeros(n, bool), in_talent_housing=np.zeros(n, bool),
+                   keeps_beijing_services=np.zeros(n, bool))
 
     def __len__(self) -> int:
         return len(self.weight)

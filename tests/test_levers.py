@@ -69,7 +69,8 @@ def test_past_the_last_date_the_value_is_held_and_noted() -> None:
     assert "graduate_subsidy" in note
     assert "2019-01-01" in note
     assert "40000" in note
-    assert "2025" in note
+    assert "from 2020 on" in note
+    assert lever.held_note(2020) == note  # the same words every year past it
 
 
 def test_no_note_up_to_the_year_of_the_last_date() -> None:

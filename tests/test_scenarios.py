@@ -168,7 +168,8 @@ levers:
     setting = scenario.lever_settings()["graduate_subsidy"]
     assert setting.nodes == ["XA"]
     assert setting.values == {dt.date(2018, 1, 1): 10000.0}
-    assert setting.groups == list(GROUPS)
+    assert setting.groups is None  # unset: the lever's default groups
+    assert setting.targets(LEVERS["graduate_subsidy"])["groups"] == GROUPS
     assert setting.source == ""
 
 

@@ -1,0 +1,144 @@
+"""How the plan's levers act: one function per mechanism, of arrays, lever states and the
+generator. ``model/levers.py`` declares each lever (section, unit, bounds, mechanism, spending);
+``TalentModel.step`` calls these in the year's phases. Utility terms of levers are assembled
+here too (``lever_terms``) and applied in ``model/choice.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+
+from model.choice import LeverTerms
+from model.levers import LeverState
+from model.talents import GROUPS, Status, Talents, rows_for
+
+ZONE_PROJECTS = ("winter_olympics_project", "coastal_port_project", "airport_economy_project")
+FTE_PROGRAMMES = ("team_service", "poverty_support")
+OVERSEAS_FOREIGN_SHARE = 0.5   # assumption: half of overseas recruits are foreign nationals
+OVERSEAS_GROUPS = np.array([0.6, 0.25, 0.1, 0.05, 0.0])  # assumption: mostly scientists
+RESIDENTS_PER_UNIT = 3.0       # persons housed by a talent-housing unit (households of 3)
+TRAINEE_AGES = (25, 40)
+
+
+def fill(order_cells: np.ndarray, weights: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """Which rows, taken in the given order within each cell, fit in the cell's capacity.
+
+    ``order_cells`` must be sorted. A row is taken while the persons before it in its cell plus
+    half of its own fit, so rows of ``scale`` persons fill a capacity to within half a row.
+    """
+    before = np.cumsum(weights) - weights
+    first = np.searchsorted(order_cells, order_cells, side="left")
+    taken_before = before - before[first]
+    return taken_before + weights / 2 <= capacity[order_cells]
+
+
+def take_in_order(rows: np.ndarray, cells: np.ndarray, weights: np.ndarray, capacity: np.ndarray,
+                  rng: np.random.Generator, priority: np.ndarray | None = None) -> np.ndarray:
+    """Rows chosen at random (those with ``priority`` first) within each cell up to its capacity."""
+    keys = [rng.random(len(rows))] + ([~priority] if priority is not None else []) + [cells]
+    order = np.lexsort(keys)
+    chosen = fill(cells[order], weights[order], capacity)
+    return rows[order][chosen]
+
+
+def lever_terms(levers: Mapping[str, LeverState], params: Mapping[str, float],
+                housing_availability: np.ndarray, leader_services: float) -> LeverTerms:
+    """What this year's levers add to the utility of location choice."""
+    housing = levers["talent_housing"]
+    relief = (params["talent_housing_discount"] * np.outer(housing.groups, housing_availability))
+    recognition = levers["credential_recognition"].by_node() + levers["insurance_portability"].by_node()
+    return LeverTerms(
+        graduate_money=levers["graduate_subsidy"].by_group_node(),
+        settlement_money=levers["settlement_subsidy"].by_group_node(),
+        housing_relief=relief,
+        province_barrier_factor=1.0 - 0.5 * recognition,
+        hukou_barrier_factor=1.0 - levers["hukou_openness"].by_group_node(),
+        foreign_amenity=params["international_community_amenity"] * levers["international_community"].by_node(),
+        service_floor=np.array([0.0, params["card_services_level"], leader_services]))
+
+
+def growth_boost(levers: Mapping[str, LeverState], firm_node: np.ndarray,
+                 firm_sector: np.ndarray) -> np.ndarray:
+    """Extra output growth of each firm from the zone projects (四(六)(七)(八))."""
+    boost = np.zeros(len(firm_node))
+    for name in ZONE_PROJECTS:
+        state = levers[name]
+        boost += state.value * state.nodes[firm_node] * state.sectors[firm_sector]
+    return boost
+
+
+def issue_talent_cards(talents: Talents, card: LeverState, rng: np.random.Generator) -> None:
+    """Give ``card.value`` persons a talent card: talents in work, in the target nodes, of the
+    target groups or high-end, high-end talents first (plan 四(十二): 共同认定的优秀人才)."""
+    if card.value <= 0:
+        return
+    t = talents
+    eligible = ~t.has_talent_card & t.in_work() & card.nodes[t.node] & (card.groups[t.group] | t.is_high_end)
+    rows = np.flatnonzero(eligible)
+    chosen = take_in_order(rows, np.zeros(len(rows), np.int64), t.weight[rows], np.array([card.value]),
+                           rng, priority=t.is_high_end[rows])
+    t.has_talent_card[chosen] = True
+
+
+def allot_talent_housing(talents: Talents, units: np.ndarray, groups: np.ndarray,
+                         rng: np.random.Generator) -> np.ndarray:
+    """Free talent-housing units go to this year's newcomers of the eligible groups, at random.
+
+    Returns, per node, the chance a newcomer found a free unit this year (1 where there were
+    more units than takers), which next year's choices expect.
+    """
+    t, n = talents, len(units)
+    occupied = t.persons_by(t.node.astype(np.int64), n, t.in_talent_housing)
+    free = np.maximum(units - occupied, 0.0)
+    eligible = (~t.in_talent_housing & (t.years_at_node == 0) & groups[t.group]
+                & (t.status != Status.STUDENT) & (free[t.node] > 0))
+    rows = np.flatnonzero(eligible)
+    wanting = t.persons_by(t.node.astype(np.int64), n, eligible)
+    chosen = take_in_order(rows, t.node[rows].astype(np.int64), t.weight[rows], free, rng)
+    t.in_talent_housing[chosen] = True
+    return np.where(units > 0, np.minimum(1.0, free / np.maximum(wanting, 1.0)), 0.0)
+
+
+def relocated_staff(talents: Talents, firm_share: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Rows whose job moves: each employee of a relocating firm with chance ``firm_share``."""
+    t = talents
+    share = np.where(t.firm >= 0, firm_share[np.maximum(t.firm, 0)], 0.0)
+    return np.flatnonzero(rng.random(len(t)) < share)
+
+
+def follow_probability(utility_follow: np.ndarray, utility_stay: np.ndarray) -> np.ndarray:
+    """Binary logit: follow the job to its new node, or stay and look for work."""
+    return 1.0 / (1.0 + np.exp(np.clip(utility_stay - utility_follow, -50, 50)))
+
+
+def overseas_recruits(persons: float, nodes: np.ndarray, talents_by_node: np.ndarray,
+                      rng: np.random.Generator) -> Talents:
+    """High-end recruits from abroad, placed in the target nodes in proportion to their talents."""
+    count = int(round(persons))
+    share = np.where(nodes, talents_by_node, 0.0)
+    node = rng.choice(len(nodes), size=count, p=share / share.sum())
+    is_foreign = rng.random(count) < OVERSEAS_FOREIGN_SHARE
+    recruits = Talents.new(
+        node=node, group=rng.choice(len(GROUPS), size=count, p=OVERSEAS_GROUPS),
+        age=rng.integers(35, 56, count), status=np.full(count, Status.UNEMPLOYED),
+        hukou=np.where(is_foreign, 4, 3), weight=np.ones(count, np.int64), is_high_end=True)
+    recruits.is_foreign[:] = is_foreign
+    return recruits
+
+
+def trainees(persons_by_node: np.ndarray, province: np.ndarray, scale: int,
+             rng: np.random.Generator) -> Talents:
+    """Skilled workers trained to high-skill level (四(四)): new talents of the skilled group,
+    local, looking for work."""
+    node, weight = rows_for(np.round(persons_by_node).astype(np.int64), scale)
+    return Talents.new(node=node, group=np.full(len(node), GROUPS.index("skilled")),
+                       age=rng.integers(TRAINEE_AGES[0], TRAINEE_AGES[1] + 1, len(node)),
+                       status=np.full(len(node), Status.UNEMPLOYED), hukou=province[node], weight=weight)
+
+
+def spread_by_population(total: float, nodes: np.ndarray, population: np.ndarray) -> np.ndarray:
+    """``total`` shared by the target nodes in proportion to their residents."""
+    share = np.where(nodes, population, 0.0)
+    return total * share / share.sum() if share.sum() > 0 else np.zeros(len(nodes))

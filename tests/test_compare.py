@@ -1,0 +1,381 @@
+"""Scenario comparison (experiments/compare.py, experiments/compare_report.py): common random
+numbers, paired effects, spending and cost per additional talent, parallel runs, refusal of bad
+input. Runs are small (scale 5000, 2015-2018, 2-3 replicates)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from experiments import compare as compare_module
+from experiments.compare import (
+    Comparison,
+    ComparedScenario,
+    compare,
+    cost_effectiveness_table,
+    default_out_dir,
+    milestone_table,
+    plan_comparison,
+    replicate_seeds,
+)
+from model.errors import RunError, ScenarioError
+from model.layout import default_layout
+from model.scenario import load_scenario
+from tests.conftest import SCENARIOS
+
+BASELINE = SCENARIOS / "baseline.yaml"
+SUBSIDY = SCENARIOS / "graduates-to-hebei.yaml"
+SMALL = ("--scale", "5000", "--end", "2018")
+REPLICATES = 3
+FILES = ["indicators.parquet", "effects.csv", "spending.csv", "cost_effectiveness.csv",
+         "milestones.csv", "manifest.json", "report.html"]
+CHARTS = ["hebei_share", "effect_by_pole", "effect_by_node", "spending"]
+
+
+@dataclass(frozen=True)
+class Invocation:
+    status: int
+    out: str
+    err: str
+
+
+def invoke(*argv: str) -> Invocation:
+    """The compare command in this process (``jjj-talent compare ...``), capturing its output."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = compare_module.main(list(argv))
+    return Invocation(status, out.getvalue(), err.getvalue())
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".") or p.name.endswith(".tmp"))
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Invocation]:
+    """baseline vs graduates-to-hebei, 3 replicates, one process, with the report."""
+    out = tmp_path_factory.mktemp("compare") / "pair"
+    result = invoke(str(BASELINE), str(SUBSIDY), "--replicates", str(REPLICATES), *SMALL,
+                    "--workers", "1", "--out", str(out))
+    assert result.status == 0, result.err
+    return out, result
+
+
+@pytest.fixture(scope="module")
+def effects(pair: tuple[Path, Invocation]) -> pd.DataFrame:
+    return pd.read_csv(pair[0] / "effects.csv")
+
+
+@pytest.fixture(scope="module")
+def runs(pair: tuple[Path, Invocation]) -> pd.DataFrame:
+    return pd.read_parquet(pair[0] / "indicators.parquet")
+
+
+# --- the command --------------------------------------------------------------------------------
+
+def test_command_reports_each_run_and_ends_with_the_count(pair: tuple[Path, Invocation]) -> None:
+    _, result = pair
+    assert result.out.strip().splitlines()[-1] == "compare: scenarios=2 replicates=3 runs=6"
+    done = [line for line in result.err.splitlines() if re.fullmatch(
+        r"run \d/6 (baseline|graduates-to-hebei) seed \d+ done \(\d+\.\d s\)", line)]
+    assert len(done) == 6
+    assert [int(line.split()[1].split("/")[0]) for line in done] == list(range(1, 7))
+
+
+def test_every_file_and_chart_is_written(pair: tuple[Path, Invocation]) -> None:
+    out, _ = pair
+    assert [name for name in FILES if not (out / name).is_file()] == []
+    missing = [f"{name}.{lang}.{ext}" for name in CHARTS for lang in ("en", "zh")
+               for ext in ("png", "svg") if not (out / "charts" / f"{name}.{lang}.{ext}").is_file()]
+    assert missing == []
+    assert leftovers(out) == [] and leftovers(out.parent) == []
+
+
+def test_manifest_records_scenarios_seeds_and_versions(pair: tuple[Path, Invocation]) -> None:
+    out, _ = pair
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    small = {"scale": 5000, "end_year": 2018}
+    hashes = [load_scenario(f).with_overrides(small).sha256() for f in (BASELINE, SUBSIDY)]
+    assert [s["sha256"] for s in manifest["scenarios"]] == hashes
+    assert [s["name"] for s in manifest["scenarios"]] == ["baseline", "graduates-to-hebei"]
+    assert manifest["root_seed"] == load_scenario(BASELINE).seed
+    assert manifest["seeds"] == replicate_seeds(manifest["root_seed"], REPLICATES)
+    assert (manifest["replicates"], manifest["scale"], manifest["end_year"]) == (3, 5000, 2018)
+    assert manifest["versions"]["mesa"] == "3.3.1"
+    assert manifest["wall_seconds"] > 0
+
+
+# --- common random numbers ----------------------------------------------------------------------
+
+def test_a_replicate_has_one_seed_across_scenarios_and_replicates_differ(runs: pd.DataFrame) -> None:
+    seeds = runs.groupby("replicate")["seed"].unique()
+    assert all(len(per_replicate) == 1 for per_replicate in seeds)
+    assert runs.groupby("scenario")["seed"].unique().map(sorted).map(tuple).nunique() == 1
+    assert len({int(per_replicate[0]) for per_replicate in seeds}) == REPLICATES
+
+
+def test_replicate_seeds_are_reproducible_and_extend() -> None:
+    seeds = replicate_seeds(7, 4)
+    assert seeds == replicate_seeds(7, 4)
+    assert seeds[:2] == replicate_seeds(7, 2)  # more replicates keep the earlier ones
+    assert len(set(seeds)) == 4 and all(0 <= seed < 2**63 for seed in seeds)
+    assert seeds != replicate_seeds(8, 4)
+
+
+def test_baseline_against_itself_has_exactly_zero_effects(tmp_path: Path) -> None:
+    result = compare([BASELINE, BASELINE], 2, out_dir=tmp_path / "self", scale=5000,
+                     end_year=2018, workers=1, report=False)
+    table = pd.read_csv(tmp_path / "self" / "effects.csv")
+    assert result.comparison.labels == ["baseline", "baseline-2"]
+    assert set(table["indicator"]) == set(result.tables.indicators["indicator"])
+    assert len(table) > 0
+    for column in ("effect_mean", "effect_p05", "effect_p95"):
+        assert (table[column] == 0).all(), column
+    assert (table["base_mean"] == table["scenario_mean"]).all()
+
+
+# --- effects, spending, cost --------------------------------------------------------------------
+
+def test_effects_cover_nodes_provinces_poles_and_every_indicator(effects: pd.DataFrame,
+                                                                 runs: pd.DataFrame) -> None:
+    assert set(effects["indicator"]) == set(runs["indicator"])
+    nodes = {f"talents.{node}" for node in default_layout().ids}
+    provinces = {f"talents.{kind}.{p}" for kind in ("province", "pole")
+                 for p in ("beijing", "tianjin", "hebei")}
+    assert nodes | provinces | {"hebei_share", "talents.jjj"} <= set(effects["indicator"])
+    assert set(effects["scenario"]) == {"graduates-to-hebei"}
+    assert set(effects["year"]) == {2015, 2016, 2017, 2018}
+
+
+def test_effects_are_paired_differences_with_percentile_intervals(effects: pd.DataFrame,
+                                                                  runs: pd.DataFrame) -> None:
+    name, year = "talents.province.hebei", 2018
+    chosen = runs[(runs["indicator"] == name) & (runs["year"] == year)]
+    values = chosen.pivot(index="replicate", columns="scenario", values="value")
+    paired = (values["graduates-to-hebei"] - values["baseline"]).to_numpy()
+    row = effects[(effects["indicator"] == name) & (effects["year"] == year)].iloc[0]
+    assert row["effect_mean"] == pytest.approx(paired.mean(), rel=1e-9)
+    assert row["effect_p05"] == pytest.approx(np.percentile(paired, 5), rel=1e-9)
+    assert row["effect_p95"] == pytest.approx(np.percentile(paired, 95), rel=1e-9)
+    assert row["base_mean"] == pytest.approx(values["baseline"].mean(), rel=1e-12)
+
+
+def test_the_subsidy_raises_hebeis_talents(effects: pd.DataFrame) -> None:
+    row = effects[(effects["indicator"] == "talents.province.hebei") & (effects["year"] == 2018)]
+    assert row["effect_mean"].iloc[0] > 0
+    before = effects[(effects["indicator"] == "talents.province.hebei") & (effects["year"] < 2017)]
+    assert (before["effect_mean"] == 0).all()  # the lever starts in mid-2017
+
+
+def test_only_the_graduate_subsidy_spends(pair: tuple[Path, Invocation]) -> None:
+    spending = pd.read_csv(pair[0] / "spending.csv")
+    spent = spending[spending["cny_mean"] > 0]
+    assert set(spent["lever"]) == {"graduate_subsidy"}
+    assert set(spent["scenario"]) == {"graduates-to-hebei"}
+    assert spent["year"].min() == 2017
+
+
+def test_cost_per_additional_talent_is_spending_over_effect(pair: tuple[Path, Invocation],
+                                                            effects: pd.DataFrame) -> None:
+    out, _ = pair
+    costs = pd.read_csv(out / "cost_effectiveness.csv", keep_default_na=False)
+    assert list(zip(costs["lever"], costs["year"])) == [("graduate_subsidy", 2018)]
+    row = costs.iloc[0]
+    layout = default_layout()
+    hebei = [node for node, p in zip(layout.ids, layout.nodes["province"]) if p == "hebei"]
+    assert row["target_nodes"].split(";") == hebei
+    spending = pd.read_csv(out / "spending.csv")
+    assert row["cumulative_cny_mean"] == pytest.approx(spending["cny_mean"].sum(), rel=1e-12)
+    at_end = effects[(effects["year"] == 2018)
+                     & effects["indicator"].isin([f"talents.{node}" for node in hebei])]
+    assert row["additional_talents_mean"] == pytest.approx(at_end["effect_mean"].sum(), rel=1e-9)
+    assert row["additional_talents_p05"] > 0, "the subsidy's effect should be clear of 0"
+    assert float(row["cny_per_additional_talent"]) == pytest.approx(
+        row["cumulative_cny_mean"] / row["additional_talents_mean"], rel=1e-12)
+    assert row["note"] == ""
+
+
+def _comparison(labels: list[str]) -> Comparison:
+    subsidy = load_scenario(SUBSIDY)
+    entries = [ComparedScenario(label, load_scenario(BASELINE) if i == 0 else subsidy, Path(label))
+               for i, label in enumerate(labels)]
+    return Comparison(tuple(entries), 1, (11, 12, 13), workers=1)
+
+
+@pytest.mark.parametrize(("gains", "expected", "note"), [
+    ([100.0, 200.0, 300.0], 6_000_000 / 200.0, ""),
+    ([-100.0, 100.0, 300.0], None, "includes 0"),
+    ([-300.0, -200.0, -100.0], None, "at or below 0"),
+])
+def test_cost_is_blank_with_a_reason_unless_the_effect_is_clear(
+        gains: list[float], expected: float | None, note: str) -> None:
+    """Hand-made runs: 3 replicates, talents in Shijiazhuang (a target of the subsidy) raised by
+    ``gains``; spending 1 and 5 million CNY in two years."""
+    rows = []
+    for replicate, gain in enumerate(gains):
+        for label, extra in (("base", 0.0), ("reform", gain)):
+            rows.append({"scenario": label, "replicate": replicate, "seed": 11 + replicate,
+                         "year": 2018, "indicator": "talents.SJZ", "value": 1000.0 + extra})
+            rows.append({"scenario": label, "replicate": replicate, "seed": 11 + replicate,
+                         "year": 2018, "indicator": "talents.BJ", "value": 5000.0 + 3 * extra})
+    spending = pd.DataFrame({"scenario": "reform", "lever": "graduate_subsidy",
+                             "year": [2017, 2018], "cny_mean": [1e6, 5e6]})
+    table = cost_effectiveness_table(_comparison(["base", "reform"]), pd.DataFrame(rows), spending)
+    row = table.iloc[0]
+    assert row["cumulative_cny_mean"] == 6e6
+    assert row["additional_talents_mean"] == pytest.approx(np.mean(gains))  # Beijing left out
+    if expected is None:
+        assert np.isnan(row["cny_per_additional_talent"])
+        assert note in row["note"]
+    else:
+        assert row["cny_per_additional_talent"] == pytest.approx(expected)
+        assert row["note"] == ""
+
+
+def test_milestones_give_mean_and_interval_at_milestone_years() -> None:
+    rows = [{"scenario": "base", "replicate": r, "seed": r, "year": year, "indicator": name,
+             "value": value + r}
+            for r in range(3) for year in (2019, 2020, 2025)
+            for name, value in (("hebei_share", 0.4), ("talents.BJ", 10.0),
+                                ("high_end.pole.beijing", 5.0))]
+    table = milestone_table(pd.DataFrame(rows), ["base"])
+    assert set(table["year"]) == {2020, 2025}
+    assert list(dict.fromkeys(table["indicator"])) == ["hebei_share", "high_end.pole.beijing"]
+    share = table[(table["indicator"] == "hebei_share") & (table["year"] == 2025)].iloc[0]
+    assert share["mean"] == pytest.approx(1.4)
+    assert (share["p05"], share["p95"]) == pytest.approx((0.4 + 0.1, 0.4 + 1.9))
+    assert "structure" in share["stands_for"]
+    beijing = table[table["indicator"] == "high_end.pole.beijing"].iloc[0]
+    assert "high-end talent cluster" in beijing["stands_for"]
+
+
+# --- parallel runs ------------------------------------------------------------------------------
+
+def test_one_and_two_workers_give_identical_results(pair: tuple[Path, Invocation],
+                                                    tmp_path: Path) -> None:
+    out, _ = pair
+    result = compare([BASELINE, SUBSIDY], REPLICATES, out_dir=tmp_path / "two", scale=5000,
+                     end_year=2018, workers=2, report=False)
+    assert result.comparison.workers == 2
+    for name in ("effects.csv", "spending.csv", "cost_effectiveness.csv", "milestones.csv"):
+        assert (tmp_path / "two" / name).read_bytes() == (out / name).read_bytes(), name
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "two" / "indicators.parquet"),
+                                  pd.read_parquet(out / "indicators.parquet"))
+
+
+# --- bad input ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def existing_out(tmp_path: Path) -> Path:
+    out = tmp_path / "outputs" / "cmp"
+    out.mkdir(parents=True)
+    (out / "effects.csv").write_text("keep me\n", encoding="utf-8")
+    return out
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    ([str(BASELINE), str(SUBSIDY), "--replicates", "0"], "--replicates"),
+    ([str(BASELINE), "missing.yaml", "--replicates", "2"], "missing.yaml"),
+    ([str(BASELINE), "--replicates", "2"], "at least two"),
+    ([str(BASELINE), str(SUBSIDY), "--replicates", "2", "--workers", "0"], "--workers"),
+    ([str(BASELINE), str(SUBSIDY), "--replicates", "2", "--end", "2040"], "end_year"),
+])
+def test_bad_input_exits_2_and_leaves_the_out_folder_alone(existing_out: Path, argv: list[str],
+                                                            message: str) -> None:
+    result = invoke(*argv, "--out", str(existing_out))
+    assert result.status == 2
+    assert message in result.err and result.err.startswith("jjj-talent: error:")
+    assert result.out == ""
+    assert [p.name for p in existing_out.iterdir()] == ["effects.csv"]
+    assert (existing_out / "effects.csv").read_text(encoding="utf-8") == "keep me\n"
+    assert leftovers(existing_out.parent) == []
+
+
+def test_bad_input_raises_scenario_error_before_running(existing_out: Path) -> None:
+    with pytest.raises(ScenarioError, match="--replicates"):
+        compare([BASELINE, SUBSIDY], 0, out_dir=existing_out)
+    with pytest.raises(ScenarioError, match="cannot read"):
+        compare([BASELINE, existing_out.parent / "nope.yaml"], 2, out_dir=existing_out)
+    assert (existing_out / "effects.csv").read_text(encoding="utf-8") == "keep me\n"
+
+
+def test_scenarios_that_disagree_on_years_are_refused(tmp_path: Path) -> None:
+    shutil.copy(BASELINE, tmp_path / "baseline.yaml")
+    short = tmp_path / "short.yaml"
+    short.write_text("name: short\nextends: baseline\nend_year: 2017\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="--end"):
+        plan_comparison([tmp_path / "baseline.yaml", short], 2)
+    plan = plan_comparison([tmp_path / "baseline.yaml", short], 2, end_year=2017)
+    assert [entry.scenario.end_year for entry in plan.scenarios] == [2017, 2017]
+
+
+def test_a_failed_run_leaves_the_out_folder_alone(existing_out: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(task: compare_module.RunTask) -> compare_module.RunOutput:
+        raise FloatingPointError("boom")
+
+    monkeypatch.setattr(compare_module, "run_task", broken)
+    with pytest.raises(RunError, match="boom") as caught:
+        compare([BASELINE, SUBSIDY], 2, out_dir=existing_out, workers=1, report=False)
+    assert caught.value.scenario == "baseline"
+    assert (existing_out / "effects.csv").read_text(encoding="utf-8") == "keep me\n"
+    assert leftovers(existing_out.parent) == []
+
+
+def test_default_folder_names_the_scenarios() -> None:
+    plan = plan_comparison([BASELINE, SUBSIDY], 1, workers=1)
+    assert default_out_dir(plan) == Path("outputs/compare-baseline-vs-graduates-to-hebei")
+
+
+def test_the_jjj_talent_command_has_compare_when_registered(existing_out: Path) -> None:
+    from experiments import cli
+
+    if "compare" not in cli._parser().format_help():
+        pytest.skip("experiments/cli.py does not register the compare command yet")
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = cli.main(["compare", str(BASELINE), str(SUBSIDY), "--replicates", "0",
+                           "--out", str(existing_out)])
+    assert status == 2 and "--replicates" in err.getvalue()
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+def test_the_report_is_self_contained(pair: tuple[Path, Invocation]) -> None:
+    page = (pair[0] / "report.html").read_text(encoding="utf-8")
+    references = re.findall(r'(?:src|href)\s*=\s*["\']([^"\']*)["\']', page)
+    assert references, "the report should embed its charts"
+    outside = [ref for ref in references if not (ref.startswith("#") or ref.startswith("data:"))]
+    assert outside == []
+    images = re.findall(r'<img[^>]*src="([^"]*)"', page)
+    assert len(images) == 2 * len(CHARTS)  # English and Chinese
+    assert all(src.startswith("data:image/png;base64,") for src in images)
+    text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page)
+    assert not re.search(r"https?://", text)
+    assert "url(" not in text and "<script" not in text and "<link" not in text
+
+
+def test_the_report_tells_a_planner_what_changes_and_how_it_is_measured(
+        pair: tuple[Path, Invocation]) -> None:
+    page = (pair[0] / "report.html").read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", re.sub(
+        r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page)))
+    assert "What the plan changes by 2018" in text
+    assert "graduate_subsidy" in text and "per additional talent" in text
+    assert "joint effect" in text and "one-lever variant" in text
+    assert "not measurable" in text or "cannot measure" in text
+    for name in ("hebei_share", "bj_hb_density_gap", "foreign_share", "services_gap",
+                 "unemployment_rate", "high_end.pole.beijing"):
+        assert name in text, name
+    assert "common random numbers" in text
+    for seed in replicate_seeds(load_scenario(BASELINE).seed, REPLICATES):
+        assert str(seed) in text
