@@ -1,6 +1,7 @@
 """The ``jjj-talent`` command.
 
     jjj-talent run SCENARIO.yaml [--seed N] [--scale N] [--start YEAR] [--end YEAR] [--out DIR]
+    jjj-talent show SCENARIO.yaml   the resolved scenario and what it changes of its parent
     jjj-talent schema            JSON Schema of scenario files
     jjj-talent parameters        behavioural parameters with units, bounds and sources
     jjj-talent levers            policy levers with plan sections, units, bounds and mechanisms
@@ -16,10 +17,12 @@ import sys
 import time
 from pathlib import Path
 
+import yaml
+
 from model.errors import JJJError, ScenarioError
 from model.levers import LEVERS
 from model.parameters import PARAMETERS
-from model.scenario import json_schema, load_scenario
+from model.scenario import differences, json_schema, load_scenario, parent_file
 from model.simulation import TalentModel
 
 DEFAULT_OUTPUTS = Path("outputs")
@@ -51,6 +54,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="output folder (default: outputs/<scenario name>)")
     run.add_argument("--no-report", action="store_true", help="write tables only, no charts or report")
     run.set_defaults(handler=_run)
+
+    show = commands.add_parser("show", help="print a resolved scenario and its difference from its parent")
+    show.add_argument("scenario", type=Path, help="scenario file (YAML)")
+    show.set_defaults(handler=_show)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of scenario files")
     schema.set_defaults(handler=lambda args: print(json.dumps(json_schema(), indent=2, ensure_ascii=False)))
@@ -85,6 +92,20 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _show(args: argparse.Namespace) -> None:
+    scenario = load_scenario(args.scenario)
+    print(f"# {args.scenario}, resolved (sha256 {scenario.sha256()[:12]})")
+    print(yaml.safe_dump(scenario.as_data(), allow_unicode=True, sort_keys=False, width=100), end="")
+    parent = parent_file(args.scenario)
+    if parent is None:
+        print("# extends nothing")
+        return
+    lines = differences(load_scenario(parent), scenario)
+    print(f"# differences from {parent} ({len(lines)}):")
+    for line in lines or ["(none)"]:
+        print(f"#   {line}")
+
+
 def _progress(started: float):  # type: ignore[no-untyped-def]
     def show(year: int, end_year: int, model: TalentModel) -> None:
         persons = model.talents.persons
@@ -100,8 +121,13 @@ def _list_parameters(args: argparse.Namespace) -> None:
 
 def _list_levers(args: argparse.Namespace) -> None:
     for lever in LEVERS.values():
-        print(f"{lever.name:24} plan {lever.section:8} {lever.unit} [{lever.lower:g}, {lever.upper:g}]\n"
-              f"    {lever.meaning}\n    mechanism: {lever.mechanism}")
+        defaults = {kind: list(getattr(lever, f"default_{kind}")) for kind in lever.targets}
+        print(f"{lever.name}  (plan {lever.section})  {lever.unit}, {lever.lower:g} to {lever.upper:g}\n"
+              f"    {lever.meaning}\n"
+              f"    mechanism: {lever.mechanism}\n"
+              f"    spending: {lever.spending}"
+              + (f" ({lever.unit_cost_cny:,.0f} CNY a unit: {lever.cost_basis})" if lever.unit_cost_cny else "")
+              + f"\n    targets: {defaults or 'none'}\n")
 
 
 if __name__ == "__main__":

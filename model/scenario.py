@@ -248,6 +248,41 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
     return _merge(parent, data), {**parent_marks, **marks}
 
 
+def parent_file(path: str | Path) -> Path | None:
+    """The file a scenario ``extends``, or None."""
+    path = Path(path)
+    data, _ = _read_yaml(path)
+    parent = data.get("extends")
+    if not isinstance(parent, str):
+        return None
+    parent_path = path.parent / parent
+    return parent_path if parent_path.suffix in (".yaml", ".yml") else parent_path.with_suffix(".yaml")
+
+
+def differences(parent: Scenario, child: Scenario) -> list[str]:
+    """What ``child`` changes of ``parent``, one line a key path: ``+`` added, ``-`` removed,
+    ``~`` changed (old -> new)."""
+    old, new = _flatten(parent.as_data()), _flatten(child.as_data())
+    lines = []
+    for key in sorted(old.keys() | new.keys()):
+        if key not in old:
+            lines.append(f"+ {key}: {new[key]!r}")
+        elif key not in new:
+            lines.append(f"- {key}: {old[key]!r}")
+        elif old[key] != new[key]:
+            lines.append(f"~ {key}: {old[key]!r} -> {new[key]!r}")
+    return lines
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict) and data:
+        flat: dict[str, Any] = {}
+        for key, value in data.items():
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        return flat
+    return {prefix.rstrip("."): data}
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read, merge (``extends``) and validate a scenario file."""
     data, marks = _resolve(Path(path), ())
