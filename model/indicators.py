@@ -11,6 +11,9 @@
 | ``xiongan_talents`` | talents in Xiong'an, from its founding year | 四(五) Xiong'an talent gathering |
 | ``unemployment_rate`` | talents looking for work / talents in the labour force | one unified talent market (2030) |
 | ``services_gap`` | Beijing's public-service index minus Hebei's resident-weighted mean | "basic public services clearly more equal" (2025) |
+| ``graduates.province.<p>`` | students finishing tertiary education in the year | graduates (三(一)) |
+| ``nonlocal_talents.province.<p>`` | talents without the province's hukou | migrant talents |
+| ``fte_served.province.<p>`` | full-time equivalents served there by teams and part-timers | 三(一) help for Hebei |
 """
 
 from __future__ import annotations
@@ -41,6 +44,11 @@ def indicators(stocks: pd.DataFrame, nodes: pd.DataFrame, layout: Layout) -> pd.
         add(by_province[province], f"talents.province.{province}")
         add(1e5 * by_province[province] / pop_province[province], f"tertiary_per_100k.{province}")
         add(pop_province[province], f"population.province.{province}")
+    for column in ("graduates", "nonlocal_talents", "fte_served"):
+        if column in nodes.columns:
+            wide = nodes.pivot(index="year", columns="node", values=column).T.groupby(place["province"]).sum().T
+            for province in PROVINCES:
+                add(wide[province], f"{column}.province.{province}")
     for pole, series in by_node.T.groupby(place["pole"]).sum().T.items():
         add(series, f"talents.pole.{pole}")
     total = by_node.sum(axis=1)

@@ -44,7 +44,8 @@ class YearAccounts:
 
     def __post_init__(self) -> None:
         n = self.n_nodes
-        self.entries, self.exits, self.inflow, self.outflow = (np.zeros(n, np.int64) for _ in range(4))
+        self.entries, self.exits, self.inflow, self.outflow, self.graduates = (
+            np.zeros(n, np.int64) for _ in range(5))
         self.flows = np.zeros((n + 1, n + 1, len(GROUPS)), np.int64)
 
     def spend(self, lever: str, cny_by_node: np.ndarray) -> None:
@@ -236,6 +237,7 @@ class TalentModel(mesa.Model):
         talents.keep(~dying)
         demography.retire(talents, self.params)
         graduates = demography.graduate(talents, self.params)
+        acc.graduates += talents.persons_by(talents.node.astype(np.int64), self.layout.size, graduates)
 
         years = self.year - self.base_year
         entrants = self.base.nodes["university_entrants"].to_numpy() * (1 + self.params["entrants_growth"]) ** years
@@ -450,6 +452,7 @@ class TalentModel(mesa.Model):
 
         staff = self.staff_by_firm()
         talents = self._persons_by_node()
+        node_index = t.node.astype(np.int64)
         employed = staff.sum(axis=1)
         wage_bill = np.array([(firm.wage * staff[firm.index]).sum() for firm in self.firms])
         firm_node = np.array([firm.node for firm in self.firms])
@@ -464,6 +467,8 @@ class TalentModel(mesa.Model):
             "services_index": [c.services_index for c in self.cities],
             "vacancies": np.round(np.bincount(firm_node, vacancies, n)).astype(np.int64),
             "entries": acc.entries, "exits": acc.exits, "inflow": acc.inflow, "outflow": acc.outflow,
+            "graduates": acc.graduates,
+            "nonlocal_talents": t.persons_by(node_index, n, t.hukou != self.layout.province[t.node]),
             "fte_served": self.fte_served,
             "talent_housing_units": [c.talent_units for c in self.cities],
             "card_holders": t.persons_by(t.node.astype(np.int64), n, t.has_talent_card)}))

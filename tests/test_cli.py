@@ -32,7 +32,7 @@ COLUMNS = {
     "flows.parquet": ["year", "origin", "destination", "group", "persons"],
     "nodes.parquet": ["year", "node", "population", "talents", "price_cny_m2", "wage_cny_year",
                       "services_index", "vacancies", "entries", "exits", "inflow", "outflow",
-                      "fte_served", "talent_housing_units", "card_holders"],
+                      "graduates", "nonlocal_talents", "fte_served", "talent_housing_units", "card_holders"],
     "indicators.csv": ["year", "indicator", "value"],
     "lever_spending.csv": ["year", "lever", "node", "cny"],
     "drivers.csv": ["term", "province", "persons"],

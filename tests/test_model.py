@@ -18,7 +18,7 @@ from tests.conftest import SEED, Run, run_to_end
 
 NODE_COLUMNS = ["year", "node", "population", "talents", "price_cny_m2", "wage_cny_year",
                 "services_index", "vacancies", "entries", "exits", "inflow", "outflow",
-                "fte_served", "talent_housing_units", "card_holders"]
+                "graduates", "nonlocal_talents", "fte_served", "talent_housing_units", "card_holders"]
 
 
 def hebei_nodes(model: TalentModel) -> list[str]:
