@@ -587,11 +587,8 @@ def line_chart(
         ax.plot(years, lines[column].to_numpy(dtype=float), color=colour, linewidth=2,
                 label=str(column))
     ax.set_xlim(years[0], years[-1])
-    if percent:
-        ticks = ax.get_yticks()
-        step = abs(ticks[1] - ticks[0]) * 100 if len(ticks) > 1 else 1.0
-        decimals = max(0, -math.floor(math.log10(step) + 1e-9)) if step > 0 else 1
-        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=decimals))
+    if percent:  # decimals=None: as many as the tick step needs
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=None))
     _year_axis(ax)
     _style_axes(ax)
     ax.set_ylabel(ylabel)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from experiments.compare import add_compare_command
 from model.errors import JJJError, ScenarioError
 from model.levers import LEVERS
 from model.parameters import PARAMETERS
@@ -67,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
 
     levers = commands.add_parser("levers", help="list the plan's policy levers")
     levers.set_defaults(handler=_list_levers)
+
+    add_compare_command(commands)
     return parser
 
 

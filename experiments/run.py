@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.metadata
+import os
 import platform
 import shutil
 import subprocess
@@ -149,6 +150,7 @@ class staging_dir:
     def __enter__(self) -> Path:
         self.target.parent.mkdir(parents=True, exist_ok=True)
         self.stage = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=self.target.parent))
+        os.chmod(self.stage, 0o755)  # mkdtemp makes it private; outputs are for sharing
         return self.stage
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:

@@ -17,7 +17,6 @@ import mesa
 import numpy as np
 
 from model.layout import Layout
-from model.talents import GROUPS
 
 SECTORS: tuple[str, ...] = ("frontier_tech", "advanced_manufacturing", "modern_services",
                             "logistics_aviation", "port_marine", "green_energy",

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from model import demography, programmes
-from model.choice import (TERMS, CellGrid, Conditions, LeverTerms, balance_targets, draw_choices,
+from model.choice import (TERMS, CellGrid, Conditions, balance_targets, draw_choices,
                           logit_probabilities, moving_hazard, privilege, solve_constants,
                           term_effects, utility, utility_terms)
 from model.cities import City
