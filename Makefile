@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)  ## the main job: the baseline projection and its report
+run: $(STAMP)  ## the main job: the baseline projection, and the plan beside it
 	$(BIN)/jjj-talent run scenarios/baseline.yaml
+	$(BIN)/jjj-talent compare scenarios/baseline.yaml scenarios/plan-2017.yaml --replicates 5 \
+		--out outputs/baseline-vs-plan-2017
 
 test: $(STAMP)  ## the whole test suite, then the type check
 	$(BIN)/python -m pytest
