@@ -111,6 +111,11 @@ _DECLARED = [
     Parameter("part_time_fte", 0.2, "full-time equivalent", 0.05, 1.0,
               "Work a part-time or multi-site talent gives the node served (plan 三(一)).",
               "One day a week; assumption."),
+    Parameter("job_keeping_bonus", 3.5, "utility", 0.0, 10.0,
+              "Utility of keeping one's job, employer and tenure when the job is relocated: added "
+              "to following it in the follow-or-stay choice (plan 二(二)).",
+              "Judgement default: with it about a quarter to a third of the staff of relocated jobs "
+              "follow them in plan-2017; no data in model/data to fit it."),
     # --- moving hazard ---
     Parameter("move_hazard_base", 0.05, "per year", 0.0, 0.5,
               "Yearly chance that an employed talent aged 30 or under, settled two years or more, "

@@ -84,7 +84,9 @@ class TalentModel(mesa.Model):
         self.base = base_year(self.base_year)
         self.grid = CellGrid(self.layout.size)
         self.notes: list[str] = []
-        self.levers, _ = resolve_year(self.schedules, self.layout, self.year)
+        # The base year is balanced without levers, so that a lever in force from the base year
+        # acts in the first simulated year instead of being absorbed into the node constants.
+        self.levers, _ = resolve_year({}, self.layout, self.year)
 
         self.talents = demography.initial_talents(self.base, self.layout, self.scale, self.params, self.rng)
         self.cities = self._create_cities()
@@ -146,8 +148,11 @@ class TalentModel(mesa.Model):
             jobs = fund.by_node() / self.params["fund_cost_per_job"]
             funded = [f for f in self.firms if fund.nodes[f.node] and fund.sectors[f.sector]]
             node_demand = np.bincount([f.node for f in funded], [f.demand.sum() for f in funded], self.layout.size)
-            for firm in funded:
-                firm.add_demand(jobs[firm.node] * firm.demand.sum() / max(node_demand[firm.node], 1e-9))
+            node_firms = np.bincount([f.node for f in funded], minlength=self.layout.size)
+            for firm in funded:  # by demand; equally where the funded firms have none yet
+                share = (firm.demand.sum() / node_demand[firm.node] if node_demand[firm.node] > 0
+                         else 1.0 / node_firms[firm.node])
+                firm.add_demand(jobs[firm.node] * share)
             self.accounts.spend("entrepreneurship_fund", fund.by_node())
 
         youth = self.levers["youth_programme"]
@@ -191,7 +196,8 @@ class TalentModel(mesa.Model):
         leader = max(c.services_index for c in self.cities)
         services = np.array([c.services_index for c in self.cities])
         kept_services = self.params["beta_services"] * covered * np.maximum(leader - services[destination], 0.0)
-        follow_utility = total_utility[cells, destination] - terms["jobs"][cells, destination] + kept_services
+        follow_utility = (total_utility[cells, destination] - terms["jobs"][cells, destination]
+                          + kept_services + self.params["job_keeping_bonus"])
         follows = self.rng.random(len(rows)) < programmes.follow_probability(
             follow_utility, total_utility[cells, origin])
         followers, stayers = rows[follows], rows[~follows]
@@ -223,6 +229,10 @@ class TalentModel(mesa.Model):
             residents = talents + np.array([c.nontalent for c in self.cities])
             self.accounts.spend("services_equalisation",
                                 residents * closed * LEVERS["services_equalisation"].unit_cost_cny)
+        communities = self.levers["international_community"].by_node()
+        if communities.any():
+            self.accounts.spend("international_community",
+                                communities * LEVERS["international_community"].unit_cost_cny)
 
     def age_and_renew(self) -> tuple[np.ndarray, Talents]:
         """Phase 4: ageing, deaths, retirement, graduation, enrolment and arrivals.

@@ -1,0 +1,1001 @@
+"""What each policy lever does in the model (model/programmes.py, model/choice.py and the phases
+of ``TalentModel.step``), on small seeded runs against a baseline with the same seed (common
+random numbers):
+
+- it moves what it should, in the declared direction;
+- it leaves alone what it does not target (checked in its first year or on direct state, since
+  later years carry the region's feedbacks everywhere);
+- its spending is recipients x amount, as ``Lever.spending`` says;
+- it acts from its dates, at the time-weighted share in a year it starts mid-way, and past its
+  last date it keeps its last value, with one note;
+- bad settings are refused naming the key path and what is allowed;
+- the plan-2017 package has an effect or a spending for every lever it sets.
+
+Runs are at scale 3000 from 2015, most of one year; lever values are large enough to dominate
+the noise of rows of 3000 persons. ``Probe`` is the model with some phases' results kept for the
+tests to read; the phases themselves are the model's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from experiments.cli import main
+from model.choice import (
+    CARD_HOLDER,
+    NO_PRIVILEGE,
+    logit_probabilities,
+    utility,
+    utility_terms,
+)
+from model.errors import ScenarioError
+from model.firms import SECTORS
+from model.layout import PROVINCES, default_layout, year_share_after
+from model.levers import LEVERS
+from model.programmes import RESIDENTS_PER_UNIT, ZONE_PROJECTS
+from model.scenario import Scenario, load_scenario, validate
+from model.simulation import TalentModel
+from model.talents import GROUPS, HUKOU_ABROAD, Status
+from tests.conftest import SCENARIOS
+
+SEED = 7
+START = "2016-01-01"  # the first simulated year of a 2015 start
+SCALE = 3000
+LAYOUT = default_layout()
+IDS = LAYOUT.ids
+N = LAYOUT.size
+
+
+def mask(*places: str) -> np.ndarray:
+    return LAYOUT.mask(list(places))
+
+
+def group_mask(*groups: str) -> np.ndarray:
+    return np.isin(np.array(GROUPS), groups)
+
+
+def sector_mask(*sectors: str) -> np.ndarray:
+    return np.isin(np.array(SECTORS), sectors)
+
+
+def scenario(levers: dict[str, Any], end_year: int = 2016, scale: int = SCALE,
+             parameters: dict[str, float] | None = None) -> Scenario:
+    return validate({"name": "t", "scale": scale, "end_year": end_year, "levers": levers,
+                     "parameters": parameters or {}}, {}, "test")
+
+
+def firm_demand(model: TalentModel) -> np.ndarray:
+    """Every firm's demand, (firms, groups)."""
+    return np.array([firm.demand for firm in model.firms])
+
+
+class Probe(TalentModel):
+    """The model, keeping what some phases did in ``seen[year][phase]``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.seen: dict[int, dict[str, Any]] = {}
+
+    def _keep(self, phase: str, value: Any) -> None:
+        self.seen.setdefault(self.year, {})[phase] = value
+
+    def issue_talent_cards(self) -> None:
+        super().issue_talent_cards()
+        t = self.talents
+        self._keep("cards", {"holder": t.has_talent_card.copy(), "node": t.node.copy(),
+                             "group": t.group.copy(), "high_end": t.is_high_end.copy(),
+                             "in_work": t.in_work(), "weight": t.weight.copy()})
+
+    def plan_firms(self) -> None:
+        added: list[tuple[int, int | None, float]] = []  # (firm, group, persons) of add_demand calls
+        for firm in self.firms:
+            def logged(persons: float, group: int | None = None, _firm: Any = firm,
+                       _add: Callable[..., None] = firm.add_demand) -> None:
+                added.append((_firm.index, group, persons))
+                _add(persons, group)
+            firm.add_demand = logged  # type: ignore[method-assign]
+        try:
+            super().plan_firms()
+        finally:
+            for firm in self.firms:
+                del firm.add_demand
+        self._keep("demand_planned", firm_demand(self))
+        self._keep("demand_added", added)
+
+    def relocate_functions(self) -> None:
+        t = self.talents
+        node, firm = t.node.copy(), t.firm.copy()
+        super().relocate_functions()
+        self._keep("relocation", {"origin": node, "node": t.node.copy(), "firm_before": firm,
+                                  "firm": t.firm.copy(), "status": t.status.copy(),
+                                  "keeps": t.keeps_beijing_services.copy(), "weight": t.weight.copy()})
+        self._keep("demand_relocated", firm_demand(self))
+
+    def update_cities(self) -> None:
+        super().update_cities()
+        self._keep("housing_supply", np.array([city.housing_supply for city in self.cities]))
+
+    def match_jobs(self, graduates: np.ndarray) -> None:
+        t = self.talents
+        seeking = t.status == Status.UNEMPLOYED
+        super().match_jobs(graduates)
+        self._keep("hires", {"graduate": graduates.copy(), "hired": seeking & (t.status == Status.EMPLOYED),
+                             "node": t.node.copy(), "group": t.group.copy(), "weight": t.weight.copy()})
+
+    def house_talents(self) -> None:
+        super().house_talents()
+        t = self.talents
+        self._keep("tenants", {"by_node": t.persons_by(t.node.astype(np.int64), N, t.in_talent_housing),
+                               "by_group": t.persons_by(t.group.astype(np.int64), len(GROUPS), t.in_talent_housing)})
+
+
+Runner = Callable[..., Probe]
+
+
+@pytest.fixture(scope="module")
+def runs() -> Runner:
+    """Finished runs, built once per module: ``runs(levers, end_year=..., seed=..., ...)``."""
+    cache: dict[str, Probe] = {}
+
+    def get(levers: dict[str, Any] | None = None, end_year: int = 2016, seed: int = SEED,
+            **options: Any) -> Probe:
+        key = json.dumps([levers or {}, end_year, seed, options], sort_keys=True)
+        if key not in cache:
+            model = Probe(scenario(levers or {}, end_year, **options), seed=seed)
+            while model.running:
+                model.step()
+            model.tables_ = model.tables()  # type: ignore[attr-defined]
+            cache[key] = model
+        return cache[key]
+
+    return get
+
+
+def tables(model: Probe) -> dict[str, pd.DataFrame]:
+    return model.tables_  # type: ignore[attr-defined, no-any-return]
+
+
+def node_column(model: Probe, column: str, year: int) -> np.ndarray:
+    """A column of the nodes table in one year, in layout order."""
+    nodes = tables(model)["nodes"]
+    return nodes[nodes["year"] == year].set_index("node").loc[IDS, column].to_numpy()
+
+
+def spent(model: Probe, lever: str, year: int | None = None) -> np.ndarray:
+    """CNY spent on a lever by node (layout order), in one year or all years."""
+    spending = tables(model)["spending"]
+    rows = spending[(spending["lever"] == lever) & ((spending["year"] == year) if year else True)]
+    return rows.groupby("node")["cny"].sum().reindex(IDS, fill_value=0.0).to_numpy()
+
+
+def stock(model: Probe, year: int, **where: Any) -> np.ndarray:
+    """Persons by node (layout order) in the stocks table, filtered on its columns."""
+    stocks = tables(model)["stocks"]
+    keep = stocks["year"] == year
+    for column, allowed in where.items():
+        keep &= stocks[column].isin(allowed if isinstance(allowed, (list, tuple, set)) else [allowed])
+    return stocks[keep].groupby("node")["persons"].sum().reindex(IDS, fill_value=0).to_numpy()
+
+
+def terms_now(model: TalentModel, **lever_terms: np.ndarray) -> dict[str, np.ndarray]:
+    """This year's utility terms of ``model`` (cells, alternatives), optionally with some lever
+    terms replaced (to compare with and without one)."""
+    conditions = model.conditions()
+    if lever_terms:
+        conditions = dataclasses.replace(conditions, levers=dataclasses.replace(conditions.levers, **lever_terms))
+    return utility_terms(model.grid, conditions, model.layout.distance_km, model.layout.province, model.params)
+
+
+def assert_whole(values: np.ndarray) -> None:
+    np.testing.assert_allclose(values, np.round(values), rtol=0, atol=1e-6)
+
+
+# === 三(一) money for graduates and settlers ===================================================
+
+GRADUATE = {"graduate_subsidy": {"nodes": ["hebei"], "values": {START: 500_000}}}
+GRADUATE_SOME = {"graduate_subsidy": {"nodes": ["SJZ", "BD", "TS", "XA"], "groups": ["research", "engineering"],
+                                      "values": {START: 40_000}}}
+SETTLEMENT = {"settlement_subsidy": {"nodes": ["XA", "SJZ"], "groups": ["research", "engineering", "management"],
+                                     "values": {START: 2_000_000}}}
+HEBEI = mask("hebei")
+
+
+def test_graduate_subsidy_raises_hebei_talents_and_inflow(runs: Runner) -> None:
+    base, reform = runs(end_year=2019), runs(GRADUATE, end_year=2019)
+    assert node_column(reform, "talents", 2019)[HEBEI].sum() > node_column(base, "talents", 2019)[HEBEI].sum()
+    inflow = {name: sum(node_column(model, "inflow", year)[HEBEI].sum() for year in range(2016, 2020))
+              for name, model in (("base", base), ("reform", reform))}
+    assert inflow["reform"] > inflow["base"]
+
+
+def graduates_paid(model: Probe, year: int, nodes: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Persons by node among this year's graduates hired at a target node, of a target group."""
+    hires = model.seen[year]["hires"]
+    paid = hires["graduate"] & hires["hired"] & nodes[hires["node"]] & groups[hires["group"]]
+    return np.bincount(hires["node"], weights=np.where(paid, hires["weight"], 0), minlength=N)
+
+
+def test_graduate_subsidy_spending_is_value_times_graduates_paid(runs: Runner) -> None:
+    model = runs(GRADUATE_SOME, end_year=2017)
+    nodes, groups = mask("SJZ", "BD", "TS", "XA"), group_mask("research", "engineering")
+    for year in (2016, 2017):
+        persons = spent(model, "graduate_subsidy", year) / 40_000
+        assert_whole(persons)
+        np.testing.assert_allclose(persons, graduates_paid(model, year, nodes, groups))
+        assert persons.sum() > 0, year
+        assert (persons[~nodes] == 0).all(), year
+    # graduates of other groups were hired there too, and were not paid
+    others = graduates_paid(model, 2016, nodes, ~groups)
+    assert others.sum() > 0
+
+
+def test_a_value_dated_mid_year_pays_its_time_weighted_share(runs: Runner) -> None:
+    model = runs({"graduate_subsidy": {"nodes": ["hebei"], "values": {"2016-07-01": 36_600}}}, end_year=2017)
+    share = year_share_after(dt.date(2016, 7, 1), 2016)
+    assert share == pytest.approx(184 / 366)
+    for year, per_person in ((2016, 36_600 * share), (2017, 36_600.0)):
+        paid = graduates_paid(model, year, HEBEI, group_mask(*GROUPS))
+        assert paid.sum() > 0
+        np.testing.assert_allclose(spent(model, "graduate_subsidy", year), per_person * paid)
+
+
+def test_settlement_subsidy_raises_the_target_nodes_inflow_and_talents(runs: Runner) -> None:
+    base, reform = runs(end_year=2019), runs(SETTLEMENT, end_year=2019)
+    for node in ("XA", "SJZ"):
+        i = IDS.index(node)
+        assert node_column(reform, "talents", 2019)[i] > node_column(base, "talents", 2019)[i], node
+        assert (sum(node_column(reform, "inflow", y)[i] for y in range(2016, 2020))
+                > sum(node_column(base, "inflow", y)[i] for y in range(2016, 2020))), node
+
+
+def test_settlement_subsidy_pays_each_settler_of_the_target_groups_once(runs: Runner) -> None:
+    """Its spending at a target is the value times the persons of the target groups who moved in
+    from another node or arrived from outside that year: the flows into it (nothing else moves
+    people in this run)."""
+    model = runs(SETTLEMENT, end_year=2019)
+    flows = tables(model)["flows"]
+    flows = flows[flows["group"].isin(["research", "engineering", "management"])]
+    for year in range(2016, 2020):
+        persons = spent(model, "settlement_subsidy", year) / 2_000_000
+        into = flows[flows["year"] == year].groupby("destination")["persons"].sum().reindex(IDS, fill_value=0)
+        np.testing.assert_allclose(persons, into.to_numpy() * mask("XA", "SJZ"))
+        arrived = flows[(flows["year"] == year) & (flows["origin"] == "OUT") & (flows["destination"] == "SJZ")]
+        moved = flows[(flows["year"] == year) & (flows["origin"] != "OUT") & (flows["destination"] == "SJZ")]
+        assert arrived["persons"].sum() > 0 and moved["persons"].sum() > 0, year  # both kinds are paid
+
+
+# === 三(一) teams, part-time service, poverty support =========================================
+
+FTE_NODES = ("ZJK", "CD", "HS")
+
+
+@pytest.mark.parametrize("name", ["team_service", "poverty_support"])
+def test_fte_programmes_serve_only_their_targets_their_value_in_total(runs: Runner, name: str) -> None:
+    model = runs({name: {"nodes": list(FTE_NODES), "values": {START: 3000}}}, end_year=2017)
+    targets = mask(*FTE_NODES)
+    for year in (2016, 2017):
+        fte = node_column(model, "fte_served", year)
+        assert (fte[~targets] == 0).all(), year
+        assert (fte[targets] > 0).all(), year
+        assert fte.sum() == pytest.approx(3000), year
+        population = node_column(model, "population", year)
+        np.testing.assert_allclose(fte[targets] / fte.sum(), population[targets] / population[targets].sum(), rtol=1e-5)
+        np.testing.assert_allclose(spent(model, name, year), fte * LEVERS[name].unit_cost_cny)
+        assert spent(model, name, year).sum() == pytest.approx(3000 * LEVERS[name].unit_cost_cny)
+    assert (node_column(runs(), "fte_served", 2016) == 0).all()
+
+
+def test_flexible_service_counts_part_timers_of_the_capitals_at_part_time(runs: Runner) -> None:
+    groups = ["research", "professional"]
+    model = runs({"flexible_service": {"nodes": ["SJZ", "HD"], "groups": groups, "values": {START: 0.2}}},
+                 end_year=2017)
+    capitals = np.isin(LAYOUT.province, [PROVINCES.index("beijing"), PROVINCES.index("tianjin")])
+    targets = mask("SJZ", "HD")
+    for year in (2016, 2017):
+        eligible = stock(model, year, group=groups, status="employed")[capitals].sum()
+        part_timers = 0.2 * eligible
+        fte = node_column(model, "fte_served", year)
+        assert (fte[~targets] == 0).all() and (fte[targets] > 0).all(), year
+        assert fte.sum() == pytest.approx(part_timers * model.params["part_time_fte"]), year
+        assert spent(model, "flexible_service", year).sum() == pytest.approx(
+            part_timers * LEVERS["flexible_service"].unit_cost_cny), year
+        assert (spent(model, "flexible_service", year)[~targets] == 0).all(), year
+
+
+# === 二(二) relocation of non-capital functions, 三(三) service following ====================
+
+RELOCATION = {"function_relocation": {"nodes": ["LF"], "values": {START: 500_000}}}
+FOLLOWING = {**RELOCATION, "service_following": {"values": {START: 1.0}}}
+RELOCATED_SECTORS = sector_mask(*LEVERS["function_relocation"].default_sectors)
+
+
+def test_relocation_moves_demand_from_beijing_to_the_targets_and_keeps_its_total(runs: Runner) -> None:
+    base, reform = runs(), runs(RELOCATION)
+    seen = reform.seen[2016]
+    np.testing.assert_array_equal(seen["demand_planned"], base.seen[2016]["demand_planned"])
+    change = (seen["demand_relocated"] - seen["demand_planned"]).sum(axis=1)
+    node = np.array([firm.node for firm in reform.firms])
+    sector = np.array([firm.sector for firm in reform.firms])
+    leaving = (node == IDS.index("BJ")) & RELOCATED_SECTORS[sector]
+    arriving = (node == IDS.index("LF")) & RELOCATED_SECTORS[sector]
+    assert (change[leaving] < 0).all()
+    assert (change[arriving] > 0).all()
+    assert (change[~(leaving | arriving)] == 0).all()
+    assert -change[leaving].sum() == pytest.approx(change[arriving].sum())
+    assert change[arriving].sum() == pytest.approx(500_000)  # less than the sectors' demand in Beijing
+    # each sector's jobs go to the same sector's firm
+    for s in np.flatnonzero(RELOCATED_SECTORS):
+        assert -change[leaving & (sector == s)].sum() == pytest.approx(change[arriving & (sector == s)].sum())
+
+
+def followers(model: Probe, year: int = 2016) -> np.ndarray:
+    seen = model.seen[year]["relocation"]
+    return seen["origin"] != seen["node"]
+
+
+def test_relocated_staff_follow_to_the_targets_or_stay_unemployed(runs: Runner) -> None:
+    model = runs(RELOCATION)
+    seen = model.seen[2016]["relocation"]
+    moved = followers(model)
+    assert seen["weight"][moved].sum() > 0
+    assert (seen["origin"][moved] == IDS.index("BJ")).all()
+    assert (seen["node"][moved] == IDS.index("LF")).all()
+    # the job moved with them: the same sector's firm at the destination
+    assert (seen["firm"][moved] // len(SECTORS) == IDS.index("LF")).all()
+    assert (seen["firm"][moved] % len(SECTORS) == seen["firm_before"][moved] % len(SECTORS)).all()
+    assert RELOCATED_SECTORS[seen["firm"][moved] % len(SECTORS)].all()
+    lost = (seen["firm_before"] >= 0) & (seen["firm"] < 0)
+    assert lost.any()
+    assert (seen["status"][lost] == Status.UNEMPLOYED).all()
+    assert RELOCATED_SECTORS[seen["firm_before"][lost] % len(SECTORS)].all()
+    flows = tables(model)["flows"]
+    into = flows[(flows["year"] == 2016) & (flows["origin"] == "BJ") & (flows["destination"] == "LF")]
+    assert into["persons"].sum() >= seen["weight"][moved].sum()
+    assert not seen["keeps"].any()  # no service following set
+
+
+@pytest.mark.parametrize("seed", [SEED, 8])
+def test_service_following_makes_more_staff_follow_and_keep_beijing_services(runs: Runner, seed: int) -> None:
+    without, with_services = runs(RELOCATION, seed=seed), runs(FOLLOWING, seed=seed)
+    follow_without, follow_with = followers(without), followers(with_services)
+    # same draws, higher utility of following: everyone who followed without still follows
+    assert (follow_with >= follow_without).all()
+    weight = with_services.seen[2016]["relocation"]["weight"]
+    assert weight[follow_with].sum() > weight[follow_without].sum()
+    keeps = with_services.seen[2016]["relocation"]["keeps"]
+    np.testing.assert_array_equal(keeps, follow_with)  # all of them are covered at 1, nobody else
+
+
+def test_service_following_spends_per_follower_and_service_gap(runs: Runner) -> None:
+    model = runs(FOLLOWING)
+    t = model.talents  # the state the last year's tables were collected from
+    keepers = t.persons_by(t.node.astype(np.int64), N, t.keeps_beijing_services)
+    assert keepers.sum() > 0
+    services = node_column(model, "services_index", 2016)
+    expected = keepers * (services.max() - services) * LEVERS["service_following"].unit_cost_cny
+    np.testing.assert_allclose(spent(model, "service_following", 2016), expected)
+    assert spent(model, "service_following", 2016).sum() > 0
+
+
+# === 三(二), 四(一), 四(十) international ======================================================
+
+OVERSEAS = {"overseas_recruitment": {"nodes": ["TJ", "SJZ"], "values": {START: 2000}}}
+
+
+def test_overseas_recruitment_adds_high_end_talents_at_the_targets_only(runs: Runner) -> None:
+    base, reform = runs(), runs(OVERSEAS)
+    targets = mask("TJ", "SJZ")
+    recruits = spent(reform, "overseas_recruitment", 2016) / LEVERS["overseas_recruitment"].unit_cost_cny
+    assert_whole(recruits)
+    assert recruits.sum() == 2000
+    assert (recruits[~targets] == 0).all() and (recruits[targets] > 0).all()
+    high_end = {name: stock(model, 2016, is_high_end=True)[targets].sum() for name, model in (("base", base), ("reform", reform))}
+    assert high_end["reform"] > high_end["base"] + 1000
+    flows = tables(reform)["flows"]
+    arrivals = (flows[(flows["year"] == 2016) & (flows["origin"] == "OUT")]
+                .groupby("destination")["persons"].sum().reindex(IDS, fill_value=0).to_numpy())
+    assert (arrivals >= recruits).all()
+
+
+INTERNATIONAL = {"international_community": {"nodes": ["TJ", "XA"], "values": {START: 2}}}
+
+
+def test_international_community_is_utility_for_foreign_talents_at_the_targets_only(runs: Runner) -> None:
+    model = runs(INTERNATIONAL)
+    levers = terms_now(model)["levers"]
+    hukou = model.grid.attributes()[3]
+    foreign = hukou == HUKOU_ABROAD
+    targets = np.append(mask("TJ", "XA"), False)  # OUT is no target
+    amenity = model.params["international_community_amenity"] * 2
+    assert amenity > 0
+    np.testing.assert_allclose(levers[np.ix_(foreign, targets)], amenity)
+    assert (levers[np.ix_(foreign, ~targets)] == 0).all()
+    assert (levers[~foreign] == 0).all()
+    assert (terms_now(runs())["levers"] == 0).all()  # baseline: no lever term at all
+    # so foreign talents choose the targets more often than they would without it
+    without = terms_now(model, foreign_amenity=np.zeros(N))
+    p_with = logit_probabilities(utility(terms_now(model), model.constants, model.outside, model.grid))
+    p_without = logit_probabilities(utility(without, model.constants, model.outside, model.grid))
+    tj = IDS.index("TJ")
+    open_cells = foreign & (p_without[:, tj] > 1e-9) & (p_without[:, tj] < 1 - 1e-9)
+    assert open_cells.any()
+    assert (p_with[open_cells, tj] > p_without[open_cells, tj]).all()
+
+
+def test_international_community_spends_value_times_nodes_times_unit_cost(runs: Runner) -> None:
+    expected = 2 * LEVERS["international_community"].unit_cost_cny * mask("TJ", "XA")
+    np.testing.assert_allclose(spent(runs(INTERNATIONAL), "international_community", 2016), expected)
+
+
+# === 三(三) institutions ======================================================================
+
+def barrier_setup(model: TalentModel) -> tuple[np.ndarray, ...]:
+    origin, group, _, hukou, _, _, privileged = model.grid.attributes()
+    province = LAYOUT.province
+    crosses = np.append(province, -1)[origin][:, None] != province[None, :]  # (cells, nodes)
+    return origin, group, hukou, privileged, crosses
+
+
+@pytest.mark.parametrize("name", ["credential_recognition", "insurance_portability"])
+def test_recognition_lowers_the_province_barrier_of_moves_into_targets_only(runs: Runner, name: str) -> None:
+    base, reform = runs(), runs({name: {"nodes": ["SJZ", "TJ"], "values": {START: 0.8}}})
+    change = terms_now(reform)["barriers"][:, :N] - terms_now(base)["barriers"][:, :N]
+    _, _, _, privileged, crosses = barrier_setup(reform)
+    targets = mask("SJZ", "TJ")
+    holder = np.where(privileged != NO_PRIVILEGE, 0.5, 1.0)[:, None]
+    expected = reform.params["beta_province_barrier"] * 0.5 * 0.8 * crosses * targets[None, :] * holder
+    np.testing.assert_allclose(change, expected)
+    assert (change[:, targets][crosses[:, targets]] > 0).all()  # less of a barrier into the targets
+    assert (change[~crosses] == 0).all()                        # moves within a province untouched
+    assert (change[:, ~targets] == 0).all()
+    assert (terms_now(reform)["barriers"][:, N] == terms_now(base)["barriers"][:, N]).all()
+
+
+def test_recognition_and_portability_together_remove_the_whole_province_barrier(runs: Runner) -> None:
+    model = runs({"credential_recognition": {"nodes": ["jjj"], "values": {START: 1.0}},
+                  "insurance_portability": {"nodes": ["jjj"], "values": {START: 1.0}}})
+    barriers = terms_now(model)["barriers"][:, :N]
+    _, _, hukou, _, crosses = barrier_setup(model)
+    local = hukou[:, None] == LAYOUT.province[None, :]
+    assert (barriers[local] == 0).all()            # no hukou barrier, and no province one left
+    assert (terms_now(runs())["barriers"][:, :N][local & crosses] < 0).all()  # the baseline has one
+
+
+def test_hukou_openness_lowers_the_hukou_barrier_of_target_nodes_for_target_groups(runs: Runner) -> None:
+    base = runs()
+    reform = runs({"hukou_openness": {"nodes": ["TJ"], "groups": ["research"], "values": {START: 0.75}}})
+    change = terms_now(reform)["barriers"][:, :N] - terms_now(base)["barriers"][:, :N]
+    _, group, hukou, privileged, _ = barrier_setup(reform)
+    tj = IDS.index("TJ")
+    eligible = (group == GROUPS.index("research")) & (hukou != PROVINCES.index("tianjin")) & (privileged == NO_PRIVILEGE)
+    expected = np.zeros_like(change)
+    expected[eligible, tj] = reform.params["hukou_barrier_tianjin"] * 0.75
+    np.testing.assert_allclose(change, expected)
+    assert eligible.any() and (change[eligible, tj] > 0).all()
+    # other Tianjin nodes, other groups and local hukou holders are untouched
+    assert (change[:, [IDS.index("BH"), IDS.index("WQ")]] == 0).all()
+
+
+SERVICES = {"services_equalisation": {"nodes": ["HD", "XT"], "values": {START: 0.3}}}
+
+
+def test_services_equalisation_raises_target_services_faster_and_leaves_others_equal(runs: Runner) -> None:
+    base, reform = runs(end_year=2019), runs(SERVICES, end_year=2019)
+    targets = mask("HD", "XT")
+    lead = []
+    for year in range(2016, 2020):
+        with_lever, without = node_column(reform, "services_index", year), node_column(base, "services_index", year)
+        np.testing.assert_array_equal(with_lever[~targets], without[~targets])
+        assert (with_lever[targets] > without[targets]).all(), year
+        assert (with_lever <= 1.0 + 1e-12).all()
+        lead.append(with_lever[targets] - without[targets])
+    assert (np.diff(lead, axis=0) > 0).all()  # the lead grows: convergence is faster each year
+
+
+def test_services_equalisation_spends_per_resident_and_index_point_closed(runs: Runner) -> None:
+    model = runs(SERVICES, end_year=2019)
+    before = node_column(model, "services_index", 2015)
+    # residents in phase 3: last year's talents and this year's other residents
+    residents = (node_column(model, "talents", 2015)
+                 + node_column(model, "population", 2016) - node_column(model, "talents", 2016))
+    closed = 0.3 * (before.max() - before) * mask("HD", "XT")
+    np.testing.assert_allclose(spent(model, "services_equalisation", 2016),
+                               residents * closed * LEVERS["services_equalisation"].unit_cost_cny, rtol=1e-6)
+
+
+# === 四 projects: demand of firms =============================================================
+
+def demand_change(runs: Runner, levers: dict[str, Any]) -> np.ndarray:
+    """Each firm's planned demand with the lever minus without, first year, (firms, groups)."""
+    return runs(levers).seen[2016]["demand_planned"] - runs().seen[2016]["demand_planned"]
+
+
+FIRM_NODE = np.arange(N * len(SECTORS)) // len(SECTORS)
+FIRM_SECTOR = np.arange(N * len(SECTORS)) % len(SECTORS)
+
+
+@pytest.mark.parametrize(("sectors", "funded"), [
+    (None, LEVERS["entrepreneurship_fund"].default_sectors),
+    (["green_energy", "port_marine"], ("green_energy", "port_marine")),
+])
+def test_entrepreneurship_fund_adds_value_over_cost_per_job_to_target_firms(
+        runs: Runner, sectors: list[str] | None, funded: tuple[str, ...]) -> None:
+    setting: dict[str, Any] = {"nodes": ["SJZ", "TS"], "values": {START: 1e10}}
+    if sectors:
+        setting["sectors"] = sectors
+    change = demand_change(runs, {"entrepreneurship_fund": setting}).sum(axis=1)
+    model = runs({"entrepreneurship_fund": setting})
+    targets = mask("SJZ", "TS")[FIRM_NODE] & sector_mask(*funded)[FIRM_SECTOR]
+    assert (change[targets] >= 0).all() and (change[~targets] == 0).all()
+    jobs = 1e10 / model.params["fund_cost_per_job"]
+    for node in ("SJZ", "TS"):
+        assert change[targets & (FIRM_NODE == IDS.index(node))].sum() == pytest.approx(jobs)
+    np.testing.assert_allclose(spent(model, "entrepreneurship_fund", 2016), 1e10 * mask("SJZ", "TS"))
+
+
+def test_entrepreneurship_fund_creates_its_jobs_even_where_target_firms_have_no_demand_yet(runs: Runner) -> None:
+    levers = {"entrepreneurship_fund": {"nodes": ["BJ"], "sectors": ["port_marine"], "values": {START: 1e10}}}
+    firm = IDS.index("BJ") * len(SECTORS) + SECTORS.index("port_marine")
+    assert runs().seen[2016]["demand_planned"][firm].sum() == 0
+    assert spent(runs(levers), "entrepreneurship_fund", 2016).sum() == 1e10
+    jobs = 1e10 / runs().params["fund_cost_per_job"]
+    assert demand_change(runs, levers)[firm].sum() == pytest.approx(jobs)
+
+
+def test_youth_programme_adds_research_posts_at_target_frontier_firms(runs: Runner) -> None:
+    levers = {"youth_programme": {"nodes": ["TJ", "XA"], "values": {START: 1000}}}
+    change = demand_change(runs, levers)
+    frontier = SECTORS.index("frontier_tech")
+    expected = np.zeros_like(change)
+    for node in ("TJ", "XA"):
+        expected[IDS.index(node) * len(SECTORS) + frontier, GROUPS.index("research")] = 1000
+    np.testing.assert_allclose(change, expected, atol=1e-6)
+    np.testing.assert_allclose(spent(runs(levers), "youth_programme", 2016),
+                               1000 * LEVERS["youth_programme"].unit_cost_cny * mask("TJ", "XA"))
+
+
+def test_youth_posts_are_kept_while_the_value_holds_and_end_when_it_falls(runs: Runner) -> None:
+    """Runs alike up to their 2017 value: the 2017 demand differs by the change in posts only."""
+    def run(value_2017: float) -> Probe:
+        return runs({"youth_programme": {"nodes": ["TJ"], "values": {START: 1000, "2017-01-01": value_2017}}},
+                    end_year=2017)
+    held, ended, raised = run(1000), run(0), run(2500)
+    firm = IDS.index("TJ") * len(SECTORS) + SECTORS.index("frontier_tech")
+    for other, posts in ((ended, -1000), (raised, 1500)):
+        np.testing.assert_array_equal(other.seen[2016]["demand_planned"], held.seen[2016]["demand_planned"])
+        expected = np.zeros_like(held.seen[2017]["demand_planned"])
+        expected[firm, GROUPS.index("research")] = posts
+        np.testing.assert_allclose(other.seen[2017]["demand_planned"] - held.seen[2017]["demand_planned"],
+                                   expected, atol=1e-6)
+    def added(model: Probe, year: int) -> float:
+        return sum(persons for f, group, persons in model.seen[year]["demand_added"]
+                   if f == firm and group == GROUPS.index("research"))
+    for model in (held, ended, raised):
+        assert added(model, 2016) == 1000
+    assert added(held, 2017) == 0        # posts kept, not added again
+    assert added(ended, 2017) == -1000   # posts end with the value
+    assert added(raised, 2017) == 1500
+    assert spent(ended, "youth_programme", 2017).sum() == 0
+    assert spent(held, "youth_programme", 2017).sum() == 1000 * LEVERS["youth_programme"].unit_cost_cny
+    assert (ended.youth_posts == 0).all()
+
+
+@pytest.mark.parametrize("name", ZONE_PROJECTS)
+def test_zone_project_raises_demand_growth_of_its_default_firms_only(runs: Runner, name: str) -> None:
+    lever = LEVERS[name]
+    base, reform = runs(), runs({name: {"values": {START: 0.3}}})
+    before, after = base.seen[2016]["demand_planned"].sum(axis=1), reform.seen[2016]["demand_planned"].sum(axis=1)
+    targets = mask(*lever.default_nodes)[FIRM_NODE] & sector_mask(*lever.default_sectors)[FIRM_SECTOR]
+    assert targets.any()
+    np.testing.assert_array_equal(after[~targets], before[~targets])
+    grown = targets & (before > 0)
+    assert grown.any()
+    p = base.params
+    for firm in np.flatnonzero(grown):
+        growth = p[f"growth_{SECTORS[FIRM_SECTOR[firm]]}"] - p["productivity_growth"] + p["skill_upgrading"]
+        assert after[firm] / before[firm] == pytest.approx((1 + growth + 0.3) / (1 + growth)), firm
+
+
+def test_zone_project_targets_can_be_narrowed(runs: Runner) -> None:
+    base = runs()
+    reform = runs({"winter_olympics_project": {"nodes": ["ZJK"], "sectors": ["green_energy"], "values": {START: 0.3}}})
+    change = reform.seen[2016]["demand_planned"].sum(axis=1) - base.seen[2016]["demand_planned"].sum(axis=1)
+    firm = IDS.index("ZJK") * len(SECTORS) + SECTORS.index("green_energy")
+    assert change[firm] > 0
+    assert (np.delete(change, firm) == 0).all()
+
+
+ALLIANCE = {"high_skill_alliance": {"nodes": ["TS", "HD"], "values": {START: 30_000}}}
+
+
+def test_high_skill_alliance_adds_skilled_entries_at_its_targets(runs: Runner) -> None:
+    base, reform = runs(), runs(ALLIANCE)
+    targets = mask("TS", "HD")
+    extra = node_column(reform, "entries", 2016) - node_column(base, "entries", 2016)
+    np.testing.assert_array_equal(extra, 30_000 * targets)
+    assert (stock(reform, 2016, group="skilled")[targets] > stock(base, 2016, group="skilled")[targets]).all()
+    np.testing.assert_allclose(spent(reform, "high_skill_alliance", 2016),
+                               30_000 * LEVERS["high_skill_alliance"].unit_cost_cny * targets)
+
+
+def test_matching_efficiency_raises_hires_in_its_targets_only(runs: Runner) -> None:
+    base = runs()
+    reform = runs({"matching_efficiency": {"nodes": ["SJZ", "BD", "TJ"], "values": {START: 0.2}}})
+    targets = mask("SJZ", "BD", "TJ")
+    hired = {}
+    for name, model in (("base", base), ("reform", reform)):
+        seen = model.seen[2016]["hires"]
+        hired[name] = np.bincount(seen["node"], weights=np.where(seen["hired"], seen["weight"], 0), minlength=N)
+    assert (hired["reform"][targets] >= hired["base"][targets]).all()
+    assert hired["reform"][targets].sum() > hired["base"][targets].sum()
+    np.testing.assert_array_equal(hired["reform"][~targets], hired["base"][~targets])
+    employed = {name: stock(model, 2016, status="employed") for name, model in (("base", base), ("reform", reform))}
+    assert employed["reform"][targets].sum() > employed["base"][targets].sum()
+    np.testing.assert_array_equal(employed["reform"][~targets], employed["base"][~targets])
+
+
+# === 四(十二) talent cards ====================================================================
+
+def cards_issued(model: Probe, year: int = 2016) -> dict[str, np.ndarray]:
+    return model.seen[year]["cards"]  # type: ignore[no-any-return]
+
+
+def test_talent_cards_go_to_high_end_talents_first_then_to_the_target_groups(runs: Runner) -> None:
+    groups = LEVERS["talent_card"].default_groups
+    model = runs({"talent_card": {"nodes": ["TJ", "BH"], "values": {START: 200_000}}})
+    seen = cards_issued(model)
+    targets = mask("TJ", "BH")
+    holder, weight = seen["holder"], seen["weight"]
+    eligible_high_end = seen["high_end"] & seen["in_work"] & targets[seen["node"]]
+    assert eligible_high_end.sum() > 0
+    assert weight[eligible_high_end].sum() < 200_000
+    assert holder[eligible_high_end].all()                    # every eligible high-end talent first
+    assert abs(weight[holder].sum() - 200_000) <= SCALE        # within one row of the value
+    assert targets[seen["node"][holder]].all()                 # holders only in the targets
+    assert seen["in_work"][holder].all()
+    assert (group_mask(*groups)[seen["group"][holder]] | seen["high_end"][holder]).all()
+    assert (holder & ~seen["high_end"]).any()
+
+
+def test_talent_cards_fewer_than_high_end_talents_go_to_high_end_talents_only(runs: Runner) -> None:
+    model = runs({"talent_card": {"nodes": ["BJ"], "values": {START: 50}}})
+    seen = cards_issued(model)
+    holder = seen["holder"]
+    assert (seen["high_end"] & seen["in_work"] & (seen["node"] == IDS.index("BJ"))).sum() > 50
+    assert seen["weight"][holder].sum() == 50
+    assert seen["high_end"][holder].all()
+
+
+def test_card_holders_pay_no_hukou_barrier_half_the_province_one_and_have_card_services(runs: Runner) -> None:
+    model = runs({"talent_card": {"nodes": ["TJ"], "values": {START: 20_000}}})
+    terms = terms_now(model)
+    origin, group, high_end, hukou, retired, graduate, privileged = model.grid.attributes()
+    holder, plain = privileged == CARD_HOLDER, privileged == NO_PRIVILEGE
+    _, _, _, _, crosses = barrier_setup(model)
+    # pair every holder cell with the same cell without the card
+    same = np.ravel_multi_index((origin[holder], group[holder], high_end[holder], hukou[holder],
+                                 retired[holder], graduate[holder], np.full(holder.sum(), NO_PRIVILEGE)),
+                                model.grid.shape)
+    assert plain[same].all()
+    beta = model.params["beta_province_barrier"]
+    np.testing.assert_allclose(terms["barriers"][holder, :N], -0.5 * beta * crosses[holder])
+    assert (terms["barriers"][same, :N] <= terms["barriers"][holder, :N]).all()
+    services = model.conditions().services
+    beta_services, floor = model.params["beta_services"], model.params["card_services_level"]
+    assert (services < floor).any()  # the floor matters somewhere
+    np.testing.assert_allclose(terms["services"][holder, :N],
+                               np.broadcast_to(beta_services * np.maximum(services, floor), (holder.sum(), N)))
+    np.testing.assert_allclose(terms["services"][same, :N], np.broadcast_to(beta_services * services, (holder.sum(), N)))
+
+
+def test_talent_card_spending_is_holders_times_unit_cost(runs: Runner) -> None:
+    model = runs({"talent_card": {"nodes": ["TJ", "BH"], "values": {START: 20_000}}}, end_year=2017)
+    for year in (2016, 2017):
+        holders = node_column(model, "card_holders", year)
+        assert holders.sum() > 0
+        np.testing.assert_allclose(spent(model, "talent_card", year), holders * LEVERS["talent_card"].unit_cost_cny)
+    assert node_column(model, "card_holders", 2017).sum() > node_column(model, "card_holders", 2016).sum()
+    assert node_column(runs(), "card_holders", 2016).sum() == 0
+
+
+# === 四(十三) talent housing ==================================================================
+
+HOUSING = {"talent_housing": {"nodes": ["XA", "LF"], "values": {START: 6000}}}
+
+
+def test_talent_housing_houses_newcomers_of_the_target_groups_in_the_targets_only(runs: Runner) -> None:
+    model = runs(HOUSING, end_year=2019)
+    targets = mask("XA", "LF")
+    groups = group_mask(*LEVERS["talent_housing"].default_groups)
+    for year in range(2016, 2020):
+        tenants, units = model.seen[year]["tenants"]["by_node"], node_column(model, "talent_housing_units", year)
+        np.testing.assert_array_equal(units, 6000 * (year - 2015) * targets)
+        assert (tenants[~targets] == 0).all(), year
+        assert tenants.sum() > 0, year
+        # rows are whole: a node's units are filled to within half a row (programmes.fill)
+        assert (tenants <= units + SCALE / 2).all(), year
+        assert (model.seen[year]["tenants"]["by_group"][~groups] == 0).all(), year
+    t = model.talents
+    assert (t.status[t.in_talent_housing] != Status.STUDENT).all()
+
+
+def test_talent_housing_adds_to_housing_and_lowers_only_the_targets_first_year_prices(runs: Runner) -> None:
+    base, reform = runs(), runs(HOUSING)
+    targets = mask("XA", "LF")
+    supply, supply_base = reform.seen[2016]["housing_supply"], base.seen[2016]["housing_supply"]
+    assert (supply[targets] > supply_base[targets]).all()
+    assert (supply[targets] - supply_base[targets] <= 6000 * RESIDENTS_PER_UNIT + 1e-6).all()
+    np.testing.assert_array_equal(supply[~targets], supply_base[~targets])
+    price, price_base = node_column(reform, "price_cny_m2", 2016), node_column(base, "price_cny_m2", 2016)
+    assert (price[targets] < price_base[targets]).all()
+    np.testing.assert_array_equal(price[~targets], price_base[~targets])
+    hd = IDS.index("HD")
+    assert price[hd] == price_base[hd]
+
+
+def test_talent_housing_relieves_housing_cost_of_eligible_newcomers_only(runs: Runner) -> None:
+    model = runs(HOUSING, end_year=2019)  # after a year of allotment newcomers expect a flat
+    relief = model.conditions().levers.housing_relief
+    assert (relief[:, ~mask("XA", "LF")] == 0).all() and relief.max() > 0
+    housing = terms_now(model)["housing"][:, :N]
+    without = terms_now(model, housing_relief=np.zeros_like(relief))["housing"][:, :N]
+    origin, group = model.grid.attributes()[:2]
+    newcomer = origin[:, None] != np.arange(N)[None, :]
+    relieved = newcomer & (relief[group] > 0)
+    assert relieved.any()
+    assert (housing[relieved] > without[relieved]).all()   # a cost, so less negative
+    np.testing.assert_array_equal(housing[~relieved], without[~relieved])
+
+
+def test_talent_housing_spends_the_discount_on_its_tenants_housing_cost(runs: Runner) -> None:
+    model = runs(HOUSING, end_year=2019)
+    p = model.params
+    for year in range(2016, 2020):
+        tenants = model.seen[year]["tenants"]["by_node"]
+        cost = node_column(model, "price_cny_m2", year) * p["floor_area_m2"] * p["user_cost_rate"]
+        np.testing.assert_allclose(spent(model, "talent_housing", year), tenants * p["talent_housing_discount"] * cost)
+
+
+# === dates ====================================================================================
+
+# A strong setting of every lever; ``values`` are filled in by the tests.
+STRONG: dict[str, dict[str, Any]] = {
+    "graduate_subsidy": {"nodes": ["hebei"], "value": 500_000},
+    "settlement_subsidy": {"nodes": ["XA"], "value": 2_000_000},
+    "team_service": {"nodes": ["ZJK"], "value": 3000},
+    "flexible_service": {"nodes": ["SJZ"], "value": 0.1},
+    "poverty_support": {"nodes": ["CD"], "value": 3000},
+    "function_relocation": {"nodes": ["LF"], "value": 500_000},
+    "service_following": {"value": 1.0},
+    "overseas_recruitment": {"nodes": ["TJ"], "value": 2000},
+    "international_community": {"nodes": ["TJ", "XA"], "value": 5},
+    "credential_recognition": {"nodes": ["jjj"], "value": 1.0},
+    "insurance_portability": {"nodes": ["jjj"], "value": 1.0},
+    "hukou_openness": {"nodes": ["BJ"], "value": 1.0},
+    "services_equalisation": {"nodes": ["HD"], "value": 0.3},
+    "entrepreneurship_fund": {"nodes": ["SJZ"], "value": 1e10},
+    "youth_programme": {"nodes": ["TJ"], "value": 1000},
+    "high_skill_alliance": {"nodes": ["TS"], "value": 30_000},
+    "winter_olympics_project": {"value": 0.3},
+    "coastal_port_project": {"value": 0.3},
+    "airport_economy_project": {"value": 0.3},
+    "matching_efficiency": {"nodes": ["SJZ", "BD", "TJ"], "value": 0.2},
+    "talent_card": {"nodes": ["TJ"], "value": 20_000},
+    "talent_housing": {"nodes": ["XA", "LF"], "value": 6000},
+}
+# service following acts on relocated staff only: it is tested on top of a relocation
+CONTEXT = {"service_following": {"function_relocation": {"nodes": ["LF"], "values": {START: 500_000}}}}
+
+
+def strong(name: str, date: str) -> dict[str, Any]:
+    setting = {key: value for key, value in STRONG[name].items() if key != "value"}
+    return {name: {**setting, "values": {date: STRONG[name]["value"]}}}
+
+
+def test_every_lever_has_a_strong_setting() -> None:
+    assert set(STRONG) == set(LEVERS)
+
+
+def year_rows(table: pd.DataFrame, keep: pd.Series) -> pd.DataFrame:
+    return table[keep].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("name", sorted(LEVERS))
+def test_a_lever_dated_2018_does_nothing_before_and_acts_in_2018(runs: Runner, name: str) -> None:
+    context = CONTEXT.get(name, {})
+    base, reform = runs(context, end_year=2018), runs({**context, **strong(name, "2018-01-01")}, end_year=2018)
+    changed_2018 = []
+    for table in ("stocks", "nodes", "flows", "spending"):
+        before, after = tables(base)[table], tables(reform)[table]
+        early, early_base = year_rows(after, after["year"] <= 2017), year_rows(before, before["year"] <= 2017)
+        if len(early) or len(early_base):  # an empty table has no column types to compare
+            pd.testing.assert_frame_equal(early, early_base, obj=f"{table} up to 2017")
+        changed_2018.append(not year_rows(after, after["year"] == 2018).equals(year_rows(before, before["year"] == 2018)))
+    assert any(changed_2018), f"{name} changed nothing in 2018"
+
+
+def test_a_lever_in_force_from_the_base_year_acts_in_the_first_simulated_year(runs: Runner) -> None:
+    base = runs()
+    from_base_year = runs({"settlement_subsidy": {"nodes": ["SJZ"], "values": {"2015-01-01": 2_000_000}}})
+    from_first_year = runs({"settlement_subsidy": {"nodes": ["SJZ"], "values": {START: 2_000_000}}})
+    sjz = IDS.index("SJZ")
+    assert node_column(from_first_year, "talents", 2016)[sjz] > node_column(base, "talents", 2016)[sjz]
+    assert node_column(from_base_year, "talents", 2016)[sjz] > node_column(base, "talents", 2016)[sjz]
+
+
+def test_a_mid_year_start_counts_for_its_share_of_the_year(runs: Runner) -> None:
+    model = runs({"team_service": {"nodes": ["ZJK"], "values": {"2016-10-01": 3660}}}, end_year=2017)
+    share = 92 / 366
+    cost = LEVERS["team_service"].unit_cost_cny
+    assert spent(model, "team_service", 2016).sum() == pytest.approx(3660 * share * cost)
+    assert node_column(model, "fte_served", 2016).sum() == pytest.approx(3660 * share)
+    assert spent(model, "team_service", 2017).sum() == pytest.approx(3660 * cost)
+
+
+def test_a_lever_past_its_last_date_keeps_its_last_value_and_says_so_once(runs: Runner) -> None:
+    model = runs({"team_service": {"nodes": ["ZJK"], "values": {START: 1000, "2017-01-01": 3000}}}, end_year=2019)
+    assert node_column(model, "fte_served", 2016).sum() == pytest.approx(1000)
+    for year in (2017, 2018, 2019):
+        assert node_column(model, "fte_served", year).sum() == pytest.approx(3000), year
+        assert spent(model, "team_service", year).sum() == pytest.approx(3000 * LEVERS["team_service"].unit_cost_cny)
+    notes = [note for note in model.notes if "team_service" in note]
+    assert len(notes) == 1
+    assert "2017-01-01" in notes[0] and "held at 3000" in notes[0] and "from 2018 on" in notes[0]
+
+
+def test_no_note_while_a_lever_is_within_its_dates(runs: Runner) -> None:
+    assert runs({"team_service": {"nodes": ["ZJK"], "values": {START: 1000}}}).notes == []
+
+
+# === bad settings =============================================================================
+
+def refusal(levers: dict[str, Any]) -> str:
+    with pytest.raises(ScenarioError) as caught:
+        validate({"name": "t", "levers": levers}, {}, "test")
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(("levers", "expected"), [
+    ({"graduate_subsidy": {"nodes": ["hebei", "XAA"], "values": {START: 1}}},
+     ["levers.graduate_subsidy.nodes", "unknown place 'XAA'", "allowed:", "jjj", "XA", "zone:coastal"]),
+    ({"function_relocation": {"origins": ["Peking"], "values": {START: 1}}},
+     ["levers.function_relocation.origins", "unknown place 'Peking'", "allowed:", "BJ"]),
+    ({"graduate_subsidy": {"values": {START: 600_000}}},
+     ["levers.graduate_subsidy.values.2016-01-01", "600000", "allowed: 0 to 500000 (CNY per graduate)"]),
+    ({"flexible_service": {"values": {START: -0.1}}},
+     ["levers.flexible_service.values.2016-01-01", "-0.1", "allowed: 0 to 0.2 (share of eligible talents)"]),
+    ({"hukou_openness": {"values": {START: 1.5}}},
+     ["levers.hukou_openness.values.2016-01-01", "allowed: 0 to 1 (share of barrier removed)"]),
+    ({"graduate_subsidy": {"values": {}}}, ["levers.graduate_subsidy.values", "at least 1 item"]),
+    ({"talent_bonus": {"values": {START: 1}}},
+     ["levers.talent_bonus", "unknown key", "allowed:", "graduate_subsidy", "talent_housing"]),
+    ({"graduate_subsidy": {"sectors": ["frontier_tech"], "values": {START: 1}}},
+     ["levers.graduate_subsidy.sectors", "unknown key", "allowed: values, source, nodes, groups"]),
+    ({"talent_card": {"origins": ["BJ"], "values": {START: 1}}},
+     ["levers.talent_card.origins", "unknown key", "allowed: values, source, nodes, groups"]),
+    ({"team_service": {"groups": ["research"], "values": {START: 1}}},
+     ["levers.team_service.groups", "unknown key", "allowed: values, source, nodes"]),
+    ({"service_following": {"nodes": ["XA"], "values": {START: 1}}},
+     ["levers.service_following.nodes", "unknown key", "allowed: values, source"]),
+    ({"entrepreneurship_fund": {"sectors": ["biotech"], "values": {START: 1}}},
+     ["levers.entrepreneurship_fund.sectors.0", "'biotech'", "'frontier_tech'", "'traditional_industry'"]),
+    ({"talent_card": {"groups": ["artists"], "values": {START: 1}}},
+     ["levers.talent_card.groups.0", "'artists'", "'research'", "'skilled'"]),
+], ids=["unknown-node", "unknown-origin", "above-bound", "below-bound", "share-above-1", "no-values",
+        "unknown-lever", "sectors-not-used", "origins-not-used", "groups-not-used", "no-targets",
+        "unknown-sector", "unknown-group"])
+def test_bad_lever_settings_are_refused_with_key_path_and_what_is_allowed(levers: dict[str, Any],
+                                                                          expected: list[str]) -> None:
+    message = refusal(levers)
+    assert message.startswith("test: invalid scenario")
+    for fragment in expected:
+        assert fragment in message, (fragment, message)
+
+
+def test_every_lever_refuses_values_outside_its_bounds() -> None:
+    for name, lever in LEVERS.items():
+        for value in (lever.lower - 1, lever.upper * 1.01 + 1):
+            message = refusal({name: {"values": {START: value}}})
+            assert f"levers.{name}.values.{START}" in message, name
+            assert f"allowed: {lever.lower:g} to {lever.upper:g} ({lever.unit})" in message, name
+        assert validate({"name": "t", "levers": {name: {"values": {START: lever.upper}}}}, {}, "test")
+
+
+def test_target_fields_follow_each_levers_declared_targets() -> None:
+    for name, lever in LEVERS.items():
+        for kind in ("nodes", "groups", "sectors", "origins"):
+            value = {"nodes": ["XA"], "groups": ["research"], "sectors": ["frontier_tech"], "origins": ["BJ"]}[kind]
+            data = {"name": "t", "levers": {name: {kind: value, "values": {START: lever.lower}}}}
+            if kind in lever.targets:
+                assert validate(data, {}, "test"), (name, kind)
+            else:
+                with pytest.raises(ScenarioError, match=rf"levers\.{name}\.{kind}: .*unknown key"):
+                    validate(data, {}, "test")
+
+
+# === the plan's package =======================================================================
+
+PLAN = load_scenario(SCENARIOS / "plan-2017.yaml")
+PLAN_LEVERS = sorted(PLAN.lever_settings())
+SPENDS_NONE = sorted(name for name in PLAN_LEVERS if LEVERS[name].spending.startswith("none counted"))
+SPENDS = sorted(set(PLAN_LEVERS) - set(SPENDS_NONE))
+PLAN_RUN = {"scale": 5000, "end_year": 2020}
+# spending tied to where the programme acts (cards, kept services follow their holders)
+SPENDS_AT_TARGETS = ["graduate_subsidy", "settlement_subsidy", "team_service", "flexible_service",
+                     "poverty_support", "overseas_recruitment", "international_community",
+                     "services_equalisation", "entrepreneurship_fund", "youth_programme",
+                     "high_skill_alliance", "talent_housing"]
+
+
+def run_plan(without: str | None = None) -> TalentModel:
+    data = PLAN.with_overrides(PLAN_RUN).as_data()
+    if without:
+        del data["levers"][without]
+    model = TalentModel(validate(data, {}, "test"), seed=SEED)
+    while model.running:
+        model.step()
+    return model
+
+
+@pytest.fixture(scope="module")
+def plan_run() -> TalentModel:
+    return run_plan()
+
+
+def test_the_plan_sets_every_lever() -> None:
+    assert set(PLAN_LEVERS) == set(LEVERS)
+    assert SPENDS_NONE  # some are documented as spending none
+
+
+@pytest.mark.parametrize("name", SPENDS)
+def test_plan_levers_with_declared_spending_spend(plan_run: TalentModel, name: str) -> None:
+    spending = plan_run.tables()["spending"]
+    assert spending[spending["lever"] == name]["cny"].sum() > 0
+
+
+@pytest.mark.parametrize("name", SPENDS_AT_TARGETS)
+def test_plan_spending_of_place_bound_programmes_is_in_their_targets(plan_run: TalentModel, name: str) -> None:
+    spending = plan_run.tables()["spending"]
+    nodes = set(spending[spending["lever"] == name]["node"])
+    targets = {node for node, hit in zip(IDS, plan_run.schedules[name].nodes) if hit}
+    assert nodes <= targets
+
+
+@pytest.mark.parametrize("name", SPENDS_NONE)
+def test_plan_levers_documented_as_spending_none_spend_none_but_act(plan_run: TalentModel, name: str) -> None:
+    spending = plan_run.tables()["spending"]
+    assert not (spending["lever"] == name).any()
+    with_lever, without = plan_run.tables(), run_plan(without=name).tables()
+    assert any(not with_lever[table].equals(without[table]) for table in ("stocks", "nodes", "flows")), name
+
+
+def test_plan_run_conserves_people_and_notes_each_held_lever_once(plan_run: TalentModel) -> None:
+    nodes = plan_run.tables()["nodes"].set_index(["node", "year"]).sort_index()
+    previous = nodes.groupby(level="node")["talents"].shift(1)
+    later = previous.notna()
+    expected = (previous + nodes["entries"] - nodes["exits"] + nodes["inflow"] - nodes["outflow"])[later]
+    np.testing.assert_array_equal(nodes["talents"][later].to_numpy(), expected.to_numpy())
+    held = [name for name in PLAN_LEVERS if max(PLAN.lever_settings()[name].values).year < 2020]
+    for name in held:
+        assert sum(f"lever {name}:" in note for note in plan_run.notes) == 1, name
+    for name in set(PLAN_LEVERS) - set(held):
+        assert not any(f"lever {name}:" in note for note in plan_run.notes), name
+
+
+def test_cli_lists_every_lever_with_its_section_and_unit(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["levers"]) == 0
+    out = capsys.readouterr().out
+    for name, lever in LEVERS.items():
+        line = next((line for line in out.splitlines() if line.startswith(name + " ")), None)
+        assert line is not None, name
+        assert f"plan {lever.section}" in line, name
+        assert lever.unit in line, name
+    assert len([line for line in out.splitlines() if line.split(" ", 1)[0] in LEVERS]) == len(LEVERS)
