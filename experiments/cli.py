@@ -1,6 +1,9 @@
 """The ``jjj-talent`` command.
 
     jjj-talent run SCENARIO.yaml [--seed N] [--scale N] [--start YEAR] [--end YEAR] [--out DIR]
+    jjj-talent compare A.yaml B.yaml [...] --replicates N [--workers N] [--out DIR]
+    jjj-talent validate SCENARIO.yaml --observed FILE.csv [--from YEAR] [--replicates N] [--out DIR]
+    jjj-talent calibrate CONFIG.yaml [--out DIR] [--no-layer]
     jjj-talent show SCENARIO.yaml   the resolved scenario and what it changes of its parent
     jjj-talent schema            JSON Schema of scenario files
     jjj-talent parameters        behavioural parameters with units, bounds and sources
@@ -20,6 +23,7 @@ from pathlib import Path
 import yaml
 
 from experiments.compare import add_compare_command
+from experiments.validate import add_commands as add_validation_commands
 from model.errors import JJJError, ScenarioError
 from model.levers import LEVERS
 from model.parameters import PARAMETERS
@@ -70,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     levers.set_defaults(handler=_list_levers)
 
     add_compare_command(commands)
+    add_validation_commands(commands)  # validate, calibrate
     return parser
 
 

@@ -42,7 +42,7 @@ NODE_FIELDS: dict[str, tuple[str, str]] = {
     "foreign_talents": ("persons", "foreign residents with tertiary education"),
     "local_hukou_share": ("share", "share of the node's talents with its province's hukou"),
     "high_end": ("persons", "academicians and national talent-programme recruits"),
-    "nontalent_growth": ("per year", "growth of total population 2010-2015 (trend input)"),
+    "nontalent_growth": ("per year", "growth of residents without tertiary education 2010-2015 (trend input)"),
 }
 
 # Published numbers given in the note of an observation row rather than as its value.
@@ -198,9 +198,9 @@ def _nodes_of(layout: pd.DataFrame, province: str) -> list[str]:
 def _node_facts(obs: _Observations, layout: pd.DataFrame, year: int) -> dict[str, dict[str, Fact]]:
     """Every field of every node in ``year`` (2010 prices and wages start from 2015's)."""
     pop = {y: _population(obs, layout, y) for y in YEARS}
-    tertiary = _tertiary_2010(obs, layout, pop[2010])
-    if year == 2015:
-        tertiary = _tertiary_2015(obs, pop, tertiary)
+    tertiary_by_year = {2010: _tertiary_2010(obs, layout, pop[2010])}
+    tertiary_by_year[2015] = _tertiary_2015(obs, pop, tertiary_by_year[2010])
+    tertiary = tertiary_by_year[year]
     wages = _wages_2015(obs, layout)
     prices = _prices_2015(obs, layout, wages, pop[2015])
     if year == 2010:
@@ -210,10 +210,11 @@ def _node_facts(obs: _Observations, layout: pd.DataFrame, year: int) -> dict[str
                             [f], "A6") for n, f in wages.items()}
     entrants, enrolled = _universities(obs, layout, pop[2015])
     foreign = _foreign_residents(obs, layout, tertiary)
+    nontalent = {y: {n: pop[y][n].value - tertiary_by_year[y][n].value for n in layout.index} for y in YEARS}
     growth = {
-        n: _derive((pop[2015][n].value / pop[2010][n].value) ** (1 / CENSUS_TO_2015_YEARS) - 1,
-                   "(population 2015 / population 2010) ** (1/5) - 1 (A15)",
-                   [pop[2010][n], pop[2015][n]])
+        n: _derive((nontalent[2015][n] / nontalent[2010][n]) ** (1 / CENSUS_TO_2015_YEARS) - 1,
+                   "((population - tertiary) 2015 / (population - tertiary) 2010) ** (1/5) - 1 (A15)",
+                   [pop[2010][n], pop[2015][n], tertiary_by_year[2010][n], tertiary_by_year[2015][n]])
         for n in layout.index
     }
     return {
