@@ -123,6 +123,26 @@ def retire(talents: Talents, params: Mapping[str, float]) -> None:
     talents.firm[retiring] = -1
 
 
+SETTLEMENT_YEARS = 5  # years at a node before a migrant can gain its hukou (assumption D6)
+
+
+def settle_hukou(talents: Talents, province: np.ndarray, barrier: np.ndarray,
+                 params: Mapping[str, float], rng: np.random.Generator) -> None:
+    """Long-settled migrants from elsewhere in China gain the hukou of their node's province.
+
+    Args:
+        province: province index of each node.
+        barrier: hukou barrier (utility) by (group, node), after levers.
+    """
+    t = talents
+    node_province = province[t.node]
+    eligible = ((t.hukou != node_province) & (t.hukou != HUKOU_ABROAD)
+                & (t.years_at_node >= SETTLEMENT_YEARS))
+    chance = params["hukou_settlement_rate"] * np.exp(-barrier[t.group, t.node])
+    settling = eligible & (rng.random(len(t)) < chance)
+    t.hukou[settling] = node_province[settling]
+
+
 def graduate(talents: Talents, params: Mapping[str, float]) -> np.ndarray:
     """Students who finish this year start looking for work; returns their mask."""
     finishing = (talents.status == Status.STUDENT) & (talents.years_at_node >= params["study_years"])

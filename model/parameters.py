@@ -225,6 +225,12 @@ _DECLARED = [
     Parameter("high_end_inflow", 150.0, "persons per year", 0.0, 1e5,
               "High-end talents (leading talents, academicians, national programme recruits) "
               "arriving each year, all origins.", _GUESS),
+    Parameter("hukou_settlement_rate", 0.05, "per year", 0.0, 0.5,
+              "Yearly chance that a talent registered elsewhere in China, at its node five years or "
+              "more, gains the hukou there; multiplied by exp(-hukou barrier of the province), so "
+              "Beijing's is lowest, and raised where hukou_openness lowers the barrier.",
+              "Points-based and talent-based settlement admits a few per cent of long-term migrants "
+              "a year in large Chinese cities; " + _GUESS),
     Parameter("nontalent_growth_decay", 0.1, "per year", 0.0, 1.0,
               "Yearly relative decline of each node's 2010-2015 population growth rate, applied "
               "to residents without tertiary education.", _GUESS),

@@ -246,6 +246,7 @@ class TalentModel(mesa.Model):
         acc.exits += talents.persons_by(talents.node, self.layout.size, dying)
         talents.keep(~dying)
         demography.retire(talents, self.params)
+        demography.settle_hukou(talents, self.layout.province, self._hukou_barrier(), self.params, self.rng)
         graduates = demography.graduate(talents, self.params)
         acc.graduates += talents.persons_by(talents.node.astype(np.int64), self.layout.size, graduates)
 
@@ -559,6 +560,11 @@ class TalentModel(mesa.Model):
         terms = utility_terms(self.grid, self.conditions(), self.layout.distance_km, self.layout.province,
                               self.params)
         return terms, utility(terms, self.constants, self.outside, self.grid)
+
+    def _hukou_barrier(self) -> np.ndarray:
+        """Hukou barrier (utility) by (group, node), after this year's hukou_openness lever."""
+        by_province = np.array([self.params[f"hukou_barrier_{p}"] for p in PROVINCES])
+        return by_province[self.layout.province][None, :] * (1.0 - self.levers["hukou_openness"].by_group_node())
 
     def _firm_index(self, node: int | np.integer, sector: int | np.integer) -> int:
         return int(node) * len(SECTORS) + int(sector)
