@@ -638,20 +638,3 @@ def _compare_command(args: argparse.Namespace) -> int:
 def _show_progress(done: int, total: int, output: RunOutput) -> None:
     print(f"run {done}/{total} {output.label} seed {output.seed} done "
           f"({output.wall_seconds:.1f} s)", file=sys.stderr, flush=True)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """The ``compare`` command on its own (``argv`` without the word ``compare``), with
-    ``jjj-talent``'s messages and exit statuses (2 bad input, 1 failed run); for tests and for
-    callers that do not go through ``experiments/cli.py``."""
-    parser = argparse.ArgumentParser(prog="jjj-talent")
-    add_compare_command(parser.add_subparsers(required=True, metavar="COMMAND"))
-    args = parser.parse_args(["compare", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        return int(args.handler(args) or 0)
-    except ScenarioError as err:
-        print(f"jjj-talent: error: {err}", file=sys.stderr)
-        return 2
-    except JJJError as err:
-        print(f"jjj-talent: run failed: {err}", file=sys.stderr)
-        return 1

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from experiments import cli
 from experiments import compare as compare_module
 from experiments.compare import (
     Comparison,
@@ -52,7 +53,7 @@ def invoke(*argv: str) -> Invocation:
     """The compare command in this process (``jjj-talent compare ...``), capturing its output."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = compare_module.main(list(argv))
+        status = cli.main(["compare", *argv])
     return Invocation(status, out.getvalue(), err.getvalue())
 
 
@@ -337,7 +338,6 @@ def test_default_folder_names_the_scenarios() -> None:
 
 
 def test_the_jjj_talent_command_has_compare_when_registered(existing_out: Path) -> None:
-    from experiments import cli
 
     if "compare" not in cli._parser().format_help():
         pytest.skip("experiments/cli.py does not register the compare command yet")
