@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 # Keep tools' scratch inside the project.
 export MPLCONFIGDIR := $(CURDIR)/.tmp/matplotlib
 
-.PHONY: run test bench typecheck clean
+.PHONY: run test bench bench-sweep typecheck clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)  ## speed and memory at default scale and at full scale (scale 1)
 	$(BIN)/python -m experiments.bench
+
+bench-sweep: $(STAMP)  ## sweep throughput per executor, and one worker's memory over 200 runs (~10 min)
+	$(BIN)/python -m experiments.bench_sweep
 
 clean:
 	rm -rf $(VENV) .tmp .pytest_cache .mypy_cache

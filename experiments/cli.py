@@ -4,6 +4,8 @@
     jjj-talent compare A.yaml B.yaml [...] --replicates N [--workers N] [--out DIR]
     jjj-talent validate SCENARIO.yaml --observed FILE.csv [--from YEAR] [--replicates N] [--out DIR]
     jjj-talent calibrate CONFIG.yaml [--out DIR] [--no-layer]
+    jjj-talent sweep EXPERIMENT.yaml [--store DIR] [--workers N] [--scheduler tcp://HOST:PORT]
+    jjj-talent sensitivity STORE    jjj-talent discover STORE TARGET
     jjj-talent show SCENARIO.yaml   the resolved scenario and what it changes of its parent
     jjj-talent schema            JSON Schema of scenario files
     jjj-talent parameters        behavioural parameters with units, bounds and sources
@@ -23,6 +25,7 @@ from pathlib import Path
 import yaml
 
 from experiments.compare import add_compare_command
+from experiments.sweep import add_commands as add_sweep_commands
 from experiments.validate import add_commands as add_validation_commands
 from model.errors import JJJError, ScenarioError
 from model.levers import LEVERS
@@ -75,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_compare_command(commands)
     add_validation_commands(commands)  # validate, calibrate
+    add_sweep_commands(commands)  # sweep, sensitivity, discover
     return parser
 
 

@@ -196,7 +196,9 @@ def draw_choices(probabilities: np.ndarray, cell_of_row: np.ndarray,
     for cell, start, end in zip(cells, starts, ends):
         rows = order[start:end]
         choice[rows] = np.searchsorted(cumulative[cell], u[rows] * cumulative[cell, -1], side="right")
-    return np.minimum(choice, probabilities.shape[1] - 1)
+    # u * total can round up to the total itself: never step past the last possible alternative
+    last_possible = probabilities.shape[1] - 1 - np.argmax(probabilities[:, ::-1] > 0, axis=1)
+    return np.minimum(choice, last_possible[cell_of_row])
 
 
 def moving_hazard(age: np.ndarray, status: np.ndarray, years_at_node: np.ndarray,

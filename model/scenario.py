@@ -197,7 +197,11 @@ def _marks(node: yaml.Node, path: tuple[str, ...], name: str, out: dict[tuple[st
             _marks(item, path + (str(i),), name, out)
 
 
-def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], Mark]]:
+def read_yaml(path: Path, kind: str = "scenario", keys: str = "name, start_year, ...") -> tuple[
+        dict[str, Any], dict[tuple[str, ...], Mark]]:
+    """A YAML mapping and where each key path stands in it (file, line, column), for error
+    messages; duplicate keys, bad YAML and a file that is not a mapping are refused, naming
+    the file. ``kind`` and ``keys`` word the messages (scenario and experiment files share it)."""
     try:
         # streams, not text, so that YAML's marks (and so our messages) name the file
         with path.open(encoding="utf-8") as stream:
@@ -205,13 +209,13 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], Mark]]
         with path.open(encoding="utf-8") as stream:
             root = yaml.compose(stream, Loader=yaml.SafeLoader)
     except OSError as err:
-        raise ScenarioError(f"{path}: cannot read scenario file ({err.strerror})") from err
+        raise ScenarioError(f"{path}: cannot read {kind} file ({err.strerror})") from err
     except yaml.YAMLError as err:
         raise ScenarioError(f"{path}: not valid YAML: {err}") from err
     if not isinstance(data, dict):
         line = f":{root.start_mark.line + 1}" if root is not None else ""
-        raise ScenarioError(f"{path}{line}: a scenario must be a mapping of keys (name, start_year, "
-                            f"...), got {type(data).__name__}")
+        raise ScenarioError(f"{path}{line}: a {kind} must be a mapping of keys ({keys}), "
+                            f"got {type(data).__name__}")
     marks: dict[tuple[str, ...], Mark] = {}
     if root is not None:
         _marks(root, (), str(path), marks)
@@ -231,7 +235,7 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
     if path.resolve() in (p.resolve() for p in chain):
         cycle = " -> ".join(str(p) for p in chain + (path,))
         raise ScenarioError(f"{chain[-1]}: extends: circular chain {cycle}; a scenario may not extend itself")
-    data, marks = _read_yaml(path)
+    data, marks = read_yaml(path)
     parent_name = data.get("extends")
     if parent_name is None:
         return data, marks
@@ -251,7 +255,7 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
 def parent_file(path: str | Path) -> Path | None:
     """The file a scenario ``extends``, or None."""
     path = Path(path)
-    data, _ = _read_yaml(path)
+    data, _ = read_yaml(path)
     parent = data.get("extends")
     if not isinstance(parent, str):
         return None

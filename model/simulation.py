@@ -421,7 +421,8 @@ class TalentModel(mesa.Model):
         paid = np.zeros((n, n_groups))
         weight = np.zeros((n, n_groups))
         for firm in self.firms:
-            basis = staff[firm.index] + 1e-9 * firm.demand  # falls back on demand where no staff
+            # weighted by staff; by demand where nobody is employed; equally where neither
+            basis = staff[firm.index] + 1e-9 * firm.demand + 1e-18
             paid[firm.node] += firm.wage * basis
             weight[firm.node] += basis
         wage = (paid / weight).T

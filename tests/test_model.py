@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from model import simulation
 from model.choice import moving_hazard
-from model.scenario import Scenario
+from model.scenario import Scenario, validate
 from model.simulation import TalentModel
 from model.talents import Status
 from tests.conftest import SEED, Run, run_to_end
@@ -257,3 +257,14 @@ def test_a_lever_held_past_its_last_date_is_noted(subsidy_run: Run, baseline_run
     assert len(held) == 1  # said once, not every year
     assert "held at 30000" in held[0] and "from 2018 on" in held[0]
     assert baseline_run.model.notes == []
+
+
+@pytest.mark.parametrize(("scale", "seed"), [(20000, 1), (5000, 2)])
+def test_coarse_scales_keep_every_talent_in_a_node(scale: int, seed: int) -> None:
+    # Regression: at coarse scales a node could have neither staff nor demand in a group, its
+    # wage became 0/0, and NaN utilities sent arrivals to the index of "outside the region".
+    model = TalentModel(validate({"name": "coarse", "scale": scale, "end_year": 2018}, {}, "test"), seed=seed)
+    while model.running:
+        model.step()
+    assert model.talents.node.max() < model.layout.size
+    assert np.isfinite(model.conditions().wage).all()
