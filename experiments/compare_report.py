@@ -51,7 +51,7 @@ from experiments.report import (
     POLE_TITLES,
     _e,
     _flatten,
-    _img,
+    figure_html,
     _p,
     _section,
     _table,
@@ -581,16 +581,8 @@ def _charts(pngs: Mapping[str, Mapping[str, bytes]]) -> str:
         if name not in english and name not in chinese:
             continue
         title = CHART_TITLES[name]
-        figure = [f'<figure id="chart-{_e(name)}">']
-        if name in english:
-            figure.append(_img(english[name], title))
-        figure.append(f"<figcaption><strong>{_e(title)}.</strong> "
-                      f"{_e(CHART_CAPTIONS[name])}</figcaption>")
-        if name in chinese:
-            figure.append(f"<details><summary>中文图 (Chinese version)</summary>"
-                          f"{_img(chinese[name], LABELS[name]['zh'])}</details>")
-        figure.append("</figure>")
-        parts.append("\n".join(figure))
+        parts.append(figure_html(name, english.get(name), chinese.get(name), title,
+                                 CHART_CAPTIONS[name], title, LABELS[name]["zh"]))
     if "spending" not in english:
         parts.append(_p("No spending chart: no scenario spends on a lever.", "muted"))
     return "\n".join(parts)

@@ -472,20 +472,25 @@ def _charts(run: RunData, pngs: Mapping[str, Mapping[str, bytes]]) -> str:
     for name in CHART_NAMES:
         if name not in english and name not in chinese:
             continue
-        title = f"{label(name, 'en')} ({label(name, 'zh')})"
-        figure = [f'<figure id="chart-{_e(name)}">']
-        if name in english:
-            figure.append(_img(english[name], label(name, "en")))
-        figure.append(f"<figcaption><strong>{_e(title)}.</strong> "
-                      f"{_e(CHART_CAPTIONS.get(name, ''))}</figcaption>")
-        if name in chinese:
-            figure.append(f"<details><summary>中文图 (Chinese version)</summary>"
-                          f"{_img(chinese[name], label(name, 'zh'))}</details>")
-        figure.append("</figure>")
-        parts.append("\n".join(figure))
+        parts.append(figure_html(name, english.get(name), chinese.get(name),
+                                 f"{label(name, 'en')} ({label(name, 'zh')})",
+                                 CHART_CAPTIONS.get(name, ""), label(name, "en"), label(name, "zh")))
     if "drivers" not in english:
         parts.append(_p("No drivers chart: the run recorded no driver decomposition.", "muted"))
     return "\n".join(parts)
+
+
+def figure_html(name: str, english: bytes | None, chinese: bytes | None, title: str, caption: str,
+                alt_en: str, alt_zh: str) -> str:
+    """One chart as a figure: the English PNG, its caption, the Chinese PNG folded away."""
+    figure = [f'<figure id="chart-{_e(name)}">']
+    if english is not None:
+        figure.append(_img(english, alt_en))
+    figure.append(f"<figcaption><strong>{_e(title)}.</strong> {_e(caption)}</figcaption>")
+    if chinese is not None:
+        figure.append(f"<details><summary>中文图 (Chinese version)</summary>{_img(chinese, alt_zh)}</details>")
+    figure.append("</figure>")
+    return "\n".join(figure)
 
 
 def _img(png: bytes, alt: str) -> str:
@@ -499,7 +504,6 @@ def _indicators(run: RunData) -> str:
     numeric = range(1, len(columns) + 1)
     node_labels = _names(run)
     names = list(dict.fromkeys(str(name) for name in run.indicators["indicator"].dropna()))
-    nodes = set(run.layout["node_id"])
 
     def row(name: str, title: str) -> list[str]:
         series = indicator_series(run.indicators, name)
@@ -517,8 +521,8 @@ def _indicators(run: RunData) -> str:
     )
     unknown = [name for name in names if name not in known and name not in node_rows]
 
-    parts = [_p(f"Values at the plan's milestone years and the run's first and last year. "
-                f"Shares are percentages; talents are persons.", "muted")]
+    parts = [_p("Values at the plan's milestone years and the run's first and last year. "
+                "Shares are percentages; talents are persons.", "muted")]
     if known:
         parts.append(_table(header, [row(name, indicator_label(name, node_labels) or name)
                                      for name in known], numeric=numeric))

@@ -695,23 +695,3 @@ def _sweep_command(args: argparse.Namespace) -> int:
     print(f"results: {report.store / 'results.parquet'}")
     print(report.last_line(), flush=True)
     return 0 if not report.failures else 1
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m experiments.sweep sweep|sensitivity|discover ...``: the same commands as
-    ``jjj-talent``, for use before (or without) the main command line."""
-    parser = argparse.ArgumentParser(prog="python -m experiments.sweep")
-    add_commands(parser.add_subparsers(required=True, metavar="COMMAND"))
-    args = parser.parse_args(argv)
-    try:
-        return int(args.handler(args) or 0)
-    except ScenarioError as err:
-        print(f"jjj-talent: error: {err}", file=sys.stderr)
-        return 2
-    except JJJError as err:
-        print(f"jjj-talent: run failed: {err}", file=sys.stderr)
-        return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

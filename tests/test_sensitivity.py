@@ -16,7 +16,8 @@ import pytest
 from experiments.design import load_experiment
 from experiments.discovery import discover, discover_store, parse_target
 from experiments.sensitivity import ISHIGAMI_INDICES, ishigami, store_indices
-from experiments.sweep import main, run_sweep
+from experiments.cli import main
+from experiments.sweep import run_sweep
 from model.errors import ScenarioError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -308,7 +308,7 @@ def test_worker_count_does_not_change_results(reference: pd.DataFrame, command: 
 def test_a_sweep_killed_with_sigkill_resumes_to_the_same_results(reference: pd.DataFrame, tiny: Path,
                                                                   tmp_path: Path) -> None:
     store = tmp_path / "store"
-    command = [sys.executable, "-m", "experiments.sweep", "sweep", str(tiny), "--store", str(store),
+    command = [sys.executable, "-m", "experiments.cli", "sweep", str(tiny), "--store", str(store),
                "--workers", "2"]
     sweep = subprocess.Popen(command, cwd=ROOT, env=environment(), stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL, start_new_session=True)
