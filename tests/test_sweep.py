@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 
 from experiments.design import (DESIGN_KINDS, Input, LatinHypercubeDesign, MorrisDesign, SobolDesign,
                                 load_experiment, sample)
-from experiments.sweep import (MesaBatchModel, Store, batch_parameters, execute, main, model_indicators,
+from experiments.cli import main
+from experiments.sweep import (MesaBatchModel, Store, batch_parameters, execute, model_indicators,
                                plan, released_models, run_sweep)
 from model.errors import ScenarioError
 from model.levers import LEVERS
