@@ -9,6 +9,7 @@ import io
 import json
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +38,7 @@ COLUMNS = {
     "lever_spending.csv": ["year", "lever", "node", "cny"],
     "drivers.csv": ["term", "province", "persons"],
 }
-ENTRY_POINT = Path("/tmp/venvtest/bin/jjj-talent")
+ENTRY_POINT = Path(sys.executable).parent / "jjj-talent"  # installed by `make test`
 
 
 @dataclass(frozen=True)
