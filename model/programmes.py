@@ -12,7 +12,7 @@ import numpy as np
 
 from model.choice import LeverTerms
 from model.levers import LeverState
-from model.talents import GROUPS, Status, Talents, rows_for
+from model.talents import GROUPS, HUKOU_ABROAD, HUKOU_ELSEWHERE, Status, Talents, rows_for
 
 ZONE_PROJECTS = ("winter_olympics_project", "coastal_port_project", "airport_economy_project")
 FTE_PROGRAMMES = ("team_service", "poverty_support")
@@ -123,7 +123,8 @@ def overseas_recruits(persons: float, nodes: np.ndarray, talents_by_node: np.nda
     recruits = Talents.new(
         node=node, group=rng.choice(len(GROUPS), size=count, p=OVERSEAS_GROUPS),
         age=rng.integers(35, 56, count), status=np.full(count, Status.UNEMPLOYED),
-        hukou=np.where(is_foreign, 4, 3), weight=np.ones(count, np.int64), is_high_end=True)
+        hukou=np.where(is_foreign, HUKOU_ABROAD, HUKOU_ELSEWHERE), weight=np.ones(count, np.int64),
+        is_high_end=True)
     recruits.is_foreign[:] = is_foreign
     return recruits
 

@@ -193,8 +193,8 @@ class TalentModel(mesa.Model):
         cells = self._cells(t, rows, np.zeros(len(rows), bool))
         origin = t.node[rows].astype(np.int64)
         covered = self.levers["service_following"].value
-        leader = max(c.services_index for c in self.cities)
-        services = np.array([c.services_index for c in self.cities])
+        services = self._by_city("services_index")
+        leader = services.max()
         kept_services = self.params["beta_services"] * covered * np.maximum(leader - services[destination], 0.0)
         follow_utility = (total_utility[cells, destination] - terms["jobs"][cells, destination]
                           + kept_services + self.params["job_keeping_bonus"])
@@ -214,7 +214,7 @@ class TalentModel(mesa.Model):
     def update_cities(self) -> None:
         """Phase 3: non-talent residents, talent housing, housing prices and public services."""
         talents = self._persons_by_node()
-        leader = max(city.services_index for city in self.cities)
+        leader = self._by_city("services_index").max()
         new_units = self.levers["talent_housing"].by_node()
         equalising = self.levers["services_equalisation"].by_node()
         closed = np.zeros(self.layout.size)
@@ -226,7 +226,7 @@ class TalentModel(mesa.Model):
             city.converge_services(leader, self.params["services_convergence"] + equalising[city.node])
             closed[city.node] = equalising[city.node] * gap
         if equalising.any():
-            residents = talents + np.array([c.nontalent for c in self.cities])
+            residents = talents + self._by_city("nontalent")
             self.accounts.spend("services_equalisation",
                                 residents * closed * LEVERS["services_equalisation"].unit_cost_cny)
         communities = self.levers["international_community"].by_node()
@@ -385,7 +385,7 @@ class TalentModel(mesa.Model):
 
     def house_talents(self) -> None:
         """Phase 6 (cont.): free talent-housing units go to eligible newcomers (plan 四(十三))."""
-        units = np.array([city.talent_units for city in self.cities])
+        units = self._by_city("talent_units")
         if units.any():
             self.housing_availability = programmes.allot_talent_housing(
                 self.talents, units, self.levers["talent_housing"].groups, self.rng)
@@ -394,7 +394,7 @@ class TalentModel(mesa.Model):
         """Phase 7: teams, part-time and multi-site talents counted as full-time equivalents
         where they serve (plan 三(一)); they keep living where they live."""
         t, n = self.talents, self.layout.size
-        population = self._persons_by_node() + np.array([c.nontalent for c in self.cities])
+        population = self._persons_by_node() + self._by_city("nontalent")
         served = np.zeros(n)
         for name in programmes.FTE_PROGRAMMES:
             state = self.levers[name]
@@ -437,11 +437,11 @@ class TalentModel(mesa.Model):
         ratio = np.maximum(group_share / region_share, 1e-3)
         return Conditions(
             wage=wage, job_chance=job_chance,
-            price=np.array([city.price_cny_m2 for city in self.cities]),
-            services=np.array([city.services_index for city in self.cities]),
+            price=self._by_city("price_cny_m2"),
+            services=self._by_city("services_index"),
             group_share_ratio=ratio,
             levers=programmes.lever_terms(self.levers, self.params, self.housing_availability,
-                                          max(city.services_index for city in self.cities)))
+                                          self._by_city("services_index").max()))
 
     # --- records ----------------------------------------------------------------------------
 
@@ -472,17 +472,17 @@ class TalentModel(mesa.Model):
         acc = self.accounts
         self._records["nodes"].append(pd.DataFrame({
             "year": year, "node": ids[:n],
-            "population": np.round(talents + np.array([c.nontalent for c in self.cities])).astype(np.int64),
+            "population": np.round(talents + self._by_city("nontalent")).astype(np.int64),
             "talents": talents,
-            "price_cny_m2": [c.price_cny_m2 for c in self.cities],
+            "price_cny_m2": self._by_city("price_cny_m2"),
             "wage_cny_year": np.bincount(firm_node, wage_bill, n) / np.maximum(np.bincount(firm_node, employed, n), 1),
-            "services_index": [c.services_index for c in self.cities],
+            "services_index": self._by_city("services_index"),
             "vacancies": np.round(np.bincount(firm_node, vacancies, n)).astype(np.int64),
             "entries": acc.entries, "exits": acc.exits, "inflow": acc.inflow, "outflow": acc.outflow,
             "graduates": acc.graduates,
             "nonlocal_talents": t.persons_by(node_index, n, t.hukou != self.layout.province[t.node]),
             "fte_served": self.fte_served,
-            "talent_housing_units": [c.talent_units for c in self.cities],
+            "talent_housing_units": self._by_city("talent_units"),
             "card_holders": t.persons_by(t.node.astype(np.int64), n, t.has_talent_card)}))
 
         origin, destination, group = np.nonzero(acc.flows)
@@ -503,12 +503,12 @@ class TalentModel(mesa.Model):
             self.accounts.spend("talent_card", holders * LEVERS["talent_card"].unit_cost_cny)
         tenants = t.persons_by(node, n, t.in_talent_housing)
         if tenants.any():
-            yearly_cost = (np.array([c.price_cny_m2 for c in self.cities]) * self.params["floor_area_m2"]
+            yearly_cost = (self._by_city("price_cny_m2") * self.params["floor_area_m2"]
                            * self.params["user_cost_rate"])
             self.accounts.spend("talent_housing", tenants * self.params["talent_housing_discount"] * yearly_cost)
         followers = t.persons_by(node, n, t.keeps_beijing_services)
         if followers.any():
-            services = np.array([c.services_index for c in self.cities])
+            services = self._by_city("services_index")
             gap = np.maximum(services.max() - services, 0.0)
             self.accounts.spend("service_following", followers * gap * LEVERS["service_following"].unit_cost_cny)
 
@@ -561,6 +561,10 @@ class TalentModel(mesa.Model):
         terms = utility_terms(self.grid, self.conditions(), self.layout.distance_km, self.layout.province,
                               self.params)
         return terms, utility(terms, self.constants, self.outside, self.grid)
+
+    def _by_city(self, attribute: str) -> np.ndarray:
+        """One attribute of every city, in node order."""
+        return np.array([getattr(city, attribute) for city in self.cities], dtype=float)
 
     def _hukou_barrier(self) -> np.ndarray:
         """Hukou barrier (utility) by (group, node), after this year's hukou_openness lever."""
