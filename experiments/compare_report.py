@@ -46,14 +46,13 @@ from experiments.compare import (
 )
 from experiments.io import write_bytes, write_text
 from experiments.report import (
-    CSS,
     INDICATOR_ORDER,
     POLE_TITLES,
     _e,
     _flatten,
     figure_html,
+    html_page,
     _p,
-    _section,
     _table,
     format_indicator,
     format_signed,
@@ -741,32 +740,17 @@ def render_compare_report(comparison: Comparison, tables: ComparisonTables,
     year = horizon(tables)
     titles = {anchor: title for anchor, title in SECTIONS}
     titles["changes"] = f"What the plan changes by {year} (规划到{year}年带来的变化)"
-    toc = "".join(f'<li><a href="#{anchor}">{_e(titles[anchor])}</a></li>' for anchor, _ in SECTIONS)
-    body = "\n".join(_section(anchor, titles[anchor], sections[anchor]) for anchor, _ in SECTIONS)
     names = " vs ".join(comparison.labels)
     years = tables.years
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="jjj-talent experiments/compare_report.py">
-<title>{_e(names)} — jjj-talent comparison</title>
-<style>{CSS}</style>
-</head>
-<body>
-<header>
-<h1>Talent flows in Beijing–Tianjin–Hebei: {_e(names)}</h1>
-<p class="muted">jjj-talent scenario comparison (京津冀人才一体化情景比较) · {years[0]}–{years[-1]} ·
-{comparison.replicates} replicates · root seed {comparison.root_seed} · {_e(manifest.get('created', ''))}</p>
-</header>
-<nav><ol>{toc}</ol></nav>
-{body}
-<footer><p class="muted">Written by jjj-talent from the comparison's runs; every number is a model
-result for these scenarios and seeds, not an observation.</p></footer>
-</body>
-</html>
-"""
+    return html_page(
+        title=f"{names} — jjj-talent comparison", generator="experiments/compare_report.py",
+        heading=f"Talent flows in Beijing–Tianjin–Hebei: {names}",
+        subtitle=(f"jjj-talent scenario comparison (京津冀人才一体化情景比较) · {years[0]}–{years[-1]} · "
+                  f"{comparison.replicates} replicates · root seed {comparison.root_seed} · "
+                  f"{_e(manifest.get('created', ''))}"),
+        sections=[(anchor, titles[anchor], sections[anchor]) for anchor, _ in SECTIONS],
+        footer=("Written by jjj-talent from the comparison's runs; every number is a model result "
+                "for these scenarios and seeds, not an observation."))
 
 
 def write_compare_report(folder: Path, comparison: Comparison, tables: ComparisonTables,

@@ -768,36 +768,47 @@ def _text_sections(run: RunData, assumptions: str | None) -> dict[str, str]:
     }
 
 
-def _page(run: RunData, sections: Mapping[str, str]) -> str:
-    scenario = str(run.manifest.get("scenario", "?"))
-    years = run.years
-    span = f"{years[0]}–{years[-1]}" if years else ""
-    toc = "".join(f'<li><a href="#{anchor}">{_e(title)}</a></li>' for anchor, title in SECTIONS)
-    body = "\n".join(_section(anchor, title, sections[anchor]) for anchor, title in SECTIONS
-                     if anchor in sections)
-    created = run.manifest.get("created", "")
+def html_page(*, title: str, generator: str, heading: str, subtitle: str,
+              sections: Sequence[tuple[str, str, str]], footer: str) -> str:
+    """A self-contained report page: ``sections`` are (anchor, title, html) in page order, each
+    listed in the contents. ``subtitle`` and ``footer`` are HTML; the rest is escaped here."""
+    toc = "".join(f'<li><a href="#{anchor}">{_e(name)}</a></li>' for anchor, name, _ in sections)
+    body = "\n".join(_section(anchor, name, html) for anchor, name, html in sections)
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="jjj-talent experiments/report.py">
-<title>{_e(scenario)} — jjj-talent run report</title>
+<meta name="generator" content="jjj-talent {_e(generator)}">
+<title>{_e(title)}</title>
 <style>{CSS}</style>
 </head>
 <body>
 <header>
-<h1>Talent flows in Beijing–Tianjin–Hebei: {_e(scenario)}</h1>
-<p class="muted">jjj-talent run report (京津冀人才一体化模拟报告) · {_e(span)} ·
-seed {_e(run.manifest.get('seed', '–'))} · {_e(created)}</p>
+<h1>{_e(heading)}</h1>
+<p class="muted">{subtitle}</p>
 </header>
 <nav><ol>{toc}</ol></nav>
 {body}
-<footer><p class="muted">Written by jjj-talent from the files in the run directory; every number
-is a model result for this scenario and seed, not an observation.</p></footer>
+<footer><p class="muted">{footer}</p></footer>
 </body>
 </html>
 """
+
+
+def _page(run: RunData, sections: Mapping[str, str]) -> str:
+    scenario = str(run.manifest.get("scenario", "?"))
+    years = run.years
+    span = f"{years[0]}–{years[-1]}" if years else ""
+    created = run.manifest.get("created", "")
+    return html_page(
+        title=f"{scenario} — jjj-talent run report", generator="experiments/report.py",
+        heading=f"Talent flows in Beijing–Tianjin–Hebei: {scenario}",
+        subtitle=(f"jjj-talent run report (京津冀人才一体化模拟报告) · {_e(span)} · "
+                  f"seed {_e(run.manifest.get('seed', '–'))} · {_e(created)}"),
+        sections=[(anchor, title, sections[anchor]) for anchor, title in SECTIONS if anchor in sections],
+        footer=("Written by jjj-talent from the files in the run directory; every number is a "
+                "model result for this scenario and seed, not an observation."))
 
 
 def render_report(run: RunData, pngs: Mapping[str, Mapping[str, bytes]],

@@ -6,6 +6,8 @@ the tables these fixtures return and never change them.
 
 from __future__ import annotations
 
+import contextlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,3 +65,22 @@ def baseline_run(small_baseline: Scenario) -> Run:
 def subsidy_run(small_subsidy: Scenario) -> Run:
     """The subsidy scenario on the same seed as ``baseline_run`` (common random numbers)."""
     return run_to_end(small_subsidy, SEED)
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What a command run in this process returned and printed."""
+
+    status: int
+    out: str
+    err: str
+
+
+def invoke(*argv: str) -> Invocation:
+    """Run ``jjj-talent ARGV`` in this process, capturing what it prints."""
+    from experiments.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(list(argv))
+    return Invocation(status, out.getvalue(), err.getvalue())

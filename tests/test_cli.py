@@ -3,26 +3,22 @@ on a small scenario written to a temporary folder."""
 
 from __future__ import annotations
 
-import contextlib
 import importlib
-import io
 import json
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from experiments import run as run_module
-from experiments.cli import main
 from model.levers import LEVERS
 from model.parameters import PARAMETERS
 from model.scenario import load_scenario, validate
 from model.simulation import TalentModel
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, Invocation, invoke
 
 CHILD = "name: small\nextends: baseline\nscale: 5000\nend_year: 2017\n"
 DATA_FILES = ["stocks.parquet", "flows.parquet", "nodes.parquet", "indicators.csv", "drivers.csv",
@@ -41,19 +37,7 @@ COLUMNS = {
 ENTRY_POINT = Path(sys.executable).parent / "jjj-talent"  # installed by `make test`
 
 
-@dataclass(frozen=True)
-class Invocation:
-    status: int
-    out: str
-    err: str
 
-
-def invoke(*argv: str) -> Invocation:
-    """Run the command in this process, capturing what it prints."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = main(list(argv))
-    return Invocation(status, out.getvalue(), err.getvalue())
 
 
 def scenario_folder(folder: Path) -> Path:
