@@ -33,9 +33,9 @@ Designs (SALib's samplers where it has the design):
 | ``morris`` | ``trajectories``, ``levels`` (even) | r(D+1) (``SALib.sample.morris``) |
 
 A list of values enters SALib's designs as a uniform [0, 1] input cut into equal slices, one per
-value; integer parameters and scenario fields are rounded. Replicate seeds are
-``np.random.SeedSequence(seed).spawn(replicates)``, the same for every design point (common
-random numbers); the sampler draws from ``np.random.default_rng(seed)``.
+value; integer parameters and scenario fields are rounded. Replicate seeds come from
+``experiments.replicates.replicate_seeds``, the same for every design point (common random
+numbers); the sampler draws from ``np.random.default_rng(seed)``.
 
 Bad files are refused with ``ScenarioError`` naming the file, line, key path, value and what is
 allowed. Nothing in this module writes files.
@@ -50,12 +50,13 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from experiments.replicates import replicate_seeds
 from model.errors import ScenarioError
 from model.levers import LEVERS
 from model.parameters import PARAMETERS
@@ -64,12 +65,14 @@ from model.scenario import LAST_YEAR, START_YEARS, Mark, Scenario, load_scenario
 DESIGN_KINDS = ("grid", "latin_hypercube", "sobol", "morris")
 SCENARIO_FIELDS = ("scale", "start_year", "end_year")
 MAX_RUNS = 1_000_000
-ALLOWED_PATHS = ("parameters.NAME (see `jjj-talent parameters`), levers.NAME.values.YYYY-MM-DD "
-                 "(see `jjj-talent levers`), " + ", ".join(SCENARIO_FIELDS))
-
+ALLOWED_PATHS = (
+    "parameters.NAME (see `jjj-talent parameters`), levers.NAME.values.YYYY-MM-DD "
+    "(see `jjj-talent levers`), " + ", ".join(SCENARIO_FIELDS)
+)
 
 
 # --- the file's schema -----------------------------------------------------------------------
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -116,9 +119,11 @@ class SobolDesign(_Strict):
     @model_validator(mode="after")
     def _power_of_two(self) -> SobolDesign:
         if self.base_samples & (self.base_samples - 1):
-            raise ValueError(f"base_samples must be a power of 2 (Sobol' sequences lose their balance "
-                             f"otherwise), e.g. {1 << self.base_samples.bit_length() - 1} or "
-                             f"{1 << self.base_samples.bit_length()}")
+            raise ValueError(
+                f"base_samples must be a power of 2 (Sobol' sequences lose their balance "
+                f"otherwise), e.g. {1 << self.base_samples.bit_length() - 1} or "
+                f"{1 << self.base_samples.bit_length()}"
+            )
         return self
 
 
@@ -134,8 +139,9 @@ class MorrisDesign(_Strict):
         return self
 
 
-DesignSpec = Annotated[Union[GridDesign, LatinHypercubeDesign, SobolDesign, MorrisDesign],
-                       Field(discriminator="kind")]
+DesignSpec = Annotated[
+    GridDesign | LatinHypercubeDesign | SobolDesign | MorrisDesign, Field(discriminator="kind")
+]
 
 
 class OutputSpec(_Strict):
@@ -149,8 +155,11 @@ class ExperimentFile(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Short id; names the default store.")
     description: str = ""
     scenario: str | None = Field(None, description="Base scenario file, relative to this file.")
-    function: str | None = Field(None, pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$",
-                                 description="A test function module:attribute, instead of the model.")
+    function: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$",
+        description="A test function module:attribute, instead of the model.",
+    )
     scale: int | None = Field(None, ge=1, le=1_000_000, description="Overrides the scenario's scale.")
     end_year: int | None = Field(None, ge=START_YEARS[0] + 1, le=LAST_YEAR, description="The horizon.")
     inputs: dict[str, InputSpec] = Field(min_length=1)
@@ -161,6 +170,7 @@ class ExperimentFile(_Strict):
 
 
 # --- resolved experiment ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Input:
@@ -196,8 +206,11 @@ class Input:
     def grid(self, levels: int) -> list[float]:
         """The input's grid levels: its values, or ``levels`` evenly spaced over the range
         (ends included; the input's own ``levels`` first), integers rounded and deduplicated."""
-        points = self.values if self.values is not None else \
-            np.linspace(float(self.lower), float(self.upper), self.levels or levels)  # type: ignore[arg-type]
+        points = (
+            self.values
+            if self.values is not None
+            else np.linspace(float(self.lower), float(self.upper), self.levels or levels)  # type: ignore[arg-type]
+        )
         return list(dict.fromkeys(float(round(v)) if self.integer else float(v) for v in points))
 
 
@@ -220,8 +233,11 @@ class Design:
 
     def problem(self) -> dict[str, Any]:
         """SALib's problem definition."""
-        return {"num_vars": len(self.inputs), "names": [i.path for i in self.inputs],
-                "bounds": [i.unit_bounds() for i in self.inputs]}
+        return {
+            "num_vars": len(self.inputs),
+            "names": [i.path for i in self.inputs],
+            "bounds": [i.unit_bounds() for i in self.inputs],
+        }
 
 
 @dataclass(frozen=True)
@@ -249,9 +265,8 @@ class Experiment:
     years: tuple[int, ...] | None
 
     def seeds(self) -> list[int]:
-        """One seed per replicate, ``SeedSequence(root_seed).spawn(replicates)``, as 63-bit ints."""
-        return [int(child.generate_state(1, np.uint64)[0] >> np.uint64(1))
-                for child in np.random.SeedSequence(self.root_seed).spawn(self.replicates)]
+        """One seed per replicate (``experiments.replicates.replicate_seeds``)."""
+        return replicate_seeds(self.root_seed, self.replicates)
 
     def sample(self) -> Design:
         return sample(self.design, self.inputs, self.root_seed)
@@ -276,16 +291,30 @@ class Experiment:
     def as_data(self) -> dict[str, Any]:
         """Plain data of the resolved experiment (what the store keeps beside the runs)."""
         return {
-            "name": self.name, "description": self.description, "source": str(self.source),
+            "name": self.name,
+            "description": self.description,
+            "source": str(self.source),
             "scenario": self.base.as_data() if self.base is not None else None,
             "function": self.function,
-            "inputs": [{"path": i.path, "lower": i.lower, "upper": i.upper,
-                        "values": list(i.values) if i.values is not None else None,
-                        "integer": i.integer, "levels": i.levels} for i in self.inputs],
-            "design": self.design.model_dump(), "replicates": self.replicates,
-            "seed": self.root_seed, "seeds": self.seeds(),
-            "outputs": {"indicators": list(self.indicators),
-                        "years": list(self.years) if self.years is not None else None},
+            "inputs": [
+                {
+                    "path": i.path,
+                    "lower": i.lower,
+                    "upper": i.upper,
+                    "values": list(i.values) if i.values is not None else None,
+                    "integer": i.integer,
+                    "levels": i.levels,
+                }
+                for i in self.inputs
+            ],
+            "design": self.design.model_dump(),
+            "replicates": self.replicates,
+            "seed": self.root_seed,
+            "seeds": self.seeds(),
+            "outputs": {
+                "indicators": list(self.indicators),
+                "years": list(self.years) if self.years is not None else None,
+            },
         }
 
 
@@ -303,14 +332,17 @@ def import_function(spec: str, where: str) -> Callable[..., pd.DataFrame]:
     try:
         function = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError) as err:
-        raise ScenarioError(f"{where}: value {spec!r}: cannot import it ({err}); allowed: "
-                            "module:function importable where the sweep runs") from None
+        raise ScenarioError(
+            f"{where}: value {spec!r}: cannot import it ({err}); allowed: "
+            "module:function importable where the sweep runs"
+        ) from None
     if not callable(function):
         raise ScenarioError(f"{where}: value {spec!r}: not callable; allowed: a function f(inputs, seed)")
     return function  # type: ignore[no-any-return]
 
 
 # --- sampling --------------------------------------------------------------------------------
+
 
 def design_size(design: BaseModel, inputs: tuple[Input, ...]) -> int:
     """Points of a design, computed without sampling."""
@@ -340,8 +372,9 @@ def sample(design: BaseModel, inputs: tuple[Input, ...], seed: int) -> Design:
         raw = latin.sample(problem, design.samples, seed=rng)
         kind = "latin_hypercube"
     elif isinstance(design, SobolDesign):
-        raw = sobol.sample(problem, design.base_samples, calc_second_order=design.second_order,
-                           scramble=True, seed=rng)
+        raw = sobol.sample(
+            problem, design.base_samples, calc_second_order=design.second_order, scramble=True, seed=rng
+        )
         kind = "sobol"
     elif isinstance(design, MorrisDesign):
         raw = morris.sample(problem, design.trajectories, num_levels=design.levels, seed=rng)
@@ -356,6 +389,7 @@ def sample(design: BaseModel, inputs: tuple[Input, ...], seed: int) -> Design:
 
 # --- reading and checking a file -------------------------------------------------------------
 
+
 def load_experiment(path: str | Path) -> Experiment:
     """Read and check an experiment file; ``ScenarioError`` names what is wrong."""
     path = Path(path)
@@ -364,8 +398,10 @@ def load_experiment(path: str | Path) -> Experiment:
         spec = ExperimentFile.model_validate(data)
     except ValidationError as err:
         lines = [_describe(e, marks, str(path)) for e in err.errors()]
-        raise ScenarioError(f"{path}: invalid experiment ({len(lines)} problem"
-                            f"{'s' if len(lines) > 1 else ''}):\n" + "\n".join(lines)) from None
+        raise ScenarioError(
+            f"{path}: invalid experiment ({len(lines)} problem"
+            f"{'s' if len(lines) > 1 else ''}):\n" + "\n".join(lines)
+        ) from None
     return _resolve(spec, path, marks)
 
 
@@ -377,25 +413,43 @@ def _where(marks: dict[tuple[str, ...], Mark], loc: tuple[str, ...], source: str
     return source
 
 
-def _refuse(marks: dict[tuple[str, ...], Mark], loc: tuple[str, ...], source: str, value: Any,
-            problem: str, allowed: str) -> ScenarioError:
-    return ScenarioError(f"{_where(marks, loc, source)}: {'.'.join(loc) or '(top level)'}: "
-                         f"value {_short(value)}: {problem}; allowed: {allowed}")
+def _refuse(
+    marks: dict[tuple[str, ...], Mark],
+    loc: tuple[str, ...],
+    source: str,
+    value: Any,
+    problem: str,
+    allowed: str,
+) -> ScenarioError:
+    return ScenarioError(
+        f"{_where(marks, loc, source)}: {'.'.join(loc) or '(top level)'}: "
+        f"value {_short(value)}: {problem}; allowed: {allowed}"
+    )
 
 
 def _resolve(spec: ExperimentFile, path: Path, marks: dict[tuple[str, ...], Mark]) -> Experiment:
     source = str(path)
     if (spec.scenario is None) == (spec.function is None):
-        raise _refuse(marks, ("scenario",) if spec.scenario else (), source,
-                      {"scenario": spec.scenario, "function": spec.function},
-                      "an experiment names exactly one of scenario and function",
-                      "scenario: a scenario file relative to the experiment, or function: module:attribute")
+        raise _refuse(
+            marks,
+            ("scenario",) if spec.scenario else (),
+            source,
+            {"scenario": spec.scenario, "function": spec.function},
+            "an experiment names exactly one of scenario and function",
+            "scenario: a scenario file relative to the experiment, or function: module:attribute",
+        )
     base: Scenario | None = None
     if spec.scenario is not None:
         scenario_path = path.parent / spec.scenario
         if not scenario_path.is_file():
-            raise _refuse(marks, ("scenario",), source, spec.scenario, f"no file {scenario_path}",
-                          "a scenario file, relative to the experiment file's folder")
+            raise _refuse(
+                marks,
+                ("scenario",),
+                source,
+                spec.scenario,
+                f"no file {scenario_path}",
+                "a scenario file, relative to the experiment file's folder",
+            )
         base = load_scenario(scenario_path)
         fixed = {key: getattr(spec, key) for key in ("scale", "end_year") if getattr(spec, key) is not None}
         if fixed:
@@ -407,28 +461,53 @@ def _resolve(spec: ExperimentFile, path: Path, marks: dict[tuple[str, ...], Mark
         import_function(spec.function, where=f"{_where(marks, ('function',), source)}: function")  # type: ignore[arg-type]
         for key in ("scale", "end_year"):
             if getattr(spec, key) is not None:
-                raise _refuse(marks, (key,), source, getattr(spec, key), "a function experiment has no scenario",
-                              "scale and end_year only with scenario")
+                raise _refuse(
+                    marks,
+                    (key,),
+                    source,
+                    getattr(spec, key),
+                    "a function experiment has no scenario",
+                    "scale and end_year only with scenario",
+                )
 
     inputs = tuple(_check_input(name, item, base, marks, source) for name, item in spec.inputs.items())
     if base is not None:
         _check_extremes(inputs, base, marks, source)
     experiment = Experiment(
-        name=spec.name, description=spec.description, source=path, base=base, function=spec.function,
-        inputs=inputs, design=spec.design, replicates=spec.replicates,
+        name=spec.name,
+        description=spec.description,
+        source=path,
+        base=base,
+        function=spec.function,
+        inputs=inputs,
+        design=spec.design,
+        replicates=spec.replicates,
         root_seed=spec.seed if spec.seed is not None else (base.seed if base is not None else 0),
         indicators=tuple(dict.fromkeys(spec.outputs.indicators)),
-        years=tuple(sorted(set(spec.outputs.years))) if spec.outputs.years else None)
+        years=tuple(sorted(set(spec.outputs.years))) if spec.outputs.years else None,
+    )
     if experiment.years is not None and base is not None:
         first, last = _common_years(base, inputs)
         for i, year in enumerate(spec.outputs.years or []):
             if not first <= year <= last:
-                raise _refuse(marks, ("outputs", "years", str(i)), source, year, "outside the runs",
-                              f"{first} to {last} (the years every run simulates)")
+                raise _refuse(
+                    marks,
+                    ("outputs", "years", str(i)),
+                    source,
+                    year,
+                    "outside the runs",
+                    f"{first} to {last} (the years every run simulates)",
+                )
     size = experiment.size()
     if size > MAX_RUNS:
-        raise _refuse(marks, ("design",), source, spec.design.model_dump(), f"{size:,} runs is too many",
-                      f"at most {MAX_RUNS:,} runs (points x replicates)")
+        raise _refuse(
+            marks,
+            ("design",),
+            source,
+            spec.design.model_dump(),
+            f"{size:,} runs is too many",
+            f"at most {MAX_RUNS:,} runs (points x replicates)",
+        )
     return experiment
 
 
@@ -445,11 +524,14 @@ def _common_years(base: Scenario, inputs: tuple[Input, ...]) -> tuple[int, int]:
     return first, last
 
 
-def _check_input(path: str, item: InputSpec, base: Scenario | None, marks: dict[tuple[str, ...], Mark],
-                 source: str) -> Input:
+def _check_input(
+    path: str, item: InputSpec, base: Scenario | None, marks: dict[tuple[str, ...], Mark], source: str
+) -> Input:
     loc = ("inputs", path)
     if base is None:  # a function's inputs are its own names
-        return Input(path, item.lower, item.upper, tuple(item.values) if item.values else None, levels=item.levels)
+        return Input(
+            path, item.lower, item.upper, tuple(item.values) if item.values else None, levels=item.levels
+        )
     parts = path.split(".")
     lower_bound: float
     upper_bound: float
@@ -457,52 +539,96 @@ def _check_input(path: str, item: InputSpec, base: Scenario | None, marks: dict[
     unit = ""
     if len(parts) == 2 and parts[0] == "parameters":
         if parts[1] not in PARAMETERS:
-            raise _refuse(marks, loc, source, path, f"unknown parameter {parts[1]!r}",
-                          "parameters." + ", parameters.".join(sorted(PARAMETERS)))
+            raise _refuse(
+                marks,
+                loc,
+                source,
+                path,
+                f"unknown parameter {parts[1]!r}",
+                "parameters." + ", parameters.".join(sorted(PARAMETERS)),
+            )
         p = PARAMETERS[parts[1]]
         lower_bound, upper_bound, integer, unit = p.lower, p.upper, p.integer, p.unit
     elif len(parts) == 4 and parts[0] == "levers" and parts[2] == "values":
         if parts[1] not in LEVERS:
-            raise _refuse(marks, loc, source, path, f"unknown lever {parts[1]!r}",
-                          "levers.NAME.values.YYYY-MM-DD with NAME one of " + ", ".join(sorted(LEVERS)))
+            raise _refuse(
+                marks,
+                loc,
+                source,
+                path,
+                f"unknown lever {parts[1]!r}",
+                "levers.NAME.values.YYYY-MM-DD with NAME one of " + ", ".join(sorted(LEVERS)),
+            )
         try:
             date = dt.date.fromisoformat(parts[3])
         except ValueError:
-            raise _refuse(marks, loc, source, path, f"{parts[3]!r} is not a date",
-                          "levers.NAME.values.YYYY-MM-DD") from None
+            raise _refuse(
+                marks, loc, source, path, f"{parts[3]!r} is not a date", "levers.NAME.values.YYYY-MM-DD"
+            ) from None
         if not START_YEARS[0] <= date.year <= LAST_YEAR:
-            raise _refuse(marks, loc, source, path, f"date {date} is outside the simulated years",
-                          f"dates from {START_YEARS[0]} to {LAST_YEAR}")
+            raise _refuse(
+                marks,
+                loc,
+                source,
+                path,
+                f"date {date} is outside the simulated years",
+                f"dates from {START_YEARS[0]} to {LAST_YEAR}",
+            )
         lever = LEVERS[parts[1]]
         lower_bound, upper_bound, unit = lever.lower, lever.upper, lever.unit
     elif len(parts) == 1 and parts[0] in SCENARIO_FIELDS:
         if parts[0] == "start_year" and (item.values is None or set(item.values) - set(START_YEARS)):
-            raise _refuse(marks, loc, source, item.values if item.values is not None else item.model_dump(),
-                          "start_year is one of the base years", f"values: a list of {', '.join(map(str, START_YEARS))}")
-        bounds = {"scale": (1, 1_000_000), "start_year": (min(START_YEARS), max(START_YEARS)),
-                  "end_year": (base.start_year + 1, LAST_YEAR)}[parts[0]]
+            raise _refuse(
+                marks,
+                loc,
+                source,
+                item.values if item.values is not None else item.model_dump(),
+                "start_year is one of the base years",
+                f"values: a list of {', '.join(map(str, START_YEARS))}",
+            )
+        bounds = {
+            "scale": (1, 1_000_000),
+            "start_year": (min(START_YEARS), max(START_YEARS)),
+            "end_year": (base.start_year + 1, LAST_YEAR),
+        }[parts[0]]
         lower_bound, upper_bound, integer = bounds[0], bounds[1], True
         unit = {"scale": "persons per row", "start_year": "base year", "end_year": "last year"}[parts[0]]
     else:
         raise _refuse(marks, loc, source, path, "not a path the sweep can vary", ALLOWED_PATHS)
 
     values = tuple(item.values) if item.values is not None else None
-    checked = {"lower": item.lower, "upper": item.upper} if values is None else \
-        {f"values.{i}": v for i, v in enumerate(values)}
+    checked = (
+        {"lower": item.lower, "upper": item.upper}
+        if values is None
+        else {f"values.{i}": v for i, v in enumerate(values)}
+    )
     for key, value in checked.items():
         if value is None:
             continue
         if not lower_bound <= value <= upper_bound:
-            raise _refuse(marks, loc + tuple(key.split(".")), source, value, "outside the declared bounds",
-                          f"{lower_bound:g} to {upper_bound:g}" + (f" ({unit})" if unit else ""))
+            raise _refuse(
+                marks,
+                loc + tuple(key.split(".")),
+                source,
+                value,
+                "outside the declared bounds",
+                f"{lower_bound:g} to {upper_bound:g}" + (f" ({unit})" if unit else ""),
+            )
         if integer and values is not None and float(value) != int(value):
-            raise _refuse(marks, loc + tuple(key.split(".")), source, value, "not a whole number",
-                          f"whole numbers from {lower_bound:g} to {upper_bound:g}")
+            raise _refuse(
+                marks,
+                loc + tuple(key.split(".")),
+                source,
+                value,
+                "not a whole number",
+                f"whole numbers from {lower_bound:g} to {upper_bound:g}",
+            )
     return Input(path, item.lower, item.upper, values, integer=integer, levels=item.levels)
 
 
-def _check_extremes(inputs: tuple[Input, ...], base: Scenario, marks: dict[tuple[str, ...], Mark],
-                    source: str) -> None:
+def _check_extremes(
+    inputs: tuple[Input, ...], base: Scenario, marks: dict[tuple[str, ...], Mark], source: str
+) -> None:
     """Every input's extreme values must make a valid scenario (e.g. end_year after start_year)."""
     for item in inputs:
         candidates = item.values if item.values is not None else (item.lower, item.upper)
@@ -511,21 +637,30 @@ def _check_extremes(inputs: tuple[Input, ...], base: Scenario, marks: dict[tuple
                 base.with_overrides({item.path: _typed(item.path, float(value))}, source="scenario")  # type: ignore[arg-type]
             except ScenarioError as err:
                 detail = str(err).split("\n", 1)[-1].strip()
-                raise _refuse(marks, ("inputs", item.path), source, value,
-                              f"makes an invalid scenario ({detail})", "values the scenario accepts") from None
+                raise _refuse(
+                    marks,
+                    ("inputs", item.path),
+                    source,
+                    value,
+                    f"makes an invalid scenario ({detail})",
+                    "values the scenario accepts",
+                ) from None
 
 
 def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], Mark]]:
-    data, marks = read_yaml(path, kind="experiment",
-                            keys="name, scenario, inputs, design, outputs, ...")
+    data, marks = read_yaml(path, kind="experiment", keys="name, scenario, inputs, design, outputs, ...")
     return _stringify_keys(data), marks
 
 
 def _stringify_keys(data: Any) -> Any:
     """YAML reads ``2017-07-01`` as a date and ``2020`` as an int; paths are text."""
     if isinstance(data, dict):
-        return {(k.isoformat() if isinstance(k, dt.date) else str(k) if not isinstance(k, str) else k):
-                _stringify_keys(v) for k, v in data.items()}
+        return {
+            (
+                k.isoformat() if isinstance(k, dt.date) else str(k) if not isinstance(k, str) else k
+            ): _stringify_keys(v)
+            for k, v in data.items()
+        }
     if isinstance(data, list):
         return [_stringify_keys(v) for v in data]
     return data
@@ -540,18 +675,26 @@ def _describe(error: Any, marks: dict[tuple[str, ...], Mark], source: str) -> st
     where = _where(marks, loc, source)
     value = _short(error.get("input"))
     if error["type"] == "extra_forbidden":
-        return (f"  {where}: {key_path}: value {value}: unknown key; "
-                f"allowed: {', '.join(_allowed_keys(loc[:-1], kind))}")
+        return (
+            f"  {where}: {key_path}: value {value}: unknown key; "
+            f"allowed: {', '.join(_allowed_keys(loc[:-1], kind))}"
+        )
     if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
         tag = error.get("input", {}).get("kind") if isinstance(error.get("input"), dict) else None
-        return (f"  {where}: {key_path}.kind: value {_short(tag)}: unknown design; "
-                f"allowed: {', '.join(DESIGN_KINDS)}")
+        return (
+            f"  {where}: {key_path}.kind: value {_short(tag)}: unknown design; "
+            f"allowed: {', '.join(DESIGN_KINDS)}"
+        )
     message = error["msg"].removeprefix("Value error, ")
     return f"  {where}: {key_path}: value {value}: {message}"
 
 
-_DESIGN_MODELS: dict[str, type[BaseModel]] = {"grid": GridDesign, "latin_hypercube": LatinHypercubeDesign,
-                                               "sobol": SobolDesign, "morris": MorrisDesign}
+_DESIGN_MODELS: dict[str, type[BaseModel]] = {
+    "grid": GridDesign,
+    "latin_hypercube": LatinHypercubeDesign,
+    "sobol": SobolDesign,
+    "morris": MorrisDesign,
+}
 
 
 def _allowed_keys(parent: tuple[str, ...], kind: str | None = None) -> list[str]:

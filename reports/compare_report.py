@@ -4,7 +4,7 @@
 English and Chinese into ``folder/charts/`` (PNG and SVG) and writes ``folder/report.html``:
 one page, CSS inline, charts embedded as base64 PNG data URIs, no scripts and no external
 references. The chart functions are pure (tables in, ``Figure`` out), like those of
-``experiments/charts.py``, whose helpers and number style they share.
+``reports/charts.py``, whose helpers and number style they share.
 """
 
 from __future__ import annotations
@@ -21,10 +21,21 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from experiments import charts
-from experiments.charts import (
+from experiments.compare import (
+    ComparedScenario,
+    Comparison,
+    ComparisonTables,
+    cost_years,
+    lever_targets,
+    target_effect,
+)
+from experiments.files import write_bytes, write_text
+from model.layout import PROVINCES
+from model.levers import LEVERS
+from model.plan import MILESTONE_NAMES, MILESTONE_YEARS
+from reports import charts
+from reports.charts import (
     LANGS,
-    MILESTONES,
     POLE_COLOURS,
     POLES,
     chart_path,
@@ -35,31 +46,19 @@ from experiments.charts import (
     pole_name,
     use_cjk_font,
 )
-from experiments.compare import (
-    MILESTONE_YEARS,
-    Comparison,
-    ComparisonTables,
-    ComparedScenario,
-    cost_years,
-    lever_targets,
-    target_effect,
-)
-from experiments.io import write_bytes, write_text
-from experiments.report import (
+from reports.run_report import (
     INDICATOR_ORDER,
     POLE_TITLES,
     _e,
     _flatten,
-    figure_html,
-    html_page,
     _p,
     _table,
+    figure_html,
     format_indicator,
     format_signed,
+    html_page,
     indicator_label,
 )
-from model.layout import PROVINCES
-from model.levers import LEVERS
 
 CHART_NAMES = ("hebei_share", "effect_by_pole", "effect_by_node", "spending")
 # Okabe-Ito: the reference in grey, the others in colours told apart with colour-vision deficiencies.
@@ -68,21 +67,32 @@ SCENARIO_COLOURS = ("#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#0072B2", "#D55
 POLE_INDICATORS = ["talents.jjj"] + [f"talents.pole.{pole}" for pole in POLES]
 
 LABELS: dict[str, dict[str, str]] = {
-    "hebei_share": {"en": "Hebei's share of the region's talents, by scenario",
-                    "zh": "河北人才占京津冀比重（分情景）"},
-    "hebei_share_sub": {"en": "mean over {n} replicates; bands: 90% interval; dashed lines: the "
-                              "plan's milestone years",
-                        "zh": "{n}次重复的均值；阴影：90%区间；虚线：规划阶段目标年份"},
+    "hebei_share": {
+        "en": "Hebei's share of the region's talents, by scenario",
+        "zh": "河北人才占京津冀比重（分情景）",
+    },
+    "hebei_share_sub": {
+        "en": "mean over {n} replicates; bands: 90% interval; dashed lines: the plan's milestone years",
+        "zh": "{n}次重复的均值；阴影：90%区间；虚线：规划阶段目标年份",
+    },
     "share": {"en": "share of talents", "zh": "人才占比"},
-    "effect_by_pole": {"en": "Effect on talents, scenario minus {reference}",
-                       "zh": "对人才数量的影响（情景减{reference}）"},
-    "effect_sub": {"en": "paired effect, mean over {n} replicates; bands and whiskers: 90% interval",
-                   "zh": "配对效应，{n}次重复的均值；阴影与误差线：90%区间"},
+    "effect_by_pole": {
+        "en": "Effect on talents, scenario minus {reference}",
+        "zh": "对人才数量的影响（情景减{reference}）",
+    },
+    "effect_sub": {
+        "en": "paired effect, mean over {n} replicates; bands and whiskers: 90% interval",
+        "zh": "配对效应，{n}次重复的均值；阴影与误差线：90%区间",
+    },
     "region": {"en": "Region (Beijing–Tianjin–Hebei)", "zh": "京津冀合计"},
-    "effect_by_node": {"en": "Effect on talents by node in {year}, scenario minus {reference}",
-                       "zh": "{year}年各节点人才的影响（情景减{reference}）"},
-    "spending": {"en": "Lever spending by year (mean over replicates)",
-                 "zh": "各政策措施年度投入（重复均值）"},
+    "effect_by_node": {
+        "en": "Effect on talents by node in {year}, scenario minus {reference}",
+        "zh": "{year}年各节点人才的影响（情景减{reference}）",
+    },
+    "spending": {
+        "en": "Lever spending by year (mean over replicates)",
+        "zh": "各政策措施年度投入（重复均值）",
+    },
     "cny_million": {"en": "CNY million", "zh": "亿元"},
 }
 
@@ -95,13 +105,13 @@ CHART_TITLES: dict[str, str] = {
 
 CHART_CAPTIONS: dict[str, str] = {
     "hebei_share": "Hebei's share of the region's talents in each scenario: mean over replicates "
-                   "with the 5th–95th percentile band. Dashed lines mark the milestone years "
-                   "2020, 2025 and 2030; the plan sets no numeric share.",
+    "with the 5th–95th percentile band. Dashed lines mark the milestone years "
+    "2020, 2025 and 2030; the plan sets no numeric share.",
     "effect_by_pole": "Effect of each scenario on talents in the region and in each pole, as the "
-                      "scenario minus the reference on the same replicate seed; the band is the "
-                      "90% interval of these paired differences.",
+    "scenario minus the reference on the same replicate seed; the band is the "
+    "90% interval of these paired differences.",
     "effect_by_node": "Effect on talents in each node in the last year, with whiskers from the "
-                      "5th to the 95th percentile of the paired differences.",
+    "5th to the 95th percentile of the paired differences.",
     "spending": "Spending of each lever by year, summed over nodes, mean over replicates.",
 }
 
@@ -138,6 +148,7 @@ includes 0 or lies below it.</p>
 
 # --- small helpers ------------------------------------------------------------------------------
 
+
 def text(key: str, lang: str, **values: Any) -> str:
     return LABELS[key][lang].format(**values)
 
@@ -150,14 +161,14 @@ def scenario_colours(labels: Sequence[str]) -> dict[str, str]:
     return colours
 
 
-def over_replicates(indicators: pd.DataFrame, name: str, labels: Sequence[str]
-                    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def over_replicates(
+    indicators: pd.DataFrame, name: str, labels: Sequence[str]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Mean, 5th and 95th percentile of one indicator over replicates: year x scenario."""
     rows = indicators[indicators["indicator"] == name]
     groups = rows.groupby(["year", "scenario"])["value"]
     frames = [groups.mean(), groups.quantile(0.05), groups.quantile(0.95)]
-    return tuple(frame.unstack("scenario").reindex(columns=list(labels)).astype(float)
-                 for frame in frames)  # type: ignore[return-value]
+    return tuple(frame.unstack("scenario").reindex(columns=list(labels)).astype(float) for frame in frames)  # type: ignore[return-value]
 
 
 def lever_name(lever: str, lang: str) -> str:
@@ -172,30 +183,37 @@ def lever_name(lever: str, lang: str) -> str:
 
 def _milestone_lines(ax: Any) -> None:
     low, high = ax.get_xlim()
-    for year in MILESTONES:
+    for year in MILESTONE_YEARS:
         if low <= year <= high:
             ax.axvline(year, color="0.6", linestyle="--", linewidth=0.8, zorder=1)
 
 
 # --- charts -------------------------------------------------------------------------------------
 
+
 def hebei_share_chart(indicators: pd.DataFrame, labels: Sequence[str], lang: str) -> Figure:
     """Hebei's share of the region's talents by scenario, with 90% bands over replicates."""
     mean, low, high = over_replicates(indicators, "hebei_share", labels)
     replicates = indicators["replicate"].nunique()
-    return line_chart(mean, title=text("hebei_share", lang),
-                      subtitle=text("hebei_share_sub", lang, n=replicates),
-                      ylabel=text("share", lang), band=(low, high),
-                      colours=scenario_colours(labels), percent=True, milestones=lang)
+    return line_chart(
+        mean,
+        title=text("hebei_share", lang),
+        subtitle=text("hebei_share_sub", lang, n=replicates),
+        ylabel=text("share", lang),
+        band=(low, high),
+        colours=scenario_colours(labels),
+        percent=True,
+        milestones=lang,
+    )
 
 
-def effect_by_pole_chart(effects: pd.DataFrame, labels: Sequence[str], replicates: int,
-                         lang: str) -> Figure:
+def effect_by_pole_chart(effects: pd.DataFrame, labels: Sequence[str], replicates: int, lang: str) -> Figure:
     """Four panels (region and each pole): effect on talents by year, one line a scenario."""
     colours = scenario_colours(labels)
     shown = effects[effects["indicator"].isin(POLE_INDICATORS)]
-    largest = float(shown[["effect_p05", "effect_p95", "effect_mean"]].abs().max().max()) \
-        if len(shown) else 0.0
+    largest = (
+        float(shown[["effect_p05", "effect_p95", "effect_mean"]].abs().max().max()) if len(shown) else 0.0
+    )
     divisor, unit = persons_unit(largest, lang)
     figure = charts._new_figure(10.5, 6.8)
     axes = figure.subplots(2, 2, sharex=True).ravel()
@@ -205,42 +223,48 @@ def effect_by_pole_chart(effects: pd.DataFrame, labels: Sequence[str], replicate
             rows = shown[(shown["scenario"] == label) & (shown["indicator"] == name)]
             rows = rows.sort_values("year")
             years = rows["year"].to_numpy(dtype=float)
-            ax.fill_between(years, rows["effect_p05"] / divisor, rows["effect_p95"] / divisor,
-                            color=colours[label], alpha=0.2, linewidth=0)
-            ax.plot(years, rows["effect_mean"] / divisor, color=colours[label], linewidth=2,
-                    label=label)
+            ax.fill_between(
+                years,
+                rows["effect_p05"] / divisor,
+                rows["effect_p95"] / divisor,
+                color=colours[label],
+                alpha=0.2,
+                linewidth=0,
+            )
+            ax.plot(years, rows["effect_mean"] / divisor, color=colours[label], linewidth=2, label=label)
         ax.axhline(0, color="0.3", linewidth=0.8)
         title = text("region", lang) if name == "talents.jjj" else pole_name(pole, lang)
-        ax.set_title(title, loc="left", fontsize=10.5,
-                     color=POLE_COLOURS.get(pole, "0.1"))
+        ax.set_title(title, loc="left", fontsize=10.5, color=POLE_COLOURS.get(pole, "0.1"))
         ax.yaxis.set_major_formatter(charts._number_formatter())
         charts._year_axis(ax)
         charts._style_axes(ax)
         _milestone_lines(ax)
     for ax in axes:
         ax.set_ylabel(unit, fontsize=9)
-    handles = [Line2D([], [], color=colours[label], linewidth=2, label=label)
-               for label in labels[1:]]
-    figure.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4),
-                  frameon=False)
-    figure.suptitle(text("effect_by_pole", lang, reference=labels[0]) + "\n"
-                    + text("effect_sub", lang, n=replicates), x=0.01, ha="left", fontsize=12)
+    handles = [Line2D([], [], color=colours[label], linewidth=2, label=label) for label in labels[1:]]
+    figure.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4), frameon=False)
+    figure.suptitle(
+        text("effect_by_pole", lang, reference=labels[0]) + "\n" + text("effect_sub", lang, n=replicates),
+        x=0.01,
+        ha="left",
+        fontsize=12,
+    )
     return figure
 
 
-def effect_by_node_chart(effects: pd.DataFrame, labels: Sequence[str], layout: pd.DataFrame,
-                         year: int, replicates: int, lang: str) -> Figure:
+def effect_by_node_chart(
+    effects: pd.DataFrame, labels: Sequence[str], layout: pd.DataFrame, year: int, replicates: int, lang: str
+) -> Figure:
     """Horizontal bars: effect on each node's talents in ``year``, whiskers the 90% interval;
     node names coloured by pole."""
     colours = scenario_colours(labels)
     names = node_names(layout, lang)
     poles = dict(zip(layout["node_id"], layout["pole"], strict=True))
-    nodes = [node for node in layout["node_id"]
-             if f"talents.{node}" in set(effects["indicator"])]
-    rows = effects[(effects["year"] == year)
-                   & effects["indicator"].isin([f"talents.{node}" for node in nodes])]
-    largest = float(rows[["effect_p05", "effect_p95", "effect_mean"]].abs().max().max()) \
-        if len(rows) else 0.0
+    nodes = [node for node in layout["node_id"] if f"talents.{node}" in set(effects["indicator"])]
+    rows = effects[
+        (effects["year"] == year) & effects["indicator"].isin([f"talents.{node}" for node in nodes])
+    ]
+    largest = float(rows[["effect_p05", "effect_p95", "effect_mean"]].abs().max().max()) if len(rows) else 0.0
     divisor, unit = persons_unit(largest, lang)
     others = list(labels[1:])
     figure = charts._new_figure(8.5, 1.8 + 0.32 * len(nodes) * max(1, len(others)) ** 0.5)
@@ -255,8 +279,15 @@ def effect_by_node_chart(effects: pd.DataFrame, labels: Sequence[str], layout: p
         high = mine["effect_p95"].reindex(keys).to_numpy(dtype=float) / divisor
         offset = ((len(others) - 1) / 2 - k) * height
         whiskers = np.vstack([np.clip(mean - low, 0, None), np.clip(high - mean, 0, None)])
-        ax.barh(positions + offset, mean, height=height * 0.9, color=colours[label], label=label,
-                xerr=whiskers, error_kw={"ecolor": "0.2", "elinewidth": 0.9, "capsize": 2.5})
+        ax.barh(
+            positions + offset,
+            mean,
+            height=height * 0.9,
+            color=colours[label],
+            label=label,
+            xerr=whiskers,
+            error_kw={"ecolor": "0.2", "elinewidth": 0.9, "capsize": 2.5},
+        )
     ax.axvline(0, color="0.3", linewidth=0.8)
     ax.set_yticks(positions, [names.get(node, node) for node in nodes], fontsize=9)
     for tick, node in zip(ax.get_yticklabels(), nodes, strict=True):
@@ -267,8 +298,12 @@ def effect_by_node_chart(effects: pd.DataFrame, labels: Sequence[str], layout: p
     ax.grid(False, axis="y")
     if len(others) > 1:
         ax.legend(frameon=False, fontsize=9, loc="best")
-    charts._head(figure, ax, text("effect_by_node", lang, year=year, reference=labels[0]),
-                 text("effect_sub", lang, n=replicates))
+    charts._head(
+        figure,
+        ax,
+        text("effect_by_node", lang, year=year, reference=labels[0]),
+        text("effect_sub", lang, n=replicates),
+    )
     return figure
 
 
@@ -287,7 +322,8 @@ def spending_chart(spending: pd.DataFrame, labels: Sequence[str], lang: str) -> 
     axes = figure.subplots(len(spenders), 1, sharex=True, squeeze=False).ravel()
     for ax, label in zip(axes, spenders, strict=True):
         table = spending[spending["scenario"] == label].pivot_table(
-            index="year", columns="lever", values="cny_mean", aggfunc="sum", fill_value=0.0)
+            index="year", columns="lever", values="cny_mean", aggfunc="sum", fill_value=0.0
+        )
         bottom = np.zeros(len(table))
         years = table.index.to_numpy(dtype=float)
         for lever in [lever for lever in levers if lever in table.columns]:
@@ -301,8 +337,9 @@ def spending_chart(spending: pd.DataFrame, labels: Sequence[str], lang: str) -> 
         charts._style_axes(ax)
         ax.grid(False, axis="x")
     handles = [Patch(color=lever_colours[lever], label=lever_name(lever, lang)) for lever in levers]
-    figure.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 3),
-                  frameon=False, fontsize=9)
+    figure.legend(
+        handles=handles, loc="outside lower center", ncols=min(len(handles), 3), frameon=False, fontsize=9
+    )
     figure.suptitle(text("spending", lang), x=0.01, ha="left", fontsize=13)
     return figure
 
@@ -316,8 +353,9 @@ def render_charts(comparison: Comparison, tables: ComparisonTables, lang: str) -
     figures = {
         "hebei_share": hebei_share_chart(tables.indicators, labels, lang),
         "effect_by_pole": effect_by_pole_chart(tables.effects, labels, comparison.replicates, lang),
-        "effect_by_node": effect_by_node_chart(tables.effects, labels, layout, tables.years[-1],
-                                               comparison.replicates, lang),
+        "effect_by_node": effect_by_node_chart(
+            tables.effects, labels, layout, tables.years[-1], comparison.replicates, lang
+        ),
     }
     spending = spending_chart(tables.spending, labels, lang)
     if spending is not None:
@@ -325,22 +363,24 @@ def render_charts(comparison: Comparison, tables: ComparisonTables, lang: str) -
     return figures
 
 
-def write_compare_charts(folder: Path, comparison: Comparison, tables: ComparisonTables
-                         ) -> dict[str, dict[str, bytes]]:
+def write_compare_charts(
+    folder: Path, comparison: Comparison, tables: ComparisonTables
+) -> dict[str, dict[str, bytes]]:
     """Draw every chart in both languages, then write them as PNG and SVG into
     ``folder/charts``; returns language -> chart name -> PNG bytes."""
-    rendered = {lang: {name: figure_bytes(figure)
-                       for name, figure in render_charts(comparison, tables, lang).items()}
-                for lang in LANGS}
+    rendered = {
+        lang: {name: figure_bytes(figure) for name, figure in render_charts(comparison, tables, lang).items()}
+        for lang in LANGS
+    }
     for lang, files in rendered.items():
         for name, data in files.items():
             for extension, content in data.items():
                 write_bytes(chart_path(folder / "charts", name, lang, extension), content)
-    return {lang: {name: data["png"] for name, data in files.items()}
-            for lang, files in rendered.items()}
+    return {lang: {name: data["png"] for name, data in files.items()} for lang, files in rendered.items()}
 
 
 # --- number formats -----------------------------------------------------------------------------
+
 
 def _is_share(name: str) -> bool:
     return name.endswith("_share") or name.endswith("_rate")
@@ -375,8 +415,7 @@ def format_persons_interval(mean: float, low: float, high: float) -> str:
 
 
 def format_level_interval(name: str, mean: float, low: float, high: float) -> str:
-    return (f"{format_indicator(name, mean)} ({format_indicator(name, low)}–"
-            f"{format_indicator(name, high)})")
+    return f"{format_indicator(name, mean)} ({format_indicator(name, low)}–{format_indicator(name, high)})"
 
 
 def format_cny(value: float) -> str:
@@ -396,6 +435,7 @@ def _finite(value: Any) -> bool:
 
 
 # --- sections -----------------------------------------------------------------------------------
+
 
 def node_labels() -> dict[str, str]:
     layout = charts.read_layout()
@@ -425,8 +465,11 @@ def horizon(tables: ComparisonTables) -> int:
 
 
 def _effect_row(tables: ComparisonTables, label: str, name: str, year: int) -> pd.Series | None:
-    rows = tables.effects[(tables.effects["scenario"] == label)
-                          & (tables.effects["indicator"] == name) & (tables.effects["year"] == year)]
+    rows = tables.effects[
+        (tables.effects["scenario"] == label)
+        & (tables.effects["indicator"] == name)
+        & (tables.effects["year"] == year)
+    ]
     return rows.iloc[0] if len(rows) else None
 
 
@@ -440,25 +483,41 @@ def _effect_text(tables: ComparisonTables, label: str, name: str, year: int) -> 
 def _summary(comparison: Comparison, tables: ComparisonTables, manifest: Mapping[str, Any]) -> str:
     reference = comparison.reference
     years = tables.years
-    lead = (f"<p class=\"lead\">{len(comparison.scenarios)} scenarios on the same "
-            f"{comparison.replicates} replicate seed{'s' if comparison.replicates > 1 else ''} "
-            f"({comparison.runs} runs), {years[0]}–{years[-1]}, "
-            f"{_e(reference.scenario.scale)} persons per agent row. Effects are each scenario "
-            f"minus the reference, <strong>{_e(reference.label)}</strong>, on the same seed.</p>")
-    rows = [[entry.label + (" (reference)" if i == 0 else ""), entry.scenario.name,
-             entry.scenario.description, str(entry.file), entry.scenario.sha256()[:12]]
-            for i, entry in enumerate(comparison.scenarios)]
+    lead = (
+        f'<p class="lead">{len(comparison.scenarios)} scenarios on the same '
+        f"{comparison.replicates} replicate seed{'s' if comparison.replicates > 1 else ''} "
+        f"({comparison.runs} runs), {years[0]}–{years[-1]}, "
+        f"{_e(reference.scenario.scale)} persons per agent row. Effects are each scenario "
+        f"minus the reference, <strong>{_e(reference.label)}</strong>, on the same seed.</p>"
+    )
+    rows = [
+        [
+            entry.label + (" (reference)" if i == 0 else ""),
+            entry.scenario.name,
+            entry.scenario.description,
+            str(entry.file),
+            entry.scenario.sha256()[:12],
+        ]
+        for i, entry in enumerate(comparison.scenarios)
+    ]
     scenarios = _table(["scenario", "name", "description", "file", "sha256"], rows)
-    seeds = _table(["replicate", "seed"], [[r, seed] for r, seed in enumerate(comparison.seeds)],
-                   numeric=(0, 1))
-    return (lead + scenarios
-            + _p(f"Replicate seeds from SeedSequence({comparison.root_seed}).spawn("
-                 f"{comparison.replicates}); every scenario uses the same seed for a replicate.")
-            + f"<details><summary>Seeds (随机种子)</summary>{seeds}</details>")
+    seeds = _table(
+        ["replicate", "seed"], [[r, seed] for r, seed in enumerate(comparison.seeds)], numeric=(0, 1)
+    )
+    return (
+        lead
+        + scenarios
+        + _p(
+            f"Replicate seeds from SeedSequence({comparison.root_seed}).spawn("
+            f"{comparison.replicates}); every scenario uses the same seed for a replicate."
+        )
+        + f"<details><summary>Seeds (随机种子)</summary>{seeds}</details>"
+    )
 
 
-def _lever_sentence(comparison: Comparison, tables: ComparisonTables, entry: ComparedScenario,
-                    lever: str, year: int) -> str:
+def _lever_sentence(
+    comparison: Comparison, tables: ComparisonTables, entry: ComparedScenario, lever: str, year: int
+) -> str:
     declared = LEVERS.get(lever)
     title = f"<strong>{_e(lever)}</strong>"
     if declared is not None:
@@ -469,30 +528,37 @@ def _lever_sentence(comparison: Comparison, tables: ComparisonTables, entry: Com
     reference = comparison.reference
     same = reference.scenario.lever_settings().get(lever) == entry.scenario.lever_settings().get(lever)
     if same:
-        return (f"{title}: set as in {_e(reference.label)}, so it is not part of the difference "
-                f"this comparison measures.")
+        return (
+            f"{title}: set as in {_e(reference.label)}, so it is not part of the difference "
+            f"this comparison measures."
+        )
     costs = tables.cost_effectiveness
-    row = costs[(costs["scenario"] == entry.label) & (costs["lever"] == lever)
-                & (costs["year"] == year)]
+    row = costs[(costs["scenario"] == entry.label) & (costs["lever"] == lever) & (costs["year"] == year)]
     if len(row):
         cost = row.iloc[0]
-        spent = tables.spending[(tables.spending["scenario"] == entry.label)
-                                & (tables.spending["lever"] == lever)
-                                & (tables.spending["cny_mean"] > 0)]
+        spent = tables.spending[
+            (tables.spending["scenario"] == entry.label)
+            & (tables.spending["lever"] == lever)
+            & (tables.spending["cny_mean"] > 0)
+        ]
         first = int(spent["year"].min()) if len(spent) else year
-        gained = format_persons_interval(cost["additional_talents_mean"],
-                                         cost["additional_talents_p05"],
-                                         cost["additional_talents_p95"])
-        sentence = (f"{title}, {where}: spends {_e(format_cny(cost['cumulative_cny_mean']))} in "
-                    f"{first}–{year} (cumulative, mean over replicates)")
+        gained = format_persons_interval(
+            cost["additional_talents_mean"], cost["additional_talents_p05"], cost["additional_talents_p95"]
+        )
+        sentence = (
+            f"{title}, {where}: spends {_e(format_cny(cost['cumulative_cny_mean']))} in "
+            f"{first}–{year} (cumulative, mean over replicates)"
+        )
         if cost["base_cumulative_cny_mean"] > 0:
-            sentence += (f", against {_e(format_cny(cost['base_cumulative_cny_mean']))} in "
-                         f"{_e(reference.label)}")
-        sentence += (f"; talents in its target nodes in {year}: {_e(gained)} (mean, 90% "
-                     f"interval)")
+            sentence += (
+                f", against {_e(format_cny(cost['base_cumulative_cny_mean']))} in {_e(reference.label)}"
+            )
+        sentence += f"; talents in its target nodes in {year}: {_e(gained)} (mean, 90% interval)"
         if _finite(cost["cny_per_additional_talent"]):
-            sentence += (f": about <strong>{_e(format_cny(cost['cny_per_additional_talent']))} "
-                         f"per additional talent</strong>.")
+            sentence += (
+                f": about <strong>{_e(format_cny(cost['cny_per_additional_talent']))} "
+                f"per additional talent</strong>."
+            )
         else:
             sentence += f"; no cost per additional talent is given: {_e(cost['note'])}."
         return sentence
@@ -500,19 +566,25 @@ def _lever_sentence(comparison: Comparison, tables: ComparisonTables, entry: Com
     gained = effect[effect["year"] == year]["effect"]
     change = "–"
     if len(gained):
-        change = format_persons_interval(gained.mean(), gained.quantile(0.05),
-                                         gained.quantile(0.95))
+        change = format_persons_interval(gained.mean(), gained.quantile(0.05), gained.quantile(0.95))
     spending = declared.spending if declared is not None else "not declared"
-    return (f"{title}, {where}: no spending counted ({_e(spending)}); talents in its target "
-            f"nodes in {year}: {_e(change)} (mean, 90% interval).")
+    return (
+        f"{title}, {where}: no spending counted ({_e(spending)}); talents in its target "
+        f"nodes in {year}: {_e(change)} (mean, 90% interval)."
+    )
 
 
 def _changes(comparison: Comparison, tables: ComparisonTables) -> str:
     year = horizon(tables)
     reference = comparison.reference
-    parts = [_p(f"By {year}{' (the last year run)' if year != 2030 else ''}, against "
-                f"{reference.label}, on the same seeds. Each number is the mean paired effect "
-                f"with its 90% interval in brackets.", "muted")]
+    parts = [
+        _p(
+            f"By {year}{' (the last year run)' if year != 2030 else ''}, against "
+            f"{reference.label}, on the same seeds. Each number is the mean paired effect "
+            f"with its 90% interval in brackets.",
+            "muted",
+        )
+    ]
     for entry in comparison.scenarios[1:]:
         label = entry.label
         parts.append(f"<h3>{_e(label)}</h3>")
@@ -520,68 +592,105 @@ def _changes(comparison: Comparison, tables: ComparisonTables) -> str:
             parts.append(_p(entry.scenario.description, "muted"))
         poles = "; ".join(
             f"{POLE_TITLES.get(pole, pole)} {_effect_text(tables, label, f'talents.pole.{pole}', year)}"
-            for pole in POLES)
-        parts.append(_p(
-            f"Talents in the region: {_effect_text(tables, label, 'talents.jjj', year)}; by pole: "
-            f"{poles}. Hebei's share of the region's talents: "
-            f"{_effect_text(tables, label, 'hebei_share', year)}; the Beijing–Hebei gap in talents "
-            f"per 100,000 residents: {_effect_text(tables, label, 'bj_hb_density_gap', year)}."))
+            for pole in POLES
+        )
+        parts.append(
+            _p(
+                f"Talents in the region: {_effect_text(tables, label, 'talents.jjj', year)}; by pole: "
+                f"{poles}. Hebei's share of the region's talents: "
+                f"{_effect_text(tables, label, 'hebei_share', year)}; the Beijing–Hebei gap in talents "
+                f"per 100,000 residents: {_effect_text(tables, label, 'bj_hb_density_gap', year)}."
+            )
+        )
         levers = list(entry.scenario.lever_settings())
         levers += [lever for lever in reference.scenario.lever_settings() if lever not in levers]
         if levers:
-            items = "".join(f"<li>{_lever_sentence(comparison, tables, entry, lever, year)}</li>"
-                            for lever in levers)
+            items = "".join(
+                f"<li>{_lever_sentence(comparison, tables, entry, lever, year)}</li>" for lever in levers
+            )
             parts.append(f"<p>Lever by lever (政策措施):</p><ul>{items}</ul>")
-            moved = [lever for lever in entry.scenario.lever_settings()
-                     if reference.scenario.lever_settings().get(lever)
-                     != entry.scenario.lever_settings()[lever]]
+            moved = [
+                lever
+                for lever in entry.scenario.lever_settings()
+                if reference.scenario.lever_settings().get(lever) != entry.scenario.lever_settings()[lever]
+            ]
             if len(moved) > 1:
-                parts.append(_p(
-                    f"{label} moves {len(moved)} levers at once ({', '.join(moved)}): each is "
-                    f"credited with the scenario's joint effect on its own target nodes, so where "
-                    f"targets overlap the same additional talents appear under several levers, and "
-                    f"the costs per talent can be neither added up nor read as any one lever's. A "
-                    f"one-lever variant (a scenario that extends {reference.scenario.name} and sets "
-                    f"only that lever) isolates a lever."))
+                parts.append(
+                    _p(
+                        f"{label} moves {len(moved)} levers at once ({', '.join(moved)}): each is "
+                        f"credited with the scenario's joint effect on its own target nodes, so where "
+                        f"targets overlap the same additional talents appear under several levers, and "
+                        f"the costs per talent can be neither added up nor read as any one lever's. A "
+                        f"one-lever variant (a scenario that extends {reference.scenario.name} and sets "
+                        f"only that lever) isolates a lever."
+                    )
+                )
         elif entry.scenario.sha256() == reference.scenario.sha256():
-            parts.append(_p(f"{label} is the same scenario as {reference.label} (same content "
-                            f"hash): its effects are 0 by construction, a check that both ran on "
-                            f"the same seeds."))
+            parts.append(
+                _p(
+                    f"{label} is the same scenario as {reference.label} (same content "
+                    f"hash): its effects are 0 by construction, a check that both ran on "
+                    f"the same seeds."
+                )
+            )
         else:
-            parts.append(_p(f"{label} sets no lever; it differs from {reference.label} in its "
-                            f"parameters only."))
-        changed = _parameter_changes(reference.scenario.parameter_overrides(),
-                                     entry.scenario.parameter_overrides())
+            parts.append(
+                _p(f"{label} sets no lever; it differs from {reference.label} in its parameters only.")
+            )
+        changed = _parameter_changes(
+            reference.scenario.parameter_overrides(), entry.scenario.parameter_overrides()
+        )
         if changed:
             parts.append(_p(f"Parameters that differ from {reference.label}: {changed}."))
-    parts.append(_p(
-        "How to read the costs: a lever is credited with its scenario's joint effect on the "
-        "lever's target nodes. In a scenario with one lever that is the lever's own effect; in a "
-        "scenario with several levers each lever gets the same joint effect on its targets, so "
-        "only one-lever variants (each extending the reference with one lever) isolate a lever "
-        "and give costs that can be compared between levers. The gain in a lever's target nodes "
-        "also counts talents drawn from other nodes of the region; the effects on the region "
-        "and on each pole above show how much of it is a net gain.", "muted"))
+    parts.append(
+        _p(
+            "How to read the costs: a lever is credited with its scenario's joint effect on the "
+            "lever's target nodes. In a scenario with one lever that is the lever's own effect; in a "
+            "scenario with several levers each lever gets the same joint effect on its targets, so "
+            "only one-lever variants (each extending the reference with one lever) isolate a lever "
+            "and give costs that can be compared between levers. The gain in a lever's target nodes "
+            "also counts talents drawn from other nodes of the region; the effects on the region "
+            "and on each pole above show how much of it is a net gain.",
+            "muted",
+        )
+    )
     return "\n".join(parts)
 
 
 def _parameter_changes(reference: Mapping[str, float], scenario: Mapping[str, float]) -> str:
     names = sorted(set(reference) | set(scenario))
-    changed = [f"{name} {reference.get(name, 'default')} → {scenario.get(name, 'default')}"
-               for name in names if reference.get(name) != scenario.get(name)]
+    changed = [
+        f"{name} {reference.get(name, 'default')} → {scenario.get(name, 'default')}"
+        for name in names
+        if reference.get(name) != scenario.get(name)
+    ]
     return "; ".join(changed)
 
 
 def _charts(pngs: Mapping[str, Mapping[str, bytes]]) -> str:
     english, chinese = pngs.get("en", {}), pngs.get("zh", {})
-    parts = [_p("Charts in English, each with its Chinese version below it; PNG and SVG files of "
-                "both are in the charts/ folder.", "muted")]
+    parts = [
+        _p(
+            "Charts in English, each with its Chinese version below it; PNG and SVG files of "
+            "both are in the charts/ folder.",
+            "muted",
+        )
+    ]
     for name in CHART_NAMES:
         if name not in english and name not in chinese:
             continue
         title = CHART_TITLES[name]
-        parts.append(figure_html(name, english.get(name), chinese.get(name), title,
-                                 CHART_CAPTIONS[name], title, LABELS[name]["zh"]))
+        parts.append(
+            figure_html(
+                name,
+                english.get(name),
+                chinese.get(name),
+                title,
+                CHART_CAPTIONS[name],
+                title,
+                LABELS[name]["zh"],
+            )
+        )
     if "spending" not in english:
         parts.append(_p("No spending chart: no scenario spends on a lever.", "muted"))
     return "\n".join(parts)
@@ -609,7 +718,7 @@ high-end talents by pole (<code>high_end.pole.*</code>); basic public services c
 looking for work among those in the labour force) and the barriers to moving between the three
 (hukou and cross-province barriers), which are inputs, not outcomes: the parameters
 <code>hukou_barrier_*</code> and <code>beta_province_barrier</code>, lowered by the levers
-{_e(', '.join(barrier_levers))} (set by {_e('; '.join(setting))}); a world high-end talent
+{_e(", ".join(barrier_levers))} (set by {_e("; ".join(setting))}); a world high-end talent
 cluster basically built: <code>high_end.pole.beijing</code>; balanced public services:
 <code>services_gap</code>.</li>
 <li>Also shown: <code>xiongan_talents</code> (四(五), talents gathering in Xiong'an) and
@@ -619,8 +728,10 @@ cluster basically built: <code>high_end.pole.beijing</code>; balanced public ser
     years = [year for year in MILESTONE_YEARS if year in set(table["year"])]
     if not years:
         last = tables.years[-1]
-        return definitions + _p(f"The runs end in {last}, before the first milestone year "
-                                f"(2020); run to 2020 or later (--end) for this table.")
+        return definitions + _p(
+            f"The runs end in {last}, before the first milestone year "
+            f"(2020); run to 2020 or later (--end) for this table."
+        )
     labels = node_labels()
     rows = []
     for name in dict.fromkeys(table["indicator"]):
@@ -629,13 +740,19 @@ cluster basically built: <code>high_end.pole.beijing</code>; balanced public ser
             cells = []
             for year in years:
                 row = mine[mine["year"] == year]
-                cells.append(format_level_interval(name, *row.iloc[0][["mean", "p05", "p95"]])
-                             if len(row) else "–")
+                cells.append(
+                    format_level_interval(name, *row.iloc[0][["mean", "p05", "p95"]]) if len(row) else "–"
+                )
             rows.append([indicator_label(name, labels) or name, label] + cells)
-    return (definitions
-            + _p("Mean over replicates, 90% interval in brackets.", "muted")
-            + _table(["indicator", "scenario"] + [f"{y} ({MILESTONES[y]['zh']})" for y in years],
-                     rows, numeric=range(2, 2 + len(years))))
+    return (
+        definitions
+        + _p("Mean over replicates, 90% interval in brackets.", "muted")
+        + _table(
+            ["indicator", "scenario"] + [f"{y} ({MILESTONE_NAMES[y]['zh']})" for y in years],
+            rows,
+            numeric=range(2, 2 + len(years)),
+        )
+    )
 
 
 def effect_years(tables: ComparisonTables) -> list[int]:
@@ -651,27 +768,46 @@ def _effects(comparison: Comparison, tables: ComparisonTables) -> str:
     key = [name for name in INDICATOR_ORDER if name in names]
     layout = charts.read_layout()
     nodes = [f"talents.{node}" for node in layout["node_id"] if f"talents.{node}" in names]
-    nodes += [name for name in names if name.startswith("talents.") and name.count(".") == 1
-              and name != "talents.jjj" and name not in nodes]
+    nodes += [
+        name
+        for name in names
+        if name.startswith("talents.")
+        and name.count(".") == 1
+        and name != "talents.jjj"
+        and name not in nodes
+    ]
     rest = [name for name in names if name not in key and name not in nodes]
     header = ["indicator"] + [str(year) for year in years]
     numeric = range(1, len(years) + 1)
-    parts = [_p(f"Effect (scenario minus {comparison.reference.label}, same seeds): mean over "
-                f"replicates, 90% interval in brackets; shares in percentage points (pp). All "
-                f"indicators and years are in effects.csv.", "muted")]
+    parts = [
+        _p(
+            f"Effect (scenario minus {comparison.reference.label}, same seeds): mean over "
+            f"replicates, 90% interval in brackets; shares in percentage points (pp). All "
+            f"indicators and years are in effects.csv.",
+            "muted",
+        )
+    ]
     for label in comparison.labels[1:]:
-        def rows(chosen: Sequence[str]) -> list[list[str]]:
-            return [[indicator_label(name, labels) or name]
-                    + [_effect_text(tables, label, name, year) for year in years]
-                    for name in chosen]
+
+        def rows(chosen: Sequence[str], label: str = label) -> list[list[str]]:
+            return [
+                [indicator_label(name, labels) or name]
+                + [_effect_text(tables, label, name, year) for year in years]
+                for name in chosen
+            ]
+
         parts.append(f"<h3>{_e(label)}</h3>")
         parts.append(_table(header, rows(key), numeric=numeric))
         if nodes:
-            parts.append(f"<details><summary>Talents by node (各节点人才)</summary>"
-                         f"{_table(header, rows(nodes), numeric=numeric)}</details>")
+            parts.append(
+                f"<details><summary>Talents by node (各节点人才)</summary>"
+                f"{_table(header, rows(nodes), numeric=numeric)}</details>"
+            )
         if rest:
-            parts.append(f"<details><summary>Other indicators (其他指标)</summary>"
-                         f"{_table(header, rows(rest), numeric=numeric)}</details>")
+            parts.append(
+                f"<details><summary>Other indicators (其他指标)</summary>"
+                f"{_table(header, rows(rest), numeric=numeric)}</details>"
+            )
     return "\n".join(parts)
 
 
@@ -684,34 +820,60 @@ def _spending(comparison: Comparison, tables: ComparisonTables) -> str:
         spent = part[part["cny_mean"] > 0]
         span = f"{int(spent['year'].min())}–{int(spent['year'].max())}" if len(spent) else "–"
         rows.append([label, lever, span, f"{part['cny_mean'].sum() / 1e6:,.1f}"])
-    parts = [_p("Spending summed over nodes and years, mean over replicates, in CNY million.",
-                "muted"),
-             _table(["scenario", "lever", "years", "CNY million"], rows, numeric=(3,))]
+    parts = [
+        _p("Spending summed over nodes and years, mean over replicates, in CNY million.", "muted"),
+        _table(["scenario", "lever", "years", "CNY million"], rows, numeric=(3,)),
+    ]
     costs = tables.cost_effectiveness
     if len(costs):
         cost_rows = []
         for row in costs.itertuples(index=False):
-            per = (format_cny(row.cny_per_additional_talent)
-                   if _finite(row.cny_per_additional_talent) else f"– ({row.note})")
-            cost_rows.append([row.scenario, row.lever, row.year,
-                              describe_places(str(row.target_nodes).split(";")
-                                              if row.target_nodes else []),
-                              f"{row.cumulative_cny_mean / 1e6:,.1f}",
-                              format_persons_interval(row.additional_talents_mean,
-                                                      row.additional_talents_p05,
-                                                      row.additional_talents_p95),
-                              per])
+            per = (
+                format_cny(row.cny_per_additional_talent)
+                if _finite(row.cny_per_additional_talent)
+                else f"– ({row.note})"
+            )
+            cost_rows.append(
+                [
+                    row.scenario,
+                    row.lever,
+                    row.year,
+                    describe_places(str(row.target_nodes).split(";") if row.target_nodes else []),
+                    f"{row.cumulative_cny_mean / 1e6:,.1f}",
+                    format_persons_interval(
+                        row.additional_talents_mean, row.additional_talents_p05, row.additional_talents_p95
+                    ),
+                    per,
+                ]
+            )
         parts.append("<h3>Cost per additional talent (每新增一名人才的投入)</h3>")
-        parts.append(_p(f"For {', '.join(str(y) for y in cost_years(tables.years))}: cumulative "
-                        f"spending on the lever to that year, the paired effect on the talents "
-                        f"of its target nodes in that year, and their ratio (additional spending "
-                        f"over the reference / mean effect). Blank where the effect's 90% interval "
-                        f"includes 0 or lies below it. In a scenario with several levers each "
-                        f"lever is credited with the scenario's joint effect on its targets; "
-                        f"one-lever variants isolate a lever.", "muted"))
-        parts.append(_table(["scenario", "lever", "year", "target nodes", "cumulative CNY million",
-                             "additional talents (90% interval)", "CNY per additional talent"],
-                            cost_rows, numeric=(2, 4)))
+        parts.append(
+            _p(
+                f"For {', '.join(str(y) for y in cost_years(tables.years))}: cumulative "
+                f"spending on the lever to that year, the paired effect on the talents "
+                f"of its target nodes in that year, and their ratio (additional spending "
+                f"over the reference / mean effect). Blank where the effect's 90% interval "
+                f"includes 0 or lies below it. In a scenario with several levers each "
+                f"lever is credited with the scenario's joint effect on its targets; "
+                f"one-lever variants isolate a lever.",
+                "muted",
+            )
+        )
+        parts.append(
+            _table(
+                [
+                    "scenario",
+                    "lever",
+                    "year",
+                    "target nodes",
+                    "cumulative CNY million",
+                    "additional talents (90% interval)",
+                    "CNY per additional talent",
+                ],
+                cost_rows,
+                numeric=(2, 4),
+            )
+        )
     return "\n".join(parts)
 
 
@@ -723,9 +885,13 @@ def _manifest(manifest: Mapping[str, Any]) -> str:
 
 # --- the page -----------------------------------------------------------------------------------
 
-def render_compare_report(comparison: Comparison, tables: ComparisonTables,
-                          manifest: Mapping[str, Any], pngs: Mapping[str, Mapping[str, bytes]]
-                          ) -> str:
+
+def render_compare_report(
+    comparison: Comparison,
+    tables: ComparisonTables,
+    manifest: Mapping[str, Any],
+    pngs: Mapping[str, Mapping[str, bytes]],
+) -> str:
     """The report page; ``pngs`` maps language -> chart name -> PNG bytes."""
     sections = {
         "summary": _summary(comparison, tables, manifest),
@@ -743,18 +909,25 @@ def render_compare_report(comparison: Comparison, tables: ComparisonTables,
     names = " vs ".join(comparison.labels)
     years = tables.years
     return html_page(
-        title=f"{names} — jjj-talent comparison", generator="experiments/compare_report.py",
+        title=f"{names} — jjj-talent comparison",
+        generator="reports/compare_report.py",
         heading=f"Talent flows in Beijing–Tianjin–Hebei: {names}",
-        subtitle=(f"jjj-talent scenario comparison (京津冀人才一体化情景比较) · {years[0]}–{years[-1]} · "
-                  f"{comparison.replicates} replicates · root seed {comparison.root_seed} · "
-                  f"{_e(manifest.get('created', ''))}"),
+        subtitle=(
+            f"jjj-talent scenario comparison (京津冀人才一体化情景比较) · {years[0]}–{years[-1]} · "
+            f"{comparison.replicates} replicates · root seed {comparison.root_seed} · "
+            f"{_e(manifest.get('created', ''))}"
+        ),
         sections=[(anchor, titles[anchor], sections[anchor]) for anchor, _ in SECTIONS],
-        footer=("Written by jjj-talent from the comparison's runs; every number is a model result "
-                "for these scenarios and seeds, not an observation."))
+        footer=(
+            "Written by jjj-talent from the comparison's runs; every number is a model result "
+            "for these scenarios and seeds, not an observation."
+        ),
+    )
 
 
-def write_compare_report(folder: Path, comparison: Comparison, tables: ComparisonTables,
-                         manifest: Mapping[str, Any]) -> Path:
+def write_compare_report(
+    folder: Path, comparison: Comparison, tables: ComparisonTables, manifest: Mapping[str, Any]
+) -> Path:
     """Charts (both languages, ``folder/charts/``) and ``folder/report.html``; returns its path."""
     pngs = write_compare_charts(Path(folder), comparison, tables)
     page = render_compare_report(comparison, tables, manifest, pngs)

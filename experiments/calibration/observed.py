@@ -1,7 +1,7 @@
 """Published numbers and how the model measures them: the bridge between an observations file
 (columns as in ``model/data/observations.csv``) and a run's tables.
 
-Calibration (``experiments/calibrate.py``) and validation (``experiments/validate.py``) both
+Calibration (``experiments/calibration/calibrate.py``) and validation (``validate.py`` beside it) both
 compare a row ``unit, indicator, year, value`` with the same quantity measured on simulated runs;
 this module owns that measurement, so that the two can never define a number differently.
 
@@ -70,8 +70,10 @@ def read_observed(path: str | Path) -> pd.DataFrame:
         raise ScenarioError(f"{path}: cannot read observations ({err})") from err
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
-        raise ScenarioError(f"{path}: missing column(s) {missing}; required: {list(REQUIRED_COLUMNS)} "
-                            f"(extra columns are ignored)")
+        raise ScenarioError(
+            f"{path}: missing column(s) {missing}; required: {list(REQUIRED_COLUMNS)} "
+            f"(extra columns are ignored)"
+        )
     table = pd.DataFrame({"unit": raw["unit"].str.strip(), "indicator": raw["indicator"].str.strip()})
     for column, kind in (("year", int), ("value", float)):
         converted = []
@@ -80,8 +82,9 @@ def read_observed(path: str | Path) -> pd.DataFrame:
                 converted.append(kind(text) if text.strip() or column == "year" else np.nan)
             except ValueError:
                 allowed = "a whole year such as 2016" if kind is int else "a number, or empty"
-                raise ScenarioError(f"{path}:{line}: column {column}: value {text!r}; allowed: "
-                                    f"{allowed}") from None
+                raise ScenarioError(
+                    f"{path}:{line}: column {column}: value {text!r}; allowed: {allowed}"
+                ) from None
         table[column] = converted
     table["year"] = table["year"].astype(int)
     for column in CARRIED_COLUMNS:
@@ -113,8 +116,9 @@ def unit_nodes(unit: str, layout: Layout | None = None) -> list[str]:
     parts = unit.split("+")
     unknown = [p for p in parts if p not in layout.ids]
     if unknown:
-        raise Unavailable(f"unknown unit {unit!r} (allowed: node ids, sums like BD+XA, "
-                          f"{', '.join(PROVINCES)}, jjj)")
+        raise Unavailable(
+            f"unknown unit {unit!r} (allowed: node ids, sums like BD+XA, {', '.join(PROVINCES)}, jjj)"
+        )
     if len(set(parts)) != len(parts):
         raise Unavailable(f"unit {unit!r} repeats a node")
     return parts
@@ -122,8 +126,15 @@ def unit_nodes(unit: str, layout: Layout | None = None) -> list[str]:
 
 # --- simulated runs, reduced to what measures need -------------------------------------------
 
-NODE_COLUMNS = ("population", "talents", "price_cny_m2", "wage_cny_year", "graduates",
-                "nonlocal_talents", "foreign_talents")
+NODE_COLUMNS = (
+    "population",
+    "talents",
+    "price_cny_m2",
+    "wage_cny_year",
+    "graduates",
+    "nonlocal_talents",
+    "foreign_talents",
+)
 
 
 @dataclass(frozen=True)
@@ -137,16 +148,25 @@ class RunNodes:
 
     @classmethod
     def from_tables(cls, tables: Mapping[str, pd.DataFrame]) -> RunNodes:
-        """From ``experiments.run.simulate``'s tables ("nodes" and "stocks")."""
+        """From ``model.simulation.simulate``'s tables ("nodes" and "stocks")."""
         nodes = tables["nodes"]
         years = tuple(int(y) for y in sorted(nodes["year"].unique()))
         ids = tuple(dict.fromkeys(nodes["node"]))
-        values = {column: nodes.pivot(index="year", columns="node", values=column)
-                  .reindex(index=list(years), columns=list(ids)).to_numpy(float)
-                  for column in NODE_COLUMNS if column in nodes.columns}
+        values = {
+            column: nodes.pivot(index="year", columns="node", values=column)
+            .reindex(index=list(years), columns=list(ids))
+            .to_numpy(float)
+            for column in NODE_COLUMNS
+            if column in nodes.columns
+        }
         stocks = tables["stocks"]
-        foreign = (stocks[stocks["is_foreign"]].groupby(["year", "node"])["persons"].sum()
-                   .unstack(fill_value=0).reindex(index=list(years), columns=list(ids), fill_value=0))
+        foreign = (
+            stocks[stocks["is_foreign"]]
+            .groupby(["year", "node"])["persons"]
+            .sum()
+            .unstack(fill_value=0)
+            .reindex(index=list(years), columns=list(ids), fill_value=0)
+        )
         values["foreign_talents"] = foreign.to_numpy(float)
         return cls(years, ids, values)
 
@@ -160,6 +180,12 @@ class RunNodes:
 
 
 # --- what the measures need from the model's own data ----------------------------------------
+
+
+def run_nodes(tables: Mapping[str, pd.DataFrame]) -> RunNodes:
+    """``RunNodes.from_tables``, as a function the runner can send to a worker by name."""
+    return RunNodes.from_tables(tables)
+
 
 @dataclass(frozen=True)
 class Context:
@@ -198,11 +224,13 @@ def context(start_year: int) -> Context:
     population15 = nodes15["population"]
     inside = {
         ("SJZ", 2015): float(obs[("SJZ", "resident_population", 2015)] / population15["SJZ"]),
-        ("BD+XA", 2015): float(obs[("BD+XA", "resident_population", 2015)]
-                               / (population15["BD"] + population15["XA"])),
+        ("BD+XA", 2015): float(
+            obs[("BD+XA", "resident_population", 2015)] / (population15["BD"] + population15["XA"])
+        ),
     }
-    return Context(start_year, province, start["wage_cny_year"].astype(float).to_dict(),
-                   short_cycle, bridge, inside)
+    return Context(
+        start_year, province, start["wage_cny_year"].astype(float).to_dict(), short_cycle, bridge, inside
+    )
 
 
 # --- the measures ----------------------------------------------------------------------------
@@ -231,8 +259,7 @@ def _residents_weighted(values: np.ndarray, residents: np.ndarray) -> float:
 
 
 def _price(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Context) -> float:
-    return _residents_weighted(run.column("price_cny_m2", year, nodes),
-                               run.column("population", year, nodes))
+    return _residents_weighted(run.column("price_cny_m2", year, nodes), run.column("population", year, nodes))
 
 
 def _foreign(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Context) -> float:
@@ -257,8 +284,7 @@ def _migrants(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Contex
     return share * _population(run, unit, nodes, year, ctx)
 
 
-def _administrative_talents(run: RunNodes, unit: str, nodes: list[str], year: int,
-                            ctx: Context) -> float:
+def _administrative_talents(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Context) -> float:
     if unit != "jjj":
         raise Unavailable("administrative talent count: the A5 bridge holds for the region (jjj) only")
     return run.sums("talents", year, nodes) * ctx.talents_bridge

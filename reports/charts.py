@@ -38,8 +38,9 @@ from matplotlib.ticker import (
     PercentFormatter,
 )
 
-from experiments.io import write_bytes
+from experiments.files import write_bytes
 from model.errors import JJJError, ScenarioError
+from model.plan import MILESTONE_NAMES, MILESTONE_YEARS
 
 LANGS = ("en", "zh")
 CJK_FAMILY = "Noto Sans CJK SC"
@@ -52,12 +53,6 @@ POLES = ("beijing", "tianjin", "hebei")
 POLE_COLOURS = {"beijing": "#D55E00", "tianjin": "#0072B2", "hebei": "#009E73"}
 OTHER_COLOUR = "#777777"
 
-# The plan's milestone years (二(三)); the plan sets no numeric target for any share.
-MILESTONES: dict[int, dict[str, str]] = {
-    2020: {"en": "near-term target 近期", "zh": "近期目标"},
-    2025: {"en": "mid-term target 中期", "zh": "中期目标"},
-    2030: {"en": "long-term target 远期", "zh": "远期目标"},
-}
 
 CHART_NAMES = (
     "talents_by_pole",
@@ -82,8 +77,7 @@ LABELS: dict[str, dict[str, str]] = {
     "share": {"en": "share of talents", "zh": "人才占比"},
     "node_map": {"en": "Talents and net flows between nodes", "zh": "各节点人才与节点间净流动"},
     "map_sub": {
-        "en": "circle area ∝ talents in {year}; arrows: the {n} largest net flows {first}–{last}"
-        "{largest}",
+        "en": "circle area ∝ talents in {year}; arrows: the {n} largest net flows {first}–{last}{largest}",
         "zh": "圆面积∝{year}年人才数量；箭头：{first}–{last}年最大的{n}条净流动{largest}",
     },
     "map_largest": {"en": " (largest {value})", "zh": "（最大{value}）"},
@@ -101,8 +95,10 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "persons each province gained (+) or lost (−) because of the term",
         "zh": "因该项各省市净增（+）或净减（−）的人数",
     },
-    "region_total": {"en": "region {first}: {start} → {last}: {end} {unit}",
-                     "zh": "京津冀 {first}年 {start} → {last}年 {end} {unit}"},
+    "region_total": {
+        "en": "region {first}: {start} → {last}: {end} {unit}",
+        "zh": "京津冀 {first}年 {start} → {last}年 {end} {unit}",
+    },
     "change": {"en": "{change:+.0%} since {first}", "zh": "较{first}年 {change:+.0%}"},
 }
 
@@ -174,8 +170,7 @@ def use_cjk_font() -> str:
         path = Path(str(resources.files(FONT_PACKAGE).joinpath(FONT_FILE)))
     except ModuleNotFoundError as error:
         raise JJJError(
-            "Chinese chart labels need the noto-cjk-sans-otc package "
-            "(pip install noto-cjk-sans-otc)"
+            "Chinese chart labels need the noto-cjk-sans-otc package (pip install noto-cjk-sans-otc)"
         ) from error
     if not path.is_file():
         raise JJJError(f"the noto-cjk-sans-otc package has no font file at {path}")
@@ -240,8 +235,7 @@ def _check_columns(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     missing = [column for column in COLUMNS[path.name] if column not in frame.columns]
     if missing:
         raise ScenarioError(
-            f"{path}: missing column(s) {', '.join(missing)}; "
-            f"expected {', '.join(COLUMNS[path.name])}"
+            f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(COLUMNS[path.name])}"
         )
     return frame
 
@@ -294,6 +288,7 @@ def read_run(run_dir: Path, layout: pd.DataFrame | None = None) -> RunData:
 
 # --- tables the charts draw ---------------------------------------------------------------------
 
+
 def indicator_series(indicators: pd.DataFrame, name: str) -> pd.Series:
     """One indicator by year (empty if the run did not record it)."""
     rows = indicators[indicators["indicator"] == name]
@@ -344,16 +339,13 @@ def net_flows(flows: pd.DataFrame, top: int = 8) -> pd.DataFrame:
         key = (origin, destination) if origin < destination else (destination, origin)
         sign = 1.0 if origin < destination else -1.0
         pairs[key] = pairs.get(key, 0.0) + sign * float(persons)
-    rows = [
-        (a, b, net) if net > 0 else (b, a, -net) for (a, b), net in pairs.items() if net != 0
-    ]
+    rows = [(a, b, net) if net > 0 else (b, a, -net) for (a, b), net in pairs.items() if net != 0]
     table = pd.DataFrame(rows, columns=["origin", "destination", "persons"])
-    return table.sort_values("persons", ascending=False, kind="stable").head(top).reset_index(
-        drop=True
-    )
+    return table.sort_values("persons", ascending=False, kind="stable").head(top).reset_index(drop=True)
 
 
 # --- formatting ---------------------------------------------------------------------------------
+
 
 def persons_unit(max_abs: float, lang: str) -> tuple[float, str]:
     """Divisor and unit label for a persons axis: millions in English, 万 (10,000) in Chinese."""
@@ -429,6 +421,7 @@ def _spread(values: Sequence[float], gap: float) -> list[float]:
 
 
 # --- charts -------------------------------------------------------------------------------------
+
 
 def talents_by_pole_chart(poles: pd.DataFrame, lang: str) -> Figure:
     """Stacked area of talents by pole; ``poles`` has years as index and poles as columns."""
@@ -509,9 +502,7 @@ def talents_by_node_chart(talents: pd.DataFrame, layout: pd.DataFrame, lang: str
         change_text = ""
         if present.size and np.isfinite(values[-1]):
             change = values[-1] / values[present[0]] - 1
-            change_text = "  " + label("change", lang).format(
-                change=change, first=int(years[present[0]])
-            )
+            change_text = "  " + label("change", lang).format(change=change, first=int(years[present[0]]))
         ax.set_title(f"{names.get(node, node)}{change_text}", fontsize=9.5, loc="left")
         ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
         ax.yaxis.set_major_formatter(_number_formatter(None if divisor == 1e6 else 0))
@@ -519,13 +510,12 @@ def talents_by_node_chart(talents: pd.DataFrame, layout: pd.DataFrame, lang: str
         _year_axis(ax)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
         _style_axes(ax)
-    for ax in axes[len(order):]:
+    for ax in axes[len(order) :]:
         ax.set_axis_off()
-    for ax in axes[max(len(order) - ncols, 0):len(order)]:
+    for ax in axes[max(len(order) - ncols, 0) : len(order)]:
         ax.xaxis.set_tick_params(labelbottom=True)  # last panel of its column
     handles = [
-        Line2D([], [], color=POLE_COLOURS[pole], linewidth=2, label=pole_name(pole, lang))
-        for pole in POLES
+        Line2D([], [], color=POLE_COLOURS[pole], linewidth=2, label=pole_name(pole, lang)) for pole in POLES
     ]
     if len(order) < len(axes):
         axes[-1].legend(handles=handles, loc="center", frameon=False, fontsize=10)
@@ -536,22 +526,28 @@ def talents_by_node_chart(talents: pd.DataFrame, layout: pd.DataFrame, lang: str
     return figure
 
 
-def mark_milestones(ax: Axes, lang: str, values: pd.Series | None = None, *,
-                    percent: bool = False) -> None:
+def mark_milestones(ax: Axes, lang: str, values: pd.Series | None = None, *, percent: bool = False) -> None:
     """Dashed vertical lines at the plan's milestone years inside the x range, labelled on a top
     axis; with ``values``, also a dot and the value at each milestone year."""
     low, high = ax.get_xlim()
-    years = [year for year in MILESTONES if low <= year <= high]
+    years = [year for year in MILESTONE_YEARS if low <= year <= high]
     for year in years:
         ax.axvline(year, color="0.45", linestyle="--", linewidth=0.9, zorder=1)
         if values is not None and year in values.index and np.isfinite(values.loc[year]):
             value = float(values.loc[year])
             ax.plot([year], [value], "o", color="0.15", markersize=4, zorder=4)
             text = f"{value:.1%}" if percent else f"{value:,.3g}"
-            ax.annotate(text, (year, value), xytext=(-4, 6), textcoords="offset points",
-                        ha="right", fontsize=8.5, color="0.15")
+            ax.annotate(
+                text,
+                (year, value),
+                xytext=(-4, 6),
+                textcoords="offset points",
+                ha="right",
+                fontsize=8.5,
+                color="0.15",
+            )
     top = ax.secondary_xaxis("top")
-    top.set_xticks(years, [f"{year} {MILESTONES[year][lang]}" for year in years])
+    top.set_xticks(years, [f"{year} {MILESTONE_NAMES[year][lang]}" for year in years])
     top.tick_params(length=0, labelsize=8.5, colors="0.3")
     top.spines["top"].set_visible(False)
 
@@ -584,8 +580,7 @@ def line_chart(
             lower = band[0][column].reindex(lines.index).to_numpy(dtype=float)
             upper = band[1][column].reindex(lines.index).to_numpy(dtype=float)
             ax.fill_between(years, lower, upper, color=colour, alpha=0.2, linewidth=0)
-        ax.plot(years, lines[column].to_numpy(dtype=float), color=colour, linewidth=2,
-                label=str(column))
+        ax.plot(years, lines[column].to_numpy(dtype=float), color=colour, linewidth=2, label=str(column))
     ax.set_xlim(years[0], years[-1])
     if percent:  # decimals=None: as many as the tick step needs
         ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=None))
@@ -601,9 +596,7 @@ def line_chart(
     return figure
 
 
-def hebei_share_chart(
-    share: pd.Series, lang: str, band: tuple[pd.Series, pd.Series] | None = None
-) -> Figure:
+def hebei_share_chart(share: pd.Series, lang: str, band: tuple[pd.Series, pd.Series] | None = None) -> Figure:
     """Hebei's share of the region's talents (0-1 by year) with the plan's milestone years."""
     check_lang(lang)
     name = pole_name("hebei", lang)
@@ -648,8 +641,16 @@ def node_map_chart(
     figure = _new_figure(8.5, 8.2)
     ax = figure.add_subplot()
     colours = [POLE_COLOURS.get(pole, OTHER_COLOUR) for pole in places["pole"]]
-    ax.scatter(places["lon"], places["lat"], s=areas, c=colours, alpha=0.45,
-               edgecolors=colours, linewidths=1.0, zorder=2)
+    ax.scatter(
+        places["lon"],
+        places["lat"],
+        s=areas,
+        c=colours,
+        alpha=0.45,
+        edgecolors=colours,
+        linewidths=1.0,
+        zorder=2,
+    )
     ax.scatter(places["lon"], places["lat"], s=6, c="0.1", zorder=3)
 
     widest = float(flows["persons"].max()) if len(flows) else 1.0
@@ -683,9 +684,17 @@ def node_map_chart(
             "above": ((0, gap), "center", "bottom"),
             "below": ((0, -gap), "center", "top"),
         }[side]
-        ax.annotate(names.get(str(node), str(node)), (place["lon"], place["lat"]), xytext=offset,
-                    textcoords="offset points", ha=ha, va=va, fontsize=9, zorder=5,
-                    color="0.1")
+        ax.annotate(
+            names.get(str(node), str(node)),
+            (place["lon"], place["lat"]),
+            xytext=offset,
+            textcoords="offset points",
+            ha=ha,
+            va=va,
+            fontsize=9,
+            zorder=5,
+            color="0.1",
+        )
 
     mean_lat = float(places["lat"].mean()) if len(places) else 39.0
     ax.set_aspect(1 / math.cos(math.radians(mean_lat)))
@@ -696,26 +705,45 @@ def node_map_chart(
     _style_axes(ax)
 
     size_handles = [
-        ax.scatter([], [], s=value / biggest * area_max, color="0.6", alpha=0.45,
-                   label=format_persons(value, lang))
+        ax.scatter(
+            [], [], s=value / biggest * area_max, color="0.6", alpha=0.45, label=format_persons(value, lang)
+        )
         for value in _round_levels(biggest)
     ]
     pole_handles = [
-        Line2D([], [], marker="o", linestyle="", markersize=8, color=POLE_COLOURS[pole],
-               alpha=0.6, label=pole_name(pole, lang))
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="",
+            markersize=8,
+            color=POLE_COLOURS[pole],
+            alpha=0.6,
+            label=pole_name(pole, lang),
+        )
         for pole in POLES
     ]
-    ax.legend(handles=pole_handles + size_handles, loc="lower right", frameon=True,
-              framealpha=0.9, fontsize=8.5, labelspacing=1.3, borderpad=1.0)
+    ax.legend(
+        handles=pole_handles + size_handles,
+        loc="lower right",
+        frameon=True,
+        framealpha=0.9,
+        fontsize=8.5,
+        labelspacing=1.3,
+        borderpad=1.0,
+    )
 
     largest = ""
     if len(flows):
         top = flows.iloc[0]
         value = format_persons(float(top["persons"]), lang)
-        arrow = f"{names.get(top['origin'], top['origin'])}→{names.get(top['destination'], top['destination'])}"
+        arrow = (
+            f"{names.get(top['origin'], top['origin'])}→{names.get(top['destination'], top['destination'])}"
+        )
         largest = label("map_largest", lang).format(value=f"{arrow} {value}")
-    subtitle = label("map_sub", lang).format(year=year, n=len(flows), first=period[0],
-                                             last=period[1], largest=largest)
+    subtitle = label("map_sub", lang).format(
+        year=year, n=len(flows), first=period[0], last=period[1], largest=largest
+    )
     _head(figure, ax, label("node_map", lang), subtitle)
     return figure
 
@@ -728,15 +756,21 @@ def _round_levels(biggest: float) -> list[float]:
     return levels[-2:]
 
 
-def _end_labelled_lines(ax: Axes, table: pd.DataFrame, names: Mapping[str, str],
-                        poles: Mapping[str, str]) -> None:
+def _end_labelled_lines(
+    ax: Axes, table: pd.DataFrame, names: Mapping[str, str], poles: Mapping[str, str]
+) -> None:
     """One line a node coloured by pole, names at the right end spread apart (log y axis)."""
     years = table.index.to_numpy(dtype=float)
     ends: dict[str, float] = {}
     for node in table.columns:
         values = table[node].to_numpy(dtype=float)
-        ax.plot(years, values, color=POLE_COLOURS.get(poles.get(node, ""), OTHER_COLOUR),
-                linewidth=1.9 if poles.get(node) != "hebei" else 1.2, alpha=0.85)
+        ax.plot(
+            years,
+            values,
+            color=POLE_COLOURS.get(poles.get(node, ""), OTHER_COLOUR),
+            linewidth=1.9 if poles.get(node) != "hebei" else 1.2,
+            alpha=0.85,
+        )
         finite = values[np.isfinite(values) & (values > 0)]
         if finite.size:
             ends[node] = float(finite[-1])
@@ -756,8 +790,7 @@ def _end_labelled_lines(ax: Axes, table: pd.DataFrame, names: Mapping[str, str],
             va="center",
             fontsize=7.5,
             color=POLE_COLOURS.get(poles.get(node, ""), OTHER_COLOUR),
-            arrowprops={"arrowstyle": "-", "color": "0.7", "linewidth": 0.5,
-                        "shrinkA": 0, "shrinkB": 0},
+            arrowprops={"arrowstyle": "-", "color": "0.7", "linewidth": 0.5, "shrinkA": 0, "shrinkB": 0},
             annotation_clip=False,
         )
     ax.set_xlim(years[0], years[-1])
@@ -781,8 +814,10 @@ def price_wage_chart(node_years: pd.DataFrame, layout: pd.DataFrame, lang: str) 
         ("wage_cny_year", wage_divisor, label("wage_panel", lang), wage_unit),
     )
     for ax, (column, divisor, title, unit) in zip(axes, panels, strict=True):
-        table = node_years.pivot_table(index="year", columns="node", values=column,
-                                       aggfunc="mean").astype(float) / divisor
+        table = (
+            node_years.pivot_table(index="year", columns="node", values=column, aggfunc="mean").astype(float)
+            / divisor
+        )
         order = [node for node in layout["node_id"] if node in table.columns]
         table = table[order + [node for node in table.columns if node not in order]]
         _end_labelled_lines(ax, table, names, poles)
@@ -797,8 +832,7 @@ def price_wage_chart(node_years: pd.DataFrame, layout: pd.DataFrame, lang: str) 
         _year_axis(ax)
         _style_axes(ax)
     handles = [
-        Line2D([], [], color=POLE_COLOURS[pole], linewidth=2, label=pole_name(pole, lang))
-        for pole in POLES
+        Line2D([], [], color=POLE_COLOURS[pole], linewidth=2, label=pole_name(pole, lang)) for pole in POLES
     ]
     figure.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False)
     figure.suptitle(label("price_wage", lang), x=0.01, ha="left", fontsize=13)
@@ -808,11 +842,10 @@ def price_wage_chart(node_years: pd.DataFrame, layout: pd.DataFrame, lang: str) 
 def drivers_chart(drivers: pd.DataFrame, lang: str) -> Figure:
     """Horizontal bars: net persons each province gained per utility term, largest terms on top."""
     check_lang(lang)
-    table = drivers.pivot_table(index="term", columns="province", values="persons",
-                                aggfunc="sum", fill_value=0).astype(float)
-    provinces = [p for p in POLES if p in table.columns] + [
-        p for p in table.columns if p not in POLES
-    ]
+    table = drivers.pivot_table(
+        index="term", columns="province", values="persons", aggfunc="sum", fill_value=0
+    ).astype(float)
+    provinces = [p for p in POLES if p in table.columns] + [p for p in table.columns if p not in POLES]
     table = table[provinces]
     order = table.abs().sum(axis=1).sort_values(kind="stable").index  # smallest at the bottom
     table = table.loc[order]
@@ -823,8 +856,13 @@ def drivers_chart(drivers: pd.DataFrame, lang: str) -> Figure:
     positions = np.arange(len(table), dtype=float)
     for i, province in enumerate(provinces):
         offset = (len(provinces) - 1 - i - (len(provinces) - 1) / 2) * height
-        ax.barh(positions + offset, table[province].to_numpy() / divisor, height=height * 0.95,
-                color=POLE_COLOURS.get(province, OTHER_COLOUR), label=pole_name(province, lang))
+        ax.barh(
+            positions + offset,
+            table[province].to_numpy() / divisor,
+            height=height * 0.95,
+            color=POLE_COLOURS.get(province, OTHER_COLOUR),
+            label=pole_name(province, lang),
+        )
     ax.axvline(0, color="0.3", linewidth=0.8)
     ax.set_yticks(positions, [term_name(str(term), lang) for term in table.index], fontsize=9.5)
     ax.xaxis.set_major_formatter(_number_formatter())
@@ -837,6 +875,7 @@ def drivers_chart(drivers: pd.DataFrame, lang: str) -> Figure:
 
 
 # --- writing ------------------------------------------------------------------------------------
+
 
 def render_charts(run: RunData, lang: str) -> dict[str, Figure]:
     """Every chart of ``run`` in ``lang``, by name (see ``CHART_NAMES``); drivers only if any."""
@@ -879,9 +918,7 @@ def chart_path(out_dir: Path, name: str, lang: str, extension: str) -> Path:
     return Path(out_dir) / f"{name}.{lang}.{extension}"
 
 
-def write_charts(
-    run_dir: Path, out_dir: Path, lang: str, *, run: RunData | None = None
-) -> list[Path]:
+def write_charts(run_dir: Path, out_dir: Path, lang: str, *, run: RunData | None = None) -> list[Path]:
     """Draw every chart of the run in ``run_dir`` and save each as PNG and SVG in ``out_dir``.
 
     All charts are drawn before any file is written, so a failing chart leaves ``out_dir`` as it

@@ -22,23 +22,24 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.charts import (
+from experiments.files import write_text
+from model.plan import MILESTONE_YEARS
+from reports.charts import (
     CHART_NAMES,
     LANGS,
-    MILESTONES,
     POLES,
     RunData,
     indicator_series,
     label,
     node_names,
     pole_name,
-    term_name,
     read_run,
+    term_name,
     write_charts,
 )
-from experiments.io import write_text
 
-TABLE_YEARS = (2015, 2020, 2025, 2030)
+TABLE_YEARS = (2015, *MILESTONE_YEARS)
+"""Years the report's tables show (with the run's first and last): the base year and the milestones."""
 STATUS_ORDER = ("observed", "derived", "unverified", "assumption")
 
 POLE_TITLES = {"beijing": "Beijing (北京)", "tianjin": "Tianjin (天津)", "hebei": "Hebei (河北)"}
@@ -46,22 +47,21 @@ POLE_TITLES = {"beijing": "Beijing (北京)", "tianjin": "Tianjin (天津)", "he
 CHART_CAPTIONS: dict[str, str] = {
     "talents_by_pole": "Talents by pole, stacked; the region's total is the top edge.",
     "talents_by_node": "Talents by node, each panel on its own scale, with the change since the "
-                       "first year the node has talents.",
+    "first year the node has talents.",
     "hebei_share": "Hebei's share of the region's talents. Dashed lines mark the plan's "
-                   "milestone years 2020, 2025 and 2030 (近期/中期/远期); the plan sets no "
-                   "numeric share, so the years are marked, not target values.",
+    "milestone years 2020, 2025 and 2030 (近期/中期/远期); the plan sets no "
+    "numeric share, so the years are marked, not target values.",
     "node_map": "Nodes at their coordinates, circle area proportional to talents in the last "
-                "year; arrows show the largest net flows between nodes summed over the run.",
+    "year; arrows show the largest net flows between nodes summed over the run.",
     "price_wage": "House price and mean talent wage by node (log scales).",
     "drivers": "Net talents each province gained or lost over the run because of each term of "
-               "the location choice.",
+    "the location choice.",
 }
 
 FIXED_INDICATORS: dict[str, str] = {
     "talents.jjj": "Talents in the region (京津冀人才总量)",
     "hebei_share": "Hebei's share of the region's talents (河北人才占比)",
-    "bj_hb_density_gap": "Talent density gap, Beijing minus Hebei, per 100,000 residents "
-                         "(京冀人才密度差)",
+    "bj_hb_density_gap": "Talent density gap, Beijing minus Hebei, per 100,000 residents (京冀人才密度差)",
     "foreign_share": "Foreign share of talents (外籍人才占比)",
     "xiongan_talents": "Talents in Xiong'an (雄安新区人才)",
     "unemployment_rate": "Unemployment rate of talents (人才失业率)",
@@ -155,6 +155,7 @@ SECTIONS = (
 
 # --- number formats -----------------------------------------------------------------------------
 
+
 def _finite(value: Any) -> bool:
     try:
         return math.isfinite(float(value))
@@ -217,12 +218,18 @@ def format_cny_million(value: float) -> str:
 
 # --- HTML pieces --------------------------------------------------------------------------------
 
+
 def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _table(header: Sequence[str] | None, rows: Iterable[Sequence[Any]], *,
-           numeric: Iterable[int] = (), row_classes: Sequence[str] | None = None) -> str:
+def _table(
+    header: Sequence[str] | None,
+    rows: Iterable[Sequence[Any]],
+    *,
+    numeric: Iterable[int] = (),
+    row_classes: Sequence[str] | None = None,
+) -> str:
     """An HTML table of escaped text (no header row if ``header`` is None); columns in
     ``numeric`` are right-aligned."""
     numeric = set(numeric)
@@ -231,9 +238,10 @@ def _table(header: Sequence[str] | None, rows: Iterable[Sequence[Any]], *,
         css = ' class="num"' if index in numeric else ""
         return f"<{tag}{css}>{_e(value)}</{tag}>"
 
-    head = "" if header is None else (
-        "<thead><tr>" + "".join(cell("th", i, name) for i, name in enumerate(header))
-        + "</tr></thead>"
+    head = (
+        ""
+        if header is None
+        else ("<thead><tr>" + "".join(cell("th", i, name) for i, name in enumerate(header)) + "</tr></thead>")
     )
     body = []
     for r, row in enumerate(rows):
@@ -319,12 +327,14 @@ def markdown_to_html(text: str, *, heading_offset: int = 2) -> str:
             flush()
             out.append("<hr>")
             index += 1
-        elif (stripped.startswith("|") and index + 1 < len(lines)
-              and re.fullmatch(r"\|?\s*:?-{1,}:?\s*(\|\s*:?-{1,}:?\s*)*\|?", lines[index + 1].strip())):
+        elif (
+            stripped.startswith("|")
+            and index + 1 < len(lines)
+            and re.fullmatch(r"\|?\s*:?-{1,}:?\s*(\|\s*:?-{1,}:?\s*)*\|?", lines[index + 1].strip())
+        ):
             flush()
             header = _split_row(stripped)
-            right = [cell.endswith(":") and not cell.startswith(":")
-                     for cell in _split_row(lines[index + 1])]
+            right = [cell.endswith(":") and not cell.startswith(":") for cell in _split_row(lines[index + 1])]
             index += 2
             rows = []
             while index < len(lines) and lines[index].strip().startswith("|"):
@@ -366,6 +376,7 @@ def markdown_to_html(text: str, *, heading_offset: int = 2) -> str:
 
 # --- sections -----------------------------------------------------------------------------------
 
+
 def _names(run: RunData) -> dict[str, str]:
     """Node id -> ``English (中文)`` short names."""
     english = node_names(run.layout, "en")
@@ -383,8 +394,10 @@ def indicator_label(name: str, node_labels: Mapping[str, str]) -> str | None:
     if match := re.fullmatch(r"high_end\.pole\.(\w+)", name):
         return f"High-end talents (高端人才), pole: {POLE_TITLES.get(match.group(1), match.group(1))}"
     if match := re.fullmatch(r"tertiary_per_100k\.(\w+)", name):
-        return (f"Talents per 100,000 residents (每十万人人才数), province: "
-                f"{POLE_TITLES.get(match.group(1), match.group(1))}")
+        return (
+            f"Talents per 100,000 residents (每十万人人才数), province: "
+            f"{POLE_TITLES.get(match.group(1), match.group(1))}"
+        )
     if match := re.fullmatch(r"population\.province\.(\w+)", name):
         return f"Residents (常住人口), province: {POLE_TITLES.get(match.group(1), match.group(1))}"
     if match := re.fullmatch(r"talents\.([^.]+)", name):
@@ -413,7 +426,7 @@ def _summary(run: RunData) -> str:
     region = indicator_series(run.indicators, "talents.jjj")
     share = indicator_series(run.indicators, "hebei_share")
     xiongan = indicator_series(run.indicators, "xiongan_talents")
-    parts = [f"<p class=\"lead\"><strong>{_e(manifest.get('scenario', '?'))}</strong>"]
+    parts = [f'<p class="lead"><strong>{_e(manifest.get("scenario", "?"))}</strong>']
     if manifest.get("description"):
         parts[0] += f" — {_e(manifest['description'])}"
     parts[0] += "</p>"
@@ -431,64 +444,90 @@ def _summary(run: RunData) -> str:
     if first is not None and last is not None and not region.empty:
         start, end = _value_at(region, first), _value_at(region, last)
         change = f" ({(end / start - 1) * 100:+.1f}%)" if _finite(start) and start else ""
-        sentences.append(f"Talents in the region go from {format_persons(start)} in {first} to "
-                         f"{format_persons(end)} in {last}{change}.")
+        sentences.append(
+            f"Talents in the region go from {format_persons(start)} in {first} to "
+            f"{format_persons(end)} in {last}{change}."
+        )
     if first is not None and last is not None and not share.empty:
         milestones = "; ".join(
-            f"{year}: {format_share(_value_at(share, year))}" for year in MILESTONES
+            f"{year}: {format_share(_value_at(share, year))}"
+            for year in MILESTONE_YEARS
             if year in share.index
         )
-        text = (f"Hebei's share of the region's talents is {format_share(_value_at(share, first))} "
-                f"in {first} and {format_share(_value_at(share, last))} in {last}")
-        sentences.append(text + (f" (at the plan's milestone years {milestones})." if milestones
-                                 else "."))
+        text = (
+            f"Hebei's share of the region's talents is {format_share(_value_at(share, first))} "
+            f"in {first} and {format_share(_value_at(share, last))} in {last}"
+        )
+        sentences.append(text + (f" (at the plan's milestone years {milestones})." if milestones else "."))
     if last is not None and not xiongan.empty:
-        sentences.append(f"Xiong'an has {format_persons(_value_at(xiongan, last))} talents in "
-                         f"{last}.")
+        sentences.append(f"Xiong'an has {format_persons(_value_at(xiongan, last))} talents in {last}.")
     if sentences:
         parts.append(_p(" ".join(sentences)))
 
     columns = table_years(run)
     rows = []
-    for name in ("talents.jjj", "hebei_share", "xiongan_talents", "bj_hb_density_gap",
-                 "foreign_share"):
+    for name in ("talents.jjj", "hebei_share", "xiongan_talents", "bj_hb_density_gap", "foreign_share"):
         series = indicator_series(run.indicators, name)
         if series.empty:
             continue
-        rows.append([FIXED_INDICATORS[name]]
-                    + [format_indicator(name, _value_at(series, year)) for year in columns])
+        rows.append(
+            [FIXED_INDICATORS[name]] + [format_indicator(name, _value_at(series, year)) for year in columns]
+        )
     if rows:
         parts.append("<h3>Headline numbers (主要指标)</h3>")
-        parts.append(_table(["indicator"] + [str(year) for year in columns], rows,
-                            numeric=range(1, len(columns) + 1)))
+        parts.append(
+            _table(["indicator"] + [str(year) for year in columns], rows, numeric=range(1, len(columns) + 1))
+        )
     return "\n".join(parts)
 
 
 def _charts(run: RunData, pngs: Mapping[str, Mapping[str, bytes]]) -> str:
     english = pngs.get("en", {})
     chinese = pngs.get("zh", {})
-    parts = [_p("Charts in English; each has a Chinese version below it. PNG and SVG files of "
-                "both are in the run's charts/ folder.", "muted")]
+    parts = [
+        _p(
+            "Charts in English; each has a Chinese version below it. PNG and SVG files of "
+            "both are in the run's charts/ folder.",
+            "muted",
+        )
+    ]
     for name in CHART_NAMES:
         if name not in english and name not in chinese:
             continue
-        parts.append(figure_html(name, english.get(name), chinese.get(name),
-                                 f"{label(name, 'en')} ({label(name, 'zh')})",
-                                 CHART_CAPTIONS.get(name, ""), label(name, "en"), label(name, "zh")))
+        parts.append(
+            figure_html(
+                name,
+                english.get(name),
+                chinese.get(name),
+                f"{label(name, 'en')} ({label(name, 'zh')})",
+                CHART_CAPTIONS.get(name, ""),
+                label(name, "en"),
+                label(name, "zh"),
+            )
+        )
     if "drivers" not in english:
         parts.append(_p("No drivers chart: the run recorded no driver decomposition.", "muted"))
     return "\n".join(parts)
 
 
-def figure_html(name: str, english: bytes | None, chinese: bytes | None, title: str, caption: str,
-                alt_en: str, alt_zh: str) -> str:
+def figure_html(
+    name: str,
+    english: bytes | None,
+    chinese: bytes | None,
+    title: str,
+    caption: str,
+    alt_en: str,
+    alt_zh: str,
+) -> str:
     """One chart as a figure: the English PNG, its caption, the Chinese PNG folded away."""
     figure = [f'<figure id="chart-{_e(name)}">']
     if english is not None:
         figure.append(_img(english, alt_en))
     figure.append(f"<figcaption><strong>{_e(title)}.</strong> {_e(caption)}</figcaption>")
     if chinese is not None:
-        figure.append(f"<details><summary>中文图 (Chinese version)</summary>{_img(chinese, alt_zh)}</details>")
+        figure.append(
+            f"<details><summary>中文图 (Chinese version)</summary>{_img(chinese, alt_zh)}</details>"
+        )
     figure.append("</figure>")
     return "\n".join(figure)
 
@@ -510,33 +549,53 @@ def _indicators(run: RunData) -> str:
         return [title] + [format_indicator(name, _value_at(series, year)) for year in columns]
 
     known = [name for name in INDICATOR_ORDER if name in names]
-    known += sorted(name for name in names if name not in known and not name.startswith("talents.")
-                    and indicator_label(name, node_labels) is not None)
-    known += sorted(name for name in names if re.fullmatch(r"talents\.(province|pole)\.\w+", name)
-                    and name not in known)
+    known += sorted(
+        name
+        for name in names
+        if name not in known
+        and not name.startswith("talents.")
+        and indicator_label(name, node_labels) is not None
+    )
+    known += sorted(
+        name for name in names if re.fullmatch(r"talents\.(province|pole)\.\w+", name) and name not in known
+    )
     node_rows = [f"talents.{node}" for node in run.layout["node_id"] if f"talents.{node}" in names]
     node_rows += sorted(
-        name for name in names
+        name
+        for name in names
         if re.fullmatch(r"talents\.[^.]+", name) and name not in node_rows and name not in known
     )
     unknown = [name for name in names if name not in known and name not in node_rows]
 
-    parts = [_p("Values at the plan's milestone years and the run's first and last year. "
-                "Shares are percentages; talents are persons.", "muted")]
+    parts = [
+        _p(
+            "Values at the plan's milestone years and the run's first and last year. "
+            "Shares are percentages; talents are persons.",
+            "muted",
+        )
+    ]
     if known:
-        parts.append(_table(header, [row(name, indicator_label(name, node_labels) or name)
-                                     for name in known], numeric=numeric))
+        parts.append(
+            _table(
+                header,
+                [row(name, indicator_label(name, node_labels) or name) for name in known],
+                numeric=numeric,
+            )
+        )
     if node_rows:
         parts.append("<h3>Talents by node (各节点人才)</h3>")
-        parts.append(_table(
-            ["node"] + header[1:],
-            [row(name, indicator_label(name, node_labels) or name) for name in node_rows],
-            numeric=numeric,
-        ))
+        parts.append(
+            _table(
+                ["node"] + header[1:],
+                [row(name, indicator_label(name, node_labels) or name) for name in node_rows],
+                numeric=numeric,
+            )
+        )
     if unknown:
         parts.append("<h3>Other indicators (其他指标)</h3>")
-        parts.append(_p("Indicators this report has no label for, by their names in "
-                        "indicators.csv.", "muted"))
+        parts.append(
+            _p("Indicators this report has no label for, by their names in indicators.csv.", "muted")
+        )
         parts.append(_table(header, [row(name, name) for name in unknown], numeric=numeric))
     structure = _structure(run)
     if structure:
@@ -555,8 +614,12 @@ def _structure(run: RunData) -> str:
     now = stocks[stocks["year"] == last]
     poles = dict(zip(run.layout["node_id"], run.layout["pole"], strict=True))
     now = now.assign(pole=now["node"].map(lambda node: poles.get(node, "other")))
-    groups = list(dict.fromkeys(["research", "engineering", "management", "professional",
-                                 "skilled"] + sorted(now["group"].unique())))
+    groups = list(
+        dict.fromkeys(
+            ["research", "engineering", "management", "professional", "skilled"]
+            + sorted(now["group"].unique())
+        )
+    )
     groups = [group for group in groups if group in set(now["group"])]
     rows = []
     for pole in list(POLES) + sorted(set(now["pole"]) - set(POLES)):
@@ -564,17 +627,29 @@ def _structure(run: RunData) -> str:
         if part.empty:
             continue
         by_group = part.groupby("group")["persons"].sum()
-        rows.append([POLE_TITLES.get(pole, pole)]
-                    + [format_count(by_group.get(group, 0)) for group in groups]
-                    + [format_count(part.loc[part["is_high_end"].astype(bool), "persons"].sum()),
-                       format_count(part.loc[part["is_foreign"].astype(bool), "persons"].sum()),
-                       format_count(part["persons"].sum())])
-    header = (["pole"] + [f"{group} ({label(group, 'zh')})" for group in groups]
-              + ["high-end (高端)", "foreign (外籍)", "total"])
-    return (f"<h3>Talent structure in {last} (人才结构)</h3>"
-            + _p("Persons in stocks.parquet by pole and occupation group, all statuses "
-                 "(students, employed, unemployed, retired).", "muted")
-            + _table(header, rows, numeric=range(1, len(header))))
+        rows.append(
+            [POLE_TITLES.get(pole, pole)]
+            + [format_count(by_group.get(group, 0)) for group in groups]
+            + [
+                format_count(part.loc[part["is_high_end"].astype(bool), "persons"].sum()),
+                format_count(part.loc[part["is_foreign"].astype(bool), "persons"].sum()),
+                format_count(part["persons"].sum()),
+            ]
+        )
+    header = (
+        ["pole"]
+        + [f"{group} ({label(group, 'zh')})" for group in groups]
+        + ["high-end (高端)", "foreign (外籍)", "total"]
+    )
+    return (
+        f"<h3>Talent structure in {last} (人才结构)</h3>"
+        + _p(
+            "Persons in stocks.parquet by pole and occupation group, all statuses "
+            "(students, employed, unemployed, retired).",
+            "muted",
+        )
+        + _table(header, rows, numeric=range(1, len(header)))
+    )
 
 
 def _drivers(run: RunData) -> str:
@@ -582,11 +657,10 @@ def _drivers(run: RunData) -> str:
     if drivers.empty:
         return _p("The run recorded no driver decomposition (drivers.csv is empty).")
     drivers = drivers.assign(persons=pd.to_numeric(drivers["persons"], errors="coerce").fillna(0))
-    table = drivers.pivot_table(index="term", columns="province", values="persons",
-                                aggfunc="sum", fill_value=0)
-    provinces = [p for p in POLES if p in table.columns] + [
-        p for p in table.columns if p not in POLES
-    ]
+    table = drivers.pivot_table(
+        index="term", columns="province", values="persons", aggfunc="sum", fill_value=0
+    )
+    provinces = [p for p in POLES if p in table.columns] + [p for p in table.columns if p not in POLES]
     table = table[provinces]
     magnitude = table.abs().sum(axis=1).sort_values(ascending=False, kind="stable")
     table = table.loc[magnitude.index]
@@ -599,23 +673,29 @@ def _drivers(run: RunData) -> str:
     for term in magnitude.index[:3]:
         detail = ", ".join(
             f"{pole_name(p, 'en')} {format_signed(table.loc[term, p])}"
-            for p in provinces if table.loc[term, p] != 0
+            for p in provinces
+            if table.loc[term, p] != 0
         )
         top.append(f"{term_title(str(term))}: {format_count(magnitude[term])} persons ({detail})")
-    sentence = ("The terms of the location choice that drive the largest changes (ranked by the "
-                "provinces' net gains and losses added up without sign) are "
-                + "; ".join(top) + ".")
+    sentence = (
+        "The terms of the location choice that drive the largest changes (ranked by the "
+        "provinces' net gains and losses added up without sign) are " + "; ".join(top) + "."
+    )
     rows = [
-        [term_title(str(term))] + [format_signed(table.loc[term, p]) for p in provinces]
+        [term_title(str(term))]
+        + [format_signed(table.loc[term, p]) for p in provinces]
         + [format_signed(table.loc[term].sum()), format_count(magnitude[term])]
         for term in table.index
     ]
-    header = (["term"] + [POLE_TITLES.get(str(p), str(p)) for p in provinces]
-              + ["net", "absolute"])
-    return (_p(sentence)
-            + _p("Each cell: the net talents a province gained (+) or lost (−) over the run "
-                 "because of the term.", "muted")
-            + _table(header, rows, numeric=range(1, len(header))))
+    header = ["term"] + [POLE_TITLES.get(str(p), str(p)) for p in provinces] + ["net", "absolute"]
+    return (
+        _p(sentence)
+        + _p(
+            "Each cell: the net talents a province gained (+) or lost (−) over the run because of the term.",
+            "muted",
+        )
+        + _table(header, rows, numeric=range(1, len(header)))
+    )
 
 
 def _levers(run: RunData) -> str:
@@ -625,9 +705,7 @@ def _levers(run: RunData) -> str:
     spending = spending.assign(cny=pd.to_numeric(spending["cny"], errors="coerce").fillna(0.0))
     provinces = dict(zip(run.layout["node_id"], run.layout["province"], strict=True))
     names = _names(run)
-    spending = spending.assign(
-        province=spending["node"].map(lambda node: provinces.get(node, "other"))
-    )
+    spending = spending.assign(province=spending["node"].map(lambda node: provinces.get(node, "other")))
     columns = [p for p in POLES if p in set(spending["province"])] + sorted(
         set(spending["province"]) - set(POLES)
     )
@@ -636,23 +714,26 @@ def _levers(run: RunData) -> str:
         years = part["year"].astype(int)
         nodes = ", ".join(names.get(node, str(node)) for node in dict.fromkeys(part["node"]))
         by_province = part.groupby("province")["cny"].sum()
-        rows.append([lever, f"{years.min()}–{years.max()}", nodes]
-                    + [format_cny_million(by_province.get(p, 0.0)) for p in columns]
-                    + [format_cny_million(part["cny"].sum())])
+        rows.append(
+            [lever, f"{years.min()}–{years.max()}", nodes]
+            + [format_cny_million(by_province.get(p, 0.0)) for p in columns]
+            + [format_cny_million(part["cny"].sum())]
+        )
     total = float(spending["cny"].sum())
-    header = (["lever", "years", "nodes"] + [f"{POLE_TITLES.get(p, p)}" for p in columns]
-              + ["total"])
-    by_year = spending.pivot_table(index="year", columns="lever", values="cny", aggfunc="sum",
-                                   fill_value=0.0)
-    year_rows = [[int(year)] + [format_cny_million(v) for v in values]
-                 for year, values in by_year.iterrows()]
-    return (_p(f"Levers spent CNY {format_cny_million(total)} million in all "
-               f"(amounts below in CNY million).")
-            + _table(header, rows, numeric=range(3, len(header)))
-            + "<details><summary>By year (按年份)</summary>"
-            + _table(["year"] + [str(c) for c in by_year.columns], year_rows,
-                     numeric=range(1, len(by_year.columns) + 1))
-            + "</details>")
+    header = ["lever", "years", "nodes"] + [f"{POLE_TITLES.get(p, p)}" for p in columns] + ["total"]
+    by_year = spending.pivot_table(index="year", columns="lever", values="cny", aggfunc="sum", fill_value=0.0)
+    year_rows = [[int(year)] + [format_cny_million(v) for v in values] for year, values in by_year.iterrows()]
+    return (
+        _p(f"Levers spent CNY {format_cny_million(total)} million in all (amounts below in CNY million).")
+        + _table(header, rows, numeric=range(3, len(header)))
+        + "<details><summary>By year (按年份)</summary>"
+        + _table(
+            ["year"] + [str(c) for c in by_year.columns],
+            year_rows,
+            numeric=range(1, len(by_year.columns) + 1),
+        )
+        + "</details>"
+    )
 
 
 def _notes(run: RunData) -> str:
@@ -663,8 +744,7 @@ def _notes(run: RunData) -> str:
 
 def _assumptions(text: str | None, source: str) -> str:
     if text is None:
-        return _p(f"{source} is not written yet; the assumptions will appear here once it is.",
-                  "muted")
+        return _p(f"{source} is not written yet; the assumptions will appear here once it is.", "muted")
     return _p(f"From {source}.", "muted") + markdown_to_html(text)
 
 
@@ -677,8 +757,7 @@ def _sources(run: RunData) -> str:
         s for s in counts.index if s not in STATUS_ORDER
     )
     total = int(counts.sum())
-    rows = [[status, format_count(counts[status]), format_share(counts[status] / total)]
-            for status in order]
+    rows = [[status, format_count(counts[status]), format_share(counts[status] / total)] for status in order]
     rows.append(["all", format_count(total), format_share(1.0)])
     columns = list(provenance.columns)
     values = [
@@ -686,11 +765,15 @@ def _sources(run: RunData) -> str:
         for row in provenance[columns].astype(str).itertuples(index=False, name=None)
     ]
     full = _table(columns, values, numeric=[columns.index("value")] if "value" in columns else [])
-    return (_p("Base-year data by status: observed (published), derived (computed from published "
-               "data), unverified (from a source not yet checked), assumption (set by the "
-               "modellers).")
-            + _table(["status", "values", "share"], rows, numeric=(1, 2))
-            + f"<details><summary>All {total} values (全部数据来源)</summary>{full}</details>")
+    return (
+        _p(
+            "Base-year data by status: observed (published), derived (computed from published "
+            "data), unverified (from a source not yet checked), assumption (set by the "
+            "modellers)."
+        )
+        + _table(["status", "values", "share"], rows, numeric=(1, 2))
+        + f"<details><summary>All {total} values (全部数据来源)</summary>{full}</details>"
+    )
 
 
 def _exact(value: str) -> str:
@@ -706,14 +789,19 @@ def _parameters(run: RunData) -> str:
     parameters = run.parameters
     if parameters.empty:
         return _p("The run has no parameter table (parameters.csv is empty).")
-    columns = [column for column in ("name", "value", "default", "unit", "lower", "upper",
-                                     "meaning", "source") if column in parameters.columns]
+    columns = [
+        column
+        for column in ("name", "value", "default", "unit", "lower", "upper", "meaning", "source")
+        if column in parameters.columns
+    ]
     rows = parameters[columns].astype(str).values.tolist()
-    changed = ["changed" if _differs(row["value"], row["default"]) else ""
-               for _, row in parameters.iterrows()]
+    changed = [
+        "changed" if _differs(row["value"], row["default"]) else "" for _, row in parameters.iterrows()
+    ]
     numeric = [columns.index(c) for c in ("value", "default", "lower", "upper") if c in columns]
-    note = f"{sum(1 for c in changed if c)} of {len(rows)} parameters differ from their default " \
-           f"(highlighted)."
+    note = (
+        f"{sum(1 for c in changed if c)} of {len(rows)} parameters differ from their default (highlighted)."
+    )
     return _p(note) + _table(columns, rows, numeric=numeric, row_classes=changed)
 
 
@@ -742,6 +830,7 @@ def _manifest(run: RunData) -> str:
 
 # --- the page -----------------------------------------------------------------------------------
 
+
 def default_assumptions_path() -> Path:
     return Path(str(resources.files("model").joinpath("data", "ASSUMPTIONS.md")))
 
@@ -768,8 +857,15 @@ def _text_sections(run: RunData, assumptions: str | None) -> dict[str, str]:
     }
 
 
-def html_page(*, title: str, generator: str, heading: str, subtitle: str,
-              sections: Sequence[tuple[str, str, str]], footer: str) -> str:
+def html_page(
+    *,
+    title: str,
+    generator: str,
+    heading: str,
+    subtitle: str,
+    sections: Sequence[tuple[str, str, str]],
+    footer: str,
+) -> str:
     """A self-contained report page: ``sections`` are (anchor, title, html) in page order, each
     listed in the contents. ``subtitle`` and ``footer`` are HTML; the rest is escaped here."""
     toc = "".join(f'<li><a href="#{anchor}">{_e(name)}</a></li>' for anchor, name, _ in sections)
@@ -802,17 +898,22 @@ def _page(run: RunData, sections: Mapping[str, str]) -> str:
     span = f"{years[0]}–{years[-1]}" if years else ""
     created = run.manifest.get("created", "")
     return html_page(
-        title=f"{scenario} — jjj-talent run report", generator="experiments/report.py",
+        title=f"{scenario} — jjj-talent run report",
+        generator="reports/run_report.py",
         heading=f"Talent flows in Beijing–Tianjin–Hebei: {scenario}",
-        subtitle=(f"jjj-talent run report (京津冀人才一体化模拟报告) · {_e(span)} · "
-                  f"seed {_e(run.manifest.get('seed', '–'))} · {_e(created)}"),
+        subtitle=(
+            f"jjj-talent run report (京津冀人才一体化模拟报告) · {_e(span)} · "
+            f"seed {_e(run.manifest.get('seed', '–'))} · {_e(created)}"
+        ),
         sections=[(anchor, title, sections[anchor]) for anchor, title in SECTIONS if anchor in sections],
-        footer=("Written by jjj-talent from the files in the run directory; every number is a "
-                "model result for this scenario and seed, not an observation."))
+        footer=(
+            "Written by jjj-talent from the files in the run directory; every number is a "
+            "model result for this scenario and seed, not an observation."
+        ),
+    )
 
 
-def render_report(run: RunData, pngs: Mapping[str, Mapping[str, bytes]],
-                  assumptions: str | None) -> str:
+def render_report(run: RunData, pngs: Mapping[str, Mapping[str, bytes]], assumptions: str | None) -> str:
     """The report page: ``pngs`` maps language -> chart name -> PNG bytes."""
     sections = dict(_text_sections(run, assumptions))
     sections["charts"] = _charts(run, pngs)
@@ -833,7 +934,6 @@ def write_report(run_dir: Path, *, assumptions: Path | None = None) -> Path:
     pngs: dict[str, dict[str, bytes]] = {}
     for lang in LANGS:
         paths = write_charts(run_dir, run_dir / "charts", lang, run=run)
-        pngs[lang] = {path.name.split(".")[0]: path.read_bytes() for path in paths
-                      if path.suffix == ".png"}
+        pngs[lang] = {path.name.split(".")[0]: path.read_bytes() for path in paths if path.suffix == ".png"}
     sections["charts"] = _charts(run, pngs)
     return write_text(run_dir / "report.html", _page(run, sections))
