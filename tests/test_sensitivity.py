@@ -19,6 +19,7 @@ from experiments.sweeps.discovery import discover, discover_store, parse_target
 from experiments.sweeps.sensitivity import ISHIGAMI_INDICES, ishigami, store_indices
 from experiments.sweeps.sweep import run_sweep
 from model.errors import ScenarioError
+from reports.sweeps import sensitivity_files
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -53,6 +54,8 @@ def test_sobol_indices_of_ishigami_through_the_sweep(tmp_path: Path) -> None:
     assert (conf > 0).all().all() and (conf < 0.15).all().all()
     written = pd.read_csv(store / "sensitivity.csv")  # the sweep wrote them already
     pd.testing.assert_frame_equal(written, table, check_dtype=False)
+    assert not (store / "sensitivity.png").exists()  # the analysis draws nothing; the command does
+    sensitivity_files(store, written)
     assert (store / "sensitivity.png").stat().st_size > 0
 
 

@@ -388,8 +388,8 @@ def test_summary_gives_mean_and_interval_over_replicates(command: Command) -> No
     ]
     values = results[(results["point"] == 3) & (results["year"] == 2016)]["hebei_share"]
     assert row["mean"].item() == pytest.approx(values.mean())
-    assert row["lower_5"].item() == pytest.approx(values.quantile(0.05))
-    assert row["upper_95"].item() == pytest.approx(values.quantile(0.95))
+    assert row["p05"].item() == pytest.approx(values.quantile(0.05))
+    assert row["p95"].item() == pytest.approx(values.quantile(0.95))
     assert row["replicates"].item() == 2
     assert (command.store / "summary.png").stat().st_size > 0
     assert (command.store / "summary.svg").stat().st_size > 0
