@@ -59,6 +59,7 @@ _SCALAR_KINDS = {
 }
 _ALLOWED_TAGS = "no tag, or one of !!str, !!int, !!float, !!bool, !!null, !!timestamp, !!seq, !!map"
 _MERGE_TAG = _STANDARD + "merge"
+_YamlMark = Any  # PyYAML's or libyaml's mark (0-based line and column); parser events always carry one
 _Parser: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -132,7 +133,7 @@ class _Open:
     anchor: str | None
     nodes_before: int
     deepest: int
-    key: tuple[Any, str, yaml.Mark] | None = None  # a mapping's key awaiting its value
+    key: tuple[Any, str, _YamlMark] | None = None  # a mapping's key awaiting its value
     is_merge: bool = False
     lines: dict[Any, int] = field(default_factory=dict)  # key -> line it was set on (0: merged)
 
@@ -148,14 +149,14 @@ class _Composer:
         self.open_anchors: set[str] = set()
         self.nodes = 0
         self.root: Any = None
-        self.root_mark: yaml.Mark | None = None
+        self.root_mark: _YamlMark = None
         self.documents = 0
         self.helper = yaml.SafeLoader("")  # PyYAML's own resolver and scalar constructors
 
-    def refuse(self, mark: yaml.Mark, text: str) -> ScenarioError:
+    def refuse(self, mark: _YamlMark, text: str) -> ScenarioError:
         return ScenarioError(f"{self.path}:{mark.line + 1}:{mark.column + 1}: {text}")
 
-    def compose(self, text: str) -> tuple[Any, yaml.Mark | None]:
+    def compose(self, text: str) -> tuple[Any, _YamlMark]:
         for event in yaml.parse(text, Loader=_Parser):
             if isinstance(event, yaml.DocumentStartEvent):
                 self.documents += 1
@@ -175,7 +176,7 @@ class _Composer:
 
     # limits
 
-    def count(self, nodes: int, depth: int, mark: yaml.Mark) -> None:
+    def count(self, nodes: int, depth: int, mark: _YamlMark) -> None:
         self.nodes += nodes
         if self.nodes > MAX_NODES:
             raise self.refuse(
@@ -239,7 +240,7 @@ class _Composer:
         elif tag == _STANDARD + "str":
             value = event.value
         else:
-            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+            node = yaml.ScalarNode(tag, event.value, style=event.style)  # marks: our messages give them
             try:
                 value = self.helper.yaml_constructors[tag](self.helper, node)
             except (ValueError, TypeError, OverflowError, KeyError, yaml.YAMLError):
@@ -279,7 +280,7 @@ class _Composer:
 
     # placing values
 
-    def place(self, mark: yaml.Mark) -> tuple[str, ...]:
+    def place(self, mark: _YamlMark) -> tuple[str, ...]:
         """The key path of a value starting at ``mark``, recorded in the marks.
 
         A mapping entry stands at its key, a list item at itself.
@@ -301,7 +302,7 @@ class _Composer:
     def add(
         self,
         value: Any,
-        mark: yaml.Mark | None,
+        mark: _YamlMark,
         raw: str | None,
         *,
         placed: bool = False,
@@ -327,7 +328,7 @@ class _Composer:
                 top.value[key] = value
                 top.lines[key] = key_mark.line + 1
 
-    def take_key(self, top: _Open, key: Any, mark: yaml.Mark | None, raw: str | None, is_merge: bool) -> None:
+    def take_key(self, top: _Open, key: Any, mark: _YamlMark, raw: str | None, is_merge: bool) -> None:
         if mark is None or isinstance(key, (list, dict)):
             self.refuse_key(top, mark)
         if is_merge:
@@ -342,14 +343,14 @@ class _Composer:
             raise self.refuse(mark, f"duplicate key {key!r} (first on line {line}); each key may appear once")
         top.key = (key, raw if raw is not None else str(key), mark)
 
-    def refuse_key(self, top: _Open, mark: yaml.Mark | None) -> None:
+    def refuse_key(self, top: _Open, mark: _YamlMark) -> None:
         at = f"{mark.line + 1}:{mark.column + 1}" if mark else str(self.marks.get(top.path, ("", 0))[1])
         raise ScenarioError(
             f"{self.path}:{at}: {'.'.join(top.path) or '(top level)'}: a key is a list or a "
             "mapping; allowed: keys that are text, numbers or dates"
         )
 
-    def merge(self, top: _Open, value: Any, mark: yaml.Mark) -> None:
+    def merge(self, top: _Open, value: Any, mark: _YamlMark) -> None:
         """``<<: *anchor`` (or a list of them): the anchor's keys, unless the mapping sets them."""
         sources = value if isinstance(value, list) else [value]
         if not all(isinstance(source, dict) for source in sources):
@@ -391,6 +392,14 @@ def load_yaml(
         data, root_mark = composer.compose(text)
     except yaml.MarkedYAMLError as err:
         raise ScenarioError(_yaml_error(path, err)) from None
+    except yaml.reader.ReaderError as err:  # a character YAML does not allow, e.g. a control character
+        at = text.find(chr(err.character)) if isinstance(err.character, int) else -1
+        line = f":{text.count(chr(10), 0, at) + 1}" if at >= 0 else ""
+        shown = f"#x{err.character:04x}" if isinstance(err.character, int) else repr(err.character)
+        raise ScenarioError(
+            f"{path}{line}: not valid YAML: character {shown} is not allowed ({err.reason}); "
+            "allowed: printable text, tabs and line breaks"
+        ) from None
     except yaml.YAMLError as err:
         raise ScenarioError(f"{path}: not valid YAML: {err}") from None
     if not isinstance(data, dict):

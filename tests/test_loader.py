@@ -118,7 +118,8 @@ def test_a_utf16_file_is_refused_as_binary(tmp_path: Path) -> None:
 def test_a_control_character_is_refused_naming_the_file(tmp_path: Path) -> None:
     path = write(tmp_path, "bell.yaml", "name: x\ndescription: ring\x07\n")
     message = refusal(load_scenario, path)
-    assert message.startswith(str(path)) and "not valid YAML" in message
+    assert message.startswith(f"{path}:2: not valid YAML: character #x0007 is not allowed")
+    assert "allowed: printable text" in message
 
 
 def test_a_wide_alias_bomb_is_refused_without_being_expanded(tmp_path: Path) -> None:
