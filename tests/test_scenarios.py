@@ -1,5 +1,8 @@
-"""Scenario files (model/scenario.py): the shipped ones load, bad ones are refused with the
-message they must give, ``extends`` merges as documented, and data round-trips."""
+"""Scenario files (model/scenario.py).
+
+The shipped ones load, bad ones are refused with the message they must give, ``extends`` merges as
+documented, and data round-trips.
+"""
 
 from __future__ import annotations
 
@@ -304,6 +307,44 @@ BAD = {
     ],
     "bad_name": ["bad_name.yaml:2:", "name", "value 'Graduates to Hebei!'", "a-z0-9"],
     "invalid_yaml": ["invalid_yaml.yaml", "not valid YAML", "line 5"],
+    # refused by model/loader.py before validation (issue 8); more cases in tests/test_loader.py
+    "alias_bomb": [
+        "alias_bomb.yaml:8:",
+        "more than 100,000 values once its aliases",
+        "allowed: at most 100,000",
+    ],
+    "recursive_alias": [
+        "recursive_alias.yaml:4:",
+        "alias *self stands inside its own anchor &self",
+        "allowed:",
+    ],
+    "undefined_alias": ["undefined_alias.yaml:3:", "alias *seed has no anchor", "allowed:"],
+    "deep_nesting": ["deep_nesting.yaml:52:", "nesting 51 levels deep", "allowed: at most 50 levels"],
+    "python_tag": [
+        "python_tag.yaml:3:",
+        "tag '!!python/object/apply:os.system' is not allowed",
+        "allowed: no tag",
+    ],
+    "unknown_tag": [
+        "unknown_tag.yaml:3:",
+        "tag '!persons' is not allowed",
+        "allowed: no tag, or one of !!str",
+    ],
+    "two_documents": ["two_documents.yaml:3:", "a second YAML document", "allowed: one scenario a file"],
+    "empty": ["empty.yaml:", "must be a mapping", "got an empty file"],
+    "not_utf8": ["not_utf8.yaml:3:", "not UTF-8 text (byte 0xe9", "allowed: a UTF-8 text scenario file"],
+    "impossible_date": ["impossible_date.yaml:6:", "value '2017-13-01' is not a valid date", "allowed:"],
+    "bad_tagged_value": [
+        "bad_tagged_value.yaml:3:",
+        "value 'twelve' is not a valid whole number",
+        "allowed:",
+    ],
+    "list_key": [
+        "list_key.yaml:4:",
+        "parameters: a key is a list or a mapping",
+        "allowed: keys that are text",
+    ],
+    "merge_not_mapping": ["merge_not_mapping.yaml:4:", "merge key (<<)", "allowed: <<: *anchor of a mapping"],
 }
 
 
@@ -322,8 +363,10 @@ def test_bad_file_is_refused_with_its_message(stem: str) -> None:
 
 
 def test_a_duplicate_key_is_refused_with_its_line_and_key() -> None:
-    """What the duplicate-key message already gets right (its file name is a known bug)."""
-    with pytest.raises(ScenarioError, match=r":5:\d+: duplicate key 'scale'"):
+    """The file, the line of the second key and the line of the first."""
+    with pytest.raises(
+        ScenarioError, match=r"duplicate_key.yaml:5:\d+: duplicate key 'scale' \(first on line 3\)"
+    ):
         load_scenario(BAD_SCENARIOS / "duplicate_key.yaml")
 
 
