@@ -209,7 +209,7 @@ def test_replicate_seeds_are_spawned_and_reproducible():
 def test_bad_observed_files_are_refused_with_file_and_line(tmp_path):
     missing = tmp_path / "missing.csv"
     missing.write_text("unit,year,value\nBJ,2011,1\n")
-    with pytest.raises(ScenarioError, match=r"missing column\(s\) \['indicator'\]"):
+    with pytest.raises(ScenarioError, match=r"missing.csv:1: missing column indicator"):
         read_observed(missing)
     bad_year = tmp_path / "bad.csv"
     bad_year.write_text(

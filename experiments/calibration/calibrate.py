@@ -65,6 +65,7 @@ from experiments.files import git_commit, model_fingerprint, package_versions, s
 from experiments.replicates import P05, P95, replicate_seeds
 from experiments.runner import Pool, open_pool
 from model.errors import ScenarioError
+from model.loader import Mark, load_yaml, problems_message
 from model.parameters import PARAMETERS, resolve_parameters
 from model.scenario import Scenario, load_scenario
 from model.scenario import validate as validate_scenario
@@ -76,6 +77,8 @@ DATA_RULE = (
     "as ASSUMPTIONS A3 (Xiong'an's end-2016 population) and A6 (the 2016 Hebei city "
     "wage table) state; neither is a calibration target."
 )
+CONFIG_KEYS = "name, scenario, observed, parameters, targets, ..."
+"""The keys a calibration config starts with, for the message when a file is not a mapping."""
 LOG_ERROR_IF_NOT_POSITIVE = 10.0  # log error charged when a run gives zero or less
 
 
@@ -149,21 +152,12 @@ def load_config(path: str | Path) -> CalibrationConfig:
             declared ones, unknown indicators, targets dated after ``DATA_CUTOFF_YEAR``.
     """
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise ScenarioError(f"{path}: cannot read calibration config ({err.strerror})") from err
-    except yaml.YAMLError as err:
-        raise ScenarioError(f"{path}: not valid YAML: {err}") from err
-    if not isinstance(data, dict):
-        raise ScenarioError(f"{path}: a calibration config must be a mapping of keys")
+    data, marks = load_yaml(path, kind="calibration config", keys=CONFIG_KEYS)
     try:
         config = CalibrationConfig.model_validate(data)
     except ValidationError as err:
-        problems = [
-            f"  {'.'.join(map(str, e['loc']))}: {e['msg']} (value {e.get('input')!r})" for e in err.errors()
-        ]
-        raise ScenarioError(f"{path}: invalid calibration config:\n" + "\n".join(problems)) from None
+        problems = [_problem(error, marks, path) for error in err.errors()]
+        raise ScenarioError(problems_message(str(path), "calibration config", problems)) from None
 
     def near(relative: Path) -> Path:
         return Path(os.path.normpath(path.parent / relative))
@@ -178,6 +172,19 @@ def load_config(path: str | Path) -> CalibrationConfig:
     )
     _check(config, path)
     return config
+
+
+def _problem(error: Any, marks: dict[tuple[str, ...], Mark], path: Path) -> str:
+    """One pydantic error as ``file:line: key.path: message (value ...)``; the line is that of
+    the key path, or of its nearest parent the file has."""
+    loc = tuple(str(part) for part in error["loc"])
+    line = ""
+    for depth in range(len(loc), 0, -1):
+        if loc[:depth] in marks:
+            line = f":{marks[loc[:depth]][1]}"
+            break
+    value = f" (value {error['input']!r})" if error.get("type") != "missing" else ""
+    return f"  {path}{line}: {'.'.join(loc)}: {error['msg']}{value}"
 
 
 def _check(config: CalibrationConfig, path: Path) -> None:

@@ -39,9 +39,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from model.errors import ScenarioError
 from model.inputs import FOREIGN_TERTIARY_SHARE, base_year, read_observations
 from model.layout import PROVINCES, Layout, default_layout
+from model.loader import read_observation_csv
+from model.scenario import LAST_YEAR, START_YEARS
 
 REQUIRED_COLUMNS = ("unit", "indicator", "year", "value")
 CARRIED_COLUMNS = ("uom", "status", "source", "note", "model_use")  # kept when present
@@ -56,40 +57,18 @@ class Unavailable(Exception):
 
 
 def read_observed(path: str | Path) -> pd.DataFrame:
-    """An observations file: the four required columns, typed, plus any of ``CARRIED_COLUMNS``
-    (filled with "" when absent); other columns are ignored. Row order is kept.
+    """An observations file, read and checked by the one loader (``model.loader``): the four
+    required columns, typed, plus ``CARRIED_COLUMNS`` ("" when absent); other columns are
+    ignored. Row order is kept.
 
     Raises:
-        ScenarioError: the file cannot be read, lacks a required column, or has a year or value
-            that is not a number (the message names the file, the line and the value).
+        ScenarioError: anything ``read_observation_csv`` refuses (unreadable, empty or binary
+            files, missing columns, unclosed quotes, a year outside the model's years
+            ``START_YEARS[0]``-``LAST_YEAR``, a value that is not a positive finite number,
+            conflicting duplicates), naming the file, line, column, value and what is allowed.
     """
-    path = Path(path)
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise ScenarioError(f"{path}: cannot read observations ({err})") from err
-    missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
-    if missing:
-        raise ScenarioError(
-            f"{path}: missing column(s) {missing}; required: {list(REQUIRED_COLUMNS)} "
-            f"(extra columns are ignored)"
-        )
-    table = pd.DataFrame({"unit": raw["unit"].str.strip(), "indicator": raw["indicator"].str.strip()})
-    for column, kind in (("year", int), ("value", float)):
-        converted = []
-        for line, text in enumerate(raw[column], start=2):
-            try:
-                converted.append(kind(text) if text.strip() or column == "year" else np.nan)
-            except ValueError:
-                allowed = "a whole year such as 2016" if kind is int else "a number, or empty"
-                raise ScenarioError(
-                    f"{path}:{line}: column {column}: value {text!r}; allowed: {allowed}"
-                ) from None
-        table[column] = converted
-    table["year"] = table["year"].astype(int)
-    for column in CARRIED_COLUMNS:
-        table[column] = raw[column] if column in raw.columns else ""
-    return table
+    table = read_observation_csv(path, first_year=START_YEARS[0], last_year=LAST_YEAR)
+    return table[[*REQUIRED_COLUMNS, *CARRIED_COLUMNS]].reset_index(drop=True)
 
 
 def read_observed_files(paths: list[Path]) -> pd.DataFrame:
