@@ -222,6 +222,24 @@ def _add_runner_options(command: argparse.ArgumentParser, default: str) -> None:
     command.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask cluster instead")
 
 
+def _check_runner_options(args: argparse.Namespace) -> None:
+    """Refuse bad --workers / --scheduler before any file is read."""
+    if args.workers is not None and args.scheduler is not None:
+        raise ScenarioError(
+            "command line: --workers and --scheduler: give one; the cluster decides its workers"
+        )
+    if args.workers is not None and args.workers < 0:
+        raise ScenarioError(
+            f"command line: --workers: value {args.workers}: must be 0 (this process) or more"
+        )
+    if args.scheduler is not None and not args.scheduler.startswith(
+        ("tcp://", "tls://", "inproc://", "ucx://")
+    ):
+        raise ScenarioError(
+            f"command line: --scheduler: value {args.scheduler!r}: not a scheduler address; allowed: tcp://HOST:PORT"
+        )
+
+
 # --- run, show, lists ---------------------------------------------------------------------------
 
 
@@ -315,6 +333,7 @@ def _list_levers(args: argparse.Namespace) -> None:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    _check_runner_options(args)
     result = compare(
         args.scenarios,
         args.replicates,
@@ -337,6 +356,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    _check_runner_options(args)
     scenario = load_scenario(args.scenario)
     if args.scale is not None:
         scenario = scenario.with_overrides({"scale": args.scale}, source="command line")
@@ -378,6 +398,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
+    _check_runner_options(args)
     config = load_config(args.config)
     out_dir = args.out or DEFAULT_OUTPUTS / "calibration" / config.name
     workers = args.workers
@@ -404,10 +425,7 @@ def _cpus() -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    if args.workers is not None and args.scheduler is not None:
-        raise ScenarioError(
-            "command line: --workers and --scheduler: give one; the cluster decides its workers"
-        )
+    _check_runner_options(args)
     experiment = load_experiment(args.experiment)
     store = args.store or DEFAULT_STORES / experiment.name
     report = run_sweep(

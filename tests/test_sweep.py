@@ -223,6 +223,13 @@ def test_a_run_key_depends_on_the_scenario_and_the_seed_only(tiny: Path, tmp_pat
 
 # Each bad file and the fragments its message must contain (file with line, key path, value, allowed).
 BAD = {
+    # refused by the one loader (model/loader.py) before anything is read as an experiment
+    "alias_bomb": ["alias_bomb.yaml:8:8", "more than 100,000 values", "aliases"],
+    "python_tag": ["python_tag.yaml:2:7", "!!python/object/apply:os.system", "not allowed"],
+    "not_mapping": ["not_mapping.yaml:2:", "must be a mapping of keys", "got list"],
+    "binary": ["binary.yaml:1:", "binary content", "UTF-8 text experiment file"],
+    "not_utf8": ["not_utf8.yaml:1:", "not UTF-8 text", "0xe9"],
+    "deep_nesting": ["deep_nesting.yaml:52:99", "nesting 51 levels deep", "at most 50"],
     "unknown_top_level_key": [
         "unknown_top_level_key.yaml:10:",
         "replicate",
