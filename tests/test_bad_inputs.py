@@ -85,3 +85,13 @@ def test_bad_observations_file_is_refused_before_anything_runs(path: Path, tmp_p
 )
 def test_bad_runner_options_are_refused(argv: list[str], fragment: str, tmp_path: Path) -> None:
     refused(tmp_path, *argv, fragments=[fragment])
+
+
+def test_an_experiment_with_thousands_of_problems_shows_twenty_and_counts_the_rest(tmp_path: Path) -> None:
+    experiment = tmp_path / "many.yaml"
+    unknown = "".join(f"unknown_{i}: {i}\n" for i in range(5000))
+    experiment.write_text(f"name: many\nscenario: {SCENARIOS / 'baseline.yaml'}\n{unknown}", encoding="utf-8")
+    result = invoke("sweep", str(experiment), "--store", str(tmp_path / "store"))
+    assert result.status == 2 and "Traceback" not in result.err
+    assert "(5,000 problems):" in result.err and "... and 4,980 more problems" in result.err
+    assert len(result.err.splitlines()) == 22 and not (tmp_path / "store").exists()

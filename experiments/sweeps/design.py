@@ -59,8 +59,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from experiments.replicates import replicate_seeds
 from model.errors import ScenarioError
 from model.levers import LEVERS
+from model.loader import PROBLEM_LIMIT, Mark, load_yaml, problems_message
 from model.parameters import PARAMETERS
-from model.scenario import LAST_YEAR, START_YEARS, Mark, Scenario, load_scenario, read_yaml
+from model.scenario import LAST_YEAR, START_YEARS, Scenario, load_scenario
 
 DESIGN_KINDS = ("grid", "latin_hypercube", "sobol", "morris")
 SCENARIO_FIELDS = ("scale", "start_year", "end_year")
@@ -397,11 +398,9 @@ def load_experiment(path: str | Path) -> Experiment:
     try:
         spec = ExperimentFile.model_validate(data)
     except ValidationError as err:
-        lines = [_describe(e, marks, str(path)) for e in err.errors()]
-        raise ScenarioError(
-            f"{path}: invalid experiment ({len(lines)} problem"
-            f"{'s' if len(lines) > 1 else ''}):\n" + "\n".join(lines)
-        ) from None
+        errors = err.errors()
+        lines = [_describe(e, marks, str(path)) for e in errors[:PROBLEM_LIMIT]]
+        raise ScenarioError(problems_message(str(path), "experiment", lines, total=len(errors))) from None
     return _resolve(spec, path, marks)
 
 
@@ -648,7 +647,7 @@ def _check_extremes(
 
 
 def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], Mark]]:
-    data, marks = read_yaml(path, kind="experiment", keys="name, scenario, inputs, design, outputs, ...")
+    data, marks = load_yaml(path, kind="experiment", keys="name, scenario, inputs, design, outputs, ...")
     return _stringify_keys(data), marks
 
 
