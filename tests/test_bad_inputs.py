@@ -93,5 +93,7 @@ def test_an_experiment_with_thousands_of_problems_shows_twenty_and_counts_the_re
     experiment.write_text(f"name: many\nscenario: {SCENARIOS / 'baseline.yaml'}\n{unknown}", encoding="utf-8")
     result = invoke("sweep", str(experiment), "--store", str(tmp_path / "store"))
     assert result.status == 2 and "Traceback" not in result.err
-    assert "(5,000 problems):" in result.err and "... and 4,980 more problems" in result.err
+    assert (
+        "(5,003 problems):" in result.err and "... and 4,983 more problems" in result.err
+    )  # 3 missing keys too
     assert len(result.err.splitlines()) == 22 and not (tmp_path / "store").exists()
