@@ -17,14 +17,14 @@ import sys
 import time
 from pathlib import Path
 
-from experiments import io
+from experiments import files as io
 
 DEFAULT_SCENARIO = Path("scenarios/baseline.yaml")
 
 
 def measure(scenario_path: Path, scale: int) -> dict:
     """Run the scenario in this process (tables only) and return its figures."""
-    from experiments.run import simulate
+    from model.simulation import simulate
     from model.scenario import load_scenario
 
     scenario = load_scenario(scenario_path).with_overrides({"scale": scale}, source="bench")

@@ -32,10 +32,11 @@ from typing import Any
 
 import pandas as pd
 
-from experiments import io as atomic
-from experiments.design import load_experiment
-from experiments.executors import imap_unordered, open_pool
-from experiments.sweep import Store, execute, plan, run_sweep
+from experiments import files as atomic
+from experiments.runner import imap_unordered, open_pool
+from experiments.sweeps.design import load_experiment
+from experiments.sweeps.store import Store
+from experiments.sweeps.sweep import execute, plan, run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKPOINTS = (1, 50, 100, 200)
@@ -54,7 +55,7 @@ def noop(item: int) -> int:
 
 def memory(runs: int, scratch: Path) -> dict[str, dict[int, float]]:
     """RSS (MiB) after the checkpoint runs, for each way of running them."""
-    from experiments.run import simulate
+    from model.simulation import simulate
     from model.scenario import load_scenario
 
     scenario = load_scenario(ROOT / "scenarios" / "baseline.yaml").with_overrides(TINY)
@@ -133,7 +134,7 @@ def _limited(experiment: Any, runs: int) -> Any:
     """The experiment with ``runs`` runs at most (fewer replicates or points)."""
     from dataclasses import replace
 
-    from experiments.design import LatinHypercubeDesign
+    from experiments.sweeps.design import LatinHypercubeDesign
 
     points = max(1, runs // experiment.replicates)
     return replace(experiment, design=LatinHypercubeDesign(kind="latin_hypercube", samples=max(points, 2)))

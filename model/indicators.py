@@ -21,8 +21,8 @@ from __future__ import annotations
 import pandas as pd
 
 from model.layout import PROVINCES, Layout
+from model.plan import MILESTONE_YEARS
 
-MILESTONES = {2020: "近期 near term", 2025: "中期 medium term", 2030: "远期 long term"}
 XIONGAN_FOUNDED = 2017
 
 
@@ -82,6 +82,6 @@ def indicators(stocks: pd.DataFrame, nodes: pd.DataFrame, layout: Layout) -> pd.
 def at_milestones(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     """Selected indicators at the plan's milestone years (and the first year), wide."""
     first = int(table["year"].min())
-    years = [first] + [y for y in MILESTONES if y in set(table["year"])]
+    years = [first] + [y for y in MILESTONE_YEARS if y in set(table["year"])]
     chosen = table[table["indicator"].isin(names) & table["year"].isin(years)]
     return chosen.pivot(index="indicator", columns="year", values="value").reindex(names)

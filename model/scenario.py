@@ -29,26 +29,26 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from model.errors import ScenarioError
-from model.layout import Layout, default_layout
 from model.firms import SECTORS
+from model.layout import Layout, default_layout
 from model.levers import LEVERS, TARGET_KINDS, Lever, LeverSchedule
+from model.loader import PROBLEM_LIMIT, Mark, load_yaml, problems_message
 from model.parameters import PARAMETERS
 from model.talents import GROUPS
 
 START_YEARS = (2010, 2015)
 LAST_YEAR = 2030
 
-Mark = tuple[str, int, int]  # file, line, column (1-based)
-
 
 class LeverSetting(BaseModel):
-    """Where a lever applies and its dated values. Each lever's own model (``_lever_setting_model``)
-    has only the target fields the lever uses (``Lever.targets``); unset targets take the
-    lever's defaults."""
+    """Where a lever applies and its dated values.
+
+    Each lever's own model (``_lever_setting_model``) has only the target fields the lever uses
+    (``Lever.targets``); unset targets take the lever's defaults.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -66,8 +66,10 @@ class LeverSetting(BaseModel):
 
     def targets(self, lever: Lever) -> dict[str, tuple[str, ...]]:
         """Every target kind, as set or the lever's default."""
-        return {kind: tuple(getattr(self, kind, None) or getattr(lever, f"default_{kind}"))
-                for kind in TARGET_KINDS}
+        return {
+            kind: tuple(getattr(self, kind, None) or getattr(lever, f"default_{kind}"))
+            for kind in TARGET_KINDS
+        }
 
 
 _PLACES = "node ids, provinces, pole:NAME, zone:NAME, axis:NAME, or jjj"
@@ -82,25 +84,45 @@ _TARGET_FIELDS: dict[str, tuple[Any, str]] = {
 def _lever_setting_model(name: str) -> type[LeverSetting]:
     lever = LEVERS[name]
     bounded = Annotated[float, Field(ge=lever.lower, le=lever.upper)]
-    targets = {kind: (kind_type, Field(None, description=f"{text}; default {list(getattr(lever, f'default_{kind}'))}."))
-               for kind, (kind_type, text) in _TARGET_FIELDS.items() if kind in lever.targets}
+    targets = {
+        kind: (
+            kind_type,
+            Field(None, description=f"{text}; default {list(getattr(lever, f'default_{kind}'))}."),
+        )
+        for kind, (kind_type, text) in _TARGET_FIELDS.items()
+        if kind in lever.targets
+    }
     return create_model(  # type: ignore[call-overload, no-any-return]
-        f"Lever_{name}", __base__=LeverSetting,
+        f"Lever_{name}",
+        __base__=LeverSetting,
         values=(dict[dt.date, bounded], Field(min_length=1, description=f"{lever.unit}, from each date on.")),
-        **targets)
+        **targets,
+    )
 
 
 Parameters = create_model(  # type: ignore[call-overload]
-    "Parameters", __config__=ConfigDict(extra="forbid"),
-    **{name: ((int if p.integer else float) | None,
-              Field(None, ge=p.lower, le=p.upper, description=f"{p.meaning} [{p.unit}]"))
-       for name, p in PARAMETERS.items()})
+    "Parameters",
+    __config__=ConfigDict(extra="forbid"),
+    **{
+        name: (
+            (int if p.integer else float) | None,
+            Field(None, ge=p.lower, le=p.upper, description=f"{p.meaning} [{p.unit}]"),
+        )
+        for name, p in PARAMETERS.items()
+    },
+)
 
 Levers = create_model(  # type: ignore[call-overload]
-    "Levers", __config__=ConfigDict(extra="forbid"),
-    **{name: (_lever_setting_model(name) | None,
-              Field(None, description=f"{lever.meaning} (plan {lever.section}). {lever.mechanism}"))
-       for name, lever in LEVERS.items()})
+    "Levers",
+    __config__=ConfigDict(extra="forbid"),
+    **{
+        name: (
+            _lever_setting_model(name) | None,
+            Field(None, description=f"{lever.meaning} (plan {lever.section}). {lever.mechanism}"),
+        )
+        for name, lever in LEVERS.items()
+    },
+)
 
 
 class Scenario(BaseModel):
@@ -114,17 +136,21 @@ class Scenario(BaseModel):
     start_year: Literal[START_YEARS] = Field(2015, description="Base year of the initial state.")  # type: ignore[valid-type]
     end_year: int = Field(LAST_YEAR, ge=START_YEARS[0] + 1, le=LAST_YEAR)
     seed: int = Field(20170626, ge=0, lt=2**63)
-    scale: int = Field(100, ge=1, le=1_000_000, description="Persons per row for talents who are not high-end.")
+    scale: int = Field(
+        100, ge=1, le=1_000_000, description="Persons per row for talents who are not high-end."
+    )
     parameters: Parameters = Field(default_factory=Parameters)  # type: ignore[valid-type]
     levers: Levers = Field(default_factory=Levers)  # type: ignore[valid-type]
 
     def parameter_overrides(self) -> dict[str, float]:
-        return {name: getattr(self.parameters, name) for name in PARAMETERS
-                if getattr(self.parameters, name) is not None}
+        return {
+            name: getattr(self.parameters, name)
+            for name in PARAMETERS
+            if getattr(self.parameters, name) is not None
+        }
 
     def lever_settings(self) -> dict[str, LeverSetting]:
-        return {name: getattr(self.levers, name) for name in LEVERS
-                if getattr(self.levers, name) is not None}
+        return {name: getattr(self.levers, name) for name in LEVERS if getattr(self.levers, name) is not None}
 
     def lever_schedules(self, layout: Layout) -> dict[str, LeverSchedule]:
         """The levers this scenario sets, ready for the model."""
@@ -133,11 +159,13 @@ class Scenario(BaseModel):
             lever = LEVERS[name]
             targets = setting.targets(lever)
             schedules[name] = LeverSchedule(
-                lever=lever, values=tuple(sorted(setting.values.items())),
+                lever=lever,
+                values=tuple(sorted(setting.values.items())),
                 nodes=layout.mask(list(targets["nodes"]), where=f"levers.{name}.nodes"),
                 groups=np.isin(np.array(GROUPS), targets["groups"]),
                 sectors=np.isin(np.array(SECTORS), targets["sectors"]),
-                origins=layout.mask(list(targets["origins"]), where=f"levers.{name}.origins"))
+                origins=layout.mask(list(targets["origins"]), where=f"levers.{name}.origins"),
+            )
         return schedules
 
     def as_data(self) -> dict[str, Any]:
@@ -151,8 +179,10 @@ class Scenario(BaseModel):
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
     def with_overrides(self, overrides: dict[str, Any], source: str = "overrides") -> Scenario:
-        """A copy with dotted-path overrides, e.g. ``{"parameters.beta_wage": 2.0}``; ``source``
-        names where they came from in error messages."""
+        """A copy with dotted-path overrides, e.g. ``{"parameters.beta_wage": 2.0}``.
+
+        ``source`` names where they came from in error messages.
+        """
         data = self.as_data()
         for path, value in overrides.items():
             node = data
@@ -165,61 +195,7 @@ class Scenario(BaseModel):
 
 # --- loading -------------------------------------------------------------------------------
 
-class _MarkingLoader(yaml.SafeLoader):
-    """PyYAML's safe loader that refuses duplicate keys (PyYAML keeps the last one silently)."""
-
-
-def _construct_mapping(loader: _MarkingLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in seen:
-            mark = key_node.start_mark
-            raise ScenarioError(f"{mark.name}:{mark.line + 1}:{mark.column + 1}: duplicate key {key!r}; "
-                                "each key may appear once")
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_MarkingLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _marks(node: yaml.Node, path: tuple[str, ...], name: str, out: dict[tuple[str, ...], Mark],
-           at: yaml.Mark | None = None) -> None:
-    """Where each key path stands in the file: a mapping entry at its key, a list item at itself."""
-    mark = at or node.start_mark
-    out[path] = (name, mark.line + 1, mark.column + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            _marks(value_node, path + (str(key_node.value),), name, out, key_node.start_mark)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _marks(item, path + (str(i),), name, out)
-
-
-def read_yaml(path: Path, kind: str = "scenario", keys: str = "name, start_year, ...") -> tuple[
-        dict[str, Any], dict[tuple[str, ...], Mark]]:
-    """A YAML mapping and where each key path stands in it (file, line, column), for error
-    messages; duplicate keys, bad YAML and a file that is not a mapping are refused, naming
-    the file. ``kind`` and ``keys`` word the messages (scenario and experiment files share it)."""
-    try:
-        # streams, not text, so that YAML's marks (and so our messages) name the file
-        with path.open(encoding="utf-8") as stream:
-            data = yaml.load(stream, Loader=_MarkingLoader)
-        with path.open(encoding="utf-8") as stream:
-            root = yaml.compose(stream, Loader=yaml.SafeLoader)
-    except OSError as err:
-        raise ScenarioError(f"{path}: cannot read {kind} file ({err.strerror})") from err
-    except yaml.YAMLError as err:
-        raise ScenarioError(f"{path}: not valid YAML: {err}") from err
-    if not isinstance(data, dict):
-        line = f":{root.start_mark.line + 1}" if root is not None else ""
-        raise ScenarioError(f"{path}{line}: a {kind} must be a mapping of keys ({keys}), "
-                            f"got {type(data).__name__}")
-    marks: dict[tuple[str, ...], Mark] = {}
-    if root is not None:
-        _marks(root, (), str(path), marks)
-    return data, marks
+read_yaml = load_yaml  # the name experiments/ imports; the reading lives in model/loader.py
 
 
 def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
@@ -240,14 +216,18 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
     if parent_name is None:
         return data, marks
     if not isinstance(parent_name, str):
-        raise ScenarioError(f"{path}: extends: value {parent_name!r}; allowed: the file name of a parent scenario")
+        raise ScenarioError(
+            f"{path}: extends: value {parent_name!r}; allowed: the file name of a parent scenario"
+        )
     parent_path = path.parent / parent_name
     if parent_path.suffix not in (".yaml", ".yml"):
         parent_path = parent_path.with_suffix(".yaml")
     if not parent_path.exists():
         line = marks.get(("extends",), (str(path), 0, 0))[1]
-        raise ScenarioError(f"{path}:{line}: extends: value {parent_name!r}: no file {parent_path}; "
-                            "allowed: a scenario file in the same folder")
+        raise ScenarioError(
+            f"{path}:{line}: extends: value {parent_name!r}: no file {parent_path}; "
+            "allowed: a scenario file in the same folder"
+        )
     parent, parent_marks = _resolve(parent_path, chain + (path,))
     return _merge(parent, data), {**parent_marks, **marks}
 
@@ -264,8 +244,10 @@ def parent_file(path: str | Path) -> Path | None:
 
 
 def differences(parent: Scenario, child: Scenario) -> list[str]:
-    """What ``child`` changes of ``parent``, one line a key path: ``+`` added, ``-`` removed,
-    ``~`` changed (old -> new)."""
+    """What ``child`` changes of ``parent``, one line a key path.
+
+    ``+`` added, ``-`` removed, ``~`` changed (old -> new).
+    """
     old, new = _flatten(parent.as_data()), _flatten(child.as_data())
     lines = []
     for key in sorted(old.keys() | new.keys()):
@@ -299,9 +281,10 @@ def validate(data: dict[str, Any], marks: dict[tuple[str, ...], Mark], source: s
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
-        lines = [_describe(e, data, marks, source) for e in err.errors()]
-        raise ScenarioError(f"{source}: invalid scenario ({len(lines)} problem"
-                            f"{'s' if len(lines) > 1 else ''}):\n" + "\n".join(lines)) from None
+        # a file of thousands of unknown keys has thousands of errors: describe only those shown
+        errors = err.errors(include_url=False, include_context=False)
+        lines = [_describe(e, data, marks, source) for e in errors[:PROBLEM_LIMIT]]
+        raise ScenarioError(problems_message(source, "scenario", lines, total=len(errors))) from None
 
 
 def _describe(error: Any, data: dict[str, Any], marks: dict[tuple[str, ...], Mark], source: str) -> str:
@@ -316,8 +299,10 @@ def _describe(error: Any, data: dict[str, Any], marks: dict[tuple[str, ...], Mar
             break
     message = error["msg"]
     if error["type"] == "extra_forbidden":
-        return (f"  {where}: {key_path}: value {_short(error.get('input'))}: unknown key; "
-                f"allowed: {', '.join(_allowed_keys(loc[:-1]))}")
+        return (
+            f"  {where}: {key_path}: value {_short(error.get('input'))}: unknown key; "
+            f"allowed: {', '.join(_allowed_keys(loc[:-1]))}"
+        )
     if len(loc) == 2 and loc[0] == "parameters" and loc[1] in PARAMETERS:
         p = PARAMETERS[loc[1]]
         message += f"; allowed: {p.lower:g} to {p.upper:g} ({p.unit})"

@@ -642,3 +642,47 @@ class TalentModel(mesa.Model):
                      wage=node_wage[f // len(SECTORS)] * WAGE_PREMIUM,
                      vacancy_rate=self.params["vacancy_rate"])
                 for f in range(n_firms)]
+
+
+# --- one whole run ------------------------------------------------------------------------------
+# These imports belong at the top of the module; they sit here while model/ is being reworked
+# on another branch, so that the two merge without conflict.
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from typing import NamedTuple  # noqa: E402
+
+from model.errors import JJJError, RunError  # noqa: E402
+from model.indicators import indicators  # noqa: E402
+
+Progress = Callable[[int, int, TalentModel], None]
+"""Called after each simulated year with (year, end year, model)."""
+
+
+class Simulated(NamedTuple):
+    """A finished run: its tables (indicators included), the model and the wall time in seconds."""
+
+    tables: dict[str, pd.DataFrame]
+    model: TalentModel
+    wall_seconds: float
+
+
+def simulate(scenario: Scenario, seed: int | None = None, progress: Progress | None = None) -> Simulated:
+    """Run the model to the scenario's end year.
+
+    Raises:
+        RunError: a bug or a numerical failure, naming the scenario, seed and year (the cause kept).
+    """
+    started = time.perf_counter()
+    model = TalentModel(scenario, seed=seed)
+    try:
+        while model.running:
+            model.step()
+            if progress:
+                progress(model.year, scenario.end_year, model)
+    except JJJError:
+        raise
+    except Exception as err:  # a bug or a numerical failure: say which run, keep the cause
+        raise RunError(f"run failed in {model.year}: {err!r}", scenario.name, model.seed) from err
+    tables = model.tables()
+    tables["indicators"] = indicators(tables["stocks"], tables["nodes"], model.layout)
+    return Simulated(tables, model, time.perf_counter() - started)

@@ -14,9 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from model.indicators import indicators
 from model.scenario import Scenario, load_scenario
-from model.simulation import TalentModel
+from model.simulation import TalentModel, simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -35,12 +34,8 @@ class Run:
 
 
 def run_to_end(scenario: Scenario, seed: int) -> Run:
-    """Build a model and step it to the scenario's end year."""
-    model = TalentModel(scenario, seed=seed)
-    while model.running:
-        model.step()
-    tables = model.tables()
-    tables["indicators"] = indicators(tables["stocks"], tables["nodes"], model.layout)
+    """Build a model and step it to the scenario's end year (``model.simulation.simulate``)."""
+    tables, model, _ = simulate(scenario, seed)
     return Run(model, tables)
 
 
@@ -78,7 +73,7 @@ class Invocation:
 
 def invoke(*argv: str) -> Invocation:
     """Run ``jjj-talent ARGV`` in this process, capturing what it prints."""
-    from experiments.cli import main
+    from app.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

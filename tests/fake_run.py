@@ -14,22 +14,34 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.charts import read_layout
-from experiments.io import write_csv, write_json, write_parquet
+from experiments.files import write_csv, write_json, write_parquet
+from reports.charts import read_layout
 
 GROUPS = ("research", "engineering", "management", "professional", "skilled")
 GROUP_SHARES = (0.10, 0.30, 0.20, 0.30, 0.10)
 STATUSES = ("student", "employed", "unemployed", "retired")
 STATUS_SHARES = (0.10, 0.78, 0.04, 0.08)
-TERMS = ("wage", "jobs", "housing", "services", "amenity", "agglomeration", "distance",
-         "barriers", "levers")
+TERMS = ("wage", "jobs", "housing", "services", "amenity", "agglomeration", "distance", "barriers", "levers")
 
 # Talents in the base year (persons), rough magnitudes only.
 BASE_TALENTS = {
-    "BJ": 6_800_000, "TZ": 450_000, "TJ": 2_900_000, "BH": 1_300_000, "WQ": 280_000,
-    "SJZ": 1_300_000, "TS": 850_000, "QHD": 360_000, "HD": 700_000, "XT": 420_000,
-    "BD": 800_000, "ZJK": 300_000, "CD": 260_000, "CZ": 520_000, "LF": 480_000,
-    "HS": 300_000, "XA": 60_000,
+    "BJ": 6_800_000,
+    "TZ": 450_000,
+    "TJ": 2_900_000,
+    "BH": 1_300_000,
+    "WQ": 280_000,
+    "SJZ": 1_300_000,
+    "TS": 850_000,
+    "QHD": 360_000,
+    "HD": 700_000,
+    "XT": 420_000,
+    "BD": 800_000,
+    "ZJK": 300_000,
+    "CD": 260_000,
+    "CZ": 520_000,
+    "LF": 480_000,
+    "HS": 300_000,
+    "XA": 60_000,
 }
 BASE_PRICE = {"beijing": 45_000.0, "tianjin": 22_000.0, "hebei": 8_500.0}
 BASE_WAGE = {"beijing": 150_000.0, "tianjin": 105_000.0, "hebei": 72_000.0}
@@ -71,13 +83,14 @@ def make_fake_run(
                     for is_foreign, foreign_share in ((True, 0.008), (False, 0.992)):
                         for status, status_share in zip(STATUSES, STATUS_SHARES, strict=True):
                             noise = rng.uniform(0.9, 1.1)
-                            persons = round(level * group_share * high_share * foreign_share
-                                            * status_share * noise)
-                            stock_rows.append((year, node, group, is_high_end, is_foreign, status,
-                                               persons))
+                            persons = round(
+                                level * group_share * high_share * foreign_share * status_share * noise
+                            )
+                            stock_rows.append((year, node, group, is_high_end, is_foreign, status, persons))
             level *= 1 + growth[node] + rng.normal(0, 0.004)
-    stocks = pd.DataFrame(stock_rows, columns=["year", "node", "group", "is_high_end",
-                                               "is_foreign", "status", "persons"])
+    stocks = pd.DataFrame(
+        stock_rows, columns=["year", "node", "group", "is_high_end", "is_foreign", "status", "persons"]
+    )
     stocks["year"] = stocks["year"].astype("int64")
     stocks["persons"] = stocks["persons"].astype("int64")
 
@@ -86,16 +99,21 @@ def make_fake_run(
     # Flows: a drift out of Beijing towards Xiong'an, Tongzhou and Langfang, plus noise.
     flow_rows = []
     for year in years:
-        for origin, destination, mean in (("BJ", "XA", 30_000), ("BJ", "TZ", 20_000),
-                                          ("BJ", "LF", 9_000), ("TJ", "BH", 6_000),
-                                          ("XA", "BJ", 4_000), ("SJZ", "BJ", 7_000)):
+        for origin, destination, mean in (
+            ("BJ", "XA", 30_000),
+            ("BJ", "TZ", 20_000),
+            ("BJ", "LF", 9_000),
+            ("TJ", "BH", 6_000),
+            ("XA", "BJ", 4_000),
+            ("SJZ", "BJ", 7_000),
+        ):
             for group in GROUPS:
-                flow_rows.append((year, origin, destination, group,
-                                  int(rng.poisson(mean / len(GROUPS)))))
+                flow_rows.append((year, origin, destination, group, int(rng.poisson(mean / len(GROUPS)))))
         for _ in range(25):
             origin, destination = rng.choice(nodes + ["OUT"], size=2, replace=False)
-            flow_rows.append((year, str(origin), str(destination), str(rng.choice(GROUPS)),
-                              int(rng.integers(100, 3_000))))
+            flow_rows.append(
+                (year, str(origin), str(destination), str(rng.choice(GROUPS)), int(rng.integers(100, 3_000)))
+            )
     flows = pd.DataFrame(flow_rows, columns=["year", "origin", "destination", "group", "persons"])
     flows["year"] = flows["year"].astype("int64")
     flows["persons"] = flows["persons"].astype("int64")
@@ -109,26 +127,28 @@ def make_fake_run(
         residents_per_talent = rng.uniform(3.0, 9.0) if pole == "hebei" else rng.uniform(2.5, 4)
         for year in years:
             persons = int(talents.loc[(year, node)])
-            inflow = int(flows[(flows["year"] == year) & (flows["destination"] == node)]
-                         ["persons"].sum())
-            outflow = int(flows[(flows["year"] == year) & (flows["origin"] == node)]
-                          ["persons"].sum())
-            node_rows.append({
-                "year": year, "node": node,
-                "population": int(persons * residents_per_talent),
-                "talents": persons,
-                "price_cny_m2": price, "wage_cny_year": wage,
-                "services_index": float(rng.uniform(0.4, 1.0)),
-                "vacancies": int(persons * rng.uniform(0.01, 0.05)),
-                "entries": int(persons * rng.uniform(0.03, 0.05)),
-                "exits": int(persons * rng.uniform(0.02, 0.04)),
-                "inflow": inflow, "outflow": outflow,
-            })
+            inflow = int(flows[(flows["year"] == year) & (flows["destination"] == node)]["persons"].sum())
+            outflow = int(flows[(flows["year"] == year) & (flows["origin"] == node)]["persons"].sum())
+            node_rows.append(
+                {
+                    "year": year,
+                    "node": node,
+                    "population": int(persons * residents_per_talent),
+                    "talents": persons,
+                    "price_cny_m2": price,
+                    "wage_cny_year": wage,
+                    "services_index": float(rng.uniform(0.4, 1.0)),
+                    "vacancies": int(persons * rng.uniform(0.01, 0.05)),
+                    "entries": int(persons * rng.uniform(0.03, 0.05)),
+                    "exits": int(persons * rng.uniform(0.02, 0.04)),
+                    "inflow": inflow,
+                    "outflow": outflow,
+                }
+            )
             price *= 1 + rng.normal(0.04, 0.03)
             wage *= 1 + rng.normal(0.06, 0.01)
     node_years = pd.DataFrame(node_rows)
-    for column in ("year", "population", "talents", "vacancies", "entries", "exits", "inflow",
-                   "outflow"):
+    for column in ("year", "population", "talents", "vacancies", "entries", "exits", "inflow", "outflow"):
         node_years[column] = node_years[column].astype("int64")
 
     indicators = _indicators(stocks, node_years, provinces, poles, years)
@@ -136,34 +156,69 @@ def make_fake_run(
     drivers = pd.DataFrame(columns=["term", "province", "persons"])
     if with_drivers:
         drivers = pd.DataFrame(
-            [(term, province, int(rng.normal(0, 150_000)))
-             for term in TERMS for province in ("beijing", "tianjin", "hebei")],
+            [
+                (term, province, int(rng.normal(0, 150_000)))
+                for term in TERMS
+                for province in ("beijing", "tianjin", "hebei")
+            ],
             columns=["term", "province", "persons"],
         )
     spending = pd.DataFrame(columns=["year", "lever", "node", "cny"])
     if with_levers:
         spending = pd.DataFrame(
-            [(year, "graduate_subsidy", node, float(rng.uniform(5e7, 2e8)))
-             for year in years if year >= 2018 for node in ("SJZ", "BD", "XA")]
-            + [(year, "talent_housing", "XA", float(rng.uniform(1e8, 5e8)))
-               for year in years if 2019 <= year <= 2025],
+            [
+                (year, "graduate_subsidy", node, float(rng.uniform(5e7, 2e8)))
+                for year in years
+                if year >= 2018
+                for node in ("SJZ", "BD", "XA")
+            ]
+            + [
+                (year, "talent_housing", "XA", float(rng.uniform(1e8, 5e8)))
+                for year in years
+                if 2019 <= year <= 2025
+            ],
             columns=["year", "lever", "node", "cny"],
         )
 
-    parameters = pd.DataFrame([
-        ("beta_wage", 1.2, 1.0, "per log CNY", 0.0, 3.0, "weight of log wage in utility",
-         "assumption"),
-        ("beta_housing", -0.8, -0.8, "per share of income", -3.0, 0.0,
-         "weight of housing cost over income", "assumption"),
-        ("move_hazard", 0.06, 0.06, "per year", 0.0, 0.3, "yearly chance to consider moving",
-         "census 2010 migration table"),
-    ], columns=["name", "value", "default", "unit", "lower", "upper", "meaning", "source"])
+    parameters = pd.DataFrame(
+        [
+            ("beta_wage", 1.2, 1.0, "per log CNY", 0.0, 3.0, "weight of log wage in utility", "assumption"),
+            (
+                "beta_housing",
+                -0.8,
+                -0.8,
+                "per share of income",
+                -3.0,
+                0.0,
+                "weight of housing cost over income",
+                "assumption",
+            ),
+            (
+                "move_hazard",
+                0.06,
+                0.06,
+                "per year",
+                0.0,
+                0.3,
+                "yearly chance to consider moving",
+                "census 2010 migration table",
+            ),
+        ],
+        columns=["name", "value", "default", "unit", "lower", "upper", "meaning", "source"],
+    )
     statuses = ("observed", "derived", "unverified", "assumption")
     provenance = pd.DataFrame(
-        [(node, "population", int(node_years[(node_years["node"] == node)]["population"].iloc[0]),
-          statuses[i % len(statuses)], "https://www.stats.gov.cn/sj/ndsj/",
-          "<script>alert('x')</script> yearbook table 2-1" if node == "XA" else "yearbook")
-         for i, node in enumerate(nodes)],
+        [
+            (
+                node,
+                "population",
+                int(node_years[(node_years["node"] == node)]["population"].iloc[0]),
+                statuses[i % len(statuses)],
+                "https://www.stats.gov.cn/sj/ndsj/",
+                "<script>alert('x')</script> yearbook table 2-1" if node == "XA" else "yearbook",
+            )
+            for i, node in enumerate(nodes)
+        ],
         columns=["node_id", "field", "value", "status", "source", "basis"],
     )
     manifest = {
@@ -198,8 +253,13 @@ def make_fake_run(
     return directory
 
 
-def _indicators(stocks: pd.DataFrame, node_years: pd.DataFrame, provinces: dict[str, str],
-                poles: dict[str, str], years: list[int]) -> pd.DataFrame:
+def _indicators(
+    stocks: pd.DataFrame,
+    node_years: pd.DataFrame,
+    provinces: dict[str, str],
+    poles: dict[str, str],
+    years: list[int],
+) -> pd.DataFrame:
     rows: list[tuple[int, str, float]] = []
     stocks = stocks.assign(province=stocks["node"].map(provinces), pole=stocks["node"].map(poles))
     node_years = node_years.assign(province=node_years["node"].map(provinces))

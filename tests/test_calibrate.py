@@ -3,7 +3,6 @@ it, refuses targets dated after 2015, and writes a layer that scenarios can exte
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import json
@@ -14,8 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.calibrate import Method, Problem, fit, load_config
-from experiments.validate import add_commands, compare, replicate_seeds, run_replicates
+from app.cli import main
+from experiments.calibration.calibrate import Method, Problem, fit, load_config
+from experiments.calibration.validate import compare, run_replicates
+from experiments.replicates import replicate_seeds
 from model.errors import ScenarioError
 from model.parameters import PARAMETERS
 from model.scenario import load_scenario
@@ -26,9 +27,22 @@ TOLERANCE = 0.002  # on inflow_rate (per year): a tenth of the distance from the
 
 
 def observed_rows(entries: list[tuple[str, str, int]], values: list[float]) -> pd.DataFrame:
-    return pd.DataFrame([{"unit": u, "indicator": i, "year": y, "value": v, "uom": "persons",
-                          "status": "observed", "source": "synthetic", "note": "", "model_use": ""}
-                         for (u, i, y), v in zip(entries, values)])
+    return pd.DataFrame(
+        [
+            {
+                "unit": u,
+                "indicator": i,
+                "year": y,
+                "value": v,
+                "uom": "persons",
+                "status": "observed",
+                "source": "synthetic",
+                "note": "",
+                "model_use": "",
+            }
+            for (u, i, y), v in zip(entries, values)
+        ]
+    )
 
 
 def test_recovers_a_known_parameter_from_synthetic_targets():
@@ -36,13 +50,24 @@ def test_recovers_a_known_parameter_from_synthetic_targets():
     one seed); the fit starts from the default 0.012 and must land within TOLERANCE of 0.03."""
     scenario = load_scenario(SCENARIOS / "history.yaml").with_overrides({"scale": 2000, "end_year": 2012})
     seeds = tuple(replicate_seeds(3, 1))
-    entries = [("jjj", "tertiary_educated", 2011), ("jjj", "tertiary_educated", 2012),
-               ("beijing", "tertiary_educated", 2012), ("hebei", "tertiary_educated", 2012)]
+    entries = [
+        ("jjj", "tertiary_educated", 2011),
+        ("jjj", "tertiary_educated", 2012),
+        ("beijing", "tertiary_educated", 2012),
+        ("hebei", "tertiary_educated", 2012),
+    ]
     truth = scenario.with_overrides({"parameters.inflow_rate": TRUE_INFLOW})
     made = compare(observed_rows(entries, [1.0] * len(entries)), run_replicates(truth, seeds), 2010)
     targets = observed_rows(entries, made["simulated_mean"].tolist()).assign(target="synthetic", weight=1.0)
-    problem = Problem(scenario, ("inflow_rate",), np.array([0.0]), np.array([0.06]),
-                      np.array([PARAMETERS["inflow_rate"].default]), targets, seeds)
+    problem = Problem(
+        scenario,
+        ("inflow_rate",),
+        np.array([0.0]),
+        np.array([0.06]),
+        np.array([PARAMETERS["inflow_rate"].default]),
+        targets,
+        seeds,
+    )
 
     result = fit(problem, Method(max_evaluations=30, initial_step=0.5, xatol=0.005, fatol=1e-10))
 
@@ -53,13 +78,23 @@ def test_recovers_a_known_parameter_from_synthetic_targets():
 
 def write_config(folder: Path, **changes: object) -> Path:
     config = {
-        "name": "tiny", "scenario": "scenarios/history.yaml",
+        "name": "tiny",
+        "scenario": "scenarios/history.yaml",
         "observed": [str(ROOT / "model/data/observations.csv")],
-        "layer": "scenarios/tiny.yaml", "scale": 5000, "replicates": 1, "report_replicates": 1,
+        "layer": "scenarios/tiny.yaml",
+        "scale": 5000,
+        "replicates": 1,
+        "report_replicates": 1,
         "method": {"max_evaluations": 3},
         "parameters": {"nontalent_growth_decay": {"lower": 0.0, "upper": 1.0}},
-        "targets": [{"name": "populations", "indicator": "resident_population",
-                     "units": ["beijing", "hebei"], "years": [2015]}],
+        "targets": [
+            {
+                "name": "populations",
+                "indicator": "resident_population",
+                "units": ["beijing", "hebei"],
+                "years": [2015],
+            }
+        ],
     }
     config.update(changes)
     (folder / "scenarios").mkdir(parents=True, exist_ok=True)
@@ -72,16 +107,15 @@ def write_config(folder: Path, **changes: object) -> Path:
 
 def test_calibrate_command_writes_record_report_and_an_extendable_layer(tmp_path):
     config = write_config(tmp_path)
-    parser = argparse.ArgumentParser()
-    add_commands(parser.add_subparsers(required=True))
-    args = parser.parse_args(["calibrate", str(config), "--out", str(tmp_path / "out")])
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        assert args.handler(args) == 0
+        assert main(["calibrate", str(config), "--out", str(tmp_path / "out")]) == 0
 
     assert printed.getvalue().strip().splitlines()[-1].startswith("calibration: loss ")
     out = tmp_path / "out"
-    assert {"calibration.json", "fit.csv", "fit.png", "fit.svg", "trace.csv", "tiny.yaml"} <= {p.name for p in out.iterdir()}
+    assert {"calibration.json", "fit.csv", "fit.png", "fit.svg", "trace.csv", "tiny.yaml"} <= {
+        p.name for p in out.iterdir()
+    }
     record = json.loads((out / "calibration.json").read_text())
     assert "2015 or earlier" in record["data_rule"]
     assert all(t["year"] <= 2015 for t in record["targets"])
@@ -98,17 +132,35 @@ def test_calibrate_command_writes_record_report_and_an_extendable_layer(tmp_path
     assert load_scenario(child).start_year == 2010
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"targets": [{"name": "late", "indicator": "resident_population", "units": ["XA"], "years": [2016]}]},
-     "only numbers dated 2015 or earlier"),
-    ({"parameters": {"study_years": {"lower": 3, "upper": 5}}}, "whole-number parameter"),
-    ({"parameters": {"beta_magic": {"lower": 0, "upper": 1}}}, "unknown parameter"),
-    ({"parameters": {"inflow_rate": {"lower": 0.0, "upper": 0.9}}}, "within the declared"),
-    ({"targets": [{"name": "x", "indicator": "gdp", "units": ["beijing"], "years": [2015]}]}, "indicator"),
-    ({"targets": [{"name": "x", "indicator": "resident_population", "units": ["china"], "years": [2015]}]},
-     "outside the model's region"),
-    ({"surprise": 1}, "surprise"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            {
+                "targets": [
+                    {"name": "late", "indicator": "resident_population", "units": ["XA"], "years": [2016]}
+                ]
+            },
+            "only numbers dated 2015 or earlier",
+        ),
+        ({"parameters": {"study_years": {"lower": 3, "upper": 5}}}, "whole-number parameter"),
+        ({"parameters": {"beta_magic": {"lower": 0, "upper": 1}}}, "unknown parameter"),
+        ({"parameters": {"inflow_rate": {"lower": 0.0, "upper": 0.9}}}, "within the declared"),
+        (
+            {"targets": [{"name": "x", "indicator": "gdp", "units": ["beijing"], "years": [2015]}]},
+            "indicator",
+        ),
+        (
+            {
+                "targets": [
+                    {"name": "x", "indicator": "resident_population", "units": ["china"], "years": [2015]}
+                ]
+            },
+            "outside the model's region",
+        ),
+        ({"surprise": 1}, "surprise"),
+    ],
+)
 def test_bad_configs_are_refused(tmp_path, change, message):
     with pytest.raises(ScenarioError, match=message):
         load_config(write_config(tmp_path, **change))
@@ -117,6 +169,8 @@ def test_bad_configs_are_refused(tmp_path, change, message):
 def test_shipped_config_and_layer_are_valid():
     config = load_config(ROOT / "experiments" / "calibration-2015.yaml")
     assert all(year <= 2015 for group in config.targets for year in group.years)
-    assert config.layer is not None and config.layer.resolve() == (SCENARIOS / "calibrated-2015.yaml").resolve()
+    assert (
+        config.layer is not None and config.layer.resolve() == (SCENARIOS / "calibrated-2015.yaml").resolve()
+    )
     layer = load_scenario(SCENARIOS / "calibrated-2015.yaml")
     assert set(layer.parameter_overrides()) == set(config.parameters)

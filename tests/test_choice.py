@@ -8,8 +8,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from model.choice import (TERMS, CellGrid, balance_targets, draw_choices, logit_probabilities,
-                          moving_hazard, net_gain_by_province, solve_constants, term_effects, utility)
+from model.choice import (
+    TERMS,
+    CellGrid,
+    balance_targets,
+    draw_choices,
+    logit_probabilities,
+    moving_hazard,
+    net_gain_by_province,
+    solve_constants,
+    term_effects,
+    utility,
+)
 from model.parameters import PARAMETERS, resolve_parameters
 from model.talents import Status
 
@@ -17,6 +27,7 @@ PARAMS = resolve_parameters({})
 
 
 # --- logit_probabilities ------------------------------------------------------------------
+
 
 def test_one_dominant_option_takes_nearly_everything() -> None:
     probabilities = logit_probabilities(np.array([[0.0, 50.0, 1.0, -2.0]]))
@@ -48,8 +59,10 @@ def test_large_utilities_do_not_overflow() -> None:
 
 
 finite_utilities = hnp.arrays(
-    np.float64, hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=12),
-    elements=st.floats(-500, 500, allow_nan=False))
+    np.float64,
+    hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=12),
+    elements=st.floats(-500, 500, allow_nan=False),
+)
 
 
 @settings(deadline=None, max_examples=60)
@@ -63,13 +76,20 @@ def test_probabilities_are_shares_of_one(utilities: np.ndarray) -> None:
 @settings(deadline=None, max_examples=60)
 @given(finite_utilities, st.floats(-100, 100))
 def test_adding_a_constant_changes_nothing(utilities: np.ndarray, shift: float) -> None:
-    np.testing.assert_allclose(logit_probabilities(utilities + shift),
-                               logit_probabilities(utilities), atol=1e-12)
+    np.testing.assert_allclose(
+        logit_probabilities(utilities + shift), logit_probabilities(utilities), atol=1e-12
+    )
 
 
 @settings(deadline=None, max_examples=60)
-@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=2, min_side=2, max_side=12),
-                  elements=st.floats(-500, 500, allow_nan=False)), st.data())
+@given(
+    hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=2, max_dims=2, min_side=2, max_side=12),
+        elements=st.floats(-500, 500, allow_nan=False),
+    ),
+    st.data(),
+)
 def test_minus_infinity_gets_zero_probability(utilities: np.ndarray, data: st.DataObject) -> None:
     column = data.draw(st.integers(0, utilities.shape[1] - 1))
     utilities = utilities.copy()
@@ -81,10 +101,9 @@ def test_minus_infinity_gets_zero_probability(utilities: np.ndarray, data: st.Da
 
 # --- draw_choices -------------------------------------------------------------------------
 
+
 def test_draw_frequencies_match_probabilities() -> None:
-    probabilities = np.array([[0.1, 0.2, 0.0, 0.7],
-                              [0.25, 0.25, 0.25, 0.25],
-                              [0.0, 0.0, 1.0, 0.0]])
+    probabilities = np.array([[0.1, 0.2, 0.0, 0.7], [0.25, 0.25, 0.25, 0.25], [0.0, 0.0, 1.0, 0.0]])
     rows = 60_000
     cell_of_row = np.repeat([0, 1, 2], rows)
     np.random.default_rng(0).shuffle(cell_of_row)  # rows of a cell need not be contiguous
@@ -129,8 +148,13 @@ def test_draw_with_no_rows_gives_no_choices() -> None:
 
 # --- moving_hazard ------------------------------------------------------------------------
 
-def hazard(age: int | np.ndarray, status: Status | np.ndarray, years: int | np.ndarray = 5,
-           params: dict[str, float] = PARAMS) -> np.ndarray:
+
+def hazard(
+    age: int | np.ndarray,
+    status: Status | np.ndarray,
+    years: int | np.ndarray = 5,
+    params: dict[str, float] = PARAMS,
+) -> np.ndarray:
     age, status, years = np.broadcast_arrays(np.atleast_1d(age), np.atleast_1d(status), np.atleast_1d(years))
     return moving_hazard(age, status, years, params)
 
@@ -154,7 +178,8 @@ def test_young_settled_employed_have_the_base_hazard() -> None:
 
 def test_newcomers_consider_moving_more() -> None:
     assert hazard(35, Status.EMPLOYED, 0)[0] == pytest.approx(
-        hazard(35, Status.EMPLOYED, 5)[0] * PARAMS["move_hazard_newcomer_ratio"])
+        hazard(35, Status.EMPLOYED, 5)[0] * PARAMS["move_hazard_newcomer_ratio"]
+    )
 
 
 def test_hazard_falls_with_age_over_30_and_is_flat_before() -> None:
@@ -165,25 +190,35 @@ def test_hazard_falls_with_age_over_30_and_is_flat_before() -> None:
 
 
 def test_hazard_is_capped_at_one() -> None:
-    params = dict(PARAMS, move_hazard_base=0.5, move_hazard_unemployed_ratio=20.0,
-                  move_hazard_newcomer_ratio=10.0)
+    params = dict(
+        PARAMS, move_hazard_base=0.5, move_hazard_unemployed_ratio=20.0, move_hazard_newcomer_ratio=10.0
+    )
     assert hazard(25, Status.UNEMPLOYED, 0, params)[0] == 1.0
 
 
 @settings(deadline=None, max_examples=50)
-@given(st.fixed_dictionaries({name: st.floats(PARAMETERS[name].lower, PARAMETERS[name].upper)
-                              for name in PARAMS if name.startswith("move_hazard")}),
-       hnp.arrays(np.int16, 20, elements=st.integers(16, 100)),
-       hnp.arrays(np.int8, 20, elements=st.sampled_from([int(s) for s in Status])),
-       hnp.arrays(np.int16, 20, elements=st.integers(0, 60)))
+@given(
+    st.fixed_dictionaries(
+        {
+            name: st.floats(PARAMETERS[name].lower, PARAMETERS[name].upper)
+            for name in PARAMS
+            if name.startswith("move_hazard")
+        }
+    ),
+    hnp.arrays(np.int16, 20, elements=st.integers(16, 100)),
+    hnp.arrays(np.int8, 20, elements=st.sampled_from([int(s) for s in Status])),
+    hnp.arrays(np.int16, 20, elements=st.integers(0, 60)),
+)
 def test_hazard_is_a_probability_for_any_declared_parameters(
-        overrides: dict[str, float], age: np.ndarray, status: np.ndarray, years: np.ndarray) -> None:
+    overrides: dict[str, float], age: np.ndarray, status: np.ndarray, years: np.ndarray
+) -> None:
     result = moving_hazard(age, status, years, dict(PARAMS, **overrides))
     assert ((result >= 0) & (result <= 1)).all()
     assert (result[status == Status.STUDENT] == 0).all()
 
 
 # --- solve_constants ----------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def three_nodes() -> tuple[CellGrid, dict[str, np.ndarray], np.ndarray, np.ndarray]:
@@ -205,8 +240,9 @@ def three_nodes() -> tuple[CellGrid, dict[str, np.ndarray], np.ndarray, np.ndarr
     return grid, terms, persons, arrival_shares
 
 
-def hand_targets(grid: CellGrid, persons: np.ndarray, share_out: float,
-                 arrival_shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def hand_targets(
+    grid: CellGrid, persons: np.ndarray, share_out: float, arrival_shares: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """The balance written out cell by cell: residents arrive at each node in the numbers that
     consider leaving it, less those who leave the region; arrivals settle like earlier ones."""
     origin, cls = grid.attributes()[0], grid.constant_class()
@@ -221,8 +257,13 @@ def hand_targets(grid: CellGrid, persons: np.ndarray, share_out: float,
     return target, target_out
 
 
-def chosen(grid: CellGrid, terms: dict[str, np.ndarray], persons: np.ndarray,
-           constants: np.ndarray, outside: np.ndarray) -> np.ndarray:
+def chosen(
+    grid: CellGrid,
+    terms: dict[str, np.ndarray],
+    persons: np.ndarray,
+    constants: np.ndarray,
+    outside: np.ndarray,
+) -> np.ndarray:
     """Expected persons choosing each alternative, per constant class."""
     probabilities = logit_probabilities(utility(terms, constants, outside, grid))
     out = np.zeros((grid.n_classes, grid.n_nodes + 1))
@@ -251,8 +292,7 @@ def test_constants_make_the_base_year_a_balance(three_nodes) -> None:  # type: i
     residents = grid.attributes()[0] < 3
     by_class = np.bincount(grid.constant_class()[residents], persons[residents], grid.n_classes)
     resident_classes = by_class > 0
-    np.testing.assert_allclose(result[resident_classes, 3] / by_class[resident_classes], share_out,
-                               rtol=1e-7)
+    np.testing.assert_allclose(result[resident_classes, 3] / by_class[resident_classes], share_out, rtol=1e-7)
 
 
 def test_no_outside_share_means_nobody_leaves(three_nodes) -> None:  # type: ignore[no-untyped-def]
@@ -265,6 +305,7 @@ def test_no_outside_share_means_nobody_leaves(three_nodes) -> None:  # type: ign
 
 
 # --- net_gain_by_province -----------------------------------------------------------------
+
 
 def test_net_gain_by_province_by_hand() -> None:
     """Nodes 0 and 1 are in Beijing, node 2 in Hebei. 100 persons at node 0 go 50 % to node 0
@@ -287,7 +328,9 @@ def test_net_gain_by_province_by_hand() -> None:
 
 def test_terms_that_did_not_change_explain_nothing(three_nodes) -> None:  # type: ignore[no-untyped-def]
     grid, terms, persons, arrival_shares = three_nodes
-    constants, outside = solve_constants(terms, persons, grid, *hand_targets(grid, persons, 0.12, arrival_shares))
+    constants, outside = solve_constants(
+        terms, persons, grid, *hand_targets(grid, persons, 0.12, arrival_shares)
+    )
     base_terms = {term: np.zeros((grid.size, 4)) for term in TERMS}
     base_terms.update(terms)
     now = dict(base_terms)

@@ -21,23 +21,46 @@ from model.simulation import TalentModel
 from tests.conftest import SCENARIOS, Invocation, invoke
 
 CHILD = "name: small\nextends: baseline\nscale: 5000\nend_year: 2017\n"
-DATA_FILES = ["stocks.parquet", "flows.parquet", "nodes.parquet", "indicators.csv", "drivers.csv",
-              "lever_spending.csv", "parameters.csv", "provenance.csv", "notes.json", "scenario.json",
-              "manifest.json"]
+DATA_FILES = [
+    "stocks.parquet",
+    "flows.parquet",
+    "nodes.parquet",
+    "indicators.csv",
+    "drivers.csv",
+    "lever_spending.csv",
+    "parameters.csv",
+    "provenance.csv",
+    "notes.json",
+    "scenario.json",
+    "manifest.json",
+]
 COLUMNS = {
     "stocks.parquet": ["year", "node", "group", "is_high_end", "is_foreign", "status", "persons"],
     "flows.parquet": ["year", "origin", "destination", "group", "persons"],
-    "nodes.parquet": ["year", "node", "population", "talents", "price_cny_m2", "wage_cny_year",
-                      "services_index", "vacancies", "entries", "exits", "inflow", "outflow",
-                      "graduates", "nonlocal_talents", "fte_served", "talent_housing_units", "card_holders"],
+    "nodes.parquet": [
+        "year",
+        "node",
+        "population",
+        "talents",
+        "price_cny_m2",
+        "wage_cny_year",
+        "services_index",
+        "vacancies",
+        "entries",
+        "exits",
+        "inflow",
+        "outflow",
+        "graduates",
+        "nonlocal_talents",
+        "fte_served",
+        "talent_housing_units",
+        "card_holders",
+    ],
     "indicators.csv": ["year", "indicator", "value"],
     "lever_spending.csv": ["year", "lever", "node", "cny"],
     "drivers.csv": ["term", "province", "persons"],
 }
 ENTRY_POINT = Path(sys.executable).parent / "jjj-talent"  # installed by `make test`
-
-
-
 
 
 def scenario_folder(folder: Path) -> Path:
@@ -63,6 +86,7 @@ def finished(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Invo
 
 
 # --- a good run ---------------------------------------------------------------------------
+
 
 def test_run_succeeds_and_says_where(finished: tuple[Path, Path, Invocation]) -> None:
     _, out, result = finished
@@ -110,8 +134,9 @@ def test_written_tables_are_the_models(finished: tuple[Path, Path, Invocation]) 
         model.step()
     tables = model.tables()
     for name in ("stocks", "flows", "nodes"):
-        pd.testing.assert_frame_equal(pd.read_parquet(out / f"{name}.parquet"), tables[name],
-                                      check_dtype=False, obj=name)
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(out / f"{name}.parquet"), tables[name], check_dtype=False, obj=name
+        )
     nodes = pd.read_parquet(out / "nodes.parquet")
     assert sorted(nodes["year"].unique()) == [2015, 2016, 2017]
 
@@ -129,6 +154,7 @@ def test_what_the_run_used_is_recorded(finished: tuple[Path, Path, Invocation]) 
 
 
 # --- refusals -----------------------------------------------------------------------------
+
 
 @pytest.fixture
 def existing_output(tmp_path: Path) -> Path:
@@ -155,14 +181,18 @@ def test_a_bad_scenario_exits_2_and_leaves_outputs_alone(tmp_path: Path, existin
     assert_untouched(existing_output)
 
 
-@pytest.mark.parametrize(("option", "value", "key"), [
-    ("--scale", "0", "scale"),
-    ("--end", "2035", "end_year"),
-    ("--start", "2012", "start_year"),
-    ("--seed", "-1", "--seed"),
-])
-def test_bad_command_line_values_are_refused_by_name(tmp_path: Path, existing_output: Path,
-                                                     option: str, value: str, key: str) -> None:
+@pytest.mark.parametrize(
+    ("option", "value", "key"),
+    [
+        ("--scale", "0", "scale"),
+        ("--end", "2035", "end_year"),
+        ("--start", "2012", "start_year"),
+        ("--seed", "-1", "--seed"),
+    ],
+)
+def test_bad_command_line_values_are_refused_by_name(
+    tmp_path: Path, existing_output: Path, option: str, value: str, key: str
+) -> None:
     child = scenario_folder(tmp_path / "scenarios")
     result = invoke("run", str(child), option, value, "--out", str(existing_output), "--no-report")
     assert result.status == 2
@@ -178,8 +208,9 @@ def test_a_missing_scenario_file_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-def test_a_failure_while_writing_keeps_the_previous_results(tmp_path: Path, existing_output: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failure_while_writing_keeps_the_previous_results(
+    tmp_path: Path, existing_output: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     child = scenario_folder(tmp_path / "scenarios")
 
     def write_some_then_fail(folder: Path, *args: object) -> None:
@@ -204,6 +235,7 @@ def test_a_new_run_replaces_the_folder_whole(tmp_path: Path, existing_output: Pa
 
 # --- other commands -----------------------------------------------------------------------
 
+
 def test_parameters_command_lists_every_parameter() -> None:
     result = invoke("parameters")
     assert result.status == 0
@@ -220,12 +252,12 @@ def test_levers_command_lists_every_lever() -> None:
 
 def report_module_ready() -> bool:
     try:
-        return hasattr(importlib.import_module("experiments.report"), "write_report")
+        return hasattr(importlib.import_module("reports.run_report"), "write_report")
     except Exception:  # noqa: BLE001 - any import failure means "not ready"
         return False
 
 
-@pytest.mark.skipif(not report_module_ready(), reason="experiments/report.py is missing or does not import")
+@pytest.mark.skipif(not report_module_ready(), reason="reports/run_report.py is missing or does not import")
 def test_run_with_the_report(tmp_path: Path) -> None:
     child = scenario_folder(tmp_path / "scenarios")
     out = tmp_path / "outputs" / "small"
@@ -243,8 +275,12 @@ def test_run_with_the_report(tmp_path: Path) -> None:
 def test_installed_console_entry_point(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: bad\nscale: 0\n", encoding="utf-8")
-    refused = subprocess.run([str(ENTRY_POINT), "run", str(bad), "--out", str(tmp_path / "out")],
-                             capture_output=True, text=True, timeout=120)
+    refused = subprocess.run(
+        [str(ENTRY_POINT), "run", str(bad), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert refused.returncode == 2
     assert "scale" in refused.stderr and "bad.yaml" in refused.stderr
     assert not (tmp_path / "out").exists()

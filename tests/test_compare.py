@@ -1,4 +1,4 @@
-"""Scenario comparison (experiments/compare.py, experiments/compare_report.py): common random
+"""Scenario comparison (experiments/compare.py, reports/compare_report.py): common random
 numbers, paired effects, spending and cost per additional talent, parallel runs, refusal of bad
 input. Runs are small (scale 5000, 2015-2018, 2-3 replicates)."""
 
@@ -13,17 +13,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import compare as compare_module
+from experiments import runner
 from experiments.compare import (
-    Comparison,
     ComparedScenario,
+    Comparison,
     compare,
     cost_effectiveness_table,
     default_out_dir,
     milestone_table,
     plan_comparison,
-    replicate_seeds,
 )
+from experiments.replicates import replicate_seeds
 from model.errors import RunError, ScenarioError
 from model.layout import default_layout
 from model.scenario import load_scenario
@@ -34,8 +34,15 @@ BASELINE = SCENARIOS / "baseline.yaml"
 SUBSIDY = SCENARIOS / "graduates-to-hebei.yaml"
 SMALL = ("--scale", "5000", "--end", "2018")
 REPLICATES = 3
-FILES = ["indicators.parquet", "effects.csv", "spending.csv", "cost_effectiveness.csv",
-         "milestones.csv", "manifest.json", "report.html"]
+FILES = [
+    "indicators.parquet",
+    "effects.csv",
+    "spending.csv",
+    "cost_effectiveness.csv",
+    "milestones.csv",
+    "manifest.json",
+    "report.html",
+]
 CHARTS = ["hebei_share", "effect_by_pole", "effect_by_node", "spending"]
 
 
@@ -50,10 +57,19 @@ def leftovers(folder: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Invocation]:
-    """baseline vs graduates-to-hebei, 3 replicates, one process, with the report."""
+    """Baseline vs graduates-to-hebei, 3 replicates, in this process, with the report."""
     out = tmp_path_factory.mktemp("compare") / "pair"
-    result = invoke(str(BASELINE), str(SUBSIDY), "--replicates", str(REPLICATES), *SMALL,
-                    "--workers", "1", "--out", str(out))
+    result = invoke(
+        str(BASELINE),
+        str(SUBSIDY),
+        "--replicates",
+        str(REPLICATES),
+        *SMALL,
+        "--workers",
+        "0",
+        "--out",
+        str(out),
+    )
     assert result.status == 0, result.err
     return out, result
 
@@ -70,20 +86,25 @@ def runs(pair: tuple[Path, Invocation]) -> pd.DataFrame:
 
 # --- the command --------------------------------------------------------------------------------
 
-def test_command_reports_each_run_and_ends_with_the_count(pair: tuple[Path, Invocation]) -> None:
+
+def test_command_shows_progress_and_ends_with_the_count(pair: tuple[Path, Invocation]) -> None:
     _, result = pair
     assert result.out.strip().splitlines()[-1] == "compare: scenarios=2 replicates=3 runs=6"
-    done = [line for line in result.err.splitlines() if re.fullmatch(
-        r"run \d/6 (baseline|graduates-to-hebei) seed \d+ done \(\d+\.\d s\)", line)]
-    assert len(done) == 6
-    assert [int(line.split()[1].split("/")[0]) for line in done] == list(range(1, 7))
+    lines = [line for line in result.err.splitlines() if re.match(r"compare: \d/6 runs done", line)]
+    assert lines and lines[0].startswith("compare: 1/6 runs done")  # the first run, then now and then
+    assert lines[-1].startswith("compare: 6/6 runs done") and lines[-1].endswith("finished")
 
 
 def test_every_file_and_chart_is_written(pair: tuple[Path, Invocation]) -> None:
     out, _ = pair
     assert [name for name in FILES if not (out / name).is_file()] == []
-    missing = [f"{name}.{lang}.{ext}" for name in CHARTS for lang in ("en", "zh")
-               for ext in ("png", "svg") if not (out / "charts" / f"{name}.{lang}.{ext}").is_file()]
+    missing = [
+        f"{name}.{lang}.{ext}"
+        for name in CHARTS
+        for lang in ("en", "zh")
+        for ext in ("png", "svg")
+        if not (out / "charts" / f"{name}.{lang}.{ext}").is_file()
+    ]
     assert missing == []
     assert leftovers(out) == [] and leftovers(out.parent) == []
 
@@ -104,6 +125,7 @@ def test_manifest_records_scenarios_seeds_and_versions(pair: tuple[Path, Invocat
 
 # --- common random numbers ----------------------------------------------------------------------
 
+
 def test_a_replicate_has_one_seed_across_scenarios_and_replicates_differ(runs: pd.DataFrame) -> None:
     seeds = runs.groupby("replicate")["seed"].unique()
     assert all(len(per_replicate) == 1 for per_replicate in seeds)
@@ -120,8 +142,7 @@ def test_replicate_seeds_are_reproducible_and_extend() -> None:
 
 
 def test_baseline_against_itself_has_exactly_zero_effects(tmp_path: Path) -> None:
-    result = compare([BASELINE, BASELINE], 2, out_dir=tmp_path / "self", scale=5000,
-                     end_year=2018, workers=1, report=False)
+    result = compare([BASELINE, BASELINE], 2, out_dir=tmp_path / "self", scale=5000, end_year=2018, workers=0)
     table = pd.read_csv(tmp_path / "self" / "effects.csv")
     assert result.comparison.labels == ["baseline", "baseline-2"]
     assert set(table["indicator"]) == set(result.tables.indicators["indicator"])
@@ -133,19 +154,23 @@ def test_baseline_against_itself_has_exactly_zero_effects(tmp_path: Path) -> Non
 
 # --- effects, spending, cost --------------------------------------------------------------------
 
-def test_effects_cover_nodes_provinces_poles_and_every_indicator(effects: pd.DataFrame,
-                                                                 runs: pd.DataFrame) -> None:
+
+def test_effects_cover_nodes_provinces_poles_and_every_indicator(
+    effects: pd.DataFrame, runs: pd.DataFrame
+) -> None:
     assert set(effects["indicator"]) == set(runs["indicator"])
     nodes = {f"talents.{node}" for node in default_layout().ids}
-    provinces = {f"talents.{kind}.{p}" for kind in ("province", "pole")
-                 for p in ("beijing", "tianjin", "hebei")}
+    provinces = {
+        f"talents.{kind}.{p}" for kind in ("province", "pole") for p in ("beijing", "tianjin", "hebei")
+    }
     assert nodes | provinces | {"hebei_share", "talents.jjj"} <= set(effects["indicator"])
     assert set(effects["scenario"]) == {"graduates-to-hebei"}
     assert set(effects["year"]) == {2015, 2016, 2017, 2018}
 
 
-def test_effects_are_paired_differences_with_percentile_intervals(effects: pd.DataFrame,
-                                                                  runs: pd.DataFrame) -> None:
+def test_effects_are_paired_differences_with_percentile_intervals(
+    effects: pd.DataFrame, runs: pd.DataFrame
+) -> None:
     name, year = "talents.province.hebei", 2018
     chosen = runs[(runs["indicator"] == name) & (runs["year"] == year)]
     values = chosen.pivot(index="replicate", columns="scenario", values="value")
@@ -172,8 +197,9 @@ def test_only_the_graduate_subsidy_spends(pair: tuple[Path, Invocation]) -> None
     assert spent["year"].min() == 2017
 
 
-def test_cost_per_additional_talent_is_spending_over_effect(pair: tuple[Path, Invocation],
-                                                            effects: pd.DataFrame) -> None:
+def test_cost_per_additional_talent_is_spending_over_effect(
+    pair: tuple[Path, Invocation], effects: pd.DataFrame
+) -> None:
     out, _ = pair
     costs = pd.read_csv(out / "cost_effectiveness.csv", keep_default_na=False)
     assert list(zip(costs["lever"], costs["year"])) == [("graduate_subsidy", 2018)]
@@ -183,40 +209,65 @@ def test_cost_per_additional_talent_is_spending_over_effect(pair: tuple[Path, In
     assert row["target_nodes"].split(";") == hebei
     spending = pd.read_csv(out / "spending.csv")
     assert row["cumulative_cny_mean"] == pytest.approx(spending["cny_mean"].sum(), rel=1e-12)
-    at_end = effects[(effects["year"] == 2018)
-                     & effects["indicator"].isin([f"talents.{node}" for node in hebei])]
+    at_end = effects[
+        (effects["year"] == 2018) & effects["indicator"].isin([f"talents.{node}" for node in hebei])
+    ]
     assert row["additional_talents_mean"] == pytest.approx(at_end["effect_mean"].sum(), rel=1e-9)
     assert row["additional_talents_p05"] > 0, "the subsidy's effect should be clear of 0"
     assert float(row["cny_per_additional_talent"]) == pytest.approx(
-        row["cumulative_cny_mean"] / row["additional_talents_mean"], rel=1e-12)
+        row["cumulative_cny_mean"] / row["additional_talents_mean"], rel=1e-12
+    )
     assert row["note"] == ""
 
 
 def _comparison(labels: list[str]) -> Comparison:
     subsidy = load_scenario(SUBSIDY)
-    entries = [ComparedScenario(label, load_scenario(BASELINE) if i == 0 else subsidy, Path(label))
-               for i, label in enumerate(labels)]
-    return Comparison(tuple(entries), 1, (11, 12, 13), workers=1)
+    entries = [
+        ComparedScenario(label, load_scenario(BASELINE) if i == 0 else subsidy, Path(label))
+        for i, label in enumerate(labels)
+    ]
+    return Comparison(tuple(entries), 1, (11, 12, 13), workers=0)
 
 
-@pytest.mark.parametrize(("gains", "expected", "note"), [
-    ([100.0, 200.0, 300.0], 6_000_000 / 200.0, ""),
-    ([-100.0, 100.0, 300.0], None, "includes 0"),
-    ([-300.0, -200.0, -100.0], None, "at or below 0"),
-])
+@pytest.mark.parametrize(
+    ("gains", "expected", "note"),
+    [
+        ([100.0, 200.0, 300.0], 6_000_000 / 200.0, ""),
+        ([-100.0, 100.0, 300.0], None, "includes 0"),
+        ([-300.0, -200.0, -100.0], None, "at or below 0"),
+    ],
+)
 def test_cost_is_blank_with_a_reason_unless_the_effect_is_clear(
-        gains: list[float], expected: float | None, note: str) -> None:
+    gains: list[float], expected: float | None, note: str
+) -> None:
     """Hand-made runs: 3 replicates, talents in Shijiazhuang (a target of the subsidy) raised by
     ``gains``; spending 1 and 5 million CNY in two years."""
     rows = []
     for replicate, gain in enumerate(gains):
         for label, extra in (("base", 0.0), ("reform", gain)):
-            rows.append({"scenario": label, "replicate": replicate, "seed": 11 + replicate,
-                         "year": 2018, "indicator": "talents.SJZ", "value": 1000.0 + extra})
-            rows.append({"scenario": label, "replicate": replicate, "seed": 11 + replicate,
-                         "year": 2018, "indicator": "talents.BJ", "value": 5000.0 + 3 * extra})
-    spending = pd.DataFrame({"scenario": "reform", "lever": "graduate_subsidy",
-                             "year": [2017, 2018], "cny_mean": [1e6, 5e6]})
+            rows.append(
+                {
+                    "scenario": label,
+                    "replicate": replicate,
+                    "seed": 11 + replicate,
+                    "year": 2018,
+                    "indicator": "talents.SJZ",
+                    "value": 1000.0 + extra,
+                }
+            )
+            rows.append(
+                {
+                    "scenario": label,
+                    "replicate": replicate,
+                    "seed": 11 + replicate,
+                    "year": 2018,
+                    "indicator": "talents.BJ",
+                    "value": 5000.0 + 3 * extra,
+                }
+            )
+    spending = pd.DataFrame(
+        {"scenario": "reform", "lever": "graduate_subsidy", "year": [2017, 2018], "cny_mean": [1e6, 5e6]}
+    )
     table = cost_effectiveness_table(_comparison(["base", "reform"]), pd.DataFrame(rows), spending)
     row = table.iloc[0]
     assert row["cumulative_cny_mean"] == 6e6
@@ -230,11 +281,12 @@ def test_cost_is_blank_with_a_reason_unless_the_effect_is_clear(
 
 
 def test_milestones_give_mean_and_interval_at_milestone_years() -> None:
-    rows = [{"scenario": "base", "replicate": r, "seed": r, "year": year, "indicator": name,
-             "value": value + r}
-            for r in range(3) for year in (2019, 2020, 2025)
-            for name, value in (("hebei_share", 0.4), ("talents.BJ", 10.0),
-                                ("high_end.pole.beijing", 5.0))]
+    rows = [
+        {"scenario": "base", "replicate": r, "seed": r, "year": year, "indicator": name, "value": value + r}
+        for r in range(3)
+        for year in (2019, 2020, 2025)
+        for name, value in (("hebei_share", 0.4), ("talents.BJ", 10.0), ("high_end.pole.beijing", 5.0))
+    ]
     table = milestone_table(pd.DataFrame(rows), ["base"])
     assert set(table["year"]) == {2020, 2025}
     assert list(dict.fromkeys(table["indicator"])) == ["hebei_share", "high_end.pole.beijing"]
@@ -248,19 +300,22 @@ def test_milestones_give_mean_and_interval_at_milestone_years() -> None:
 
 # --- parallel runs ------------------------------------------------------------------------------
 
-def test_one_and_two_workers_give_identical_results(pair: tuple[Path, Invocation],
-                                                    tmp_path: Path) -> None:
+
+def test_one_and_two_workers_give_identical_results(pair: tuple[Path, Invocation], tmp_path: Path) -> None:
     out, _ = pair
-    result = compare([BASELINE, SUBSIDY], REPLICATES, out_dir=tmp_path / "two", scale=5000,
-                     end_year=2018, workers=2, report=False)
+    result = compare(
+        [BASELINE, SUBSIDY], REPLICATES, out_dir=tmp_path / "two", scale=5000, end_year=2018, workers=2
+    )
     assert result.comparison.workers == 2
     for name in ("effects.csv", "spending.csv", "cost_effectiveness.csv", "milestones.csv"):
         assert (tmp_path / "two" / name).read_bytes() == (out / name).read_bytes(), name
-    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "two" / "indicators.parquet"),
-                                  pd.read_parquet(out / "indicators.parquet"))
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "two" / "indicators.parquet"), pd.read_parquet(out / "indicators.parquet")
+    )
 
 
 # --- bad input ----------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def existing_out(tmp_path: Path) -> Path:
@@ -270,15 +325,19 @@ def existing_out(tmp_path: Path) -> Path:
     return out
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    ([str(BASELINE), str(SUBSIDY), "--replicates", "0"], "--replicates"),
-    ([str(BASELINE), "missing.yaml", "--replicates", "2"], "missing.yaml"),
-    ([str(BASELINE), "--replicates", "2"], "at least two"),
-    ([str(BASELINE), str(SUBSIDY), "--replicates", "2", "--workers", "0"], "--workers"),
-    ([str(BASELINE), str(SUBSIDY), "--replicates", "2", "--end", "2040"], "end_year"),
-])
-def test_bad_input_exits_2_and_leaves_the_out_folder_alone(existing_out: Path, argv: list[str],
-                                                            message: str) -> None:
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([str(BASELINE), str(SUBSIDY), "--replicates", "0"], "--replicates"),
+        ([str(BASELINE), "missing.yaml", "--replicates", "2"], "missing.yaml"),
+        ([str(BASELINE), "--replicates", "2"], "at least two"),
+        ([str(BASELINE), str(SUBSIDY), "--replicates", "2", "--workers", "-1"], "--workers"),
+        ([str(BASELINE), str(SUBSIDY), "--replicates", "2", "--end", "2040"], "end_year"),
+    ],
+)
+def test_bad_input_exits_2_and_leaves_the_out_folder_alone(
+    existing_out: Path, argv: list[str], message: str
+) -> None:
     result = invoke(*argv, "--out", str(existing_out))
     assert result.status == 2
     assert message in result.err and result.err.startswith("jjj-talent: error:")
@@ -306,21 +365,22 @@ def test_scenarios_that_disagree_on_years_are_refused(tmp_path: Path) -> None:
     assert [entry.scenario.end_year for entry in plan.scenarios] == [2017, 2017]
 
 
-def test_a_failed_run_leaves_the_out_folder_alone(existing_out: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(task: compare_module.RunTask) -> compare_module.RunOutput:
+def test_a_failed_run_leaves_the_out_folder_alone(
+    existing_out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(scenario: object, seed: object) -> None:
         raise FloatingPointError("boom")
 
-    monkeypatch.setattr(compare_module, "run_task", broken)
+    monkeypatch.setattr(runner, "simulate", broken)
     with pytest.raises(RunError, match="boom") as caught:
-        compare([BASELINE, SUBSIDY], 2, out_dir=existing_out, workers=1, report=False)
+        compare([BASELINE, SUBSIDY], 2, out_dir=existing_out, workers=0)
     assert caught.value.scenario == "baseline"
     assert (existing_out / "effects.csv").read_text(encoding="utf-8") == "keep me\n"
     assert leftovers(existing_out.parent) == []
 
 
 def test_default_folder_names_the_scenarios() -> None:
-    plan = plan_comparison([BASELINE, SUBSIDY], 1, workers=1)
+    plan = plan_comparison([BASELINE, SUBSIDY], 1, workers=0)
     assert default_out_dir(plan) == Path("outputs/compare-baseline-vs-graduates-to-hebei")
 
 
@@ -330,6 +390,7 @@ def test_jjj_talent_refuses_zero_replicates(existing_out: Path) -> None:
 
 
 # --- the report ---------------------------------------------------------------------------------
+
 
 def test_the_report_is_self_contained(pair: tuple[Path, Invocation]) -> None:
     page = (pair[0] / "report.html").read_text(encoding="utf-8")
@@ -346,16 +407,24 @@ def test_the_report_is_self_contained(pair: tuple[Path, Invocation]) -> None:
 
 
 def test_the_report_tells_a_planner_what_changes_and_how_it_is_measured(
-        pair: tuple[Path, Invocation]) -> None:
+    pair: tuple[Path, Invocation],
+) -> None:
     page = (pair[0] / "report.html").read_text(encoding="utf-8")
-    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", re.sub(
-        r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page)))
+    text = re.sub(
+        r"\s+", " ", re.sub(r"<[^>]+>", " ", re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page))
+    )
     assert "What the plan changes by 2018" in text
     assert "graduate_subsidy" in text and "per additional talent" in text
     assert "joint effect" in text and "one-lever variant" in text
     assert "not measurable" in text or "cannot measure" in text
-    for name in ("hebei_share", "bj_hb_density_gap", "foreign_share", "services_gap",
-                 "unemployment_rate", "high_end.pole.beijing"):
+    for name in (
+        "hebei_share",
+        "bj_hb_density_gap",
+        "foreign_share",
+        "services_gap",
+        "unemployment_rate",
+        "high_end.pole.beijing",
+    ):
         assert name in text, name
     assert "common random numbers" in text
     for seed in replicate_seeds(load_scenario(BASELINE).seed, REPLICATES):

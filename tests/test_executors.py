@@ -20,9 +20,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from experiments.design import load_experiment
-from experiments.executors import imap_unordered, open_pool, tune_malloc, worker_identities
-from experiments.sweep import run_sweep
+from experiments.runner import imap_unordered, open_pool, tune_malloc, worker_identities
+from experiments.sweeps.design import load_experiment
+from experiments.sweeps.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -94,21 +94,37 @@ def test_a_dead_local_worker_is_replaced_and_its_task_tried_again(tmp_path: Path
 
 
 def test_dask_malloc_setting_is_undone_only_where_dask_sets_it() -> None:
-    assert tune_malloc() == ("MALLOC_TRIM_THRESHOLD_" in os.environ and "MALLOC_MMAP_THRESHOLD_" not in os.environ)
+    assert tune_malloc() == (
+        "MALLOC_TRIM_THRESHOLD_" in os.environ and "MALLOC_MMAP_THRESHOLD_" not in os.environ
+    )
 
 
-def test_a_sweep_on_a_local_cluster_gives_the_local_results(experiment_file: Path, local_results: pd.DataFrame,
-                                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_sweep_on_a_local_cluster_gives_the_local_results(
+    experiment_file: Path, local_results: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import dask
     from distributed import LocalCluster
 
     for key, value in environment(tmp_path).items():
         monkeypatch.setenv(key, value)
-    with dask.config.set({"temporary-directory": str(tmp_path / "dask")}), LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host=LOOPBACK,
-                      dashboard_address=f"{LOOPBACK}:0", local_directory=str(tmp_path / "dask")) as cluster:
+    with (
+        dask.config.set({"temporary-directory": str(tmp_path / "dask")}),
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host=LOOPBACK,
+            dashboard_address=f"{LOOPBACK}:0",
+            local_directory=str(tmp_path / "dask"),
+        ) as cluster,
+    ):
         assert cluster.scheduler_address.startswith(f"tcp://{LOOPBACK}:")
-        report = run_sweep(load_experiment(experiment_file), tmp_path / "store",
-                           scheduler=cluster.scheduler_address, log=io.StringIO())
+        report = run_sweep(
+            load_experiment(experiment_file),
+            tmp_path / "store",
+            scheduler=cluster.scheduler_address,
+            log=io.StringIO(),
+        )
     assert (report.done, report.failed) == (6, 0) and "Dask" in report.pool
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "store" / "results.parquet"), local_results)
 
@@ -122,18 +138,54 @@ def dask_cluster(tmp: Path) -> Iterator[str]:
     processes: list[subprocess.Popen[bytes]] = []
     logs = [open(tmp / name, "wb") for name in ("scheduler.log", "worker.log")]
     try:
-        processes.append(subprocess.Popen(
-            [sys.executable, "-m", "dask", "scheduler", "--port", "0", "--scheduler-file", str(scheduler_file),
-             *common], cwd=ROOT, env=env, stdout=logs[0], stderr=subprocess.STDOUT, start_new_session=True))
+        processes.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "dask",
+                    "scheduler",
+                    "--port",
+                    "0",
+                    "--scheduler-file",
+                    str(scheduler_file),
+                    *common,
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=logs[0],
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
         deadline = time.monotonic() + 60
         while not scheduler_file.exists() and time.monotonic() < deadline:
             assert processes[0].poll() is None, (tmp / "scheduler.log").read_text()
             time.sleep(0.1)
         address = json.loads(scheduler_file.read_text())["address"]
-        processes.append(subprocess.Popen(
-            [sys.executable, "-m", "dask", "worker", address, "--nworkers", "2", "--nthreads", "1",
-             "--local-directory", str(tmp / "dask"), *common],
-            cwd=ROOT, env=env, stdout=logs[1], stderr=subprocess.STDOUT, start_new_session=True))
+        processes.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "dask",
+                    "worker",
+                    address,
+                    "--nworkers",
+                    "2",
+                    "--nthreads",
+                    "1",
+                    "--local-directory",
+                    str(tmp / "dask"),
+                    *common,
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=logs[1],
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
         from distributed import Client
 
         with Client(address, timeout="30s", set_as_default=False) as client:
@@ -183,19 +235,25 @@ def listening_addresses(session_leaders: list[int]) -> set[str]:
 def _address(hex_address: str) -> str:
     host = hex_address.split(":")[0]
     if len(host) == 8:
-        return ".".join(str(int(host[i:i + 2], 16)) for i in (6, 4, 2, 0))
+        return ".".join(str(int(host[i : i + 2], 16)) for i in (6, 4, 2, 0))
     return "ipv6:" + host
 
 
 def test_a_sweep_on_dask_scheduler_and_worker_processes_gives_the_local_results(
-        experiment_file: Path, local_results: pd.DataFrame, tmp_path: Path) -> None:
+    experiment_file: Path, local_results: pd.DataFrame, tmp_path: Path
+) -> None:
     with dask_cluster(tmp_path) as address:
         assert address.startswith(f"tcp://{LOOPBACK}:")
-        report = run_sweep(load_experiment(experiment_file), tmp_path / "store", scheduler=address,
-                           log=io.StringIO())
-        leaders = [int(line.split()[0]) for line in subprocess.run(
-            ["ps", "-eo", "pid,sid"], capture_output=True, text=True).stdout.splitlines()[1:]
-            if line.split()[0] == line.split()[1]]
+        report = run_sweep(
+            load_experiment(experiment_file), tmp_path / "store", scheduler=address, log=io.StringIO()
+        )
+        leaders = [
+            int(line.split()[0])
+            for line in subprocess.run(
+                ["ps", "-eo", "pid,sid"], capture_output=True, text=True
+            ).stdout.splitlines()[1:]
+            if line.split()[0] == line.split()[1]
+        ]
         listening = listening_addresses([pid for pid in leaders if _started_here(pid, tmp_path)])
         identities = worker_identities(address)
     assert (report.done, report.failed) == (6, 0) and "2 workers" in report.pool
@@ -210,14 +268,17 @@ def _started_here(pid: int, tmp: Path) -> bool:
     return False
 
 
-def test_an_unreachable_scheduler_is_a_clear_error(experiment_file: Path, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from experiments import executors
+def test_an_unreachable_scheduler_is_a_clear_error(
+    experiment_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from experiments import runner as executors
     from model.errors import JJJError, ScenarioError
 
     monkeypatch.setattr(executors, "CONNECT_TIMEOUT", "1s")
     with pytest.raises(ScenarioError, match="not a scheduler address"):
-        run_sweep(load_experiment(experiment_file), tmp_path / "a", scheduler="127.0.0.1:1", log=io.StringIO())
+        run_sweep(
+            load_experiment(experiment_file), tmp_path / "a", scheduler="127.0.0.1:1", log=io.StringIO()
+        )
     with pytest.raises(JJJError, match="cannot reach the Dask scheduler"):
         with open_pool(scheduler="tcp://127.0.0.1:9"):
             pass

@@ -19,9 +19,13 @@ ALLOWED_AFTER_2015 = {  # (indicator, source) pairs the data README allows after
     ("resident_population", "BJ-BLUE"),  # XA at end-2016, the only basis of the 2010 split
 }
 POLICY_INPUTS = {  # dated policy actions, read by scenarios rather than as outcomes
-    "beijing_firms_exited", "beijing_firms_exited_cumulative", "beijing_markets_relocated",
-    "beijing_markets_relocated_cumulative", "projects_moved_from_beijing_cumulative",
-    "haihe_talent_programme_settled", "established",
+    "beijing_firms_exited",
+    "beijing_firms_exited_cumulative",
+    "beijing_markets_relocated",
+    "beijing_markets_relocated_cumulative",
+    "projects_moved_from_beijing_cumulative",
+    "haihe_talent_programme_settled",
+    "established",
 }
 
 
@@ -61,7 +65,8 @@ def test_2015_provincial_populations_equal_the_first_release(obs: pd.DataFrame) 
 def test_baoding_and_xiongan_add_up_to_baodings_2010_range(obs: pd.DataFrame) -> None:
     nodes = base_year(2010).nodes
     assert nodes.at["BD", "population"] + nodes.at["XA", "population"] == pytest.approx(
-        obs.at[("BD+XA", "resident_population", 2010), "value"])
+        obs.at[("BD+XA", "resident_population", 2010), "value"]
+    )
     assert nodes.at["XA", "population"] < obs.at[("XA", "resident_population", 2016), "value"]
 
 
@@ -84,9 +89,10 @@ def test_hebei_prices_match_the_provincial_average_without_shijiazhuang(obs: pd.
     rest = [n for n in nodes.index[5:] if n != "SJZ"]
     space = obs.at[("hebei", "residential_floor_space_sold", 2015), "value"]
     sjz_space = obs.at[("SJZ", "residential_floor_space_sold", 2015), "value"]
-    rest_price = (obs.at[("hebei", "new_residential_price", 2015), "value"] * space
-                  - obs.at[("SJZ", "new_residential_price", 2015), "value"] * sjz_space) / (
-        space - sjz_space)
+    rest_price = (
+        obs.at[("hebei", "new_residential_price", 2015), "value"] * space
+        - obs.at[("SJZ", "new_residential_price", 2015), "value"] * sjz_space
+    ) / (space - sjz_space)
     weights = nodes.loc[rest, "population"]
     mean = (nodes.loc[rest, "price_cny_m2"] * weights).sum() / weights.sum()
     assert mean == pytest.approx(rest_price)
@@ -101,8 +107,11 @@ def test_values_are_finite_and_within_their_range(base: inputs.BaseYear) -> None
     assert (nodes.drop(columns="nontalent_growth") >= 0).all().all()
     assert ((nodes["local_hukou_share"] <= 1) & (nodes["services_index"] <= 1)).all()
     assert (nodes["tertiary"] < nodes["population"]).all()
-    assert (nodes["university_entrants"] < nodes["university_enrolled"]).where(
-        nodes["university_enrolled"] > 0, True).all()
+    assert (
+        (nodes["university_entrants"] < nodes["university_enrolled"])
+        .where(nodes["university_enrolled"] > 0, True)
+        .all()
+    )
     assert 1_000 < nodes["high_end"].sum() < 5_000
     assert nodes["high_end"].idxmax() == "BJ"
 
@@ -120,8 +129,9 @@ def test_every_value_has_one_provenance_row_with_an_allowed_status(base: inputs.
 
 def test_sources_are_listed_and_assumptions_documented(base: inputs.BaseYear) -> None:
     readme = (DATA / "README.md").read_text(encoding="utf-8")
-    sections = set(re.findall(r"^## (A\d+)\b", (DATA / "ASSUMPTIONS.md").read_text(encoding="utf-8"),
-                              re.MULTILINE))
+    sections = set(
+        re.findall(r"^## (A\d+)\b", (DATA / "ASSUMPTIONS.md").read_text(encoding="utf-8"), re.MULTILINE)
+    )
     for status, source in base.provenance[["status", "source"]].itertuples(index=False):
         ids = source.split(";")
         assert (status == "assumption") == any(re.fullmatch(r"A\d+", s) for s in ids)
@@ -130,8 +140,9 @@ def test_sources_are_listed_and_assumptions_documented(base: inputs.BaseYear) ->
 
 
 def test_every_assumption_constant_points_to_a_documented_section() -> None:
-    sections = set(re.findall(r"^## (A\d+)\b", (DATA / "ASSUMPTIONS.md").read_text(encoding="utf-8"),
-                              re.MULTILINE))
+    sections = set(
+        re.findall(r"^## (A\d+)\b", (DATA / "ASSUMPTIONS.md").read_text(encoding="utf-8"), re.MULTILINE)
+    )
     cited = set(re.findall(r"# (A\d+)", Path(inputs.__file__).read_text(encoding="utf-8")))
     assert cited and cited <= sections
 

@@ -16,12 +16,15 @@ SUBSIDY = LEVERS["graduate_subsidy"]
 
 
 def schedule(*values: tuple[str, float], nodes: list[str] | None = None) -> LeverSchedule:
-    return LeverSchedule(lever=SUBSIDY,
-                         values=tuple((dt.date.fromisoformat(day), value) for day, value in values),
-                         nodes=LAYOUT.mask(nodes or ["hebei"]))
+    return LeverSchedule(
+        lever=SUBSIDY,
+        values=tuple((dt.date.fromisoformat(day), value) for day, value in values),
+        nodes=LAYOUT.mask(nodes or ["hebei"]),
+    )
 
 
 # --- in_year ------------------------------------------------------------------------------
+
 
 def test_before_the_first_date_the_lever_has_its_default() -> None:
     lever = schedule(("2017-04-01", 30000.0))
@@ -82,6 +85,7 @@ def test_no_note_up_to_the_year_of_the_last_date() -> None:
 
 # --- resolve_year -------------------------------------------------------------------------
 
+
 def test_resolve_year_leaves_unset_levers_off() -> None:
     states, notes = resolve_year({}, LAYOUT, 2025)
     assert set(states) == set(LEVERS)
@@ -110,6 +114,7 @@ def test_resolve_year_gives_set_levers_their_value_and_targets() -> None:
 
 # --- Layout.mask --------------------------------------------------------------------------
 
+
 def selected(*places: str) -> set[str]:
     mask = LAYOUT.mask(list(places))
     return {node for node, hit in zip(LAYOUT.ids, mask) if hit}
@@ -118,21 +123,24 @@ def selected(*places: str) -> set[str]:
 HEBEI = {"SJZ", "TS", "QHD", "HD", "XT", "BD", "ZJK", "CD", "CZ", "LF", "HS", "XA"}
 
 
-@pytest.mark.parametrize(("places", "nodes"), [
-    (["XA"], {"XA"}),
-    (["BJ", "TZ"], {"BJ", "TZ"}),
-    (["beijing"], {"BJ", "TZ"}),
-    (["tianjin"], {"TJ", "BH", "WQ"}),
-    (["hebei"], HEBEI),
-    (["pole:hebei"], HEBEI),
-    (["zone:coastal"], {"BH", "TS", "QHD", "CZ"}),
-    (["zone:xiongan"], {"XA"}),
-    (["zone:tongwulang"], {"TZ", "WQ", "LF"}),
-    (["axis:jing_jin"], {"BJ", "TZ", "TJ", "BH", "WQ", "LF"}),
-    (["jjj"], set(LAYOUT.ids)),
-    (["XA", "zone:eco"], {"XA", "ZJK", "CD"}),
-    ([], set()),
-])
+@pytest.mark.parametrize(
+    ("places", "nodes"),
+    [
+        (["XA"], {"XA"}),
+        (["BJ", "TZ"], {"BJ", "TZ"}),
+        (["beijing"], {"BJ", "TZ"}),
+        (["tianjin"], {"TJ", "BH", "WQ"}),
+        (["hebei"], HEBEI),
+        (["pole:hebei"], HEBEI),
+        (["zone:coastal"], {"BH", "TS", "QHD", "CZ"}),
+        (["zone:xiongan"], {"XA"}),
+        (["zone:tongwulang"], {"TZ", "WQ", "LF"}),
+        (["axis:jing_jin"], {"BJ", "TZ", "TJ", "BH", "WQ", "LF"}),
+        (["jjj"], set(LAYOUT.ids)),
+        (["XA", "zone:eco"], {"XA", "ZJK", "CD"}),
+        ([], set()),
+    ],
+)
 def test_mask_resolves_place_names(places: list[str], nodes: set[str]) -> None:
     assert selected(*places) == nodes
 

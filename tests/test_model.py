@@ -16,9 +16,25 @@ from model.simulation import TalentModel
 from model.talents import Status
 from tests.conftest import SEED, Run, run_to_end
 
-NODE_COLUMNS = ["year", "node", "population", "talents", "price_cny_m2", "wage_cny_year",
-                "services_index", "vacancies", "entries", "exits", "inflow", "outflow",
-                "graduates", "nonlocal_talents", "fte_served", "talent_housing_units", "card_holders"]
+NODE_COLUMNS = [
+    "year",
+    "node",
+    "population",
+    "talents",
+    "price_cny_m2",
+    "wage_cny_year",
+    "services_index",
+    "vacancies",
+    "entries",
+    "exits",
+    "inflow",
+    "outflow",
+    "graduates",
+    "nonlocal_talents",
+    "fte_served",
+    "talent_housing_units",
+    "card_holders",
+]
 
 
 def hebei_nodes(model: TalentModel) -> list[str]:
@@ -32,17 +48,26 @@ def check_people_are_conserved(nodes: pd.DataFrame) -> None:
     previous = wide.groupby(level="node")["talents"].shift(1)
     later = previous.notna()
     expected = (previous + wide["entries"] - wide["exits"] + wide["inflow"] - wide["outflow"])[later]
-    pd.testing.assert_series_equal(wide["talents"][later].astype(np.int64), expected.astype(np.int64),
-                                   check_names=False)
+    pd.testing.assert_series_equal(
+        wide["talents"][later].astype(np.int64), expected.astype(np.int64), check_names=False
+    )
 
 
 # --- accounting ---------------------------------------------------------------------------
 
+
 def test_tables_have_the_documented_columns(baseline_run: Run) -> None:
     tables = baseline_run.tables
     assert list(tables["nodes"].columns) == NODE_COLUMNS
-    assert list(tables["stocks"].columns) == ["year", "node", "group", "is_high_end", "is_foreign",
-                                              "status", "persons"]
+    assert list(tables["stocks"].columns) == [
+        "year",
+        "node",
+        "group",
+        "is_high_end",
+        "is_foreign",
+        "status",
+        "persons",
+    ]
     assert list(tables["flows"].columns) == ["year", "origin", "destination", "group", "persons"]
     assert list(tables["spending"].columns) == ["year", "lever", "node", "cny"]
     assert list(tables["indicators"].columns) == ["year", "indicator", "value"]
@@ -115,6 +140,7 @@ def test_flows_are_moves_between_different_places(baseline_run: Run) -> None:
 
 # --- reproducibility ----------------------------------------------------------------------
 
+
 def test_same_seed_gives_identical_tables(small_baseline: Scenario, baseline_run: Run) -> None:
     again = run_to_end(small_baseline, SEED)
     assert set(again.tables) == set(baseline_run.tables)
@@ -131,6 +157,7 @@ def test_different_seed_gives_different_tables(small_baseline: Scenario, baselin
 
 
 # --- ranges -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["hebei_share", "foreign_share", "unemployment_rate"])
 def test_shares_are_between_zero_and_one(baseline_run: Run, name: str) -> None:
@@ -160,6 +187,7 @@ def test_drivers_cover_every_term_and_province(baseline_run: Run) -> None:
 
 # --- the base year is a balance -----------------------------------------------------------
 
+
 def test_terms_unchanged_since_the_base_year_explain_nothing(small_baseline: Scenario) -> None:
     model = TalentModel(small_baseline, seed=SEED)
     model.step()
@@ -170,8 +198,9 @@ def test_terms_unchanged_since_the_base_year_explain_nothing(small_baseline: Sce
     assert (changed != 0).any(), "wages, jobs, prices and services all moved in the first year"
 
 
-def test_drivers_weigh_choosers_at_their_origin(small_baseline: Scenario,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_drivers_weigh_choosers_at_their_origin(
+    small_baseline: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model = TalentModel(small_baseline, seed=SEED)
     captured: dict[str, np.ndarray] = {}
     choose, effects = TalentModel.choose_locations, simulation.term_effects
@@ -196,6 +225,7 @@ def test_drivers_weigh_choosers_at_their_origin(small_baseline: Scenario,
 
 # --- directions, on common random numbers -------------------------------------------------
 
+
 def first_step_inflow(scenario: Scenario, node: str, wage_factor: float) -> int:
     model = TalentModel(scenario, seed=SEED)
     index = model.layout.index(node)
@@ -219,8 +249,10 @@ def province_totals(run: Run, column: str) -> pd.Series:
 
 def test_the_subsidy_changes_nothing_before_it_starts(baseline_run: Run, subsidy_run: Run) -> None:
     for name in ("nodes", "stocks", "flows"):
-        before = [table[table["year"] < 2017].reset_index(drop=True)
-                  for table in (baseline_run.tables[name], subsidy_run.tables[name])]
+        before = [
+            table[table["year"] < 2017].reset_index(drop=True)
+            for table in (baseline_run.tables[name], subsidy_run.tables[name])
+        ]
         pd.testing.assert_frame_equal(*before, obj=name)
 
 

@@ -1,6 +1,8 @@
 """What each policy lever does in the model (model/programmes.py, model/choice.py and the phases
 of ``TalentModel.step``), on small seeded runs against a baseline with the same seed (common
-random numbers):
+random numbers).
+
+Checked:
 
 - it moves what it should, in the declared direction;
 - it leaves alone what it does not target (checked in its first year or on direct state, since
@@ -28,7 +30,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.cli import main
+from app.cli import main
 from model.choice import (
     CARD_HOLDER,
     NO_PRIVILEGE,
@@ -66,10 +68,17 @@ def sector_mask(*sectors: str) -> np.ndarray:
     return np.isin(np.array(SECTORS), sectors)
 
 
-def scenario(levers: dict[str, Any], end_year: int = 2016, scale: int = SCALE,
-             parameters: dict[str, float] | None = None) -> Scenario:
-    return validate({"name": "t", "scale": scale, "end_year": end_year, "levers": levers,
-                     "parameters": parameters or {}}, {}, "test")
+def scenario(
+    levers: dict[str, Any],
+    end_year: int = 2016,
+    scale: int = SCALE,
+    parameters: dict[str, float] | None = None,
+) -> Scenario:
+    return validate(
+        {"name": "t", "scale": scale, "end_year": end_year, "levers": levers, "parameters": parameters or {}},
+        {},
+        "test",
+    )
 
 
 def firm_demand(model: TalentModel) -> np.ndarray:
@@ -90,17 +99,31 @@ class Probe(TalentModel):
     def issue_talent_cards(self) -> None:
         super().issue_talent_cards()
         t = self.talents
-        self._keep("cards", {"holder": t.has_talent_card.copy(), "node": t.node.copy(),
-                             "group": t.group.copy(), "high_end": t.is_high_end.copy(),
-                             "in_work": t.in_work(), "weight": t.weight.copy()})
+        self._keep(
+            "cards",
+            {
+                "holder": t.has_talent_card.copy(),
+                "node": t.node.copy(),
+                "group": t.group.copy(),
+                "high_end": t.is_high_end.copy(),
+                "in_work": t.in_work(),
+                "weight": t.weight.copy(),
+            },
+        )
 
     def plan_firms(self) -> None:
         added: list[tuple[int, int | None, float]] = []  # (firm, group, persons) of add_demand calls
         for firm in self.firms:
-            def logged(persons: float, group: int | None = None, _firm: Any = firm,
-                       _add: Callable[..., None] = firm.add_demand) -> None:
+
+            def logged(
+                persons: float,
+                group: int | None = None,
+                _firm: Any = firm,
+                _add: Callable[..., None] = firm.add_demand,
+            ) -> None:
                 added.append((_firm.index, group, persons))
                 _add(persons, group)
+
             firm.add_demand = logged  # type: ignore[method-assign]
         try:
             super().plan_firms()
@@ -114,9 +137,18 @@ class Probe(TalentModel):
         t = self.talents
         node, firm = t.node.copy(), t.firm.copy()
         super().relocate_functions()
-        self._keep("relocation", {"origin": node, "node": t.node.copy(), "firm_before": firm,
-                                  "firm": t.firm.copy(), "status": t.status.copy(),
-                                  "keeps": t.keeps_beijing_services.copy(), "weight": t.weight.copy()})
+        self._keep(
+            "relocation",
+            {
+                "origin": node,
+                "node": t.node.copy(),
+                "firm_before": firm,
+                "firm": t.firm.copy(),
+                "status": t.status.copy(),
+                "keeps": t.keeps_beijing_services.copy(),
+                "weight": t.weight.copy(),
+            },
+        )
         self._keep("demand_relocated", firm_demand(self))
 
     def update_cities(self) -> None:
@@ -127,14 +159,27 @@ class Probe(TalentModel):
         t = self.talents
         seeking = t.status == Status.UNEMPLOYED
         super().match_jobs(graduates)
-        self._keep("hires", {"graduate": graduates.copy(), "hired": seeking & (t.status == Status.EMPLOYED),
-                             "node": t.node.copy(), "group": t.group.copy(), "weight": t.weight.copy()})
+        self._keep(
+            "hires",
+            {
+                "graduate": graduates.copy(),
+                "hired": seeking & (t.status == Status.EMPLOYED),
+                "node": t.node.copy(),
+                "group": t.group.copy(),
+                "weight": t.weight.copy(),
+            },
+        )
 
     def house_talents(self) -> None:
         super().house_talents()
         t = self.talents
-        self._keep("tenants", {"by_node": t.persons_by(t.node.astype(np.int64), N, t.in_talent_housing),
-                               "by_group": t.persons_by(t.group.astype(np.int64), len(GROUPS), t.in_talent_housing)})
+        self._keep(
+            "tenants",
+            {
+                "by_node": t.persons_by(t.node.astype(np.int64), N, t.in_talent_housing),
+                "by_group": t.persons_by(t.group.astype(np.int64), len(GROUPS), t.in_talent_housing),
+            },
+        )
 
 
 Runner = Callable[..., Probe]
@@ -145,8 +190,9 @@ def runs() -> Runner:
     """Finished runs, built once per module: ``runs(levers, end_year=..., seed=..., ...)``."""
     cache: dict[str, Probe] = {}
 
-    def get(levers: dict[str, Any] | None = None, end_year: int = 2016, seed: int = SEED,
-            **options: Any) -> Probe:
+    def get(
+        levers: dict[str, Any] | None = None, end_year: int = 2016, seed: int = SEED, **options: Any
+    ) -> Probe:
         key = json.dumps([levers or {}, end_year, seed, options], sort_keys=True)
         if key not in cache:
             model = Probe(scenario(levers or {}, end_year, **options), seed=seed)
@@ -190,8 +236,12 @@ def terms_now(model: TalentModel, **lever_terms: np.ndarray) -> dict[str, np.nda
     terms replaced (to compare with and without one)."""
     conditions = model.conditions()
     if lever_terms:
-        conditions = dataclasses.replace(conditions, levers=dataclasses.replace(conditions.levers, **lever_terms))
-    return utility_terms(model.grid, conditions, model.layout.distance_km, model.layout.province, model.params)
+        conditions = dataclasses.replace(
+            conditions, levers=dataclasses.replace(conditions.levers, **lever_terms)
+        )
+    return utility_terms(
+        model.grid, conditions, model.layout.distance_km, model.layout.province, model.params
+    )
 
 
 def assert_whole(values: np.ndarray) -> None:
@@ -201,18 +251,30 @@ def assert_whole(values: np.ndarray) -> None:
 # === 三(一) money for graduates and settlers ===================================================
 
 GRADUATE = {"graduate_subsidy": {"nodes": ["hebei"], "values": {START: 500_000}}}
-GRADUATE_SOME = {"graduate_subsidy": {"nodes": ["SJZ", "BD", "TS", "XA"], "groups": ["research", "engineering"],
-                                      "values": {START: 40_000}}}
-SETTLEMENT = {"settlement_subsidy": {"nodes": ["XA", "SJZ"], "groups": ["research", "engineering", "management"],
-                                     "values": {START: 2_000_000}}}
+GRADUATE_SOME = {
+    "graduate_subsidy": {
+        "nodes": ["SJZ", "BD", "TS", "XA"],
+        "groups": ["research", "engineering"],
+        "values": {START: 40_000},
+    }
+}
+SETTLEMENT = {
+    "settlement_subsidy": {
+        "nodes": ["XA", "SJZ"],
+        "groups": ["research", "engineering", "management"],
+        "values": {START: 2_000_000},
+    }
+}
 HEBEI = mask("hebei")
 
 
 def test_graduate_subsidy_raises_hebei_talents_and_inflow(runs: Runner) -> None:
     base, reform = runs(end_year=2019), runs(GRADUATE, end_year=2019)
     assert node_column(reform, "talents", 2019)[HEBEI].sum() > node_column(base, "talents", 2019)[HEBEI].sum()
-    inflow = {name: sum(node_column(model, "inflow", year)[HEBEI].sum() for year in range(2016, 2020))
-              for name, model in (("base", base), ("reform", reform))}
+    inflow = {
+        name: sum(node_column(model, "inflow", year)[HEBEI].sum() for year in range(2016, 2020))
+        for name, model in (("base", base), ("reform", reform))
+    }
     assert inflow["reform"] > inflow["base"]
 
 
@@ -252,8 +314,9 @@ def test_settlement_subsidy_raises_the_target_nodes_inflow_and_talents(runs: Run
     for node in ("XA", "SJZ"):
         i = IDS.index(node)
         assert node_column(reform, "talents", 2019)[i] > node_column(base, "talents", 2019)[i], node
-        assert (sum(node_column(reform, "inflow", y)[i] for y in range(2016, 2020))
-                > sum(node_column(base, "inflow", y)[i] for y in range(2016, 2020))), node
+        assert sum(node_column(reform, "inflow", y)[i] for y in range(2016, 2020)) > sum(
+            node_column(base, "inflow", y)[i] for y in range(2016, 2020)
+        ), node
 
 
 def test_settlement_subsidy_pays_each_settler_of_the_target_groups_once(runs: Runner) -> None:
@@ -267,7 +330,9 @@ def test_settlement_subsidy_pays_each_settler_of_the_target_groups_once(runs: Ru
         persons = spent(model, "settlement_subsidy", year) / 2_000_000
         into = flows[flows["year"] == year].groupby("destination")["persons"].sum().reindex(IDS, fill_value=0)
         np.testing.assert_allclose(persons, into.to_numpy() * mask("XA", "SJZ"))
-        arrived = flows[(flows["year"] == year) & (flows["origin"] == "OUT") & (flows["destination"] == "SJZ")]
+        arrived = flows[
+            (flows["year"] == year) & (flows["origin"] == "OUT") & (flows["destination"] == "SJZ")
+        ]
         moved = flows[(flows["year"] == year) & (flows["origin"] != "OUT") & (flows["destination"] == "SJZ")]
         assert arrived["persons"].sum() > 0 and moved["persons"].sum() > 0, year  # both kinds are paid
 
@@ -287,7 +352,9 @@ def test_fte_programmes_serve_only_their_targets_their_value_in_total(runs: Runn
         assert (fte[targets] > 0).all(), year
         assert fte.sum() == pytest.approx(3000), year
         population = node_column(model, "population", year)
-        np.testing.assert_allclose(fte[targets] / fte.sum(), population[targets] / population[targets].sum(), rtol=1e-5)
+        np.testing.assert_allclose(
+            fte[targets] / fte.sum(), population[targets] / population[targets].sum(), rtol=1e-5
+        )
         np.testing.assert_allclose(spent(model, name, year), fte * LEVERS[name].unit_cost_cny)
         assert spent(model, name, year).sum() == pytest.approx(3000 * LEVERS[name].unit_cost_cny)
     assert (node_column(runs(), "fte_served", 2016) == 0).all()
@@ -295,8 +362,10 @@ def test_fte_programmes_serve_only_their_targets_their_value_in_total(runs: Runn
 
 def test_flexible_service_counts_part_timers_of_the_capitals_at_part_time(runs: Runner) -> None:
     groups = ["research", "professional"]
-    model = runs({"flexible_service": {"nodes": ["SJZ", "HD"], "groups": groups, "values": {START: 0.2}}},
-                 end_year=2017)
+    model = runs(
+        {"flexible_service": {"nodes": ["SJZ", "HD"], "groups": groups, "values": {START: 0.2}}},
+        end_year=2017,
+    )
     capitals = np.isin(LAYOUT.province, [PROVINCES.index("beijing"), PROVINCES.index("tianjin")])
     targets = mask("SJZ", "HD")
     for year in (2016, 2017):
@@ -306,7 +375,8 @@ def test_flexible_service_counts_part_timers_of_the_capitals_at_part_time(runs: 
         assert (fte[~targets] == 0).all() and (fte[targets] > 0).all(), year
         assert fte.sum() == pytest.approx(part_timers * model.params["part_time_fte"]), year
         assert spent(model, "flexible_service", year).sum() == pytest.approx(
-            part_timers * LEVERS["flexible_service"].unit_cost_cny), year
+            part_timers * LEVERS["flexible_service"].unit_cost_cny
+        ), year
         assert (spent(model, "flexible_service", year)[~targets] == 0).all(), year
 
 
@@ -397,11 +467,19 @@ def test_overseas_recruitment_adds_high_end_talents_at_the_targets_only(runs: Ru
     assert_whole(recruits)
     assert recruits.sum() == 2000
     assert (recruits[~targets] == 0).all() and (recruits[targets] > 0).all()
-    high_end = {name: stock(model, 2016, is_high_end=True)[targets].sum() for name, model in (("base", base), ("reform", reform))}
+    high_end = {
+        name: stock(model, 2016, is_high_end=True)[targets].sum()
+        for name, model in (("base", base), ("reform", reform))
+    }
     assert high_end["reform"] > high_end["base"] + 1000
     flows = tables(reform)["flows"]
-    arrivals = (flows[(flows["year"] == 2016) & (flows["origin"] == "OUT")]
-                .groupby("destination")["persons"].sum().reindex(IDS, fill_value=0).to_numpy())
+    arrivals = (
+        flows[(flows["year"] == 2016) & (flows["origin"] == "OUT")]
+        .groupby("destination")["persons"]
+        .sum()
+        .reindex(IDS, fill_value=0)
+        .to_numpy()
+    )
     assert (arrivals >= recruits).all()
 
 
@@ -437,6 +515,7 @@ def test_international_community_spends_value_times_nodes_times_unit_cost(runs: 
 
 # === 三(三) institutions ======================================================================
 
+
 def barrier_setup(model: TalentModel) -> tuple[np.ndarray, ...]:
     origin, group, _, hukou, _, _, privileged = model.grid.attributes()
     province = LAYOUT.province
@@ -454,18 +533,22 @@ def test_recognition_lowers_the_province_barrier_of_moves_into_targets_only(runs
     expected = reform.params["beta_province_barrier"] * 0.5 * 0.8 * crosses * targets[None, :] * holder
     np.testing.assert_allclose(change, expected)
     assert (change[:, targets][crosses[:, targets]] > 0).all()  # less of a barrier into the targets
-    assert (change[~crosses] == 0).all()                        # moves within a province untouched
+    assert (change[~crosses] == 0).all()  # moves within a province untouched
     assert (change[:, ~targets] == 0).all()
     assert (terms_now(reform)["barriers"][:, N] == terms_now(base)["barriers"][:, N]).all()
 
 
 def test_recognition_and_portability_together_remove_the_whole_province_barrier(runs: Runner) -> None:
-    model = runs({"credential_recognition": {"nodes": ["jjj"], "values": {START: 1.0}},
-                  "insurance_portability": {"nodes": ["jjj"], "values": {START: 1.0}}})
+    model = runs(
+        {
+            "credential_recognition": {"nodes": ["jjj"], "values": {START: 1.0}},
+            "insurance_portability": {"nodes": ["jjj"], "values": {START: 1.0}},
+        }
+    )
     barriers = terms_now(model)["barriers"][:, :N]
     _, _, hukou, _, crosses = barrier_setup(model)
     local = hukou[:, None] == LAYOUT.province[None, :]
-    assert (barriers[local] == 0).all()            # no hukou barrier, and no province one left
+    assert (barriers[local] == 0).all()  # no hukou barrier, and no province one left
     assert (terms_now(runs())["barriers"][:, :N][local & crosses] < 0).all()  # the baseline has one
 
 
@@ -475,7 +558,11 @@ def test_hukou_openness_lowers_the_hukou_barrier_of_target_nodes_for_target_grou
     change = terms_now(reform)["barriers"][:, :N] - terms_now(base)["barriers"][:, :N]
     _, group, hukou, privileged, _ = barrier_setup(reform)
     tj = IDS.index("TJ")
-    eligible = (group == GROUPS.index("research")) & (hukou != PROVINCES.index("tianjin")) & (privileged == NO_PRIVILEGE)
+    eligible = (
+        (group == GROUPS.index("research"))
+        & (hukou != PROVINCES.index("tianjin"))
+        & (privileged == NO_PRIVILEGE)
+    )
     expected = np.zeros_like(change)
     expected[eligible, tj] = reform.params["hukou_barrier_tianjin"] * 0.75
     np.testing.assert_allclose(change, expected)
@@ -492,7 +579,10 @@ def test_services_equalisation_raises_target_services_faster_and_leaves_others_e
     targets = mask("HD", "XT")
     lead = []
     for year in range(2016, 2020):
-        with_lever, without = node_column(reform, "services_index", year), node_column(base, "services_index", year)
+        with_lever, without = (
+            node_column(reform, "services_index", year),
+            node_column(base, "services_index", year),
+        )
         np.testing.assert_array_equal(with_lever[~targets], without[~targets])
         assert (with_lever[targets] > without[targets]).all(), year
         assert (with_lever <= 1.0 + 1e-12).all()
@@ -504,14 +594,21 @@ def test_services_equalisation_spends_per_resident_and_index_point_closed(runs: 
     model = runs(SERVICES, end_year=2019)
     before = node_column(model, "services_index", 2015)
     # residents in phase 3: last year's talents and this year's other residents
-    residents = (node_column(model, "talents", 2015)
-                 + node_column(model, "population", 2016) - node_column(model, "talents", 2016))
+    residents = (
+        node_column(model, "talents", 2015)
+        + node_column(model, "population", 2016)
+        - node_column(model, "talents", 2016)
+    )
     closed = 0.3 * (before.max() - before) * mask("HD", "XT")
-    np.testing.assert_allclose(spent(model, "services_equalisation", 2016),
-                               residents * closed * LEVERS["services_equalisation"].unit_cost_cny, rtol=1e-6)
+    np.testing.assert_allclose(
+        spent(model, "services_equalisation", 2016),
+        residents * closed * LEVERS["services_equalisation"].unit_cost_cny,
+        rtol=1e-6,
+    )
 
 
 # === 四 projects: demand of firms =============================================================
+
 
 def demand_change(runs: Runner, levers: dict[str, Any]) -> np.ndarray:
     """Each firm's planned demand with the lever minus without, first year, (firms, groups)."""
@@ -522,12 +619,16 @@ FIRM_NODE = np.arange(N * len(SECTORS)) // len(SECTORS)
 FIRM_SECTOR = np.arange(N * len(SECTORS)) % len(SECTORS)
 
 
-@pytest.mark.parametrize(("sectors", "funded"), [
-    (None, LEVERS["entrepreneurship_fund"].default_sectors),
-    (["green_energy", "port_marine"], ("green_energy", "port_marine")),
-])
+@pytest.mark.parametrize(
+    ("sectors", "funded"),
+    [
+        (None, LEVERS["entrepreneurship_fund"].default_sectors),
+        (["green_energy", "port_marine"], ("green_energy", "port_marine")),
+    ],
+)
 def test_entrepreneurship_fund_adds_value_over_cost_per_job_to_target_firms(
-        runs: Runner, sectors: list[str] | None, funded: tuple[str, ...]) -> None:
+    runs: Runner, sectors: list[str] | None, funded: tuple[str, ...]
+) -> None:
     setting: dict[str, Any] = {"nodes": ["SJZ", "TS"], "values": {START: 1e10}}
     if sectors:
         setting["sectors"] = sectors
@@ -541,7 +642,9 @@ def test_entrepreneurship_fund_adds_value_over_cost_per_job_to_target_firms(
     np.testing.assert_allclose(spent(model, "entrepreneurship_fund", 2016), 1e10 * mask("SJZ", "TS"))
 
 
-def test_entrepreneurship_fund_creates_its_jobs_even_where_target_firms_have_no_demand_yet(runs: Runner) -> None:
+def test_entrepreneurship_fund_creates_its_jobs_even_where_target_firms_have_no_demand_yet(
+    runs: Runner,
+) -> None:
     levers = {"entrepreneurship_fund": {"nodes": ["BJ"], "sectors": ["port_marine"], "values": {START: 1e10}}}
     firm = IDS.index("BJ") * len(SECTORS) + SECTORS.index("port_marine")
     assert runs().seen[2016]["demand_planned"][firm].sum() == 0
@@ -558,30 +661,42 @@ def test_youth_programme_adds_research_posts_at_target_frontier_firms(runs: Runn
     for node in ("TJ", "XA"):
         expected[IDS.index(node) * len(SECTORS) + frontier, GROUPS.index("research")] = 1000
     np.testing.assert_allclose(change, expected, atol=1e-6)
-    np.testing.assert_allclose(spent(runs(levers), "youth_programme", 2016),
-                               1000 * LEVERS["youth_programme"].unit_cost_cny * mask("TJ", "XA"))
+    np.testing.assert_allclose(
+        spent(runs(levers), "youth_programme", 2016),
+        1000 * LEVERS["youth_programme"].unit_cost_cny * mask("TJ", "XA"),
+    )
 
 
 def test_youth_posts_are_kept_while_the_value_holds_and_end_when_it_falls(runs: Runner) -> None:
     """Runs alike up to their 2017 value: the 2017 demand differs by the change in posts only."""
+
     def run(value_2017: float) -> Probe:
-        return runs({"youth_programme": {"nodes": ["TJ"], "values": {START: 1000, "2017-01-01": value_2017}}},
-                    end_year=2017)
+        return runs(
+            {"youth_programme": {"nodes": ["TJ"], "values": {START: 1000, "2017-01-01": value_2017}}},
+            end_year=2017,
+        )
+
     held, ended, raised = run(1000), run(0), run(2500)
     firm = IDS.index("TJ") * len(SECTORS) + SECTORS.index("frontier_tech")
     for other, posts in ((ended, -1000), (raised, 1500)):
         np.testing.assert_array_equal(other.seen[2016]["demand_planned"], held.seen[2016]["demand_planned"])
         expected = np.zeros_like(held.seen[2017]["demand_planned"])
         expected[firm, GROUPS.index("research")] = posts
-        np.testing.assert_allclose(other.seen[2017]["demand_planned"] - held.seen[2017]["demand_planned"],
-                                   expected, atol=1e-6)
+        np.testing.assert_allclose(
+            other.seen[2017]["demand_planned"] - held.seen[2017]["demand_planned"], expected, atol=1e-6
+        )
+
     def added(model: Probe, year: int) -> float:
-        return sum(persons for f, group, persons in model.seen[year]["demand_added"]
-                   if f == firm and group == GROUPS.index("research"))
+        return sum(
+            persons
+            for f, group, persons in model.seen[year]["demand_added"]
+            if f == firm and group == GROUPS.index("research")
+        )
+
     for model in (held, ended, raised):
         assert added(model, 2016) == 1000
-    assert added(held, 2017) == 0        # posts kept, not added again
-    assert added(ended, 2017) == -1000   # posts end with the value
+    assert added(held, 2017) == 0  # posts kept, not added again
+    assert added(ended, 2017) == -1000  # posts end with the value
     assert added(raised, 2017) == 1500
     assert spent(ended, "youth_programme", 2017).sum() == 0
     assert spent(held, "youth_programme", 2017).sum() == 1000 * LEVERS["youth_programme"].unit_cost_cny
@@ -592,7 +707,10 @@ def test_youth_posts_are_kept_while_the_value_holds_and_end_when_it_falls(runs: 
 def test_zone_project_raises_demand_growth_of_its_default_firms_only(runs: Runner, name: str) -> None:
     lever = LEVERS[name]
     base, reform = runs(), runs({name: {"values": {START: 0.3}}})
-    before, after = base.seen[2016]["demand_planned"].sum(axis=1), reform.seen[2016]["demand_planned"].sum(axis=1)
+    before, after = (
+        base.seen[2016]["demand_planned"].sum(axis=1),
+        reform.seen[2016]["demand_planned"].sum(axis=1),
+    )
     targets = mask(*lever.default_nodes)[FIRM_NODE] & sector_mask(*lever.default_sectors)[FIRM_SECTOR]
     assert targets.any()
     np.testing.assert_array_equal(after[~targets], before[~targets])
@@ -606,7 +724,9 @@ def test_zone_project_raises_demand_growth_of_its_default_firms_only(runs: Runne
 
 def test_zone_project_targets_can_be_narrowed(runs: Runner) -> None:
     base = runs()
-    reform = runs({"winter_olympics_project": {"nodes": ["ZJK"], "sectors": ["green_energy"], "values": {START: 0.3}}})
+    reform = runs(
+        {"winter_olympics_project": {"nodes": ["ZJK"], "sectors": ["green_energy"], "values": {START: 0.3}}}
+    )
     change = reform.seen[2016]["demand_planned"].sum(axis=1) - base.seen[2016]["demand_planned"].sum(axis=1)
     firm = IDS.index("ZJK") * len(SECTORS) + SECTORS.index("green_energy")
     assert change[firm] > 0
@@ -622,8 +742,10 @@ def test_high_skill_alliance_adds_skilled_entries_at_its_targets(runs: Runner) -
     extra = node_column(reform, "entries", 2016) - node_column(base, "entries", 2016)
     np.testing.assert_array_equal(extra, 30_000 * targets)
     assert (stock(reform, 2016, group="skilled")[targets] > stock(base, 2016, group="skilled")[targets]).all()
-    np.testing.assert_allclose(spent(reform, "high_skill_alliance", 2016),
-                               30_000 * LEVERS["high_skill_alliance"].unit_cost_cny * targets)
+    np.testing.assert_allclose(
+        spent(reform, "high_skill_alliance", 2016),
+        30_000 * LEVERS["high_skill_alliance"].unit_cost_cny * targets,
+    )
 
 
 def test_matching_efficiency_raises_hires_in_its_targets_only(runs: Runner) -> None:
@@ -633,16 +755,21 @@ def test_matching_efficiency_raises_hires_in_its_targets_only(runs: Runner) -> N
     hired = {}
     for name, model in (("base", base), ("reform", reform)):
         seen = model.seen[2016]["hires"]
-        hired[name] = np.bincount(seen["node"], weights=np.where(seen["hired"], seen["weight"], 0), minlength=N)
+        hired[name] = np.bincount(
+            seen["node"], weights=np.where(seen["hired"], seen["weight"], 0), minlength=N
+        )
     assert (hired["reform"][targets] >= hired["base"][targets]).all()
     assert hired["reform"][targets].sum() > hired["base"][targets].sum()
     np.testing.assert_array_equal(hired["reform"][~targets], hired["base"][~targets])
-    employed = {name: stock(model, 2016, status="employed") for name, model in (("base", base), ("reform", reform))}
+    employed = {
+        name: stock(model, 2016, status="employed") for name, model in (("base", base), ("reform", reform))
+    }
     assert employed["reform"][targets].sum() > employed["base"][targets].sum()
     np.testing.assert_array_equal(employed["reform"][~targets], employed["base"][~targets])
 
 
 # === 四(十二) talent cards ====================================================================
+
 
 def cards_issued(model: Probe, year: int = 2016) -> dict[str, np.ndarray]:
     return model.seen[year]["cards"]  # type: ignore[no-any-return]
@@ -657,9 +784,9 @@ def test_talent_cards_go_to_high_end_talents_first_then_to_the_target_groups(run
     eligible_high_end = seen["high_end"] & seen["in_work"] & targets[seen["node"]]
     assert eligible_high_end.sum() > 0
     assert weight[eligible_high_end].sum() < 200_000
-    assert holder[eligible_high_end].all()                    # every eligible high-end talent first
-    assert abs(weight[holder].sum() - 200_000) <= SCALE        # within one row of the value
-    assert targets[seen["node"][holder]].all()                 # holders only in the targets
+    assert holder[eligible_high_end].all()  # every eligible high-end talent first
+    assert abs(weight[holder].sum() - 200_000) <= SCALE  # within one row of the value
+    assert targets[seen["node"][holder]].all()  # holders only in the targets
     assert seen["in_work"][holder].all()
     assert (group_mask(*groups)[seen["group"][holder]] | seen["high_end"][holder]).all()
     assert (holder & ~seen["high_end"]).any()
@@ -681,9 +808,18 @@ def test_card_holders_pay_no_hukou_barrier_half_the_province_one_and_have_card_s
     holder, plain = privileged == CARD_HOLDER, privileged == NO_PRIVILEGE
     _, _, _, _, crosses = barrier_setup(model)
     # pair every holder cell with the same cell without the card
-    same = np.ravel_multi_index((origin[holder], group[holder], high_end[holder], hukou[holder],
-                                 retired[holder], graduate[holder], np.full(holder.sum(), NO_PRIVILEGE)),
-                                model.grid.shape)
+    same = np.ravel_multi_index(
+        (
+            origin[holder],
+            group[holder],
+            high_end[holder],
+            hukou[holder],
+            retired[holder],
+            graduate[holder],
+            np.full(holder.sum(), NO_PRIVILEGE),
+        ),
+        model.grid.shape,
+    )
     assert plain[same].all()
     beta = model.params["beta_province_barrier"]
     np.testing.assert_allclose(terms["barriers"][holder, :N], -0.5 * beta * crosses[holder])
@@ -691,9 +827,13 @@ def test_card_holders_pay_no_hukou_barrier_half_the_province_one_and_have_card_s
     services = model.conditions().services
     beta_services, floor = model.params["beta_services"], model.params["card_services_level"]
     assert (services < floor).any()  # the floor matters somewhere
-    np.testing.assert_allclose(terms["services"][holder, :N],
-                               np.broadcast_to(beta_services * np.maximum(services, floor), (holder.sum(), N)))
-    np.testing.assert_allclose(terms["services"][same, :N], np.broadcast_to(beta_services * services, (holder.sum(), N)))
+    np.testing.assert_allclose(
+        terms["services"][holder, :N],
+        np.broadcast_to(beta_services * np.maximum(services, floor), (holder.sum(), N)),
+    )
+    np.testing.assert_allclose(
+        terms["services"][same, :N], np.broadcast_to(beta_services * services, (holder.sum(), N))
+    )
 
 
 def test_talent_card_spending_is_holders_times_unit_cost(runs: Runner) -> None:
@@ -701,7 +841,9 @@ def test_talent_card_spending_is_holders_times_unit_cost(runs: Runner) -> None:
     for year in (2016, 2017):
         holders = node_column(model, "card_holders", year)
         assert holders.sum() > 0
-        np.testing.assert_allclose(spent(model, "talent_card", year), holders * LEVERS["talent_card"].unit_cost_cny)
+        np.testing.assert_allclose(
+            spent(model, "talent_card", year), holders * LEVERS["talent_card"].unit_cost_cny
+        )
     assert node_column(model, "card_holders", 2017).sum() > node_column(model, "card_holders", 2016).sum()
     assert node_column(runs(), "card_holders", 2016).sum() == 0
 
@@ -716,7 +858,10 @@ def test_talent_housing_houses_newcomers_of_the_target_groups_in_the_targets_onl
     targets = mask("XA", "LF")
     groups = group_mask(*LEVERS["talent_housing"].default_groups)
     for year in range(2016, 2020):
-        tenants, units = model.seen[year]["tenants"]["by_node"], node_column(model, "talent_housing_units", year)
+        tenants, units = (
+            model.seen[year]["tenants"]["by_node"],
+            node_column(model, "talent_housing_units", year),
+        )
         np.testing.assert_array_equal(units, 6000 * (year - 2015) * targets)
         assert (tenants[~targets] == 0).all(), year
         assert tenants.sum() > 0, year
@@ -751,7 +896,7 @@ def test_talent_housing_relieves_housing_cost_of_eligible_newcomers_only(runs: R
     newcomer = origin[:, None] != np.arange(N)[None, :]
     relieved = newcomer & (relief[group] > 0)
     assert relieved.any()
-    assert (housing[relieved] > without[relieved]).all()   # a cost, so less negative
+    assert (housing[relieved] > without[relieved]).all()  # a cost, so less negative
     np.testing.assert_array_equal(housing[~relieved], without[~relieved])
 
 
@@ -761,7 +906,9 @@ def test_talent_housing_spends_the_discount_on_its_tenants_housing_cost(runs: Ru
     for year in range(2016, 2020):
         tenants = model.seen[year]["tenants"]["by_node"]
         cost = node_column(model, "price_cny_m2", year) * p["floor_area_m2"] * p["user_cost_rate"]
-        np.testing.assert_allclose(spent(model, "talent_housing", year), tenants * p["talent_housing_discount"] * cost)
+        np.testing.assert_allclose(
+            spent(model, "talent_housing", year), tenants * p["talent_housing_discount"] * cost
+        )
 
 
 # === dates ====================================================================================
@@ -811,14 +958,19 @@ def year_rows(table: pd.DataFrame, keep: pd.Series) -> pd.DataFrame:
 @pytest.mark.parametrize("name", sorted(LEVERS))
 def test_a_lever_dated_2018_does_nothing_before_and_acts_in_2018(runs: Runner, name: str) -> None:
     context = CONTEXT.get(name, {})
-    base, reform = runs(context, end_year=2018), runs({**context, **strong(name, "2018-01-01")}, end_year=2018)
+    base, reform = (
+        runs(context, end_year=2018),
+        runs({**context, **strong(name, "2018-01-01")}, end_year=2018),
+    )
     changed_2018 = []
     for table in ("stocks", "nodes", "flows", "spending"):
         before, after = tables(base)[table], tables(reform)[table]
         early, early_base = year_rows(after, after["year"] <= 2017), year_rows(before, before["year"] <= 2017)
         if len(early) or len(early_base):  # an empty table has no column types to compare
             pd.testing.assert_frame_equal(early, early_base, obj=f"{table} up to 2017")
-        changed_2018.append(not year_rows(after, after["year"] == 2018).equals(year_rows(before, before["year"] == 2018)))
+        changed_2018.append(
+            not year_rows(after, after["year"] == 2018).equals(year_rows(before, before["year"] == 2018))
+        )
     assert any(changed_2018), f"{name} changed nothing in 2018"
 
 
@@ -841,11 +993,15 @@ def test_a_mid_year_start_counts_for_its_share_of_the_year(runs: Runner) -> None
 
 
 def test_a_lever_past_its_last_date_keeps_its_last_value_and_says_so_once(runs: Runner) -> None:
-    model = runs({"team_service": {"nodes": ["ZJK"], "values": {START: 1000, "2017-01-01": 3000}}}, end_year=2019)
+    model = runs(
+        {"team_service": {"nodes": ["ZJK"], "values": {START: 1000, "2017-01-01": 3000}}}, end_year=2019
+    )
     assert node_column(model, "fte_served", 2016).sum() == pytest.approx(1000)
     for year in (2017, 2018, 2019):
         assert node_column(model, "fte_served", year).sum() == pytest.approx(3000), year
-        assert spent(model, "team_service", year).sum() == pytest.approx(3000 * LEVERS["team_service"].unit_cost_cny)
+        assert spent(model, "team_service", year).sum() == pytest.approx(
+            3000 * LEVERS["team_service"].unit_cost_cny
+        )
     notes = [note for note in model.notes if "team_service" in note]
     assert len(notes) == 1
     assert "2017-01-01" in notes[0] and "held at 3000" in notes[0] and "from 2018 on" in notes[0]
@@ -857,43 +1013,98 @@ def test_no_note_while_a_lever_is_within_its_dates(runs: Runner) -> None:
 
 # === bad settings =============================================================================
 
+
 def refusal(levers: dict[str, Any]) -> str:
     with pytest.raises(ScenarioError) as caught:
         validate({"name": "t", "levers": levers}, {}, "test")
     return str(caught.value)
 
 
-@pytest.mark.parametrize(("levers", "expected"), [
-    ({"graduate_subsidy": {"nodes": ["hebei", "XAA"], "values": {START: 1}}},
-     ["levers.graduate_subsidy.nodes", "unknown place 'XAA'", "allowed:", "jjj", "XA", "zone:coastal"]),
-    ({"function_relocation": {"origins": ["Peking"], "values": {START: 1}}},
-     ["levers.function_relocation.origins", "unknown place 'Peking'", "allowed:", "BJ"]),
-    ({"graduate_subsidy": {"values": {START: 600_000}}},
-     ["levers.graduate_subsidy.values.2016-01-01", "600000", "allowed: 0 to 500000 (CNY per graduate)"]),
-    ({"flexible_service": {"values": {START: -0.1}}},
-     ["levers.flexible_service.values.2016-01-01", "-0.1", "allowed: 0 to 0.2 (share of eligible talents)"]),
-    ({"hukou_openness": {"values": {START: 1.5}}},
-     ["levers.hukou_openness.values.2016-01-01", "allowed: 0 to 1 (share of barrier removed)"]),
-    ({"graduate_subsidy": {"values": {}}}, ["levers.graduate_subsidy.values", "at least 1 item"]),
-    ({"talent_bonus": {"values": {START: 1}}},
-     ["levers.talent_bonus", "unknown key", "allowed:", "graduate_subsidy", "talent_housing"]),
-    ({"graduate_subsidy": {"sectors": ["frontier_tech"], "values": {START: 1}}},
-     ["levers.graduate_subsidy.sectors", "unknown key", "allowed: values, source, nodes, groups"]),
-    ({"talent_card": {"origins": ["BJ"], "values": {START: 1}}},
-     ["levers.talent_card.origins", "unknown key", "allowed: values, source, nodes, groups"]),
-    ({"team_service": {"groups": ["research"], "values": {START: 1}}},
-     ["levers.team_service.groups", "unknown key", "allowed: values, source, nodes"]),
-    ({"service_following": {"nodes": ["XA"], "values": {START: 1}}},
-     ["levers.service_following.nodes", "unknown key", "allowed: values, source"]),
-    ({"entrepreneurship_fund": {"sectors": ["biotech"], "values": {START: 1}}},
-     ["levers.entrepreneurship_fund.sectors.0", "'biotech'", "'frontier_tech'", "'traditional_industry'"]),
-    ({"talent_card": {"groups": ["artists"], "values": {START: 1}}},
-     ["levers.talent_card.groups.0", "'artists'", "'research'", "'skilled'"]),
-], ids=["unknown-node", "unknown-origin", "above-bound", "below-bound", "share-above-1", "no-values",
-        "unknown-lever", "sectors-not-used", "origins-not-used", "groups-not-used", "no-targets",
-        "unknown-sector", "unknown-group"])
-def test_bad_lever_settings_are_refused_with_key_path_and_what_is_allowed(levers: dict[str, Any],
-                                                                          expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("levers", "expected"),
+    [
+        (
+            {"graduate_subsidy": {"nodes": ["hebei", "XAA"], "values": {START: 1}}},
+            ["levers.graduate_subsidy.nodes", "unknown place 'XAA'", "allowed:", "jjj", "XA", "zone:coastal"],
+        ),
+        (
+            {"function_relocation": {"origins": ["Peking"], "values": {START: 1}}},
+            ["levers.function_relocation.origins", "unknown place 'Peking'", "allowed:", "BJ"],
+        ),
+        (
+            {"graduate_subsidy": {"values": {START: 600_000}}},
+            [
+                "levers.graduate_subsidy.values.2016-01-01",
+                "600000",
+                "allowed: 0 to 500000 (CNY per graduate)",
+            ],
+        ),
+        (
+            {"flexible_service": {"values": {START: -0.1}}},
+            [
+                "levers.flexible_service.values.2016-01-01",
+                "-0.1",
+                "allowed: 0 to 0.2 (share of eligible talents)",
+            ],
+        ),
+        (
+            {"hukou_openness": {"values": {START: 1.5}}},
+            ["levers.hukou_openness.values.2016-01-01", "allowed: 0 to 1 (share of barrier removed)"],
+        ),
+        ({"graduate_subsidy": {"values": {}}}, ["levers.graduate_subsidy.values", "at least 1 item"]),
+        (
+            {"talent_bonus": {"values": {START: 1}}},
+            ["levers.talent_bonus", "unknown key", "allowed:", "graduate_subsidy", "talent_housing"],
+        ),
+        (
+            {"graduate_subsidy": {"sectors": ["frontier_tech"], "values": {START: 1}}},
+            ["levers.graduate_subsidy.sectors", "unknown key", "allowed: values, source, nodes, groups"],
+        ),
+        (
+            {"talent_card": {"origins": ["BJ"], "values": {START: 1}}},
+            ["levers.talent_card.origins", "unknown key", "allowed: values, source, nodes, groups"],
+        ),
+        (
+            {"team_service": {"groups": ["research"], "values": {START: 1}}},
+            ["levers.team_service.groups", "unknown key", "allowed: values, source, nodes"],
+        ),
+        (
+            {"service_following": {"nodes": ["XA"], "values": {START: 1}}},
+            ["levers.service_following.nodes", "unknown key", "allowed: values, source"],
+        ),
+        (
+            {"entrepreneurship_fund": {"sectors": ["biotech"], "values": {START: 1}}},
+            [
+                "levers.entrepreneurship_fund.sectors.0",
+                "'biotech'",
+                "'frontier_tech'",
+                "'traditional_industry'",
+            ],
+        ),
+        (
+            {"talent_card": {"groups": ["artists"], "values": {START: 1}}},
+            ["levers.talent_card.groups.0", "'artists'", "'research'", "'skilled'"],
+        ),
+    ],
+    ids=[
+        "unknown-node",
+        "unknown-origin",
+        "above-bound",
+        "below-bound",
+        "share-above-1",
+        "no-values",
+        "unknown-lever",
+        "sectors-not-used",
+        "origins-not-used",
+        "groups-not-used",
+        "no-targets",
+        "unknown-sector",
+        "unknown-group",
+    ],
+)
+def test_bad_lever_settings_are_refused_with_key_path_and_what_is_allowed(
+    levers: dict[str, Any], expected: list[str]
+) -> None:
     message = refusal(levers)
     assert message.startswith("test: invalid scenario")
     for fragment in expected:
@@ -912,7 +1123,12 @@ def test_every_lever_refuses_values_outside_its_bounds() -> None:
 def test_target_fields_follow_each_levers_declared_targets() -> None:
     for name, lever in LEVERS.items():
         for kind in ("nodes", "groups", "sectors", "origins"):
-            value = {"nodes": ["XA"], "groups": ["research"], "sectors": ["frontier_tech"], "origins": ["BJ"]}[kind]
+            value = {
+                "nodes": ["XA"],
+                "groups": ["research"],
+                "sectors": ["frontier_tech"],
+                "origins": ["BJ"],
+            }[kind]
             data = {"name": "t", "levers": {name: {kind: value, "values": {START: lever.lower}}}}
             if kind in lever.targets:
                 assert validate(data, {}, "test"), (name, kind)
@@ -929,10 +1145,20 @@ SPENDS_NONE = sorted(name for name in PLAN_LEVERS if LEVERS[name].spending.start
 SPENDS = sorted(set(PLAN_LEVERS) - set(SPENDS_NONE))
 PLAN_RUN = {"scale": 5000, "end_year": 2020}
 # spending tied to where the programme acts (cards, kept services follow their holders)
-SPENDS_AT_TARGETS = ["graduate_subsidy", "settlement_subsidy", "team_service", "flexible_service",
-                     "poverty_support", "overseas_recruitment", "international_community",
-                     "services_equalisation", "entrepreneurship_fund", "youth_programme",
-                     "high_skill_alliance", "talent_housing"]
+SPENDS_AT_TARGETS = [
+    "graduate_subsidy",
+    "settlement_subsidy",
+    "team_service",
+    "flexible_service",
+    "poverty_support",
+    "overseas_recruitment",
+    "international_community",
+    "services_equalisation",
+    "entrepreneurship_fund",
+    "youth_programme",
+    "high_skill_alliance",
+    "talent_housing",
+]
 
 
 def run_plan(without: str | None = None) -> TalentModel:
@@ -962,7 +1188,9 @@ def test_plan_levers_with_declared_spending_spend(plan_run: TalentModel, name: s
 
 
 @pytest.mark.parametrize("name", SPENDS_AT_TARGETS)
-def test_plan_spending_of_place_bound_programmes_is_in_their_targets(plan_run: TalentModel, name: str) -> None:
+def test_plan_spending_of_place_bound_programmes_is_in_their_targets(
+    plan_run: TalentModel, name: str
+) -> None:
     spending = plan_run.tables()["spending"]
     nodes = set(spending[spending["lever"] == name]["node"])
     targets = {node for node, hit in zip(IDS, plan_run.schedules[name].nodes) if hit}

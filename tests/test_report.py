@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import charts, report
-from experiments.charts import CHART_NAMES, LANGS
 from model.errors import ScenarioError
+from reports import charts
+from reports import run_report as report
+from reports.charts import CHART_NAMES, LANGS
 from tests.fake_run import SCENARIO, make_fake_run
 
 ASSUMPTIONS = """# Assumptions
@@ -117,8 +118,7 @@ def test_assumptions_markdown_rendered_and_escaped(built: tuple[Path, str, list[
     _, page, _ = built
     assert "<h3>Assumptions</h3>" in page
     assert "<h4>A1 A table</h4>" in page
-    assert "<li><strong>Talents</strong> are tertiary-educated residents, students included.</li>" \
-        in page
+    assert "<li><strong>Talents</strong> are tertiary-educated residents, students included.</li>" in page
     assert "<code>100,000</code>" in page
     assert "&lt;b&gt;not bold&lt;/b&gt;" in page
     assert '<td class="num">32,311</td>' in page
@@ -196,7 +196,7 @@ def test_failing_final_write_leaves_previous_report(
             raise OSError("disk full")
         real_replace(source, target)
 
-    monkeypatch.setattr("experiments.io.os.replace", replace)
+    monkeypatch.setattr("experiments.files.os.replace", replace)
     with pytest.raises(OSError, match="disk full"):
         report.write_report(run_dir)
     assert (run_dir / "report.html").read_bytes() == before
@@ -204,8 +204,7 @@ def test_failing_final_write_leaves_previous_report(
 
 
 def test_run_without_drivers_or_levers(tmp_path: Path) -> None:
-    run_dir = make_fake_run(tmp_path / "run", years=range(2015, 2023), with_drivers=False,
-                            with_levers=False)
+    run_dir = make_fake_run(tmp_path / "run", years=range(2015, 2023), with_drivers=False, with_levers=False)
     (run_dir / "notes.json").write_text("[]", encoding="utf-8")
     stale = run_dir / "charts" / "drivers.en.png"
     stale.parent.mkdir()
@@ -218,7 +217,7 @@ def test_run_without_drivers_or_levers(tmp_path: Path) -> None:
     assert "The run left no notes." in page
     assert "not written yet" in page
     # A run ending in 2022 reports 2015 and 2020, and its last year, but not 2025 or 2030.
-    assert "<th class=\"num\">2022</th>" in page and "<th class=\"num\">2025</th>" not in page
+    assert '<th class="num">2022</th>' in page and '<th class="num">2025</th>' not in page
 
 
 def test_missing_required_file_names_it(tmp_path: Path) -> None:
@@ -229,13 +228,15 @@ def test_missing_required_file_names_it(tmp_path: Path) -> None:
 
 
 def test_net_flows_nets_pairs_and_skips_outside() -> None:
-    flows = pd.DataFrame({
-        "year": [2016, 2016, 2017, 2016, 2016],
-        "origin": ["BJ", "XA", "BJ", "OUT", "TJ"],
-        "destination": ["XA", "BJ", "XA", "BJ", "TJ"],
-        "group": ["research"] * 5,
-        "persons": [100, 30, 50, 999, 77],
-    })
+    flows = pd.DataFrame(
+        {
+            "year": [2016, 2016, 2017, 2016, 2016],
+            "origin": ["BJ", "XA", "BJ", "OUT", "TJ"],
+            "destination": ["XA", "BJ", "XA", "BJ", "TJ"],
+            "group": ["research"] * 5,
+            "persons": [100, 30, 50, 999, 77],
+        }
+    )
     net = charts.net_flows(flows)
     assert net.to_dict("records") == [{"origin": "BJ", "destination": "XA", "persons": 120.0}]
 
@@ -259,8 +260,7 @@ def test_band_chart_draws_bands() -> None:
     years = range(2015, 2021)
     lines = pd.DataFrame({"baseline": [0.30, 0.31, 0.32, 0.33, 0.34, 0.35]}, index=years)
     band = (lines - 0.01, lines + 0.01)
-    figure = charts.line_chart(lines, title="t", ylabel="share", band=band, percent=True,
-                               milestones="en")
+    figure = charts.line_chart(lines, title="t", ylabel="share", band=band, percent=True, milestones="en")
     ax = figure.axes[0]
     assert len(ax.collections) == 1  # one band
     assert np.asarray(ax.lines[0].get_ydata(), dtype=float)[0] == pytest.approx(0.30)

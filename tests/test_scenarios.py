@@ -1,5 +1,8 @@
-"""Scenario files (model/scenario.py): the shipped ones load, bad ones are refused with the
-message they must give, ``extends`` merges as documented, and data round-trips."""
+"""Scenario files (model/scenario.py).
+
+The shipped ones load, bad ones are refused with the message they must give, ``extends`` merges as
+documented, and data round-trips.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from experiments.cli import main
+from app.cli import main
 from model.errors import ScenarioError
 from model.levers import LEVERS
 from model.parameters import PARAMETERS
@@ -28,6 +31,7 @@ def write(folder: Path, name: str, text: str) -> Path:
 
 
 # --- the shipped scenarios ----------------------------------------------------------------
+
 
 def test_there_are_scenarios_to_check() -> None:
     assert {path.stem for path in SCENARIO_FILES} >= {"baseline", "graduates-to-hebei"}
@@ -93,8 +97,13 @@ def test_sha256_ignores_extends_and_file_names(tmp_path: Path) -> None:
 
 def test_with_overrides_sets_dotted_paths() -> None:
     scenario = load_scenario(SCENARIOS / "graduates-to-hebei.yaml")
-    changed = scenario.with_overrides({"parameters.beta_wage": 2.0, "end_year": 2020,
-                                       "levers.graduate_subsidy.values": {"2018-01-01": 1000}})
+    changed = scenario.with_overrides(
+        {
+            "parameters.beta_wage": 2.0,
+            "end_year": 2020,
+            "levers.graduate_subsidy.values": {"2018-01-01": 1000},
+        }
+    )
     assert changed.parameter_overrides()["beta_wage"] == 2.0
     assert changed.end_year == 2020
     assert changed.lever_settings()["graduate_subsidy"].values == {dt.date(2018, 1, 1): 1000.0}
@@ -142,7 +151,10 @@ levers:
 
 def test_extends_merge_rule(tmp_path: Path) -> None:
     write(tmp_path, "parent.yaml", PARENT)
-    child = write(tmp_path, "child.yaml", """\
+    child = write(
+        tmp_path,
+        "child.yaml",
+        """\
 name: child
 extends: parent
 end_year: 2020
@@ -154,7 +166,8 @@ levers:
     nodes: [XA]
     values:
       2018-01-01: 10000
-""")
+""",
+    )
     scenario = load_scenario(child)
     # top-level keys: the child's replace the parent's, the others are inherited
     assert scenario.name == "child"
@@ -185,8 +198,11 @@ def test_a_child_that_sets_no_lever_keeps_the_parents(tmp_path: Path) -> None:
 def test_extends_chains_over_three_generations(tmp_path: Path) -> None:
     write(tmp_path, "parent.yaml", PARENT)
     write(tmp_path, "child.yaml", "name: child\nextends: parent\nparameters: {beta_jobs: 0.5}\n")
-    grandchild = write(tmp_path, "grandchild.yaml",
-                       "name: grandchild\nextends: child\nscale: 50\nparameters: {beta_wage: 1.0}\n")
+    grandchild = write(
+        tmp_path,
+        "grandchild.yaml",
+        "name: grandchild\nextends: child\nscale: 50\nparameters: {beta_wage: 1.0}\n",
+    )
     scenario = load_scenario(grandchild)
     assert (scenario.name, scenario.scale, scenario.end_year) == ("grandchild", 50, 2025)
     assert scenario.parameter_overrides() == {"beta_wage": 1.0, "beta_jobs": 0.5}
@@ -222,19 +238,51 @@ def test_a_scenario_extending_itself_is_refused(tmp_path: Path) -> None:
 # Each bad file and the fragments its message must contain: file name with line, key path, bad
 # value, and what is allowed. A tuple means any one of its fragments.
 BAD = {
-    "unknown_top_level_key": ["unknown_top_level_key.yaml:3:", "colour", "value 'red'", "unknown key",
-                              "allowed:", "start_year", "levers"],
-    "unknown_parameter": ["unknown_parameter.yaml:5:", "parameters.beta_wages", "value 1.8",
-                          "allowed:", "beta_wage,", "study_years"],
-    "parameter_out_of_bounds": ["parameter_out_of_bounds.yaml:4:", "parameters.beta_distance",
-                                "value 7.5", ("less than or equal to 5", "between 0 and 5")],
-    "unknown_lever": [("unknown_lever.yaml:4:", "unknown_lever.yaml:5:"), "levers.free_lunch",
-                      "unknown key", "allowed:", "graduate_subsidy"],
-    "lever_value_out_of_bounds": ["lever_value_out_of_bounds.yaml:8:",
-                                  "levers.graduate_subsidy.values.2019-01-01", "value 600000",
-                                  ("less than or equal to 500000", "between 0 and 500000")],
-    "unknown_node": ["unknown_node.yaml:5:", "levers.graduate_subsidy.nodes", "'XAA'", "allowed:",
-                     "hebei", "zone:coastal", "axis:jing_jin"],
+    "unknown_top_level_key": [
+        "unknown_top_level_key.yaml:3:",
+        "colour",
+        "value 'red'",
+        "unknown key",
+        "allowed:",
+        "start_year",
+        "levers",
+    ],
+    "unknown_parameter": [
+        "unknown_parameter.yaml:5:",
+        "parameters.beta_wages",
+        "value 1.8",
+        "allowed:",
+        "beta_wage,",
+        "study_years",
+    ],
+    "parameter_out_of_bounds": [
+        "parameter_out_of_bounds.yaml:4:",
+        "parameters.beta_distance",
+        "value 7.5",
+        ("less than or equal to 5", "between 0 and 5"),
+    ],
+    "unknown_lever": [
+        ("unknown_lever.yaml:4:", "unknown_lever.yaml:5:"),
+        "levers.free_lunch",
+        "unknown key",
+        "allowed:",
+        "graduate_subsidy",
+    ],
+    "lever_value_out_of_bounds": [
+        "lever_value_out_of_bounds.yaml:8:",
+        "levers.graduate_subsidy.values.2019-01-01",
+        "value 600000",
+        ("less than or equal to 500000", "between 0 and 500000"),
+    ],
+    "unknown_node": [
+        "unknown_node.yaml:5:",
+        "levers.graduate_subsidy.nodes",
+        "'XAA'",
+        "allowed:",
+        "hebei",
+        "zone:coastal",
+        "axis:jing_jin",
+    ],
     "start_year_2012": ["start_year_2012.yaml:3:", "start_year", "value 2012", "2010", "2015"],
     "end_year_2035": ["end_year_2035.yaml:3:", "end_year", "value 2035", "2030"],
     "scale_zero": ["scale_zero.yaml:3:", "scale", "value 0", ("greater than or equal to 1", "at least 1")],
@@ -242,14 +290,62 @@ BAD = {
     "not_a_mapping": ["not_a_mapping.yaml", "must be a mapping", "list"],
     "extends_missing": ["extends_missing.yaml:3:", "extends", "value 'no-such-parent'", "allowed:"],
     "wrong_type_seed": ["wrong_type_seed.yaml:3:", "seed", "value 'abc'", "integer"],
-    "lever_unknown_key": ["lever_unknown_key.yaml:6:", "levers.graduate_subsidy.amount", "value 30000",
-                          "allowed:", "nodes", "values"],
-    "unknown_group": ["unknown_group.yaml:6:", "levers.graduate_subsidy.groups", "value 'farmers'",
-                      "'research'", "'skilled'"],
+    "lever_unknown_key": [
+        "lever_unknown_key.yaml:6:",
+        "levers.graduate_subsidy.amount",
+        "value 30000",
+        "allowed:",
+        "nodes",
+        "values",
+    ],
+    "unknown_group": [
+        "unknown_group.yaml:6:",
+        "levers.graduate_subsidy.groups",
+        "value 'farmers'",
+        "'research'",
+        "'skilled'",
+    ],
     "bad_name": ["bad_name.yaml:2:", "name", "value 'Graduates to Hebei!'", "a-z0-9"],
     "invalid_yaml": ["invalid_yaml.yaml", "not valid YAML", "line 5"],
+    # refused by model/loader.py before validation (issue 8); more cases in tests/test_loader.py
+    "alias_bomb": [
+        "alias_bomb.yaml:8:",
+        "more than 100,000 values once its aliases",
+        "allowed: at most 100,000",
+    ],
+    "recursive_alias": [
+        "recursive_alias.yaml:4:",
+        "alias *self stands inside its own anchor &self",
+        "allowed:",
+    ],
+    "undefined_alias": ["undefined_alias.yaml:3:", "alias *seed has no anchor", "allowed:"],
+    "deep_nesting": ["deep_nesting.yaml:52:", "nesting 51 levels deep", "allowed: at most 50 levels"],
+    "python_tag": [
+        "python_tag.yaml:3:",
+        "tag '!!python/object/apply:os.system' is not allowed",
+        "allowed: no tag",
+    ],
+    "unknown_tag": [
+        "unknown_tag.yaml:3:",
+        "tag '!persons' is not allowed",
+        "allowed: no tag, or one of !!str",
+    ],
+    "two_documents": ["two_documents.yaml:3:", "a second YAML document", "allowed: one scenario a file"],
+    "empty": ["empty.yaml:", "must be a mapping", "got an empty file"],
+    "not_utf8": ["not_utf8.yaml:3:", "not UTF-8 text (byte 0xe9", "allowed: a UTF-8 text scenario file"],
+    "impossible_date": ["impossible_date.yaml:6:", "value '2017-13-01' is not a valid date", "allowed:"],
+    "bad_tagged_value": [
+        "bad_tagged_value.yaml:3:",
+        "value 'twelve' is not a valid whole number",
+        "allowed:",
+    ],
+    "list_key": [
+        "list_key.yaml:4:",
+        "parameters: a key is a list or a mapping",
+        "allowed: keys that are text",
+    ],
+    "merge_not_mapping": ["merge_not_mapping.yaml:4:", "merge key (<<)", "allowed: <<: *anchor of a mapping"],
 }
-
 
 
 def test_every_bad_file_has_an_expected_message() -> None:
@@ -267,8 +363,10 @@ def test_bad_file_is_refused_with_its_message(stem: str) -> None:
 
 
 def test_a_duplicate_key_is_refused_with_its_line_and_key() -> None:
-    """What the duplicate-key message already gets right (its file name is a known bug)."""
-    with pytest.raises(ScenarioError, match=r":5:\d+: duplicate key 'scale'"):
+    """The file, the line of the second key and the line of the first."""
+    with pytest.raises(
+        ScenarioError, match=r"duplicate_key.yaml:5:\d+: duplicate key 'scale' \(first on line 3\)"
+    ):
         load_scenario(BAD_SCENARIOS / "duplicate_key.yaml")
 
 
@@ -296,6 +394,7 @@ def test_a_missing_file_is_refused_by_name(tmp_path: Path) -> None:
 
 # --- the schema ---------------------------------------------------------------------------
 
+
 def test_schema_command_prints_json_with_parameters_and_levers(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
@@ -308,7 +407,9 @@ def test_schema_command_prints_json_with_parameters_and_levers(capsys: pytest.Ca
         return schema["$defs"][ref.rsplit("/", 1)[1]] if ref else node
 
     properties = schema["properties"]
-    assert {"name", "extends", "start_year", "end_year", "seed", "scale", "parameters", "levers"} <= set(properties)
+    assert {"name", "extends", "start_year", "end_year", "seed", "scale", "parameters", "levers"} <= set(
+        properties
+    )
     assert set(resolve(properties["parameters"])["properties"]) == set(PARAMETERS)
     assert set(resolve(properties["levers"])["properties"]) == set(LEVERS)
     bounds = json.dumps(resolve(properties["parameters"])["properties"]["beta_wage"])

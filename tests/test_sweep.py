@@ -24,11 +24,26 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from experiments.design import (DESIGN_KINDS, Input, LatinHypercubeDesign, MorrisDesign, SobolDesign,
-                                load_experiment, sample)
-from experiments.cli import main
-from experiments.sweep import (MesaBatchModel, Store, batch_parameters, execute, model_indicators,
-                               plan, released_models, run_sweep)
+from app.cli import main
+from experiments.sweeps.design import (
+    DESIGN_KINDS,
+    Input,
+    LatinHypercubeDesign,
+    MorrisDesign,
+    SobolDesign,
+    load_experiment,
+    sample,
+)
+from experiments.sweeps.sweep import (
+    MesaBatchModel,
+    Store,
+    batch_parameters,
+    execute,
+    model_indicators,
+    plan,
+    released_models,
+    run_sweep,
+)
 from model.errors import ScenarioError
 from model.levers import LEVERS
 from model.parameters import PARAMETERS
@@ -107,6 +122,7 @@ def command(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Command:
 
 # --- experiment files and designs ----------------------------------------------------------------
 
+
 def test_shipped_experiments_load_with_their_sizes() -> None:
     example = load_experiment(ROOT / "experiments" / "example-sweep.yaml")
     assert 8 <= example.size() <= 40
@@ -114,16 +130,22 @@ def test_shipped_experiments_load_with_their_sizes() -> None:
     sobol = load_experiment(ROOT / "experiments" / "sobol-example.yaml")
     assert sobol.design.kind == "sobol"
     assert sobol.size() == 16 * (4 + 2)
-    assert load_experiment(ROOT / "experiments" / "ishigami.yaml").function == "experiments.sensitivity:ishigami"
+    assert (
+        load_experiment(ROOT / "experiments" / "ishigami.yaml").function
+        == "experiments.sweeps.sensitivity:ishigami"
+    )
 
 
-@pytest.mark.parametrize("design, expected", [
-    ("{kind: grid, levels: 3}", 3 * 3 * 2),
-    ("{kind: latin_hypercube, samples: 7}", 7),
-    ("{kind: sobol, base_samples: 8}", 8 * (3 + 2)),
-    ("{kind: sobol, base_samples: 8, second_order: true}", 8 * (2 * 3 + 2)),
-    ("{kind: morris, trajectories: 5, levels: 4}", 5 * (3 + 1)),
-])
+@pytest.mark.parametrize(
+    "design, expected",
+    [
+        ("{kind: grid, levels: 3}", 3 * 3 * 2),
+        ("{kind: latin_hypercube, samples: 7}", 7),
+        ("{kind: sobol, base_samples: 8}", 8 * (3 + 2)),
+        ("{kind: sobol, base_samples: 8, second_order: true}", 8 * (2 * 3 + 2)),
+        ("{kind: morris, trajectories: 5, levels: 4}", 5 * (3 + 1)),
+    ],
+)
 def test_design_sizes_and_bounds(tmp_path: Path, design: str, expected: int) -> None:
     text = f"""\
 name: sizes
@@ -155,13 +177,19 @@ def test_every_design_kind_is_supported() -> None:
 
 
 @settings(max_examples=25, deadline=None)
-@given(lower=st.floats(-100, 100), width=st.floats(0.01, 100), seed=st.integers(0, 2**32),
-       kind=st.sampled_from(["latin_hypercube", "sobol", "morris"]))
+@given(
+    lower=st.floats(-100, 100),
+    width=st.floats(0.01, 100),
+    seed=st.integers(0, 2**32),
+    kind=st.sampled_from(["latin_hypercube", "sobol", "morris"]),
+)
 def test_sampled_points_stay_within_their_range(lower: float, width: float, seed: int, kind: str) -> None:
     inputs = (Input("a", lower, lower + width), Input("b", values=(1.0, 2.0, 5.0)))
-    design = {"latin_hypercube": LatinHypercubeDesign(kind="latin_hypercube", samples=5),
-              "sobol": SobolDesign(kind="sobol", base_samples=4),
-              "morris": MorrisDesign(kind="morris", trajectories=3, levels=4)}[kind]
+    design = {
+        "latin_hypercube": LatinHypercubeDesign(kind="latin_hypercube", samples=5),
+        "sobol": SobolDesign(kind="sobol", base_samples=4),
+        "morris": MorrisDesign(kind="morris", trajectories=3, levels=4),
+    }[kind]
     points = sample(design, inputs, seed).points
     assert points["a"].between(lower, lower + width).all()
     assert set(points["b"]) <= {1.0, 2.0, 5.0}
@@ -169,8 +197,9 @@ def test_sampled_points_stay_within_their_range(lower: float, width: float, seed
 
 def test_replicate_seeds_come_from_the_root_seed_sequence(tiny: Path) -> None:
     experiment = load_experiment(tiny)
-    expected = [int(s.generate_state(1, np.uint64)[0] >> np.uint64(1))
-                for s in np.random.SeedSequence(7).spawn(2)]
+    expected = [
+        int(s.generate_state(1, np.uint64)[0] >> np.uint64(1)) for s in np.random.SeedSequence(7).spawn(2)
+    ]
     assert experiment.seeds() == expected
     runs = plan(experiment, experiment.sample())
     assert [r.seed for r in runs[:4]] == expected * 2  # the same seeds at every point
@@ -182,44 +211,112 @@ def test_replicate_seeds_come_from_the_root_seed_sequence(tiny: Path) -> None:
 def test_a_run_key_depends_on_the_scenario_and_the_seed_only(tiny: Path, tmp_path: Path) -> None:
     first = plan(load_experiment(tiny), load_experiment(tiny).sample())
     # the same runs described differently (another name, outputs, description) share keys
-    other = write(tmp_path, TINY.replace("name: tiny", "name: other\ndescription: same runs")
-                  .replace("[hebei_share, talents.jjj]", "[talents.jjj]"))
+    other = write(
+        tmp_path,
+        TINY.replace("name: tiny", "name: other\ndescription: same runs").replace(
+            "[hebei_share, talents.jjj]", "[talents.jjj]"
+        ),
+    )
     second = plan(load_experiment(other), load_experiment(other).sample())
     assert [r.task.key for r in first] == [r.task.key for r in second]
 
 
 # Each bad file and the fragments its message must contain (file with line, key path, value, allowed).
 BAD = {
-    "unknown_top_level_key": ["unknown_top_level_key.yaml:10:", "replicate", "value 2", "unknown key",
-                              "allowed:", "replicates"],
-    "unknown_parameter": ["unknown_parameter.yaml:6:", "inputs.parameters.beta_wages", "unknown parameter",
-                          "parameters.beta_wage,"],
+    # refused by the one loader (model/loader.py) before anything is read as an experiment
+    "alias_bomb": ["alias_bomb.yaml:8:8", "more than 100,000 values", "aliases"],
+    "python_tag": ["python_tag.yaml:2:7", "!!python/object/apply:os.system", "not allowed"],
+    "not_mapping": ["not_mapping.yaml:2:", "must be a mapping of keys", "got list"],
+    "binary": ["binary.yaml:1:", "binary content", "UTF-8 text experiment file"],
+    "not_utf8": ["not_utf8.yaml:1:", "not UTF-8 text", "0xe9"],
+    "deep_nesting": ["deep_nesting.yaml:52:99", "nesting 51 levels deep", "at most 50"],
+    "unknown_top_level_key": [
+        "unknown_top_level_key.yaml:10:",
+        "replicate",
+        "value 2",
+        "unknown key",
+        "allowed:",
+        "replicates",
+    ],
+    "unknown_parameter": [
+        "unknown_parameter.yaml:6:",
+        "inputs.parameters.beta_wages",
+        "unknown parameter",
+        "parameters.beta_wage,",
+    ],
     "unknown_lever": ["unknown_lever.yaml:6:", "graduate_bonus", "unknown lever", "graduate_subsidy"],
-    "not_a_path": ["not_a_path.yaml:6:", "parameters.beta_wage.lower", "not a path",
-                   "parameters.NAME", "levers.NAME.values.YYYY-MM-DD", "scale"],
+    "not_a_path": [
+        "not_a_path.yaml:6:",
+        "parameters.beta_wage.lower",
+        "not a path",
+        "parameters.NAME",
+        "levers.NAME.values.YYYY-MM-DD",
+        "scale",
+    ],
     "seed_as_input": ["seed_as_input.yaml:6:", "inputs.seed", "not a path"],
-    "parameter_out_of_bounds": ["parameter_out_of_bounds.yaml:6:", "inputs.parameters.beta_wage.upper",
-                                "value 9.0", "outside the declared bounds", "0 to 5"],
-    "lever_out_of_bounds": ["lever_out_of_bounds.yaml:6:", "graduate_subsidy.values.2017-07-01.values.1",
-                            "600000", "0 to 500000", "CNY per graduate"],
+    "parameter_out_of_bounds": [
+        "parameter_out_of_bounds.yaml:6:",
+        "inputs.parameters.beta_wage.upper",
+        "value 9.0",
+        "outside the declared bounds",
+        "0 to 5",
+    ],
+    "lever_out_of_bounds": [
+        "lever_out_of_bounds.yaml:6:",
+        "graduate_subsidy.values.2017-07-01.values.1",
+        "600000",
+        "0 to 500000",
+        "CNY per graduate",
+    ],
     "lever_bad_date": ["lever_bad_date.yaml:6:", "2017-13-01", "not a date", "YYYY-MM-DD"],
-    "unknown_design": ["unknown_design.yaml:7:", "design.kind", "'factorial'", "unknown design",
-                       "grid, latin_hypercube, sobol, morris"],
-    "design_unknown_option": ["design_unknown_option.yaml:7:", "design.levels", "unknown key",
-                              "kind, samples"],
-    "sobol_not_power_of_two": ["sobol_not_power_of_two.yaml:7:", "design", "base_samples", "power of 2",
-                               "8 or 16"],
+    "unknown_design": [
+        "unknown_design.yaml:7:",
+        "design.kind",
+        "'factorial'",
+        "unknown design",
+        "grid, latin_hypercube, sobol, morris",
+    ],
+    "design_unknown_option": [
+        "design_unknown_option.yaml:7:",
+        "design.levels",
+        "unknown key",
+        "kind, samples",
+    ],
+    "sobol_not_power_of_two": [
+        "sobol_not_power_of_two.yaml:7:",
+        "design",
+        "base_samples",
+        "power of 2",
+        "8 or 16",
+    ],
     "morris_odd_levels": ["morris_odd_levels.yaml:7:", "design", "levels must be even"],
-    "range_and_values": ["range_and_values.yaml:6:", "inputs.parameters.beta_wage",
-                         "either lower and upper, or values"],
+    "range_and_values": [
+        "range_and_values.yaml:6:",
+        "inputs.parameters.beta_wage",
+        "either lower and upper, or values",
+    ],
     "lower_above_upper": ["lower_above_upper.yaml:6:", "inputs.parameters.beta_wage", "must be below upper"],
-    "integer_fraction": ["integer_fraction.yaml:6:", "retirement_age.values.1", "62.5", "whole number",
-                         "50 to 70"],
+    "integer_fraction": [
+        "integer_fraction.yaml:6:",
+        "retirement_age.values.1",
+        "62.5",
+        "whole number",
+        "50 to 70",
+    ],
     "scenario_missing": ["scenario_missing.yaml:2:", "scenario", "no-such-scenario.yaml", "no file"],
-    "year_outside_run": ["year_outside_run.yaml:10:", "outputs.years.1", "2025", "outside the runs",
-                         "2015 to 2017"],
-    "end_year_input_before_start": ["end_year_input_before_start.yaml:6:", "inputs.end_year.values.1",
-                                    "2015", "2016 to 2030"],
+    "year_outside_run": [
+        "year_outside_run.yaml:10:",
+        "outputs.years.1",
+        "2025",
+        "outside the runs",
+        "2015 to 2017",
+    ],
+    "end_year_input_before_start": [
+        "end_year_input_before_start.yaml:6:",
+        "inputs.end_year.values.1",
+        "2015",
+        "2016 to 2030",
+    ],
     "duplicate_key": ["duplicate_key.yaml:7:", "duplicate key", "parameters.beta_wage"],
     "no_inputs": ["no_inputs.yaml:5:", "inputs", "at least 1 item"],
     "scenario_and_function": ["scenario_and_function.yaml", "exactly one of scenario and function"],
@@ -243,10 +340,13 @@ def test_bad_experiment_is_refused_with_its_message(stem: str) -> None:
 def test_input_bounds_are_the_declared_ones(tmp_path: Path) -> None:
     """At the declared bounds exactly, a file is accepted."""
     p, lever = PARAMETERS["beta_housing"], LEVERS["talent_card"]
-    text = TINY.replace("parameters.beta_wage: {lower: 1.0, upper: 2.0}",
-                        f"parameters.beta_housing: {{lower: {p.lower}, upper: {p.upper}}}").replace(
+    text = TINY.replace(
+        "parameters.beta_wage: {lower: 1.0, upper: 2.0}",
+        f"parameters.beta_housing: {{lower: {p.lower}, upper: {p.upper}}}",
+    ).replace(
         "levers.graduate_subsidy.values.2015-07-01: {values: [0, 50000]}",
-        f"levers.talent_card.values.2016-01-01: {{values: [{lever.lower}, {lever.upper}]}}")
+        f"levers.talent_card.values.2016-01-01: {{values: [{lever.lower}, {lever.upper}]}}",
+    )
     assert load_experiment(write(tmp_path, text)).size() == RUNS
 
 
@@ -260,6 +360,7 @@ def test_an_unknown_output_is_refused_on_the_first_run(tmp_path: Path) -> None:
 
 # --- the sweep -----------------------------------------------------------------------------------
 
+
 def test_the_command_prints_progress_and_the_counts_last(command: Command) -> None:
     assert command.status == 0
     assert command.out.strip().splitlines()[-1] == f"sweep: runs={RUNS} done={RUNS} failed=0"
@@ -271,8 +372,16 @@ def test_the_command_prints_progress_and_the_counts_last(command: Command) -> No
 def test_results_are_one_tidy_table(command: Command, tiny: Path) -> None:
     results = pd.read_parquet(command.store / "results.parquet")
     inputs = [i.path for i in load_experiment(tiny).inputs]
-    assert list(results.columns) == ["run", "point", "replicate", *inputs, "seed", "year",
-                                     "hebei_share", "talents.jjj"]
+    assert list(results.columns) == [
+        "run",
+        "point",
+        "replicate",
+        *inputs,
+        "seed",
+        "year",
+        "hebei_share",
+        "talents.jjj",
+    ]
     assert len(results) == RUNS * 2  # runs x years 2015-2016
     assert sorted(results["run"].unique()) == list(range(RUNS))
     assert results["hebei_share"].between(0, 1).all()
@@ -281,11 +390,13 @@ def test_results_are_one_tidy_table(command: Command, tiny: Path) -> None:
 def test_summary_gives_mean_and_interval_over_replicates(command: Command) -> None:
     results = pd.read_parquet(command.store / "results.parquet")
     summary = pd.read_csv(command.store / "summary.csv")
-    row = summary[(summary["point"] == 3) & (summary["year"] == 2016) & (summary["indicator"] == "hebei_share")]
+    row = summary[
+        (summary["point"] == 3) & (summary["year"] == 2016) & (summary["indicator"] == "hebei_share")
+    ]
     values = results[(results["point"] == 3) & (results["year"] == 2016)]["hebei_share"]
     assert row["mean"].item() == pytest.approx(values.mean())
-    assert row["lower_5"].item() == pytest.approx(values.quantile(0.05))
-    assert row["upper_95"].item() == pytest.approx(values.quantile(0.95))
+    assert row["p05"].item() == pytest.approx(values.quantile(0.05))
+    assert row["p95"].item() == pytest.approx(values.quantile(0.95))
     assert row["replicates"].item() == 2
     assert (command.store / "summary.png").stat().st_size > 0
     assert (command.store / "summary.svg").stat().st_size > 0
@@ -298,21 +409,28 @@ def test_rerunning_skips_finished_runs(command: Command, tiny: Path) -> None:
     assert f"{RUNS} already in" in log.getvalue()
 
 
-def test_worker_count_does_not_change_results(reference: pd.DataFrame, command: Command, tiny: Path,
-                                              tmp_path: Path) -> None:
+def test_worker_count_does_not_change_results(
+    reference: pd.DataFrame, command: Command, tiny: Path, tmp_path: Path
+) -> None:
     pd.testing.assert_frame_equal(pd.read_parquet(command.store / "results.parquet"), reference)  # 0 vs 1
     store = tmp_path / "store"
     run_sweep(load_experiment(tiny), store, workers=2, log=io.StringIO())
     pd.testing.assert_frame_equal(pd.read_parquet(store / "results.parquet"), reference)  # 2 vs 1
 
 
-def test_a_sweep_killed_with_sigkill_resumes_to_the_same_results(reference: pd.DataFrame, tiny: Path,
-                                                                  tmp_path: Path) -> None:
+def test_a_sweep_killed_with_sigkill_resumes_to_the_same_results(
+    reference: pd.DataFrame, tiny: Path, tmp_path: Path
+) -> None:
     store = tmp_path / "store"
-    command = [sys.executable, "-m", "experiments.cli", "sweep", str(tiny), "--store", str(store),
-               "--workers", "2"]
-    sweep = subprocess.Popen(command, cwd=ROOT, env=environment(), stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, start_new_session=True)
+    command = [sys.executable, "-m", "app.cli", "sweep", str(tiny), "--store", str(store), "--workers", "2"]
+    sweep = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and len(Store(store).finished_keys()) < 3:
@@ -329,7 +447,9 @@ def test_a_sweep_killed_with_sigkill_resumes_to_the_same_results(reference: pd.D
         (table.parent / f".{keys[1]}.parquet.abcd.tmp").write_bytes(b"half a parquet file")
         assert _children_gone(sweep.pid, timeout=15), "worker processes outlived the killed sweep"
 
-        again = subprocess.run(command, cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=300)
+        again = subprocess.run(
+            command, cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=300
+        )
         assert again.returncode == 0, again.stderr
         assert again.stdout.strip().splitlines()[-1] == f"sweep: runs={RUNS} done={RUNS} failed=0"
     finally:
@@ -371,7 +491,9 @@ def fails_above_one(inputs: dict[str, float], seed: int) -> pd.DataFrame:
 
 
 def test_a_failed_run_is_listed_and_does_not_stop_the_sweep(tmp_path: Path) -> None:
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
 name: failing
 function: tests.test_sweep:fails_above_one
 inputs:
@@ -380,7 +502,8 @@ design: {kind: grid}
 replicates: 2
 outputs:
   indicators: [y]
-""")
+""",
+    )
     store = tmp_path / "store"
     log = io.StringIO()
     report = run_sweep(load_experiment(path), store, workers=1, log=log)
@@ -409,6 +532,7 @@ def test_a_store_in_use_is_refused(tiny: Path, tmp_path: Path) -> None:
 
 # --- memory and Mesa -------------------------------------------------------------------------------
 
+
 def test_a_finished_model_is_freed(tiny: Path) -> None:
     """Mesa 3.3.1 keeps every model in Agent._ids; released_models drops it (memory flat)."""
     experiment = load_experiment(tiny)
@@ -436,10 +560,19 @@ def test_mesa_batch_run_with_explicit_seeds_matches_simulate(tiny: Path) -> None
 
     experiment = load_experiment(tiny)
     overrides = {"parameters.beta_wage": 1.5}
-    rows = batch_run(MesaBatchModel, parameters={
-        "scenario": [experiment.base], "seed": [11, 12], "overrides": [overrides],
-        "reporters": [["hebei_share", "talents.jjj"]]},
-        iterations=1, number_processes=1, data_collection_period=-1, display_progress=False)
+    rows = batch_run(
+        MesaBatchModel,
+        parameters={
+            "scenario": [experiment.base],
+            "seed": [11, 12],
+            "overrides": [overrides],
+            "reporters": [["hebei_share", "talents.jjj"]],
+        },
+        iterations=1,
+        number_processes=1,
+        data_collection_period=-1,
+        display_progress=False,
+    )
     assert [row["seed"] for row in rows] == [11, 12]
     assert all(row["year"] == 2016 for row in rows)
     for row in rows:

@@ -10,8 +10,8 @@ from hypothesis.extra import numpy as hnp
 
 from model.talents import Status, Talents, rows_for
 
-
 # --- rows_for -----------------------------------------------------------------------------
+
 
 def test_rows_for_the_documented_example() -> None:
     cell, weight = rows_for(np.array([250]), 100)
@@ -55,12 +55,20 @@ def test_scale_one_is_one_person_a_row() -> None:
 
 # --- Talents ------------------------------------------------------------------------------
 
+
 def make(n: int, first_node: int = 0) -> Talents:
     """``n`` rows whose every column encodes the row number, so misalignment shows."""
     rows = np.arange(n)
-    talents = Talents.new(node=(first_node + rows) % 17, group=rows % 5, age=20 + rows,
-                          status=np.full(n, Status.EMPLOYED), hukou=rows % 4, weight=100 + rows,
-                          is_high_end=rows % 2 == 0, is_foreign=rows % 3 == 0)
+    talents = Talents.new(
+        node=(first_node + rows) % 17,
+        group=rows % 5,
+        age=20 + rows,
+        status=np.full(n, Status.EMPLOYED),
+        hukou=rows % 4,
+        weight=100 + rows,
+        is_high_end=rows % 2 == 0,
+        is_foreign=rows % 3 == 0,
+    )
     talents.firm[:] = rows
     talents.years_at_node[:] = rows
     return talents
@@ -82,9 +90,14 @@ def assert_aligned(talents: Talents, row_numbers: np.ndarray, first_node: int = 
 
 
 def test_new_rows_have_no_employer_card_or_tenure() -> None:
-    talents = Talents.new(node=np.array([1, 2]), group=np.array([0, 4]), age=np.array([25, 30]),
-                          status=np.array([Status.UNEMPLOYED] * 2), hukou=np.array([3, 3]),
-                          weight=np.array([100, 1]))
+    talents = Talents.new(
+        node=np.array([1, 2]),
+        group=np.array([0, 4]),
+        age=np.array([25, 30]),
+        status=np.array([Status.UNEMPLOYED] * 2),
+        hukou=np.array([3, 3]),
+        weight=np.array([100, 1]),
+    )
     assert (talents.firm == -1).all()
     assert (talents.years_at_node == 0).all()
     assert not talents.has_talent_card.any()
@@ -113,10 +126,14 @@ def test_extend_appends_rows_and_keeps_columns_aligned() -> None:
     talents = make(4)
     talents.extend(make(3))
     assert len(talents) == 7
-    assert_aligned(talents.__class__(**{name: getattr(talents, name)[:4] for name in Talents.column_names()}),
-                   np.arange(4))
-    assert_aligned(talents.__class__(**{name: getattr(talents, name)[4:] for name in Talents.column_names()}),
-                   np.arange(3))
+    assert_aligned(
+        talents.__class__(**{name: getattr(talents, name)[:4] for name in Talents.column_names()}),
+        np.arange(4),
+    )
+    assert_aligned(
+        talents.__class__(**{name: getattr(talents, name)[4:] for name in Talents.column_names()}),
+        np.arange(3),
+    )
     assert talents.persons == (100 + 101 + 102 + 103) + (100 + 101 + 102)
 
 
@@ -128,9 +145,14 @@ def test_extend_then_keep_round_trip() -> None:
 
 
 def test_new_rows_have_writable_flags() -> None:
-    talents = Talents.new(node=np.array([1, 2]), group=np.array([0, 1]), age=np.array([25, 30]),
-                          status=np.array([Status.UNEMPLOYED] * 2), hukou=np.array([3, 3]),
-                          weight=np.array([100, 1]))
+    talents = Talents.new(
+        node=np.array([1, 2]),
+        group=np.array([0, 1]),
+        age=np.array([25, 30]),
+        status=np.array([Status.UNEMPLOYED] * 2),
+        hukou=np.array([3, 3]),
+        weight=np.array([100, 1]),
+    )
     talents.is_foreign[0] = True
     talents.is_high_end[1] = True
     np.testing.assert_array_equal(talents.is_foreign, [True, False])
@@ -139,10 +161,16 @@ def test_new_rows_have_writable_flags() -> None:
 
 # --- persons_by ---------------------------------------------------------------------------
 
+
 def test_persons_by_sums_weights_per_index() -> None:
-    talents = Talents.new(node=np.array([0, 2, 2, 0, 1]), group=np.zeros(5), age=np.full(5, 30),
-                          status=np.array([1, 1, 2, 2, 1]), hukou=np.zeros(5),
-                          weight=np.array([100, 100, 50, 1, 7]))
+    talents = Talents.new(
+        node=np.array([0, 2, 2, 0, 1]),
+        group=np.zeros(5),
+        age=np.full(5, 30),
+        status=np.array([1, 1, 2, 2, 1]),
+        hukou=np.zeros(5),
+        weight=np.array([100, 100, 50, 1, 7]),
+    )
     by_node = talents.persons_by(talents.node, 4)
     np.testing.assert_array_equal(by_node, [101, 7, 150, 0])
     assert by_node.dtype == np.int64
@@ -153,6 +181,12 @@ def test_persons_by_sums_weights_per_index() -> None:
 
 def test_in_work_is_employed_or_looking() -> None:
     status = np.array([Status.STUDENT, Status.EMPLOYED, Status.UNEMPLOYED, Status.RETIRED])
-    talents = Talents.new(node=np.zeros(4), group=np.zeros(4), age=np.full(4, 30), status=status,
-                          hukou=np.zeros(4), weight=np.ones(4))
+    talents = Talents.new(
+        node=np.zeros(4),
+        group=np.zeros(4),
+        age=np.full(4, 30),
+        status=status,
+        hukou=np.zeros(4),
+        weight=np.ones(4),
+    )
     np.testing.assert_array_equal(talents.in_work(), [False, True, True, False])

@@ -4,7 +4,6 @@ forecast and MASE follow their documented definitions."""
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import math
@@ -14,9 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.observed import Unavailable, read_observed, unit_nodes
-from experiments.validate import (add_commands, add_naive, compare, replicate_seeds,
-                                  run_replicates, summarise)
+from app.cli import main
+from experiments.calibration.observed import Unavailable, read_observed, unit_nodes
+from experiments.calibration.validate import add_naive, compare, run_replicates, summarise
+from experiments.replicates import replicate_seeds
 from model.errors import ScenarioError
 from model.scenario import load_scenario
 from tests.conftest import SCENARIOS
@@ -25,37 +25,53 @@ SMALL = {"scale": 2000, "end_year": 2012}
 ROOT_SEED = 7
 REPLICATES = 2
 MEASURED = [  # (unit, indicator, year): every measure, every kind of unit
-    ("BJ", "resident_population", 2012), ("BD+XA", "resident_population", 2011),
-    ("jjj", "resident_population", 2012), ("hebei", "tertiary_educated", 2012),
-    ("tianjin", "tertiary_per_100k", 2011), ("hebei", "new_residential_price", 2012),
-    ("jjj", "foreign_residents", 2012), ("SJZ", "avg_wage_nonprivate", 2012),
-    ("hebei", "bachelor_graduates", 2012), ("beijing", "migrant_residents", 2012),
-    ("jjj", "talents", 2011), ("TZ", "tertiary_educated", 2010),
+    ("BJ", "resident_population", 2012),
+    ("BD+XA", "resident_population", 2011),
+    ("jjj", "resident_population", 2012),
+    ("hebei", "tertiary_educated", 2012),
+    ("tianjin", "tertiary_per_100k", 2011),
+    ("hebei", "new_residential_price", 2012),
+    ("jjj", "foreign_residents", 2012),
+    ("SJZ", "avg_wage_nonprivate", 2012),
+    ("hebei", "bachelor_graduates", 2012),
+    ("beijing", "migrant_residents", 2012),
+    ("jjj", "talents", 2011),
+    ("TZ", "tertiary_educated", 2010),
 ]
 
 
 def rows(entries: list[tuple[str, str, int]], values: list[float] | None = None) -> pd.DataFrame:
     """An observations table in the shared file's columns."""
     values = values if values is not None else [1.0] * len(entries)
-    return pd.DataFrame([{"unit": u, "indicator": i, "year": y, "value": v, "uom": "", "status": "observed",
-                          "source": "test", "note": "", "model_use": ""}
-                         for (u, i, y), v in zip(entries, values)])
+    return pd.DataFrame(
+        [
+            {
+                "unit": u,
+                "indicator": i,
+                "year": y,
+                "value": v,
+                "uom": "",
+                "status": "observed",
+                "source": "test",
+                "note": "",
+                "model_use": "",
+            }
+            for (u, i, y), v in zip(entries, values)
+        ]
+    )
 
 
 @pytest.fixture(scope="module")
 def history_runs():
-    """history from 2010 to 2012 at scale 2000, two replicates spawned from ROOT_SEED."""
+    """History from 2010 to 2012 at scale 2000, two replicates spawned from ROOT_SEED."""
     scenario = load_scenario(SCENARIOS / "history.yaml").with_overrides(SMALL)
     return run_replicates(scenario, replicate_seeds(ROOT_SEED, REPLICATES))
 
 
 def invoke(*argv: str) -> tuple[int, str]:
-    parser = argparse.ArgumentParser(prog="jjj-talent")
-    add_commands(parser.add_subparsers(required=True))
-    args = parser.parse_args(list(argv))
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-        status = args.handler(args)
+        status = main(list(argv))
     return status, out.getvalue()
 
 
@@ -65,16 +81,34 @@ def test_a_file_made_by_the_model_itself_is_matched(history_runs, tmp_path):
     observed = rows(MEASURED, made["simulated_mean"].tolist())
     observed.to_csv(tmp_path / "own.csv", index=False)
 
-    status, printed = invoke("validate", str(SCENARIOS / "history.yaml"), "--observed", str(tmp_path / "own.csv"),
-                             "--from", "2010", "--replicates", str(REPLICATES), "--seed", str(ROOT_SEED),
-                             "--scale", "2000", "--out", str(tmp_path / "out"))
+    status, printed = invoke(
+        "validate",
+        str(SCENARIOS / "history.yaml"),
+        "--observed",
+        str(tmp_path / "own.csv"),
+        "--from",
+        "2010",
+        "--replicates",
+        str(REPLICATES),
+        "--seed",
+        str(ROOT_SEED),
+        "--scale",
+        "2000",
+        "--out",
+        str(tmp_path / "out"),
+    )
 
     assert status == 0
     table = pd.read_csv(tmp_path / "out" / "validation.csv")
     assert (table["result"] == "compared").all()
     assert table["relative_error"].abs().max() < 1e-9
-    assert printed.strip().splitlines()[-1] == f"validation: rows={len(MEASURED)} skipped=0 mape=0.00% mase=0.000"
-    assert {"summary.json", "validation.png", "validation.svg"} <= {p.name for p in (tmp_path / "out").iterdir()}
+    assert (
+        printed.strip().splitlines()[-1]
+        == f"validation: rows={len(MEASURED)} skipped=0 mape=0.00% mase=0.000"
+    )
+    assert {"summary.json", "validation.png", "validation.svg"} <= {
+        p.name for p in (tmp_path / "out").iterdir()
+    }
 
 
 def test_rows_the_model_cannot_produce_are_listed_with_their_reason(history_runs):
@@ -96,9 +130,19 @@ def test_rows_the_model_cannot_produce_are_listed_with_their_reason(history_runs
     assert table[["unit", "indicator", "year"]].apply(tuple, axis=1).tolist() == entries  # none dropped
     assert (table["result"] == "skipped").all()
     reasons = table["reason"].tolist()
-    for reason, expected in zip(reasons, ["outside the model's region", "unknown unit", "repeats a node",
-                                          "unknown indicator 'gdp'", "outside the run (2010-2012)",
-                                          "first simulated year", "region (jjj) only", "no observed value"]):
+    for reason, expected in zip(
+        reasons,
+        [
+            "outside the model's region",
+            "unknown unit",
+            "repeats a node",
+            "unknown indicator 'gdp'",
+            "outside the run (2010-2012)",
+            "first simulated year",
+            "region (jjj) only",
+            "no observed value",
+        ],
+    ):
         assert expected in reason
     summary = summarise(table)
     assert (summary.rows, summary.skipped) == (0, len(entries))
@@ -116,10 +160,17 @@ def test_an_upper_bound_counts_only_when_exceeded(history_runs):
 
 
 def test_naive_forecast_is_the_latest_value_at_or_before_the_start_year():
-    observed = rows([("BJ", "resident_population", 2005), ("BJ", "resident_population", 2010),
-                     ("BJ", "resident_population", 2008), ("BJ", "resident_population", 2013),
-                     ("TJ", "resident_population", 2013), ("HS", "resident_population", 2013)],
-                    [90.0, 100.0, 95.0, 130.0, 60.0, 40.0])
+    observed = rows(
+        [
+            ("BJ", "resident_population", 2005),
+            ("BJ", "resident_population", 2010),
+            ("BJ", "resident_population", 2008),
+            ("BJ", "resident_population", 2013),
+            ("TJ", "resident_population", 2013),
+            ("HS", "resident_population", 2013),
+        ],
+        [90.0, 100.0, 95.0, 130.0, 60.0, 40.0],
+    )
     table = observed.rename(columns={"value": "observed"}).assign(result="compared")
     table = table.iloc[3:].assign(simulated_mean=[120.0, 57.0, 44.0])
     table["relative_error"] = (table["simulated_mean"] - table["observed"]) / table["observed"]
@@ -158,16 +209,20 @@ def test_replicate_seeds_are_spawned_and_reproducible():
 def test_bad_observed_files_are_refused_with_file_and_line(tmp_path):
     missing = tmp_path / "missing.csv"
     missing.write_text("unit,year,value\nBJ,2011,1\n")
-    with pytest.raises(ScenarioError, match=r"missing column\(s\) \['indicator'\]"):
+    with pytest.raises(ScenarioError, match=r"missing.csv:1: missing column indicator"):
         read_observed(missing)
     bad_year = tmp_path / "bad.csv"
-    bad_year.write_text("unit,indicator,year,value,extra\nBJ,resident_population,2011,1,x\n"
-                        "BJ,resident_population,twenty,1,y\n")
+    bad_year.write_text(
+        "unit,indicator,year,value,extra\nBJ,resident_population,2011,1,x\n"
+        "BJ,resident_population,twenty,1,y\n"
+    )
     with pytest.raises(ScenarioError, match=r"bad.csv:3: column year: value 'twenty'"):
         read_observed(bad_year)
 
 
 def test_shipped_outcomes_file_holds_only_post_2015_rows():
-    outcomes = read_observed(Path(__file__).resolve().parent.parent / "model/data/validation/observed-outcomes.csv")
+    outcomes = read_observed(
+        Path(__file__).resolve().parent.parent / "model/data/validation/observed-outcomes.csv"
+    )
     assert (outcomes["year"] > 2015).all()
     assert (outcomes["status"] != "").all() and (outcomes["source"] != "").all()

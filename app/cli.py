@@ -1,0 +1,485 @@
+"""The ``jjj-talent`` command: every subcommand in one parser.
+
+    jjj-talent run SCENARIO.yaml [--seed N] [--scale N] [--start YEAR] [--end YEAR] [--out DIR]
+    jjj-talent compare A.yaml B.yaml [...] --replicates N [--workers N | --scheduler ADDR] [--out DIR]
+    jjj-talent validate SCENARIO.yaml --observed FILE.csv [--from YEAR] [--replicates N] [--workers N] [--out DIR]
+    jjj-talent calibrate CONFIG.yaml [--out DIR] [--no-layer] [--workers N | --scheduler ADDR]
+    jjj-talent sweep EXPERIMENT.yaml [--store DIR] [--workers N | --scheduler tcp://HOST:PORT]
+    jjj-talent sensitivity STORE    jjj-talent discover STORE --target "hebei_share >= 0.45 in 2030"
+    jjj-talent show SCENARIO.yaml   the resolved scenario and what it changes of its parent
+    jjj-talent schema            JSON Schema of scenario files
+    jjj-talent parameters        behavioural parameters with units, bounds and sources
+    jjj-talent levers            policy levers with plan sections, units, bounds and mechanisms
+
+Every command that runs the model more than once submits its runs through one runner
+(``experiments/runner.py``): ``--workers N`` local processes (0: this process; default one per
+core) or the Dask cluster at ``--scheduler``; results do not depend on either. Each command
+composes a run or an analysis (``experiments/``) with what it draws (``reports/``): the report
+or chart goes into the same folder, in the same atomic step, as the tables it describes.
+
+Bad input ends with a one-paragraph message on stderr and exit status 2; nothing is written.
+A failed run ends with exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from experiments.calibration.calibrate import calibrate, load_config
+from experiments.calibration.observed import read_observed
+from experiments.calibration.validate import DEFAULT_REPLICATES, validate, worst_rows, write_validation
+from experiments.compare import ComparisonResult, compare
+from experiments.run import run_scenario
+from experiments.runner import RECYCLE_AFTER, Progress
+from experiments.sweeps.design import load_experiment
+from experiments.sweeps.discovery import discover_store, parse_target
+from experiments.sweeps.sensitivity import write_sensitivity
+from experiments.sweeps.sweep import DEFAULT_STORES, run_sweep
+from model.errors import JJJError, ScenarioError
+from model.levers import LEVERS
+from model.parameters import PARAMETERS
+from model.scenario import differences, json_schema, load_scenario, parent_file
+from model.simulation import TalentModel
+from reports.calibration import calibration_files, validation_files
+from reports.compare_report import write_compare_report
+from reports.run_report import write_report
+from reports.sweeps import discovery_files, sensitivity_files, summary_files
+
+DEFAULT_OUTPUTS = Path("outputs")
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="jjj-talent: %(name)s: %(message)s")
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except ScenarioError as err:
+        print(f"jjj-talent: error: {err}", file=sys.stderr)
+        return 2
+    except JJJError as err:
+        print(f"jjj-talent: run failed: {err}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jjj-talent", description="Talent flows across Beijing, Tianjin and Hebei, 2010-2030."
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run one scenario and write its report")
+    run.add_argument("scenario", type=Path, help="scenario file (YAML)")
+    run.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
+    run.add_argument(
+        "--scale", type=int, help="persons per talent row; 1 simulates everyone (default: the scenario's)"
+    )
+    run.add_argument(
+        "--start", type=int, dest="start_year", help="base year, 2010 or 2015 (default: the scenario's)"
+    )
+    run.add_argument(
+        "--end", type=int, dest="end_year", help="last year, at most 2030 (default: the scenario's)"
+    )
+    run.add_argument("--out", type=Path, help="output folder (default: outputs/<scenario name>)")
+    run.add_argument("--no-report", action="store_true", help="write tables only, no charts or report")
+    run.set_defaults(handler=_run)
+
+    show = commands.add_parser("show", help="print a resolved scenario and its difference from its parent")
+    show.add_argument("scenario", type=Path, help="scenario file (YAML)")
+    show.set_defaults(handler=_show)
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of scenario files")
+    schema.set_defaults(handler=lambda args: print(json.dumps(json_schema(), indent=2, ensure_ascii=False)))
+
+    parameters = commands.add_parser("parameters", help="list behavioural parameters")
+    parameters.set_defaults(handler=_list_parameters)
+
+    levers = commands.add_parser("levers", help="list the plan's policy levers")
+    levers.set_defaults(handler=_list_levers)
+
+    command = commands.add_parser(
+        "compare",
+        help="compare scenarios on the same replicate seeds",
+        description="Run every scenario on the same replicate seeds and report each one's "
+        "effect against the first (common random numbers), with 90%% intervals.",
+    )
+    command.add_argument(
+        "scenarios",
+        type=Path,
+        nargs="+",
+        metavar="SCENARIO.yaml",
+        help="scenario files; the first is the reference",
+    )
+    command.add_argument("--replicates", type=int, required=True, help="replicate seeds per scenario (>= 1)")
+    command.add_argument(
+        "--seed",
+        type=int,
+        dest="root_seed",
+        help="root of the replicate seeds (default: the first scenario's seed)",
+    )
+    command.add_argument("--scale", type=int, help="persons per talent row, for every scenario")
+    command.add_argument("--end", type=int, dest="end_year", help="last year, for every scenario")
+    _add_runner_options(command, default="one per CPU, at most one per run")
+    command.add_argument(
+        "--out", type=Path, help="output folder (default: outputs/compare-<name1>-vs-<name2>...)"
+    )
+    command.add_argument("--no-report", action="store_true", help="tables only, no charts or report")
+    command.set_defaults(handler=_compare)
+
+    command = commands.add_parser("validate", help="compare a scenario's replicates with published numbers")
+    command.add_argument("scenario", type=Path, help="scenario file (YAML)")
+    command.add_argument(
+        "--observed",
+        type=Path,
+        required=True,
+        help="CSV with unit, indicator, year, value (as model/data/observations.csv)",
+    )
+    command.add_argument(
+        "--from", type=int, dest="start_year", help="base year, 2010 or 2015 (default: the scenario's)"
+    )
+    command.add_argument(
+        "--replicates",
+        type=int,
+        default=DEFAULT_REPLICATES,
+        help=f"runs with seeds spawned from the root seed (default {DEFAULT_REPLICATES})",
+    )
+    command.add_argument("--seed", type=int, help="root seed of the replicates (default: the scenario's)")
+    command.add_argument("--scale", type=int, help="persons per talent row (default: the scenario's)")
+    _add_runner_options(command, default="one per CPU, at most one per replicate")
+    command.add_argument(
+        "--out", type=Path, help="output folder (default: outputs/validation/<scenario>-from<year>)"
+    )
+    command.set_defaults(handler=_validate)
+
+    command = commands.add_parser(
+        "calibrate", help="fit behavioural parameters to numbers published up to 2015"
+    )
+    command.add_argument(
+        "config", type=Path, help="calibration config (e.g. experiments/calibration-2015.yaml)"
+    )
+    command.add_argument("--out", type=Path, help="output folder (default: outputs/calibration/<name>)")
+    command.add_argument(
+        "--no-layer",
+        action="store_true",
+        help="do not write the fitted scenario layer, only the output folder",
+    )
+    _add_runner_options(command, default="one per CPU, at most one per replicate")
+    command.set_defaults(handler=_calibrate)
+
+    command = commands.add_parser("sweep", help="run an experiment's runs (resumable), then its results")
+    command.add_argument("experiment", type=Path, help="experiment file (YAML)")
+    command.add_argument(
+        "--store", type=Path, help=f"store folder (default: {DEFAULT_STORES}/<experiment name>)"
+    )
+    _add_runner_options(command, default="one per CPU")
+    command.add_argument(
+        "--recycle-after",
+        type=int,
+        default=RECYCLE_AFTER,
+        metavar="N",
+        help=f"replace a local worker after N runs (default {RECYCLE_AFTER})",
+    )
+    command.set_defaults(handler=_sweep)
+
+    command = commands.add_parser("sensitivity", help="Sobol' or Morris indices of a sweep store")
+    command.add_argument("store", type=Path, help="a store written by `jjj-talent sweep`")
+    command.add_argument(
+        "--year",
+        type=int,
+        action="append",
+        dest="years",
+        help="only this year (repeat for more; default: every year of the results)",
+    )
+    command.set_defaults(handler=_sensitivity)
+
+    command = commands.add_parser("discover", help="PRIM boxes of the inputs that lead to a target")
+    command.add_argument("store", type=Path, help="a store written by `jjj-talent sweep`")
+    command.add_argument("--target", required=True, help="e.g. 'hebei_share >= 0.45 in 2030'")
+    command.add_argument(
+        "--threshold", type=float, default=0.8, help="density a box must reach (default 0.8)"
+    )
+    command.add_argument("--boxes", type=int, default=1, help="boxes to find one after the other (default 1)")
+    command.set_defaults(handler=_discover)
+    return parser
+
+
+def _add_runner_options(command: argparse.ArgumentParser, default: str) -> None:
+    command.add_argument(
+        "--workers",
+        type=int,
+        help=f"local worker processes, 0 for this process (default: {default}); results do not depend on it",
+    )
+    command.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask cluster instead")
+
+
+def _check_runner_options(args: argparse.Namespace) -> None:
+    """Refuse bad --workers / --scheduler before any file is read."""
+    if args.workers is not None and args.scheduler is not None:
+        raise ScenarioError(
+            "command line: --workers and --scheduler: give one; the cluster decides its workers"
+        )
+    if args.workers is not None and args.workers < 0:
+        raise ScenarioError(
+            f"command line: --workers: value {args.workers}: must be 0 (this process) or more"
+        )
+    if args.scheduler is not None and not args.scheduler.startswith(
+        ("tcp://", "tls://", "inproc://", "ucx://")
+    ):
+        raise ScenarioError(
+            f"command line: --scheduler: value {args.scheduler!r}: not a scheduler address; allowed: tcp://HOST:PORT"
+        )
+
+
+# --- run, show, lists ---------------------------------------------------------------------------
+
+
+def _run(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario)
+    overrides = {
+        key: getattr(args, key)
+        for key in ("scale", "start_year", "end_year")
+        if getattr(args, key) is not None
+    }
+    if overrides:
+        scenario = scenario.with_overrides(overrides, source="command line")
+    if args.seed is not None and args.seed < 0:
+        raise ScenarioError(f"command line: --seed: value {args.seed}: must be a whole number >= 0")
+    out_dir = args.out or DEFAULT_OUTPUTS / scenario.name
+    started = time.perf_counter()
+    result = run_scenario(
+        scenario,
+        out_dir,
+        seed=args.seed,
+        progress=_year_progress(started),
+        add_files=None if args.no_report else _write_report,
+    )
+    manifest = result.manifest
+    print(
+        f"wrote {out_dir}/ ({manifest['agent_rows']:,} talent rows, {manifest['wall_seconds']:.1f} s simulated, "
+        f"{time.perf_counter() - started:.1f} s in all)"
+    )
+    if not args.no_report:
+        print(f"report: {out_dir / 'report.html'}")
+    return 0
+
+
+def _write_report(folder: Path) -> None:
+    write_report(folder)
+
+
+def _write_compare_report(folder: Path, result: ComparisonResult) -> None:
+    write_compare_report(folder, result.comparison, result.tables, result.manifest)
+
+
+def _show(args: argparse.Namespace) -> None:
+    scenario = load_scenario(args.scenario)
+    print(f"# {args.scenario}, resolved (sha256 {scenario.sha256()[:12]})")
+    print(yaml.safe_dump(scenario.as_data(), allow_unicode=True, sort_keys=False, width=100), end="")
+    parent = parent_file(args.scenario)
+    if parent is None:
+        print("# extends nothing")
+        return
+    lines = differences(load_scenario(parent), scenario)
+    print(f"# differences from {parent} ({len(lines)}):")
+    for line in lines or ["(none)"]:
+        print(f"#   {line}")
+
+
+def _year_progress(started: float) -> Any:
+    def show(year: int, end_year: int, model: TalentModel) -> None:
+        persons = model.talents.persons
+        print(
+            f"  {year}/{end_year}  {persons / 1e6:6.2f} M talents  {len(model.talents):>11,} rows  "
+            f"{time.perf_counter() - started:6.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return show
+
+
+def _list_parameters(args: argparse.Namespace) -> None:
+    for p in PARAMETERS.values():
+        print(
+            f"{p.name:32} {p.default:<10g} {p.unit:28} [{p.lower:g}, {p.upper:g}]\n    {p.meaning}\n"
+            f"    source: {p.source}"
+        )
+
+
+def _list_levers(args: argparse.Namespace) -> None:
+    for lever in LEVERS.values():
+        defaults = {kind: list(getattr(lever, f"default_{kind}")) for kind in lever.targets}
+        print(
+            f"{lever.name}  (plan {lever.section})  {lever.unit}, {lever.lower:g} to {lever.upper:g}\n"
+            f"    {lever.meaning}\n"
+            f"    mechanism: {lever.mechanism}\n"
+            f"    spending: {lever.spending}"
+            + (f" ({lever.unit_cost_cny:,.0f} CNY a unit: {lever.cost_basis})" if lever.unit_cost_cny else "")
+            + f"\n    targets: {defaults or 'none'}\n"
+        )
+
+
+# --- compare, validate, calibrate ---------------------------------------------------------------
+
+
+def _compare(args: argparse.Namespace) -> int:
+    _check_runner_options(args)
+    result = compare(
+        args.scenarios,
+        args.replicates,
+        out_dir=args.out,
+        root_seed=args.root_seed,
+        scale=args.scale,
+        end_year=args.end_year,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        add_files=None if args.no_report else _write_compare_report,
+    )
+    comparison = result.comparison
+    print(f"wrote {result.out_dir}/ ({comparison.runs} runs, {result.manifest['wall_seconds']:.1f} s)")
+    if not args.no_report:
+        print(f"report: {result.out_dir / 'report.html'}")
+    print(
+        f"compare: scenarios={len(comparison.scenarios)} replicates={comparison.replicates} runs={comparison.runs}"
+    )
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    _check_runner_options(args)
+    scenario = load_scenario(args.scenario)
+    if args.scale is not None:
+        scenario = scenario.with_overrides({"scale": args.scale}, source="command line")
+    if args.seed is not None and args.seed < 0:
+        raise ScenarioError(f"command line: --seed: value {args.seed}: must be a whole number >= 0")
+    observed = read_observed(args.observed)
+    workers = args.workers
+    if workers is None and args.scheduler is None:
+        workers = min(_cpus(), max(args.replicates, 1))
+    with Progress(max(args.replicates, 0), what="validate") as progress:
+        result = validate(
+            scenario,
+            observed,
+            args.start_year,
+            args.replicates,
+            args.seed,
+            workers=workers,
+            scheduler=args.scheduler,
+            progress=progress,
+        )
+    start = result.scenario.start_year
+    out_dir = args.out or DEFAULT_OUTPUTS / "validation" / f"{scenario.name}-from{start}"
+    write_validation(result, out_dir, args.observed, add_files=validation_files)
+    skipped = result.table[result.table["result"] == "skipped"]
+    for reason, count in skipped["reason"].value_counts().items():
+        print(f"skipped {count}: {reason}")
+    worst = worst_rows(result.table)
+    if len(worst):
+        print("largest relative errors:")
+        for row in worst.itertuples(index=False):
+            print(
+                f"  {row.unit:>8} {row.indicator:<24} {row.year}  observed {row.observed:>14,.0f}  "
+                f"simulated {row.simulated_mean:>14,.0f}  ({100 * row.relative_error:+.1f}%)"
+            )
+    print(f"after the start year ({start}): {result.after_start.line()}")
+    print(f"wrote {out_dir}/ (validation.csv, summary.json, validation.png, validation.svg)")
+    print(f"validation: {result.summary.line()}")
+    return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    _check_runner_options(args)
+    config = load_config(args.config)
+    out_dir = args.out or DEFAULT_OUTPUTS / "calibration" / config.name
+    workers = args.workers
+    if workers is None and args.scheduler is None:
+        workers = min(_cpus(), config.replicates)
+    result = calibrate(
+        config,
+        out_dir,
+        write_layer=not args.no_layer,
+        log=print,
+        workers=workers,
+        scheduler=args.scheduler,
+        add_files=calibration_files,
+    )
+    print(f"calibration: {result.line()}")
+    return 0
+
+
+def _cpus() -> int:
+    return os.cpu_count() or 1
+
+
+# --- sweeps -------------------------------------------------------------------------------------
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    _check_runner_options(args)
+    experiment = load_experiment(args.experiment)
+    store = args.store or DEFAULT_STORES / experiment.name
+    report = run_sweep(
+        experiment,
+        store,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        max_tasks_per_child=args.recycle_after,
+    )
+    summary_files(report.store, experiment)
+    indices = report.store / "sensitivity.csv"
+    if experiment.design.kind in ("sobol", "morris") and indices.is_file():
+        sensitivity_files(report.store, pd.read_csv(indices))
+    sys.stderr.flush()
+    print(f"results: {report.store / 'results.parquet'}")
+    print(report.last_line(), flush=True)
+    return 0 if not report.failures else 1
+
+
+def _sensitivity(args: argparse.Namespace) -> int:
+    table = write_sensitivity(args.store, args.years)
+    sensitivity_files(args.store, table)
+    if table.empty:
+        print("sensitivity: no output varies over the design")
+        return 0
+    last = table[table["year"] == table.groupby("indicator")["year"].transform("max")]
+    shown = last[last["index"].isin(["S1", "ST", "mu_star", "sigma"])]
+    wide = shown.pivot_table(
+        index=["indicator", "year", "input"], columns="index", values="value", sort=False
+    )
+    with pd.option_context("display.width", 160, "display.max_rows", 200):
+        print(wide.round(3).to_string())
+    return 0
+
+
+def _discover(args: argparse.Namespace) -> int:
+    found = discover_store(args.store, parse_target(args.target), args.threshold, args.boxes)
+    discovery_files(args.store, found)
+    print(f"discover: {found.target}: {found.of_interest} of {found.cases} runs")
+    for number, box in found.boxes.groupby("box"):
+        first = box.iloc[0]
+        flag = "" if first["meets_threshold"] else f" (density below {args.threshold:g})"
+        print(
+            f"box {number}: coverage {first['coverage']:.2f}, density {first['density']:.2f}, "
+            f"mass {first['mass']:.2f}{flag}"
+        )
+        for _, row in box.dropna(subset=["input"]).iterrows():
+            print(
+                f"  {row['input']}: {row['lower']:g} to {row['upper']:g}  "
+                f"(of {row['range_lower']:g} to {row['range_upper']:g})"
+            )
+    print(f"wrote {args.store / 'discovery.csv'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

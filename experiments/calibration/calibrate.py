@@ -1,0 +1,666 @@
+"""Calibration: fit behavioural parameters by simulation to numbers published up to 2015
+(``jjj-talent calibrate CONFIG.yaml``).
+
+Data rule: only numbers dated 2015 or earlier (``DATA_CUTOFF_YEAR``) may set or fit parameters;
+a config naming a later target is refused. Published outcomes after 2015 are for validation
+only (``model/data/validation/``, ``jjj-talent validate``).
+
+Method (simulated moments with common random numbers):
+
+- A target is a row of the observations file (unit, indicator, year), measured on the runs as
+  ``experiments/calibration/observed.py`` says, so that calibration and validation compare alike. Targets
+  must be dated after the run's start year: at the start year the model reproduces its data.
+- Each evaluation runs the scenario (e.g. ``history`` from 2010, to the last target year) once
+  per replicate seed; the seeds (``experiments.replicates.replicate_seeds``) are the same at
+  every evaluation, so differences between parameter values are not drowned in sampling noise.
+  The replicates of an evaluation run in parallel through the runner (``--workers``,
+  ``--scheduler``), on one pool kept for the whole fit.
+- Loss: ``sum_i w_i * log(simulated_i / observed_i) ** 2`` with ``simulated_i`` the mean over
+  the replicates. A target group's weight is shared among its rows in proportion to their status
+  weight (e.g. ``unverified`` counts half). Log errors make rows of different size and unit
+  comparable and treat over- and under-shooting alike.
+- Search: Nelder-Mead (scipy) on an unbounded transform of each parameter's search interval,
+  ``value = lower + (upper - lower) / (1 + exp(-z))``, starting from the scenario's value, with
+  ``initial_step`` (in z units) for the first simplex and at most ``max_evaluations`` runs of the
+  replicate set.
+
+Outputs, in one folder (``--out``, default ``outputs/calibration/<name>``): ``calibration.json``
+(the record: targets, loss, method, seeds, dates, data rule, versions), ``fit.csv`` (observed
+against simulated for every target, at the start values and at the fit, with 90 % intervals over
+``report_replicates``), the chart the command draws (``fit.png``/``fit.svg``), ``trace.csv`` (every evaluation) and the layer.
+The layer (``layer`` in the config) is a scenario file that sets only the fitted ``parameters``
+and ``extends: baseline``: a scenario takes the fitted values by extending it instead of
+baseline, which is valid both for ``history`` runs from 2010 and for projections from 2015.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from scipy.optimize import minimize
+
+from experiments import files
+from experiments.calibration.observed import (
+    DATA_CUTOFF_YEAR,
+    MEASURES,
+    Unavailable,
+    read_observed_files,
+    unit_nodes,
+)
+from experiments.calibration.validate import compare, run_replicates
+from experiments.files import git_commit, model_fingerprint, package_versions, staging_dir
+from experiments.replicates import P05, P95, replicate_seeds
+from experiments.runner import Pool, open_pool
+from model.errors import ScenarioError
+from model.loader import Mark, load_yaml, problems_message
+from model.parameters import PARAMETERS, resolve_parameters
+from model.scenario import Scenario, load_scenario
+from model.scenario import validate as validate_scenario
+
+DATA_RULE = (
+    f"Only numbers dated {DATA_CUTOFF_YEAR} or earlier set or fit these parameters; "
+    f"published outcomes after {DATA_CUTOFF_YEAR} are kept for validation only "
+    "(model/data/validation/). The base-year inputs themselves use two later numbers, "
+    "as ASSUMPTIONS A3 (Xiong'an's end-2016 population) and A6 (the 2016 Hebei city "
+    "wage table) state; neither is a calibration target."
+)
+CONFIG_KEYS = "name, scenario, observed, parameters, targets, ..."
+"""The keys a calibration config starts with, for the message when a file is not a mapping."""
+LOG_ERROR_IF_NOT_POSITIVE = 10.0  # log error charged when a run gives zero or less
+
+
+# --- the config ------------------------------------------------------------------------------
+
+
+class SearchBounds(BaseModel):
+    """Search interval of one parameter (inside its declared bounds); ``start`` defaults to the
+    scenario's value."""
+
+    model_config = ConfigDict(extra="forbid")
+    lower: float
+    upper: float
+    start: float | None = None
+
+
+class Method(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Literal["nelder-mead"] = "nelder-mead"
+    max_evaluations: int = Field(default=45, ge=1, description="Evaluations of the replicate set, at most.")
+    initial_step: float = Field(default=0.6, gt=0, description="First simplex step, in transformed units.")
+    xatol: float = Field(
+        default=0.02, gt=0, description="Stop when the simplex is this small (transformed units)."
+    )
+    fatol: float = Field(default=1e-4, gt=0, description="... and the losses differ by less than this.")
+
+
+class TargetGroup(BaseModel):
+    """Rows of the observations file: one per unit and year, all of one indicator."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    indicator: str
+    units: list[str] = Field(min_length=1)
+    years: list[int] = Field(min_length=1)
+    weight: float = Field(default=1.0, ge=0)
+
+
+class CalibrationConfig(BaseModel):
+    """A calibration config (see ``experiments/calibration-2015.yaml``); paths are relative to
+    the config file and resolved on loading."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    description: str = ""
+    scenario: Path
+    observed: list[Path] = Field(min_length=1)
+    layer: Path | None = None
+    layer_extends: str = "baseline"
+    scale: int | None = Field(default=None, ge=1)
+    seed: int | None = Field(default=None, ge=0, lt=2**63)
+    replicates: int = Field(default=2, ge=1)
+    report_replicates: int = Field(default=4, ge=1)
+    method: Method = Field(default_factory=Method)
+    parameters: dict[str, SearchBounds] = Field(min_length=1)
+    status_weights: dict[str, float] = Field(
+        default_factory=lambda: {"observed": 1.0, "derived": 1.0, "unverified": 0.5}
+    )
+    targets: list[TargetGroup] = Field(min_length=1)
+    source: Path = Path("")
+
+    def sha256(self) -> str:
+        return hashlib.sha256(self.source.read_bytes()).hexdigest() if self.source.is_file() else ""
+
+
+def load_config(path: str | Path) -> CalibrationConfig:
+    """Read and check a calibration config.
+
+    Raises:
+        ScenarioError: bad YAML, unknown keys, unknown or integer parameters, bounds outside the
+            declared ones, unknown indicators, targets dated after ``DATA_CUTOFF_YEAR``.
+    """
+    path = Path(path)
+    data, marks = load_yaml(path, kind="calibration config", keys=CONFIG_KEYS)
+    try:
+        config = CalibrationConfig.model_validate(data)
+    except ValidationError as err:
+        problems = [_problem(error, marks, path) for error in err.errors()]
+        raise ScenarioError(problems_message(str(path), "calibration config", problems)) from None
+
+    def near(relative: Path) -> Path:
+        return Path(os.path.normpath(path.parent / relative))
+
+    config = config.model_copy(
+        update={
+            "scenario": near(config.scenario),
+            "observed": [near(p) for p in config.observed],
+            "layer": near(config.layer) if config.layer else None,
+            "source": path,
+        }
+    )
+    _check(config, path)
+    return config
+
+
+def _problem(error: Any, marks: dict[tuple[str, ...], Mark], path: Path) -> str:
+    """One pydantic error as ``file:line: key.path: message (value ...)``; the line is that of
+    the key path, or of its nearest parent the file has."""
+    loc = tuple(str(part) for part in error["loc"])
+    line = ""
+    for depth in range(len(loc), 0, -1):
+        if loc[:depth] in marks:
+            line = f":{marks[loc[:depth]][1]}"
+            break
+    value = f" (value {error['input']!r})" if error.get("type") != "missing" else ""
+    return f"  {path}{line}: {'.'.join(loc)}: {error['msg']}{value}"
+
+
+def _check(config: CalibrationConfig, path: Path) -> None:
+    for name, bounds in config.parameters.items():
+        where = f"{path}: parameters.{name}"
+        declared = PARAMETERS.get(name)
+        if declared is None:
+            raise ScenarioError(f"{where}: unknown parameter; allowed: {', '.join(PARAMETERS)}")
+        if declared.integer:
+            raise ScenarioError(f"{where}: a whole-number parameter cannot be fitted by this method")
+        if not declared.lower <= bounds.lower < bounds.upper <= declared.upper:
+            raise ScenarioError(
+                f"{where}: bounds [{bounds.lower:g}, {bounds.upper:g}]; allowed: "
+                f"lower < upper within the declared [{declared.lower:g}, {declared.upper:g}]"
+            )
+        if bounds.start is not None and not bounds.lower <= bounds.start <= bounds.upper:
+            raise ScenarioError(f"{where}.start: value {bounds.start:g}; allowed: within the search bounds")
+    for i, group in enumerate(config.targets):
+        where = f"{path}: targets.{i} ({group.name})"
+        if group.indicator not in MEASURES:
+            raise ScenarioError(
+                f"{where}.indicator: value {group.indicator!r}; allowed: {', '.join(MEASURES)}"
+            )
+        late = [y for y in group.years if y > DATA_CUTOFF_YEAR]
+        if late:
+            raise ScenarioError(
+                f"{where}.years: value {late[0]}: only numbers dated {DATA_CUTOFF_YEAR} "
+                "or earlier may fit parameters; later outcomes are for validation"
+            )
+        for unit in group.units:
+            try:
+                unit_nodes(unit)
+            except Unavailable as reason:
+                raise ScenarioError(f"{where}.units: {reason}") from None
+    unknown = sorted({s for s in config.status_weights} - {"observed", "derived", "unverified", "assumption"})
+    if unknown:
+        raise ScenarioError(
+            f"{path}: status_weights: unknown status {unknown[0]!r}; allowed: "
+            "observed, derived, unverified, assumption"
+        )
+
+
+# --- targets and loss ------------------------------------------------------------------------
+
+
+def select_targets(config: CalibrationConfig, observed: pd.DataFrame, start_year: int) -> pd.DataFrame:
+    """The observation rows the config names, with a ``target`` (group name) and a ``weight``
+    column. Each named (unit, indicator, year) must be in the files, with a value (where files
+    repeat a row, the first file's wins)."""
+    chosen = []
+    for group in config.targets:
+        rows = []
+        for unit in group.units:
+            for year in group.years:
+                if year <= start_year:
+                    raise ScenarioError(
+                        f"{config.source}: target {group.name}: year {year} is not after "
+                        f"the run's start year {start_year}; the model reproduces its "
+                        "base-year data there, so it cannot inform a fit"
+                    )
+                hit = observed[
+                    (observed["unit"] == unit)
+                    & (observed["indicator"] == group.indicator)
+                    & (observed["year"] == year)
+                    & np.isfinite(observed["value"])
+                ]
+                if len(hit) == 0:
+                    raise ScenarioError(
+                        f"{config.source}: target {group.name}: {unit} {group.indicator} "
+                        f"{year}: no row with a value in {', '.join(map(str, config.observed))}"
+                    )
+                rows.append(hit.iloc[0])
+        frame = pd.DataFrame(rows)
+        status = frame["status"].map(lambda s: config.status_weights.get(s, 1.0)).astype(float)
+        frame["target"] = group.name
+        frame["weight"] = group.weight * status / status.sum() if status.sum() > 0 else 0.0
+        chosen.append(frame)
+    return pd.concat(chosen, ignore_index=True)
+
+
+def loss_terms(table: pd.DataFrame, weights: pd.Series) -> pd.Series:
+    """Each target's weighted squared log error (``table`` from ``validate.compare``)."""
+    ratio = table["simulated_mean"].to_numpy(float) / table["observed"].to_numpy(float)
+    log_error = np.where(ratio > 0, np.log(np.where(ratio > 0, ratio, 1.0)), LOG_ERROR_IF_NOT_POSITIVE)
+    return pd.Series(weights.to_numpy(float) * log_error**2, index=table.index)
+
+
+# --- the fit ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What to fit: the scenario (scale and years set), the parameters with their search
+    bounds and start values, the targets (observed rows with weights) and the seeds."""
+
+    scenario: Scenario
+    names: tuple[str, ...]
+    lower: np.ndarray
+    upper: np.ndarray
+    start: np.ndarray
+    targets: pd.DataFrame
+    seeds: tuple[int, ...]
+    pool: Pool | None = None
+    """Where the replicates run (None: in this process)."""
+
+    def values(self, z: np.ndarray) -> np.ndarray:
+        return self.lower + (self.upper - self.lower) / (1.0 + np.exp(-np.asarray(z, float)))
+
+    def transformed(self, values: np.ndarray) -> np.ndarray:
+        share = np.clip((values - self.lower) / (self.upper - self.lower), 0.01, 0.99)
+        return np.log(share / (1.0 - share))
+
+    def scenario_with(self, values: np.ndarray) -> Scenario:
+        overrides = {f"parameters.{n}": float(v) for n, v in zip(self.names, values)}
+        return self.scenario.with_overrides(overrides, source="calibration")
+
+    def evaluate(
+        self, values: np.ndarray, seeds: tuple[int, ...] | None = None
+    ) -> tuple[float, pd.DataFrame]:
+        """Loss and comparison table at ``values`` (the problem's seeds unless given)."""
+        runs = run_replicates(self.scenario_with(values), seeds or self.seeds, self.pool)
+        table = compare(self.targets, runs, self.scenario.start_year)
+        skipped = table[table["result"] == "skipped"]
+        if len(skipped):
+            row = skipped.iloc[0]
+            raise ScenarioError(
+                f"target {row['unit']} {row['indicator']} {row['year']} cannot be produced: {row['reason']}"
+            )
+        return float(loss_terms(table, self.targets["weight"]).sum()), table
+
+
+@dataclass(frozen=True)
+class Fit:
+    values: np.ndarray
+    loss: float
+    start_loss: float
+    evaluations: int
+    message: str
+    converged: bool
+    trace: pd.DataFrame
+    wall_seconds: float
+
+
+def fit(problem: Problem, method: Method, log: Callable[[str], None] | None = None) -> Fit:
+    """Nelder-Mead on the transformed parameters (module docstring); every evaluation is kept in
+    ``trace``. Evaluations of a point already tried are answered from memory."""
+    started = time.perf_counter()
+    trace: list[dict[str, Any]] = []
+    memory: dict[tuple[float, ...], float] = {}
+
+    def objective(z: np.ndarray) -> float:
+        values = problem.values(z)
+        key = tuple(np.round(values, 12))
+        if key not in memory:
+            memory[key] = problem.evaluate(values)[0]
+            trace.append(
+                {
+                    "evaluation": len(trace) + 1,
+                    **dict(zip(problem.names, values)),
+                    "loss": memory[key],
+                    "seconds": round(time.perf_counter() - started, 2),
+                }
+            )
+            if log:
+                shown = "  ".join(f"{n}={v:.4g}" for n, v in zip(problem.names, values))
+                log(f"  evaluation {len(trace):3d}  loss {memory[key]:.6f}  {shown}")
+        return memory[key]
+
+    z0 = problem.transformed(problem.start)
+    simplex = np.vstack([z0] + [z0 + method.initial_step * np.eye(len(z0))[k] for k in range(len(z0))])
+    start_loss = objective(z0)
+    result = minimize(
+        objective,
+        z0,
+        method="Nelder-Mead",
+        options={
+            "maxfev": method.max_evaluations,
+            "initial_simplex": simplex,
+            "xatol": method.xatol,
+            "fatol": method.fatol,
+        },
+    )
+    best = min(trace, key=lambda row: row["loss"])
+    values = np.array([best[n] for n in problem.names])
+    return Fit(
+        values,
+        float(best["loss"]),
+        start_loss,
+        len(trace),
+        str(result.message),
+        bool(result.success),
+        pd.DataFrame(trace),
+        time.perf_counter() - started,
+    )
+
+
+# --- the command -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Calibration:
+    config: CalibrationConfig
+    problem: Problem
+    fit: Fit
+    report: pd.DataFrame
+    out_dir: Path
+    layer: Path | None
+    start_loss: float
+    """Loss at the start values, on the report replicates."""
+    fit_loss: float
+    """Loss at the fitted values, on the report replicates."""
+    report_seeds: tuple[int, ...]
+
+    def line(self) -> str:
+        fitted = " ".join(f"{n}={v:.4g}" for n, v in zip(self.problem.names, self.fit.values))
+        return (
+            f"loss {self.fit.start_loss:.5f} -> {self.fit.loss:.5f} in {self.fit.evaluations} "
+            f"evaluations; {fitted}"
+        )
+
+
+def problem_from(config: CalibrationConfig, pool: Pool | None = None) -> Problem:
+    """The fit a config describes: its scenario (start year as set there, end year the last
+    target year, the config's scale) and targets."""
+    scenario = load_scenario(config.scenario)
+    present = [path for path in config.observed if path.is_file()]
+    if not present:
+        raise ScenarioError(
+            f"{config.source}: observed: none of the files exists: {', '.join(map(str, config.observed))}"
+        )
+    observed = read_observed_files(present)
+    last_year = max(y for group in config.targets for y in group.years)
+    overrides: dict[str, Any] = {"end_year": last_year}
+    if config.scale is not None:
+        overrides["scale"] = config.scale
+    if last_year <= scenario.start_year:
+        raise ScenarioError(
+            f"{config.source}: targets end in {last_year}, not after the scenario's "
+            f"start year {scenario.start_year}"
+        )
+    scenario = scenario.with_overrides(overrides, source=str(config.source))
+    current = resolve_parameters(scenario.parameter_overrides())
+    names = tuple(config.parameters)
+    bounds = [config.parameters[n] for n in names]
+    start = np.array(
+        [
+            b.start if b.start is not None else float(np.clip(current[n], b.lower, b.upper))
+            for n, b in zip(names, bounds)
+        ]
+    )
+    seed = scenario.seed if config.seed is None else config.seed
+    return Problem(
+        scenario,
+        names,
+        np.array([b.lower for b in bounds]),
+        np.array([b.upper for b in bounds]),
+        start,
+        select_targets(config, observed, scenario.start_year),
+        tuple(replicate_seeds(seed, config.replicates)),
+        pool,
+    )
+
+
+def calibrate(
+    config: CalibrationConfig,
+    out_dir: Path,
+    write_layer: bool = True,
+    log: Callable[[str], None] | None = None,
+    *,
+    workers: int | None = 0,
+    scheduler: str | None = None,
+    add_files: Callable[[Path, Calibration], None] | None = None,
+) -> Calibration:
+    """Fit, then write the record, the fit report and the layer (see the module docstring).
+    The replicates run on ``workers`` local processes (0: this process; None: one per core) or
+    on the Dask cluster at ``scheduler``, one pool for the whole fit; ``add_files(stage,
+    result)`` writes anything else (the chart) into the output folder before it is swapped into
+    place."""
+    with open_pool(workers, scheduler) as pool:
+        problem = problem_from(config, pool)
+        if log:
+            log(
+                f"calibrating {', '.join(problem.names)} on {len(problem.targets)} targets: "
+                f"{problem.scenario.name} {problem.scenario.start_year}-{problem.scenario.end_year}, "
+                f"scale {problem.scenario.scale}, {len(problem.seeds)} replicates on {pool.description}"
+            )
+        result = fit(problem, config.method, log)
+        seed = problem.scenario.seed if config.seed is None else config.seed
+        report_seeds = tuple(replicate_seeds(seed, config.report_replicates))
+        start_loss, at_start = problem.evaluate(problem.start, report_seeds)
+        fit_loss, at_fit = problem.evaluate(result.values, report_seeds)
+    report = _fit_table(problem, at_start, at_fit)
+
+    layer_text = _layer_text(config, problem, result, report, fit_loss)
+    record = _record(config, problem, result, report_seeds, start_loss, fit_loss)
+    record |= {
+        "versions": package_versions(),
+        "git_commit": git_commit(),
+        "model_fingerprint": model_fingerprint(),
+    }
+    layer = config.layer if write_layer and config.layer is not None else None
+    calibration = Calibration(
+        config, problem, result, report, out_dir, layer, start_loss, fit_loss, report_seeds
+    )
+    with staging_dir(out_dir) as stage:
+        files.write_json(stage / "calibration.json", record)
+        files.write_csv(stage / "fit.csv", report)
+        files.write_csv(stage / "trace.csv", result.trace)
+        files.write_text(stage / f"{config.name}.yaml", layer_text)
+        if add_files is not None:
+            add_files(stage, calibration)
+    if layer is not None:
+        files.write_text(layer, layer_text)
+        load_scenario(layer)  # refuses (ScenarioError) if the written layer does not resolve
+    if log:
+        log(f"wrote {out_dir}/ (calibration.json, fit.csv, trace.csv and the layer)")
+        if layer:
+            log(f"wrote {layer}")
+    return calibration
+
+
+def _fit_table(problem: Problem, at_start: pd.DataFrame, at_fit: pd.DataFrame) -> pd.DataFrame:
+    targets = problem.targets.reset_index(drop=True)
+    table = pd.DataFrame(
+        {
+            "target": targets["target"],
+            "unit": targets["unit"],
+            "indicator": targets["indicator"],
+            "year": targets["year"],
+            "observed": targets["value"],
+            "uom": targets["uom"],
+            "status": targets["status"],
+            "source": targets["source"],
+            "weight": targets["weight"],
+            "comparison": at_fit["comparison"],
+        }
+    )
+    for prefix, frame in (("start", at_start), ("fit", at_fit)):
+        table[f"{prefix}_mean"] = frame["simulated_mean"]
+        table[f"{prefix}_{P05}"] = frame[f"simulated_{P05}"]
+        table[f"{prefix}_{P95}"] = frame[f"simulated_{P95}"]
+        table[f"{prefix}_relative_error"] = frame["relative_error"]
+        table[f"{prefix}_loss"] = loss_terms(frame, targets["weight"])
+    return table
+
+
+def _record(
+    config: CalibrationConfig,
+    problem: Problem,
+    result: Fit,
+    report_seeds: tuple[int, ...],
+    start_loss: float,
+    fit_loss: float,
+) -> dict[str, Any]:
+    declared = {n: PARAMETERS[n] for n in problem.names}
+    return {
+        "name": config.name,
+        "description": config.description,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "command": " ".join(sys.argv),
+        "config": {"file": str(config.source), "sha256": config.sha256()},
+        "observed_files": {
+            str(p): (hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "missing")
+            for p in config.observed
+        },
+        "data_rule": DATA_RULE,
+        "scenario": {
+            "file": str(config.scenario),
+            "name": problem.scenario.name,
+            "sha256": problem.scenario.sha256(),
+            "start_year": problem.scenario.start_year,
+            "end_year": problem.scenario.end_year,
+            "scale": problem.scenario.scale,
+        },
+        "targets": problem.targets[
+            ["target", "unit", "indicator", "year", "value", "uom", "status", "source", "weight"]
+        ].to_dict("records"),
+        "loss": "sum_i weight_i * log(simulated_i / observed_i)^2, simulated_i the mean over the "
+        "fit replicates; a group's weight is shared by its rows in proportion to "
+        f"status_weights {config.status_weights}",
+        "method": {
+            **config.method.model_dump(),
+            "transform": "value = lower + (upper - lower) / (1 + exp(-z))",
+            "common_random_numbers": "the same replicate seeds at every evaluation",
+        },
+        "seeds": {
+            "root": problem.scenario.seed if config.seed is None else config.seed,
+            "fit": list(problem.seeds),
+            "report": list(report_seeds),
+            "spawn": "np.random.SeedSequence(root).spawn(n) (experiments.replicates)",
+        },
+        "parameters": {
+            n: {
+                "start": float(s),
+                "fitted": float(v),
+                "search_lower": float(lo),
+                "search_upper": float(hi),
+                "declared_lower": declared[n].lower,
+                "declared_upper": declared[n].upper,
+                "unit": declared[n].unit,
+                "at_search_bound": bool(min(v - lo, hi - v) < 0.01 * (hi - lo)),
+            }
+            for n, s, v, lo, hi in zip(
+                problem.names, problem.start, result.values, problem.lower, problem.upper
+            )
+        },
+        "result": {
+            "loss_start_fit_seeds": result.start_loss,
+            "loss_fit_seeds": result.loss,
+            "loss_start_report_seeds": start_loss,
+            "loss_fit_report_seeds": fit_loss,
+            "evaluations": result.evaluations,
+            "optimizer_message": result.message,
+            "optimizer_converged": result.converged,
+            "wall_seconds": round(result.wall_seconds, 1),
+        },
+    }
+
+
+def _significant(value: float, digits: int = 4) -> float:
+    return float(f"{value:.{digits}g}")
+
+
+def _layer_text(
+    config: CalibrationConfig, problem: Problem, result: Fit, report: pd.DataFrame, fit_loss: float
+) -> str:
+    """The fitted layer: YAML with the record's essentials as comments. Checked to validate as
+    a scenario before it is returned."""
+    values = {n: _significant(v) for n, v in zip(problem.names, result.values)}
+    data = {
+        "name": config.name,
+        "description": (
+            f"Behavioural parameters fitted to numbers published up to {DATA_CUTOFF_YEAR} "
+            f"(calibration config {config.source.name}); everything else as "
+            f"{config.layer_extends}."
+        ),
+        "extends": config.layer_extends,
+        "parameters": values,
+    }
+    check = {k: v for k, v in data.items() if k != "extends"}
+    validate_scenario(check, {}, source=f"{config.name} layer")
+    today = dt.date.today().isoformat()
+    lines = [
+        f"# Written by `jjj-talent calibrate {config.source}` on {today}.",
+        "# Regenerate it rather than editing it. The full record (targets, loss, method, seeds,",
+        "# versions) is calibration.json in the command's output folder; its essentials follow.",
+        "#",
+        "# Use: extend this file instead of baseline (`extends: " + config.name + "`). It sets only",
+        "# `parameters`, so the start and end years, seed, scale and levers stay those of baseline",
+        "# or of the child: valid for `history` runs from 2010 and for projections from 2015. A child",
+        "# that sets one of these parameters itself overrides the fitted value.",
+        "#",
+        *textwrap.wrap("Data rule: " + DATA_RULE, width=98, initial_indent="# ", subsequent_indent="# "),
+        "#",
+        f"# Scenario run: {problem.scenario.name} {problem.scenario.start_year}-{problem.scenario.end_year}, "
+        f"scale {problem.scenario.scale}, {len(problem.seeds)} replicates (common random numbers).",
+        *textwrap.wrap(
+            f"Method: {config.method.name}, {result.evaluations} evaluations; loss "
+            f"{result.start_loss:.5f} at the start values, {result.loss:.5f} fitted "
+            f"({fit_loss:.5f} on the {config.report_replicates} report replicates).",
+            width=98,
+            initial_indent="# ",
+            subsequent_indent="# ",
+        ),
+        "# Loss: sum of weight x log(simulated / observed)^2 over the targets.",
+        "#",
+        "# parameter: start -> fitted [search bounds]",
+    ]
+    for n, s, v, lo, hi in zip(problem.names, problem.start, result.values, problem.lower, problem.upper):
+        lines.append(f"#   {n}: {s:.4g} -> {v:.4g} [{lo:g}, {hi:g}]")
+    lines += ["#", "# target (unit indicator year): observed, simulated at start -> fitted"]
+    for row in report.itertuples(index=False):
+        lines.append(
+            f"#   {row.unit} {row.indicator} {row.year} ({row.status}, {row.source}): "
+            f"{row.observed:,.0f}; {row.start_mean:,.0f} ({100 * row.start_relative_error:+.1f}%) "
+            f"-> {row.fit_mean:,.0f} ({100 * row.fit_relative_error:+.1f}%)"
+        )
+    body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+    return "\n".join(lines) + "\n\n" + body

@@ -1,0 +1,318 @@
+"""Published numbers and how the model measures them: the bridge between an observations file
+(columns as in ``model/data/observations.csv``) and a run's tables.
+
+Calibration (``experiments/calibration/calibrate.py``) and validation (``validate.py`` beside it) both
+compare a row ``unit, indicator, year, value`` with the same quantity measured on simulated runs;
+this module owns that measurement, so that the two can never define a number differently.
+
+Units: a node id (``BJ``), a sum of nodes (``BD+XA``), a province (``beijing``, ``tianjin``,
+``hebei``) or the region (``jjj``). ``china`` and anything else are not produced.
+
+Indicators the model measures (``MEASURES``); "unit" is the set of nodes the unit names:
+
+| indicator | simulated value |
+|---|---|
+| ``resident_population`` | sum of the nodes' residents (talents + others) |
+| ``tertiary_educated`` | sum of the nodes' talents (census definition, students included) |
+| ``tertiary_per_100k`` | 100,000 x talents / residents of the unit |
+| ``new_residential_price`` | residents-weighted mean of the nodes' prices (the published averages weight by floor space sold, which the model does not have) |
+| ``foreign_residents`` | foreign talents / ``FOREIGN_TERTIARY_SHARE`` (0.5, ASSUMPTIONS A10) |
+| ``avg_wage_nonprivate`` | each node's base-year wage in the published definition (A6), grown as the model's mean talent wage there has grown since the start year; residents-weighted across nodes |
+| ``bachelor_graduates`` | the model's graduates (bachelor and short-cycle, A9) / (1 + the province's short-cycle per bachelor entrant, A9); from the first simulated year |
+| ``migrant_residents`` | residents x the share of talents without the province's hukou (foreign talents included): talents are assumed to share the residents' migrant share (A11) |
+| ``talents`` | region only: the plan's administrative talent total (人才资源总量), tertiary-educated talents x the A5 bridge (SEED 2015 total / A5's 2015 tertiary estimate = 19.40 / 18.89); not valid below the region |
+
+Boundaries (ASSUMPTIONS A3, A4): the 2015 year-end city figures exclude Xinji from ``SJZ`` and
+Dingzhou from ``BD+XA``, which the nodes include. For those two (unit, year) pairs the counts of
+residents (population, talents, foreign, migrants) are scaled by the share of the node's 2015
+residents inside the published boundary, taken from the model's own 2015 base year; rates and
+prices are compared as they are. Other years are compared at the nodes' boundaries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from model.inputs import FOREIGN_TERTIARY_SHARE, base_year, read_observations
+from model.layout import PROVINCES, Layout, default_layout
+from model.loader import read_observation_csv
+from model.scenario import LAST_YEAR, START_YEARS
+
+REQUIRED_COLUMNS = ("unit", "indicator", "year", "value")
+CARRIED_COLUMNS = ("uom", "status", "source", "note", "model_use")  # kept when present
+DATA_CUTOFF_YEAR = 2015
+"""Only numbers dated this year or earlier may set or fit parameters (issue 4); later published
+outcomes are for validation only."""
+OUTSIDE_REGION = ("china",)
+
+
+class Unavailable(Exception):
+    """The model cannot produce this number; the message says why (a skip reason)."""
+
+
+def read_observed(path: str | Path) -> pd.DataFrame:
+    """An observations file, read and checked by the one loader (``model.loader``): the four
+    required columns, typed, plus ``CARRIED_COLUMNS`` ("" when absent); other columns are
+    ignored. Row order is kept.
+
+    Raises:
+        ScenarioError: anything ``read_observation_csv`` refuses (unreadable, empty or binary
+            files, missing columns, unclosed quotes, a year outside the model's years
+            ``START_YEARS[0]``-``LAST_YEAR``, a value that is not a positive finite number,
+            conflicting duplicates), naming the file, line, column, value and what is allowed.
+    """
+    table = read_observation_csv(path, first_year=START_YEARS[0], last_year=LAST_YEAR)
+    return table[[*REQUIRED_COLUMNS, *CARRIED_COLUMNS]].reset_index(drop=True)
+
+
+def read_observed_files(paths: list[Path]) -> pd.DataFrame:
+    """Several observations files as one: rows in file order, and where two files have the same
+    (unit, indicator, year) the earlier file's row wins."""
+    tables = [read_observed(path) for path in paths]
+    combined = pd.concat(tables, ignore_index=True)
+    return combined.drop_duplicates(["unit", "indicator", "year"], keep="first").reset_index(drop=True)
+
+
+def unit_nodes(unit: str, layout: Layout | None = None) -> list[str]:
+    """Node ids a unit stands for.
+
+    Raises:
+        Unavailable: ``china``, an unknown name, or a sum repeating a node.
+    """
+    layout = layout or default_layout()
+    if unit in OUTSIDE_REGION:
+        raise Unavailable(f"unit {unit!r} is outside the model's region")
+    if unit == "jjj":
+        return list(layout.ids)
+    if unit in PROVINCES:
+        return [n for n, p in layout.nodes["province"].items() if p == unit]
+    parts = unit.split("+")
+    unknown = [p for p in parts if p not in layout.ids]
+    if unknown:
+        raise Unavailable(
+            f"unknown unit {unit!r} (allowed: node ids, sums like BD+XA, {', '.join(PROVINCES)}, jjj)"
+        )
+    if len(set(parts)) != len(parts):
+        raise Unavailable(f"unit {unit!r} repeats a node")
+    return parts
+
+
+# --- simulated runs, reduced to what measures need -------------------------------------------
+
+NODE_COLUMNS = (
+    "population",
+    "talents",
+    "price_cny_m2",
+    "wage_cny_year",
+    "graduates",
+    "nonlocal_talents",
+    "foreign_talents",
+)
+
+
+@dataclass(frozen=True)
+class RunNodes:
+    """One run's node table as arrays: ``values[column]`` has shape (years, nodes).
+    Columns a run does not report are absent (measures that need them are unavailable)."""
+
+    years: tuple[int, ...]
+    nodes: tuple[str, ...]
+    values: Mapping[str, np.ndarray]
+
+    @classmethod
+    def from_tables(cls, tables: Mapping[str, pd.DataFrame]) -> RunNodes:
+        """From ``model.simulation.simulate``'s tables ("nodes" and "stocks")."""
+        nodes = tables["nodes"]
+        years = tuple(int(y) for y in sorted(nodes["year"].unique()))
+        ids = tuple(dict.fromkeys(nodes["node"]))
+        values = {
+            column: nodes.pivot(index="year", columns="node", values=column)
+            .reindex(index=list(years), columns=list(ids))
+            .to_numpy(float)
+            for column in NODE_COLUMNS
+            if column in nodes.columns
+        }
+        stocks = tables["stocks"]
+        foreign = (
+            stocks[stocks["is_foreign"]]
+            .groupby(["year", "node"])["persons"]
+            .sum()
+            .unstack(fill_value=0)
+            .reindex(index=list(years), columns=list(ids), fill_value=0)
+        )
+        values["foreign_talents"] = foreign.to_numpy(float)
+        return cls(years, ids, values)
+
+    def sums(self, column: str, year: int, nodes: list[str]) -> float:
+        return float(self.column(column, year, nodes).sum())
+
+    def column(self, column: str, year: int, nodes: list[str]) -> np.ndarray:
+        if column not in self.values:
+            raise Unavailable(f"the run's node table has no {column!r} column")
+        return self.values[column][self.years.index(year), [self.nodes.index(n) for n in nodes]]
+
+
+# --- what the measures need from the model's own data ----------------------------------------
+
+
+def run_nodes(tables: Mapping[str, pd.DataFrame]) -> RunNodes:
+    """``RunNodes.from_tables``, as a function the runner can send to a worker by name."""
+    return RunNodes.from_tables(tables)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Numbers from the model's base-year data (``model/inputs.py``) that measures use.
+
+    Attributes:
+        start_year: the run's base year.
+        province: node id -> province.
+        base_wage: node id -> published-definition wage in the start year (A6).
+        short_cycle_factor: province -> 1 + short-cycle per bachelor entrant (A9).
+        talents_bridge: the plan's 2015 administrative talent total per A5 tertiary talent.
+        inside_boundary: (unit, year) -> share of the unit's nodes' residents inside the
+            published boundary (A4).
+    """
+
+    start_year: int
+    province: Mapping[str, str]
+    base_wage: Mapping[str, float]
+    short_cycle_factor: Mapping[str, float]
+    talents_bridge: float
+    inside_boundary: Mapping[tuple[str, int], float]
+
+
+@cache
+def context(start_year: int) -> Context:
+    """The measuring context of runs that start in ``start_year`` (2010 or 2015)."""
+    layout = default_layout()
+    province = {str(n): str(p) for n, p in layout.nodes["province"].items()}
+    obs = read_observations().set_index(["unit", "indicator", "year"])["value"]
+    nodes15 = base_year(2015).nodes
+    start = nodes15 if start_year == 2015 else base_year(start_year).nodes
+
+    entrants = nodes15["university_entrants"].groupby(pd.Series(province)).sum()
+    short_cycle = {p: float(entrants[p] / obs[(p, "bachelor_entrants", 2015)]) for p in PROVINCES}
+    bridge = float(obs[("jjj", "talents", 2015)] / nodes15["tertiary"].sum())
+    population15 = nodes15["population"]
+    inside = {
+        ("SJZ", 2015): float(obs[("SJZ", "resident_population", 2015)] / population15["SJZ"]),
+        ("BD+XA", 2015): float(
+            obs[("BD+XA", "resident_population", 2015)] / (population15["BD"] + population15["XA"])
+        ),
+    }
+    return Context(
+        start_year, province, start["wage_cny_year"].astype(float).to_dict(), short_cycle, bridge, inside
+    )
+
+
+# --- the measures ----------------------------------------------------------------------------
+
+Measure = Callable[[RunNodes, str, list[str], int, Context], float]
+
+
+def _inside(unit: str, year: int, ctx: Context) -> float:
+    return ctx.inside_boundary.get((unit, year), 1.0)
+
+
+def _population(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Context) -> float:
+    return run.sums("population", year, nodes) * _inside(unit, year, ctx)
+
+
+def _tertiary(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Context) -> float:
+    return run.sums("talents", year, nodes) * _inside(unit, year, ctx)
+
+
+def _per_100k(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Context) -> float:
+    return 1e5 * run.sums("talents", year, nodes) / run.sums("population", year, nodes)
+
+
+def _residents_weighted(values: np.ndarray, residents: np.ndarray) -> float:
+    return float((values * residents).sum() / residents.sum())
+
+
+def _price(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Context) -> float:
+    return _residents_weighted(run.column("price_cny_m2", year, nodes), run.column("population", year, nodes))
+
+
+def _foreign(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Context) -> float:
+    return run.sums("foreign_talents", year, nodes) / FOREIGN_TERTIARY_SHARE * _inside(unit, year, ctx)
+
+
+def _wage(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Context) -> float:
+    growth = run.column("wage_cny_year", year, nodes) / run.column("wage_cny_year", ctx.start_year, nodes)
+    base = np.array([ctx.base_wage[n] for n in nodes])
+    return _residents_weighted(base * growth, run.column("population", year, nodes))
+
+
+def _bachelor_graduates(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Context) -> float:
+    if year <= ctx.start_year:
+        raise Unavailable("graduates are counted from the first simulated year")
+    factors = np.array([ctx.short_cycle_factor[ctx.province[n]] for n in nodes])
+    return float((run.column("graduates", year, nodes) / factors).sum())
+
+
+def _migrants(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Context) -> float:
+    share = run.sums("nonlocal_talents", year, nodes) / run.sums("talents", year, nodes)
+    return share * _population(run, unit, nodes, year, ctx)
+
+
+def _administrative_talents(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Context) -> float:
+    if unit != "jjj":
+        raise Unavailable("administrative talent count: the A5 bridge holds for the region (jjj) only")
+    return run.sums("talents", year, nodes) * ctx.talents_bridge
+
+
+MEASURES: Mapping[str, Measure] = {
+    "resident_population": _population,
+    "tertiary_educated": _tertiary,
+    "tertiary_per_100k": _per_100k,
+    "new_residential_price": _price,
+    "foreign_residents": _foreign,
+    "avg_wage_nonprivate": _wage,
+    "bachelor_graduates": _bachelor_graduates,
+    "migrant_residents": _migrants,
+    "talents": _administrative_talents,
+}
+BOUNDARY_ADJUSTED = ("resident_population", "tertiary_educated", "foreign_residents", "migrant_residents")
+
+
+def measure(run: RunNodes, unit: str, indicator: str, year: int, ctx: Context) -> float:
+    """The simulated value of one observations row on one run.
+
+    Raises:
+        Unavailable: the unit, indicator or year cannot be produced (the message says why).
+    """
+    if indicator not in MEASURES:
+        raise Unavailable(f"unknown indicator {indicator!r} (the model measures: {', '.join(MEASURES)})")
+    nodes = unit_nodes(unit)
+    if year not in run.years:
+        raise Unavailable(f"year {year} outside the run ({run.years[0]}-{run.years[-1]})")
+    return MEASURES[indicator](run, unit, nodes, year, ctx)
+
+
+def measure_note(unit: str, indicator: str, year: int, ctx: Context) -> str:
+    """What was done to make the simulated value comparable (empty when nothing)."""
+    notes = []
+    if indicator in BOUNDARY_ADJUSTED and (unit, year) in ctx.inside_boundary:
+        left_out = {"SJZ": "Xinji", "BD+XA": "Dingzhou"}[unit]
+        notes.append(f"x {ctx.inside_boundary[(unit, year)]:.4f}: {left_out} left out as published (A4)")
+    if indicator == "bachelor_graduates":
+        notes.append("graduates / (1 + short-cycle per bachelor, A9)")
+    if indicator == "migrant_residents":
+        notes.append("residents x talents' non-local share (A11)")
+    if indicator == "talents":
+        notes.append(f"tertiary x {ctx.talents_bridge:.4f} (A5 bridge)")
+    if indicator == "foreign_residents":
+        notes.append(f"foreign talents / {FOREIGN_TERTIARY_SHARE} (A10)")
+    if indicator == "avg_wage_nonprivate":
+        notes.append("base-year wage (A6) x the model's talent-wage growth")
+    if indicator == "new_residential_price" and len(unit_nodes(unit)) > 1:
+        notes.append("residents-weighted mean of node prices")
+    return "; ".join(notes)
