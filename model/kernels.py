@@ -66,34 +66,18 @@ def staff(firm: np.ndarray, group: np.ndarray, weight: np.ndarray, n_firms: int,
     return out
 
 
-@njit(cache=True, nogil=True)
-def _cell(origin, group, is_high_end, hukou, is_retired, is_graduate, privileged, n_groups, n_hukou):
-    # ravel_multi_index over the shape of CellGrid: (nodes + 1, groups, 2, hukou, 2, 2, 3)
-    c = np.int64(origin) * n_groups + group
-    c = c * 2 + is_high_end
-    c = c * n_hukou + hukou
-    c = c * 2 + is_retired
-    c = c * 2 + is_graduate
-    return c * 3 + privileged
-
-
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _row_cell(
     i, node, group, is_high_end, hukou, status, has_card, keeps_services, graduate, retired, n_groups, n_hukou
 ):
-    # privilege (``choice.privilege``): 2 keeps Beijing's services, else 1 card holder, else 0
-    privileged = 2 if keeps_services[i] else (1 if has_card[i] else 0)
-    return _cell(
-        node[i],
-        group[i],
-        np.int64(is_high_end[i]),
-        hukou[i],
-        np.int64(status[i] == retired),
-        np.int64(graduate),
-        privileged,
-        n_groups,
-        n_hukou,
-    )
+    # ravel_multi_index over CellGrid.shape: (nodes + 1, groups, 2, hukou, 2, 2, 3); privilege
+    # (``choice.privilege``): 2 keeps Beijing's services, else 1 card holder, else 0
+    c = np.int64(node[i]) * n_groups + np.int64(group[i])
+    c = c * 2 + (1 if is_high_end[i] else 0)
+    c = c * n_hukou + np.int64(hukou[i])
+    c = c * 2 + (1 if status[i] == retired else 0)
+    c = c * 2 + (1 if graduate else 0)
+    return c * 3 + (2 if keeps_services[i] else (1 if has_card[i] else 0))
 
 
 @njit(cache=True, nogil=True)

@@ -101,6 +101,7 @@ class TalentModel(mesa.Model):
         self.base_terms = utility_terms(self.grid, self.conditions(), self.layout.distance_km,
                                         self.layout.province, self.params)
         self.constants, self.outside = self._balance_base_year()
+        self.agent_steps = 0  # talent rows summed over the simulated years (rows at each year's end)
         self.collect()
 
     # --- the year ---------------------------------------------------------------------------
@@ -120,6 +121,7 @@ class TalentModel(mesa.Model):
         self.house_talents()
         self.serve_flexibly()
         self.collect()
+        self.agent_steps += len(self.talents)
         self.running = self.year < self.end_year
 
     def resolve_levers(self) -> None:
