@@ -149,15 +149,18 @@ class Conditions:
 
 
 def utility_terms(grid: CellGrid, cond: Conditions, distance_km: np.ndarray,
-                  province: np.ndarray, params: Mapping[str, float]) -> dict[str, np.ndarray]:
+                  province: np.ndarray, params: Mapping[str, float],
+                  cells: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Each term of the utility, shape (cells, nodes + 1); the last alternative is OUT, whose
-    terms are all zero here (its constant is added by ``utility``).
+    terms are all zero here (its constant is added by ``utility``). With ``cells``, only those
+    cells' rows, in that order.
 
     Each term depends on a few of a cell's attributes only, so it is computed once per
     combination of those (a small table, axes named below) and then gathered for every cell;
     the arithmetic of each entry is the same as it would be cell by cell.
     """
-    origin, group, _, hukou, is_retired, is_graduate, privileged = grid.attributes()
+    origin, group, _, hukou, is_retired, is_graduate, privileged = (
+        grid.attributes() if cells is None else (a[cells] for a in grid.attributes()))
     n, n_groups, lev = grid.n_nodes, len(GROUPS), cond.levers
     o = np.arange(n + 1)[:, None, None, None, None]         # origin (n + 1 is outside the region)
     g = np.arange(n_groups)[None, :, None, None, None]      # group
@@ -211,7 +214,7 @@ def utility_terms(grid: CellGrid, cond: Conditions, distance_km: np.ndarray,
     }
     out = {}
     for term, value in gathered.items():
-        full = np.zeros((grid.size, n + 1))
+        full = np.zeros((len(origin), n + 1))
         if value is not None:
             full[:, :n] = value
         out[term] = full
@@ -356,14 +359,17 @@ def net_gain_by_province(probabilities: np.ndarray, persons: np.ndarray, grid: C
 
 def term_effects(terms: Mapping[str, np.ndarray], base_terms: Mapping[str, np.ndarray],
                  constants: np.ndarray, outside: np.ndarray, grid: CellGrid, persons: np.ndarray,
-                 province: np.ndarray) -> dict[str, np.ndarray]:
+                 province: np.ndarray, terms_of_cells_with_persons: bool = False) -> dict[str, np.ndarray]:
     """How much of this year's net gain of each province each term's change since the base
     year explains: gain with every term as it is, minus gain with that one term held at its
     base-year value. Terms that have not changed explain nothing.
 
-    Only cells with persons are computed: a cell without any adds nothing to a gain."""
+    Only cells with persons are computed: a cell without any adds nothing to a gain. ``terms``
+    are of every cell, or (``terms_of_cells_with_persons``) of those cells only, in index order.
+    """
     cells = np.flatnonzero(persons)
-    terms = {term: value[cells] for term, value in terms.items()}
+    if not terms_of_cells_with_persons:
+        terms = {term: value[cells] for term, value in terms.items()}
     actual = net_gain_by_province(
         logit_probabilities(utility(terms, constants, outside, grid, cells)),
         persons, grid, province, cells)

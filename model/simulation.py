@@ -302,9 +302,6 @@ class TalentModel(mesa.Model):
         Returns the graduates mask aligned with the talent rows after the moves.
         """
         talents, n = self.talents, self.layout.size
-        terms, total_utility = self._utility_now()
-        probabilities = logit_probabilities(total_utility)
-
         hazard = moving_hazard(talents.age, talents.status, talents.years_at_node, self.params)
         # graduates all choose; others with chance ``hazard`` (u < hazard); choosers are the
         # expected persons considering, by origin cell, before anyone moves
@@ -314,7 +311,18 @@ class TalentModel(mesa.Model):
         rows = np.flatnonzero(considering)
         cells = all_cells[rows]
         del all_cells, considering, hazard
-        destination = draw_choices(probabilities, cells, self.rng)
+        newcomers.node[:] = n  # outside, until they choose
+        arriving_cells = self._cells(newcomers, None, np.zeros(len(newcomers), bool))
+        persons = choosers + np.bincount(arriving_cells, weights=newcomers.weight, minlength=self.grid.size)
+
+        # Utility only of the cells anyone chooses from (a few thousand of the grid's cells);
+        # every row of a cell is computed as it would be in the whole grid.
+        used = np.flatnonzero(persons)
+        position = np.full(self.grid.size, -1, np.int64)
+        position[used] = np.arange(len(used))
+        terms, total_utility = self._utility_now(used)
+        probabilities = logit_probabilities(total_utility)
+        destination = draw_choices(probabilities, position[cells], self.rng)
         origin = talents.node[rows].astype(np.int64)
         moving = destination != origin
         rows, origin, destination = rows[moving], origin[moving], destination[moving]
@@ -329,9 +337,7 @@ class TalentModel(mesa.Model):
         talents.status[quitting] = Status.UNEMPLOYED
         talents.firm[quitting] = -1
 
-        newcomers.node[:] = n  # outside, until they choose
-        arriving_cells = self._cells(newcomers, None, np.zeros(len(newcomers), bool))
-        newcomers.node[:] = draw_choices(probabilities, arriving_cells, self.rng)
+        newcomers.node[:] = draw_choices(probabilities, position[arriving_cells], self.rng)
         self.accounts.move(np.full(len(newcomers), n), newcomers.node.astype(np.int64),
                            newcomers.group, newcomers.weight)
 
@@ -343,9 +349,8 @@ class TalentModel(mesa.Model):
                             + newcomers.persons_by(newcomers.node.astype(np.int64), n, arrived))
             self.accounts.spend("settlement_subsidy", settling.value * persons_paid)
 
-        persons = choosers + np.bincount(arriving_cells, weights=newcomers.weight, minlength=self.grid.size)
-        for term, effect in term_effects(terms, self.base_terms, self.constants, self.outside,
-                                         self.grid, persons, self.layout.province).items():
+        for term, effect in term_effects(terms, self.base_terms, self.constants, self.outside, self.grid,
+                                         persons, self.layout.province, terms_of_cells_with_persons=True).items():
             self.drivers[term] += effect
 
         leaving = np.zeros(len(talents), bool)
@@ -557,11 +562,12 @@ class TalentModel(mesa.Model):
     def _pole_group_shares(self) -> np.ndarray:
         return self.base.group_shares.loc[self.layout.nodes["pole"]].to_numpy()
 
-    def _utility_now(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """This year's utility terms and total utility, per choice cell and alternative."""
+    def _utility_now(self, cells: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """This year's utility terms and total utility, per choice cell and alternative (of
+        ``cells`` only, in that order, if given)."""
         terms = utility_terms(self.grid, self.conditions(), self.layout.distance_km, self.layout.province,
-                              self.params)
-        return terms, utility(terms, self.constants, self.outside, self.grid)
+                              self.params, cells)
+        return terms, utility(terms, self.constants, self.outside, self.grid, cells)
 
     def _by_city(self, attribute: str) -> np.ndarray:
         """One attribute of every city, in node order."""
