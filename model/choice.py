@@ -252,6 +252,17 @@ def draw_choices(probabilities: np.ndarray, cell_of_row: np.ndarray,
     return kernels.draw(cumulative, last_possible, np.asarray(cell_of_row, np.int64), u)
 
 
+def hazard_factors(max_age: int, params: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray, float]:
+    """The factors of ``moving_hazard``: by age (0..max_age), by status, and for newcomers."""
+    ages = np.arange(max_age + 1)
+    age_factor = params["move_hazard_base"] * np.exp(-params["move_hazard_age_decay"] * np.maximum(ages - 30, 0))
+    status_factor = np.ones(len(Status))
+    status_factor[Status.UNEMPLOYED] = params["move_hazard_unemployed_ratio"]
+    status_factor[Status.RETIRED] = params["move_hazard_retired_ratio"]
+    status_factor[Status.STUDENT] = 0.0
+    return age_factor, status_factor, float(params["move_hazard_newcomer_ratio"])
+
+
 def moving_hazard(age: np.ndarray, status: np.ndarray, years_at_node: np.ndarray,
                   params: Mapping[str, float]) -> np.ndarray:
     """Yearly probability that a talent considers moving; students never do (they choose at
@@ -260,16 +271,8 @@ def moving_hazard(age: np.ndarray, status: np.ndarray, years_at_node: np.ndarray
     if len(age) == 0:
         return np.zeros(0)
     # The age and status factors are computed once per age and status, not once per row.
-    ages = np.arange(int(age.max()) + 1)
-    age_factor = params["move_hazard_base"] * np.exp(
-        -params["move_hazard_age_decay"] * np.maximum(ages - 30, 0))
-    status_factor = np.ones(len(Status))
-    status_factor[Status.UNEMPLOYED] = params["move_hazard_unemployed_ratio"]
-    status_factor[Status.RETIRED] = params["move_hazard_retired_ratio"]
-    status_factor[Status.STUDENT] = 0.0
     return kernels.hazard_by_row(np.ascontiguousarray(age), np.ascontiguousarray(status),
-                                 np.ascontiguousarray(years_at_node), age_factor, status_factor,
-                                 float(params["move_hazard_newcomer_ratio"]))
+                                 np.ascontiguousarray(years_at_node), *hazard_factors(int(age.max()), params))
 
 
 def balance_targets(persons: np.ndarray, grid: CellGrid, outside_share: float,

@@ -198,6 +198,64 @@ def considering(
 
 
 @njit(cache=True, nogil=True)
+def consider_chunk(
+    start: int,
+    u: np.ndarray,
+    node: np.ndarray,
+    group: np.ndarray,
+    is_high_end: np.ndarray,
+    hukou: np.ndarray,
+    status: np.ndarray,
+    has_card: np.ndarray,
+    keeps_services: np.ndarray,
+    age: np.ndarray,
+    years_at_node: np.ndarray,
+    weight: np.ndarray,
+    is_graduate: np.ndarray,
+    age_factor: np.ndarray,
+    status_factor: np.ndarray,
+    newcomer_factor: float,
+    retired: int,
+    n_groups: int,
+    n_hukou: int,
+    chosen: np.ndarray,
+    persons: np.ndarray,
+) -> None:
+    """``hazard_by_row``, ``cells_all`` and ``considering`` fused, in place.
+
+    For rows ``start`` onwards, as many as ``u`` has draws: fills ``chosen``, adds to ``persons``.
+
+    No per-row hazard or cell is stored: at full scale each would be a 240 MB pass.
+    """
+    for k in range(len(u)):
+        i = start + k
+        cell = _row_cell(
+            i,
+            node,
+            group,
+            is_high_end,
+            hukou,
+            status,
+            has_card,
+            keeps_services,
+            is_graduate[i],
+            retired,
+            n_groups,
+            n_hukou,
+        )
+        if is_graduate[i]:
+            persons[cell] += weight[i] * 1.0
+            chosen[i] = True
+        else:
+            h = age_factor[age[i]] * status_factor[status[i]]
+            if years_at_node[i] < 2:
+                h = h * newcomer_factor
+            h = min(h, 1.0)
+            persons[cell] += weight[i] * h
+            chosen[i] = u[k] < h
+
+
+@njit(cache=True, nogil=True)
 def expected_persons(cell: np.ndarray, weight: np.ndarray, hazard: np.ndarray, size: int) -> np.ndarray:
     """Expected persons considering a move, per cell (no graduates)."""
     persons = np.zeros(size)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from model import demography, kernels, programmes
-from model.choice import (TERMS, CellGrid, Conditions, balance_targets, draw_choices,
+from model.choice import (TERMS, CellGrid, Conditions, balance_targets, draw_choices, hazard_factors,
                           logit_probabilities, moving_hazard, solve_constants, term_effects, utility,
                           utility_terms)
 from model.cities import City
@@ -302,15 +302,10 @@ class TalentModel(mesa.Model):
         Returns the graduates mask aligned with the talent rows after the moves.
         """
         talents, n = self.talents, self.layout.size
-        hazard = moving_hazard(talents.age, talents.status, talents.years_at_node, self.params)
-        # graduates all choose; others with chance ``hazard`` (u < hazard); choosers are the
-        # expected persons considering, by origin cell, before anyone moves
-        all_cells = self._cells(talents, None, graduates)
-        considering, choosers = kernels.considering(all_cells, talents.weight, hazard, graduates,
-                                                    self.rng.random(len(talents)), self.grid.size)
+        considering, choosers = self._consider_moving(graduates)
         rows = np.flatnonzero(considering)
-        cells = all_cells[rows]
-        del all_cells, considering, hazard
+        del considering
+        cells = self._cells(talents, rows, graduates[rows])
         newcomers.node[:] = n  # outside, until they choose
         arriving_cells = self._cells(newcomers, None, np.zeros(len(newcomers), bool))
         persons = choosers + np.bincount(arriving_cells, weights=newcomers.weight, minlength=self.grid.size)
@@ -563,8 +558,10 @@ class TalentModel(mesa.Model):
         return self.base.group_shares.loc[self.layout.nodes["pole"]].to_numpy()
 
     def _utility_now(self, cells: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """This year's utility terms and total utility, per choice cell and alternative (of
-        ``cells`` only, in that order, if given)."""
+        """This year's utility terms and total utility, per choice cell and alternative.
+
+        With ``cells``, of those cells only, in that order.
+        """
         terms = utility_terms(self.grid, self.conditions(), self.layout.distance_km, self.layout.province,
                               self.params, cells)
         return terms, utility(terms, self.constants, self.outside, self.grid, cells)
@@ -591,6 +588,23 @@ class TalentModel(mesa.Model):
         if rows is None:
             return kernels.cells_all(*columns, is_graduate, *fixed)
         return kernels.cells(*columns, is_graduate, np.asarray(rows, np.int64), *fixed)
+
+    def _consider_moving(self, graduates: np.ndarray, chunk: int = 1 << 20) -> tuple[np.ndarray, np.ndarray]:
+        """Who considers moving this year, and the expected persons considering, per choice cell.
+
+        Graduates all consider; others with chance ``moving_hazard`` (one uniform draw per row,
+        drawn a chunk at a time: the same stream as one draw for all rows). Fused in one pass.
+        """
+        t = self.talents
+        chosen = np.empty(len(t), bool)
+        persons = np.zeros(self.grid.size)
+        factors = hazard_factors(int(t.age.max()) if len(t) else 0, self.params)
+        for start in range(0, len(t), chunk):
+            u = self.rng.random(min(chunk, len(t) - start))
+            kernels.consider_chunk(start, u, t.node, t.group, t.is_high_end, t.hukou, t.status, t.has_talent_card,
+                                   t.keeps_beijing_services, t.age, t.years_at_node, t.weight, graduates, *factors,
+                                   int(Status.RETIRED), len(GROUPS), HUKOU_ABROAD + 1, chosen, persons)
+        return chosen, persons
 
     def _considering_persons(self, hazard: np.ndarray, graduates: np.ndarray | None = None) -> np.ndarray:
         """Expected persons considering a move, per choice cell."""
