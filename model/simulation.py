@@ -102,6 +102,8 @@ class TalentModel(mesa.Model):
                                         self.layout.province, self.params)
         self.constants, self.outside = self._balance_base_year()
         self.agent_steps = 0  # talent rows summed over the simulated years (rows at each year's end)
+        self._staff_after_hiring: np.ndarray | None = None  # set by match_jobs for collect
+        self._staff_at_year_end = np.zeros(0)  # set by collect for next year's plan_firms
         self.collect()
 
     # --- the year ---------------------------------------------------------------------------
@@ -136,7 +138,7 @@ class TalentModel(mesa.Model):
     def plan_firms(self) -> None:
         """Phase 2: labour demand and wages of every firm; jobs added by the entrepreneurship
         fund and the youth programme."""
-        staff = self.staff_by_firm()
+        staff = self._staff_at_year_end  # nobody has changed employer since last year's collect
         seekers = self._persons_by_node_group(Status.UNEMPLOYED)
         demand_share = self._demand_share_in_node()
         firm_node, firm_sector = self._firm_nodes(), np.array([f.sector for f in self.firms])
@@ -380,6 +382,10 @@ class TalentModel(mesa.Model):
             firm_of_hire[in_cell] = self.rng.choice(candidates, size=in_cell.sum(), p=weights / weights.sum())
         talents.status[hires] = Status.EMPLOYED
         talents.firm[hires] = firm_of_hire
+        # staff at the year's end (collect): now plus the hires; sums of whole persons, so the
+        # same numbers as a recount over all rows
+        self._staff_after_hiring = staff + kernels.staff(firm_of_hire, talents.group[hires], talents.weight[hires],
+                                                         len(self.firms), len(GROUPS))
 
         subsidy = self.levers["graduate_subsidy"]
         if subsidy.is_on:
@@ -469,7 +475,8 @@ class TalentModel(mesa.Model):
             "is_high_end": high_end.astype(bool), "is_foreign": foreign.astype(bool),
             "status": np.array([s.name.lower() for s in Status])[status], "persons": persons[present]}))
 
-        staff = self.staff_by_firm()
+        staff = self.staff_by_firm() if self._staff_after_hiring is None else self._staff_after_hiring
+        self._staff_after_hiring, self._staff_at_year_end = None, staff
         talents = persons.reshape(n, -1).sum(axis=1)
         employed = staff.sum(axis=1)
         wage_bill = np.array([(firm.wage * staff[firm.index]).sum() for firm in self.firms])
