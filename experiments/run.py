@@ -98,7 +98,8 @@ def make_manifest(scenario: Scenario, model: TalentModel, wall_seconds: float) -
         "versions": package_versions(),
         "git_commit": git_commit(),
         "model_fingerprint": model_fingerprint(),
-        "wall_seconds": round(wall_seconds, 3),
+        "wall_seconds": round(wall_seconds, 3),  # the model's run alone: no imports, no writing
+        "agent_steps": model.agent_steps,  # rows alive at each simulated year's end, summed (issue 9)
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": " ".join(sys.argv),
     }

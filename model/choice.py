@@ -1,4 +1,4 @@
-"""Location choice: who considers moving, and where they go (design.md, phase 5).
+"""Location choice: who considers moving, and where they go (docs/architecture.md, phase 5).
 
 Each talent who considers moving chooses among all nodes, staying included, and leaving the
 region ("OUT"), by multinomial logit. Utility depends on the talent only through a few
@@ -34,10 +34,12 @@ three counties it was formed from, and its own levers start at their dates.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Mapping
 
 import numpy as np
 
+from model import kernels
 from model.talents import GROUPS, HUKOU_ABROAD, Status
 
 TERMS: tuple[str, ...] = ("wage", "jobs", "housing", "services", "amenity", "agglomeration",
@@ -78,13 +80,26 @@ class CellGrid:
 
     def attributes(self) -> tuple[np.ndarray, ...]:
         """(origin, group, is_high_end, hukou, is_retired, is_graduate, privilege) of every cell,
-        in index order."""
-        return np.unravel_index(np.arange(self.size), self.shape)
+        in index order (read-only arrays, computed once per grid)."""
+        return self._attributes
+
+    @cached_property
+    def _attributes(self) -> tuple[np.ndarray, ...]:
+        attributes = np.unravel_index(np.arange(self.size), self.shape)
+        for a in attributes:
+            a.setflags(write=False)
+        return attributes
 
     def kind(self) -> np.ndarray:
         """Kind of every cell: group x 2 + is_high_end."""
+        return self._kind
+
+    @cached_property
+    def _kind(self) -> np.ndarray:
         _, group, is_high_end, *_ = self.attributes()
-        return group * 2 + is_high_end
+        kind = group * 2 + is_high_end
+        kind.setflags(write=False)
+        return kind
 
     @property
     def n_classes(self) -> int:
@@ -93,7 +108,13 @@ class CellGrid:
     def constant_class(self) -> np.ndarray:
         """Which set of node constants a cell uses: its kind, among residents or among arrivals
         from outside the region (who have no stay option and settle differently)."""
-        return self.kind() + self.n_kinds * (self.attributes()[0] == self.n_nodes)
+        return self._constant_class
+
+    @cached_property
+    def _constant_class(self) -> np.ndarray:
+        cls = self.kind() + self.n_kinds * (self.attributes()[0] == self.n_nodes)
+        cls.setflags(write=False)
+        return cls
 
 
 @dataclass(frozen=True)
@@ -128,49 +149,86 @@ class Conditions:
 
 
 def utility_terms(grid: CellGrid, cond: Conditions, distance_km: np.ndarray,
-                  province: np.ndarray, params: Mapping[str, float]) -> dict[str, np.ndarray]:
+                  province: np.ndarray, params: Mapping[str, float],
+                  cells: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Each term of the utility, shape (cells, nodes + 1); the last alternative is OUT, whose
-    terms are all zero here (its constant is added by ``utility``)."""
-    origin, group, _, hukou, is_retired, is_graduate, privileged = grid.attributes()
-    n, lev = grid.n_nodes, cond.levers
-    working = (is_retired == 0)[:, None]
-    newcomer = origin[:, None] != np.arange(n)[None, :]
-    income = cond.wage[group] * np.where(working, 1.0, RETIREE_INCOME_SHARE)
+    terms are all zero here (its constant is added by ``utility``). With ``cells``, only those
+    cells' rows, in that order.
+
+    Each term depends on a few of a cell's attributes only, so it is computed once per
+    combination of those (a small table, axes named below) and then gathered for every cell;
+    the arithmetic of each entry is the same as it would be cell by cell.
+    """
+    origin, group, _, hukou, is_retired, is_graduate, privileged = (
+        grid.attributes() if cells is None else (a[cells] for a in grid.attributes()))
+    n, n_groups, lev = grid.n_nodes, len(GROUPS), cond.levers
+    o = np.arange(n + 1)[:, None, None, None, None]         # origin (n + 1 is outside the region)
+    g = np.arange(n_groups)[None, :, None, None, None]      # group
+    a = np.arange(2)[None, None, :, None, None]             # a second binary attribute (see below)
+    h = np.arange(HUKOU_ABROAD + 1)[None, None, None, :, None]  # hukou
+    newcomer = o != np.arange(n)                            # (origins, 1, 1, 1, nodes)
+    working = np.array([True, False])[None, None, :, None, None]  # a = is_retired
+
+    # (origin, group, is_retired, 1, nodes)
+    income = cond.wage[g[..., 0]] * np.where(working, 1.0, RETIREE_INCOME_SHARE)
     housing_cost = cond.price[None, :] * params["floor_area_m2"] * params["user_cost_rate"]
-    housing_cost = housing_cost * (1.0 - lev.housing_relief[group] * newcomer)
-    services = np.maximum(cond.services[None, :], lev.service_floor[privileged][:, None])
-    dist = np.vstack([distance_km, np.zeros((1, n))])[origin]
-    crosses = np.append(province, -1)[origin][:, None] != province[None, :]
-    card = (privileged != NO_PRIVILEGE)[:, None]
+    housing_cost = housing_cost * (1.0 - lev.housing_relief[g[..., 0]] * newcomer)
+    housing = -params["beta_housing"] * housing_cost / income
+    # (1, group, is_retired, 1, nodes) and (1, group, 1, 1, nodes)
+    wage = params["beta_wage"] * np.log(cond.wage[g[..., 0]]) * working
+    jobs = params["beta_jobs"] * np.log(cond.job_chance[g[..., 0]]) * working
+    agglomeration = params["beta_agglomeration"] * np.log(cond.group_share_ratio[g[..., 0]])
+    # (privilege, nodes)
+    services = params["beta_services"] * np.maximum(cond.services[None, :], lev.service_floor[:, None])
+    # (origin, nodes)
+    dist = np.vstack([distance_km, np.zeros((1, n))])
+    distance = -params["beta_distance"] * dist / 100.0 * (np.arange(n + 1) < n)[:, None]
+    stay = params["beta_stay"] * ~newcomer[:, 0, 0, 0, :]
+    # (origin, group, card, hukou, nodes), a = holds a privilege (card or kept services)
+    crosses = np.append(province, -1)[o] != province
+    card = a == 1
     hukou_barrier = np.array([params["hukou_barrier_beijing"], params["hukou_barrier_tianjin"],
                               params["hukou_barrier_hebei"]])[province]
-    money = (lev.graduate_money[group] * (is_graduate == 1)[:, None]
-             + lev.settlement_money[group] * newcomer)
-    nodes_terms = {
-        "wage": params["beta_wage"] * np.log(cond.wage[group]) * working,
-        "jobs": params["beta_jobs"] * np.log(cond.job_chance[group]) * working,
-        "housing": -params["beta_housing"] * housing_cost / income,
-        "services": params["beta_services"] * services,
-        "amenity": np.zeros((grid.size, n)),  # constants are added by ``utility``
-        "agglomeration": params["beta_agglomeration"] * np.log(cond.group_share_ratio[group]),
-        "distance": -params["beta_distance"] * dist / 100.0 * (origin < n)[:, None],
-        "stay": params["beta_stay"] * ~newcomer,
-        "barriers": -(params["beta_province_barrier"] * crosses * lev.province_barrier_factor[None, :]
-                      * np.where(card, 0.5, 1.0)
-                      + hukou_barrier[None, :] * (hukou[:, None] != province[None, :])
-                      * lev.hukou_barrier_factor[group] * ~card),
-        "levers": (params["beta_wage"] * np.log1p(money / params["money_utility_cny"])
-                   + lev.foreign_amenity[None, :] * (hukou == HUKOU_ABROAD)[:, None]),
+    barriers = -(params["beta_province_barrier"] * crosses * lev.province_barrier_factor
+                 * np.where(card, 0.5, 1.0)
+                 + hukou_barrier * (h != province) * lev.hukou_barrier_factor[g[..., 0]] * ~card)
+    # (origin, group, is_graduate, hukou, nodes)
+    money = (lev.graduate_money[g[..., 0]] * (a == 1)
+             + lev.settlement_money[g[..., 0]] * newcomer)
+    levers = (params["beta_wage"] * np.log1p(money / params["money_utility_cny"])
+              + lev.foreign_amenity * (h == HUKOU_ABROAD))
+
+    has_privilege = (privileged != NO_PRIVILEGE).astype(np.int64)
+    zero = np.zeros_like(origin)
+    gathered = {
+        "wage": wage[0, group, is_retired, 0],
+        "jobs": jobs[0, group, is_retired, 0],
+        "housing": housing[origin, group, is_retired, 0],
+        "services": services[privileged],
+        "amenity": None,  # constants are added by ``utility``
+        "agglomeration": agglomeration[0, group, zero, 0],
+        "distance": distance[origin],
+        "stay": stay[origin],
+        "barriers": barriers[origin, group, has_privilege, hukou],
+        "levers": levers[origin, group, is_graduate, hukou],
     }
-    return {term: np.hstack([np.asarray(value, float), np.zeros((grid.size, 1))])
-            for term, value in nodes_terms.items()}
+    out = {}
+    for term, value in gathered.items():
+        full = np.zeros((len(origin), n + 1))
+        if value is not None:
+            full[:, :n] = value
+        out[term] = full
+    return out
 
 
 def utility(terms: Mapping[str, np.ndarray], constants: np.ndarray, outside: np.ndarray,
-            grid: CellGrid) -> np.ndarray:
+            grid: CellGrid, cells: np.ndarray | None = None) -> np.ndarray:
     """Total utility (cells, nodes + 1): the terms plus the node constants of each cell's kind
-    and the outside option, which arrivals from outside do not have."""
+    and the outside option, which arrivals from outside do not have. With ``cells``, the terms
+    are given for those cells only (rows in that order), and so is the result."""
     origin, cls = grid.attributes()[0], grid.constant_class()
+    if cells is not None:
+        origin, cls = origin[cells], cls[cells]
     total = sum(terms.values()) + np.hstack([constants[cls], outside[cls][:, None]])
     total[origin == grid.n_nodes, grid.n_nodes] = -np.inf
     return total
@@ -189,29 +247,32 @@ def draw_choices(probabilities: np.ndarray, cell_of_row: np.ndarray,
     cumulative = np.cumsum(probabilities, axis=1)
     # scale the draw to the row's total, so rounding never lands on an unavailable last option
     u = rng.random(len(cell_of_row))
-    order = np.argsort(cell_of_row, kind="stable")
-    choice = np.empty(len(cell_of_row), dtype=np.int64)
-    cells, starts = np.unique(cell_of_row[order], return_index=True)
-    ends = np.append(starts[1:], len(order))
-    for cell, start, end in zip(cells, starts, ends):
-        rows = order[start:end]
-        choice[rows] = np.searchsorted(cumulative[cell], u[rows] * cumulative[cell, -1], side="right")
     # u * total can round up to the total itself: never step past the last possible alternative
     last_possible = probabilities.shape[1] - 1 - np.argmax(probabilities[:, ::-1] > 0, axis=1)
-    return np.minimum(choice, last_possible[cell_of_row])
+    return kernels.draw(cumulative, last_possible, np.asarray(cell_of_row, np.int64), u)
+
+
+def hazard_factors(max_age: int, params: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray, float]:
+    """The factors of ``moving_hazard``: by age (0..max_age), by status, and for newcomers."""
+    ages = np.arange(max_age + 1)
+    age_factor = params["move_hazard_base"] * np.exp(-params["move_hazard_age_decay"] * np.maximum(ages - 30, 0))
+    status_factor = np.ones(len(Status))
+    status_factor[Status.UNEMPLOYED] = params["move_hazard_unemployed_ratio"]
+    status_factor[Status.RETIRED] = params["move_hazard_retired_ratio"]
+    status_factor[Status.STUDENT] = 0.0
+    return age_factor, status_factor, float(params["move_hazard_newcomer_ratio"])
 
 
 def moving_hazard(age: np.ndarray, status: np.ndarray, years_at_node: np.ndarray,
                   params: Mapping[str, float]) -> np.ndarray:
     """Yearly probability that a talent considers moving; students never do (they choose at
     graduation)."""
-    hazard = params["move_hazard_base"] * np.exp(
-        -params["move_hazard_age_decay"] * np.maximum(age - 30, 0))
-    hazard = hazard * np.select(
-        [status == Status.UNEMPLOYED, status == Status.RETIRED, status == Status.STUDENT],
-        [params["move_hazard_unemployed_ratio"], params["move_hazard_retired_ratio"], 0.0], 1.0)
-    hazard = hazard * np.where(years_at_node < 2, params["move_hazard_newcomer_ratio"], 1.0)
-    return np.minimum(hazard, 1.0)
+    age = np.asarray(age)
+    if len(age) == 0:
+        return np.zeros(0)
+    # The age and status factors are computed once per age and status, not once per row.
+    return kernels.hazard_by_row(np.ascontiguousarray(age), np.ascontiguousarray(status),
+                                 np.ascontiguousarray(years_at_node), *hazard_factors(int(age.max()), params))
 
 
 def balance_targets(persons: np.ndarray, grid: CellGrid, outside_share: float,
@@ -251,8 +312,18 @@ def solve_constants(terms: Mapping[str, np.ndarray], persons: np.ndarray, grid: 
     membership = (cls[None, :] == np.arange(grid.n_classes)[:, None]) * persons[active][None, :]
     constants = np.zeros((grid.n_classes, n))
     outside = np.where(target_out > 0, 0.0, -np.inf)  # nobody is to leave: no outside option
+    # buffers reused by every iteration: the same arithmetic as ``logit_probabilities``, in place
+    shift, probabilities = np.empty_like(fixed), np.empty_like(fixed)
+    top, total = np.empty((len(fixed), 1)), np.empty((len(fixed), 1))
     for _ in range(iterations):
-        probabilities = logit_probabilities(fixed + np.hstack([constants[cls], outside[cls][:, None]]))
+        np.take(constants, cls, axis=0, out=shift[:, :n])
+        np.take(outside, cls, out=shift[:, n])
+        np.add(fixed, shift, out=probabilities)
+        np.max(probabilities, axis=-1, keepdims=True, out=top)
+        np.subtract(probabilities, top, out=probabilities)
+        np.exp(probabilities, out=probabilities)
+        np.sum(probabilities, axis=-1, keepdims=True, out=total)
+        np.divide(probabilities, total, out=probabilities)
         chosen = membership @ probabilities
         with np.errstate(divide="ignore", invalid="ignore"):
             step = np.where(target > 0, np.log(target / chosen[:, :n]), 0.0)
@@ -266,35 +337,51 @@ def solve_constants(terms: Mapping[str, np.ndarray], persons: np.ndarray, grid: 
 
 
 def net_gain_by_province(probabilities: np.ndarray, persons: np.ndarray, grid: CellGrid,
-                         province: np.ndarray) -> np.ndarray:
+                         province: np.ndarray, cells: np.ndarray | None = None) -> np.ndarray:
     """Expected net talents each province gains from the choices of ``persons`` per cell:
-    arrivals from other provinces or outside, minus departures to them (shape (3,))."""
+    arrivals from other provinces or outside, minus departures to them (shape (3,)).
+
+    With ``cells``, ``probabilities`` are given for those cells only (rows in that order) and
+    every other cell has no persons: the sum runs over all cells, those contributing zero, so
+    that it is the same number to the last bit."""
     origin = grid.attributes()[0]
-    origin_province = np.append(province, -1)[origin]
+    origin_province = np.append(province, -1)[origin if cells is None else origin[cells]]
     alt_province = np.append(province, -1)
     gains = np.zeros(3)
     for p in range(3):
         into_p = probabilities[:, alt_province == p].sum(axis=1)
         from_p = origin_province == p
-        gains[p] = (persons * np.where(from_p, -(1.0 - into_p), into_p)).sum()
+        if cells is None:
+            gains[p] = (persons * np.where(from_p, -(1.0 - into_p), into_p)).sum()
+        else:
+            by_cell = np.zeros(grid.size)
+            by_cell[cells] = persons[cells] * np.where(from_p, -(1.0 - into_p), into_p)
+            gains[p] = by_cell.sum()
     return gains
 
 
 def term_effects(terms: Mapping[str, np.ndarray], base_terms: Mapping[str, np.ndarray],
                  constants: np.ndarray, outside: np.ndarray, grid: CellGrid, persons: np.ndarray,
-                 province: np.ndarray) -> dict[str, np.ndarray]:
+                 province: np.ndarray, terms_of_cells_with_persons: bool = False) -> dict[str, np.ndarray]:
     """How much of this year's net gain of each province each term's change since the base
     year explains: gain with every term as it is, minus gain with that one term held at its
-    base-year value. Terms that have not changed explain nothing."""
+    base-year value. Terms that have not changed explain nothing.
+
+    Only cells with persons are computed: a cell without any adds nothing to a gain. ``terms``
+    are of every cell, or (``terms_of_cells_with_persons``) of those cells only, in index order.
+    """
+    cells = np.flatnonzero(persons)
+    if not terms_of_cells_with_persons:
+        terms = {term: value[cells] for term, value in terms.items()}
     actual = net_gain_by_province(
-        logit_probabilities(utility(terms, constants, outside, grid)),
-        persons, grid, province)
+        logit_probabilities(utility(terms, constants, outside, grid, cells)),
+        persons, grid, province, cells)
     effects = {}
     for term in TERMS:
         held = dict(terms)
-        held[term] = base_terms[term]
+        held[term] = base_terms[term][cells]
         without = net_gain_by_province(
-            logit_probabilities(utility(held, constants, outside, grid)),
-            persons, grid, province)
+            logit_probabilities(utility(held, constants, outside, grid, cells)),
+            persons, grid, province, cells)
         effects[term] = actual - without
     return effects

@@ -1,5 +1,5 @@
 """Cities: one Mesa agent per node, owning its housing market, public services and the residents
-who are not talents (design.md, phase 3).
+who are not talents (docs/architecture.md, phase 3).
 
 Housing prices follow UrbanSim's price feedback: each year construction closes part of the gap
 between residents and housing, and the price moves with what remains of the ratio of residents

@@ -1,4 +1,4 @@
-"""Demography of talents (design.md, phase 4) and the initial population.
+"""Demography of talents (docs/architecture.md, phase 4) and the initial population.
 
 Rules, each a function of arrays and the one generator:
 - the initial state draws rows from the base-year node table (``model.inputs``);
@@ -17,6 +17,7 @@ from typing import Mapping
 
 import numpy as np
 
+from model import kernels
 from model.inputs import BaseYear
 from model.layout import Layout
 from model.talents import GROUPS, HUKOU_ABROAD, HUKOU_ELSEWHERE, Status, Talents, rows_for
@@ -113,8 +114,9 @@ def age_one_year(talents: Talents) -> None:
 
 def deaths(talents: Talents, params: Mapping[str, float], rng: np.random.Generator) -> np.ndarray:
     """Mask of rows that die this year (Gompertz)."""
-    q = np.minimum(params["mortality_a"] * np.exp(params["mortality_b"] * talents.age), 1.0)
-    return rng.random(len(talents)) < q
+    ages = np.arange(int(talents.age.max()) + 1 if len(talents) else 1)  # q once per age, not per row
+    q = np.minimum(params["mortality_a"] * np.exp(params["mortality_b"] * ages), 1.0)
+    return kernels.below(talents.age, q, rng.random(len(talents)))
 
 
 def retire(talents: Talents, params: Mapping[str, float]) -> None:
@@ -135,12 +137,9 @@ def settle_hukou(talents: Talents, province: np.ndarray, barrier: np.ndarray,
         barrier: hukou barrier (utility) by (group, node), after levers.
     """
     t = talents
-    node_province = province[t.node]
-    eligible = ((t.hukou != node_province) & (t.hukou != HUKOU_ABROAD)
-                & (t.years_at_node >= SETTLEMENT_YEARS))
-    chance = params["hukou_settlement_rate"] * np.exp(-barrier[t.group, t.node])
-    settling = eligible & (rng.random(len(t)) < chance)
-    t.hukou[settling] = node_province[settling]
+    chance = params["hukou_settlement_rate"] * np.exp(-barrier)  # by (group, node), not per row
+    kernels.settling(t.hukou, t.node, t.group, t.years_at_node, np.asarray(province, t.hukou.dtype),
+                     np.ascontiguousarray(chance), rng.random(len(t)), HUKOU_ABROAD, SETTLEMENT_YEARS)
 
 
 def graduate(talents: Talents, params: Mapping[str, float]) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Firms: one representative employer per node and sector (Mesa agents; design.md, phase 2).
+"""Firms: one representative employer per node and sector (Mesa agents; docs/architecture.md, phase 2).
 
 A firm demands talents by occupation group, posts vacancies where demand exceeds its staff, and
 moves its wages with excess demand. Demand grows with the sector's output, less productivity

@@ -52,7 +52,7 @@ class Parameter:
 _GUESS = "Judgement default, not yet calibrated (issue 4 fits it)"
 
 _DECLARED = [
-    # --- location choice: utility terms (multinomial logit, design.md phase 5) ---
+    # --- location choice: utility terms (multinomial logit, docs/architecture.md phase 5) ---
     Parameter("beta_wage", 1.5, "utility per log CNY", 0.0, 5.0,
               "Weight of the log of the wage a talent of its group earns at the node.",
               "Income elasticities of skilled internal migration in China are mostly 1-2; " + _GUESS),

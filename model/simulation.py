@@ -1,4 +1,4 @@
-"""The model: one Mesa ``Model`` whose step is a year of design.md.
+"""The model: one Mesa ``Model`` whose step is a year of docs/architecture.md.
 
 Cities and firms are Mesa agents; talents are weighted array rows (``model.talents``). The
 model takes a validated scenario and a seed, uses one generator (``self.rng``), and keeps its
@@ -13,10 +13,10 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from model import demography, programmes
-from model.choice import (TERMS, CellGrid, Conditions, balance_targets, draw_choices,
-                          logit_probabilities, moving_hazard, privilege, solve_constants,
-                          term_effects, utility, utility_terms)
+from model import demography, kernels, programmes
+from model.choice import (TERMS, CellGrid, Conditions, balance_targets, draw_choices, hazard_factors,
+                          logit_probabilities, moving_hazard, solve_constants, term_effects, utility,
+                          utility_terms)
 from model.cities import City
 from model.firms import SECTORS, WAGE_PREMIUM, Firm, sector_weights
 from model.inputs import base_year
@@ -24,7 +24,7 @@ from model.layout import PROVINCES, Layout, default_layout
 from model.levers import LEVERS, resolve_year
 from model.parameters import resolve_parameters
 from model.scenario import Scenario
-from model.talents import GROUPS, HUKOU_ELSEWHERE, Status, Talents
+from model.talents import GROUPS, HUKOU_ABROAD, HUKOU_ELSEWHERE, Status, Talents
 
 MIN_JOB_CHANCE = 0.02  # floor of job_chance so that log stays finite where nothing is posted
 
@@ -101,12 +101,15 @@ class TalentModel(mesa.Model):
         self.base_terms = utility_terms(self.grid, self.conditions(), self.layout.distance_km,
                                         self.layout.province, self.params)
         self.constants, self.outside = self._balance_base_year()
+        self.agent_steps = 0  # talent rows summed over the simulated years (rows at each year's end)
+        self._staff_after_hiring: np.ndarray | None = None  # set by match_jobs for collect
+        self._staff_at_year_end = np.zeros(0)  # set by collect for next year's plan_firms
         self.collect()
 
     # --- the year ---------------------------------------------------------------------------
 
     def step(self) -> None:
-        """One year, phase by phase (design.md)."""
+        """One year, phase by phase (docs/architecture.md)."""
         self.year += 1
         self.accounts = YearAccounts(self.layout.size)
         self.resolve_levers()
@@ -120,6 +123,7 @@ class TalentModel(mesa.Model):
         self.house_talents()
         self.serve_flexibly()
         self.collect()
+        self.agent_steps += len(self.talents)
         self.running = self.year < self.end_year
 
     def resolve_levers(self) -> None:
@@ -134,8 +138,8 @@ class TalentModel(mesa.Model):
     def plan_firms(self) -> None:
         """Phase 2: labour demand and wages of every firm; jobs added by the entrepreneurship
         fund and the youth programme."""
-        staff = self.staff_by_firm()
-        seekers = self._persons_by_node_group(self.talents.status == Status.UNEMPLOYED)
+        staff = self._staff_at_year_end  # nobody has changed employer since last year's collect
+        seekers = self._persons_by_node_group(Status.UNEMPLOYED)
         demand_share = self._demand_share_in_node()
         firm_node, firm_sector = self._firm_nodes(), np.array([f.sector for f in self.firms])
         boost = programmes.growth_boost(self.levers, firm_node, firm_sector)
@@ -300,16 +304,22 @@ class TalentModel(mesa.Model):
         Returns the graduates mask aligned with the talent rows after the moves.
         """
         talents, n = self.talents, self.layout.size
-        terms, total_utility = self._utility_now()
-        probabilities = logit_probabilities(total_utility)
-
-        hazard = moving_hazard(talents.age, talents.status, talents.years_at_node, self.params)
-        hazard[graduates] = 1.0
-        considering = graduates | (self.rng.random(len(talents)) < hazard)
+        considering, choosers = self._consider_moving(graduates)
         rows = np.flatnonzero(considering)
+        del considering
         cells = self._cells(talents, rows, graduates[rows])
-        choosers = self._considering_persons(hazard, graduates)  # by origin cell, before anyone moves
-        destination = draw_choices(probabilities, cells, self.rng)
+        newcomers.node[:] = n  # outside, until they choose
+        arriving_cells = self._cells(newcomers, None, np.zeros(len(newcomers), bool))
+        persons = choosers + np.bincount(arriving_cells, weights=newcomers.weight, minlength=self.grid.size)
+
+        # Utility only of the cells anyone chooses from (a few thousand of the grid's cells);
+        # every row of a cell is computed as it would be in the whole grid.
+        used = np.flatnonzero(persons)
+        position = np.full(self.grid.size, -1, np.int64)
+        position[used] = np.arange(len(used))
+        terms, total_utility = self._utility_now(used)
+        probabilities = logit_probabilities(total_utility)
+        destination = draw_choices(probabilities, position[cells], self.rng)
         origin = talents.node[rows].astype(np.int64)
         moving = destination != origin
         rows, origin, destination = rows[moving], origin[moving], destination[moving]
@@ -324,9 +334,7 @@ class TalentModel(mesa.Model):
         talents.status[quitting] = Status.UNEMPLOYED
         talents.firm[quitting] = -1
 
-        newcomers.node[:] = n  # outside, until they choose
-        arriving_cells = self._cells(newcomers, np.arange(len(newcomers)), np.zeros(len(newcomers), bool))
-        newcomers.node[:] = draw_choices(probabilities, arriving_cells, self.rng)
+        newcomers.node[:] = draw_choices(probabilities, position[arriving_cells], self.rng)
         self.accounts.move(np.full(len(newcomers), n), newcomers.node.astype(np.int64),
                            newcomers.group, newcomers.weight)
 
@@ -338,9 +346,8 @@ class TalentModel(mesa.Model):
                             + newcomers.persons_by(newcomers.node.astype(np.int64), n, arrived))
             self.accounts.spend("settlement_subsidy", settling.value * persons_paid)
 
-        persons = choosers + np.bincount(arriving_cells, weights=newcomers.weight, minlength=self.grid.size)
-        for term, effect in term_effects(terms, self.base_terms, self.constants, self.outside,
-                                         self.grid, persons, self.layout.province).items():
+        for term, effect in term_effects(terms, self.base_terms, self.constants, self.outside, self.grid,
+                                         persons, self.layout.province, terms_of_cells_with_persons=True).items():
             self.drivers[term] += effect
 
         leaving = np.zeros(len(talents), bool)
@@ -375,6 +382,10 @@ class TalentModel(mesa.Model):
             firm_of_hire[in_cell] = self.rng.choice(candidates, size=in_cell.sum(), p=weights / weights.sum())
         talents.status[hires] = Status.EMPLOYED
         talents.firm[hires] = firm_of_hire
+        # staff at the year's end (collect): now plus the hires; sums of whole persons, so the
+        # same numbers as a recount over all rows
+        self._staff_after_hiring = staff + kernels.staff(firm_of_hire, talents.group[hires], talents.weight[hires],
+                                                         len(self.firms), len(GROUPS))
 
         subsidy = self.levers["graduate_subsidy"]
         if subsidy.is_on:
@@ -429,7 +440,7 @@ class TalentModel(mesa.Model):
         vacancies = np.zeros((n, n_groups))
         for firm in self.firms:
             vacancies[firm.node] += firm.vacancies(staff[firm.index])
-        seekers = self._persons_by_node_group(self.talents.status == Status.UNEMPLOYED)
+        seekers = self._persons_by_node_group(Status.UNEMPLOYED)
         job_chance = np.clip(vacancies.T / np.maximum(seekers, 1.0), MIN_JOB_CHANCE, 1.0)
         by_node_group = self._persons_by_node_group()
         group_share = by_node_group / np.maximum(by_node_group.sum(axis=0, keepdims=True), 1.0)
@@ -448,13 +459,15 @@ class TalentModel(mesa.Model):
     def collect(self) -> None:
         """Phase 8: this year's stocks, node state, flows and spending."""
         t, n, year = self.talents, self.layout.size, self.year
-        if year > self.base_year:
-            self._count_ongoing_spending()
-        ids = np.array(self.layout.ids + ["OUT"])
         shape = (n, len(GROUPS), 2, 2, len(Status))
-        key = np.ravel_multi_index((t.node.astype(np.int64), t.group, t.is_high_end.astype(np.int64),
-                                    t.is_foreign.astype(np.int64), t.status), shape)
-        persons = np.bincount(key, weights=t.weight, minlength=int(np.prod(shape))).astype(np.int64)
+        persons, by_node = kernels.year_end(
+            t.node, t.group, t.is_high_end, t.is_foreign, t.status, t.hukou, t.has_talent_card,
+            t.in_talent_housing, t.keeps_beijing_services, t.weight, self.layout.province, n, len(GROUPS),
+            len(Status))
+        nonlocal_talents, holders, tenants, followers = by_node
+        if year > self.base_year:
+            self._count_ongoing_spending(holders, tenants, followers)
+        ids = np.array(self.layout.ids + ["OUT"])
         present = np.flatnonzero(persons)
         node, group, high_end, foreign, status = np.unravel_index(present, shape)
         self._records["stocks"].append(pd.DataFrame({
@@ -462,9 +475,9 @@ class TalentModel(mesa.Model):
             "is_high_end": high_end.astype(bool), "is_foreign": foreign.astype(bool),
             "status": np.array([s.name.lower() for s in Status])[status], "persons": persons[present]}))
 
-        staff = self.staff_by_firm()
-        talents = self._persons_by_node()
-        node_index = t.node.astype(np.int64)
+        staff = self.staff_by_firm() if self._staff_after_hiring is None else self._staff_after_hiring
+        self._staff_after_hiring, self._staff_at_year_end = None, staff
+        talents = persons.reshape(n, -1).sum(axis=1)
         employed = staff.sum(axis=1)
         wage_bill = np.array([(firm.wage * staff[firm.index]).sum() for firm in self.firms])
         firm_node = np.array([firm.node for firm in self.firms])
@@ -480,10 +493,10 @@ class TalentModel(mesa.Model):
             "vacancies": np.round(np.bincount(firm_node, vacancies, n)).astype(np.int64),
             "entries": acc.entries, "exits": acc.exits, "inflow": acc.inflow, "outflow": acc.outflow,
             "graduates": acc.graduates,
-            "nonlocal_talents": t.persons_by(node_index, n, t.hukou != self.layout.province[t.node]),
+            "nonlocal_talents": nonlocal_talents,
             "fte_served": self.fte_served,
             "talent_housing_units": self._by_city("talent_units"),
-            "card_holders": t.persons_by(t.node.astype(np.int64), n, t.has_talent_card)}))
+            "card_holders": holders}))
 
         origin, destination, group = np.nonzero(acc.flows)
         self._records["flows"].append(pd.DataFrame({
@@ -494,19 +507,17 @@ class TalentModel(mesa.Model):
             self._records["spending"].append(pd.DataFrame({
                 "year": year, "lever": lever, "node": ids[spent], "cny": by_node[spent]}))
 
-    def _count_ongoing_spending(self) -> None:
-        """Yearly costs of what earlier years granted: cards, talent flats, kept services."""
-        t, n = self.talents, self.layout.size
-        node = t.node.astype(np.int64)
-        holders = t.persons_by(node, n, t.has_talent_card)
+    def _count_ongoing_spending(self, holders: np.ndarray, tenants: np.ndarray, followers: np.ndarray) -> None:
+        """Yearly costs of what earlier years granted: cards, talent flats, kept services.
+
+        Args are persons by node holding a card, in talent housing, keeping Beijing's services.
+        """
         if holders.any():
             self.accounts.spend("talent_card", holders * LEVERS["talent_card"].unit_cost_cny)
-        tenants = t.persons_by(node, n, t.in_talent_housing)
         if tenants.any():
             yearly_cost = (self._by_city("price_cny_m2") * self.params["floor_area_m2"]
                            * self.params["user_cost_rate"])
             self.accounts.spend("talent_housing", tenants * self.params["talent_housing_discount"] * yearly_cost)
-        followers = t.persons_by(node, n, t.keeps_beijing_services)
         if followers.any():
             services = self._by_city("services_index")
             gap = np.maximum(services.max() - services, 0.0)
@@ -528,22 +539,19 @@ class TalentModel(mesa.Model):
     def staff_by_firm(self) -> np.ndarray:
         """Persons employed by each firm, by group, shape (firms, groups)."""
         t = self.talents
-        employed = t.firm >= 0
-        key = t.firm[employed].astype(np.int64) * len(GROUPS) + t.group[employed]
-        return np.bincount(key, weights=t.weight[employed],
-                           minlength=len(self.firms) * len(GROUPS)).reshape(len(self.firms), len(GROUPS))
+        return kernels.staff(t.firm, t.group, t.weight, len(self.firms), len(GROUPS)).astype(float)
 
     def _persons_by_node(self) -> np.ndarray:
-        return self.talents.persons_by(self.talents.node.astype(np.int64), self.layout.size)
+        return self.talents.persons_by(self.talents.node, self.layout.size)
 
     def _persons_by_group(self) -> np.ndarray:
-        return self.talents.persons_by(self.talents.group.astype(np.int64), len(GROUPS))
+        return self.talents.persons_by(self.talents.group, len(GROUPS))
 
-    def _persons_by_node_group(self, mask: np.ndarray | None = None) -> np.ndarray:
-        """Persons by (group, node)."""
-        t = self.talents
-        key = t.group.astype(np.int64) * self.layout.size + t.node
-        return t.persons_by(key, len(GROUPS) * self.layout.size, mask).reshape(len(GROUPS), self.layout.size).astype(float)
+    def _persons_by_node_group(self, status: int = -1) -> np.ndarray:
+        """Persons by (group, node), of one ``status`` or (-1) all."""
+        t, n = self.talents, self.layout.size
+        return kernels.count_pairs(t.group, t.node, n, t.weight, t.status, int(status),
+                                   len(GROUPS) * n).reshape(len(GROUPS), n).astype(float)
 
     def _demand_share_in_node(self) -> np.ndarray:
         """Each firm's share of its node's labour demand, by group (firms, groups)."""
@@ -556,11 +564,14 @@ class TalentModel(mesa.Model):
     def _pole_group_shares(self) -> np.ndarray:
         return self.base.group_shares.loc[self.layout.nodes["pole"]].to_numpy()
 
-    def _utility_now(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """This year's utility terms and total utility, per choice cell and alternative."""
+    def _utility_now(self, cells: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """This year's utility terms and total utility, per choice cell and alternative.
+
+        With ``cells``, of those cells only, in that order.
+        """
         terms = utility_terms(self.grid, self.conditions(), self.layout.distance_km, self.layout.province,
-                              self.params)
-        return terms, utility(terms, self.constants, self.outside, self.grid)
+                              self.params, cells)
+        return terms, utility(terms, self.constants, self.outside, self.grid, cells)
 
     def _by_city(self, attribute: str) -> np.ndarray:
         """One attribute of every city, in node order."""
@@ -577,17 +588,37 @@ class TalentModel(mesa.Model):
     def _firm_nodes(self) -> np.ndarray:
         return np.array([firm.node for firm in self.firms])
 
-    def _cells(self, talents: Talents, rows: np.ndarray, is_graduate: np.ndarray) -> np.ndarray:
-        return self.grid.index(talents.node[rows], talents.group[rows], talents.is_high_end[rows],
-                               talents.hukou[rows], talents.status[rows] == Status.RETIRED, is_graduate,
-                               privilege(talents.has_talent_card[rows], talents.keeps_beijing_services[rows]))
+    def _cells(self, talents: Talents, rows: np.ndarray | None, is_graduate: np.ndarray) -> np.ndarray:
+        """Choice cell (``CellGrid.index``) of ``rows`` (None: all rows), in one compiled pass."""
+        t, fixed = talents, (int(Status.RETIRED), len(GROUPS), HUKOU_ABROAD + 1)
+        columns = (t.node, t.group, t.is_high_end, t.hukou, t.status, t.has_talent_card, t.keeps_beijing_services)
+        if rows is None:
+            return kernels.cells_all(*columns, is_graduate, *fixed)
+        return kernels.cells(*columns, is_graduate, np.asarray(rows, np.int64), *fixed)
+
+    def _consider_moving(self, graduates: np.ndarray, chunk: int = 1 << 20) -> tuple[np.ndarray, np.ndarray]:
+        """Who considers moving this year, and the expected persons considering, per choice cell.
+
+        Graduates all consider; others with chance ``moving_hazard`` (one uniform draw per row,
+        drawn a chunk at a time: the same stream as one draw for all rows). Fused in one pass.
+        """
+        t = self.talents
+        chosen = np.empty(len(t), bool)
+        persons = np.zeros(self.grid.size)
+        factors = hazard_factors(int(t.age.max()) if len(t) else 0, self.params)
+        for start in range(0, len(t), chunk):
+            u = self.rng.random(min(chunk, len(t) - start))
+            kernels.consider_chunk(start, u, t.node, t.group, t.is_high_end, t.hukou, t.status, t.has_talent_card,
+                                   t.keeps_beijing_services, t.age, t.years_at_node, t.weight, graduates, *factors,
+                                   int(Status.RETIRED), len(GROUPS), HUKOU_ABROAD + 1, chosen, persons)
+        return chosen, persons
 
     def _considering_persons(self, hazard: np.ndarray, graduates: np.ndarray | None = None) -> np.ndarray:
         """Expected persons considering a move, per choice cell."""
         t = self.talents
         is_graduate = np.zeros(len(t), bool) if graduates is None else graduates
-        cells = self._cells(t, np.arange(len(t)), is_graduate)
-        return np.bincount(cells, weights=t.weight * np.where(is_graduate, 1.0, hazard), minlength=self.grid.size)
+        cells = self._cells(t, None, is_graduate)
+        return kernels.considering(cells, t.weight, hazard, is_graduate, np.ones(len(t)), self.grid.size)[1]
 
     def _balance_base_year(self) -> tuple[np.ndarray, np.ndarray]:
         """Node constants under which the base year's expected moves balance (see choice.py)."""

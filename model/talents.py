@@ -16,8 +16,10 @@ from enum import IntEnum
 
 import numpy as np
 
+from model import kernels
+
 GROUPS: tuple[str, ...] = ("research", "engineering", "management", "professional", "skilled")
-"""Occupation groups (design.md): scientists; engineers and technicians; managers; teachers,
+"""Occupation groups (docs/architecture.md): scientists; engineers and technicians; managers; teachers,
 doctors, lawyers and other professionals; high-skill workers."""
 
 
@@ -122,9 +124,13 @@ class Talents:
             setattr(self, name, np.concatenate([getattr(self, name), getattr(other, name)]))
 
     def persons_by(self, index: np.ndarray, size: int, mask: np.ndarray | None = None) -> np.ndarray:
-        """Persons summed by an integer ``index`` per row (e.g. node), optionally over ``mask``."""
-        weights = self.weight if mask is None else np.where(mask, self.weight, 0)
-        return np.bincount(index, weights=weights, minlength=size).astype(np.int64)
+        """Persons summed by an integer ``index`` per row (e.g. node), optionally over ``mask``.
+
+        One compiled pass over the columns as they are (no widened or masked copies).
+        """
+        if mask is None:
+            return kernels.count(index, self.weight, size)
+        return kernels.count_masked(index, self.weight, mask, size)
 
     def in_work(self) -> np.ndarray:
         """Rows in the labour force: employed or looking for work."""

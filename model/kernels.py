@@ -1,0 +1,361 @@
+"""Compiled passes over the talent rows (numba), each replacing a chain of NumPy passes.
+
+At full scale a year is a few dozen passes over 30 million rows; in NumPy each pass also makes
+temporaries (masks, ``astype`` widenings for ``bincount`` and ``ravel_multi_index``, masked
+weights). These kernels read the narrow columns as they are and do one pass each. They do the
+same arithmetic in the same order as the NumPy code they replace, and take the random numbers
+as arguments (drawn by the caller from the model's generator), so a seed gives the same tables.
+
+Sums of weights are accumulated as int64 (exact); where the NumPy code summed float products,
+the kernels sum the same float products in row order, as ``bincount`` does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def count(index: np.ndarray, weight: np.ndarray, size: int) -> np.ndarray:
+    """Weights summed by ``index`` (int64 result)."""
+    out = np.zeros(size, np.int64)
+    for i in range(len(index)):
+        out[index[i]] += weight[i]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def count_masked(index: np.ndarray, weight: np.ndarray, mask: np.ndarray, size: int) -> np.ndarray:
+    """Weights of the rows where ``mask`` holds, summed by ``index`` (int64 result)."""
+    out = np.zeros(size, np.int64)
+    for i in range(len(index)):
+        if mask[i]:
+            out[index[i]] += weight[i]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def count_pairs(
+    first: np.ndarray,
+    second: np.ndarray,
+    n_second: int,
+    weight: np.ndarray,
+    status: np.ndarray,
+    only_status: int,
+    size: int,
+) -> np.ndarray:
+    """Weights summed by ``first * n_second + second``, over rows of status ``only_status``.
+
+    A negative ``only_status`` takes all rows.
+    """
+    out = np.zeros(size, np.int64)
+    for i in range(len(first)):
+        if only_status < 0 or status[i] == only_status:
+            out[np.int64(first[i]) * n_second + second[i]] += weight[i]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def staff(firm: np.ndarray, group: np.ndarray, weight: np.ndarray, n_firms: int, n_groups: int) -> np.ndarray:
+    """Persons employed by (firm, group): rows with ``firm >= 0``."""
+    out = np.zeros((n_firms, n_groups), np.int64)
+    for i in range(len(firm)):
+        if firm[i] >= 0:
+            out[firm[i], group[i]] += weight[i]
+    return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _row_cell(
+    i, node, group, is_high_end, hukou, status, has_card, keeps_services, graduate, retired, n_groups, n_hukou
+):
+    # ravel_multi_index over CellGrid.shape: (nodes + 1, groups, 2, hukou, 2, 2, 3); privilege
+    # (``choice.privilege``): 2 keeps Beijing's services, else 1 card holder, else 0
+    c = np.int64(node[i]) * n_groups + np.int64(group[i])
+    c = c * 2 + (1 if is_high_end[i] else 0)
+    c = c * n_hukou + np.int64(hukou[i])
+    c = c * 2 + (1 if status[i] == retired else 0)
+    c = c * 2 + (1 if graduate else 0)
+    return c * 3 + (2 if keeps_services[i] else (1 if has_card[i] else 0))
+
+
+@njit(cache=True, nogil=True)
+def cells(
+    node: np.ndarray,
+    group: np.ndarray,
+    is_high_end: np.ndarray,
+    hukou: np.ndarray,
+    status: np.ndarray,
+    has_card: np.ndarray,
+    keeps_services: np.ndarray,
+    is_graduate: np.ndarray,
+    rows: np.ndarray,
+    retired: int,
+    n_groups: int,
+    n_hukou: int,
+) -> np.ndarray:
+    """Choice cell (``CellGrid.index``) of each of ``rows``; ``is_graduate`` is per row of ``rows``."""
+    out = np.empty(len(rows), np.int64)
+    for k in range(len(rows)):
+        out[k] = _row_cell(
+            rows[k],
+            node,
+            group,
+            is_high_end,
+            hukou,
+            status,
+            has_card,
+            keeps_services,
+            is_graduate[k],
+            retired,
+            n_groups,
+            n_hukou,
+        )
+    return out
+
+
+@njit(cache=True, nogil=True)
+def cells_all(
+    node: np.ndarray,
+    group: np.ndarray,
+    is_high_end: np.ndarray,
+    hukou: np.ndarray,
+    status: np.ndarray,
+    has_card: np.ndarray,
+    keeps_services: np.ndarray,
+    is_graduate: np.ndarray,
+    retired: int,
+    n_groups: int,
+    n_hukou: int,
+) -> np.ndarray:
+    """Choice cell of every row."""
+    out = np.empty(len(node), np.int64)
+    for i in range(len(node)):
+        out[i] = _row_cell(
+            i,
+            node,
+            group,
+            is_high_end,
+            hukou,
+            status,
+            has_card,
+            keeps_services,
+            is_graduate[i],
+            retired,
+            n_groups,
+            n_hukou,
+        )
+    return out
+
+
+@njit(cache=True, nogil=True)
+def hazard_by_row(
+    age: np.ndarray,
+    status: np.ndarray,
+    years_at_node: np.ndarray,
+    age_factor: np.ndarray,
+    status_factor: np.ndarray,
+    newcomer_factor: float,
+) -> np.ndarray:
+    """``choice.moving_hazard`` from its per-age and per-status factors (computed by NumPy once).
+
+    base * exp(-decay * max(age - 30, 0)) * status ratio * newcomer ratio, capped at 1.
+    """
+    out = np.empty(len(age))
+    for i in range(len(age)):
+        h = age_factor[age[i]] * status_factor[status[i]]
+        if years_at_node[i] < 2:
+            h = h * newcomer_factor
+        out[i] = min(h, 1.0)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def considering(
+    cell: np.ndarray,
+    weight: np.ndarray,
+    hazard: np.ndarray,
+    is_graduate: np.ndarray,
+    u: np.ndarray,
+    size: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Who considers moving, and the expected persons considering per cell.
+
+    Graduates all consider; others where ``u < hazard``. Expected persons: weight x hazard,
+    graduates whole.
+    """
+    persons = np.zeros(size)
+    chosen = np.empty(len(cell), np.bool_)
+    for i in range(len(cell)):
+        if is_graduate[i]:
+            persons[cell[i]] += weight[i] * 1.0
+            chosen[i] = True
+        else:
+            persons[cell[i]] += weight[i] * hazard[i]
+            chosen[i] = u[i] < hazard[i]
+    return chosen, persons
+
+
+@njit(cache=True, nogil=True)
+def consider_chunk(
+    start: int,
+    u: np.ndarray,
+    node: np.ndarray,
+    group: np.ndarray,
+    is_high_end: np.ndarray,
+    hukou: np.ndarray,
+    status: np.ndarray,
+    has_card: np.ndarray,
+    keeps_services: np.ndarray,
+    age: np.ndarray,
+    years_at_node: np.ndarray,
+    weight: np.ndarray,
+    is_graduate: np.ndarray,
+    age_factor: np.ndarray,
+    status_factor: np.ndarray,
+    newcomer_factor: float,
+    retired: int,
+    n_groups: int,
+    n_hukou: int,
+    chosen: np.ndarray,
+    persons: np.ndarray,
+) -> None:
+    """``hazard_by_row``, ``cells_all`` and ``considering`` fused, in place.
+
+    For rows ``start`` onwards, as many as ``u`` has draws: fills ``chosen``, adds to ``persons``.
+
+    No per-row hazard or cell is stored: at full scale each would be a 240 MB pass.
+    """
+    for k in range(len(u)):
+        i = start + k
+        cell = _row_cell(
+            i,
+            node,
+            group,
+            is_high_end,
+            hukou,
+            status,
+            has_card,
+            keeps_services,
+            is_graduate[i],
+            retired,
+            n_groups,
+            n_hukou,
+        )
+        if is_graduate[i]:
+            persons[cell] += weight[i] * 1.0
+            chosen[i] = True
+        else:
+            h = age_factor[age[i]] * status_factor[status[i]]
+            if years_at_node[i] < 2:
+                h = h * newcomer_factor
+            h = min(h, 1.0)
+            persons[cell] += weight[i] * h
+            chosen[i] = u[k] < h
+
+
+@njit(cache=True, nogil=True)
+def expected_persons(cell: np.ndarray, weight: np.ndarray, hazard: np.ndarray, size: int) -> np.ndarray:
+    """Expected persons considering a move, per cell (no graduates)."""
+    persons = np.zeros(size)
+    for i in range(len(cell)):
+        persons[cell[i]] += weight[i] * hazard[i]
+    return persons
+
+
+@njit(cache=True, nogil=True)
+def draw(cumulative: np.ndarray, last_possible: np.ndarray, cell: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Inverse-CDF draw per row from its cell's cumulative probabilities.
+
+    The first alternative whose cumulative exceeds ``u * total`` (``searchsorted(side="right")``),
+    never past the cell's last possible alternative.
+    """
+    n_alt = cumulative.shape[1]
+    out = np.empty(len(cell), np.int64)
+    for i in range(len(cell)):
+        c = cell[i]
+        v = u[i] * cumulative[c, n_alt - 1]
+        lo, hi = 0, n_alt
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if cumulative[c, mid] <= v:
+                lo = mid + 1
+            else:
+                hi = mid
+        out[i] = min(lo, last_possible[c])
+    return out
+
+
+@njit(cache=True, nogil=True)
+def settling(
+    hukou: np.ndarray,
+    node: np.ndarray,
+    group: np.ndarray,
+    years_at_node: np.ndarray,
+    province: np.ndarray,
+    chance: np.ndarray,
+    u: np.ndarray,
+    abroad: int,
+    min_years: int,
+) -> int:
+    """``demography.settle_hukou`` in one pass: sets hukou in place; returns rows settled."""
+    settled = 0
+    for i in range(len(hukou)):
+        p = province[node[i]]
+        if hukou[i] != p and hukou[i] != abroad and years_at_node[i] >= min_years:
+            if u[i] < chance[group[i], node[i]]:
+                hukou[i] = p
+                settled += 1
+    return settled
+
+
+@njit(cache=True, nogil=True)
+def below(age: np.ndarray, table: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``u < table[age]`` per row (deaths: q by age)."""
+    out = np.empty(len(age), np.bool_)
+    for i in range(len(age)):
+        out[i] = u[i] < table[age[i]]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def year_end(
+    node: np.ndarray,
+    group: np.ndarray,
+    is_high_end: np.ndarray,
+    is_foreign: np.ndarray,
+    status: np.ndarray,
+    hukou: np.ndarray,
+    has_card: np.ndarray,
+    in_housing: np.ndarray,
+    keeps_services: np.ndarray,
+    weight: np.ndarray,
+    province: np.ndarray,
+    n_nodes: int,
+    n_groups: int,
+    n_status: int,
+):
+    """Everything ``collect`` counts over rows, in one pass.
+
+    Returns persons by (node, group, high-end, foreign, status), and by node (4, nodes):
+    nonlocal, card holders, talent-housing tenants, followers.
+    """
+    stocks = np.zeros(n_nodes * n_groups * 2 * 2 * n_status, np.int64)
+    by_node = np.zeros((4, n_nodes), np.int64)
+    for i in range(len(node)):
+        w = weight[i]
+        j = node[i]
+        key = (
+            ((np.int64(j) * n_groups + group[i]) * 2 + np.int64(is_high_end[i])) * 2 + np.int64(is_foreign[i])
+        ) * n_status + status[i]
+        stocks[key] += w
+        if hukou[i] != province[j]:
+            by_node[0, j] += w
+        if has_card[i]:
+            by_node[1, j] += w
+        if in_housing[i]:
+            by_node[2, j] += w
+        if keeps_services[i]:
+            by_node[3, j] += w
+    return stocks, by_node
