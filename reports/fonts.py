@@ -66,8 +66,10 @@ def svg_bytes(figure: Figure) -> bytes:
     """The figure as SVG with every glyph drawn as a path, so it needs no font where it is shown.
 
     Each distinct glyph is stored once (``<defs>``) and reused, so the cost grows with the number of
-    distinct characters: about 1-2 KB per CJK character and well under 1 KB per Latin one. No date
-    and a fixed hash salt, so the same figure gives the same bytes.
+    distinct characters, measured at about 1 KB per CJK character and 0.6 KB per Latin one (a
+    chart with 46 distinct Chinese characters: 55 KB against 10 KB with text kept as text; a node
+    map: 570-620 KB against 530-600 KB, most of it the boundaries). No date and a fixed hash salt,
+    so the same figure gives the same bytes.
     """
     buffer = io.BytesIO()
     with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "jjj-talent"}):
