@@ -1,0 +1,339 @@
+"""Attribution: each lever group's own effect in a scenario, and its cost per additional talent.
+
+A scenario sets many levers at once; its effect against a reference (scenario minus reference,
+on the same seeds) is the joint effect of all of them. To say what each *group* of levers buys,
+every coalition S of the groups is run: the reference with the levers of S set as the scenario
+sets them. With v(S) an indicator of that run (per replicate, year and indicator):
+
+    alone(i)     = v({i}) - v({})            the group on the reference, nothing else
+    left_out(i)  = v(N) - v(N \\ {i})         what the scenario loses without it
+    shapley(i)   = sum over S in N \\ {i} of  |S|! (n - |S| - 1)! / n!  x  (v(S + {i}) - v(S))
+
+N is the set of n groups the scenario changes. Shapley values add up to the joint effect
+v(N) - v({}) exactly, replicate by replicate; for groups that act independently and additively
+all three measures agree. Exact values need 2^n runs per replicate, hence at most
+``MAX_GROUPS`` groups (``lever-groups.yaml`` ships the default grouping by mechanism).
+
+Cost per additional talent divides a group's cumulative spending in the scenario by its
+Shapley effect on one denominator for every group: the talents Hebei gains.
+
+This module plans the runs and summarises their tables; the command that runs them
+(``jjj-talent attribute``) submits them through the project's runner.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.errors import ScenarioError
+from model.levers import LEVERS
+from model.scenario import Scenario, read_yaml, validate
+
+DEFAULT_GROUPS = Path(__file__).parent / "lever-groups.yaml"
+MAX_GROUPS = 8
+MEASURES = ("alone", "left_out", "shapley")
+HEADLINE = {
+    "hebei_share": "Hebei's share of the region's talents",
+    "talents.province.hebei": "talents in Hebei",
+    "xiongan_talents": "talents in Xiong'an",
+    "talents.jjj": "the region's talents (net gain)",
+    "bj_hb_density_gap": "Beijing-Hebei gap, talents per 100,000 residents",
+    "talents.province.beijing": "talents in Beijing",
+    "talents.province.tianjin": "talents in Tianjin",
+}
+DENOMINATOR = "talents.province.hebei"  # cost per additional talent: talents Hebei gains
+INTERVAL = (0.05, 0.95)
+SAME_FIELDS = ("start_year", "end_year", "scale", "parameters")
+
+
+@dataclass(frozen=True)
+class LeverGroups:
+    """Named groups of levers, each lever in one group at most.
+
+    Attributes:
+        groups: group name -> its levers, in file order.
+        source: where the grouping comes from (a file, or "each lever").
+    """
+
+    groups: Mapping[str, tuple[str, ...]]
+    source: str
+
+    def group_of(self, lever: str) -> str | None:
+        return next((name for name, levers in self.groups.items() if lever in levers), None)
+
+
+def load_groups(path: str | Path = DEFAULT_GROUPS) -> LeverGroups:
+    """Read a lever-groups file (a mapping: group name -> list of lever names).
+
+    Raises:
+        ScenarioError: naming the file, line, group and lever, and what is allowed.
+    """
+    path = Path(path)
+    data, marks = read_yaml(path, kind="lever-groups file", keys="group name: [lever, ...]")
+    problems, seen, groups = [], {}, {}
+    for name, levers in data.items():
+        where = "{}:{}".format(*marks.get((str(name),), (str(path), 0))[:2])
+        if not isinstance(levers, list) or not levers:
+            problems.append(
+                f"  {where}: {name}: value {levers!r}: a group is a non-empty list of lever names"
+            )
+            continue
+        for k, lever in enumerate(levers):
+            at = "{}:{}".format(*marks.get((str(name), str(k)), (str(path), 0))[:2])
+            if lever not in LEVERS:
+                problems.append(
+                    f"  {at}: {name}.{k}: value {lever!r}: unknown lever; allowed: {', '.join(LEVERS)}"
+                )
+            elif lever in seen:
+                problems.append(
+                    f"  {at}: {name}.{k}: value {lever!r}: already in group {seen[lever]!r}; "
+                    "a lever belongs to one group at most"
+                )
+            else:
+                seen[lever] = str(name)
+        groups[str(name)] = tuple(str(lever) for lever in levers)
+    if problems:
+        raise ScenarioError(
+            f"{path}: invalid lever groups ({len(problems)} problem"
+            f"{'s' if len(problems) > 1 else ''}):\n" + "\n".join(problems[:20])
+        )
+    return LeverGroups(groups, str(path))
+
+
+def each_lever(scenario: Scenario, reference: Scenario) -> LeverGroups:
+    """One group per lever the scenario changes (for a small scenario)."""
+    return LeverGroups({lever: (lever,) for lever in changed_levers(scenario, reference)}, "each lever")
+
+
+def changed_levers(scenario: Scenario, reference: Scenario) -> list[str]:
+    """Levers whose setting differs between the two scenarios, in declaration order."""
+    ours, theirs = scenario.as_data().get("levers", {}), reference.as_data().get("levers", {})
+    return [lever for lever in LEVERS if ours.get(lever) != theirs.get(lever)]
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """The runs an attribution needs.
+
+    Attributes:
+        scenario, reference: what is compared.
+        groups: the groups the scenario changes (name -> levers changed), at most ``MAX_GROUPS``.
+        coalitions: coalition mask (bit k = ``names[k]`` on) -> its scenario; mask 0 is the
+            reference's levers, the full mask the scenario's.
+    """
+
+    scenario: Scenario
+    reference: Scenario
+    groups: Mapping[str, tuple[str, ...]]
+    coalitions: Mapping[int, Scenario]
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.groups)
+
+    @property
+    def full(self) -> int:
+        return (1 << len(self.groups)) - 1
+
+    def members(self, mask: int) -> list[str]:
+        return [name for k, name in enumerate(self.groups) if mask >> k & 1]
+
+
+def plan_attribution(scenario: Scenario, reference: Scenario, groups: LeverGroups) -> Attribution:
+    """Every coalition's scenario: the reference with the levers of its groups as the scenario
+    sets them.
+
+    Raises:
+        ScenarioError: the two differ in more than levers, the scenario changes a lever that is
+            in no group, or it changes more than ``MAX_GROUPS`` groups.
+    """
+    ours, theirs = scenario.as_data(), reference.as_data()
+    for field in SAME_FIELDS:
+        if ours.get(field) != theirs.get(field):
+            raise ScenarioError(
+                f"attribute: scenario {scenario.name!r} and reference {reference.name!r} differ in "
+                f"{field} ({ours.get(field)!r} vs {theirs.get(field)!r}); attribution credits levers "
+                f"only, so both must share {', '.join(SAME_FIELDS)}"
+            )
+    changed = changed_levers(scenario, reference)
+    ungrouped = [lever for lever in changed if groups.group_of(lever) is None]
+    if ungrouped:
+        raise ScenarioError(
+            f"attribute: scenario {scenario.name!r} changes {', '.join(ungrouped)}, in no group of "
+            f"{groups.source}; allowed: add them to a group of a --groups file"
+        )
+    active: dict[str, tuple[str, ...]] = {}
+    for name, levers in groups.groups.items():
+        in_group = tuple(lever for lever in levers if lever in changed)
+        if in_group:
+            active[name] = in_group
+    if len(active) > MAX_GROUPS:
+        raise ScenarioError(
+            f"attribute: {len(active)} groups change ({', '.join(active)}); allowed: at most "
+            f"{MAX_GROUPS} (2^{MAX_GROUPS} runs a replicate); merge groups in a --groups file"
+        )
+    theirs_levers, ours_levers = dict(theirs.get("levers", {})), ours.get("levers", {})
+    coalitions = {}
+    for mask in range(1 << len(active)):
+        levers = dict(theirs_levers)
+        for k, members in enumerate(active.values()):
+            if not mask >> k & 1:
+                continue
+            for lever in members:
+                if lever in ours_levers:
+                    levers[lever] = ours_levers[lever]
+                else:
+                    levers.pop(lever, None)
+        data = {**theirs, "levers": levers, "name": f"{scenario.name}-coalition-{mask}"}
+        data.pop("extends", None)
+        coalitions[mask] = validate(data, {}, source=f"{scenario.name} coalition {mask}")
+    return Attribution(scenario, reference, active, coalitions)
+
+
+def shapley_weight(size: int, n: int) -> float:
+    """Weight of a coalition of ``size`` groups, without the group credited, among ``n``."""
+    return math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
+
+
+def measures(values: Mapping[int, np.ndarray], n: int) -> dict[str, np.ndarray]:
+    """Alone, left-out and Shapley effects of each of ``n`` groups from the value of every
+    coalition (mask -> array of any shape, the same for all).
+
+    Returns:
+        measure name -> array of shape (n, *value shape).
+    """
+    full = (1 << n) - 1
+    empty = values[0]
+    alone = np.stack([values[1 << k] - empty for k in range(n)])
+    left_out = np.stack([values[full] - values[full & ~(1 << k)] for k in range(n)])
+    shapley = np.zeros_like(alone, dtype=float)
+    for k in range(n):
+        bit = 1 << k
+        for mask in range(1 << n):
+            if not mask & bit:
+                shapley[k] += shapley_weight(bin(mask).count("1"), n) * (values[mask | bit] - values[mask])
+    return {"alone": alone, "left_out": left_out, "shapley": shapley}
+
+
+def effects_table(
+    attribution: Attribution, indicators: pd.DataFrame, names: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Each group's effects on the indicators, with intervals over replicates.
+
+    Args:
+        indicators: long table with columns coalition (mask), replicate, year, indicator, value:
+            every coalition run on every replicate's seed (common random numbers).
+        names: indicators to attribute; the headline ones by default.
+
+    Returns:
+        group, indicator, year, measure, mean, low, high (low/high: 5 % and 95 % over
+        replicates), plus the joint effect as group ``joint``.
+    """
+    names = list(names or HEADLINE)
+    chosen = indicators[indicators["indicator"].isin(names)]
+    wide = chosen.pivot_table(
+        index=["indicator", "year", "replicate"], columns="coalition", values="value", aggfunc="first"
+    )
+    missing = [mask for mask in attribution.coalitions if mask not in wide.columns]
+    if missing:
+        raise ValueError(f"coalitions without results: {missing}")
+    wide = wide.dropna()
+    n = len(attribution.groups)
+    found = measures({mask: wide[mask].to_numpy(float) for mask in attribution.coalitions}, n)
+    rows = []
+    index = wide.index.to_frame(index=False)
+    joint = wide[attribution.full].to_numpy(float) - wide[0].to_numpy(float)
+    for measure, by_group in found.items():
+        for k, group in enumerate(attribution.names):
+            rows.append(index.assign(group=group, measure=measure, effect=by_group[k]))
+    rows.append(index.assign(group="joint", measure="joint", effect=joint))
+    long = pd.concat(rows, ignore_index=True)
+    return summarise_over_replicates(long, ["group", "indicator", "year", "measure"], "effect")
+
+
+def summarise_over_replicates(table: pd.DataFrame, keys: list[str], column: str) -> pd.DataFrame:
+    """Mean and 5 %/95 % bounds of ``column`` over replicates, per ``keys``."""
+    grouped = table.groupby(keys, sort=False)[column]
+    out = grouped.mean().rename("mean").to_frame()
+    out["low"] = grouped.quantile(INTERVAL[0])
+    out["high"] = grouped.quantile(INTERVAL[1])
+    out["replicates"] = grouped.size()
+    return out.reset_index()
+
+
+def cost_table(
+    attribution: Attribution, indicators: pd.DataFrame, spending: pd.DataFrame, years: Sequence[int]
+) -> pd.DataFrame:
+    """Cost per additional talent of each group, by year.
+
+    Spending is the scenario's (the full coalition's) cumulative spending on the group's levers
+    from the first year to ``year``; the effect is the group's Shapley effect on talents in
+    Hebei (``DENOMINATOR``), the same denominator for every group. Intervals are over
+    replicates, the ratio taken replicate by replicate; a group whose effect interval includes
+    zero has no meaningful cost per talent, which the ``effect_low``/``effect_high`` columns show.
+
+    Args:
+        spending: columns coalition, replicate, year, lever, cny.
+    """
+    chosen = indicators[indicators["indicator"] == DENOMINATOR]
+    wide = chosen.pivot_table(
+        index=["year", "replicate"], columns="coalition", values="value", aggfunc="first"
+    ).dropna()
+    n = len(attribution.groups)
+    shapley = measures({mask: wide[mask].to_numpy(float) for mask in attribution.coalitions}, n)["shapley"]
+    index = wide.index.to_frame(index=False)
+    full = spending[spending["coalition"] == attribution.full]
+    rows = []
+    for k, group in enumerate(attribution.names):
+        levers = attribution.groups[group]
+        spent = full[full["lever"].isin(levers)].groupby(["replicate", "year"])["cny"].sum()
+        for year in years:
+            at_year = index["year"] == year
+            if not at_year.any():
+                continue
+            cumulative = spent[spent.index.get_level_values("year") <= year].groupby(level="replicate").sum()
+            reps = index.loc[at_year, "replicate"].to_numpy()
+            effect = shapley[k][at_year.to_numpy()]
+            cny = cumulative.reindex(reps, fill_value=0.0).to_numpy(float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                per_talent = np.where(effect > 0, cny / effect, np.nan)
+            rows.append(
+                {
+                    "group": group,
+                    "levers": " ".join(levers),
+                    "year": year,
+                    "spending_cny": cny.mean(),
+                    "effect": effect.mean(),
+                    "effect_low": np.quantile(effect, INTERVAL[0]),
+                    "effect_high": np.quantile(effect, INTERVAL[1]),
+                    "cny_per_talent": float(np.nanmean(per_talent))
+                    if np.isfinite(per_talent).any()
+                    else np.nan,
+                    "cny_per_talent_low": _nanquantile(per_talent, INTERVAL[0]),
+                    "cny_per_talent_high": _nanquantile(per_talent, INTERVAL[1]),
+                    "replicates": len(reps),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _nanquantile(values: np.ndarray, q: float) -> float:
+    finite = values[np.isfinite(values)]
+    return float(np.quantile(finite, q)) if len(finite) else math.nan
+
+
+def describe(attribution: Attribution) -> dict[str, Any]:
+    """What was attributed, for a manifest."""
+    return {
+        "scenario": attribution.scenario.name,
+        "reference": attribution.reference.name,
+        "groups": {name: list(levers) for name, levers in attribution.groups.items()},
+        "coalitions": len(attribution.coalitions),
+    }
