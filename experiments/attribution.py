@@ -6,8 +6,8 @@ every coalition S of the groups is run: the reference with the levers of S set a
 sets them. With v(S) an indicator of that run (per replicate, year and indicator):
 
     alone(i)     = v({i}) - v({})            the group on the reference, nothing else
-    left_out(i)  = v(N) - v(N \\ {i})         what the scenario loses without it
-    shapley(i)   = sum over S in N \\ {i} of  |S|! (n - |S| - 1)! / n!  x  (v(S + {i}) - v(S))
+    left_out(i)  = v(N) - v(N - {i})          what the scenario loses without it
+    shapley(i)   = sum over S in N - {i} of  |S|! (n - |S| - 1)! / n!  x  (v(S + {i}) - v(S))
 
 N is the set of n groups the scenario changes. Shapley values add up to the joint effect
 v(N) - v({}) exactly, replicate by replicate; for groups that act independently and additively
@@ -32,9 +32,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments.replicates import P05, P95, grouped_interval, interval
 from model.errors import ScenarioError
 from model.levers import LEVERS
-from model.scenario import Scenario, read_yaml, validate
+from model.loader import load_yaml, problems_message
+from model.scenario import Scenario, validate
 
 DEFAULT_GROUPS = Path(__file__).parent / "lever-groups.yaml"
 MAX_GROUPS = 8
@@ -49,7 +51,6 @@ HEADLINE = {
     "talents.province.tianjin": "talents in Tianjin",
 }
 DENOMINATOR = "talents.province.hebei"  # cost per additional talent: talents Hebei gains
-INTERVAL = (0.05, 0.95)
 SAME_FIELDS = ("start_year", "end_year", "scale", "parameters")
 
 
@@ -76,7 +77,7 @@ def load_groups(path: str | Path = DEFAULT_GROUPS) -> LeverGroups:
         ScenarioError: naming the file, line, group and lever, and what is allowed.
     """
     path = Path(path)
-    data, marks = read_yaml(path, kind="lever-groups file", keys="group name: [lever, ...]")
+    data, marks = load_yaml(path, kind="lever-groups file", keys="group name: [lever, ...]")
     problems, seen, groups = [], {}, {}
     for name, levers in data.items():
         where = "{}:{}".format(*marks.get((str(name),), (str(path), 0))[:2])
@@ -100,10 +101,7 @@ def load_groups(path: str | Path = DEFAULT_GROUPS) -> LeverGroups:
                 seen[lever] = str(name)
         groups[str(name)] = tuple(str(lever) for lever in levers)
     if problems:
-        raise ScenarioError(
-            f"{path}: invalid lever groups ({len(problems)} problem"
-            f"{'s' if len(problems) > 1 else ''}):\n" + "\n".join(problems[:20])
-        )
+        raise ScenarioError(problems_message(str(path), "lever groups", problems))
     return LeverGroups(groups, str(path))
 
 
@@ -228,13 +226,14 @@ def effects_table(
     """Each group's effects on the indicators, with intervals over replicates.
 
     Args:
+        attribution: the planned coalitions.
         indicators: long table with columns coalition (mask), replicate, year, indicator, value:
             every coalition run on every replicate's seed (common random numbers).
         names: indicators to attribute; the headline ones by default.
 
     Returns:
-        group, indicator, year, measure, mean, low, high (low/high: 5 % and 95 % over
-        replicates), plus the joint effect as group ``joint``.
+        group, indicator, year, measure, mean, p05, p95 (over replicates), replicates; plus the
+        joint effect as group ``joint``.
     """
     names = list(names or HEADLINE)
     chosen = indicators[indicators["indicator"].isin(names)]
@@ -259,11 +258,10 @@ def effects_table(
 
 
 def summarise_over_replicates(table: pd.DataFrame, keys: list[str], column: str) -> pd.DataFrame:
-    """Mean and 5 %/95 % bounds of ``column`` over replicates, per ``keys``."""
+    """Mean and 90 % interval of ``column`` over replicates, per ``keys``."""
     grouped = table.groupby(keys, sort=False)[column]
     out = grouped.mean().rename("mean").to_frame()
-    out["low"] = grouped.quantile(INTERVAL[0])
-    out["high"] = grouped.quantile(INTERVAL[1])
+    out[P05], out[P95] = grouped_interval(grouped)
     out["replicates"] = grouped.size()
     return out.reset_index()
 
@@ -277,10 +275,13 @@ def cost_table(
     from the first year to ``year``; the effect is the group's Shapley effect on talents in
     Hebei (``DENOMINATOR``), the same denominator for every group. Intervals are over
     replicates, the ratio taken replicate by replicate; a group whose effect interval includes
-    zero has no meaningful cost per talent, which the ``effect_low``/``effect_high`` columns show.
+    zero has no meaningful cost per talent, which the ``effect_p05``/``effect_p95`` columns show.
 
     Args:
+        attribution: the planned coalitions.
+        indicators: as for ``effects_table``.
         spending: columns coalition, replicate, year, lever, cny.
+        years: the years to report, each with spending summed up to it.
     """
     chosen = indicators[indicators["indicator"] == DENOMINATOR]
     wide = chosen.pivot_table(
@@ -311,22 +312,22 @@ def cost_table(
                     "year": year,
                     "spending_cny": cny.mean(),
                     "effect": effect.mean(),
-                    "effect_low": np.quantile(effect, INTERVAL[0]),
-                    "effect_high": np.quantile(effect, INTERVAL[1]),
+                    **dict(zip((f"effect_{P05}", f"effect_{P95}"), interval(effect))),
                     "cny_per_talent": float(np.nanmean(per_talent))
                     if np.isfinite(per_talent).any()
                     else np.nan,
-                    "cny_per_talent_low": _nanquantile(per_talent, INTERVAL[0]),
-                    "cny_per_talent_high": _nanquantile(per_talent, INTERVAL[1]),
+                    **dict(
+                        zip((f"cny_per_talent_{P05}", f"cny_per_talent_{P95}"), _finite_interval(per_talent))
+                    ),
                     "replicates": len(reps),
                 }
             )
     return pd.DataFrame(rows)
 
 
-def _nanquantile(values: np.ndarray, q: float) -> float:
+def _finite_interval(values: np.ndarray) -> tuple[float, float]:
     finite = values[np.isfinite(values)]
-    return float(np.quantile(finite, q)) if len(finite) else math.nan
+    return interval(finite) if len(finite) else (math.nan, math.nan)
 
 
 def describe(attribution: Attribution) -> dict[str, Any]:

@@ -3,11 +3,12 @@
 Every ``*_chart`` function is pure: tables in, a matplotlib ``Figure`` out; nothing is read or
 written and no pyplot state is touched (figures carry their own Agg canvas, so the charts never
 depend on, or switch, an interactive backend someone else has chosen). The only global is the
-font: ``use_cjk_font`` registers Noto Sans CJK (from the ``noto-cjk-sans-otc`` wheel, SIL Open
-Font Licence) because matplotlib's default font has no Chinese glyphs.
+font: ``register_cjk_font`` (``reports/fonts.py``) registers Noto Sans CJK because matplotlib's
+default font has no Chinese glyphs.
 
 ``read_run`` loads a run directory written by ``experiments/run.py``; ``write_charts`` draws
-every chart of a run and saves it as PNG and SVG (text kept as text), each file atomically.
+every chart of a run and saves it as PNG and SVG (glyphs as paths, so Chinese shows on any
+machine), each file atomically. The node maps are ``reports/maps.py``'s choropleths.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from typing import Any
 import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -39,13 +39,12 @@ from matplotlib.ticker import (
 )
 
 from experiments.files import write_bytes
-from model.errors import JJJError, ScenarioError
+from model.errors import ScenarioError
 from model.plan import MILESTONE_NAMES, MILESTONE_YEARS
+from reports.fonts import register_cjk_font, svg_bytes
+from reports.maps import node_maps
 
 LANGS = ("en", "zh")
-CJK_FAMILY = "Noto Sans CJK SC"
-FONT_PACKAGE = "noto_cjk_sans_otc"
-FONT_FILE = "NotoSansCJK-Regular.ttc"
 DPI = 150
 
 POLES = ("beijing", "tianjin", "hebei")
@@ -58,7 +57,8 @@ CHART_NAMES = (
     "talents_by_pole",
     "talents_by_node",
     "hebei_share",
-    "node_map",
+    "talents_map",
+    "change_map",
     "price_wage",
     "drivers",
 )
@@ -75,12 +75,6 @@ LABELS: dict[str, dict[str, str]] = {
         "zh": "虚线：规划阶段目标年份（规划未设定比重数值）",
     },
     "share": {"en": "share of talents", "zh": "人才占比"},
-    "node_map": {"en": "Talents and net flows between nodes", "zh": "各节点人才与节点间净流动"},
-    "map_sub": {
-        "en": "circle area ∝ talents in {year}; arrows: the {n} largest net flows {first}–{last}{largest}",
-        "zh": "圆面积∝{year}年人才数量；箭头：{first}–{last}年最大的{n}条净流动{largest}",
-    },
-    "map_largest": {"en": " (largest {value})", "zh": "（最大{value}）"},
     "longitude": {"en": "longitude (°E)", "zh": "经度（东经）"},
     "latitude": {"en": "latitude (°N)", "zh": "纬度（北纬）"},
     "price_wage": {"en": "House price and mean talent wage by node", "zh": "各节点房价与人才平均工资"},
@@ -125,7 +119,6 @@ GROUPS: dict[str, dict[str, str]] = {
 
 # Map labels that would sit on a neighbour's circle if put to the right (Beijing's circle covers
 # Tongzhou's; Baoding and Xiong'an are close): presentation only, others go right.
-_LABEL_SIDE = {"BJ": "left", "BD": "left", "TJ": "below"}
 
 
 def check_lang(lang: str) -> str:
@@ -158,30 +151,6 @@ def node_names(layout: pd.DataFrame, lang: str, *, short: bool = True) -> dict[s
     column = "name_zh" if lang == "zh" else "name_en"
     names = dict(zip(layout["node_id"], layout[column], strict=True))
     return {node: short_name(str(name)) if short else str(name) for node, name in names.items()}
-
-
-def use_cjk_font() -> str:
-    """Register Noto Sans CJK with matplotlib and put it first in ``font.family``; idempotent.
-
-    Returns the family name. The font's Latin glyphs are used for English labels too, so both
-    languages look alike; the generic families stay behind it as fallback.
-    """
-    try:
-        path = Path(str(resources.files(FONT_PACKAGE).joinpath(FONT_FILE)))
-    except ModuleNotFoundError as error:
-        raise JJJError(
-            "Chinese chart labels need the noto-cjk-sans-otc package (pip install noto-cjk-sans-otc)"
-        ) from error
-    if not path.is_file():
-        raise JJJError(f"the noto-cjk-sans-otc package has no font file at {path}")
-    registered = {Path(entry.fname) for entry in font_manager.fontManager.ttflist}
-    if path not in registered:
-        font_manager.fontManager.addfont(str(path))
-    families = [CJK_FAMILY] + [
-        family for family in matplotlib.rcParams["font.family"] if family != CJK_FAMILY
-    ]
-    matplotlib.rcParams["font.family"] = families
-    return CJK_FAMILY
 
 
 # --- reading a run ------------------------------------------------------------------------------
@@ -320,28 +289,6 @@ def hebei_share(run: RunData) -> pd.Series:
         return share
     poles = pole_talents(run)
     return (poles.get("hebei", 0.0) / poles.sum(axis=1)).rename("hebei_share")
-
-
-def net_flows(flows: pd.DataFrame, top: int = 8) -> pd.DataFrame:
-    """The ``top`` largest net flows between nodes over the whole run.
-
-    For each pair of nodes, persons moving a -> b minus persons moving b -> a, summed over years
-    and groups; moves to or from outside the region ("OUT") and within a node are left out.
-    Returns columns origin, destination, persons (> 0), largest first.
-    """
-    inside = flows[(flows["origin"] != "OUT") & (flows["destination"] != "OUT")]
-    inside = inside[inside["origin"] != inside["destination"]]
-    if inside.empty:
-        return pd.DataFrame({"origin": [], "destination": [], "persons": []})
-    gross = inside.groupby(["origin", "destination"])["persons"].sum()
-    pairs: dict[tuple[str, str], float] = {}
-    for (origin, destination), persons in gross.items():
-        key = (origin, destination) if origin < destination else (destination, origin)
-        sign = 1.0 if origin < destination else -1.0
-        pairs[key] = pairs.get(key, 0.0) + sign * float(persons)
-    rows = [(a, b, net) if net > 0 else (b, a, -net) for (a, b), net in pairs.items() if net != 0]
-    table = pd.DataFrame(rows, columns=["origin", "destination", "persons"])
-    return table.sort_values("persons", ascending=False, kind="stable").head(top).reset_index(drop=True)
 
 
 # --- formatting ---------------------------------------------------------------------------------
@@ -616,146 +563,6 @@ def hebei_share_chart(share: pd.Series, lang: str, band: tuple[pd.Series, pd.Ser
     )
 
 
-def node_map_chart(
-    layout: pd.DataFrame,
-    talents: pd.Series,
-    flows: pd.DataFrame,
-    lang: str,
-    *,
-    year: int,
-    period: tuple[int, int],
-) -> Figure:
-    """Nodes at their coordinates, circle area proportional to ``talents`` (node id -> persons
-    in ``year``), with an arrow per row of ``flows`` (origin, destination, persons: net flows
-    over ``period``, see ``net_flows``), width proportional to persons."""
-    check_lang(lang)
-    names = node_names(layout, lang)
-    places = layout.set_index("node_id")[["lon", "lat", "pole"]].dropna(subset=["lon", "lat"])
-    places = places[places.index.isin(talents.index)]
-    persons = talents.reindex(places.index).fillna(0.0).astype(float)
-    biggest = float(persons.max()) if len(persons) and persons.max() > 0 else 1.0
-    area_max = 2600.0  # points², the largest circle
-    areas = np.maximum(persons.to_numpy() / biggest * area_max, 12.0)
-    radius = dict(zip(places.index, np.sqrt(areas / math.pi), strict=True))
-
-    figure = _new_figure(8.5, 8.2)
-    ax = figure.add_subplot()
-    colours = [POLE_COLOURS.get(pole, OTHER_COLOUR) for pole in places["pole"]]
-    ax.scatter(
-        places["lon"],
-        places["lat"],
-        s=areas,
-        c=colours,
-        alpha=0.45,
-        edgecolors=colours,
-        linewidths=1.0,
-        zorder=2,
-    )
-    ax.scatter(places["lon"], places["lat"], s=6, c="0.1", zorder=3)
-
-    widest = float(flows["persons"].max()) if len(flows) else 1.0
-    for row in flows.itertuples(index=False):
-        if row.origin not in places.index or row.destination not in places.index:
-            continue
-        start = places.loc[row.origin]
-        end = places.loc[row.destination]
-        ax.annotate(
-            "",
-            xy=(end["lon"], end["lat"]),
-            xytext=(start["lon"], start["lat"]),
-            arrowprops={
-                "arrowstyle": "-|>,head_length=0.6,head_width=0.3",
-                "color": "0.15",
-                "alpha": 0.75,
-                "linewidth": 0.8 + 4.0 * float(row.persons) / widest,
-                "connectionstyle": "arc3,rad=0.18",
-                "shrinkA": 2,
-                "shrinkB": radius[row.destination] * 0.6 + 2,
-            },
-            zorder=4,
-        )
-
-    for node, place in places.iterrows():
-        side = _LABEL_SIDE.get(str(node), "right")
-        gap = radius[node] * 0.75 + 3
-        offset, ha, va = {
-            "right": ((gap, 0), "left", "center"),
-            "left": ((-gap, 0), "right", "center"),
-            "above": ((0, gap), "center", "bottom"),
-            "below": ((0, -gap), "center", "top"),
-        }[side]
-        ax.annotate(
-            names.get(str(node), str(node)),
-            (place["lon"], place["lat"]),
-            xytext=offset,
-            textcoords="offset points",
-            ha=ha,
-            va=va,
-            fontsize=9,
-            zorder=5,
-            color="0.1",
-        )
-
-    mean_lat = float(places["lat"].mean()) if len(places) else 39.0
-    ax.set_aspect(1 / math.cos(math.radians(mean_lat)))
-    ax.margins(0.12)
-    ax.set_xlabel(label("longitude", lang), fontsize=9)
-    ax.set_ylabel(label("latitude", lang), fontsize=9)
-    ax.tick_params(labelsize=8)
-    _style_axes(ax)
-
-    size_handles = [
-        ax.scatter(
-            [], [], s=value / biggest * area_max, color="0.6", alpha=0.45, label=format_persons(value, lang)
-        )
-        for value in _round_levels(biggest)
-    ]
-    pole_handles = [
-        Line2D(
-            [],
-            [],
-            marker="o",
-            linestyle="",
-            markersize=8,
-            color=POLE_COLOURS[pole],
-            alpha=0.6,
-            label=pole_name(pole, lang),
-        )
-        for pole in POLES
-    ]
-    ax.legend(
-        handles=pole_handles + size_handles,
-        loc="lower right",
-        frameon=True,
-        framealpha=0.9,
-        fontsize=8.5,
-        labelspacing=1.3,
-        borderpad=1.0,
-    )
-
-    largest = ""
-    if len(flows):
-        top = flows.iloc[0]
-        value = format_persons(float(top["persons"]), lang)
-        arrow = (
-            f"{names.get(top['origin'], top['origin'])}→{names.get(top['destination'], top['destination'])}"
-        )
-        largest = label("map_largest", lang).format(value=f"{arrow} {value}")
-    subtitle = label("map_sub", lang).format(
-        year=year, n=len(flows), first=period[0], last=period[1], largest=largest
-    )
-    _head(figure, ax, label("node_map", lang), subtitle)
-    return figure
-
-
-def _round_levels(biggest: float) -> list[float]:
-    """Two round persons values for a size legend, small enough to fit in the legend box."""
-    limit = biggest / 4
-    magnitude = 10 ** math.floor(math.log10(limit)) if limit > 0 else 1.0
-    levels = [magnitude * factor for factor in (0.1, 0.2, 0.5, 1, 2, 5) if magnitude * factor <= limit]
-    return levels[-2:]
-
-
 def _end_labelled_lines(
     ax: Axes, table: pd.DataFrame, names: Mapping[str, str], poles: Mapping[str, str]
 ) -> None:
@@ -880,7 +687,7 @@ def drivers_chart(drivers: pd.DataFrame, lang: str) -> Figure:
 def render_charts(run: RunData, lang: str) -> dict[str, Figure]:
     """Every chart of ``run`` in ``lang``, by name (see ``CHART_NAMES``); drivers only if any."""
     check_lang(lang)
-    use_cjk_font()
+    register_cjk_font()
     years = run.years
     if not years:
         raise ScenarioError(f"{run.run_dir / 'nodes.parquet'}: no rows, nothing to draw")
@@ -889,14 +696,7 @@ def render_charts(run: RunData, lang: str) -> dict[str, Figure]:
         "talents_by_pole": talents_by_pole_chart(pole_talents(run), lang),
         "talents_by_node": talents_by_node_chart(talents, run.layout, lang),
         "hebei_share": hebei_share_chart(hebei_share(run), lang),
-        "node_map": node_map_chart(
-            run.layout,
-            talents.loc[years[-1]],
-            net_flows(run.flows),
-            lang,
-            year=years[-1],
-            period=(years[0], years[-1]),
-        ),
+        **{f"{kind}_map": figure for kind, figure in node_maps(run.node_years, run.flows, lang).items()},
         "price_wage": price_wage_chart(run.node_years, run.layout, lang),
     }
     if not run.drivers.empty:
@@ -905,13 +705,10 @@ def render_charts(run: RunData, lang: str) -> dict[str, Figure]:
 
 
 def figure_bytes(figure: Figure) -> dict[str, bytes]:
-    """The figure as PNG (``DPI``) and SVG with text left as text (searchable, editable)."""
+    """The figure as PNG (``DPI``) and SVG with its glyphs as paths (``reports.fonts.svg_bytes``)."""
     png = io.BytesIO()
     figure.savefig(png, format="png", dpi=DPI, metadata={"Software": None})
-    svg = io.BytesIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "jjj-talent"}):
-        figure.savefig(svg, format="svg", metadata={"Date": None})
-    return {"png": png.getvalue(), "svg": svg.getvalue()}
+    return {"png": png.getvalue(), "svg": svg_bytes(figure)}
 
 
 def chart_path(out_dir: Path, name: str, lang: str, extension: str) -> Path:

@@ -44,8 +44,9 @@ from reports.charts import (
     node_names,
     persons_unit,
     pole_name,
-    use_cjk_font,
 )
+from reports.fonts import register_cjk_font
+from reports.maps import choropleth_figure
 from reports.run_report import (
     INDICATOR_ORDER,
     POLE_TITLES,
@@ -60,7 +61,8 @@ from reports.run_report import (
     indicator_label,
 )
 
-CHART_NAMES = ("hebei_share", "effect_by_pole", "effect_by_node", "spending")
+CHART_NAMES = ("hebei_share", "effect_by_pole", "effect_by_node", "effect_map", "spending")
+"""Chart kinds in page order; ``effect_map`` is drawn once per compared scenario (``effect_map_1``, ...)."""
 # Okabe-Ito: the reference in grey, the others in colours told apart with colour-vision deficiencies.
 REFERENCE_COLOUR = "#555555"
 SCENARIO_COLOURS = ("#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442")
@@ -100,6 +102,7 @@ CHART_TITLES: dict[str, str] = {
     "hebei_share": "Hebei's share of the region's talents by scenario (河北人才占比)",
     "effect_by_pole": "Effect on talents by pole (对三极人才的影响)",
     "effect_by_node": "Effect on talents by node in the last year (对各节点人才的影响)",
+    "effect_map": "Map of the effect on talents by node (人才效应地图)",
     "spending": "Lever spending (政策投入)",
 }
 
@@ -112,6 +115,8 @@ CHART_CAPTIONS: dict[str, str] = {
     "90% interval of these paired differences.",
     "effect_by_node": "Effect on talents in each node in the last year, with whiskers from the "
     "5th to the 95th percentile of the paired differences.",
+    "effect_map": "Mean effect on each node's talents in the last year, the scenario minus the "
+    "reference on the same replicate seeds; colours diverge from zero.",
     "spending": "Spending of each lever by year, summed over nodes, mean over replicates.",
 }
 
@@ -347,7 +352,7 @@ def spending_chart(spending: pd.DataFrame, labels: Sequence[str], lang: str) -> 
 def render_charts(comparison: Comparison, tables: ComparisonTables, lang: str) -> dict[str, Figure]:
     """Every chart of the comparison in ``lang``, by name (spending only if a scenario spends)."""
     charts.check_lang(lang)
-    use_cjk_font()
+    register_cjk_font()
     labels = comparison.labels
     layout = charts.read_layout()
     figures = {
@@ -357,10 +362,28 @@ def render_charts(comparison: Comparison, tables: ComparisonTables, lang: str) -
             tables.effects, labels, layout, tables.years[-1], comparison.replicates, lang
         ),
     }
+    for k, label in enumerate(labels[1:]):
+        figures[f"effect_map_{k + 1}"] = effect_map(tables.effects, label, tables.years[-1], lang)
     spending = spending_chart(tables.spending, labels, lang)
     if spending is not None:
         figures["spending"] = spending
     return figures
+
+
+def effect_map(effects: pd.DataFrame, label: str, year: int, lang: str) -> Figure:
+    """Choropleth of a scenario's mean effect on each node's talents in ``year`` (paired replicates)."""
+    rows = effects[(effects["scenario"] == label) & (effects["year"] == year)]
+    by_node = {
+        indicator.removeprefix("talents."): float(mean)
+        for indicator, mean in zip(rows["indicator"], rows["effect_mean"])
+        if indicator.startswith("talents.") and indicator.count(".") == 1 and indicator != "talents.jjj"
+    }
+    title = (
+        f"{label}：{year}年对各节点人才的效应（配对重复运行的均值）"
+        if lang == "zh"
+        else f"{label}: effect on each node's talents in {year} (mean over paired replicates)"
+    )
+    return choropleth_figure(by_node, title=title, lang=lang, kind="effect")
 
 
 def write_compare_charts(
@@ -676,24 +699,29 @@ def _charts(pngs: Mapping[str, Mapping[str, bytes]]) -> str:
             "muted",
         )
     ]
-    for name in CHART_NAMES:
-        if name not in english and name not in chinese:
-            continue
-        title = CHART_TITLES[name]
+    drawn = sorted(set(english) | set(chinese), key=lambda name: (CHART_NAMES.index(_kind(name)), name))
+    for name in drawn:
+        kind = _kind(name)
+        title = CHART_TITLES[kind]
         parts.append(
             figure_html(
                 name,
                 english.get(name),
                 chinese.get(name),
                 title,
-                CHART_CAPTIONS[name],
+                CHART_CAPTIONS[kind],
                 title,
-                LABELS[name]["zh"],
+                LABELS[kind]["zh"] if kind in LABELS else title,
             )
         )
     if "spending" not in english:
         parts.append(_p("No spending chart: no scenario spends on a lever.", "muted"))
     return "\n".join(parts)
+
+
+def _kind(chart: str) -> str:
+    """The kind of a chart name (``effect_map_2`` -> ``effect_map``)."""
+    return chart.rstrip("0123456789").removesuffix("_") if chart.startswith("effect_map") else chart
 
 
 def _milestones(comparison: Comparison, tables: ComparisonTables) -> str:

@@ -137,7 +137,7 @@ def font_face_css(text: str, family: str = CJK_FAMILY) -> str:
         f'  font-family: "{family}";\n'
         f'  src: url("data:font/woff2;base64,{data}") format("woff2");\n'
         "  font-style: normal;\n"
-        "  font-weight: 400;\n"
+        "  font-weight: 100 900;\n"  # every weight: bold headings use it too (else Chromium falls back past it)
         "  font-display: block;\n"
         "}\n"
     )

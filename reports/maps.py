@@ -9,19 +9,15 @@ reach both ways, so the same colour means the same size of change up or down. Pr
 drawn over the nodes, and the largest net flows between nodes as arrows on top, their width in
 proportion to the persons moved.
 
-``python -m reports.maps RUN_DIR [--baseline BASELINE_RUN_DIR] --out DIR`` draws the maps of a run
-(and of its effect against a baseline run) as PNG and SVG.
+``node_maps`` draws the maps of one run's tables; the run report (``reports/charts.py``) saves them
+as PNG and SVG beside the other charts.
 """
 
 from __future__ import annotations
 
-import argparse
-import io
 import math
 import re
-import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -36,11 +32,9 @@ from matplotlib.patches import FancyArrowPatch, PathPatch
 from matplotlib.path import Path as MplPath
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-from experiments.io import write_bytes
-from model.errors import JJJError
 from model.layout import default_layout
 from reports.boundaries import Boundaries, Polygon, load_boundaries, ring_area_km2
-from reports.fonts import register_cjk_font, svg_bytes
+from reports.fonts import register_cjk_font
 
 LANGS = ("en", "zh")
 KINDS = ("talents", "change", "effect")
@@ -344,10 +338,16 @@ def _draw_flows(
 # --- drawing the maps of a run -----------------------------------------------------------------
 
 
-def run_maps(run_dir: Path, baseline_dir: Path | None, lang: str) -> dict[str, Figure]:
-    """The maps of one run directory (``nodes.parquet``, ``flows.parquet``), by kind."""
-    nodes = _read(run_dir / "nodes.parquet", ("year", "node", "talents"))
-    flows = _read(run_dir / "flows.parquet", ("year", "origin", "destination", "persons"))
+def node_maps(nodes: pd.DataFrame, flows: pd.DataFrame, lang: str) -> dict[str, Figure]:
+    """The maps of one run, by kind: talents in the last year with that year's net flows, the change
+    since the first year with the run's net flows (a scenario's effect is drawn by the comparison
+    report from its paired effects).
+
+    Args:
+        nodes: the run's node table (year, node, talents).
+        flows: its flows (year, origin, destination, persons).
+        lang: ``en`` or ``zh``.
+    """
     first, last = int(nodes["year"].min()), int(nodes["year"].max())
     talents = nodes.pivot_table(index="node", columns="year", values="talents", aggfunc="sum")
     final_flows = flows[flows["year"] == last]
@@ -368,56 +368,4 @@ def run_maps(run_dir: Path, baseline_dir: Path | None, lang: str) -> dict[str, F
             flows=flows,
         ),
     }
-    if baseline_dir is not None:
-        base = _read(baseline_dir / "nodes.parquet", ("year", "node", "talents"))
-        base_last = base[base["year"] == last].groupby("node")["talents"].sum()
-        effect = talents[last] - base_last
-        figures["effect"] = choropleth_figure(
-            effect.dropna().to_dict(),
-            title=f"{last}年情景效应：人才（单次运行）"
-            if zh
-            else f"Effect on talents, {last} (one run each)",
-            lang=lang,
-            kind="effect",
-        )
     return figures
-
-
-def _read(path: Path, columns: Sequence[str]) -> pd.DataFrame:
-    try:
-        table = pd.read_parquet(path, columns=list(columns))
-    except FileNotFoundError as error:
-        raise JJJError(
-            f"{path}: missing; is this a run directory (`jjj-talent run ... --out DIR`)?"
-        ) from error
-    except (KeyError, ValueError) as error:
-        raise JJJError(f"{path}: needs columns {', '.join(columns)} ({error})") from error
-    return table
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Write the maps of a run as PNG and SVG."""
-    parser = argparse.ArgumentParser(prog="python -m reports.maps", description=__doc__.splitlines()[0])
-    parser.add_argument("run_dir", type=Path)
-    parser.add_argument("--baseline", type=Path, help="a baseline run directory, for the effect map")
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--lang", choices=LANGS, action="append", help="default: both")
-    args = parser.parse_args(argv)
-    try:
-        args.out.mkdir(parents=True, exist_ok=True)
-        for lang in args.lang or LANGS:
-            for kind, figure in run_maps(args.run_dir, args.baseline, lang).items():
-                stem = args.out / f"map-{kind}-{lang}"
-                png = io.BytesIO()
-                figure.savefig(png, format="png", dpi=DPI)
-                write_bytes(stem.with_suffix(".png"), png.getvalue())
-                write_bytes(stem.with_suffix(".svg"), svg_bytes(figure))
-                print(f"wrote {stem}.png, {stem}.svg")
-    except JJJError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

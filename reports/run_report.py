@@ -37,6 +37,7 @@ from reports.charts import (
     term_name,
     write_charts,
 )
+from reports.fonts import font_face_css
 
 TABLE_YEARS = (2015, *MILESTONE_YEARS)
 """Years the report's tables show (with the run's first and last): the base year and the milestones."""
@@ -51,8 +52,10 @@ CHART_CAPTIONS: dict[str, str] = {
     "hebei_share": "Hebei's share of the region's talents. Dashed lines mark the plan's "
     "milestone years 2020, 2025 and 2030 (近期/中期/远期); the plan sets no "
     "numeric share, so the years are marked, not target values.",
-    "node_map": "Nodes at their coordinates, circle area proportional to talents in the last "
-    "year; arrows show the largest net flows between nodes summed over the run.",
+    "talents_map": "Talents by node in the last year (colour), province outlines, and arrows for the "
+    "largest net flows between nodes in that year, their width in proportion to persons.",
+    "change_map": "Change in talents by node since the first year (diverging colours centred on "
+    "zero), with the largest net flows between nodes over the whole run.",
     "price_wage": "House price and mean talent wage by node (log scales).",
     "drivers": "Net talents each province gained or lost over the run because of each term of "
     "the location choice.",
@@ -111,9 +114,16 @@ measurable indicators (Hebei's share, the Beijing–Hebei density gap, the forei
 talents per pole) at the milestone years 2020, 2025 and 2030.</p>
 """
 
+EMBEDDED_FAMILY = "jjj-talent Noto Sans CJK SC"
+"""The page's own copy of Noto Sans CJK SC: a WOFF2 subset of the characters it shows beyond ASCII
+(``reports.fonts.font_face_css``), under a family name no system font has, named first in
+``font-family`` (behind a system font Chromium draws bold Chinese as boxes rather than fall back), so
+Chinese renders the same on a machine without CJK fonts; Latin text, not in the subset, keeps the
+system font."""
+
 CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans CJK SC", "PingFang SC",
-  "Microsoft YaHei", sans-serif; max-width: 1120px; margin: 2rem auto; padding: 0 1rem;
+body { font-family: "%(embedded)s", system-ui, -apple-system, "Segoe UI", "Noto Sans CJK SC",
+  "PingFang SC", "Microsoft YaHei", sans-serif; max-width: 1120px; margin: 2rem auto; padding: 0 1rem;
   color: #222; line-height: 1.5; }
 h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
 h2 { border-bottom: 2px solid #ddd; padding-bottom: 0.2rem; margin-top: 2.5rem; }
@@ -135,8 +145,17 @@ details > summary { cursor: pointer; color: #0b5394; }
 code { background: #f4f4f4; padding: 0 0.2rem; }
 pre { background: #f7f7f7; padding: 0.6rem; overflow-x: auto; }
 .url { color: #555; word-break: break-all; }
-@media print { details { display: block; } nav { display: none; } }
-"""
+@page { margin: 15mm; }
+@media print {
+  body { max-width: none; margin: 0; color: #000; font-size: 10.5pt; }
+  nav, details > summary { display: none; }
+  details, details > * { display: block; }
+  h2 { break-after: avoid; }
+  figure, table, tr { break-inside: avoid; }
+  figure img { border: none; max-height: 235mm; }
+  a { color: inherit; text-decoration: none; }
+}
+""".replace("%(embedded)s", EMBEDDED_FAMILY)
 
 SECTIONS = (
     ("summary", "Summary (概要)"),
@@ -870,6 +889,8 @@ def html_page(
     listed in the contents. ``subtitle`` and ``footer`` are HTML; the rest is escaped here."""
     toc = "".join(f'<li><a href="#{anchor}">{_e(name)}</a></li>' for anchor, name, _ in sections)
     body = "\n".join(_section(anchor, name, html) for anchor, name, html in sections)
+    shown = html.unescape(re.sub(r"<[^>]*>", " ", " ".join((title, heading, subtitle, toc, body, footer))))
+    fonts = font_face_css("".join(sorted({c for c in shown if ord(c) > 0x7F})), family=EMBEDDED_FAMILY)
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -877,7 +898,7 @@ def html_page(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="jjj-talent {_e(generator)}">
 <title>{_e(title)}</title>
-<style>{CSS}</style>
+<style>{fonts}{CSS}</style>
 </head>
 <body>
 <header>

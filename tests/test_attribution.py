@@ -164,7 +164,7 @@ def test_effects_and_costs_from_paired_replicates():
     for k, group in enumerate(attribution.names):
         row = shapley.loc[group]
         assert row["mean"] == pytest.approx(effects[k])
-        assert row["low"] == pytest.approx(effects[k]) and row["high"] == pytest.approx(effects[k])
+        assert row["p05"] == pytest.approx(effects[k]) and row["p95"] == pytest.approx(effects[k])
     joint = table[table["group"] == "joint"].iloc[0]
     assert joint["mean"] == pytest.approx(effects.sum())
     costs = cost_table(attribution, indicators, spending, [2030]).set_index("group")

