@@ -405,7 +405,8 @@ def load_yaml(
     if not isinstance(data, dict):
         line = f":{root_mark.line + 1}" if root_mark is not None else ""
         got = "an empty file" if data is None and root_mark is None else type(data).__name__
-        raise ScenarioError(f"{path}{line}: a {kind} must be a mapping of keys ({keys}), got {got}")
+        article = "an" if kind[:1] in "aeiou" else "a"
+        raise ScenarioError(f"{path}{line}: {article} {kind} must be a mapping of keys ({keys}), got {got}")
     return data, composer.marks
 
 

@@ -189,7 +189,7 @@ def test_a_missing_file_is_refused_by_name(tmp_path: Path) -> None:
 def test_the_kind_of_file_words_the_messages(tmp_path: Path) -> None:
     path = write(tmp_path, "list.yaml", "- a\n- b\n")
     message = refusal(load_yaml, path, kind="experiment", keys="name, scenario, ...")
-    assert message == f"{path}:1: a experiment must be a mapping of keys (name, scenario, ...), got list"
+    assert message == f"{path}:1: an experiment must be a mapping of keys (name, scenario, ...), got list"
 
 
 def test_a_python_tag_runs_nothing(tmp_path: Path) -> None:
