@@ -312,6 +312,10 @@ BAD = {
         "allowed:",
     ],
     "not_utf8": ["not_utf8.csv:2: not UTF-8 text (byte 0xe9", "allowed: a UTF-8 text observations file"],
+    "repeated_column": [
+        "repeated_column.csv:1: column value appears more than once",
+        "allowed: each column once",
+    ],
     "empty_unit": ["empty_unit.csv:2: column unit: empty", "allowed: a unit name"],
 }
 
