@@ -48,7 +48,9 @@ def write(folder: Path, name: str, content: str | bytes) -> Path:
 
 # --- good files read as PyYAML's safe loader reads them ------------------------------------------
 
-GOOD_YAML = sorted(SCENARIOS.glob("*.yaml")) + sorted((ROOT / "experiments").glob("*.yaml"))
+GOOD_YAML = sorted(SCENARIOS.glob("*.yaml")) + sorted(
+    (ROOT / "experiments").rglob("*.yaml")
+)  # wherever they move
 
 
 @pytest.mark.parametrize("path", GOOD_YAML, ids=lambda path: path.name)
