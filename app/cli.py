@@ -35,7 +35,6 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from experiments.calibration.calibrate import calibrate, load_config
 from experiments.calibration.observed import read_observed
 from experiments.calibration.validate import DEFAULT_REPLICATES, validate, worst_rows, write_validation
 from experiments.compare import ComparisonResult, compare
@@ -50,10 +49,6 @@ from model.levers import LEVERS
 from model.parameters import PARAMETERS
 from model.scenario import differences, json_schema, load_scenario, parent_file
 from model.simulation import TalentModel
-from reports.calibration import calibration_files, validation_files
-from reports.compare_report import write_compare_report
-from reports.run_report import write_report
-from reports.sweeps import discovery_files, sensitivity_files, summary_files
 
 DEFAULT_OUTPUTS = Path("outputs")
 
@@ -273,11 +268,19 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+# Reports (matplotlib) and calibration (scipy) are imported by the commands that use them, so
+# that `jjj-talent levers` or a refused file answers without loading them (about 2 s a start).
+
+
 def _write_report(folder: Path) -> None:
+    from reports.run_report import write_report
+
     write_report(folder)
 
 
 def _write_compare_report(folder: Path, result: ComparisonResult) -> None:
+    from reports.compare_report import write_compare_report
+
     write_compare_report(folder, result.comparison, result.tables, result.manifest)
 
 
@@ -379,6 +382,8 @@ def _validate(args: argparse.Namespace) -> int:
         )
     start = result.scenario.start_year
     out_dir = args.out or DEFAULT_OUTPUTS / "validation" / f"{scenario.name}-from{start}"
+    from reports.calibration import validation_files
+
     write_validation(result, out_dir, args.observed, add_files=validation_files)
     skipped = result.table[result.table["result"] == "skipped"]
     for reason, count in skipped["reason"].value_counts().items():
@@ -398,6 +403,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
+    from experiments.calibration.calibrate import calibrate, load_config
+    from reports.calibration import calibration_files
+
     _check_runner_options(args)
     config = load_config(args.config)
     out_dir = args.out or DEFAULT_OUTPUTS / "calibration" / config.name
@@ -428,6 +436,8 @@ def _sweep(args: argparse.Namespace) -> int:
     _check_runner_options(args)
     experiment = load_experiment(args.experiment)
     store = args.store or DEFAULT_STORES / experiment.name
+    from reports.sweeps import sensitivity_files, summary_files
+
     report = run_sweep(
         experiment,
         store,
@@ -446,6 +456,8 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
+    from reports.sweeps import sensitivity_files
+
     table = write_sensitivity(args.store, args.years)
     sensitivity_files(args.store, table)
     if table.empty:
@@ -462,6 +474,8 @@ def _sensitivity(args: argparse.Namespace) -> int:
 
 
 def _discover(args: argparse.Namespace) -> int:
+    from reports.sweeps import discovery_files
+
     found = discover_store(args.store, parse_target(args.target), args.threshold, args.boxes)
     discovery_files(args.store, found)
     print(f"discover: {found.target}: {found.of_interest} of {found.cases} runs")

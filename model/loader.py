@@ -405,7 +405,8 @@ def load_yaml(
     if not isinstance(data, dict):
         line = f":{root_mark.line + 1}" if root_mark is not None else ""
         got = "an empty file" if data is None and root_mark is None else type(data).__name__
-        raise ScenarioError(f"{path}{line}: a {kind} must be a mapping of keys ({keys}), got {got}")
+        article = "an" if kind[:1] in "aeiou" else "a"
+        raise ScenarioError(f"{path}{line}: {article} {kind} must be a mapping of keys ({keys}), got {got}")
     return data, composer.marks
 
 
@@ -464,7 +465,7 @@ def read_observation_csv(path: str | Path, *, first_year: int = 2000, last_year:
 
     Raises:
         ScenarioError: an unreadable, empty, binary or non-UTF-8 file, a header without rows,
-            missing columns, an unclosed quote, a row with more or fewer fields than the header,
+            missing or repeated columns, an unclosed quote, a row with more or fewer fields than the header,
             a year that is not a whole number in [first_year, last_year], a value that is not a
             positive finite number, or two rows giving different values for the same (unit,
             indicator, year) with no ``vintage`` column telling them apart. Every row problem is
@@ -481,6 +482,12 @@ def read_observation_csv(path: str | Path, *, first_year: int = 2000, last_year:
         )
     (_, header), body = rows[0], rows[1:]
     header = [name.strip() for name in header]
+    repeated = sorted({name for name in header if name and header.count(name) > 1})
+    if repeated:
+        raise ScenarioError(
+            f"{path}:{header_line}: column {', '.join(repeated)} appears more than once in the header; "
+            "allowed: each column once"
+        )
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise ScenarioError(

@@ -16,7 +16,9 @@ lever, and a lever the child sets replaces the parent's setting of that lever as
 targets and all its dated values), so that what a lever does can be read in one place.
 
 Bad files are refused with ``ScenarioError`` naming the file, line, key path, value and what is
-allowed. Nothing in this module writes files.
+allowed: files that are not plain, safe YAML mappings by ``model/loader.py``, which reads them;
+values the format does not allow by ``validate`` here (the first 20 problems, and a count).
+Nothing in this module writes files.
 """
 
 from __future__ import annotations
@@ -195,7 +197,7 @@ class Scenario(BaseModel):
 
 # --- loading -------------------------------------------------------------------------------
 
-read_yaml = load_yaml  # the name experiments/ imports; the reading lives in model/loader.py
+read_yaml = load_yaml  # the name experiments/ imports; the reading is model/loader.py's
 
 
 def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
@@ -211,7 +213,7 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
     if path.resolve() in (p.resolve() for p in chain):
         cycle = " -> ".join(str(p) for p in chain + (path,))
         raise ScenarioError(f"{chain[-1]}: extends: circular chain {cycle}; a scenario may not extend itself")
-    data, marks = read_yaml(path)
+    data, marks = load_yaml(path)
     parent_name = data.get("extends")
     if parent_name is None:
         return data, marks
@@ -235,7 +237,7 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
 def parent_file(path: str | Path) -> Path | None:
     """The file a scenario ``extends``, or None."""
     path = Path(path)
-    data, _ = read_yaml(path)
+    data, _ = load_yaml(path)
     parent = data.get("extends")
     if not isinstance(parent, str):
         return None

@@ -1,4 +1,4 @@
-"""Calibration (experiments/calibrate.py): it recovers a parameter from data the model made with
+"""Calibration (experiments/calibration/calibrate.py): it recovers a parameter from data the model made with
 it, refuses targets dated after 2015, and writes a layer that scenarios can extend."""
 
 from __future__ import annotations

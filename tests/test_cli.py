@@ -1,4 +1,4 @@
-"""The ``jjj-talent`` command end to end (experiments/cli.py, experiments/run.py), in process
+"""The ``jjj-talent`` command end to end (app/cli.py, experiments/run.py), in process
 on a small scenario written to a temporary folder."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Executors (experiments/executors.py): one code path for this process, local worker processes
+"""The runner's executors (experiments/runner.py): one code path for this process, local worker processes
 and Dask. A sweep on a real ``LocalCluster`` and on real ``dask scheduler`` and ``dask worker``
 processes, all on 127.0.0.1 with their dashboards on loopback too, gives the results of one local
 worker; the test starts the cluster and always stops it. A local pool whose worker dies is

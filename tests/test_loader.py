@@ -48,7 +48,8 @@ def write(folder: Path, name: str, content: str | bytes) -> Path:
 
 # --- good files read as PyYAML's safe loader reads them ------------------------------------------
 
-GOOD_YAML = sorted(SCENARIOS.glob("*.yaml")) + sorted((ROOT / "experiments").glob("*.yaml"))
+# the experiment files wherever the restructure of experiments/ puts them
+GOOD_YAML = sorted(SCENARIOS.glob("*.yaml")) + sorted((ROOT / "experiments").rglob("*.yaml"))
 
 
 @pytest.mark.parametrize("path", GOOD_YAML, ids=lambda path: path.name)
@@ -189,7 +190,7 @@ def test_a_missing_file_is_refused_by_name(tmp_path: Path) -> None:
 def test_the_kind_of_file_words_the_messages(tmp_path: Path) -> None:
     path = write(tmp_path, "list.yaml", "- a\n- b\n")
     message = refusal(load_yaml, path, kind="experiment", keys="name, scenario, ...")
-    assert message == f"{path}:1: a experiment must be a mapping of keys (name, scenario, ...), got list"
+    assert message == f"{path}:1: an experiment must be a mapping of keys (name, scenario, ...), got list"
 
 
 def test_a_python_tag_runs_nothing(tmp_path: Path) -> None:
@@ -312,6 +313,10 @@ BAD = {
         "allowed:",
     ],
     "not_utf8": ["not_utf8.csv:2: not UTF-8 text (byte 0xe9", "allowed: a UTF-8 text observations file"],
+    "repeated_column": [
+        "repeated_column.csv:1: column value appears more than once",
+        "allowed: each column once",
+    ],
     "empty_unit": ["empty_unit.csv:2: column unit: empty", "allowed: a unit name"],
 }
 

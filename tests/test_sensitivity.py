@@ -1,4 +1,4 @@
-"""Sensitivity and scenario discovery (experiments/sensitivity.py, experiments/discovery.py).
+"""Sensitivity and scenario discovery (experiments/sweeps/sensitivity.py, discovery.py).
 
 The Ishigami function goes through the same sweep, store and analysis as the model, and its
 Sobol' indices must come out at their known values; a linear function has known Morris effects;

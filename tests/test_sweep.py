@@ -1,4 +1,4 @@
-"""Sweeps (experiments/design.py, experiments/sweep.py): experiment files, design sizes and bounds,
+"""Sweeps (experiments/sweeps/design.py, sweep.py): experiment files, design sizes and bounds,
 bad files refused, the store, a resume after a real SIGKILL, worker-count invariance, failed runs,
 the command's last line, Mesa's batch_run and the release of finished models.
 

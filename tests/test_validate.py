@@ -1,4 +1,4 @@
-"""Validation (experiments/validate.py, experiments/observed.py): a file made by the model
+"""Validation (experiments/calibration/validate.py, observed.py): a file made by the model
 itself is matched, rows the model cannot produce are listed with their reason, and the naive
 forecast and MASE follow their documented definitions."""
 

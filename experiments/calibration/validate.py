@@ -2,7 +2,7 @@
 numbers (``jjj-talent validate``).
 
 For each row of the file (columns as in ``model/data/observations.csv``; other columns ignored)
-whose unit, indicator and year the run produces (``experiments/observed.py`` says how each is
+whose unit, indicator and year the run produces (``observed.py`` beside it says how each is
 measured), ``validation.csv`` gives the observed value, the simulated mean over the replicates
 and its 90 % interval (5th-95th percentile), the error (simulated - observed) and the relative
 error (error / observed). Where the row's ``uom`` says the number is an upper (lower) bound,
