@@ -21,12 +21,14 @@ import solara
 import solara.lab
 
 from app.web import state as st
+from app.web.fonts import cjk_css
 from model.errors import ScenarioError
 from reports.compare_report import render_charts, write_compare_report
 
 matplotlib.use("Agg")  # figures are drawn to PNG on the server; there is no display
 
 CONTROLS = {control.lever: control for control in st.lever_controls()}
+CJK_CSS = cjk_css()  # once, when the server loads the page, not when the first planner opens it
 
 lang = solara.reactive("en")
 base_name = solara.reactive(st.REFERENCE)
@@ -62,13 +64,13 @@ def run_task(comparison: Any) -> None:
     current.set(job)
     done_runs.set(0)
     st.execute(job, comparison, on_change=lambda j: done_runs.set(j.done))
+    current.set(None)
     if job.status == "done":
         runs.set([*runs.value, job])
         shown.set(job.name)
         run_error.set("")
     else:
         run_error.set(f"{job.name}: {st.label(job.status, lang.value)}: {job.message}")
-    current.set(None)
 
 
 def _optional_int(text: str, key: str) -> int | None:
@@ -109,10 +111,13 @@ def LeverEditor(data: dict[str, Any]) -> None:
     title = control.title[language]
     where = control.section if title == control.lever else f"{control.lever}, {control.section}"
     with solara.Card(f"{title} ({where})"):
-        solara.Text(control.meaning)
-        solara.Text(
-            f"{st.label('unit', language)}: {control.unit} · {st.label('bounds', language)}: "
-            f"{control.bounds_text()}"
+        solara.HTML(tag="p", unsafe_innerHTML=html.escape(control.meaning))
+        solara.HTML(
+            tag="p",
+            unsafe_innerHTML=html.escape(
+                f"{st.label('unit', language)}: {control.unit} · {st.label('bounds', language)}: "
+                f"{control.bounds_text()}"
+            ),
         )
         solara.Checkbox(
             label=st.label("lever_on", language),
@@ -272,6 +277,7 @@ def Page() -> None:
     checked = st.check(data)
     shipped = st.shipped_scenarios()
     solara.Title(st.label("title", language))
+    solara.Style(CJK_CSS)
     job = current.value
 
     with solara.Sidebar():
@@ -288,7 +294,10 @@ def Page() -> None:
         )
         solara.Select(st.label("reference", language), values=shipped, value=reference_name)
         solara.SliderInt(
-            st.label("replicates", language), value=replicates, min=st.REPLICATES[0], max=st.REPLICATES[1]
+            f"{st.label('replicates', language)}: {replicates.value}",
+            value=replicates,
+            min=st.REPLICATES[0],
+            max=st.REPLICATES[1],
         )
         solara.InputText(
             st.label("scale", language) + f" ({data.get('scale')})", value=scale_text, classes=["run-scale"]
