@@ -109,14 +109,14 @@ def test_edit_validate_run_and_switch_language(app_url: str) -> None:
             expect(page.get_by_text("Loading app")).to_have_count(0)
             expect(page.get_by_text("No run yet.")).to_be_visible()
 
-            # a coarse run: 2 replicates, 2000 persons a row, to 2020
+            # a coarse run: 2 replicates, 4000 persons a row, to 2019
             slider = page.get_by_role("slider")
             slider.focus()
             slider.press("ArrowLeft")
             expect(slider).to_have_attribute("aria-valuenow", "2")
-            page.get_by_label(re.compile("^Persons per talent row")).fill("2000")
+            page.get_by_label(re.compile("^Persons per talent row")).fill("4000")
             page.get_by_label(re.compile("^Persons per talent row")).press("Enter")
-            page.get_by_label(re.compile("^Last year")).fill("2020")
+            page.get_by_label(re.compile("^Last year")).fill("2019")
             page.get_by_label(re.compile("^Last year")).press("Enter")
 
             # switch graduate_subsidy on, then type a value above its bound
@@ -139,7 +139,7 @@ def test_edit_validate_run_and_switch_language(app_url: str) -> None:
             table = page.locator(".runs-table")
             expect(table).to_be_visible(timeout=90_000)
             expect(table).to_contain_text("baseline-edited · 1")
-            expect(table).to_contain_text("2015–2020")
+            expect(table).to_contain_text("2015–2019")
             row = table.locator("tbody tr").first.inner_text()
             reference, scenario = _shares(row)[:2]
             assert 0 < reference < 1 and 0 < scenario < 1
@@ -152,5 +152,17 @@ def test_edit_validate_run_and_switch_language(app_url: str) -> None:
             page.get_by_role("button", name="中文").click()
             expect(page.get_by_text("情景有效。")).to_be_visible(timeout=30_000)
             expect(page.get_by_text("运行结果")).to_be_visible(timeout=30_000)
+            # the Chinese text is drawn with the embedded font, not as boxes of a missing one
+            print(f"Chinese shown after {time.monotonic() - started:.1f} s")
+            loaded = page.evaluate(
+                "() => [...document.fonts].filter(f => f.family.includes('Workbench CJK')).map(f => f.status)"
+            )
+            assert loaded == ["loaded"]
+            width = page.evaluate(
+                "() => { const c = document.createElement('canvas').getContext('2d');"
+                " c.font = '20px \"Workbench CJK\"'; const cjk = c.measureText('情景有效').width;"
+                " c.font = '20px monospace'; return [cjk, c.measureText('情景有效').width]; }"
+            )
+            assert width[0] == pytest.approx(80, abs=2)  # four full-width glyphs of 20 px
         finally:
             browser.close()

@@ -39,6 +39,25 @@ def test_a_control_for_every_lever_with_its_declared_unit_bounds_and_targets() -
     assert controls["graduate_subsidy"].title["zh"] == "高校毕业生就业河北计划"
 
 
+def test_the_embedded_font_has_a_glyph_for_every_chinese_character_of_the_page() -> None:
+    import base64
+    import io
+    import re
+
+    from fontTools.ttLib import TTFont
+
+    from app.web.fonts import FAMILY, cjk_css, page_text
+
+    css = cjk_css()
+    assert f'font-family: "{FAMILY}"' in css and f'Roboto, "{FAMILY}"' in css
+    data = re.search(r"base64,([A-Za-z0-9+/=]+)\)", css)
+    assert data is not None
+    font = TTFont(io.BytesIO(base64.b64decode(data.group(1))))
+    chinese = {ch for ch in page_text() if "\u4e00" <= ch <= "\u9fff"}
+    assert "情" in chinese and len(chinese) > 100
+    assert chinese <= {chr(code) for code in font.getBestCmap()}
+
+
 def test_every_shipped_scenario_is_offered_and_loads_as_a_valid_draft() -> None:
     names = st.shipped_scenarios(SCENARIOS)
     assert "baseline" in names and "plan-2017" in names
