@@ -81,7 +81,7 @@ def test_an_edited_lever_round_trips_into_a_valid_scenario(baseline: dict) -> No
         ("2017-07-01", 30000.0),
         ("2020-01-01", 45000.0),
     ]
-    assert setting.nodes == ["hebei"]
+    assert setting.targets(LEVERS["graduate_subsidy"])["nodes"] == ("hebei",)
     assert st.lever_rows(draft, "graduate_subsidy") == [("2017-07-01", "30000"), ("2020-01-01", "45000")]
     # an empty target list takes the lever's default; None removes the lever (off every year)
     reset = st.set_lever(draft, "graduate_subsidy", st.lever_rows(draft, "graduate_subsidy"), {"nodes": []})
@@ -214,3 +214,24 @@ def test_a_run_started_in_the_background_can_be_cancelled_before_it_runs(baselin
     thread.join(60)
     assert not thread.is_alive()
     assert job.status == "cancelled" and job.done <= 2
+
+
+def test_app_command_refuses_a_bad_port_or_a_missing_scenarios_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    from app.cli import main
+
+    assert main(["app", "--port", "0"]) == 2
+    assert "--port: value 0: allowed: 1 to 65535" in capsys.readouterr().err
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        monkeypatch.setenv(st.SCENARIOS_ENV, str(SCENARIOS))
+        assert main(["app", "--port", str(port)]) == 2
+        assert f"127.0.0.1:{port} is in use" in capsys.readouterr().err
+    monkeypatch.setenv(st.SCENARIOS_ENV, str(tmp_path))
+    assert main(["app", "--port", "8765"]) == 2
+    assert "baseline.yaml; run it from the project folder" in capsys.readouterr().err

@@ -8,6 +8,7 @@ browser session in Solara, so two planners do not see each other's drafts or run
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 import math
@@ -128,28 +129,30 @@ def LeverEditor(data: dict[str, Any]) -> None:
             return
         for index, (date, value) in enumerate(rows):
 
-            def change(i: int = index, date: str | None = None, value: str | None = None) -> None:
-                new = list(rows)
-                old_date, old_value = new[i]
-                new[i] = (date if date is not None else old_date, value if value is not None else old_value)
-                set_rows(new)
+            def change(i: int, column: int, text: str) -> None:
+                new = [list(row) for row in rows]
+                new[i][column] = text
+                set_rows([(row[0], row[1]) for row in new])
+
+            def remove(i: int) -> None:
+                set_rows([row for k, row in enumerate(rows) if k != i] or None)
 
             with solara.Row():
                 solara.InputText(
                     st.label("date", language),
                     value=date,
-                    on_value=lambda text, i=index: change(i, date=text),
+                    on_value=functools.partial(change, index, 0),
                     classes=["lever-date"],
                 )
                 solara.InputText(
                     f"{st.label('value', language)} ({control.unit})",
                     value=value,
-                    on_value=lambda text, i=index: change(i, value=text),
+                    on_value=functools.partial(change, index, 1),
                     classes=["lever-value"],
                 )
                 solara.Button(
                     st.label("remove", language),
-                    on_click=lambda i=index: set_rows([r for k, r in enumerate(rows) if k != i] or None),
+                    on_click=functools.partial(remove, index),
                     text=True,
                     disabled=len(rows) == 1,
                 )
@@ -158,13 +161,17 @@ def LeverEditor(data: dict[str, Any]) -> None:
             on_click=lambda: set_rows([*rows, st.next_row(rows, control)]),
             text=True,
         )
+
+        def set_targets(kind: str, names: list[str]) -> None:
+            set_rows(rows, {kind: names})
+
         for kind, (choices, default) in control.targets.items():
             chosen = list(setting.get(kind) or default)
             solara.SelectMultiple(
                 st.label(kind, language),
                 values=chosen,
                 all_values=list(choices),
-                on_value=lambda names, kind=kind: set_rows(rows, {kind: names}),
+                on_value=functools.partial(set_targets, kind),
             )
 
 
