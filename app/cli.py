@@ -10,6 +10,7 @@
     jjj-talent schema            JSON Schema of scenario files
     jjj-talent parameters        behavioural parameters with units, bounds and sources
     jjj-talent levers            policy levers with plan sections, units, bounds and mechanisms
+    jjj-talent app [--port N]    the scenario workbench in the browser, on 127.0.0.1
 
 Every command that runs the model more than once submits its runs through one runner
 (``experiments/runner.py``): ``--workers N`` local processes (0: this process; default one per
@@ -205,7 +206,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     command.add_argument("--boxes", type=int, default=1, help="boxes to find one after the other (default 1)")
     command.set_defaults(handler=_discover)
+
+    command = commands.add_parser("app", help="the scenario workbench in the browser (127.0.0.1)")
+    command.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
+    command.set_defaults(handler=_app)
     return parser
+
+
+def _app(args: argparse.Namespace) -> int:
+    from app.web.serve import serve  # Solara and its server load only for this command
+
+    return serve(args.port)
 
 
 def _add_runner_options(command: argparse.ArgumentParser, default: str) -> None:
