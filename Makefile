@@ -20,10 +20,7 @@ run: $(STAMP)  ## the main job: the baseline projection, and the plan beside it
 	$(BIN)/jjj-talent compare scenarios/baseline.yaml scenarios/plan-2017.yaml --replicates 5 \
 		--out outputs/baseline-vs-plan-2017
 
-# Lint and format cover the code above the model. model/ joins them once the speed branch, which
-# reworks model/ internals, is merged (the lead formats it then); the benchmarks likewise (see
-# extend-exclude in pyproject.toml).
-LINTED := experiments reports app tests
+LINTED := model experiments reports app tests
 TYPED := model experiments reports app
 
 # The browser tests (reports' embedded fonts, the app) drive Debian's Chromium: installed here when

@@ -55,13 +55,16 @@ def noop(item: int) -> int:
 
 def memory(runs: int, scratch: Path) -> dict[str, dict[int, float]]:
     """RSS (MiB) after the checkpoint runs, for each way of running them."""
-    from model.simulation import simulate
     from model.scenario import load_scenario
+    from model.simulation import simulate
 
     scenario = load_scenario(ROOT / "scenarios" / "baseline.yaml").with_overrides(TINY)
     marks = [c for c in CHECKPOINTS if c <= runs] or [runs]
-    found: dict[str, dict[int, float]] = {"simulate, as Mesa leaves it": {}, "sweep execute (released)": {},
-                                          "one worker process, no recycling": {}}
+    found: dict[str, dict[int, float]] = {
+        "simulate, as Mesa leaves it": {},
+        "sweep execute (released)": {},
+        "one worker process, no recycling": {},
+    }
     experiment = _tiny_experiment(runs, scratch)
     tasks = [run.task for run in plan(experiment, experiment.sample())]
     for i, task in enumerate(tasks, start=1):
@@ -83,18 +86,21 @@ def memory(runs: int, scratch: Path) -> dict[str, dict[int, float]]:
 def _tiny_experiment(runs: int, scratch: Path) -> Any:
     """An experiment of ``runs`` tiny runs: one point, ``runs`` replicate seeds."""
     path = scratch / "tiny.yaml"
-    path.write_text(f"""\
+    path.write_text(
+        f"""\
 name: bench-memory
-scenario: {ROOT / 'scenarios' / 'baseline.yaml'}
-scale: {TINY['scale']}
-end_year: {TINY['end_year']}
+scenario: {ROOT / "scenarios" / "baseline.yaml"}
+scale: {TINY["scale"]}
+end_year: {TINY["end_year"]}
 inputs:
   parameters.beta_wage: {{values: [1.5]}}
 design: {{kind: grid}}
 replicates: {runs}
 outputs:
   indicators: [hebei_share]
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return load_experiment(path)
 
 
@@ -104,8 +110,10 @@ def throughput(runs: int, scratch: Path) -> list[dict[str, Any]]:
 
     experiment = load_experiment(ROOT / "experiments" / "example-sweep.yaml")
     rows = []
-    setups: list[tuple[str, dict[str, Any]]] = [("1 local process", {"workers": 1}),
-                                                ("2 local processes", {"workers": 2})]
+    setups: list[tuple[str, dict[str, Any]]] = [
+        ("1 local process", {"workers": 1}),
+        ("2 local processes", {"workers": 2}),
+    ]
     for name, options in setups + [("Dask LocalCluster, 2 workers", {})]:
         store = scratch / name.replace(" ", "-").replace(",", "")
         started = time.perf_counter()
@@ -113,20 +121,33 @@ def throughput(runs: int, scratch: Path) -> list[dict[str, Any]]:
         if options:
             report = run_sweep(_limited(experiment, runs), store, log=io.StringIO(), **options)
         else:
-            with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                              dashboard_address="127.0.0.1:0", local_directory=str(scratch / "dask")) as cluster:
+            with LocalCluster(
+                n_workers=2,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address="127.0.0.1:0",
+                local_directory=str(scratch / "dask"),
+            ) as cluster:
                 start_up = time.perf_counter() - started
                 started = time.perf_counter()
-                report = run_sweep(_limited(experiment, runs), store, scheduler=cluster.scheduler_address,
-                                   log=io.StringIO())
+                report = run_sweep(
+                    _limited(experiment, runs), store, scheduler=cluster.scheduler_address, log=io.StringIO()
+                )
         wall = time.perf_counter() - started
         simulated = sum(Store(store).manifest(key)["wall_seconds"] for key in Store(store).finished_keys())
         workers = options.get("workers", 2)
-        rows.append({"executor": name, "runs": report.done, "cluster_start_s": round(start_up, 1),
-                     "wall_s": round(wall, 1),
-                     "runs_per_minute": round(60 * report.done / wall, 1),
-                     "mean_run_s": round(simulated / max(report.done, 1), 2),
-                     "busy_share": round(simulated / (wall * workers), 2)})
+        rows.append(
+            {
+                "executor": name,
+                "runs": report.done,
+                "cluster_start_s": round(start_up, 1),
+                "wall_s": round(wall, 1),
+                "runs_per_minute": round(60 * report.done / wall, 1),
+                "mean_run_s": round(simulated / max(report.done, 1), 2),
+                "busy_share": round(simulated / (wall * workers), 2),
+            }
+        )
     return rows
 
 
@@ -147,11 +168,20 @@ def overhead(tasks: int, scratch: Path) -> list[dict[str, Any]]:
 
     rows = []
     ishigami = load_experiment(ROOT / "experiments" / "ishigami.yaml")
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address="127.0.0.1:0", local_directory=str(scratch / "dask")) as cluster:
-        for name, options in [("this process", {"workers": 0}), ("1 local process", {"workers": 1}),
-                              ("2 local processes", {"workers": 2}),
-                              ("Dask LocalCluster, 2 workers", {"scheduler": cluster.scheduler_address})]:
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+        local_directory=str(scratch / "dask"),
+    ) as cluster:
+        for name, options in [
+            ("this process", {"workers": 0}),
+            ("1 local process", {"workers": 1}),
+            ("2 local processes", {"workers": 2}),
+            ("Dask LocalCluster, 2 workers", {"scheduler": cluster.scheduler_address}),
+        ]:
             with open_pool(**options) as pool:
                 list(imap_unordered(pool, noop, range(20)))  # warm up: workers started and importing
                 started = time.perf_counter()
@@ -162,26 +192,45 @@ def overhead(tasks: int, scratch: Path) -> list[dict[str, Any]]:
             started = time.perf_counter()
             report = run_sweep(ishigami, store, log=io.StringIO(), **options)
             whole = (time.perf_counter() - started) / report.runs
-            rows.append({"executor": name, "noop_task_ms": round(1000 * bare, 2),
-                         "sweep_path_ms_per_run": round(1000 * whole, 2), "runs": report.runs})
+            rows.append(
+                {
+                    "executor": name,
+                    "noop_task_ms": round(1000 * bare, 2),
+                    "sweep_path_ms_per_run": round(1000 * whole, 2),
+                    "runs": report.runs,
+                }
+            )
     return rows
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m experiments.bench_sweep", description=__doc__.split("\n")[0])
-    parser.add_argument("--part", choices=["memory", "throughput", "overhead"], action="append",
-                        help="measure only this (repeatable; default: all)")
+    parser = argparse.ArgumentParser(
+        prog="python -m experiments.bench_sweep", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--part",
+        choices=["memory", "throughput", "overhead"],
+        action="append",
+        help="measure only this (repeatable; default: all)",
+    )
     parser.add_argument("--memory-runs", type=int, default=200)
     parser.add_argument("--throughput-runs", type=int, default=16)
     parser.add_argument("--overhead-tasks", type=int, default=2000)
     args = parser.parse_args(argv)
     parts = args.part or ["memory", "throughput", "overhead"]
-    result: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                                          "load_average_at_start": os.getloadavg()}}
+    result: dict[str, Any] = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_at_start": os.getloadavg(),
+        }
+    }
     import dask
 
-    with tempfile.TemporaryDirectory(prefix="sweep-bench-") as scratch, \
-            dask.config.set({"temporary-directory": str(Path(scratch) / "dask")}):
+    with (
+        tempfile.TemporaryDirectory(prefix="sweep-bench-") as scratch,
+        dask.config.set({"temporary-directory": str(Path(scratch) / "dask")}),
+    ):
         if "memory" in parts:
             found = memory(args.memory_runs, Path(scratch))
             result["memory_rss_mib"] = found
@@ -194,7 +243,9 @@ def main(argv: list[str] | None = None) -> int:
             print(pd.DataFrame(result["overhead"]).to_string(index=False), "\n")
     result["machine"]["load_average_at_end"] = os.getloadavg()
     atomic.write_json(OUT, result)
-    print(f"load average: start {result['machine']['load_average_at_start']}, end {result['machine']['load_average_at_end']}")
+    print(
+        f"load average: start {result['machine']['load_average_at_start']}, end {result['machine']['load_average_at_end']}"
+    )
     print(f"wrote {OUT}")
     return 0
 

@@ -33,17 +33,27 @@ three counties it was formed from, and its own levers start at their dates.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Mapping
 
 import numpy as np
 
 from model import kernels
 from model.talents import GROUPS, HUKOU_ABROAD, Status
 
-TERMS: tuple[str, ...] = ("wage", "jobs", "housing", "services", "amenity", "agglomeration",
-                          "distance", "stay", "barriers", "levers")
+TERMS: tuple[str, ...] = (
+    "wage",
+    "jobs",
+    "housing",
+    "services",
+    "amenity",
+    "agglomeration",
+    "distance",
+    "stay",
+    "barriers",
+    "levers",
+)
 RETIREE_INCOME_SHARE = 0.6  # pension as a share of the wage of one's group; ASSUMPTIONS.md D5
 NO_PRIVILEGE, CARD_HOLDER, KEEPS_BEIJING_SERVICES = 0, 1, 2
 
@@ -52,8 +62,9 @@ def privilege(has_talent_card: np.ndarray, keeps_beijing_services: np.ndarray) -
     """Service privilege of each row. Card holders and followers alike pay no hukou barrier and
     half the provincial one; a follower's service floor is Beijing's level, a holder's
     ``card_services_level``. A follower who also holds a card counts as a follower."""
-    return np.where(keeps_beijing_services, KEEPS_BEIJING_SERVICES,
-                    np.where(has_talent_card, CARD_HOLDER, NO_PRIVILEGE))
+    return np.where(
+        keeps_beijing_services, KEEPS_BEIJING_SERVICES, np.where(has_talent_card, CARD_HOLDER, NO_PRIVILEGE)
+    )
 
 
 @dataclass(frozen=True)
@@ -71,12 +82,29 @@ class CellGrid:
     def size(self) -> int:
         return int(np.prod(self.shape))
 
-    def index(self, origin: np.ndarray, group: np.ndarray, is_high_end: np.ndarray, hukou: np.ndarray,
-              is_retired: np.ndarray, is_graduate: np.ndarray, privileged: np.ndarray) -> np.ndarray:
+    def index(
+        self,
+        origin: np.ndarray,
+        group: np.ndarray,
+        is_high_end: np.ndarray,
+        hukou: np.ndarray,
+        is_retired: np.ndarray,
+        is_graduate: np.ndarray,
+        privileged: np.ndarray,
+    ) -> np.ndarray:
         """Cell index of each row."""
         return np.ravel_multi_index(
-            (origin.astype(np.int64), group, is_high_end.astype(np.int64), hukou,
-             is_retired.astype(np.int64), is_graduate.astype(np.int64), privileged), self.shape)
+            (
+                origin.astype(np.int64),
+                group,
+                is_high_end.astype(np.int64),
+                hukou,
+                is_retired.astype(np.int64),
+                is_graduate.astype(np.int64),
+                privileged,
+            ),
+            self.shape,
+        )
 
     def attributes(self) -> tuple[np.ndarray, ...]:
         """(origin, group, is_high_end, hukou, is_retired, is_graduate, privilege) of every cell,
@@ -121,19 +149,26 @@ class CellGrid:
 class LeverTerms:
     """What this year's levers do to utility, per group g and node j; all zero or one when off."""
 
-    graduate_money: np.ndarray          # (groups, nodes) CNY a new graduate gets for a job there
-    settlement_money: np.ndarray        # (groups, nodes) CNY a newcomer gets for settling there
-    housing_relief: np.ndarray          # (groups, nodes) share of housing cost a newcomer saves
+    graduate_money: np.ndarray  # (groups, nodes) CNY a new graduate gets for a job there
+    settlement_money: np.ndarray  # (groups, nodes) CNY a newcomer gets for settling there
+    housing_relief: np.ndarray  # (groups, nodes) share of housing cost a newcomer saves
     province_barrier_factor: np.ndarray  # (nodes,) multiplies the cross-province barrier into j
-    hukou_barrier_factor: np.ndarray    # (groups, nodes) multiplies the hukou barrier of j
-    foreign_amenity: np.ndarray         # (nodes,) utility for foreign talents
-    service_floor: np.ndarray           # (3,) services a privilege guarantees, by privilege
+    hukou_barrier_factor: np.ndarray  # (groups, nodes) multiplies the hukou barrier of j
+    foreign_amenity: np.ndarray  # (nodes,) utility for foreign talents
+    service_floor: np.ndarray  # (3,) services a privilege guarantees, by privilege
 
     @classmethod
     def none(cls, n_nodes: int) -> LeverTerms:
         zeros = np.zeros((len(GROUPS), n_nodes))
-        return cls(zeros, zeros, zeros, np.ones(n_nodes), np.ones((len(GROUPS), n_nodes)),
-                   np.zeros(n_nodes), np.zeros(3))
+        return cls(
+            zeros,
+            zeros,
+            zeros,
+            np.ones(n_nodes),
+            np.ones((len(GROUPS), n_nodes)),
+            np.zeros(n_nodes),
+            np.zeros(3),
+        )
 
 
 @dataclass(frozen=True)
@@ -142,15 +177,20 @@ class Conditions:
 
     wage: np.ndarray
     job_chance: np.ndarray
-    price: np.ndarray            # (nodes,) CNY per m2
-    services: np.ndarray         # (nodes,) index, Beijing = 1
+    price: np.ndarray  # (nodes,) CNY per m2
+    services: np.ndarray  # (nodes,) index, Beijing = 1
     group_share_ratio: np.ndarray
     levers: LeverTerms
 
 
-def utility_terms(grid: CellGrid, cond: Conditions, distance_km: np.ndarray,
-                  province: np.ndarray, params: Mapping[str, float],
-                  cells: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def utility_terms(
+    grid: CellGrid,
+    cond: Conditions,
+    distance_km: np.ndarray,
+    province: np.ndarray,
+    params: Mapping[str, float],
+    cells: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
     """Each term of the utility, shape (cells, nodes + 1); the last alternative is OUT, whose
     terms are all zero here (its constant is added by ``utility``). With ``cells``, only those
     cells' rows, in that order.
@@ -160,13 +200,14 @@ def utility_terms(grid: CellGrid, cond: Conditions, distance_km: np.ndarray,
     the arithmetic of each entry is the same as it would be cell by cell.
     """
     origin, group, _, hukou, is_retired, is_graduate, privileged = (
-        grid.attributes() if cells is None else (a[cells] for a in grid.attributes()))
+        grid.attributes() if cells is None else (a[cells] for a in grid.attributes())
+    )
     n, n_groups, lev = grid.n_nodes, len(GROUPS), cond.levers
-    o = np.arange(n + 1)[:, None, None, None, None]         # origin (n + 1 is outside the region)
-    g = np.arange(n_groups)[None, :, None, None, None]      # group
-    a = np.arange(2)[None, None, :, None, None]             # a second binary attribute (see below)
+    o = np.arange(n + 1)[:, None, None, None, None]  # origin (n + 1 is outside the region)
+    g = np.arange(n_groups)[None, :, None, None, None]  # group
+    a = np.arange(2)[None, None, :, None, None]  # a second binary attribute (see below)
     h = np.arange(HUKOU_ABROAD + 1)[None, None, None, :, None]  # hukou
-    newcomer = o != np.arange(n)                            # (origins, 1, 1, 1, nodes)
+    newcomer = o != np.arange(n)  # (origins, 1, 1, 1, nodes)
     working = np.array([True, False])[None, None, :, None, None]  # a = is_retired
 
     # (origin, group, is_retired, 1, nodes)
@@ -187,16 +228,18 @@ def utility_terms(grid: CellGrid, cond: Conditions, distance_km: np.ndarray,
     # (origin, group, card, hukou, nodes), a = holds a privilege (card or kept services)
     crosses = np.append(province, -1)[o] != province
     card = a == 1
-    hukou_barrier = np.array([params["hukou_barrier_beijing"], params["hukou_barrier_tianjin"],
-                              params["hukou_barrier_hebei"]])[province]
-    barriers = -(params["beta_province_barrier"] * crosses * lev.province_barrier_factor
-                 * np.where(card, 0.5, 1.0)
-                 + hukou_barrier * (h != province) * lev.hukou_barrier_factor[g[..., 0]] * ~card)
+    hukou_barrier = np.array(
+        [params["hukou_barrier_beijing"], params["hukou_barrier_tianjin"], params["hukou_barrier_hebei"]]
+    )[province]
+    barriers = -(
+        params["beta_province_barrier"] * crosses * lev.province_barrier_factor * np.where(card, 0.5, 1.0)
+        + hukou_barrier * (h != province) * lev.hukou_barrier_factor[g[..., 0]] * ~card
+    )
     # (origin, group, is_graduate, hukou, nodes)
-    money = (lev.graduate_money[g[..., 0]] * (a == 1)
-             + lev.settlement_money[g[..., 0]] * newcomer)
-    levers = (params["beta_wage"] * np.log1p(money / params["money_utility_cny"])
-              + lev.foreign_amenity * (h == HUKOU_ABROAD))
+    money = lev.graduate_money[g[..., 0]] * (a == 1) + lev.settlement_money[g[..., 0]] * newcomer
+    levers = params["beta_wage"] * np.log1p(money / params["money_utility_cny"]) + lev.foreign_amenity * (
+        h == HUKOU_ABROAD
+    )
 
     has_privilege = (privileged != NO_PRIVILEGE).astype(np.int64)
     zero = np.zeros_like(origin)
@@ -221,8 +264,13 @@ def utility_terms(grid: CellGrid, cond: Conditions, distance_km: np.ndarray,
     return out
 
 
-def utility(terms: Mapping[str, np.ndarray], constants: np.ndarray, outside: np.ndarray,
-            grid: CellGrid, cells: np.ndarray | None = None) -> np.ndarray:
+def utility(
+    terms: Mapping[str, np.ndarray],
+    constants: np.ndarray,
+    outside: np.ndarray,
+    grid: CellGrid,
+    cells: np.ndarray | None = None,
+) -> np.ndarray:
     """Total utility (cells, nodes + 1): the terms plus the node constants of each cell's kind
     and the outside option, which arrivals from outside do not have. With ``cells``, the terms
     are given for those cells only (rows in that order), and so is the result."""
@@ -241,8 +289,7 @@ def logit_probabilities(utility: np.ndarray) -> np.ndarray:
     return expu / expu.sum(axis=-1, keepdims=True)
 
 
-def draw_choices(probabilities: np.ndarray, cell_of_row: np.ndarray,
-                 rng: np.random.Generator) -> np.ndarray:
+def draw_choices(probabilities: np.ndarray, cell_of_row: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One alternative per row, drawn from its cell's probabilities (inverse CDF)."""
     cumulative = np.cumsum(probabilities, axis=1)
     # scale the draw to the row's total, so rounding never lands on an unavailable last option
@@ -255,7 +302,9 @@ def draw_choices(probabilities: np.ndarray, cell_of_row: np.ndarray,
 def hazard_factors(max_age: int, params: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray, float]:
     """The factors of ``moving_hazard``: by age (0..max_age), by status, and for newcomers."""
     ages = np.arange(max_age + 1)
-    age_factor = params["move_hazard_base"] * np.exp(-params["move_hazard_age_decay"] * np.maximum(ages - 30, 0))
+    age_factor = params["move_hazard_base"] * np.exp(
+        -params["move_hazard_age_decay"] * np.maximum(ages - 30, 0)
+    )
     status_factor = np.ones(len(Status))
     status_factor[Status.UNEMPLOYED] = params["move_hazard_unemployed_ratio"]
     status_factor[Status.RETIRED] = params["move_hazard_retired_ratio"]
@@ -263,20 +312,26 @@ def hazard_factors(max_age: int, params: Mapping[str, float]) -> tuple[np.ndarra
     return age_factor, status_factor, float(params["move_hazard_newcomer_ratio"])
 
 
-def moving_hazard(age: np.ndarray, status: np.ndarray, years_at_node: np.ndarray,
-                  params: Mapping[str, float]) -> np.ndarray:
+def moving_hazard(
+    age: np.ndarray, status: np.ndarray, years_at_node: np.ndarray, params: Mapping[str, float]
+) -> np.ndarray:
     """Yearly probability that a talent considers moving; students never do (they choose at
     graduation)."""
     age = np.asarray(age)
     if len(age) == 0:
         return np.zeros(0)
     # The age and status factors are computed once per age and status, not once per row.
-    return kernels.hazard_by_row(np.ascontiguousarray(age), np.ascontiguousarray(status),
-                                 np.ascontiguousarray(years_at_node), *hazard_factors(int(age.max()), params))
+    return kernels.hazard_by_row(
+        np.ascontiguousarray(age),
+        np.ascontiguousarray(status),
+        np.ascontiguousarray(years_at_node),
+        *hazard_factors(int(age.max()), params),
+    )
 
 
-def balance_targets(persons: np.ndarray, grid: CellGrid, outside_share: float,
-                    arrival_shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def balance_targets(
+    persons: np.ndarray, grid: CellGrid, outside_share: float, arrival_shares: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Where the base year's choosers should end up for the base year to be a balance.
 
     Residents who consider moving arrive at each node, per kind, in the numbers that leave it,
@@ -297,9 +352,15 @@ def balance_targets(persons: np.ndarray, grid: CellGrid, outside_share: float,
     return target, target_out
 
 
-def solve_constants(terms: Mapping[str, np.ndarray], persons: np.ndarray, grid: CellGrid,
-                    target: np.ndarray, target_out: np.ndarray, iterations: int = 1000,
-                    tolerance: float = 1e-9) -> tuple[np.ndarray, np.ndarray]:
+def solve_constants(
+    terms: Mapping[str, np.ndarray],
+    persons: np.ndarray,
+    grid: CellGrid,
+    target: np.ndarray,
+    target_out: np.ndarray,
+    iterations: int = 1000,
+    tolerance: float = 1e-9,
+) -> tuple[np.ndarray, np.ndarray]:
     """Node constants (classes, nodes) and outside utilities (classes,) under which the
     expected choices of ``persons`` (per cell) meet ``target`` and ``target_out`` (see
     ``balance_targets``). Iterates the usual logit share correction
@@ -336,8 +397,13 @@ def solve_constants(terms: Mapping[str, np.ndarray], persons: np.ndarray, grid: 
     return constants, outside
 
 
-def net_gain_by_province(probabilities: np.ndarray, persons: np.ndarray, grid: CellGrid,
-                         province: np.ndarray, cells: np.ndarray | None = None) -> np.ndarray:
+def net_gain_by_province(
+    probabilities: np.ndarray,
+    persons: np.ndarray,
+    grid: CellGrid,
+    province: np.ndarray,
+    cells: np.ndarray | None = None,
+) -> np.ndarray:
     """Expected net talents each province gains from the choices of ``persons`` per cell:
     arrivals from other provinces or outside, minus departures to them (shape (3,)).
 
@@ -360,9 +426,16 @@ def net_gain_by_province(probabilities: np.ndarray, persons: np.ndarray, grid: C
     return gains
 
 
-def term_effects(terms: Mapping[str, np.ndarray], base_terms: Mapping[str, np.ndarray],
-                 constants: np.ndarray, outside: np.ndarray, grid: CellGrid, persons: np.ndarray,
-                 province: np.ndarray, terms_of_cells_with_persons: bool = False) -> dict[str, np.ndarray]:
+def term_effects(
+    terms: Mapping[str, np.ndarray],
+    base_terms: Mapping[str, np.ndarray],
+    constants: np.ndarray,
+    outside: np.ndarray,
+    grid: CellGrid,
+    persons: np.ndarray,
+    province: np.ndarray,
+    terms_of_cells_with_persons: bool = False,
+) -> dict[str, np.ndarray]:
     """How much of this year's net gain of each province each term's change since the base
     year explains: gain with every term as it is, minus gain with that one term held at its
     base-year value. Terms that have not changed explain nothing.
@@ -374,14 +447,18 @@ def term_effects(terms: Mapping[str, np.ndarray], base_terms: Mapping[str, np.nd
     if not terms_of_cells_with_persons:
         terms = {term: value[cells] for term, value in terms.items()}
     actual = net_gain_by_province(
-        logit_probabilities(utility(terms, constants, outside, grid, cells)),
-        persons, grid, province, cells)
+        logit_probabilities(utility(terms, constants, outside, grid, cells)), persons, grid, province, cells
+    )
     effects = {}
     for term in TERMS:
         held = dict(terms)
         held[term] = base_terms[term][cells]
         without = net_gain_by_province(
             logit_probabilities(utility(held, constants, outside, grid, cells)),
-            persons, grid, province, cells)
+            persons,
+            grid,
+            province,
+            cells,
+        )
         effects[term] = actual - without
     return effects

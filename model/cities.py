@@ -9,7 +9,7 @@ Residents without tertiary education follow the node's 2010-2015 growth rate, fa
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import mesa
 import numpy as np
@@ -28,8 +28,16 @@ class City(mesa.Agent):
         talent_units: talent-housing units built by the plan's housing programme (四(十三)).
     """
 
-    def __init__(self, model: mesa.Model, node: int, price_cny_m2: float, residents: float,
-                 services_index: float, nontalent: float, nontalent_growth: float) -> None:
+    def __init__(
+        self,
+        model: mesa.Model,
+        node: int,
+        price_cny_m2: float,
+        residents: float,
+        services_index: float,
+        nontalent: float,
+        nontalent_growth: float,
+    ) -> None:
         super().__init__(model)
         self.node = node
         self.price_cny_m2 = float(price_cny_m2)

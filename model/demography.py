@@ -13,7 +13,7 @@ Rules, each a function of arrays and the one generator:
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -23,28 +23,36 @@ from model.layout import Layout
 from model.talents import GROUPS, HUKOU_ABROAD, HUKOU_ELSEWHERE, Status, Talents, rows_for
 
 STUDENT_ENTRY_AGE = 18
-ARRIVAL_AGES = (23, 40)       # assumption D1: arrivals are young professionals, uniform ages
-HIGH_END_AGES = (40, 70)      # assumption D2
+ARRIVAL_AGES = (23, 40)  # assumption D1: arrivals are young professionals, uniform ages
+HIGH_END_AGES = (40, 70)  # assumption D2
 HIGH_END_GROUPS = np.array([0.50, 0.20, 0.20, 0.10, 0.00])  # assumption D2, order of GROUPS
-NONLOCAL_FROM_REGION = 0.25   # assumption D3: of talents without local hukou, share from another JJJ province
-YEARS_AT_NODE_MAX = 15        # assumption D4: initial years at node uniform up to this (and age - 22)
+NONLOCAL_FROM_REGION = 0.25  # assumption D3: of talents without local hukou, share from another JJJ province
+YEARS_AT_NODE_MAX = 15  # assumption D4: initial years at node uniform up to this (and age - 22)
 
 
-def initial_talents(base: BaseYear, layout: Layout, scale: int, params: Mapping[str, float],
-                    rng: np.random.Generator) -> Talents:
+def initial_talents(
+    base: BaseYear, layout: Layout, scale: int, params: Mapping[str, float], rng: np.random.Generator
+) -> Talents:
     """Talents of the base year: students, high-end talents and everyone else, per node and
     group, with weights adding up to the base-year counts exactly."""
     nodes = base.nodes
     n = layout.size
-    shares = base.group_shares.loc[layout.nodes["pole"]].to_numpy()          # (nodes, groups)
+    shares = base.group_shares.loc[layout.nodes["pole"]].to_numpy()  # (nodes, groups)
     students = np.minimum(nodes["university_enrolled"], nodes["tertiary"]).to_numpy()
     high_end = nodes["high_end"].to_numpy()
     others = nodes["tertiary"].to_numpy() - students - high_end
 
     parts = [
         _cohort(_split(students, shares), scale, Status.STUDENT, base, layout, rng),
-        _cohort(_split(high_end, np.tile(HIGH_END_GROUPS, (n, 1))), 1, Status.EMPLOYED, base,
-                layout, rng, is_high_end=True),
+        _cohort(
+            _split(high_end, np.tile(HIGH_END_GROUPS, (n, 1))),
+            1,
+            Status.EMPLOYED,
+            base,
+            layout,
+            rng,
+            is_high_end=True,
+        ),
         _cohort(_split(others, shares), scale, Status.EMPLOYED, base, layout, rng),
     ]
     talents = Talents.empty()
@@ -53,7 +61,11 @@ def initial_talents(base: BaseYear, layout: Layout, scale: int, params: Mapping[
 
     working = talents.status == Status.EMPLOYED
     talents.status[working & (talents.age >= params["retirement_age"])] = Status.RETIRED
-    looking = working & (talents.age < params["retirement_age"]) & (rng.random(len(talents)) < params["initial_unemployment"])
+    looking = (
+        working
+        & (talents.age < params["retirement_age"])
+        & (rng.random(len(talents)) < params["initial_unemployment"])
+    )
     talents.status[looking] = Status.UNEMPLOYED
     foreign_share = (nodes["foreign_talents"] / nodes["tertiary"]).to_numpy()
     talents.is_foreign[:] = ~talents.is_high_end & (rng.random(len(talents)) < foreign_share[talents.node])
@@ -72,8 +84,15 @@ def _split(persons: np.ndarray, shares: np.ndarray) -> np.ndarray:
     return counts
 
 
-def _cohort(counts: np.ndarray, scale: int, status: Status, base: BaseYear, layout: Layout,
-            rng: np.random.Generator, is_high_end: bool = False) -> Talents:
+def _cohort(
+    counts: np.ndarray,
+    scale: int,
+    status: Status,
+    base: BaseYear,
+    layout: Layout,
+    rng: np.random.Generator,
+    is_high_end: bool = False,
+) -> Talents:
     """Rows for persons by (node, group)."""
     n_groups = counts.shape[1]
     cell, weight = rows_for(counts.ravel(), scale)
@@ -90,8 +109,15 @@ def _cohort(counts: np.ndarray, scale: int, status: Status, base: BaseYear, layo
         years = rng.integers(0, np.minimum(age - 21, YEARS_AT_NODE_MAX + 1))
     local = base.nodes["local_hukou_share"].to_numpy()[node]
     hukou = assign_hukou(layout.province[node], local, rng)
-    talents = Talents.new(node=node, group=group, age=age, status=np.full(len(cell), status),
-                          hukou=hukou, weight=weight, is_high_end=is_high_end)
+    talents = Talents.new(
+        node=node,
+        group=group,
+        age=age,
+        status=np.full(len(cell), status),
+        hukou=hukou,
+        weight=weight,
+        is_high_end=is_high_end,
+    )
     talents.years_at_node[:] = years
     return talents
 
@@ -103,7 +129,9 @@ def assign_hukou(province: np.ndarray, local_share: np.ndarray, rng: np.random.G
     from_region = (1.0 - local_share) * NONLOCAL_FROM_REGION
     hukou = np.select(
         [u < local_share, u < local_share + from_region / 2, u < local_share + from_region],
-        [province, (province + 1) % 3, (province + 2) % 3], HUKOU_ELSEWHERE)
+        [province, (province + 1) % 3, (province + 2) % 3],
+        HUKOU_ELSEWHERE,
+    )
     return hukou.astype(np.int8)
 
 
@@ -128,18 +156,35 @@ def retire(talents: Talents, params: Mapping[str, float]) -> None:
 SETTLEMENT_YEARS = 5  # years at a node before a migrant can gain its hukou (assumption D6)
 
 
-def settle_hukou(talents: Talents, province: np.ndarray, barrier: np.ndarray,
-                 params: Mapping[str, float], rng: np.random.Generator) -> None:
+def settle_hukou(
+    talents: Talents,
+    province: np.ndarray,
+    barrier: np.ndarray,
+    params: Mapping[str, float],
+    rng: np.random.Generator,
+) -> None:
     """Long-settled migrants from elsewhere in China gain the hukou of their node's province.
 
     Args:
+        talents: all talents; their ``hukou`` column is updated.
         province: province index of each node.
         barrier: hukou barrier (utility) by (group, node), after levers.
+        params: behavioural parameters (``hukou_settlement_rate``).
+        rng: the model's generator.
     """
     t = talents
     chance = params["hukou_settlement_rate"] * np.exp(-barrier)  # by (group, node), not per row
-    kernels.settling(t.hukou, t.node, t.group, t.years_at_node, np.asarray(province, t.hukou.dtype),
-                     np.ascontiguousarray(chance), rng.random(len(t)), HUKOU_ABROAD, SETTLEMENT_YEARS)
+    kernels.settling(
+        t.hukou,
+        t.node,
+        t.group,
+        t.years_at_node,
+        np.asarray(province, t.hukou.dtype),
+        np.ascontiguousarray(chance),
+        rng.random(len(t)),
+        HUKOU_ABROAD,
+        SETTLEMENT_YEARS,
+    )
 
 
 def graduate(talents: Talents, params: Mapping[str, float]) -> np.ndarray:
@@ -149,35 +194,60 @@ def graduate(talents: Talents, params: Mapping[str, float]) -> np.ndarray:
     return finishing
 
 
-def enrol(entrants: np.ndarray, group_shares: np.ndarray, local_hukou: np.ndarray,
-          layout: Layout, scale: int, rng: np.random.Generator) -> Talents:
+def enrol(
+    entrants: np.ndarray,
+    group_shares: np.ndarray,
+    local_hukou: np.ndarray,
+    layout: Layout,
+    scale: int,
+    rng: np.random.Generator,
+) -> Talents:
     """New students by node: ``entrants`` persons per node, groups by ``group_shares`` (nodes,
     groups) — the field they will work in."""
     counts = _split(np.round(entrants), group_shares)
     cell, weight = rows_for(counts.ravel(), scale)
     node, group = np.divmod(cell, len(GROUPS))
-    return Talents.new(node=node, group=group, age=np.full(len(cell), STUDENT_ENTRY_AGE),
-                       status=np.full(len(cell), Status.STUDENT),
-                       hukou=assign_hukou(layout.province[node], local_hukou[node], rng), weight=weight)
+    return Talents.new(
+        node=node,
+        group=group,
+        age=np.full(len(cell), STUDENT_ENTRY_AGE),
+        status=np.full(len(cell), Status.STUDENT),
+        hukou=assign_hukou(layout.province[node], local_hukou[node], rng),
+        weight=weight,
+    )
 
 
-def arrivals(persons: float, foreign: float, high_end: float, group_shares: np.ndarray,
-             scale: int, rng: np.random.Generator) -> Talents:
+def arrivals(
+    persons: float,
+    foreign: float,
+    high_end: float,
+    group_shares: np.ndarray,
+    scale: int,
+    rng: np.random.Generator,
+) -> Talents:
     """Talents arriving from outside the region this year, not yet placed (``node`` is 0 until
     they choose). ``group_shares`` is the region's group mix."""
     parts = []
     for count, is_foreign, is_high_end, shares, row_scale in (
-            (persons, False, False, group_shares, scale),
-            (foreign, True, False, group_shares, scale),
-            (high_end, False, True, HIGH_END_GROUPS, 1)):
+        (persons, False, False, group_shares, scale),
+        (foreign, True, False, group_shares, scale),
+        (high_end, False, True, HIGH_END_GROUPS, 1),
+    ):
         counts = _split(np.array([round(count)]), shares[None, :])[0]
         group, weight = rows_for(counts, row_scale)
         low, high = HIGH_END_AGES if is_high_end else ARRIVAL_AGES
-        parts.append(Talents.new(
-            node=np.zeros(len(group)), group=group, age=rng.integers(low, high + 1, len(group)),
-            status=np.full(len(group), Status.UNEMPLOYED),
-            hukou=np.full(len(group), HUKOU_ABROAD if is_foreign else HUKOU_ELSEWHERE),
-            weight=weight, is_high_end=is_high_end, is_foreign=is_foreign))
+        parts.append(
+            Talents.new(
+                node=np.zeros(len(group)),
+                group=group,
+                age=rng.integers(low, high + 1, len(group)),
+                status=np.full(len(group), Status.UNEMPLOYED),
+                hukou=np.full(len(group), HUKOU_ABROAD if is_foreign else HUKOU_ELSEWHERE),
+                weight=weight,
+                is_high_end=is_high_end,
+                is_foreign=is_foreign,
+            )
+        )
     talents = Talents.empty()
     for part in parts:
         talents.extend(part)

@@ -11,28 +11,37 @@ The sector mix of each node and the group mix of each sector are assumptions (AS
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import mesa
 import numpy as np
 
 from model.layout import Layout
 
-SECTORS: tuple[str, ...] = ("frontier_tech", "advanced_manufacturing", "modern_services",
-                            "logistics_aviation", "port_marine", "green_energy",
-                            "public_services", "traditional_industry")
+SECTORS: tuple[str, ...] = (
+    "frontier_tech",
+    "advanced_manufacturing",
+    "modern_services",
+    "logistics_aviation",
+    "port_marine",
+    "green_energy",
+    "public_services",
+    "traditional_industry",
+)
 
 # Share of a sector's talent jobs by group (rows: SECTORS; columns: GROUPS). Assumption F1.
-GROUP_MIX = np.array([
-    [0.30, 0.40, 0.15, 0.10, 0.05],
-    [0.05, 0.40, 0.10, 0.05, 0.40],
-    [0.05, 0.10, 0.35, 0.40, 0.10],
-    [0.02, 0.25, 0.20, 0.13, 0.40],
-    [0.03, 0.30, 0.15, 0.12, 0.40],
-    [0.10, 0.40, 0.15, 0.10, 0.25],
-    [0.10, 0.02, 0.08, 0.75, 0.05],
-    [0.02, 0.25, 0.10, 0.08, 0.55],
-])
+GROUP_MIX = np.array(
+    [
+        [0.30, 0.40, 0.15, 0.10, 0.05],
+        [0.05, 0.40, 0.10, 0.05, 0.40],
+        [0.05, 0.10, 0.35, 0.40, 0.10],
+        [0.02, 0.25, 0.20, 0.13, 0.40],
+        [0.03, 0.30, 0.15, 0.12, 0.40],
+        [0.10, 0.40, 0.15, 0.10, 0.25],
+        [0.10, 0.02, 0.08, 0.75, 0.05],
+        [0.02, 0.25, 0.10, 0.08, 0.55],
+    ]
+)
 
 # Talents' wage by group relative to the node's average wage (all employees). Assumption F4:
 # tertiary-educated workers in China earned 1.3-1.6 times the average in the 2010s.
@@ -85,8 +94,16 @@ class Firm(mesa.Agent):
         wage: CNY a year paid, by group.
     """
 
-    def __init__(self, model: mesa.Model, index: int, node: int, sector: int,
-                 staff: np.ndarray, wage: np.ndarray, vacancy_rate: float) -> None:
+    def __init__(
+        self,
+        model: mesa.Model,
+        index: int,
+        node: int,
+        sector: int,
+        staff: np.ndarray,
+        wage: np.ndarray,
+        vacancy_rate: float,
+    ) -> None:
         super().__init__(model)
         self.index = index
         self.node = node
@@ -94,8 +111,9 @@ class Firm(mesa.Agent):
         self.demand = staff * (1.0 + vacancy_rate)
         self.wage = wage.astype(float)
 
-    def plan(self, staff: np.ndarray, seekers: np.ndarray, growth: float,
-             params: Mapping[str, float]) -> None:
+    def plan(
+        self, staff: np.ndarray, seekers: np.ndarray, growth: float, params: Mapping[str, float]
+    ) -> None:
         """A year's labour demand and wages.
 
         Args:
@@ -110,9 +128,11 @@ class Firm(mesa.Agent):
         change = params["wage_drift"] + np.clip(params["wage_adjust_speed"] * excess, -bound, bound)
         self.wage = self.wage * (1.0 + change)
         real_wage_change = (1.0 + change) / (1.0 + params["wage_drift"])
-        self.demand = (self.demand
-                       * (1.0 + growth - params["productivity_growth"] + params["skill_upgrading"])
-                       * real_wage_change ** -params["wage_elasticity_of_demand"])
+        self.demand = (
+            self.demand
+            * (1.0 + growth - params["productivity_growth"] + params["skill_upgrading"])
+            * real_wage_change ** -params["wage_elasticity_of_demand"]
+        )
 
     def add_demand(self, persons: float, group: int | None = None) -> None:
         """Add (or, if negative, remove) persons to demand: to one group, or to all groups in

@@ -32,7 +32,9 @@ def indicators(stocks: pd.DataFrame, nodes: pd.DataFrame, layout: Layout) -> pd.
     frames = []
 
     def add(series: pd.Series, name: str) -> None:
-        frames.append(pd.DataFrame({"year": series.index, "indicator": name, "value": series.to_numpy(float)}))
+        frames.append(
+            pd.DataFrame({"year": series.index, "indicator": name, "value": series.to_numpy(float)})
+        )
 
     by_node = nodes.pivot(index="year", columns="node", values="talents")
     population = nodes.pivot(index="year", columns="node", values="population")
@@ -46,7 +48,9 @@ def indicators(stocks: pd.DataFrame, nodes: pd.DataFrame, layout: Layout) -> pd.
         add(pop_province[province], f"population.province.{province}")
     for column in ("graduates", "nonlocal_talents", "fte_served"):
         if column in nodes.columns:
-            wide = nodes.pivot(index="year", columns="node", values=column).T.groupby(place["province"]).sum().T
+            wide = (
+                nodes.pivot(index="year", columns="node", values=column).T.groupby(place["province"]).sum().T
+            )
             for province in PROVINCES:
                 add(wide[province], f"{column}.province.{province}")
     for pole, series in by_node.T.groupby(place["pole"]).sum().T.items():
@@ -58,8 +62,11 @@ def indicators(stocks: pd.DataFrame, nodes: pd.DataFrame, layout: Layout) -> pd.
     add(density["beijing"] - density["hebei"], "bj_hb_density_gap")
 
     with_pole = stocks.join(place["pole"], on="node")
-    high_end = with_pole[with_pole["is_high_end"]].pivot_table(
-        index="year", columns="pole", values="persons", aggfunc="sum").reindex(columns=list(PROVINCES), fill_value=0)
+    high_end = (
+        with_pole[with_pole["is_high_end"]]
+        .pivot_table(index="year", columns="pole", values="persons", aggfunc="sum")
+        .reindex(columns=list(PROVINCES), fill_value=0)
+    )
     for pole in high_end.columns:
         add(high_end[pole].reindex(total.index, fill_value=0), f"high_end.pole.{pole}")
     foreign = stocks[stocks["is_foreign"]].groupby("year")["persons"].sum().reindex(total.index, fill_value=0)
@@ -73,7 +80,9 @@ def indicators(stocks: pd.DataFrame, nodes: pd.DataFrame, layout: Layout) -> pd.
 
     services = nodes.pivot(index="year", columns="node", values="services_index")
     hebei_nodes = place.index[place["province"] == "hebei"]
-    hebei_services = (services[hebei_nodes] * population[hebei_nodes]).sum(axis=1) / population[hebei_nodes].sum(axis=1)
+    hebei_services = (services[hebei_nodes] * population[hebei_nodes]).sum(axis=1) / population[
+        hebei_nodes
+    ].sum(axis=1)
     beijing_nodes = place.index[place["province"] == "beijing"]
     add(services[beijing_nodes].max(axis=1) - hebei_services, "services_gap")
     return pd.concat(frames, ignore_index=True)

@@ -34,15 +34,19 @@ NODE_FIELDS: dict[str, tuple[str, str]] = {
     "wage_cny_year": ("CNY per year", "average wage, urban non-private units"),
     "price_cny_m2": ("CNY per m2", "average price of new commercial residential housing"),
     "services_index": ("index, Beijing = 1", "public-services level (physicians per 1,000)"),
-    "university_entrants": ("persons per year", "new bachelor and short-cycle students at the "
-                            "node's institutions"),
-    "university_enrolled": ("persons", "bachelor and short-cycle students at the node's "
-                            "institutions"),
+    "university_entrants": (
+        "persons per year",
+        "new bachelor and short-cycle students at the node's institutions",
+    ),
+    "university_enrolled": ("persons", "bachelor and short-cycle students at the node's institutions"),
     "foreign_residents": ("persons", "residents from abroad, Hong Kong, Macao and Taiwan"),
     "foreign_talents": ("persons", "foreign residents with tertiary education"),
     "local_hukou_share": ("share", "share of the node's talents with its province's hukou"),
     "high_end": ("persons", "academicians and national talent-programme recruits"),
-    "nontalent_growth": ("per year", "growth of residents without tertiary education 2010-2015 (trend input)"),
+    "nontalent_growth": (
+        "per year",
+        "growth of residents without tertiary education 2010-2015 (trend input)",
+    ),
 }
 
 # Published numbers given in the note of an observation row rather than as its value.
@@ -178,13 +182,13 @@ def _derive(value: float, basis: str, inputs: Iterable[Fact], section: str = "")
     return Fact(float(value), status, ";".join(sections + sorted(sources - set(sections))), basis)
 
 
-def _share_out(total: Fact, weights: Mapping[str, Fact], basis: str,
-               section: str) -> dict[str, Fact]:
+def _share_out(total: Fact, weights: Mapping[str, Fact], basis: str, section: str) -> dict[str, Fact]:
     """Split ``total`` among nodes in proportion to ``weights``."""
     weight_sum = sum(w.value for w in weights.values())
     inputs = [total, *weights.values()]
-    return {n: _derive(total.value * w.value / weight_sum, basis, inputs, section)
-            for n, w in weights.items()}
+    return {
+        n: _derive(total.value * w.value / weight_sum, basis, inputs, section) for n, w in weights.items()
+    }
 
 
 def _provinces(layout: pd.DataFrame) -> dict[str, str]:
@@ -205,16 +209,24 @@ def _node_facts(obs: _Observations, layout: pd.DataFrame, year: int) -> dict[str
     prices = _prices_2015(obs, layout, wages, pop[2015])
     if year == 2010:
         prices = _prices_2010(obs, layout, prices)
-        wages = {n: _derive(f.value / (1 + WAGE_GROWTH_2010_2015) ** (2015 - 2010),
-                            f"{f.basis}; deflated 5 years at {WAGE_GROWTH_2010_2015:.0%} a year",
-                            [f], "A6") for n, f in wages.items()}
+        wages = {
+            n: _derive(
+                f.value / (1 + WAGE_GROWTH_2010_2015) ** (2015 - 2010),
+                f"{f.basis}; deflated 5 years at {WAGE_GROWTH_2010_2015:.0%} a year",
+                [f],
+                "A6",
+            )
+            for n, f in wages.items()
+        }
     entrants, enrolled = _universities(obs, layout, pop[2015])
     foreign = _foreign_residents(obs, layout, tertiary)
     nontalent = {y: {n: pop[y][n].value - tertiary_by_year[y][n].value for n in layout.index} for y in YEARS}
     growth = {
-        n: _derive((nontalent[2015][n] / nontalent[2010][n]) ** (1 / CENSUS_TO_2015_YEARS) - 1,
-                   "((population - tertiary) 2015 / (population - tertiary) 2010) ** (1/5) - 1 (A15)",
-                   [pop[2010][n], pop[2015][n], tertiary_by_year[2010][n], tertiary_by_year[2015][n]])
+        n: _derive(
+            (nontalent[2015][n] / nontalent[2010][n]) ** (1 / CENSUS_TO_2015_YEARS) - 1,
+            "((population - tertiary) 2015 / (population - tertiary) 2010) ** (1/5) - 1 (A15)",
+            [pop[2010][n], pop[2015][n], tertiary_by_year[2010][n], tertiary_by_year[2015][n]],
+        )
         for n in layout.index
     }
     return {
@@ -226,9 +238,12 @@ def _node_facts(obs: _Observations, layout: pd.DataFrame, year: int) -> dict[str
         "university_entrants": entrants,
         "university_enrolled": enrolled,
         "foreign_residents": foreign,
-        "foreign_talents": {n: _derive(f.value * FOREIGN_TERTIARY_SHARE,
-                                       f"foreign residents x {FOREIGN_TERTIARY_SHARE}", [f], "A10")
-                            for n, f in foreign.items()},
+        "foreign_talents": {
+            n: _derive(
+                f.value * FOREIGN_TERTIARY_SHARE, f"foreign residents x {FOREIGN_TERTIARY_SHARE}", [f], "A10"
+            )
+            for n, f in foreign.items()
+        },
         "local_hukou_share": _local_hukou_share(obs, layout),
         "high_end": _high_end(layout, tertiary, year),
         "nontalent_growth": growth,
@@ -241,9 +256,12 @@ def _population(obs: _Observations, layout: pd.DataFrame, year: int) -> dict[str
     hebei_growth = (hebei15.value / hebei10.value) ** (1 / CENSUS_TO_2015_YEARS) - 1
     xa16 = obs("XA", POPULATION, 2016)
     back = XA_BACKCAST_YEARS if year == 2010 else 2016 - year
-    xa = _derive(xa16.value / (1 + hebei_growth) ** back,
-                 f"XA end-2016 back-cast {back} years at Hebei's 2010-2015 rate {hebei_growth:.4%}",
-                 [xa16, hebei10, hebei15], "A3")
+    xa = _derive(
+        xa16.value / (1 + hebei_growth) ** back,
+        f"XA end-2016 back-cast {back} years at Hebei's 2010-2015 rate {hebei_growth:.4%}",
+        [xa16, hebei10, hebei15],
+        "A3",
+    )
     if year == 2010:
         facts = {n: obs(n, POPULATION, 2010) for n in layout.index if n not in ("BD", "XA")}
         bdxa = obs("BD+XA", POPULATION, 2010)
@@ -253,29 +271,40 @@ def _population(obs: _Observations, layout: pd.DataFrame, year: int) -> dict[str
     facts = {}
     for province in ("beijing", "tianjin"):
         shares = {n: obs(n, POPULATION, 2010) for n in _nodes_of(layout, province)}
-        facts |= _share_out(obs(province, POPULATION, 2015), shares,
-                            f"{province} 2015 split by 2010 district shares", "A4")
+        facts |= _share_out(
+            obs(province, POPULATION, 2015), shares, f"{province} 2015 split by 2010 district shares", "A4"
+        )
     cities = [n for n in _nodes_of(layout, "hebei") if n not in ("BD", "XA")]
     facts |= {n: obs(n, POPULATION, 2015) for n in cities}
     sjz10, sjz15 = obs("SJZ", POPULATION, 2010), obs("SJZ", POPULATION, 2015)
     xinji10 = Fact(XINJI_POPULATION_2010, "observed", "SJZ-C7", "Xinji 2010 (note of SJZ 2010)")
-    xinji = _derive(xinji10.value * sjz15.value / (sjz10.value - xinji10.value),
-                    "Xinji 2010 grown as SJZ without Xinji", [xinji10, sjz10, sjz15], "A4")
-    facts["SJZ"] = _derive(sjz15.value + xinji.value, "SJZ 2015 (without Xinji) + Xinji 2015",
-                           [sjz15, xinji], "A4")
+    xinji = _derive(
+        xinji10.value * sjz15.value / (sjz10.value - xinji10.value),
+        "Xinji 2010 grown as SJZ without Xinji",
+        [xinji10, sjz10, sjz15],
+        "A4",
+    )
+    facts["SJZ"] = _derive(
+        sjz15.value + xinji.value, "SJZ 2015 (without Xinji) + Xinji 2015", [sjz15, xinji], "A4"
+    )
     bdxa = obs("BD+XA", POPULATION, 2015)
     published = [obs(n, POPULATION, 2015) for n in cities] + [bdxa]
-    dingzhou = _derive(hebei15.value - sum(f.value for f in published) - xinji.value,
-                       "Hebei 2015 minus the 11 city figures minus Xinji 2015",
-                       [hebei15, *published, xinji], "A4")
-    facts["BD"] = _derive(bdxa.value - xa.value + dingzhou.value,
-                          "BD+XA 2015 (without Dingzhou) minus XA 2015 plus Dingzhou 2015",
-                          [bdxa, xa, dingzhou], "A4")
+    dingzhou = _derive(
+        hebei15.value - sum(f.value for f in published) - xinji.value,
+        "Hebei 2015 minus the 11 city figures minus Xinji 2015",
+        [hebei15, *published, xinji],
+        "A4",
+    )
+    facts["BD"] = _derive(
+        bdxa.value - xa.value + dingzhou.value,
+        "BD+XA 2015 (without Dingzhou) minus XA 2015 plus Dingzhou 2015",
+        [bdxa, xa, dingzhou],
+        "A4",
+    )
     return facts | {"XA": xa}
 
 
-def _tertiary_2010(obs: _Observations, layout: pd.DataFrame,
-                   pop: Mapping[str, Fact]) -> dict[str, Fact]:
+def _tertiary_2010(obs: _Observations, layout: pd.DataFrame, pop: Mapping[str, Fact]) -> dict[str, Fact]:
     """Tertiary-educated residents at the 2010 census; unpublished nodes filled by A1 and A2."""
     facts: dict[str, Fact] = {}
     for province, core in (("beijing", "BJ"), ("tianjin", "TJ")):
@@ -284,36 +313,47 @@ def _tertiary_2010(obs: _Observations, layout: pd.DataFrame,
         districts = [n for n in _nodes_of(layout, province) if n != core]
         for n in districts:
             ratio = DISTRICT_TERTIARY_RATE_RATIO[n]
-            facts[n] = _derive(pop[n].value * city_rate * ratio,
-                               f"population x {province}'s rate x {ratio}", [pop[n], total], "A2")
-        facts[core] = _derive(total.value - sum(facts[n].value for n in districts),
-                              f"{province} minus {', '.join(districts)}",
-                              [total, *(facts[n] for n in districts)])
+            facts[n] = _derive(
+                pop[n].value * city_rate * ratio,
+                f"population x {province}'s rate x {ratio}",
+                [pop[n], total],
+                "A2",
+            )
+        facts[core] = _derive(
+            total.value - sum(facts[n].value for n in districts),
+            f"{province} minus {', '.join(districts)}",
+            [total, *(facts[n] for n in districts)],
+        )
     rate, residents = obs("hebei", "tertiary_per_100k", 2010), obs("hebei", POPULATION, 2010)
-    hebei = _derive(rate.value / 1e5 * residents.value, "hebei rate x population",
-                    [rate, residents])
+    hebei = _derive(rate.value / 1e5 * residents.value, "hebei rate x population", [rate, residents])
     for n in HEBEI_PUBLISHED_RATE:
         rate = obs(n, "tertiary_per_100k", 2010)
-        facts[n] = _derive(rate.value / 1e5 * pop[n].value, f"{n} rate x population",
-                           [rate, pop[n]])
+        facts[n] = _derive(rate.value / 1e5 * pop[n].value, f"{n} rate x population", [rate, pop[n]])
     facts |= {n: obs(n, TERTIARY, 2010) for n in HEBEI_PUBLISHED_COUNT}
     published = [facts[n] for n in HEBEI_PUBLISHED_RATE + HEBEI_PUBLISHED_COUNT]
-    remainder = _derive(hebei.value - sum(f.value for f in published),
-                        "Hebei minus cities with published values", [hebei, *published])
+    remainder = _derive(
+        hebei.value - sum(f.value for f in published),
+        "Hebei minus cities with published values",
+        [hebei, *published],
+    )
     rest = {n: pop[n] for n in _nodes_of(layout, "hebei") if n not in facts}
     return facts | _share_out(remainder, rest, "Hebei remainder by population, one rate", "A1")
 
 
-def _tertiary_2015(obs: _Observations, pop: Mapping[int, Mapping[str, Fact]],
-                   tertiary10: Mapping[str, Fact]) -> dict[str, Fact]:
+def _tertiary_2015(
+    obs: _Observations, pop: Mapping[int, Mapping[str, Fact]], tertiary10: Mapping[str, Fact]
+) -> dict[str, Fact]:
     """Node's 2010 rate plus China's 2010-2015 gain per 100k, times 2015 residents (A5)."""
     china10 = obs("china", "tertiary_per_100k", 2010)
     china15 = obs("china", "tertiary_per_100k", 2015)
     gain = (china15.value - china10.value) / 1e5
     return {
-        n: _derive((t.value / pop[2010][n].value + gain) * pop[2015][n].value,
-                   f"(2010 rate + China's gain {gain * 1e5:.0f} per 100k) x 2015 population",
-                   [t, pop[2010][n], pop[2015][n], china10, china15], "A5")
+        n: _derive(
+            (t.value / pop[2010][n].value + gain) * pop[2015][n].value,
+            f"(2010 rate + China's gain {gain * 1e5:.0f} per 100k) x 2015 population",
+            [t, pop[2010][n], pop[2015][n], china10, china15],
+            "A5",
+        )
         for n, t in tertiary10.items()
     }
 
@@ -323,45 +363,53 @@ def _wages_2015(obs: _Observations, layout: pd.DataFrame) -> dict[str, Fact]:
     beijing = obs("beijing", WAGE, 2015)
     income_bj = obs("beijing", "disposable_income_per_capita", 2015)
     income_tj = obs("tianjin", "disposable_income_per_capita", 2015)
-    tianjin = _derive(beijing.value * income_tj.value / income_bj.value,
-                      "Beijing's wage x Tianjin/Beijing disposable income",
-                      [beijing, income_bj, income_tj], "A6")
-    facts = {n: _derive(beijing.value, "Beijing's wage", [beijing], "A6")
-             for n in _nodes_of(layout, "beijing")}
+    tianjin = _derive(
+        beijing.value * income_tj.value / income_bj.value,
+        "Beijing's wage x Tianjin/Beijing disposable income",
+        [beijing, income_bj, income_tj],
+        "A6",
+    )
+    facts = {
+        n: _derive(beijing.value, "Beijing's wage", [beijing], "A6") for n in _nodes_of(layout, "beijing")
+    }
     facts |= {n: tianjin for n in _nodes_of(layout, "tianjin")}
     hebei15, hebei16 = obs("hebei", WAGE, 2015), obs("hebei", WAGE, 2016)
     ratio = hebei15.value / hebei16.value
     for n in _nodes_of(layout, "hebei"):
         city = obs("BD" if n == "XA" else n, WAGE, 2016)
-        facts[n] = _derive(city.value * ratio, f"{city.basis} x Hebei 2015/2016 ({ratio:.4f})",
-                           [city, hebei15, hebei16], "A6")
+        facts[n] = _derive(
+            city.value * ratio,
+            f"{city.basis} x Hebei 2015/2016 ({ratio:.4f})",
+            [city, hebei15, hebei16],
+            "A6",
+        )
     return facts
 
 
-def _prices_2015(obs: _Observations, layout: pd.DataFrame, wages: Mapping[str, Fact],
-                 pop: Mapping[str, Fact]) -> dict[str, Fact]:
+def _prices_2015(
+    obs: _Observations, layout: pd.DataFrame, wages: Mapping[str, Fact], pop: Mapping[str, Fact]
+) -> dict[str, Fact]:
     """Hebei cities but SJZ priced in proportion to wage, matching the rest of Hebei (A7)."""
     beijing, tianjin = obs("beijing", PRICE, 2015), obs("tianjin", PRICE, 2015)
-    facts = {n: _derive(beijing.value, "Beijing's price", [beijing], "A7")
-             for n in _nodes_of(layout, "beijing")}
+    facts = {
+        n: _derive(beijing.value, "Beijing's price", [beijing], "A7") for n in _nodes_of(layout, "beijing")
+    }
     facts |= {n: _derive(tianjin.value, "Tianjin's price", [tianjin], "A7") for n in ("TJ", "BH")}
-    facts["WQ"] = _derive(tianjin.value * WUQING_PRICE_RATIO,
-                          f"Tianjin's price x {WUQING_PRICE_RATIO}", [tianjin], "A7")
+    facts["WQ"] = _derive(
+        tianjin.value * WUQING_PRICE_RATIO, f"Tianjin's price x {WUQING_PRICE_RATIO}", [tianjin], "A7"
+    )
     facts["SJZ"] = sjz = obs("SJZ", PRICE, 2015)
     hebei, space = obs("hebei", PRICE, 2015), obs("hebei", "residential_floor_space_sold", 2015)
     sjz_space = obs("SJZ", "residential_floor_space_sold", 2015)
-    rest_price = (hebei.value * space.value - sjz.value * sjz_space.value) / (
-        space.value - sjz_space.value)
+    rest_price = (hebei.value * space.value - sjz.value * sjz_space.value) / (space.value - sjz_space.value)
     rest = [n for n in _nodes_of(layout, "hebei") if n != "SJZ"]
-    scale = rest_price * sum(pop[n].value for n in rest) / sum(
-        wages[n].value * pop[n].value for n in rest)
+    scale = rest_price * sum(pop[n].value for n in rest) / sum(wages[n].value * pop[n].value for n in rest)
     inputs = [hebei, space, sjz, sjz_space, *(wages[n] for n in rest), *(pop[n] for n in rest)]
     basis = f"wage x {scale:.4f} (population-weighted mean = Hebei without SJZ, {rest_price:.0f})"
     return facts | {n: _derive(wages[n].value * scale, basis, inputs, "A7") for n in rest}
 
 
-def _prices_2010(obs: _Observations, layout: pd.DataFrame,
-                 prices15: Mapping[str, Fact]) -> dict[str, Fact]:
+def _prices_2010(obs: _Observations, layout: pd.DataFrame, prices15: Mapping[str, Fact]) -> dict[str, Fact]:
     """2015 price x its market's 2014/2015 ratio, deflated 4 years (A7)."""
     facts = {}
     for n in layout.index:
@@ -370,7 +418,9 @@ def _prices_2010(obs: _Observations, layout: pd.DataFrame,
         facts[n] = _derive(
             prices15[n].value * p14.value / p15.value / (1 + PRICE_GROWTH_2010_2014) ** 4,
             f"2015 price x {market} 2014/2015, deflated 4 years at {PRICE_GROWTH_2010_2014:.0%}",
-            [prices15[n], p14, p15], "A7")
+            [prices15[n], p14, p15],
+            "A7",
+        )
     return facts
 
 
@@ -378,14 +428,22 @@ def _services(obs: _Observations, layout: pd.DataFrame) -> dict[str, Fact]:
     """Provincial physicians per 1,000 over Beijing's, the same for every node (A8)."""
     beijing = obs("beijing", "physicians_per_1000", 2015)
     levels = {"beijing": beijing} | {
-        p: _assumed(v, "A8", f"{p} physicians per 1,000") for p, v in PHYSICIANS_PER_1000.items()}
-    return {n: _derive(levels[p].value / beijing.value, f"{p} physicians per 1,000 / Beijing's",
-                       [levels[p], beijing], "A8")
-            for n, p in _provinces(layout).items()}
+        p: _assumed(v, "A8", f"{p} physicians per 1,000") for p, v in PHYSICIANS_PER_1000.items()
+    }
+    return {
+        n: _derive(
+            levels[p].value / beijing.value,
+            f"{p} physicians per 1,000 / Beijing's",
+            [levels[p], beijing],
+            "A8",
+        )
+        for n, p in _provinces(layout).items()
+    }
 
 
-def _universities(obs: _Observations, layout: pd.DataFrame,
-                  pop15: Mapping[str, Fact]) -> tuple[dict[str, Fact], dict[str, Fact]]:
+def _universities(
+    obs: _Observations, layout: pd.DataFrame, pop15: Mapping[str, Fact]
+) -> tuple[dict[str, Fact], dict[str, Fact]]:
     """Entrants and students (bachelor + short-cycle) by node; 2015 serves both years (A9)."""
     years = YEARS_OF_STUDY
     entrants: dict[str, Fact] = {}
@@ -394,64 +452,92 @@ def _universities(obs: _Observations, layout: pd.DataFrame,
         b_in = obs(p, "bachelor_entrants", 2015)
         b_enr = obs(p, "bachelor_enrolled", 2015)
         enrolled[p] = obs(p, "undergraduate_enrolled", 2015)
-        short_per_bachelor = (enrolled[p].value / b_enr.value - 1) * years["bachelor"] / years[
-            "short_cycle"]
-        entrants[p] = _derive(b_in.value * (1 + short_per_bachelor),
-                              "bachelor entrants x (1 + short-cycle/bachelor students x 4/3)",
-                              [b_in, b_enr, enrolled[p]], "A9")
-    grads = Fact(HEBEI_GRADUATES_2015["short_cycle"] / HEBEI_GRADUATES_2015["bachelor"],
-                 "observed", "HE-GRAD", "Hebei short-cycle/bachelor graduates 2015 (row note)")
+        short_per_bachelor = (enrolled[p].value / b_enr.value - 1) * years["bachelor"] / years["short_cycle"]
+        entrants[p] = _derive(
+            b_in.value * (1 + short_per_bachelor),
+            "bachelor entrants x (1 + short-cycle/bachelor students x 4/3)",
+            [b_in, b_enr, enrolled[p]],
+            "A9",
+        )
+    grads = Fact(
+        HEBEI_GRADUATES_2015["short_cycle"] / HEBEI_GRADUATES_2015["bachelor"],
+        "observed",
+        "HE-GRAD",
+        "Hebei short-cycle/bachelor graduates 2015 (row note)",
+    )
     b_in, b_enr = obs("hebei", "bachelor_entrants", 2015), obs("hebei", "bachelor_enrolled", 2015)
-    entrants["hebei"] = _derive(b_in.value * (1 + grads.value),
-                                "bachelor entrants x (1 + short-cycle/bachelor graduates)",
-                                [b_in, grads], "A9")
+    entrants["hebei"] = _derive(
+        b_in.value * (1 + grads.value),
+        "bachelor entrants x (1 + short-cycle/bachelor graduates)",
+        [b_in, grads],
+        "A9",
+    )
     enrolled["hebei"] = _derive(
         b_enr.value * (1 + grads.value * years["short_cycle"] / years["bachelor"]),
-        "bachelor students x (1 + short-cycle/bachelor graduates x 3/4)", [b_enr, grads], "A9")
+        "bachelor students x (1 + short-cycle/bachelor graduates x 3/4)",
+        [b_enr, grads],
+        "A9",
+    )
     shares = _university_shares(obs, layout, pop15, enrolled["hebei"])
 
     def by_node(totals: Mapping[str, Fact]) -> dict[str, Fact]:
-        return {n: _derive(totals[p].value * shares[n].value, f"{p} x {shares[n].basis}",
-                           [totals[p], shares[n]], "A9")
-                for n, p in _provinces(layout).items()}
+        return {
+            n: _derive(
+                totals[p].value * shares[n].value, f"{p} x {shares[n].basis}", [totals[p], shares[n]], "A9"
+            )
+            for n, p in _provinces(layout).items()
+        }
 
     return by_node(entrants), by_node(enrolled)
 
 
-def _university_shares(obs: _Observations, layout: pd.DataFrame, pop15: Mapping[str, Fact],
-                       hebei_enrolled: Fact) -> dict[str, Fact]:
+def _university_shares(
+    obs: _Observations, layout: pd.DataFrame, pop15: Mapping[str, Fact], hebei_enrolled: Fact
+) -> dict[str, Fact]:
     """Each node's share of its province's students (A9)."""
     sjz = obs("SJZ", "undergraduate_enrolled", 2015)
     shares: dict[str, Fact] = {}
     for p in ("beijing", "tianjin", "hebei"):
         nodes = _nodes_of(layout, p)
-        fixed = {n: _assumed(UNIVERSITY_DISTRICT_SHARES[n], "A9", f"{n}'s share (assumed)")
-                 for n in nodes if n in UNIVERSITY_DISTRICT_SHARES}
+        fixed = {
+            n: _assumed(UNIVERSITY_DISTRICT_SHARES[n], "A9", f"{n}'s share (assumed)")
+            for n in nodes
+            if n in UNIVERSITY_DISTRICT_SHARES
+        }
         if p == "hebei":
-            fixed["SJZ"] = _derive(sjz.value / hebei_enrolled.value,
-                                   "SJZ's share of Hebei's students", [sjz, hebei_enrolled])
+            fixed["SJZ"] = _derive(
+                sjz.value / hebei_enrolled.value, "SJZ's share of Hebei's students", [sjz, hebei_enrolled]
+            )
         left = 1 - sum(f.value for f in fixed.values())
         rest = {n: pop15[n] for n in nodes if n not in fixed}
         weight_sum = sum(w.value for w in rest.values())
         inputs = [*fixed.values(), *(rest.values() if len(rest) > 1 else [])]
         basis = "share by 2015 population of the rest" if len(rest) > 1 else "share of the rest"
-        shares |= {n: _derive(left * w.value / weight_sum, basis, inputs, "A9")
-                   for n, w in rest.items()}
+        shares |= {n: _derive(left * w.value / weight_sum, basis, inputs, "A9") for n, w in rest.items()}
         shares |= fixed
     return shares
 
 
-def _foreign_residents(obs: _Observations, layout: pd.DataFrame,
-                       tertiary: Mapping[str, Fact]) -> dict[str, Fact]:
+def _foreign_residents(
+    obs: _Observations, layout: pd.DataFrame, tertiary: Mapping[str, Fact]
+) -> dict[str, Fact]:
     """2010 provincial counts (upper bounds scaled), split by tertiary stock (A10)."""
     facts: dict[str, Fact] = {}
     for p in ("beijing", "tianjin", "hebei"):
         total = obs(p, "foreign_residents", 2010)
         if p in FOREIGN_BOUND_FRACTION:
-            total = _derive(total.value * FOREIGN_BOUND_FRACTION[p],
-                            f"{FOREIGN_BOUND_FRACTION[p]} x upper bound", [total], "A10")
-        facts |= _share_out(total, {n: tertiary[n] for n in _nodes_of(layout, p)},
-                            f"{p} 2010 foreign residents by tertiary stock", "A10")
+            total = _derive(
+                total.value * FOREIGN_BOUND_FRACTION[p],
+                f"{FOREIGN_BOUND_FRACTION[p]} x upper bound",
+                [total],
+                "A10",
+            )
+        facts |= _share_out(
+            total,
+            {n: tertiary[n] for n in _nodes_of(layout, p)},
+            f"{p} 2010 foreign residents by tertiary stock",
+            "A10",
+        )
     return facts
 
 
@@ -459,8 +545,12 @@ def _local_hukou_share(obs: _Observations, layout: pd.DataFrame) -> dict[str, Fa
     """Beijing's from its migrant residents, Tianjin's and Hebei's assumed (A11)."""
     migrants = obs("beijing", "migrant_residents", 2015)
     residents = obs("beijing", POPULATION, 2015)
-    beijing = _derive(1 - migrants.value / residents.value, "1 - Beijing migrants/residents 2015",
-                      [migrants, residents], "A11")
+    beijing = _derive(
+        1 - migrants.value / residents.value,
+        "1 - Beijing migrants/residents 2015",
+        [migrants, residents],
+        "A11",
+    )
     shares = {"beijing": beijing}
     shares |= {p: _assumed(v, "A11", f"{p} share") for p, v in LOCAL_HUKOU_SHARE.items()}
     return {n: shares[p] for n, p in _provinces(layout).items()}
@@ -468,12 +558,14 @@ def _local_hukou_share(obs: _Observations, layout: pd.DataFrame) -> dict[str, Fa
 
 def _high_end(layout: pd.DataFrame, tertiary: Mapping[str, Fact], year: int) -> dict[str, Fact]:
     """Plan's regional shares of assumed national totals, by pole, then by tertiary stock (A12)."""
-    regional = sum(totals[YEARS.index(year)] * share
-                   for totals, share in HIGH_END_NATIONAL.values())
+    regional = sum(totals[YEARS.index(year)] * share for totals, share in HIGH_END_NATIONAL.values())
     facts: dict[str, Fact] = {}
     for pole, pole_share in HIGH_END_POLE_SHARES.items():
-        total = _assumed(regional * pole_share, "A12;SEED",
-                         f"region {regional:.0f} x {pole_share} for {pole}, by tertiary stock")
+        total = _assumed(
+            regional * pole_share,
+            "A12;SEED",
+            f"region {regional:.0f} x {pole_share} for {pole}, by tertiary stock",
+        )
         nodes = layout.index[layout["pole"] == pole]
         facts |= _share_out(total, {n: tertiary[n] for n in nodes}, total.basis, "A12")
     return facts

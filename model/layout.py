@@ -61,8 +61,14 @@ class Layout:
         """Every name ``mask`` accepts."""
         poles = sorted(set(self.nodes["pole"]))
         axes = sorted({a for cell in self.nodes["axes"] for a in _split(cell)})
-        return (["jjj"] + self.ids + list(PROVINCES) + [f"pole:{p}" for p in poles]
-                + [f"zone:{z}" for z in ZONES] + [f"axis:{a}" for a in axes])
+        return (
+            ["jjj"]
+            + self.ids
+            + list(PROVINCES)
+            + [f"pole:{p}" for p in poles]
+            + [f"zone:{z}" for z in ZONES]
+            + [f"axis:{a}" for a in axes]
+        )
 
     def mask(self, places: list[str], where: str = "nodes") -> np.ndarray:
         """Boolean mask over nodes for a list of place names; unknown names are refused."""
@@ -71,7 +77,8 @@ class Layout:
             hit = self._match(name)
             if hit is None:
                 raise ScenarioError(
-                    f"{where}: unknown place {name!r}; allowed: {', '.join(self.place_names())}")
+                    f"{where}: unknown place {name!r}; allowed: {', '.join(self.place_names())}"
+                )
             selected |= hit
         return selected
 
@@ -116,10 +123,21 @@ def great_circle_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
 
 def read_layout(path: Path) -> Layout:
     """Read a layout file; a bad file is refused with its name and what is wrong."""
-    nodes = pd.read_csv(path, dtype={"zones": str, "axes": str, "established": str},
-                        keep_default_na=False).set_index("node_id")
-    required = {"name_en", "name_zh", "province", "pole", "tier", "zones", "axes", "lat", "lon",
-                "established"}
+    nodes = pd.read_csv(
+        path, dtype={"zones": str, "axes": str, "established": str}, keep_default_na=False
+    ).set_index("node_id")
+    required = {
+        "name_en",
+        "name_zh",
+        "province",
+        "pole",
+        "tier",
+        "zones",
+        "axes",
+        "lat",
+        "lon",
+        "established",
+    }
     missing = required - set(nodes.columns)
     if missing:
         raise ScenarioError(f"{path}: missing columns {sorted(missing)}; required: {sorted(required)}")

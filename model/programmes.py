@@ -6,7 +6,7 @@ here too (``lever_terms``) and applied in ``model/choice.py``.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -16,9 +16,9 @@ from model.talents import GROUPS, HUKOU_ABROAD, HUKOU_ELSEWHERE, Status, Talents
 
 ZONE_PROJECTS = ("winter_olympics_project", "coastal_port_project", "airport_economy_project")
 FTE_PROGRAMMES = ("team_service", "poverty_support")
-OVERSEAS_FOREIGN_SHARE = 0.5   # assumption: half of overseas recruits are foreign nationals
+OVERSEAS_FOREIGN_SHARE = 0.5  # assumption: half of overseas recruits are foreign nationals
 OVERSEAS_GROUPS = np.array([0.6, 0.25, 0.1, 0.05, 0.0])  # assumption: mostly scientists
-RESIDENTS_PER_UNIT = 3.0       # persons housed by a talent-housing unit (households of 3)
+RESIDENTS_PER_UNIT = 3.0  # persons housed by a talent-housing unit (households of 3)
 TRAINEE_AGES = (25, 40)
 
 
@@ -34,8 +34,14 @@ def fill(order_cells: np.ndarray, weights: np.ndarray, capacity: np.ndarray) -> 
     return taken_before + weights / 2 <= capacity[order_cells]
 
 
-def take_in_order(rows: np.ndarray, cells: np.ndarray, weights: np.ndarray, capacity: np.ndarray,
-                  rng: np.random.Generator, priority: np.ndarray | None = None) -> np.ndarray:
+def take_in_order(
+    rows: np.ndarray,
+    cells: np.ndarray,
+    weights: np.ndarray,
+    capacity: np.ndarray,
+    rng: np.random.Generator,
+    priority: np.ndarray | None = None,
+) -> np.ndarray:
     """Rows chosen at random (those with ``priority`` first) within each cell up to its capacity."""
     order = _random_order_within(cells, rng.random(len(rows)), priority)
     chosen = fill(cells[order], weights[order], capacity)
@@ -60,11 +66,15 @@ def _random_order_within(cells: np.ndarray, u: np.ndarray, priority: np.ndarray 
     return order[np.argsort(key, kind="stable")]
 
 
-def lever_terms(levers: Mapping[str, LeverState], params: Mapping[str, float],
-                housing_availability: np.ndarray, leader_services: float) -> LeverTerms:
+def lever_terms(
+    levers: Mapping[str, LeverState],
+    params: Mapping[str, float],
+    housing_availability: np.ndarray,
+    leader_services: float,
+) -> LeverTerms:
     """What this year's levers add to the utility of location choice."""
     housing = levers["talent_housing"]
-    relief = (params["talent_housing_discount"] * np.outer(housing.groups, housing_availability))
+    relief = params["talent_housing_discount"] * np.outer(housing.groups, housing_availability)
     recognition = levers["credential_recognition"].by_node() + levers["insurance_portability"].by_node()
     return LeverTerms(
         graduate_money=levers["graduate_subsidy"].by_group_node(),
@@ -72,12 +82,15 @@ def lever_terms(levers: Mapping[str, LeverState], params: Mapping[str, float],
         housing_relief=relief,
         province_barrier_factor=1.0 - 0.5 * recognition,
         hukou_barrier_factor=1.0 - levers["hukou_openness"].by_group_node(),
-        foreign_amenity=params["international_community_amenity"] * levers["international_community"].by_node(),
-        service_floor=np.array([0.0, params["card_services_level"], leader_services]))
+        foreign_amenity=params["international_community_amenity"]
+        * levers["international_community"].by_node(),
+        service_floor=np.array([0.0, params["card_services_level"], leader_services]),
+    )
 
 
-def growth_boost(levers: Mapping[str, LeverState], firm_node: np.ndarray,
-                 firm_sector: np.ndarray) -> np.ndarray:
+def growth_boost(
+    levers: Mapping[str, LeverState], firm_node: np.ndarray, firm_sector: np.ndarray
+) -> np.ndarray:
     """Extra output growth of each firm from the zone projects (四(六)(七)(八))."""
     boost = np.zeros(len(firm_node))
     for name in ZONE_PROJECTS:
@@ -94,13 +107,20 @@ def issue_talent_cards(talents: Talents, card: LeverState, rng: np.random.Genera
     t = talents
     eligible = ~t.has_talent_card & t.in_work() & card.nodes[t.node] & (card.groups[t.group] | t.is_high_end)
     rows = np.flatnonzero(eligible)
-    chosen = take_in_order(rows, np.zeros(len(rows), np.int64), t.weight[rows], np.array([card.value]),
-                           rng, priority=t.is_high_end[rows])
+    chosen = take_in_order(
+        rows,
+        np.zeros(len(rows), np.int64),
+        t.weight[rows],
+        np.array([card.value]),
+        rng,
+        priority=t.is_high_end[rows],
+    )
     t.has_talent_card[chosen] = True
 
 
-def allot_talent_housing(talents: Talents, units: np.ndarray, groups: np.ndarray,
-                         rng: np.random.Generator) -> np.ndarray:
+def allot_talent_housing(
+    talents: Talents, units: np.ndarray, groups: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """Free talent-housing units go to this year's newcomers of the eligible groups, at random.
 
     Returns, per node, the chance a newcomer found a free unit this year (1 where there were
@@ -109,8 +129,13 @@ def allot_talent_housing(talents: Talents, units: np.ndarray, groups: np.ndarray
     t, n = talents, len(units)
     occupied = t.persons_by(t.node.astype(np.int64), n, t.in_talent_housing)
     free = np.maximum(units - occupied, 0.0)
-    eligible = (~t.in_talent_housing & (t.years_at_node == 0) & groups[t.group]
-                & (t.status != Status.STUDENT) & (free[t.node] > 0))
+    eligible = (
+        ~t.in_talent_housing
+        & (t.years_at_node == 0)
+        & groups[t.group]
+        & (t.status != Status.STUDENT)
+        & (free[t.node] > 0)
+    )
     rows = np.flatnonzero(eligible)
     wanting = t.persons_by(t.node.astype(np.int64), n, eligible)
     chosen = take_in_order(rows, t.node[rows].astype(np.int64), t.weight[rows], free, rng)
@@ -130,30 +155,41 @@ def follow_probability(utility_follow: np.ndarray, utility_stay: np.ndarray) -> 
     return 1.0 / (1.0 + np.exp(np.clip(utility_stay - utility_follow, -50, 50)))
 
 
-def overseas_recruits(persons: float, nodes: np.ndarray, talents_by_node: np.ndarray,
-                      rng: np.random.Generator) -> Talents:
+def overseas_recruits(
+    persons: float, nodes: np.ndarray, talents_by_node: np.ndarray, rng: np.random.Generator
+) -> Talents:
     """High-end recruits from abroad, placed in the target nodes in proportion to their talents."""
     count = int(round(persons))
     share = np.where(nodes, talents_by_node, 0.0)
     node = rng.choice(len(nodes), size=count, p=share / share.sum())
     is_foreign = rng.random(count) < OVERSEAS_FOREIGN_SHARE
     recruits = Talents.new(
-        node=node, group=rng.choice(len(GROUPS), size=count, p=OVERSEAS_GROUPS),
-        age=rng.integers(35, 56, count), status=np.full(count, Status.UNEMPLOYED),
-        hukou=np.where(is_foreign, HUKOU_ABROAD, HUKOU_ELSEWHERE), weight=np.ones(count, np.int64),
-        is_high_end=True)
+        node=node,
+        group=rng.choice(len(GROUPS), size=count, p=OVERSEAS_GROUPS),
+        age=rng.integers(35, 56, count),
+        status=np.full(count, Status.UNEMPLOYED),
+        hukou=np.where(is_foreign, HUKOU_ABROAD, HUKOU_ELSEWHERE),
+        weight=np.ones(count, np.int64),
+        is_high_end=True,
+    )
     recruits.is_foreign[:] = is_foreign
     return recruits
 
 
-def trainees(persons_by_node: np.ndarray, province: np.ndarray, scale: int,
-             rng: np.random.Generator) -> Talents:
+def trainees(
+    persons_by_node: np.ndarray, province: np.ndarray, scale: int, rng: np.random.Generator
+) -> Talents:
     """Skilled workers trained to high-skill level (四(四)): new talents of the skilled group,
     local, looking for work."""
     node, weight = rows_for(np.round(persons_by_node).astype(np.int64), scale)
-    return Talents.new(node=node, group=np.full(len(node), GROUPS.index("skilled")),
-                       age=rng.integers(TRAINEE_AGES[0], TRAINEE_AGES[1] + 1, len(node)),
-                       status=np.full(len(node), Status.UNEMPLOYED), hukou=province[node], weight=weight)
+    return Talents.new(
+        node=node,
+        group=np.full(len(node), GROUPS.index("skilled")),
+        age=rng.integers(TRAINEE_AGES[0], TRAINEE_AGES[1] + 1, len(node)),
+        status=np.full(len(node), Status.UNEMPLOYED),
+        hukou=province[node],
+        weight=weight,
+    )
 
 
 def spread_by_population(total: float, nodes: np.ndarray, population: np.ndarray) -> np.ndarray:

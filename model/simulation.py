@@ -7,18 +7,34 @@ results as tables in memory (``tables()``); it writes no files.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import mesa
 import numpy as np
 import pandas as pd
 
 from model import demography, kernels, programmes
-from model.choice import (TERMS, CellGrid, Conditions, balance_targets, draw_choices, hazard_factors,
-                          logit_probabilities, moving_hazard, solve_constants, term_effects, utility,
-                          utility_terms)
+from model.choice import (
+    TERMS,
+    CellGrid,
+    Conditions,
+    balance_targets,
+    draw_choices,
+    hazard_factors,
+    logit_probabilities,
+    moving_hazard,
+    solve_constants,
+    term_effects,
+    utility,
+    utility_terms,
+)
 from model.cities import City
+from model.errors import JJJError, RunError
 from model.firms import SECTORS, WAGE_PREMIUM, Firm, sector_weights
+from model.indicators import indicators
 from model.inputs import base_year
 from model.layout import PROVINCES, Layout, default_layout
 from model.levers import LEVERS, resolve_year
@@ -45,15 +61,17 @@ class YearAccounts:
     def __post_init__(self) -> None:
         n = self.n_nodes
         self.entries, self.exits, self.inflow, self.outflow, self.graduates = (
-            np.zeros(n, np.int64) for _ in range(5))
+            np.zeros(n, np.int64) for _ in range(5)
+        )
         self.flows = np.zeros((n + 1, n + 1, len(GROUPS)), np.int64)
 
     def spend(self, lever: str, cny_by_node: np.ndarray) -> None:
         """Add a lever's spending, by node."""
         self.spending[lever] = self.spending.get(lever, 0.0) + np.asarray(cny_by_node, float)
 
-    def move(self, origin: np.ndarray, destination: np.ndarray, group: np.ndarray,
-             weight: np.ndarray) -> None:
+    def move(
+        self, origin: np.ndarray, destination: np.ndarray, group: np.ndarray, weight: np.ndarray
+    ) -> None:
         """Record moves; index ``n_nodes`` on either side is outside the region."""
         n = self.n_nodes
         np.add.at(self.flows, (origin, destination, group), weight)
@@ -70,8 +88,7 @@ class TalentModel(mesa.Model):
         layout: the nodes; the plan's 17 by default.
     """
 
-    def __init__(self, scenario: Scenario, seed: int | None = None,
-                 layout: Layout | None = None) -> None:
+    def __init__(self, scenario: Scenario, seed: int | None = None, layout: Layout | None = None) -> None:
         self.seed = scenario.seed if seed is None else seed
         super().__init__(rng=self.seed)
         self.scenario = scenario
@@ -94,12 +111,15 @@ class TalentModel(mesa.Model):
         self.accounts = YearAccounts(self.layout.size)
         self.drivers = {term: np.zeros(len(PROVINCES)) for term in TERMS}
         self.housing_availability = np.zeros(self.layout.size)  # chance a newcomer finds a talent flat
-        self.youth_posts = np.zeros(self.layout.size)           # research posts the youth programme funds
-        self.fte_served = np.zeros(self.layout.size)            # phase 7
-        self._records: dict[str, list[pd.DataFrame]] = {k: [] for k in ("stocks", "nodes", "flows", "spending")}
+        self.youth_posts = np.zeros(self.layout.size)  # research posts the youth programme funds
+        self.fte_served = np.zeros(self.layout.size)  # phase 7
+        self._records: dict[str, list[pd.DataFrame]] = {
+            k: [] for k in ("stocks", "nodes", "flows", "spending")
+        }
 
-        self.base_terms = utility_terms(self.grid, self.conditions(), self.layout.distance_km,
-                                        self.layout.province, self.params)
+        self.base_terms = utility_terms(
+            self.grid, self.conditions(), self.layout.distance_km, self.layout.province, self.params
+        )
         self.constants, self.outside = self._balance_base_year()
         self.agent_steps = 0  # talent rows summed over the simulated years (rows at each year's end)
         self._staff_after_hiring: np.ndarray | None = None  # set by match_jobs for collect
@@ -145,17 +165,24 @@ class TalentModel(mesa.Model):
         boost = programmes.growth_boost(self.levers, firm_node, firm_sector)
         for firm in self.firms:
             growth = self.params[f"growth_{SECTORS[firm.sector]}"] + boost[firm.index]
-            firm.plan(staff[firm.index], seekers[:, firm.node] * demand_share[firm.index], growth, self.params)
+            firm.plan(
+                staff[firm.index], seekers[:, firm.node] * demand_share[firm.index], growth, self.params
+            )
 
         fund = self.levers["entrepreneurship_fund"]
         if fund.is_on:
             jobs = fund.by_node() / self.params["fund_cost_per_job"]
             funded = [f for f in self.firms if fund.nodes[f.node] and fund.sectors[f.sector]]
-            node_demand = np.bincount([f.node for f in funded], [f.demand.sum() for f in funded], self.layout.size)
+            node_demand = np.bincount(
+                [f.node for f in funded], [f.demand.sum() for f in funded], self.layout.size
+            )
             node_firms = np.bincount([f.node for f in funded], minlength=self.layout.size)
             for firm in funded:  # by demand; equally where the funded firms have none yet
-                share = (firm.demand.sum() / node_demand[firm.node] if node_demand[firm.node] > 0
-                         else 1.0 / node_firms[firm.node])
+                share = (
+                    firm.demand.sum() / node_demand[firm.node]
+                    if node_demand[firm.node] > 0
+                    else 1.0 / node_firms[firm.node]
+                )
                 firm.add_demand(jobs[firm.node] * share)
             self.accounts.spend("entrepreneurship_fund", fund.by_node())
 
@@ -199,15 +226,23 @@ class TalentModel(mesa.Model):
         covered = self.levers["service_following"].value
         services = self._by_city("services_index")
         leader = services.max()
-        kept_services = self.params["beta_services"] * covered * np.maximum(leader - services[destination], 0.0)
-        follow_utility = (total_utility[cells, destination] - terms["jobs"][cells, destination]
-                          + kept_services + self.params["job_keeping_bonus"])
+        kept_services = (
+            self.params["beta_services"] * covered * np.maximum(leader - services[destination], 0.0)
+        )
+        follow_utility = (
+            total_utility[cells, destination]
+            - terms["jobs"][cells, destination]
+            + kept_services
+            + self.params["job_keeping_bonus"]
+        )
         follows = self.rng.random(len(rows)) < programmes.follow_probability(
-            follow_utility, total_utility[cells, origin])
+            follow_utility, total_utility[cells, origin]
+        )
         followers, stayers = rows[follows], rows[~follows]
         self.accounts.move(origin[follows], destination[follows], t.group[followers], t.weight[followers])
-        t.firm[followers] = [self._firm_index(d, self.firms[f].sector)
-                             for d, f in zip(destination[follows], t.firm[followers])]
+        t.firm[followers] = [
+            self._firm_index(d, self.firms[f].sector) for d, f in zip(destination[follows], t.firm[followers])
+        ]
         t.node[followers] = destination[follows]
         t.years_at_node[followers] = 0
         t.in_talent_housing[followers] = False
@@ -231,12 +266,14 @@ class TalentModel(mesa.Model):
             closed[city.node] = equalising[city.node] * gap
         if equalising.any():
             residents = talents + self._by_city("nontalent")
-            self.accounts.spend("services_equalisation",
-                                residents * closed * LEVERS["services_equalisation"].unit_cost_cny)
+            self.accounts.spend(
+                "services_equalisation", residents * closed * LEVERS["services_equalisation"].unit_cost_cny
+            )
         communities = self.levers["international_community"].by_node()
         if communities.any():
-            self.accounts.spend("international_community",
-                                communities * LEVERS["international_community"].unit_cost_cny)
+            self.accounts.spend(
+                "international_community", communities * LEVERS["international_community"].unit_cost_cny
+            )
 
     def age_and_renew(self) -> tuple[np.ndarray, Talents]:
         """Phase 4: ageing, deaths, retirement, graduation, enrolment and arrivals.
@@ -255,10 +292,17 @@ class TalentModel(mesa.Model):
         acc.graduates += talents.persons_by(talents.node.astype(np.int64), self.layout.size, graduates)
 
         years = self.year - self.base_year
-        entrants = self.base.nodes["university_entrants"].to_numpy() * (1 + self.params["entrants_growth"]) ** years
-        students = demography.enrol(entrants, self._pole_group_shares(),
-                                    self.base.nodes["local_hukou_share"].to_numpy(), self.layout,
-                                    self.scale, self.rng)
+        entrants = (
+            self.base.nodes["university_entrants"].to_numpy() * (1 + self.params["entrants_growth"]) ** years
+        )
+        students = demography.enrol(
+            entrants,
+            self._pole_group_shares(),
+            self.base.nodes["local_hukou_share"].to_numpy(),
+            self.layout,
+            self.scale,
+            self.rng,
+        )
         acc.entries += students.persons_by(students.node, self.layout.size)
         talents.extend(students)
         graduates = np.concatenate([graduates, np.zeros(len(students), bool)])
@@ -279,8 +323,13 @@ class TalentModel(mesa.Model):
 
         region_shares = self._persons_by_group() / max(talents.persons, 1)
         newcomers = demography.arrivals(
-            self.params["inflow_rate"] * talents.persons, self.params["foreign_inflow"],
-            self.params["high_end_inflow"], region_shares, self.scale, self.rng)
+            self.params["inflow_rate"] * talents.persons,
+            self.params["foreign_inflow"],
+            self.params["high_end_inflow"],
+            region_shares,
+            self.scale,
+            self.rng,
+        )
         return graduates, newcomers
 
     def _recruit_overseas(self, persons: float, nodes: np.ndarray) -> Talents:
@@ -293,9 +342,13 @@ class TalentModel(mesa.Model):
             self.firms[f].add_demand(1.0, group=int(group))
         recruits.status[:] = Status.EMPLOYED
         recruits.firm[:] = firm
-        self.accounts.move(np.full(len(recruits), n), recruits.node.astype(np.int64), recruits.group, recruits.weight)
-        self.accounts.spend("overseas_recruitment", recruits.persons_by(recruits.node, n)
-                            * LEVERS["overseas_recruitment"].unit_cost_cny)
+        self.accounts.move(
+            np.full(len(recruits), n), recruits.node.astype(np.int64), recruits.group, recruits.weight
+        )
+        self.accounts.spend(
+            "overseas_recruitment",
+            recruits.persons_by(recruits.node, n) * LEVERS["overseas_recruitment"].unit_cost_cny,
+        )
         return recruits
 
     def choose_locations(self, graduates: np.ndarray, newcomers: Talents) -> np.ndarray:
@@ -335,19 +388,29 @@ class TalentModel(mesa.Model):
         talents.firm[quitting] = -1
 
         newcomers.node[:] = draw_choices(probabilities, position[arriving_cells], self.rng)
-        self.accounts.move(np.full(len(newcomers), n), newcomers.node.astype(np.int64),
-                           newcomers.group, newcomers.weight)
+        self.accounts.move(
+            np.full(len(newcomers), n), newcomers.node.astype(np.int64), newcomers.group, newcomers.weight
+        )
 
         settling = self.levers["settlement_subsidy"]
         if settling.is_on:
             paid = movers[settling.nodes[talents.node[movers]] & settling.groups[talents.group[movers]]]
             arrived = settling.nodes[newcomers.node] & settling.groups[newcomers.group]
-            persons_paid = (np.bincount(talents.node[paid], talents.weight[paid], n)
-                            + newcomers.persons_by(newcomers.node.astype(np.int64), n, arrived))
+            persons_paid = np.bincount(talents.node[paid], talents.weight[paid], n) + newcomers.persons_by(
+                newcomers.node.astype(np.int64), n, arrived
+            )
             self.accounts.spend("settlement_subsidy", settling.value * persons_paid)
 
-        for term, effect in term_effects(terms, self.base_terms, self.constants, self.outside, self.grid,
-                                         persons, self.layout.province, terms_of_cells_with_persons=True).items():
+        for term, effect in term_effects(
+            terms,
+            self.base_terms,
+            self.constants,
+            self.outside,
+            self.grid,
+            persons,
+            self.layout.province,
+            terms_of_cells_with_persons=True,
+        ).items():
             self.drivers[term] += effect
 
         leaving = np.zeros(len(talents), bool)
@@ -368,7 +431,9 @@ class TalentModel(mesa.Model):
         open_posts = np.zeros((n, len(GROUPS)))
         np.add.at(open_posts, firm_node, vacancies)
         seekers = np.bincount(cell, weights=talents.weight[seeking], minlength=open_posts.size)
-        efficiency = np.minimum(self.params["matching_efficiency"] + self.levers["matching_efficiency"].by_node(), 1.0)
+        efficiency = np.minimum(
+            self.params["matching_efficiency"] + self.levers["matching_efficiency"].by_node(), 1.0
+        )
         matches = np.repeat(efficiency, len(GROUPS)) * np.minimum(seekers, open_posts.ravel())
         hires = programmes.take_in_order(seeking, cell, talents.weight[seeking], matches, self.rng)
         hire_cells = talents.node[hires].astype(np.int64) * len(GROUPS) + talents.group[hires]
@@ -384,22 +449,26 @@ class TalentModel(mesa.Model):
         talents.firm[hires] = firm_of_hire
         # staff at the year's end (collect): now plus the hires; sums of whole persons, so the
         # same numbers as a recount over all rows
-        self._staff_after_hiring = staff + kernels.staff(firm_of_hire, talents.group[hires], talents.weight[hires],
-                                                         len(self.firms), len(GROUPS))
+        self._staff_after_hiring = staff + kernels.staff(
+            firm_of_hire, talents.group[hires], talents.weight[hires], len(self.firms), len(GROUPS)
+        )
 
         subsidy = self.levers["graduate_subsidy"]
         if subsidy.is_on:
             paid = hires[graduates[hires]]
             paid = paid[subsidy.nodes[talents.node[paid]] & subsidy.groups[talents.group[paid]]]
-            self.accounts.spend("graduate_subsidy", subsidy.value * np.bincount(
-                talents.node[paid], weights=talents.weight[paid], minlength=n))
+            self.accounts.spend(
+                "graduate_subsidy",
+                subsidy.value * np.bincount(talents.node[paid], weights=talents.weight[paid], minlength=n),
+            )
 
     def house_talents(self) -> None:
         """Phase 6 (cont.): free talent-housing units go to eligible newcomers (plan 四(十三))."""
         units = self._by_city("talent_units")
         if units.any():
             self.housing_availability = programmes.allot_talent_housing(
-                self.talents, units, self.levers["talent_housing"].groups, self.rng)
+                self.talents, units, self.levers["talent_housing"].groups, self.rng
+            )
 
     def serve_flexibly(self) -> None:
         """Phase 7: teams, part-time and multi-site talents counted as full-time equivalents
@@ -415,12 +484,17 @@ class TalentModel(mesa.Model):
                 self.accounts.spend(name, fte * LEVERS[name].unit_cost_cny)
         flexible = self.levers["flexible_service"]
         if flexible.is_on:
-            from_capitals = t.persons_by(t.group.astype(np.int64), len(GROUPS),
-                                         (t.status == Status.EMPLOYED) & (self.layout.province[t.node] < 2))
+            from_capitals = t.persons_by(
+                t.group.astype(np.int64),
+                len(GROUPS),
+                (t.status == Status.EMPLOYED) & (self.layout.province[t.node] < 2),
+            )
             part_timers = flexible.value * (from_capitals * flexible.groups).sum()
             share = programmes.spread_by_population(1.0, flexible.nodes, population)
             served += part_timers * self.params["part_time_fte"] * share
-            self.accounts.spend("flexible_service", part_timers * share * LEVERS["flexible_service"].unit_cost_cny)
+            self.accounts.spend(
+                "flexible_service", part_timers * share * LEVERS["flexible_service"].unit_cost_cny
+            )
         self.fte_served = served
 
     # --- what nodes offer -------------------------------------------------------------------
@@ -447,12 +521,15 @@ class TalentModel(mesa.Model):
         region_share = by_node_group.sum(axis=1, keepdims=True) / max(by_node_group.sum(), 1.0)
         ratio = np.maximum(group_share / region_share, 1e-3)
         return Conditions(
-            wage=wage, job_chance=job_chance,
+            wage=wage,
+            job_chance=job_chance,
             price=self._by_city("price_cny_m2"),
             services=self._by_city("services_index"),
             group_share_ratio=ratio,
-            levers=programmes.lever_terms(self.levers, self.params, self.housing_availability,
-                                          self._by_city("services_index").max()))
+            levers=programmes.lever_terms(
+                self.levers, self.params, self.housing_availability, self._by_city("services_index").max()
+            ),
+        )
 
     # --- records ----------------------------------------------------------------------------
 
@@ -461,19 +538,40 @@ class TalentModel(mesa.Model):
         t, n, year = self.talents, self.layout.size, self.year
         shape = (n, len(GROUPS), 2, 2, len(Status))
         persons, by_node = kernels.year_end(
-            t.node, t.group, t.is_high_end, t.is_foreign, t.status, t.hukou, t.has_talent_card,
-            t.in_talent_housing, t.keeps_beijing_services, t.weight, self.layout.province, n, len(GROUPS),
-            len(Status))
+            t.node,
+            t.group,
+            t.is_high_end,
+            t.is_foreign,
+            t.status,
+            t.hukou,
+            t.has_talent_card,
+            t.in_talent_housing,
+            t.keeps_beijing_services,
+            t.weight,
+            self.layout.province,
+            n,
+            len(GROUPS),
+            len(Status),
+        )
         nonlocal_talents, holders, tenants, followers = by_node
         if year > self.base_year:
             self._count_ongoing_spending(holders, tenants, followers)
         ids = np.array(self.layout.ids + ["OUT"])
         present = np.flatnonzero(persons)
         node, group, high_end, foreign, status = np.unravel_index(present, shape)
-        self._records["stocks"].append(pd.DataFrame({
-            "year": year, "node": ids[node], "group": np.array(GROUPS)[group],
-            "is_high_end": high_end.astype(bool), "is_foreign": foreign.astype(bool),
-            "status": np.array([s.name.lower() for s in Status])[status], "persons": persons[present]}))
+        self._records["stocks"].append(
+            pd.DataFrame(
+                {
+                    "year": year,
+                    "node": ids[node],
+                    "group": np.array(GROUPS)[group],
+                    "is_high_end": high_end.astype(bool),
+                    "is_foreign": foreign.astype(bool),
+                    "status": np.array([s.name.lower() for s in Status])[status],
+                    "persons": persons[present],
+                }
+            )
+        )
 
         staff = self.staff_by_firm() if self._staff_after_hiring is None else self._staff_after_hiring
         self._staff_after_hiring, self._staff_at_year_end = None, staff
@@ -483,31 +581,52 @@ class TalentModel(mesa.Model):
         firm_node = np.array([firm.node for firm in self.firms])
         vacancies = np.array([firm.vacancies(staff[firm.index]).sum() for firm in self.firms])
         acc = self.accounts
-        self._records["nodes"].append(pd.DataFrame({
-            "year": year, "node": ids[:n],
-            "population": np.round(talents + self._by_city("nontalent")).astype(np.int64),
-            "talents": talents,
-            "price_cny_m2": self._by_city("price_cny_m2"),
-            "wage_cny_year": np.bincount(firm_node, wage_bill, n) / np.maximum(np.bincount(firm_node, employed, n), 1),
-            "services_index": self._by_city("services_index"),
-            "vacancies": np.round(np.bincount(firm_node, vacancies, n)).astype(np.int64),
-            "entries": acc.entries, "exits": acc.exits, "inflow": acc.inflow, "outflow": acc.outflow,
-            "graduates": acc.graduates,
-            "nonlocal_talents": nonlocal_talents,
-            "fte_served": self.fte_served,
-            "talent_housing_units": self._by_city("talent_units"),
-            "card_holders": holders}))
+        self._records["nodes"].append(
+            pd.DataFrame(
+                {
+                    "year": year,
+                    "node": ids[:n],
+                    "population": np.round(talents + self._by_city("nontalent")).astype(np.int64),
+                    "talents": talents,
+                    "price_cny_m2": self._by_city("price_cny_m2"),
+                    "wage_cny_year": np.bincount(firm_node, wage_bill, n)
+                    / np.maximum(np.bincount(firm_node, employed, n), 1),
+                    "services_index": self._by_city("services_index"),
+                    "vacancies": np.round(np.bincount(firm_node, vacancies, n)).astype(np.int64),
+                    "entries": acc.entries,
+                    "exits": acc.exits,
+                    "inflow": acc.inflow,
+                    "outflow": acc.outflow,
+                    "graduates": acc.graduates,
+                    "nonlocal_talents": nonlocal_talents,
+                    "fte_served": self.fte_served,
+                    "talent_housing_units": self._by_city("talent_units"),
+                    "card_holders": holders,
+                }
+            )
+        )
 
         origin, destination, group = np.nonzero(acc.flows)
-        self._records["flows"].append(pd.DataFrame({
-            "year": year, "origin": ids[origin], "destination": ids[destination],
-            "group": np.array(GROUPS)[group], "persons": acc.flows[origin, destination, group]}))
+        self._records["flows"].append(
+            pd.DataFrame(
+                {
+                    "year": year,
+                    "origin": ids[origin],
+                    "destination": ids[destination],
+                    "group": np.array(GROUPS)[group],
+                    "persons": acc.flows[origin, destination, group],
+                }
+            )
+        )
         for lever, by_node in acc.spending.items():
             spent = np.flatnonzero(by_node)
-            self._records["spending"].append(pd.DataFrame({
-                "year": year, "lever": lever, "node": ids[spent], "cny": by_node[spent]}))
+            self._records["spending"].append(
+                pd.DataFrame({"year": year, "lever": lever, "node": ids[spent], "cny": by_node[spent]})
+            )
 
-    def _count_ongoing_spending(self, holders: np.ndarray, tenants: np.ndarray, followers: np.ndarray) -> None:
+    def _count_ongoing_spending(
+        self, holders: np.ndarray, tenants: np.ndarray, followers: np.ndarray
+    ) -> None:
         """Yearly costs of what earlier years granted: cards, talent flats, kept services.
 
         Args are persons by node holding a card, in talent housing, keeping Beijing's services.
@@ -515,23 +634,38 @@ class TalentModel(mesa.Model):
         if holders.any():
             self.accounts.spend("talent_card", holders * LEVERS["talent_card"].unit_cost_cny)
         if tenants.any():
-            yearly_cost = (self._by_city("price_cny_m2") * self.params["floor_area_m2"]
-                           * self.params["user_cost_rate"])
-            self.accounts.spend("talent_housing", tenants * self.params["talent_housing_discount"] * yearly_cost)
+            yearly_cost = (
+                self._by_city("price_cny_m2") * self.params["floor_area_m2"] * self.params["user_cost_rate"]
+            )
+            self.accounts.spend(
+                "talent_housing", tenants * self.params["talent_housing_discount"] * yearly_cost
+            )
         if followers.any():
             services = self._by_city("services_index")
             gap = np.maximum(services.max() - services, 0.0)
-            self.accounts.spend("service_following", followers * gap * LEVERS["service_following"].unit_cost_cny)
+            self.accounts.spend(
+                "service_following", followers * gap * LEVERS["service_following"].unit_cost_cny
+            )
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Everything recorded so far, one tidy table per kind."""
-        empty = {"stocks": [], "nodes": [], "flows": ["year", "origin", "destination", "group", "persons"],
-                 "spending": ["year", "lever", "node", "cny"]}
-        out = {name: (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=empty[name]))
-               for name, frames in self._records.items()}
+        empty = {
+            "stocks": [],
+            "nodes": [],
+            "flows": ["year", "origin", "destination", "group", "persons"],
+            "spending": ["year", "lever", "node", "cny"],
+        }
+        out = {
+            name: (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=empty[name]))
+            for name, frames in self._records.items()
+        }
         out["drivers"] = pd.DataFrame(
-            [{"term": term, "province": PROVINCES[p], "persons": float(effect[p])}
-             for term, effect in self.drivers.items() for p in range(len(PROVINCES))])
+            [
+                {"term": term, "province": PROVINCES[p], "persons": float(effect[p])}
+                for term, effect in self.drivers.items()
+                for p in range(len(PROVINCES))
+            ]
+        )
         return out
 
     # --- helpers ----------------------------------------------------------------------------
@@ -550,8 +684,11 @@ class TalentModel(mesa.Model):
     def _persons_by_node_group(self, status: int = -1) -> np.ndarray:
         """Persons by (group, node), of one ``status`` or (-1) all."""
         t, n = self.talents, self.layout.size
-        return kernels.count_pairs(t.group, t.node, n, t.weight, t.status, int(status),
-                                   len(GROUPS) * n).reshape(len(GROUPS), n).astype(float)
+        return (
+            kernels.count_pairs(t.group, t.node, n, t.weight, t.status, int(status), len(GROUPS) * n)
+            .reshape(len(GROUPS), n)
+            .astype(float)
+        )
 
     def _demand_share_in_node(self) -> np.ndarray:
         """Each firm's share of its node's labour demand, by group (firms, groups)."""
@@ -569,8 +706,9 @@ class TalentModel(mesa.Model):
 
         With ``cells``, of those cells only, in that order.
         """
-        terms = utility_terms(self.grid, self.conditions(), self.layout.distance_km, self.layout.province,
-                              self.params, cells)
+        terms = utility_terms(
+            self.grid, self.conditions(), self.layout.distance_km, self.layout.province, self.params, cells
+        )
         return terms, utility(terms, self.constants, self.outside, self.grid, cells)
 
     def _by_city(self, attribute: str) -> np.ndarray:
@@ -580,7 +718,9 @@ class TalentModel(mesa.Model):
     def _hukou_barrier(self) -> np.ndarray:
         """Hukou barrier (utility) by (group, node), after this year's hukou_openness lever."""
         by_province = np.array([self.params[f"hukou_barrier_{p}"] for p in PROVINCES])
-        return by_province[self.layout.province][None, :] * (1.0 - self.levers["hukou_openness"].by_group_node())
+        return by_province[self.layout.province][None, :] * (
+            1.0 - self.levers["hukou_openness"].by_group_node()
+        )
 
     def _firm_index(self, node: int | np.integer, sector: int | np.integer) -> int:
         return int(node) * len(SECTORS) + int(sector)
@@ -591,7 +731,15 @@ class TalentModel(mesa.Model):
     def _cells(self, talents: Talents, rows: np.ndarray | None, is_graduate: np.ndarray) -> np.ndarray:
         """Choice cell (``CellGrid.index``) of ``rows`` (None: all rows), in one compiled pass."""
         t, fixed = talents, (int(Status.RETIRED), len(GROUPS), HUKOU_ABROAD + 1)
-        columns = (t.node, t.group, t.is_high_end, t.hukou, t.status, t.has_talent_card, t.keeps_beijing_services)
+        columns = (
+            t.node,
+            t.group,
+            t.is_high_end,
+            t.hukou,
+            t.status,
+            t.has_talent_card,
+            t.keeps_beijing_services,
+        )
         if rows is None:
             return kernels.cells_all(*columns, is_graduate, *fixed)
         return kernels.cells(*columns, is_graduate, np.asarray(rows, np.int64), *fixed)
@@ -608,9 +756,27 @@ class TalentModel(mesa.Model):
         factors = hazard_factors(int(t.age.max()) if len(t) else 0, self.params)
         for start in range(0, len(t), chunk):
             u = self.rng.random(min(chunk, len(t) - start))
-            kernels.consider_chunk(start, u, t.node, t.group, t.is_high_end, t.hukou, t.status, t.has_talent_card,
-                                   t.keeps_beijing_services, t.age, t.years_at_node, t.weight, graduates, *factors,
-                                   int(Status.RETIRED), len(GROUPS), HUKOU_ABROAD + 1, chosen, persons)
+            kernels.consider_chunk(
+                start,
+                u,
+                t.node,
+                t.group,
+                t.is_high_end,
+                t.hukou,
+                t.status,
+                t.has_talent_card,
+                t.keeps_beijing_services,
+                t.age,
+                t.years_at_node,
+                t.weight,
+                graduates,
+                *factors,
+                int(Status.RETIRED),
+                len(GROUPS),
+                HUKOU_ABROAD + 1,
+                chosen,
+                persons,
+            )
         return chosen, persons
 
     def _considering_persons(self, hazard: np.ndarray, graduates: np.ndarray | None = None) -> np.ndarray:
@@ -626,13 +792,19 @@ class TalentModel(mesa.Model):
         hazard = moving_hazard(t.age, t.status, t.years_at_node, self.params)
         persons = self._considering_persons(hazard)
         expected = demography.arrivals(
-            self.params["inflow_rate"] * t.persons, self.params["foreign_inflow"],
-            self.params["high_end_inflow"], self._persons_by_group() / t.persons, 1, self.rng)
+            self.params["inflow_rate"] * t.persons,
+            self.params["foreign_inflow"],
+            self.params["high_end_inflow"],
+            self._persons_by_group() / t.persons,
+            1,
+            self.rng,
+        )
         expected.node[:] = self.layout.size  # outside the region
         cells = self._cells(expected, np.arange(len(expected)), np.zeros(len(expected), bool))
         persons += np.bincount(cells, weights=expected.weight, minlength=self.grid.size)
-        target, target_out = balance_targets(persons, self.grid, self.params["outside_choice_share"],
-                                             self._arrival_shares())
+        target, target_out = balance_targets(
+            persons, self.grid, self.params["outside_choice_share"], self._arrival_shares()
+        )
         return solve_constants(self.base_terms, persons, self.grid, target, target_out)
 
     def _arrival_shares(self) -> np.ndarray:
@@ -651,11 +823,18 @@ class TalentModel(mesa.Model):
     def _create_cities(self) -> list[City]:
         nodes = self.base.nodes
         talents = self._persons_by_node()
-        return [City(self, node=i, price_cny_m2=nodes["price_cny_m2"].iloc[i],
-                     residents=nodes["population"].iloc[i], services_index=nodes["services_index"].iloc[i],
-                     nontalent=nodes["population"].iloc[i] - talents[i],
-                     nontalent_growth=nodes["nontalent_growth"].iloc[i])
-                for i in range(self.layout.size)]
+        return [
+            City(
+                self,
+                node=i,
+                price_cny_m2=nodes["price_cny_m2"].iloc[i],
+                residents=nodes["population"].iloc[i],
+                services_index=nodes["services_index"].iloc[i],
+                nontalent=nodes["population"].iloc[i] - talents[i],
+                nontalent_growth=nodes["nontalent_growth"].iloc[i],
+            )
+            for i in range(self.layout.size)
+        ]
 
     def _create_firms(self) -> list[Firm]:
         """One firm per node and sector; employed talents are spread over them by the sector mix."""
@@ -667,23 +846,25 @@ class TalentModel(mesa.Model):
         t.firm[employed] = t.node[employed].astype(np.int64) * len(SECTORS) + sector
         n_firms = self.layout.size * len(SECTORS)
         key = t.firm[employed].astype(np.int64) * len(GROUPS) + t.group[employed]
-        staff = np.bincount(key, weights=t.weight[employed], minlength=n_firms * len(GROUPS)).reshape(n_firms, len(GROUPS))
+        staff = np.bincount(key, weights=t.weight[employed], minlength=n_firms * len(GROUPS)).reshape(
+            n_firms, len(GROUPS)
+        )
         node_wage = self.base.nodes["wage_cny_year"].to_numpy()
-        return [Firm(self, index=f, node=f // len(SECTORS), sector=f % len(SECTORS), staff=staff[f],
-                     wage=node_wage[f // len(SECTORS)] * WAGE_PREMIUM,
-                     vacancy_rate=self.params["vacancy_rate"])
-                for f in range(n_firms)]
+        return [
+            Firm(
+                self,
+                index=f,
+                node=f // len(SECTORS),
+                sector=f % len(SECTORS),
+                staff=staff[f],
+                wage=node_wage[f // len(SECTORS)] * WAGE_PREMIUM,
+                vacancy_rate=self.params["vacancy_rate"],
+            )
+            for f in range(n_firms)
+        ]
 
 
 # --- one whole run ------------------------------------------------------------------------------
-# These imports belong at the top of the module; they sit here while model/ is being reworked
-# on another branch, so that the two merge without conflict.
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from typing import NamedTuple  # noqa: E402
-
-from model.errors import JJJError, RunError  # noqa: E402
-from model.indicators import indicators  # noqa: E402
 
 Progress = Callable[[int, int, TalentModel], None]
 """Called after each simulated year with (year, end year, model)."""

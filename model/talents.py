@@ -73,10 +73,19 @@ class Talents:
     weight: np.ndarray
 
     DTYPES = {
-        "node": np.int8, "group": np.int8, "is_high_end": np.bool_, "is_foreign": np.bool_,
-        "age": np.int16, "status": np.int8, "hukou": np.int8, "firm": np.int16,
-        "years_at_node": np.int16, "has_talent_card": np.bool_, "in_talent_housing": np.bool_,
-        "keeps_beijing_services": np.bool_, "weight": np.int64,
+        "node": np.int8,
+        "group": np.int8,
+        "is_high_end": np.bool_,
+        "is_foreign": np.bool_,
+        "age": np.int16,
+        "status": np.int8,
+        "hukou": np.int8,
+        "firm": np.int16,
+        "years_at_node": np.int16,
+        "has_talent_card": np.bool_,
+        "in_talent_housing": np.bool_,
+        "keeps_beijing_services": np.bool_,
+        "weight": np.int64,
     }
 
     def __post_init__(self) -> None:
@@ -95,16 +104,34 @@ class Talents:
         return cls(**{name: np.zeros(0, dtype) for name, dtype in cls.DTYPES.items()})
 
     @classmethod
-    def new(cls, node: np.ndarray, group: np.ndarray, age: np.ndarray, status: np.ndarray,
-            hukou: np.ndarray, weight: np.ndarray, is_high_end: np.ndarray | bool = False,
-            is_foreign: np.ndarray | bool = False) -> Talents:
+    def new(
+        cls,
+        node: np.ndarray,
+        group: np.ndarray,
+        age: np.ndarray,
+        status: np.ndarray,
+        hukou: np.ndarray,
+        weight: np.ndarray,
+        is_high_end: np.ndarray | bool = False,
+        is_foreign: np.ndarray | bool = False,
+    ) -> Talents:
         """Rows for people entering the model: no employer, no card, just arrived."""
         n = len(node)
-        return cls(node=node, group=group, age=age, status=status, hukou=hukou, weight=weight,
-                   is_high_end=np.full(n, is_high_end), is_foreign=np.full(n, is_foreign),
-                   firm=np.full(n, -1), years_at_node=np.zeros(n),
-                   has_talent_card=np.zeros(n, bool), in_talent_housing=np.zeros(n, bool),
-                   keeps_beijing_services=np.zeros(n, bool))
+        return cls(
+            node=node,
+            group=group,
+            age=age,
+            status=status,
+            hukou=hukou,
+            weight=weight,
+            is_high_end=np.full(n, is_high_end),
+            is_foreign=np.full(n, is_foreign),
+            firm=np.full(n, -1),
+            years_at_node=np.zeros(n),
+            has_talent_card=np.zeros(n, bool),
+            in_talent_housing=np.zeros(n, bool),
+            keeps_beijing_services=np.zeros(n, bool),
+        )
 
     def __len__(self) -> int:
         return len(self.weight)

@@ -43,7 +43,13 @@ FILES = [
     "manifest.json",
     "report.html",
 ]
-CHARTS = ["hebei_share", "effect_by_pole", "effect_by_node", "effect_map_1", "spending"]  # one effect map a scenario
+CHARTS = [
+    "hebei_share",
+    "effect_by_pole",
+    "effect_by_node",
+    "effect_map_1",
+    "spending",
+]  # one effect map a scenario
 
 
 def invoke(*argv: str) -> Invocation:

