@@ -19,6 +19,7 @@ run: $(STAMP)  ## the main job: the baseline projection, and the plan beside it
 	$(BIN)/jjj-talent run scenarios/baseline.yaml
 	$(BIN)/jjj-talent compare scenarios/baseline.yaml scenarios/plan-2017.yaml --replicates 5 \
 		--out outputs/baseline-vs-plan-2017
+	@echo "The planners' workbench: $(BIN)/jjj-talent app, then open http://127.0.0.1:8765/"
 
 LINTED := model experiments reports app tests
 TYPED := model experiments reports app
