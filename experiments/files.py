@@ -33,7 +33,18 @@ import model
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODEL_DIR = Path(model.__file__).resolve().parent
-VERSIONED = ("jjj-talent", "mesa", "numpy", "numba", "scipy", "pandas", "pyarrow", "pydantic", "matplotlib", "PyYAML")
+VERSIONED = (
+    "jjj-talent",
+    "mesa",
+    "numpy",
+    "numba",
+    "scipy",
+    "pandas",
+    "pyarrow",
+    "pydantic",
+    "matplotlib",
+    "PyYAML",
+)
 """Packages whose versions every manifest records."""
 
 
