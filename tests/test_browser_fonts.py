@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import html
 import io
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -23,18 +22,10 @@ import pytest
 from fontTools.ttLib import TTFont
 
 from reports.fonts import font_face_css, subset_woff2
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, require_browser
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-# From docs/recipes.md: no sandbox as root, no GPU, no network chatter.
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 EMBEDDED_FAMILY = "JJJ Embedded Noto CJK Test"  # unique: no system font can answer to it
 MISSING_FAMILY = "JJJ No Such Font"
 TEXT = "京津冀人才一体化 Hebei 2030"
@@ -42,22 +33,13 @@ FONT_SIZE_PX = 32
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "outputs" / "browser"
 
 
-def _missing(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: browser tests must run; see Makefile)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def page():
-    if not CHROMIUM.exists():
-        _missing(f"{CHROMIUM} is missing (apt-get install -y chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ModuleNotFoundError:
-        _missing("the playwright package is missing (pip install -e '.[test]')")
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1000, "height": 300})
             yield page
