@@ -1,7 +1,7 @@
 """The ``jjj-talent`` command: every subcommand in one parser.
 
     jjj-talent run SCENARIO.yaml [--seed N] [--scale N] [--start YEAR] [--end YEAR] [--out DIR] [--lang en|zh|both]
-    jjj-talent compare A.yaml B.yaml [...] --replicates N [--workers N | --scheduler ADDR] [--out DIR]
+    jjj-talent compare A.yaml B.yaml [...] --replicates N [--workers N | --scheduler ADDR] [--out DIR] [--lang L]
     jjj-talent validate SCENARIO.yaml --observed FILE.csv [--from YEAR] [--replicates N] [--workers N] [--out DIR]
     jjj-talent calibrate CONFIG.yaml [--out DIR] [--no-layer] [--workers N | --scheduler ADDR]
     jjj-talent sweep EXPERIMENT.yaml [--store DIR] [--workers N | --scheduler tcp://HOST:PORT]
@@ -133,6 +133,7 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=Path, help="output folder (default: outputs/compare-<name1>-vs-<name2>...)"
     )
     command.add_argument("--no-report", action="store_true", help="tables only, no charts or report")
+    _add_lang_option(command)
     command.set_defaults(handler=_compare)
 
     command = commands.add_parser("validate", help="compare a scenario's replicates with published numbers")
@@ -301,10 +302,10 @@ def _write_report(folder: Path, *, lang: str = "both") -> None:
     write_report(folder, lang=lang)
 
 
-def _write_compare_report(folder: Path, result: ComparisonResult) -> None:
+def _write_compare_report(folder: Path, result: ComparisonResult, *, lang: str = "both") -> None:
     from reports.compare_report import write_compare_report
 
-    write_compare_report(folder, result.comparison, result.tables, result.manifest)
+    write_compare_report(folder, result.comparison, result.tables, result.manifest, lang=lang)
 
 
 def _show(args: argparse.Namespace) -> None:
@@ -369,7 +370,7 @@ def _compare(args: argparse.Namespace) -> int:
         end_year=args.end_year,
         workers=args.workers,
         scheduler=args.scheduler,
-        add_files=None if args.no_report else _write_compare_report,
+        add_files=None if args.no_report else functools.partial(_write_compare_report, lang=args.lang),
     )
     comparison = result.comparison
     print(f"wrote {result.out_dir}/ ({comparison.runs} runs, {result.manifest['wall_seconds']:.1f} s)")
