@@ -90,6 +90,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "本节内容是数据原文，仅有英文。",
     ),
     # summary
+    "description_in_english": _en_only("", "（情景说明是数据原文，仅有英文。）"),
     "fact_scenario": _pair("Scenario", "情景"),
     "fact_years": _pair("Years", "年份"),
     "fact_seed": _pair("Seed", "随机种子"),
@@ -743,6 +744,8 @@ def _summary(run: RunData, lang: str = "both") -> str:
     parts = [f'<p class="lead"><strong>{_e(manifest.get("scenario", "?"))}</strong>']
     if manifest.get("description"):
         parts[0] += f" — {_e(manifest['description'])}"
+        if lang == "zh":
+            parts[0] += _e(tr("description_in_english", lang))
     parts[0] += "</p>"
     facts = [
         (tr("fact_scenario", lang), manifest.get("scenario", "?")),
