@@ -1,7 +1,7 @@
 """The ``jjj-talent`` command: every subcommand in one parser.
 
-    jjj-talent run SCENARIO.yaml [--seed N] [--scale N] [--start YEAR] [--end YEAR] [--out DIR]
-    jjj-talent compare A.yaml B.yaml [...] --replicates N [--workers N | --scheduler ADDR] [--out DIR]
+    jjj-talent run SCENARIO.yaml [--seed N] [--scale N] [--start YEAR] [--end YEAR] [--out DIR] [--lang en|zh|both]
+    jjj-talent compare A.yaml B.yaml [...] --replicates N [--workers N | --scheduler ADDR] [--out DIR] [--lang L]
     jjj-talent validate SCENARIO.yaml --observed FILE.csv [--from YEAR] [--replicates N] [--workers N] [--out DIR]
     jjj-talent calibrate CONFIG.yaml [--out DIR] [--no-layer] [--workers N | --scheduler ADDR]
     jjj-talent sweep EXPERIMENT.yaml [--store DIR] [--workers N | --scheduler tcp://HOST:PORT]
@@ -25,6 +25,7 @@ A failed run ends with exit status 1.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -50,6 +51,7 @@ from model.levers import LEVERS
 from model.parameters import PARAMETERS
 from model.scenario import differences, json_schema, load_scenario, parent_file
 from model.simulation import TalentModel
+from reports import REPORT_LANGS
 
 DEFAULT_OUTPUTS = Path("outputs")
 
@@ -88,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--out", type=Path, help="output folder (default: outputs/<scenario name>)")
     run.add_argument("--no-report", action="store_true", help="write tables only, no charts or report")
+    _add_lang_option(run)
     run.set_defaults(handler=_run)
 
     show = commands.add_parser("show", help="print a resolved scenario and its difference from its parent")
@@ -130,6 +133,7 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=Path, help="output folder (default: outputs/compare-<name1>-vs-<name2>...)"
     )
     command.add_argument("--no-report", action="store_true", help="tables only, no charts or report")
+    _add_lang_option(command)
     command.set_defaults(handler=_compare)
 
     command = commands.add_parser("validate", help="compare a scenario's replicates with published numbers")
@@ -267,7 +271,7 @@ def _run(args: argparse.Namespace) -> int:
         out_dir,
         seed=args.seed,
         progress=_year_progress(started),
-        add_files=None if args.no_report else _write_report,
+        add_files=None if args.no_report else functools.partial(_write_report, lang=args.lang),
     )
     manifest = result.manifest
     print(
@@ -283,16 +287,25 @@ def _run(args: argparse.Namespace) -> int:
 # that `jjj-talent levers` or a refused file answers without loading them (about 2 s a start).
 
 
-def _write_report(folder: Path) -> None:
+def _add_lang_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--lang",
+        choices=REPORT_LANGS,
+        default="both",
+        help="language of the report page (default: both); chart files are written in both always",
+    )
+
+
+def _write_report(folder: Path, *, lang: str = "both") -> None:
     from reports.run_report import write_report
 
-    write_report(folder)
+    write_report(folder, lang=lang)
 
 
-def _write_compare_report(folder: Path, result: ComparisonResult) -> None:
+def _write_compare_report(folder: Path, result: ComparisonResult, *, lang: str = "both") -> None:
     from reports.compare_report import write_compare_report
 
-    write_compare_report(folder, result.comparison, result.tables, result.manifest)
+    write_compare_report(folder, result.comparison, result.tables, result.manifest, lang=lang)
 
 
 def _show(args: argparse.Namespace) -> None:
@@ -357,7 +370,7 @@ def _compare(args: argparse.Namespace) -> int:
         end_year=args.end_year,
         workers=args.workers,
         scheduler=args.scheduler,
-        add_files=None if args.no_report else _write_compare_report,
+        add_files=None if args.no_report else functools.partial(_write_compare_report, lang=args.lang),
     )
     comparison = result.comparison
     print(f"wrote {result.out_dir}/ ({comparison.runs} runs, {result.manifest['wall_seconds']:.1f} s)")

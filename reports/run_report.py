@@ -5,6 +5,12 @@ and writes ``run_dir/report.html``: one file with its CSS inline and its charts 
 base64 PNG data URIs, no scripts and no external references, so it can be mailed, archived or
 printed as it is. All text from the run goes through ``html.escape``.
 
+The page is bilingual by default (English, Chinese titles beside it, each chart in both
+languages) or in one language (``lang="en"`` or ``"zh"``): every text the report writes is in
+``TEXTS`` (and ``CHART_CAPTIONS``, ``FIXED_INDICATORS``, ``METHOD_HTML``) in both languages, with
+what the bilingual page shows. Data shown as they are (run notes, parameters' meanings and
+sources, provenance, ASSUMPTIONS.md) stay in English; the Chinese page says so.
+
 Numbers follow one style: persons with thousands separators (``19.40 million`` in headlines),
 shares as percentages with one decimal (``36.0%``), money in CNY million.
 """
@@ -23,7 +29,9 @@ from typing import Any
 import pandas as pd
 
 from experiments.files import write_text
+from model.errors import ScenarioError
 from model.plan import MILESTONE_YEARS
+from reports import REPORT_LANGS
 from reports.charts import (
     CHART_NAMES,
     LANGS,
@@ -43,32 +51,286 @@ TABLE_YEARS = (2015, *MILESTONE_YEARS)
 """Years the report's tables show (with the run's first and last): the base year and the milestones."""
 STATUS_ORDER = ("observed", "derived", "unverified", "assumption")
 
-POLE_TITLES = {"beijing": "Beijing (北京)", "tianjin": "Tianjin (天津)", "hebei": "Hebei (河北)"}
 
-CHART_CAPTIONS: dict[str, str] = {
-    "talents_by_pole": "Talents by pole, stacked; the region's total is the top edge.",
-    "talents_by_node": "Talents by node, each panel on its own scale, with the change since the "
-    "first year the node has talents.",
-    "hebei_share": "Hebei's share of the region's talents. Dashed lines mark the plan's "
-    "milestone years 2020, 2025 and 2030 (近期/中期/远期); the plan sets no "
-    "numeric share, so the years are marked, not target values.",
-    "talents_map": "Talents by node in the last year (colour), province outlines, and arrows for the "
-    "largest net flows between nodes in that year, their width in proportion to persons.",
-    "change_map": "Change in talents by node since the first year (diverging colours centred on "
-    "zero), with the largest net flows between nodes over the whole run.",
-    "price_wage": "House price and mean talent wage by node (log scales).",
-    "drivers": "Net talents each province gained or lost over the run because of each term of "
-    "the location choice.",
+def _pair(en: str, zh: str) -> dict[str, str]:
+    """A text shown as ``English (中文)`` on the bilingual page."""
+    return {"en": en, "zh": zh, "both": f"{en} ({zh})"}
+
+
+def _en_only(en: str, zh: str) -> dict[str, str]:
+    """A text the bilingual page shows in English only (sentences, notes, table headers)."""
+    return {"en": en, "zh": zh, "both": en}
+
+
+TEXTS: dict[str, dict[str, str]] = {
+    # section titles
+    "summary": _pair("Summary", "概要"),
+    "charts": _pair("Charts", "图表"),
+    "indicators": _pair("Indicators at milestone years", "阶段指标"),
+    "drivers": _pair("Drivers", "驱动因素"),
+    "levers": _pair("Lever spending", "政策投入"),
+    "notes": _pair("Notes", "说明"),
+    "method": _pair("Method", "方法"),
+    "assumptions": _pair("Assumptions", "假设"),
+    "sources": _pair("Data sources", "数据来源"),
+    "parameters": _pair("Parameters", "参数"),
+    "manifest": _pair("Manifest", "运行记录"),
+    # page
+    "page_title": _en_only("{scenario} — jjj-talent run report", "{scenario} — jjj-talent运行报告"),
+    "heading": _en_only("Talent flows in Beijing–Tianjin–Hebei: {scenario}", "京津冀人才流动：{scenario}"),
+    "report_kind": _pair("jjj-talent run report", "京津冀人才一体化模拟报告"),
+    "seed_is": _en_only("seed {seed}", "随机种子 {seed}"),
+    "footer": _en_only(
+        "Written by jjj-talent from the files in the run directory; every number is a model result for "
+        "this scenario and seed, not an observation.",
+        "由jjj-talent根据运行目录中的文件生成；所有数字均为该情景与随机种子下的模型结果，而非观测值。",
+    ),
+    "data_in_english": _en_only(
+        "",
+        "本节内容是数据原文，仅有英文。",
+    ),
+    # summary
+    "description_in_english": _en_only("", "（情景说明是数据原文，仅有英文。）"),
+    "fact_scenario": _pair("Scenario", "情景"),
+    "fact_years": _pair("Years", "年份"),
+    "fact_seed": _pair("Seed", "随机种子"),
+    "fact_scale": _en_only("Scale (persons per agent row)", "规模（每个主体行代表的人数）"),
+    "fact_rows": _en_only("Agent rows", "主体行数"),
+    "fact_created": _en_only("Created", "生成时间"),
+    "region_sentence": _en_only(
+        "Talents in the region go from {start} in {first} to {end} in {last}{change}.",
+        "京津冀人才总量从{first}年的{start}人变为{last}年的{end}人{change}。",
+    ),
+    "region_change": _en_only(" ({change:+.1f}%)", "（{change:+.1f}%）"),
+    "share_sentence": _en_only(
+        "Hebei's share of the region's talents is {start} in {first} and {end} in {last}",
+        "河北人才占京津冀比重{first}年为{start}，{last}年为{end}",
+    ),
+    "share_milestones": _en_only(
+        " (at the plan's milestone years {milestones}).", "（规划阶段目标年份：{milestones}）。"
+    ),
+    "milestone_value": _en_only("{year}: {value}", "{year}年 {value}"),
+    "list_sep": _en_only("; ", "；"),
+    "comma": _en_only(", ", "，"),
+    "sentence_sep": _en_only(" ", ""),
+    "full_stop": _en_only(".", "。"),
+    "xiongan_sentence": _en_only(
+        "Xiong'an has {persons} talents in {last}.", "{last}年雄安新区有人才{persons}人。"
+    ),
+    "headline": _pair("Headline numbers", "主要指标"),
+    "indicator": _en_only("indicator", "指标"),
+    # charts
+    "charts_note": {
+        "en": "PNG and SVG files of every chart, in English and in Chinese, are in the run's charts/ folder.",
+        "zh": "每幅图的中英文PNG与SVG文件均在运行目录的charts/文件夹中。",
+        "both": "Charts in English; each has a Chinese version below it. PNG and SVG files of both are in "
+        "the run's charts/ folder.",
+    },
+    "no_drivers_chart": _en_only(
+        "No drivers chart: the run recorded no driver decomposition.",
+        "无驱动因素图：本次运行未记录驱动因素分解。",
+    ),
+    # indicators
+    "indicators_note": _en_only(
+        "Values at the plan's milestone years and the run's first and last year. Shares are percentages; "
+        "talents are persons.",
+        "规划阶段目标年份及运行首末年份的数值。比重为百分比，人才为人数。",
+    ),
+    "by_node": _pair("Talents by node", "各节点人才"),
+    "node": _en_only("node", "节点"),
+    "other_indicators": _pair("Other indicators", "其他指标"),
+    "unknown_note": _en_only(
+        "Indicators this report has no label for, by their names in indicators.csv.",
+        "本报告没有名称的指标，按其在indicators.csv中的名称列出。",
+    ),
+    "no_indicators": _en_only("indicators.csv has no rows.", "indicators.csv没有数据行。"),
+    "talents_province": _en_only("Talents, province: {pole}", "{pole}人才（省市）"),
+    "talents_pole": _en_only("Talents, pole: {pole}", "{pole}人才（极）"),
+    "high_end_pole": {
+        "en": "High-end talents, pole: {pole}",
+        "zh": "{pole}高端人才（极）",
+        "both": "High-end talents (高端人才), pole: {pole}",
+    },
+    "per_100k": {
+        "en": "Talents per 100,000 residents, province: {pole}",
+        "zh": "{pole}每十万人人才数",
+        "both": "Talents per 100,000 residents (每十万人人才数), province: {pole}",
+    },
+    "residents": {
+        "en": "Residents, province: {pole}",
+        "zh": "{pole}常住人口",
+        "both": "Residents (常住人口), province: {pole}",
+    },
+    "talents_in": _en_only("Talents in {node}", "{node}人才"),
+    "structure": {
+        "en": "Talent structure in {year}",
+        "zh": "{year}年人才结构",
+        "both": "Talent structure in {year} (人才结构)",
+    },
+    "structure_note": _en_only(
+        "Persons in stocks.parquet by pole and occupation group, all statuses (students, employed, "
+        "unemployed, retired).",
+        "stocks.parquet中按极与职业类别统计的人数，含所有状态（学生、就业、失业、退休）。",
+    ),
+    "pole": _en_only("pole", "极"),
+    "high_end": _pair("high-end", "高端"),
+    "foreign": _pair("foreign", "外籍"),
+    "total": _en_only("total", "合计"),
+    # drivers
+    "no_drivers": _en_only(
+        "The run recorded no driver decomposition (drivers.csv is empty).",
+        "本次运行未记录驱动因素分解（drivers.csv为空）。",
+    ),
+    "driver_top": _en_only("{term}: {persons} persons ({detail})", "{term}：{persons}人（{detail}）"),
+    "drivers_sentence": _en_only(
+        "The terms of the location choice that drive the largest changes (ranked by the provinces' net "
+        "gains and losses added up without sign) are {top}.",
+        "引起变化最大的位置选择效用项（按各省市净增减人数的绝对值之和排序）依次为：{top}。",
+    ),
+    "drivers_note": _en_only(
+        "Each cell: the net talents a province gained (+) or lost (−) over the run because of the term.",
+        "每格：该效用项使该省市在全期净增（+）或净减（−）的人才数。",
+    ),
+    "term": _en_only("term", "效用项"),
+    "net": _en_only("net", "净值"),
+    "absolute": _en_only("absolute", "绝对值合计"),
+    # levers
+    "no_spending": _en_only(
+        "No lever spending was recorded (lever_spending.csv is empty).",
+        "未记录政策投入（lever_spending.csv为空）。",
+    ),
+    "spent": _en_only(
+        "Levers spent CNY {total} million in all (amounts below in CNY million).",
+        "各项政策措施共投入{total}百万元（下表单位：百万元）。",
+    ),
+    "lever": _en_only("lever", "政策措施"),
+    "years": _en_only("years", "年份"),
+    "nodes": _en_only("nodes", "节点"),
+    "by_year": _pair("By year", "按年份"),
+    "year": _en_only("year", "年份"),
+    # notes, assumptions, sources, parameters, manifest
+    "no_notes": _en_only("The run left no notes.", "本次运行没有说明。"),
+    "no_assumptions": _en_only(
+        "{source} is not written yet; the assumptions will appear here once it is.",
+        "{source}尚未撰写；写好后假设将显示于此。",
+    ),
+    "assumptions_from": _en_only("From {source}.", "摘自{source}。"),
+    "no_provenance": _en_only(
+        "The run has no provenance table (provenance.csv is empty).",
+        "本次运行没有数据来源表（provenance.csv为空）。",
+    ),
+    "statuses": _en_only(
+        "Base-year data by status: observed (published), derived (computed from published data), "
+        "unverified (from a source not yet checked), assumption (set by the modellers).",
+        "基年数据按状态分类：observed（已公布）、derived（由公布数据推算）、unverified（来源尚未核实）、"
+        "assumption（建模者设定）。",
+    ),
+    "status": _en_only("status", "状态"),
+    "values": _en_only("values", "数值个数"),
+    "share": _en_only("share", "占比"),
+    "all": _en_only("all", "全部"),
+    "all_values": {
+        "en": "All {total} values",
+        "zh": "全部{total}项数据来源",
+        "both": "All {total} values (全部数据来源)",
+    },
+    "no_parameters": _en_only(
+        "The run has no parameter table (parameters.csv is empty).",
+        "本次运行没有参数表（parameters.csv为空）。",
+    ),
+    "changed_parameters": _en_only(
+        "{changed} of {total} parameters differ from their default (highlighted).",
+        "{total}个参数中有{changed}个与默认值不同（高亮显示）。",
+    ),
+    "key": _en_only("key", "项目"),
+    "value": _en_only("value", "值"),
+}
+"""Every text of the run report in English and Chinese, with what the bilingual page shows."""
+
+
+def check_report_lang(lang: str) -> str:
+    if lang not in REPORT_LANGS:
+        raise ScenarioError(f"report language {lang!r} is not one of {', '.join(REPORT_LANGS)}")
+    return lang
+
+
+def tr(key: str, lang: str, table: Mapping[str, Mapping[str, str]] = TEXTS, **values: Any) -> str:
+    """The text ``key`` of ``table`` in ``lang`` (``en``, ``zh`` or ``both``), filled with ``values``."""
+    return table[key][lang].format(**values)
+
+
+def pole_title(pole: str, lang: str) -> str:
+    """``Beijing (北京)`` on the bilingual page, ``Beijing`` or ``北京`` on a one-language page."""
+    if lang == "both":
+        return f"{pole_name(pole, 'en')} ({pole_name(pole, 'zh')})" if pole in POLES else pole
+    return pole_name(pole, lang)
+
+
+POLE_TITLES = {pole: pole_title(pole, "both") for pole in POLES}
+
+CHART_CAPTIONS: dict[str, dict[str, str]] = {
+    "talents_by_pole": _en_only(
+        "Talents by pole, stacked; the region's total is the top edge.",
+        "三极人才数量堆积图；顶边为京津冀合计。",
+    ),
+    "talents_by_node": _en_only(
+        "Talents by node, each panel on its own scale, with the change since the first year the node has "
+        "talents.",
+        "各节点人才数量，每个小图各用其刻度，并标出自该节点有人才的首年以来的变化。",
+    ),
+    "hebei_share": {
+        "en": "Hebei's share of the region's talents. Dashed lines mark the plan's milestone years 2020, "
+        "2025 and 2030; the plan sets no numeric share, so the years are marked, not target values.",
+        "zh": "河北人才占京津冀比重。虚线标出规划的阶段目标年份2020、2025与2030年（近期/中期/远期）；"
+        "规划未设定比重数值，故只标年份，不标目标值。",
+        "both": "Hebei's share of the region's talents. Dashed lines mark the plan's milestone years 2020, "
+        "2025 and 2030 (近期/中期/远期); the plan sets no numeric share, so the years are marked, not "
+        "target values.",
+    },
+    "talents_map": _en_only(
+        "Talents by node in the last year (colour), province outlines, and arrows for the largest net "
+        "flows between nodes in that year, their width in proportion to persons.",
+        "末年各节点人才数量（颜色）、省界，以及当年节点间最大的人才净流动（箭头，宽度与人数成正比）。",
+    ),
+    "change_map": _en_only(
+        "Change in talents by node since the first year (diverging colours centred on zero), with the "
+        "largest net flows between nodes over the whole run.",
+        "各节点人才自首年以来的变化（以零为中心的发散色），以及全期节点间最大的人才净流动。",
+    ),
+    "price_wage": _en_only(
+        "House price and mean talent wage by node (log scales).",
+        "各节点房价与人才平均工资（对数刻度）。",
+    ),
+    "drivers": _en_only(
+        "Net talents each province gained or lost over the run because of each term of the location choice.",
+        "位置选择的各效用项使各省市在全期净增或净减的人才数。",
+    ),
 }
 
-FIXED_INDICATORS: dict[str, str] = {
-    "talents.jjj": "Talents in the region (京津冀人才总量)",
-    "hebei_share": "Hebei's share of the region's talents (河北人才占比)",
-    "bj_hb_density_gap": "Talent density gap, Beijing minus Hebei, per 100,000 residents (京冀人才密度差)",
-    "foreign_share": "Foreign share of talents (外籍人才占比)",
-    "xiongan_talents": "Talents in Xiong'an (雄安新区人才)",
-    "unemployment_rate": "Unemployment rate of talents (人才失业率)",
-    "services_gap": "Public-service index gap, Beijing minus Hebei (公共服务差距)",
+MAP_TITLES: dict[str, dict[str, str]] = {
+    "talents_map": _pair("Map of talents by node", "各节点人才地图"),
+    "change_map": _pair("Map of the change in talents", "人才变化地图"),
+}
+"""Titles of the map charts, which reports/charts.py's labels do not name."""
+
+
+def chart_title(name: str, lang: str) -> str:
+    """A chart's title in the page: ``English (中文)`` on the bilingual page."""
+    if name in MAP_TITLES:
+        return tr(name, lang, MAP_TITLES)
+    return f"{label(name, 'en')} ({label(name, 'zh')})" if lang == "both" else label(name, lang)
+
+
+FIXED_INDICATORS: dict[str, dict[str, str]] = {
+    "talents.jjj": _pair("Talents in the region", "京津冀人才总量"),
+    "hebei_share": _pair("Hebei's share of the region's talents", "河北人才占比"),
+    "bj_hb_density_gap": _pair(
+        "Talent density gap, Beijing minus Hebei, per 100,000 residents", "京冀人才密度差"
+    ),
+    "foreign_share": _pair("Foreign share of talents", "外籍人才占比"),
+    "xiongan_talents": _pair("Talents in Xiong'an", "雄安新区人才"),
+    "unemployment_rate": _pair("Unemployment rate of talents", "人才失业率"),
+    "services_gap": _pair("Public-service index gap, Beijing minus Hebei", "公共服务差距"),
 }
 INDICATOR_ORDER = (
     ["talents.jjj"]
@@ -81,7 +343,7 @@ INDICATOR_ORDER = (
     + [f"population.province.{pole}" for pole in POLES]
 )
 
-METHOD_HTML = """
+METHOD_BOTH = """
 <p>jjj-talent is an agent-based model built on Mesa 3 (version in the <a href="#manifest">manifest</a>). Talents
 (tertiary-educated residents, the census definition; see <a href="#assumptions">Assumptions</a>)
 are held as rows of
@@ -113,6 +375,36 @@ full-time equivalents where it is served.</li>
 measurable indicators (Hebei's share, the Beijing–Hebei density gap, the foreign share, high-end
 talents per pole) at the milestone years 2020, 2025 and 2030.</p>
 """
+
+METHOD_ZH = """
+<p>jjj-talent是基于Mesa 3构建的主体模型（版本见<a href="#manifest">运行记录</a>）。人才（受过高等教育的常住人口，
+采用人口普查口径；见<a href="#assumptions">假设</a>）以NumPy数组的行表示，每行带权重：高端人才一行一人，
+其他人才一行代表<em>scale</em>人，每条行为规则同时作用于所有行。企业与城市（17个节点）是Mesa主体。</p>
+<p>每个模拟年份依次运行以下阶段：</p>
+<ol>
+<li><strong>政策措施</strong>：从情景中读取每项政策措施当年的取值（按日期取值；某项措施超过其最后日期后保持最后取值，
+报告的说明会指出）。</li>
+<li><strong>企业</strong>：按职业类别的劳动需求、非首都功能疏解、岗位空缺；工资随超额需求调整。</li>
+<li><strong>城市</strong>：房价随需求与供给之比变化；住房供给与人才住房增长；公共服务按政策措施趋同。</li>
+<li><strong>人口</strong>：老龄化、退休与死亡；学生入学与毕业；来自全国其他地区与境外的流入，以及流出。</li>
+<li><strong>位置选择</strong>：考虑迁移的人才在所有节点（包括留在原地）中选择，采用多项Logit模型，考虑工资、就业机会、
+住房成本、公共服务、宜居环境、集聚效应、距离、户籍与资格壁垒以及政策措施项。</li>
+<li><strong>匹配</strong>：迁移者与求职者在所选之处填补空缺；未匹配者失业并继续求职。</li>
+<li><strong>柔性引才</strong>：兼职与多地服务折算为全时当量，计入服务所在地。</li>
+<li><strong>汇总</strong>：存量、流量、房价、工资、政策投入与各项指标。</li>
+</ol>
+<p>每个行为系数都是带默认值、单位、取值范围与来源的参数（见<a href="#parameters">参数</a>）；基年数据附有来源
+（见<a href="#sources">数据来源</a>）。规划目标是定性的，因此模型在2020、2025与2030年这三个阶段目标年份报告可度量的指标
+（河北人才占比、京冀人才密度差、外籍人才占比、各极高端人才）。</p>
+"""
+
+METHOD_HTML: dict[str, str] = {
+    "both": METHOD_BOTH,
+    # The English page: the bilingual text without its Chinese glosses in parentheses.
+    "en": re.sub(r" \([^()]*[\u4e00-\u9fff][^()]*\)", "", METHOD_BOTH),
+    "zh": METHOD_ZH,
+}
+"""The method section in each page language."""
 
 EMBEDDED_FAMILY = "jjj-talent Noto Sans CJK SC"
 """The page's own copy of Noto Sans CJK SC: a WOFF2 subset of the characters it shows beyond ASCII
@@ -158,18 +450,19 @@ pre { background: #f7f7f7; padding: 0.6rem; overflow-x: auto; }
 """.replace("%(embedded)s", EMBEDDED_FAMILY)
 
 SECTIONS = (
-    ("summary", "Summary (概要)"),
-    ("charts", "Charts (图表)"),
-    ("indicators", "Indicators at milestone years (阶段指标)"),
-    ("drivers", "Drivers (驱动因素)"),
-    ("levers", "Lever spending (政策投入)"),
-    ("notes", "Notes (说明)"),
-    ("method", "Method (方法)"),
-    ("assumptions", "Assumptions (假设)"),
-    ("sources", "Data sources (数据来源)"),
-    ("parameters", "Parameters (参数)"),
-    ("manifest", "Manifest (运行记录)"),
+    "summary",
+    "charts",
+    "indicators",
+    "drivers",
+    "levers",
+    "notes",
+    "method",
+    "assumptions",
+    "sources",
+    "parameters",
+    "manifest",
 )
+"""Section anchors in page order; their titles are in ``TEXTS``."""
 
 
 # --- number formats -----------------------------------------------------------------------------
@@ -187,11 +480,14 @@ def format_share(value: float) -> str:
     return f"{float(value) * 100:.1f}%" if _finite(value) else "–"
 
 
-def format_persons(value: float) -> str:
-    """Persons for headlines: ``19.40 million`` from a million up, else ``52,300``."""
+def format_persons(value: float, lang: str = "en") -> str:
+    """Persons for headlines: ``19.40 million`` from a million up, else ``52,300``; in Chinese
+    ``1,940.0万`` from ten thousand up."""
     if not _finite(value):
         return "–"
     value = float(value)
+    if lang == "zh":
+        return f"{value / 1e4:,.1f}万" if abs(value) >= 1e4 else f"{value:,.0f}"
     return f"{value / 1e6:,.2f} million" if abs(value) >= 1e6 else f"{value:,.0f}"
 
 
@@ -396,31 +692,30 @@ def markdown_to_html(text: str, *, heading_offset: int = 2) -> str:
 # --- sections -----------------------------------------------------------------------------------
 
 
-def _names(run: RunData) -> dict[str, str]:
-    """Node id -> ``English (中文)`` short names."""
+def _names(run: RunData, lang: str = "both") -> dict[str, str]:
+    """Node id -> short name: ``English (中文)`` on the bilingual page, else in ``lang``."""
+    if lang != "both":
+        return node_names(run.layout, lang)
     english = node_names(run.layout, "en")
     chinese = node_names(run.layout, "zh")
     return {node: f"{english[node]} ({chinese[node]})" for node in english}
 
 
-def indicator_label(name: str, node_labels: Mapping[str, str]) -> str | None:
+def indicator_label(name: str, node_labels: Mapping[str, str], lang: str = "both") -> str | None:
     """A readable label for a known indicator, None for one the report does not know."""
     if name in FIXED_INDICATORS:
-        return FIXED_INDICATORS[name]
+        return tr(name, lang, FIXED_INDICATORS)
     if match := re.fullmatch(r"talents\.(province|pole)\.(\w+)", name):
         kind, pole = match.groups()
-        return f"Talents, {kind}: {POLE_TITLES.get(pole, pole)}"
+        return tr(f"talents_{kind}", lang, pole=pole_title(pole, lang))
     if match := re.fullmatch(r"high_end\.pole\.(\w+)", name):
-        return f"High-end talents (高端人才), pole: {POLE_TITLES.get(match.group(1), match.group(1))}"
+        return tr("high_end_pole", lang, pole=pole_title(match.group(1), lang))
     if match := re.fullmatch(r"tertiary_per_100k\.(\w+)", name):
-        return (
-            f"Talents per 100,000 residents (每十万人人才数), province: "
-            f"{POLE_TITLES.get(match.group(1), match.group(1))}"
-        )
+        return tr("per_100k", lang, pole=pole_title(match.group(1), lang))
     if match := re.fullmatch(r"population\.province\.(\w+)", name):
-        return f"Residents (常住人口), province: {POLE_TITLES.get(match.group(1), match.group(1))}"
+        return tr("residents", lang, pole=pole_title(match.group(1), lang))
     if match := re.fullmatch(r"talents\.([^.]+)", name):
-        return f"Talents in {node_labels.get(match.group(1), match.group(1))}"
+        return tr("talents_in", lang, node=node_labels.get(match.group(1), match.group(1)))
     return None
 
 
@@ -438,50 +733,66 @@ def _value_at(series: pd.Series, year: int) -> float:
     return float(series.loc[year]) if year in series.index else float("nan")
 
 
-def _summary(run: RunData) -> str:
+def _summary(run: RunData, lang: str = "both") -> str:
     manifest = run.manifest
     years = run.years
     first, last = (years[0], years[-1]) if years else (None, None)
     region = indicator_series(run.indicators, "talents.jjj")
     share = indicator_series(run.indicators, "hebei_share")
     xiongan = indicator_series(run.indicators, "xiongan_talents")
+    number_lang = "zh" if lang == "zh" else "en"
     parts = [f'<p class="lead"><strong>{_e(manifest.get("scenario", "?"))}</strong>']
     if manifest.get("description"):
         parts[0] += f" — {_e(manifest['description'])}"
+        if lang == "zh":
+            parts[0] += _e(tr("description_in_english", lang))
     parts[0] += "</p>"
     facts = [
-        ("Scenario (情景)", manifest.get("scenario", "?")),
-        ("Years (年份)", f"{first}–{last}" if years else "–"),
-        ("Seed (随机种子)", manifest.get("seed", "–")),
-        ("Scale (persons per agent row)", manifest.get("scale", "–")),
-        ("Agent rows", format_number(manifest.get("agent_rows", "–"))),
-        ("Created", manifest.get("created", "–")),
+        (tr("fact_scenario", lang), manifest.get("scenario", "?")),
+        (tr("fact_years", lang), f"{first}–{last}" if years else "–"),
+        (tr("fact_seed", lang), manifest.get("seed", "–")),
+        (tr("fact_scale", lang), manifest.get("scale", "–")),
+        (tr("fact_rows", lang), format_number(manifest.get("agent_rows", "–"))),
+        (tr("fact_created", lang), manifest.get("created", "–")),
     ]
     parts.append(_table(None, facts))
 
     sentences = []
     if first is not None and last is not None and not region.empty:
         start, end = _value_at(region, first), _value_at(region, last)
-        change = f" ({(end / start - 1) * 100:+.1f}%)" if _finite(start) and start else ""
+        change = tr("region_change", lang, change=(end / start - 1) * 100) if _finite(start) and start else ""
         sentences.append(
-            f"Talents in the region go from {format_persons(start)} in {first} to "
-            f"{format_persons(end)} in {last}{change}."
+            tr(
+                "region_sentence",
+                lang,
+                start=format_persons(start, number_lang),
+                first=first,
+                end=format_persons(end, number_lang),
+                last=last,
+                change=change,
+            )
         )
     if first is not None and last is not None and not share.empty:
-        milestones = "; ".join(
-            f"{year}: {format_share(_value_at(share, year))}"
+        milestones = tr("list_sep", lang).join(
+            tr("milestone_value", lang, year=year, value=format_share(_value_at(share, year)))
             for year in MILESTONE_YEARS
             if year in share.index
         )
-        text = (
-            f"Hebei's share of the region's talents is {format_share(_value_at(share, first))} "
-            f"in {first} and {format_share(_value_at(share, last))} in {last}"
+        text = tr(
+            "share_sentence",
+            lang,
+            start=format_share(_value_at(share, first)),
+            first=first,
+            end=format_share(_value_at(share, last)),
+            last=last,
         )
-        sentences.append(text + (f" (at the plan's milestone years {milestones})." if milestones else "."))
+        ending = tr("share_milestones", lang, milestones=milestones) if milestones else tr("full_stop", lang)
+        sentences.append(text + ending)
     if last is not None and not xiongan.empty:
-        sentences.append(f"Xiong'an has {format_persons(_value_at(xiongan, last))} talents in {last}.")
+        persons = format_persons(_value_at(xiongan, last), number_lang)
+        sentences.append(tr("xiongan_sentence", lang, persons=persons, last=last))
     if sentences:
-        parts.append(_p(" ".join(sentences)))
+        parts.append(_p(tr("sentence_sep", lang).join(sentences)))
 
     columns = table_years(run)
     rows = []
@@ -490,42 +801,43 @@ def _summary(run: RunData) -> str:
         if series.empty:
             continue
         rows.append(
-            [FIXED_INDICATORS[name]] + [format_indicator(name, _value_at(series, year)) for year in columns]
+            [tr(name, lang, FIXED_INDICATORS)]
+            + [format_indicator(name, _value_at(series, year)) for year in columns]
         )
     if rows:
-        parts.append("<h3>Headline numbers (主要指标)</h3>")
+        parts.append(f"<h3>{_e(tr('headline', lang))}</h3>")
         parts.append(
-            _table(["indicator"] + [str(year) for year in columns], rows, numeric=range(1, len(columns) + 1))
+            _table(
+                [tr("indicator", lang)] + [str(year) for year in columns],
+                rows,
+                numeric=range(1, len(columns) + 1),
+            )
         )
     return "\n".join(parts)
 
 
-def _charts(run: RunData, pngs: Mapping[str, Mapping[str, bytes]]) -> str:
+def _charts(run: RunData, pngs: Mapping[str, Mapping[str, bytes]], lang: str = "both") -> str:
     english = pngs.get("en", {})
     chinese = pngs.get("zh", {})
-    parts = [
-        _p(
-            "Charts in English; each has a Chinese version below it. PNG and SVG files of "
-            "both are in the run's charts/ folder.",
-            "muted",
-        )
-    ]
+    parts = [_p(tr("charts_note", lang), "muted")]
     for name in CHART_NAMES:
         if name not in english and name not in chinese:
             continue
+        title = chart_title(name, lang)
         parts.append(
             figure_html(
                 name,
                 english.get(name),
                 chinese.get(name),
-                f"{label(name, 'en')} ({label(name, 'zh')})",
-                CHART_CAPTIONS.get(name, ""),
-                label(name, "en"),
-                label(name, "zh"),
+                title,
+                tr(name, lang, CHART_CAPTIONS) if name in CHART_CAPTIONS else "",
+                chart_title(name, "en"),
+                chart_title(name, "zh"),
+                lang=lang,
             )
         )
-    if "drivers" not in english:
-        parts.append(_p("No drivers chart: the run recorded no driver decomposition.", "muted"))
+    if "drivers" not in english and "drivers" not in chinese:
+        parts.append(_p(tr("no_drivers_chart", lang), "muted"))
     return "\n".join(parts)
 
 
@@ -537,13 +849,20 @@ def figure_html(
     caption: str,
     alt_en: str,
     alt_zh: str,
+    *,
+    lang: str = "both",
 ) -> str:
-    """One chart as a figure: the English PNG, its caption, the Chinese PNG folded away."""
+    """One chart as a figure: on the bilingual page the English PNG, its caption, the Chinese PNG
+    folded away; on a one-language page that language's PNG and its caption only."""
     figure = [f'<figure id="chart-{_e(name)}">']
-    if english is not None:
+    if lang == "zh":
+        if chinese is not None:
+            figure.append(_img(chinese, alt_zh))
+    elif english is not None:
         figure.append(_img(english, alt_en))
-    figure.append(f"<figcaption><strong>{_e(title)}.</strong> {_e(caption)}</figcaption>")
-    if chinese is not None:
+    stop = "。" if lang == "zh" else "."
+    figure.append(f"<figcaption><strong>{_e(title)}{stop}</strong> {_e(caption)}</figcaption>")
+    if lang == "both" and chinese is not None:
         figure.append(
             f"<details><summary>中文图 (Chinese version)</summary>{_img(chinese, alt_zh)}</details>"
         )
@@ -556,11 +875,11 @@ def _img(png: bytes, alt: str) -> str:
     return f'<img src="data:image/png;base64,{data}" alt="{_e(alt)}">'
 
 
-def _indicators(run: RunData) -> str:
+def _indicators(run: RunData, lang: str = "both") -> str:
     columns = table_years(run)
-    header = ["indicator"] + [str(year) for year in columns]
+    header = [tr("indicator", lang)] + [str(year) for year in columns]
     numeric = range(1, len(columns) + 1)
-    node_labels = _names(run)
+    node_labels = _names(run, lang)
     names = list(dict.fromkeys(str(name) for name in run.indicators["indicator"].dropna()))
 
     def row(name: str, title: str) -> list[str]:
@@ -586,45 +905,37 @@ def _indicators(run: RunData) -> str:
     )
     unknown = [name for name in names if name not in known and name not in node_rows]
 
-    parts = [
-        _p(
-            "Values at the plan's milestone years and the run's first and last year. "
-            "Shares are percentages; talents are persons.",
-            "muted",
-        )
-    ]
+    parts = [_p(tr("indicators_note", lang), "muted")]
     if known:
         parts.append(
             _table(
                 header,
-                [row(name, indicator_label(name, node_labels) or name) for name in known],
+                [row(name, indicator_label(name, node_labels, lang) or name) for name in known],
                 numeric=numeric,
             )
         )
     if node_rows:
-        parts.append("<h3>Talents by node (各节点人才)</h3>")
+        parts.append(f"<h3>{_e(tr('by_node', lang))}</h3>")
         parts.append(
             _table(
-                ["node"] + header[1:],
-                [row(name, indicator_label(name, node_labels) or name) for name in node_rows],
+                [tr("node", lang)] + header[1:],
+                [row(name, indicator_label(name, node_labels, lang) or name) for name in node_rows],
                 numeric=numeric,
             )
         )
     if unknown:
-        parts.append("<h3>Other indicators (其他指标)</h3>")
-        parts.append(
-            _p("Indicators this report has no label for, by their names in indicators.csv.", "muted")
-        )
+        parts.append(f"<h3>{_e(tr('other_indicators', lang))}</h3>")
+        parts.append(_p(tr("unknown_note", lang), "muted"))
         parts.append(_table(header, [row(name, name) for name in unknown], numeric=numeric))
-    structure = _structure(run)
+    structure = _structure(run, lang)
     if structure:
         parts.append(structure)
     if not (known or node_rows or unknown):
-        parts.append(_p("indicators.csv has no rows."))
+        parts.append(_p(tr("no_indicators", lang)))
     return "\n".join(parts)
 
 
-def _structure(run: RunData) -> str:
+def _structure(run: RunData, lang: str = "both") -> str:
     """Persons by pole and occupation group in the last year, from the stocks table."""
     stocks = run.stocks
     if stocks.empty:
@@ -647,7 +958,7 @@ def _structure(run: RunData) -> str:
             continue
         by_group = part.groupby("group")["persons"].sum()
         rows.append(
-            [POLE_TITLES.get(pole, pole)]
+            [pole_title(pole, lang)]
             + [format_count(by_group.get(group, 0)) for group in groups]
             + [
                 format_count(part.loc[part["is_high_end"].astype(bool), "persons"].sum()),
@@ -656,25 +967,21 @@ def _structure(run: RunData) -> str:
             ]
         )
     header = (
-        ["pole"]
-        + [f"{group} ({label(group, 'zh')})" for group in groups]
-        + ["high-end (高端)", "foreign (外籍)", "total"]
+        [tr("pole", lang)]
+        + [f"{group} ({label(group, 'zh')})" if lang == "both" else label(group, lang) for group in groups]
+        + [tr("high_end", lang), tr("foreign", lang), tr("total", lang)]
     )
     return (
-        f"<h3>Talent structure in {last} (人才结构)</h3>"
-        + _p(
-            "Persons in stocks.parquet by pole and occupation group, all statuses "
-            "(students, employed, unemployed, retired).",
-            "muted",
-        )
+        f"<h3>{_e(tr('structure', lang, year=last))}</h3>"
+        + _p(tr("structure_note", lang), "muted")
         + _table(header, rows, numeric=range(1, len(header)))
     )
 
 
-def _drivers(run: RunData) -> str:
+def _drivers(run: RunData, lang: str = "both") -> str:
     drivers = run.drivers
     if drivers.empty:
-        return _p("The run recorded no driver decomposition (drivers.csv is empty).")
+        return _p(tr("no_drivers", lang))
     drivers = drivers.assign(persons=pd.to_numeric(drivers["persons"], errors="coerce").fillna(0))
     table = drivers.pivot_table(
         index="term", columns="province", values="persons", aggfunc="sum", fill_value=0
@@ -685,45 +992,54 @@ def _drivers(run: RunData) -> str:
     table = table.loc[magnitude.index]
 
     def term_title(term: str) -> str:
+        if lang != "both":
+            return term_name(term, lang)
         english, chinese = term_name(term, "en"), term_name(term, "zh")
         return english if english == chinese else f"{english} ({chinese})"
 
+    name_lang = "zh" if lang == "zh" else "en"
     top = []
     for term in magnitude.index[:3]:
-        detail = ", ".join(
-            f"{pole_name(p, 'en')} {format_signed(table.loc[term, p])}"
+        detail = tr("comma", lang).join(
+            f"{pole_name(p, name_lang)} {format_signed(table.loc[term, p])}"
             for p in provinces
             if table.loc[term, p] != 0
         )
-        top.append(f"{term_title(str(term))}: {format_count(magnitude[term])} persons ({detail})")
-    sentence = (
-        "The terms of the location choice that drive the largest changes (ranked by the "
-        "provinces' net gains and losses added up without sign) are " + "; ".join(top) + "."
-    )
+        top.append(
+            tr(
+                "driver_top",
+                lang,
+                term=term_title(str(term)),
+                persons=format_count(magnitude[term]),
+                detail=detail,
+            )
+        )
+    sentence = tr("drivers_sentence", lang, top=tr("list_sep", lang).join(top))
     rows = [
         [term_title(str(term))]
         + [format_signed(table.loc[term, p]) for p in provinces]
         + [format_signed(table.loc[term].sum()), format_count(magnitude[term])]
         for term in table.index
     ]
-    header = ["term"] + [POLE_TITLES.get(str(p), str(p)) for p in provinces] + ["net", "absolute"]
+    header = (
+        [tr("term", lang)]
+        + [pole_title(str(p), lang) for p in provinces]
+        + [tr("net", lang), tr("absolute", lang)]
+    )
     return (
         _p(sentence)
-        + _p(
-            "Each cell: the net talents a province gained (+) or lost (−) over the run because of the term.",
-            "muted",
-        )
+        + _p(tr("drivers_note", lang), "muted")
         + _table(header, rows, numeric=range(1, len(header)))
     )
 
 
-def _levers(run: RunData) -> str:
+def _levers(run: RunData, lang: str = "both") -> str:
     spending = run.lever_spending
     if spending.empty:
-        return _p("No lever spending was recorded (lever_spending.csv is empty).")
+        return _p(tr("no_spending", lang))
     spending = spending.assign(cny=pd.to_numeric(spending["cny"], errors="coerce").fillna(0.0))
     provinces = dict(zip(run.layout["node_id"], run.layout["province"], strict=True))
-    names = _names(run)
+    names = _names(run, lang)
     spending = spending.assign(province=spending["node"].map(lambda node: provinces.get(node, "other")))
     columns = [p for p in POLES if p in set(spending["province"])] + sorted(
         set(spending["province"]) - set(POLES)
@@ -731,7 +1047,7 @@ def _levers(run: RunData) -> str:
     rows = []
     for lever, part in spending.groupby("lever", sort=True):
         years = part["year"].astype(int)
-        nodes = ", ".join(names.get(node, str(node)) for node in dict.fromkeys(part["node"]))
+        nodes = tr("comma", lang).join(names.get(node, str(node)) for node in dict.fromkeys(part["node"]))
         by_province = part.groupby("province")["cny"].sum()
         rows.append(
             [lever, f"{years.min()}–{years.max()}", nodes]
@@ -739,15 +1055,19 @@ def _levers(run: RunData) -> str:
             + [format_cny_million(part["cny"].sum())]
         )
     total = float(spending["cny"].sum())
-    header = ["lever", "years", "nodes"] + [f"{POLE_TITLES.get(p, p)}" for p in columns] + ["total"]
+    header = (
+        [tr("lever", lang), tr("years", lang), tr("nodes", lang)]
+        + [pole_title(p, lang) for p in columns]
+        + [tr("total", lang)]
+    )
     by_year = spending.pivot_table(index="year", columns="lever", values="cny", aggfunc="sum", fill_value=0.0)
     year_rows = [[int(year)] + [format_cny_million(v) for v in values] for year, values in by_year.iterrows()]
     return (
-        _p(f"Levers spent CNY {format_cny_million(total)} million in all (amounts below in CNY million).")
+        _p(tr("spent", lang, total=format_cny_million(total)))
         + _table(header, rows, numeric=range(3, len(header)))
-        + "<details><summary>By year (按年份)</summary>"
+        + f"<details><summary>{_e(tr('by_year', lang))}</summary>"
         + _table(
-            ["year"] + [str(c) for c in by_year.columns],
+            [tr("year", lang)] + [str(c) for c in by_year.columns],
             year_rows,
             numeric=range(1, len(by_year.columns) + 1),
         )
@@ -755,29 +1075,36 @@ def _levers(run: RunData) -> str:
     )
 
 
-def _notes(run: RunData) -> str:
+def _data_note(lang: str) -> str:
+    """On the Chinese page, the line saying that a section's data texts are in English."""
+    return _p(tr("data_in_english", lang), "muted") if lang == "zh" else ""
+
+
+def _notes(run: RunData, lang: str = "both") -> str:
     if not run.notes:
-        return _p("The run left no notes.")
-    return "<ul>" + "".join(f"<li>{_e(note)}</li>" for note in run.notes) + "</ul>"
+        return _p(tr("no_notes", lang))
+    return _data_note(lang) + "<ul>" + "".join(f"<li>{_e(note)}</li>" for note in run.notes) + "</ul>"
 
 
-def _assumptions(text: str | None, source: str) -> str:
+def _assumptions(text: str | None, source: str, lang: str = "both") -> str:
     if text is None:
-        return _p(f"{source} is not written yet; the assumptions will appear here once it is.", "muted")
-    return _p(f"From {source}.", "muted") + markdown_to_html(text)
+        return _p(tr("no_assumptions", lang, source=source), "muted")
+    return (
+        _data_note(lang) + _p(tr("assumptions_from", lang, source=source), "muted") + markdown_to_html(text)
+    )
 
 
-def _sources(run: RunData) -> str:
+def _sources(run: RunData, lang: str = "both") -> str:
     provenance = run.provenance
     if provenance.empty:
-        return _p("The run has no provenance table (provenance.csv is empty).")
+        return _p(tr("no_provenance", lang))
     counts = provenance["status"].value_counts()
     order = [s for s in STATUS_ORDER if s in counts.index] + sorted(
         s for s in counts.index if s not in STATUS_ORDER
     )
     total = int(counts.sum())
     rows = [[status, format_count(counts[status]), format_share(counts[status] / total)] for status in order]
-    rows.append(["all", format_count(total), format_share(1.0)])
+    rows.append([tr("all", lang), format_count(total), format_share(1.0)])
     columns = list(provenance.columns)
     values = [
         [_exact(value) if column == "value" else value for column, value in zip(columns, row)]
@@ -785,13 +1112,10 @@ def _sources(run: RunData) -> str:
     ]
     full = _table(columns, values, numeric=[columns.index("value")] if "value" in columns else [])
     return (
-        _p(
-            "Base-year data by status: observed (published), derived (computed from published "
-            "data), unverified (from a source not yet checked), assumption (set by the "
-            "modellers)."
-        )
-        + _table(["status", "values", "share"], rows, numeric=(1, 2))
-        + f"<details><summary>All {total} values (全部数据来源)</summary>{full}</details>"
+        _p(tr("statuses", lang))
+        + _data_note(lang)
+        + _table([tr("status", lang), tr("values", lang), tr("share", lang)], rows, numeric=(1, 2))
+        + f"<details><summary>{_e(tr('all_values', lang, total=total))}</summary>{full}</details>"
     )
 
 
@@ -804,10 +1128,10 @@ def _exact(value: str) -> str:
     return f"{number:,.0f}" if abs(number) >= 100 else f"{number:.6g}"
 
 
-def _parameters(run: RunData) -> str:
+def _parameters(run: RunData, lang: str = "both") -> str:
     parameters = run.parameters
     if parameters.empty:
-        return _p("The run has no parameter table (parameters.csv is empty).")
+        return _p(tr("no_parameters", lang))
     columns = [
         column
         for column in ("name", "value", "default", "unit", "lower", "upper", "meaning", "source")
@@ -818,10 +1142,8 @@ def _parameters(run: RunData) -> str:
         "changed" if _differs(row["value"], row["default"]) else "" for _, row in parameters.iterrows()
     ]
     numeric = [columns.index(c) for c in ("value", "default", "lower", "upper") if c in columns]
-    note = (
-        f"{sum(1 for c in changed if c)} of {len(rows)} parameters differ from their default (highlighted)."
-    )
-    return _p(note) + _table(columns, rows, numeric=numeric, row_classes=changed)
+    note = tr("changed_parameters", lang, changed=sum(1 for c in changed if c), total=len(rows))
+    return _p(note) + _data_note(lang) + _table(columns, rows, numeric=numeric, row_classes=changed)
 
 
 def _differs(value: Any, default: Any) -> bool:
@@ -843,8 +1165,8 @@ def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> list[tuple[str, st
     return rows
 
 
-def _manifest(run: RunData) -> str:
-    return _table(["key", "value"], _flatten(run.manifest))
+def _manifest(run: RunData, lang: str = "both") -> str:
+    return _table([tr("key", lang), tr("value", lang)], _flatten(run.manifest))
 
 
 # --- the page -----------------------------------------------------------------------------------
@@ -860,20 +1182,25 @@ def read_assumptions(path: Path | None = None) -> str | None:
     return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
-def _text_sections(run: RunData, assumptions: str | None) -> dict[str, str]:
+def _text_sections(run: RunData, assumptions: str | None, lang: str = "both") -> dict[str, str]:
     """Every section but the charts, by anchor."""
     return {
-        "summary": _summary(run),
-        "indicators": _indicators(run),
-        "drivers": _drivers(run),
-        "levers": _levers(run),
-        "notes": _notes(run),
-        "method": METHOD_HTML,
-        "assumptions": _assumptions(assumptions, "model/data/ASSUMPTIONS.md"),
-        "sources": _sources(run),
-        "parameters": _parameters(run),
-        "manifest": _manifest(run),
+        "summary": _summary(run, lang),
+        "indicators": _indicators(run, lang),
+        "drivers": _drivers(run, lang),
+        "levers": _levers(run, lang),
+        "notes": _notes(run, lang),
+        "method": METHOD_HTML[lang],
+        "assumptions": _assumptions(assumptions, "model/data/ASSUMPTIONS.md", lang),
+        "sources": _sources(run, lang),
+        "parameters": _parameters(run, lang),
+        "manifest": _manifest(run, lang),
     }
+
+
+def _is_cjk(char: str) -> bool:
+    """CJK punctuation, kana, ideographs and full-width forms: what the system font may lack."""
+    return "\u2e80" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff" or "\uff00" <= char <= "\uffef"
 
 
 def html_page(
@@ -884,15 +1211,21 @@ def html_page(
     subtitle: str,
     sections: Sequence[tuple[str, str, str]],
     footer: str,
+    lang: str = "both",
 ) -> str:
     """A self-contained report page: ``sections`` are (anchor, title, html) in page order, each
-    listed in the contents. ``subtitle`` and ``footer`` are HTML; the rest is escaped here."""
+    listed in the contents. ``subtitle`` and ``footer`` are HTML; the rest is escaped here.
+
+    The page embeds a font subset only when it shows Chinese: an English page (dashes and arrows
+    aside, which every system font has) carries no ``@font-face``."""
     toc = "".join(f'<li><a href="#{anchor}">{_e(name)}</a></li>' for anchor, name, _ in sections)
     body = "\n".join(_section(anchor, name, html) for anchor, name, html in sections)
     shown = html.unescape(re.sub(r"<[^>]*>", " ", " ".join((title, heading, subtitle, toc, body, footer))))
-    fonts = font_face_css("".join(sorted({c for c in shown if ord(c) > 0x7F})), family=EMBEDDED_FAMILY)
+    wide = sorted({c for c in shown if ord(c) > 0x7F})
+    fonts = font_face_css("".join(wide), family=EMBEDDED_FAMILY) if any(map(_is_cjk, wide)) else ""
+    html_lang = "zh-CN" if lang == "zh" else "en"
     return f"""<!DOCTYPE html>
-<html lang="en">
+<html lang="{html_lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -913,48 +1246,57 @@ def html_page(
 """
 
 
-def _page(run: RunData, sections: Mapping[str, str]) -> str:
+def _page(run: RunData, sections: Mapping[str, str], lang: str = "both") -> str:
     scenario = str(run.manifest.get("scenario", "?"))
     years = run.years
     span = f"{years[0]}–{years[-1]}" if years else ""
     created = run.manifest.get("created", "")
+    seed = tr("seed_is", lang, seed=run.manifest.get("seed", "–"))
     return html_page(
-        title=f"{scenario} — jjj-talent run report",
+        title=tr("page_title", lang, scenario=scenario),
         generator="reports/run_report.py",
-        heading=f"Talent flows in Beijing–Tianjin–Hebei: {scenario}",
-        subtitle=(
-            f"jjj-talent run report (京津冀人才一体化模拟报告) · {_e(span)} · "
-            f"seed {_e(run.manifest.get('seed', '–'))} · {_e(created)}"
-        ),
-        sections=[(anchor, title, sections[anchor]) for anchor, title in SECTIONS if anchor in sections],
-        footer=(
-            "Written by jjj-talent from the files in the run directory; every number is a "
-            "model result for this scenario and seed, not an observation."
-        ),
+        heading=tr("heading", lang, scenario=scenario),
+        subtitle=f"{_e(tr('report_kind', lang))} · {_e(span)} · {_e(seed)} · {_e(created)}",
+        sections=[(anchor, tr(anchor, lang), sections[anchor]) for anchor in SECTIONS if anchor in sections],
+        footer=_e(tr("footer", lang)),
+        lang=lang,
     )
 
 
-def render_report(run: RunData, pngs: Mapping[str, Mapping[str, bytes]], assumptions: str | None) -> str:
-    """The report page: ``pngs`` maps language -> chart name -> PNG bytes."""
-    sections = dict(_text_sections(run, assumptions))
-    sections["charts"] = _charts(run, pngs)
-    return _page(run, sections)
+def render_report(
+    run: RunData,
+    pngs: Mapping[str, Mapping[str, bytes]],
+    assumptions: str | None,
+    *,
+    lang: str = "both",
+) -> str:
+    """The report page in ``lang`` (``en``, ``zh`` or ``both``): ``pngs`` maps chart language ->
+    chart name -> PNG bytes."""
+    check_report_lang(lang)
+    sections = dict(_text_sections(run, assumptions, lang))
+    sections["charts"] = _charts(run, pngs, lang)
+    return _page(run, sections, lang)
 
 
-def write_report(run_dir: Path, *, assumptions: Path | None = None) -> Path:
+def write_report(run_dir: Path, *, assumptions: Path | None = None, lang: str = "both") -> Path:
     """Draw the charts of the run in ``run_dir`` (both languages, into ``run_dir/charts/``) and
-    write ``run_dir/report.html``; returns its path.
+    write ``run_dir/report.html`` in ``lang`` (``en``, ``zh`` or ``both``); returns its path.
 
-    The text sections are built before any file is written and every file is replaced
-    atomically, so a failure leaves the previous report as it was. ``assumptions`` defaults to
+    The chart files are written in both languages whatever ``lang`` is: they are what report
+    writers take away; ``lang`` chooses the page's text and the charts shown in it. The text
+    sections are built before any file is written and every file is replaced atomically, so a
+    failure leaves the previous report as it was. ``assumptions`` defaults to
     ``model/data/ASSUMPTIONS.md``; a missing file is reported in the page, not an error.
     """
+    check_report_lang(lang)
     run_dir = Path(run_dir)
     run = read_run(run_dir)
-    sections = dict(_text_sections(run, read_assumptions(assumptions)))
+    sections = dict(_text_sections(run, read_assumptions(assumptions), lang))
     pngs: dict[str, dict[str, bytes]] = {}
-    for lang in LANGS:
-        paths = write_charts(run_dir, run_dir / "charts", lang, run=run)
-        pngs[lang] = {path.name.split(".")[0]: path.read_bytes() for path in paths if path.suffix == ".png"}
-    sections["charts"] = _charts(run, pngs)
-    return write_text(run_dir / "report.html", _page(run, sections))
+    for chart_lang in LANGS:
+        paths = write_charts(run_dir, run_dir / "charts", chart_lang, run=run)
+        pngs[chart_lang] = {
+            path.name.split(".")[0]: path.read_bytes() for path in paths if path.suffix == ".png"
+        }
+    sections["charts"] = _charts(run, pngs, lang)
+    return write_text(run_dir / "report.html", _page(run, sections, lang))

@@ -4,6 +4,7 @@ input. Runs are small (scale 5000, 2015-2018, 2-3 replicates)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
@@ -27,6 +28,7 @@ from experiments.replicates import replicate_seeds
 from model.errors import RunError, ScenarioError
 from model.layout import default_layout
 from model.scenario import load_scenario
+from reports import compare_report
 from tests.conftest import SCENARIOS, Invocation
 from tests.conftest import invoke as run_command
 
@@ -438,3 +440,77 @@ def test_the_report_tells_a_planner_what_changes_and_how_it_is_measured(
     assert "common random numbers" in text
     for seed in replicate_seeds(load_scenario(BASELINE).seed, REPLICATES):
         assert str(seed) in text
+
+
+# --- one language a page (--lang) ---------------------------------------------------------------
+
+CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+@pytest.fixture(scope="module")
+def chinese_pair(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Baseline vs graduates-to-hebei, 2 replicates, the report in Chinese."""
+    out = tmp_path_factory.mktemp("compare") / "zh"
+    args = [str(BASELINE), str(SUBSIDY), "--replicates", "2", *SMALL, "--workers", "0", "--out", str(out)]
+    result = invoke(*args, "--lang", "zh")
+    assert result.status == 0, result.err
+    return out
+
+
+def _images(page: str) -> list[str]:
+    return re.findall(r'<img[^>]*src="data:image/png;base64,([^"]*)"', page)
+
+
+def test_chinese_comparison_report_is_in_chinese(chinese_pair: Path) -> None:
+    page = (chinese_pair / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in page
+    headings = re.findall(r"<h2>(.*?)</h2>", page)
+    assert headings[0] == "比较的情景" and "规划到2018年带来的变化" in headings and "方法" in headings
+    for anchor in compare_report.SECTIONS:
+        entry = compare_report.TEXTS[anchor]
+        assert entry["en"].format(year=2018) not in page, anchor
+    assert "common random numbers" not in page and "共同随机数" in page
+    assert "How to read the costs" not in page and "如何解读投入" in page
+    # Only the Chinese charts in the page, every chart file in both languages on disk.
+    images = _images(page)
+    assert len(images) == len(CHARTS)
+    chinese = {
+        base64.b64encode((chinese_pair / "charts" / f"{name}.zh.png").read_bytes()).decode()
+        for name in CHARTS
+    }
+    assert set(images) == chinese
+    for name in CHARTS:
+        for lang in ("en", "zh"):
+            assert (chinese_pair / "charts" / f"{name}.{lang}.png").is_file()
+            assert (chinese_pair / "charts" / f"{name}.{lang}.svg").is_file()
+    assert "仅有英文" in page  # scenario descriptions are data, in English, and the page says so
+
+
+def test_english_comparison_report_has_no_chinese(chinese_pair: Path) -> None:
+    result = compare(
+        [BASELINE, SUBSIDY], 2, out_dir=chinese_pair.parent / "en", scale=5000, end_year=2018, workers=0
+    )
+    pngs = {
+        lang: {name: (chinese_pair / "charts" / f"{name}.{lang}.png").read_bytes() for name in CHARTS}
+        for lang in ("en", "zh")
+    }
+    page = compare_report.render_compare_report(
+        result.comparison, result.tables, result.manifest, pngs, lang="en"
+    )
+    assert '<html lang="en">' in page
+    text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page)
+    assert not CJK.findall(text), sorted(set(CJK.findall(text)))
+    assert "@font-face" not in page  # nothing the system font lacks: no embedded font
+    headings = re.findall(r"<h2>(.*?)</h2>", page)
+    assert headings[0] == "Scenarios compared" and "What the plan changes by 2018" in headings
+    english = {base64.b64encode(data).decode() for data in pngs["en"].values()}
+    assert set(_images(page)) == english
+    # The default page is the bilingual one, as before.
+    both = compare_report.render_compare_report(result.comparison, result.tables, result.manifest, pngs)
+    assert "<h2>Scenarios compared (比较的情景)</h2>" in both and len(_images(both)) == 2 * len(CHARTS)
+
+
+def test_jjj_talent_compare_refuses_a_bad_language() -> None:
+    with pytest.raises(SystemExit) as refused:
+        invoke(str(BASELINE), str(SUBSIDY), "--replicates", "2", "--lang", "fr")
+    assert refused.value.code == 2

@@ -18,6 +18,7 @@ from model.errors import ScenarioError
 from reports import charts
 from reports import run_report as report
 from reports.charts import CHART_NAMES, LANGS
+from tests.conftest import SCENARIOS, invoke
 from tests.fake_run import SCENARIO, make_fake_run
 
 ASSUMPTIONS = """# Assumptions
@@ -97,7 +98,7 @@ def test_report_states_scenario_and_hebei_share(built: tuple[Path, str, list[str
 
 def test_report_sections_and_escaping(built: tuple[Path, str, list[str]]) -> None:
     _, page, _ = built
-    for anchor, _title in report.SECTIONS:
+    for anchor in report.SECTIONS:
         assert f'<section id="{anchor}">' in page
     # Run text is escaped, never markup.
     assert "&lt;b&gt;not markup&lt;/b&gt; &amp; friends" in page
@@ -245,3 +246,104 @@ def test_band_chart_draws_bands() -> None:
 def test_unknown_language_is_refused() -> None:
     with pytest.raises(ScenarioError, match="fr"):
         charts.check_lang("fr")
+
+
+# --- one language a page (--lang) ---------------------------------------------------------------
+
+CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def _pngs(run_dir: Path) -> dict[str, dict[str, bytes]]:
+    """The built run's chart PNGs by language and name, to render pages without drawing again."""
+    return {
+        lang: {name: (run_dir / "charts" / f"{name}.{lang}.png").read_bytes() for name in CHART_NAMES}
+        for lang in LANGS
+    }
+
+
+def _images(page: str) -> list[bytes]:
+    return [base64.b64decode(data) for data in re.findall(r'<img src="data:image/png;base64,([^"]+)"', page)]
+
+
+def _outside_data(page: str) -> str:
+    """The page's text without its style, images and data tables (run notes, provenance,
+    parameters, assumptions, manifest): what the report itself says."""
+    page = re.sub(r"<style>.*?</style>", "", page, flags=re.S)
+    page = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page)
+    for anchor in ("notes", "assumptions", "sources", "parameters", "manifest"):
+        page = re.sub(rf'<section id="{anchor}">.*?</section>', "", page, flags=re.S)
+    return page
+
+
+@pytest.fixture(scope="module")
+def chinese(built: tuple[Path, str, list[str]], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A copy of the built run with its report written again in Chinese."""
+    run_dir = tmp_path_factory.mktemp("zh") / "run"
+    shutil.copytree(built[0], run_dir)
+    shutil.rmtree(run_dir / "charts")
+    path = report.write_report(run_dir, assumptions=tmp_path_factory.mktemp("none") / "absent.md", lang="zh")
+    return run_dir, path.read_text(encoding="utf-8")
+
+
+def test_chinese_report_is_in_chinese_with_only_chinese_charts(
+    built: tuple[Path, str, list[str]], chinese: tuple[Path, str]
+) -> None:
+    run_dir, page = chinese
+    assert '<html lang="zh-CN">' in page
+    headings = re.findall(r"<h2>(.*?)</h2>", page)
+    assert headings == [report.TEXTS[anchor]["zh"] for anchor in report.SECTIONS]
+    for anchor in report.SECTIONS:  # no English section title, alone or beside the Chinese
+        assert f">{report.TEXTS[anchor]['en']}<" not in page
+        assert report.TEXTS[anchor]["both"] not in page
+    assert "京津冀人才总量从2015年的" in page and "Talents in the region go from" not in page
+    assert "阶段指标" in page and "Headline numbers" not in page and "Method" not in headings
+    images = _images(page)
+    assert len(images) == len(CHART_NAMES)  # one chart each, the Chinese one
+    assert sorted(images) == sorted(_pngs(run_dir)["zh"].values())
+    assert "中文图 (Chinese version)" not in page
+    assert "本节内容是数据原文，仅有英文。" in page  # the data tables stay in English, and it says so
+    # The chart files stay in both languages whatever the page's language.
+    for name in CHART_NAMES:
+        for lang in LANGS:
+            assert (run_dir / "charts" / f"{name}.{lang}.png").is_file()
+            assert (run_dir / "charts" / f"{name}.{lang}.svg").is_file()
+    assert "@font-face" in page
+
+
+def test_english_report_has_no_chinese_outside_its_data(built: tuple[Path, str, list[str]]) -> None:
+    run_dir = built[0]
+    run = charts.read_run(run_dir)
+    page = report.render_report(run, _pngs(run_dir), ASSUMPTIONS, lang="en")
+    assert '<html lang="en">' in page
+    said = _outside_data(page)
+    assert not CJK.findall(said), sorted(set(CJK.findall(said)))
+    headings = re.findall(r"<h[1-3]>(.*?)</h[1-3]>", said)
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", said)
+    assert "Summary" in headings and len(captions) == len(CHART_NAMES)
+    assert not CJK.search("".join(headings + captions))
+    images = _images(page)
+    assert sorted(images) == sorted(_pngs(run_dir)["en"].values())
+    # The fake run's data tables (parameters' meanings, provenance) are ASCII here too, so the page
+    # shows no Chinese at all and embeds no font.
+    assert not CJK.search(re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page))
+    assert "@font-face" not in page
+
+
+def test_default_report_stays_bilingual(built: tuple[Path, str, list[str]]) -> None:
+    _, page, _ = built
+    assert '<html lang="en">' in page
+    headings = re.findall(r"<h2>(.*?)</h2>", page)
+    assert headings == [report.TEXTS[anchor]["both"] for anchor in report.SECTIONS]
+    assert "<h2>Summary (概要)</h2>" in page and "<h2>Method (方法)</h2>" in page
+    assert page.count("中文图 (Chinese version)") == len(CHART_NAMES)
+
+
+def test_unknown_report_language_is_refused(built: tuple[Path, str, list[str]]) -> None:
+    with pytest.raises(ScenarioError, match="fr"):
+        report.write_report(built[0], lang="fr")
+
+
+def test_jjj_talent_run_refuses_a_bad_language() -> None:
+    with pytest.raises(SystemExit) as refused:
+        invoke("run", str(SCENARIOS / "baseline.yaml"), "--lang", "fr")
+    assert refused.value.code == 2
