@@ -207,7 +207,7 @@ def RunView(job: st.RunJob, language: str) -> None:
     solara.HTML(tag="h3", unsafe_innerHTML=html.escape(st.label("spending_title", language)))
     solara.HTML(tag="div", unsafe_innerHTML=_table(st.cost_table(job.tables)))
     solara.FileDownload(
-        lambda: _report_html(job),
+        lambda: _report_html(job, language),
         filename=f"{job.name.split(' ')[0]}-report.html",
         label=st.label("download_report", language),
         mime_type="text/html",
@@ -224,10 +224,11 @@ def _chart_pngs(job: st.RunJob, language: str) -> dict[str, bytes]:
     return pngs
 
 
-def _report_html(job: st.RunJob) -> bytes:
+def _report_html(job: st.RunJob, language: str) -> bytes:
+    """The comparison report in the page's language."""
     assert job.comparison is not None and job.tables is not None
     with tempfile.TemporaryDirectory(prefix="jjj-talent-report-") as folder:
-        path = write_compare_report(Path(folder), job.comparison, job.tables, job.manifest)
+        path = write_compare_report(Path(folder), job.comparison, job.tables, job.manifest, lang=language)
         return path.read_bytes()
 
 
