@@ -4,6 +4,7 @@ reads back unchanged, and runs that stop when cancelled."""
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
@@ -137,6 +138,13 @@ def test_saved_yaml_loads_unchanged_with_the_cli_loader(baseline: dict, start: s
     with pytest.raises(Exception, match="exists already"):
         st.save_scenario(text, "my-edit", tmp_path)
     assert load_scenario(path) == loaded  # the refused save left the file as it was
+    if start == "baseline":  # and the command runs it as it is
+        from tests.conftest import invoke
+
+        out = tmp_path / "run"
+        done = invoke("run", str(path), "--scale", "20000", "--end", "2016", "--out", str(out), "--no-report")
+        assert done.status == 0, done.err
+        assert json.loads((out / "manifest.json").read_text())["scenario"] == "my-edit"
 
 
 def test_a_scenario_that_drops_a_parent_lever_is_saved_whole(tmp_path: Path) -> None:
