@@ -78,7 +78,9 @@ def load_groups(path: str | Path = DEFAULT_GROUPS) -> LeverGroups:
     """
     path = Path(path)
     data, marks = load_yaml(path, kind="lever-groups file", keys="group name: [lever, ...]")
-    problems, seen, groups = [], {}, {}
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    groups: dict[str, tuple[str, ...]] = {}
     for name, levers in data.items():
         where = "{}:{}".format(*marks.get((str(name),), (str(path), 0))[:2])
         if not isinstance(levers, list) or not levers:
@@ -178,18 +180,18 @@ def plan_attribution(scenario: Scenario, reference: Scenario, groups: LeverGroup
             f"{MAX_GROUPS} (2^{MAX_GROUPS} runs a replicate); merge groups in a --groups file"
         )
     theirs_levers, ours_levers = dict(theirs.get("levers", {})), ours.get("levers", {})
-    coalitions = {}
+    coalitions: dict[int, Scenario] = {}
     for mask in range(1 << len(active)):
-        levers = dict(theirs_levers)
+        settings: dict[str, Any] = dict(theirs_levers)
         for k, members in enumerate(active.values()):
             if not mask >> k & 1:
                 continue
             for lever in members:
                 if lever in ours_levers:
-                    levers[lever] = ours_levers[lever]
+                    settings[lever] = ours_levers[lever]
                 else:
-                    levers.pop(lever, None)
-        data = {**theirs, "levers": levers, "name": f"{scenario.name}-coalition-{mask}"}
+                    settings.pop(lever, None)
+        data = {**theirs, "levers": settings, "name": f"{scenario.name}-coalition-{mask}"}
         data.pop("extends", None)
         coalitions[mask] = validate(data, {}, source=f"{scenario.name} coalition {mask}")
     return Attribution(scenario, reference, active, coalitions)
