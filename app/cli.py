@@ -406,7 +406,7 @@ def _validate(args: argparse.Namespace) -> int:
         )
     start = result.scenario.start_year
     out_dir = args.out or DEFAULT_OUTPUTS / "validation" / f"{scenario.name}-from{start}"
-    from reports.calibration import validation_files
+    from reports.fit_figures import validation_files
 
     write_validation(result, out_dir, args.observed, add_files=validation_files)
     skipped = result.table[result.table["result"] == "skipped"]
@@ -428,7 +428,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _calibrate(args: argparse.Namespace) -> int:
     from experiments.calibration.calibrate import calibrate, load_config
-    from reports.calibration import calibration_files
+    from reports.fit_figures import calibration_files
 
     _check_runner_options(args)
     config = load_config(args.config)
@@ -460,7 +460,7 @@ def _sweep(args: argparse.Namespace) -> int:
     _check_runner_options(args)
     experiment = load_experiment(args.experiment)
     store = args.store or DEFAULT_STORES / experiment.name
-    from reports.sweeps import sensitivity_files, summary_files
+    from reports.exploration_figures import sensitivity_files, summary_files
 
     report = run_sweep(
         experiment,
@@ -480,7 +480,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
-    from reports.sweeps import sensitivity_files
+    from reports.exploration_figures import sensitivity_files
 
     table = write_sensitivity(args.store, args.years)
     sensitivity_files(args.store, table)
@@ -498,7 +498,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
 
 
 def _discover(args: argparse.Namespace) -> int:
-    from reports.sweeps import discovery_files
+    from reports.exploration_figures import discovery_files
 
     found = discover_store(args.store, parse_target(args.target), args.threshold, args.boxes)
     discovery_files(args.store, found)

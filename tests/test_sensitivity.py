@@ -19,7 +19,7 @@ from experiments.sweeps.discovery import discover, discover_store, parse_target
 from experiments.sweeps.sensitivity import ISHIGAMI_INDICES, ishigami, store_indices
 from experiments.sweeps.sweep import run_sweep
 from model.errors import ScenarioError
-from reports.sweeps import sensitivity_files
+from reports.exploration_figures import sensitivity_files
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"

@@ -15,7 +15,7 @@ peeling trajectory with the highest coverage among those whose density reaches `
 - for each input the box restricts, its lower and upper limit (and the input's full range).
 
 Writes ``discovery.csv`` (boxes) and ``discovery_trajectory.csv`` into the store; the command
-draws the trade-off between coverage and density (reports/sweeps.py).
+draws the trade-off between coverage and density (reports/exploration_figures.py).
 """
 
 from __future__ import annotations

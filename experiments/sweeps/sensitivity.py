@@ -4,7 +4,7 @@
 
 Reads a store written by ``jjj-talent sweep`` whose design is ``sobol`` or ``morris``
 (experiments/sweeps/design.py) and writes ``sensitivity.csv`` beside the results (the command
-draws the chart, reports/sweeps.py):
+draws the chart, reports/exploration_figures.py):
 
 - Sobol' (``SALib.analyze.sobol``, Saltelli's scheme): first-order ``S1`` and total-order ``ST``
   indices with the half-width of their 95 % bootstrap confidence intervals (``S1_conf``,

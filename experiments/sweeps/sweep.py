@@ -21,7 +21,7 @@ tried again by the next sweep. The store then holds::
     design.parquet    run, point, replicate, seed, key, each input's value and raw sample
     results.parquet   one tidy table: run, point, replicate, inputs..., seed, year, outputs...
     summary.csv       per point, input values, year and output: mean and 90 % interval over replicates
-    summary.png/.svg  drawn by the command (reports/sweeps.py): outputs by year
+    summary.png/.svg  drawn by the command (reports/exploration_figures.py): outputs by year
     failures.csv      the runs that failed, with inputs, seed, error and traceback
     sensitivity.csv   Sobol or Morris indices, when the design is sobol or morris
     sweep.json        the last sweep: when, where, how many, how long
