@@ -2,6 +2,7 @@
 
     jjj-talent run SCENARIO.yaml [--seed N] [--scale N] [--start YEAR] [--end YEAR] [--out DIR] [--lang en|zh|both]
     jjj-talent compare A.yaml B.yaml [...] --replicates N [--workers N | --scheduler ADDR] [--out DIR] [--lang L]
+    jjj-talent attribute SCENARIO.yaml [--reference B.yaml] [--replicates N] [--groups FILE | --each-lever]
     jjj-talent validate SCENARIO.yaml --observed FILE.csv [--from YEAR] [--replicates N] [--workers N] [--out DIR]
     jjj-talent calibrate CONFIG.yaml [--out DIR] [--no-layer] [--workers N | --scheduler ADDR]
     jjj-talent sweep EXPERIMENT.yaml [--store DIR] [--workers N | --scheduler tcp://HOST:PORT]
@@ -135,6 +136,37 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument("--no-report", action="store_true", help="tables only, no charts or report")
     _add_lang_option(command)
     command.set_defaults(handler=_compare)
+
+    command = commands.add_parser(
+        "attribute",
+        help="each lever group's own effect in a scenario (Shapley values) and its cost per talent",
+        description="Run every combination of the lever groups a scenario changes on the same "
+        "replicate seeds and report each group's effect alone, left out and as its exact Shapley "
+        "value, with 90%% intervals, and its cost per talent gained by Hebei.",
+    )
+    command.add_argument("scenario", type=Path, metavar="SCENARIO.yaml", help="the scenario to attribute")
+    command.add_argument(
+        "--reference",
+        type=Path,
+        default=Path("scenarios/baseline.yaml"),
+        help="default: scenarios/baseline.yaml",
+    )
+    command.add_argument(
+        "--replicates", type=int, default=5, help="replicate seeds per coalition (default 5)"
+    )
+    grouping = command.add_mutually_exclusive_group()
+    grouping.add_argument(
+        "--groups", type=Path, help="lever-groups file (default: experiments/lever-groups.yaml, 8 groups)"
+    )
+    grouping.add_argument(
+        "--each-lever", action="store_true", help="one group per lever (for a scenario of a few levers)"
+    )
+    command.add_argument("--seed", type=int, dest="root_seed", help="root of the replicate seeds")
+    command.add_argument("--scale", type=int, help="persons per talent row")
+    command.add_argument("--end", type=int, dest="end_year", help="last year")
+    _add_runner_options(command, default="one per CPU")
+    command.add_argument("--out", type=Path, help="output folder (default: outputs/attribute-<name>)")
+    command.set_defaults(handler=_attribute)
 
     command = commands.add_parser("validate", help="compare a scenario's replicates with published numbers")
     command.add_argument("scenario", type=Path, help="scenario file (YAML)")
@@ -379,6 +411,47 @@ def _compare(args: argparse.Namespace) -> int:
     print(
         f"compare: scenarios={len(comparison.scenarios)} replicates={comparison.replicates} runs={comparison.runs}"
     )
+    return 0
+
+
+def _attribute(args: argparse.Namespace) -> int:
+    from experiments.attribution import attribute, each_lever
+    from reports.attribution import write_attribution_report
+
+    _check_runner_options(args)
+    groups = args.groups
+    if args.each_lever:
+        groups = each_lever(load_scenario(args.scenario), load_scenario(args.reference))
+    result = attribute(
+        args.scenario,
+        args.replicates,
+        reference_file=args.reference,
+        groups=groups,
+        out_dir=args.out,
+        root_seed=args.root_seed,
+        scale=args.scale,
+        end_year=args.end_year,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        add_files=write_attribution_report,
+    )
+    print(
+        f"wrote {result.out_dir}/ ({result.manifest['runs']} runs, {result.manifest['wall_seconds']:.1f} s)"
+    )
+    print(f"report: {result.out_dir / 'report.html'}")
+    last = (
+        result.costs[result.costs["year"] == result.costs["year"].max()]
+        if len(result.costs)
+        else result.costs
+    )
+    for _, row in last.iterrows():
+        per = (
+            "–"
+            if row["cny_per_talent"] != row["cny_per_talent"]
+            else f"{row['cny_per_talent']:,.0f} CNY/talent"
+        )
+        print(f"  {row['group']:<14} Hebei {row['effect']:+,.0f} talents in {int(row['year'])}, {per}")
+    print(f"attribute: groups={len(result.attribution.groups)} runs={result.manifest['runs']}")
     return 0
 
 

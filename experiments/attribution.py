@@ -17,14 +17,16 @@ all three measures agree. Exact values need 2^n runs per replicate, hence at mos
 Cost per additional talent divides a group's cumulative spending in the scenario by its
 Shapley effect on one denominator for every group: the talents Hebei gains.
 
-This module plans the runs and summarises their tables; the command that runs them
-(``jjj-talent attribute``) submits them through the project's runner.
+``attribute`` plans the coalitions, submits every coalition on every replicate seed through the
+project's runner (common random numbers) and writes the tables; the command
+(``jjj-talent attribute``) adds the report.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,10 +34,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments import files
+from experiments.compare import plan_comparison
+from experiments.files import staging_dir
 from experiments.replicates import P05, P95, grouped_interval, interval
+from experiments.runner import RunTask, indicator_tables, run_all
 from model.errors import ScenarioError
 from model.levers import LEVERS
 from model.loader import load_yaml, problems_message
+from model.plan import MILESTONE_YEARS
 from model.scenario import Scenario, validate
 
 DEFAULT_GROUPS = Path(__file__).parent / "lever-groups.yaml"
@@ -340,3 +347,119 @@ def describe(attribution: Attribution) -> dict[str, Any]:
         "groups": {name: list(levers) for name, levers in attribution.groups.items()},
         "coalitions": len(attribution.coalitions),
     }
+
+
+# --- running it -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttributionResult:
+    """What ``attribute`` wrote: the folder, the plan, and the two tables."""
+
+    out_dir: Path
+    attribution: Attribution
+    effects: pd.DataFrame
+    costs: pd.DataFrame
+    manifest: dict[str, Any]
+
+
+def run_coalitions(
+    attribution: Attribution, seeds: Sequence[int], *, workers: int | None, scheduler: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every coalition on every seed through the runner: (indicators, spending), long tables with
+    columns coalition and replicate added."""
+    tasks: list[RunTask] = []
+    keys: list[tuple[int, int]] = []
+    for mask, scenario in attribution.coalitions.items():
+        data = scenario.as_data()
+        members = "+".join(attribution.members(mask)) or "reference"
+        for replicate, seed in enumerate(seeds):
+            tasks.append(
+                RunTask(len(tasks), f"{members}, replicate {replicate}", data, seed, indicator_tables)
+            )
+            keys.append((mask, replicate))
+    outputs = run_all(tasks, workers=workers, scheduler=scheduler, what="attribute")
+    indicators = pd.concat(
+        [o.result["indicators"].assign(coalition=m, replicate=r) for (m, r), o in zip(keys, outputs)],
+        ignore_index=True,
+    )
+    spending = pd.concat(
+        [o.result["spending"].assign(coalition=m, replicate=r) for (m, r), o in zip(keys, outputs)],
+        ignore_index=True,
+    )
+    return indicators, spending
+
+
+def attribute(
+    scenario_file: str | Path,
+    replicates: int,
+    *,
+    reference_file: str | Path,
+    groups: LeverGroups | Path | None = None,
+    out_dir: Path | None = None,
+    root_seed: int | None = None,
+    scale: int | None = None,
+    end_year: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    add_files: Callable[[Path, AttributionResult], object] | None = None,
+) -> AttributionResult:
+    """Each lever group's own effect in a scenario against a reference, written to ``out_dir``.
+
+    ``groups`` is a grouping, a lever-groups file, or None for ``DEFAULT_GROUPS``; bad input
+    raises ``ScenarioError`` before anything runs or is written. Files: ``attribution.csv``
+    (``effects_table``), ``cost_per_talent.csv`` (``cost_table`` at the milestone years and the
+    last year), ``manifest.json``; ``add_files(stage, result)`` adds the report to the same folder
+    before it is swapped into place.
+    """
+    started = time.perf_counter()
+    comparison = plan_comparison(
+        [reference_file, scenario_file],
+        replicates,
+        root_seed=root_seed,
+        scale=scale,
+        end_year=end_year,
+        workers=workers,
+        scheduler=scheduler,
+    )
+    reference, scenario = (entry.scenario for entry in comparison.scenarios)
+    grouping = groups if isinstance(groups, LeverGroups) else load_groups(groups or DEFAULT_GROUPS)
+    attribution = plan_attribution(scenario, reference, grouping)
+    if not attribution.groups:
+        raise ScenarioError(
+            f"attribute: {scenario_file} sets its levers as {reference_file} does; nothing to attribute"
+        )
+    out_dir = Path(out_dir) if out_dir is not None else Path("outputs") / f"attribute-{scenario.name}"
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ScenarioError(f"command line: --out: {out_dir} is a file; give a folder")
+    indicators, spending = run_coalitions(
+        attribution, comparison.seeds, workers=comparison.workers, scheduler=comparison.scheduler
+    )
+    effects = effects_table(attribution, indicators)
+    years = sorted(
+        {y for y in (*MILESTONE_YEARS, scenario.end_year) if scenario.start_year < y <= scenario.end_year}
+    )
+    costs = cost_table(attribution, indicators, spending, years)
+    manifest = {
+        **describe(attribution),
+        "groups_source": grouping.source,
+        "root_seed": comparison.root_seed,
+        "seeds": list(comparison.seeds),
+        "replicates": len(comparison.seeds),
+        "runs": len(attribution.coalitions) * len(comparison.seeds),
+        "scale": scenario.scale,
+        "start_year": scenario.start_year,
+        "end_year": scenario.end_year,
+        "versions": files.package_versions(),
+        "git_commit": files.git_commit(),
+        "model_fingerprint": files.model_fingerprint(),
+        "wall_seconds": round(time.perf_counter() - started, 3),
+    }
+    with staging_dir(out_dir) as stage:
+        files.write_csv(stage / "attribution.csv", effects)
+        files.write_csv(stage / "cost_per_talent.csv", costs)
+        files.write_json(stage / "manifest.json", manifest)
+        result = AttributionResult(out_dir, attribution, effects, costs, manifest)
+        if add_files is not None:
+            add_files(stage, result)
+    return result

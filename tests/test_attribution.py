@@ -170,3 +170,32 @@ def test_effects_and_costs_from_paired_replicates():
     costs = cost_table(attribution, indicators, spending, [2030]).set_index("group")
     for k, group in enumerate(attribution.names):
         assert costs.loc[group, "cny_per_talent"] == pytest.approx(1e6 * (k + 1) / effects[k])
+
+
+def test_the_attribute_command_splits_a_two_lever_scenario_exactly(tmp_path):
+    from tests.conftest import invoke
+
+    (tmp_path / "baseline.yaml").write_text((SCENARIOS / "baseline.yaml").read_text(encoding="utf-8"))
+    (tmp_path / "two.yaml").write_text(
+        "name: two-levers\nextends: baseline\nlevers:\n"
+        "  graduate_subsidy: {nodes: [hebei], values: {2016-01-01: 60000}}\n"
+        "  talent_housing: {nodes: [XA, SJZ], values: {2016-01-01: 20000}}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    done = invoke(
+        "attribute", str(tmp_path / "two.yaml"), "--reference", str(tmp_path / "baseline.yaml"),
+        "--each-lever", "--replicates", "2", "--scale", "5000", "--end", "2017", "--workers", "0",
+        "--out", str(out),
+    )  # fmt: skip
+    assert done.status == 0, done.err
+    assert "attribute: groups=2 runs=8" in done.out
+    effects = pd.read_csv(out / "attribution.csv")
+    at = effects[(effects["indicator"] == "talents.province.hebei") & (effects["year"] == 2017)]
+    shapley = at[at["measure"] == "shapley"].set_index("group")["mean"]
+    assert set(shapley.index) == {"graduate_subsidy", "talent_housing"}
+    assert shapley.sum() == pytest.approx(at[at["group"] == "joint"]["mean"].iloc[0])
+    assert shapley["graduate_subsidy"] > 0  # paid for graduates hired in Hebei
+    costs = pd.read_csv(out / "cost_per_talent.csv")
+    assert set(costs["group"]) == {"graduate_subsidy", "talent_housing"}
+    assert (out / "report.html").is_file() and (out / "charts" / "attribution.zh.svg").is_file()
