@@ -2,6 +2,7 @@
 
 A scenario is a YAML file (see ``scenarios/baseline.yaml``)::
 
+    format: 2                    # what values mean (FORMAT_VERSION); see below
     name: graduates-to-hebei
     extends: baseline            # a parent file in the same folder (".yaml" optional)
     parameters: {beta_wage: 1.8} # any declared parameter (model/parameters.py)
@@ -14,6 +15,10 @@ A scenario is a YAML file (see ``scenarios/baseline.yaml``)::
 replace the parent's; ``parameters`` are merged name by name; ``levers`` are merged lever by
 lever, and a lever the child sets replaces the parent's setting of that lever as a whole (its
 targets and all its dated values), so that what a lever does can be read in one place.
+
+``format`` says which meaning of the values a file was written for. A file without it was
+written for format 1; it is refused, with what changed and how to update it, if it sets a lever
+or parameter whose meaning changed since (``CHANGED_IN_FORMAT_2``).
 
 Bad files are refused with ``ScenarioError`` naming the file, line, key path, value and what is
 allowed: files that are not plain, safe YAML mappings by ``model/loader.py``, which reads them;
@@ -43,6 +48,43 @@ from model.talents import GROUPS
 
 START_YEARS = (2010, 2015)
 LAST_YEAR = 2030
+
+FORMAT_VERSION = 2
+"""What lever and parameter values mean. A file states it (``format: 2``); a file without it was
+written for format 1 and is refused if it sets anything whose meaning changed since
+(``CHANGED_IN_FORMAT_2``)."""
+
+CHANGED_IN_FORMAT_2: dict[tuple[str, str], str] = {
+    ("levers", "graduate_subsidy"): (
+        "paid only to graduates of universities in `graduated_in` (default: outside Hebei) and valued "
+        "as its present value over the expected stay, not as a permanent raise"
+    ),
+    (
+        "levers",
+        "settlement_subsidy",
+    ): "valued as its present value over the expected stay, not as a permanent raise",
+    ("levers", "talent_card"): (
+        "a card waives the hukou barrier in the nodes of the province that issued it only, and no "
+        "longer gives a services floor or half the cross-province barrier"
+    ),
+    ("levers", "credential_recognition"): (
+        "removes its part of the cross-province barrier (credential_barrier_share) for moves between "
+        "two target nodes, both ways"
+    ),
+    ("levers", "insurance_portability"): (
+        "removes its part of the cross-province barrier (1 - credential_barrier_share) for moves "
+        "between two target nodes, both ways"
+    ),
+    ("levers", "high_skill_alliance"): "trainees have no degree: counted as skilled workers, not as talents",
+    ("levers", "team_service"): "full-time equivalents raise the services index where they serve",
+    ("levers", "flexible_service"): "full-time equivalents raise the services index where they serve",
+    ("levers", "poverty_support"): "full-time equivalents raise the services index where they serve",
+    (
+        "parameters",
+        "money_utility_cny",
+    ): "removed: one-off money is valued by money_discount_rate and expected_stay_years",
+    ("parameters", "card_services_level"): "removed: a talent card gives no services floor",
+}
 
 
 class LeverSetting(BaseModel):
@@ -132,6 +174,9 @@ class Scenario(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    format: Literal[FORMAT_VERSION] = Field(  # type: ignore[valid-type]
+        FORMAT_VERSION, description="What the lever and parameter values mean (FORMAT_VERSION)."
+    )
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Short id; names the output folder.")
     description: str = ""
     extends: str | None = Field(None, description="Parent scenario file, relative to this one.")
@@ -214,6 +259,7 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
         cycle = " -> ".join(str(p) for p in chain + (path,))
         raise ScenarioError(f"{chain[-1]}: extends: circular chain {cycle}; a scenario may not extend itself")
     data, marks = load_yaml(path)
+    _check_format(path, data, marks)
     parent_name = data.get("extends")
     if parent_name is None:
         return data, marks
@@ -232,6 +278,39 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
         )
     parent, parent_marks = _resolve(parent_path, chain + (path,))
     return _merge(parent, data), {**parent_marks, **marks}
+
+
+def _check_format(path: Path, data: dict[str, Any], marks: dict[tuple[str, ...], Mark]) -> None:
+    """Refuse a file written for an older format that sets something whose meaning changed."""
+    stated = data.get("format", 1)
+    if stated == FORMAT_VERSION:
+        return
+    if stated != 1:
+        line = marks.get(("format",), (str(path), 0, 0))[1]
+        raise ScenarioError(
+            f"{path}:{line}: format: value {stated!r}: unknown format; allowed: {FORMAT_VERSION} "
+            "(or no key, for a file that sets nothing whose meaning changed)"
+        )
+    changed = [
+        (section, name)
+        for section in ("levers", "parameters")
+        if isinstance(data.get(section), dict)
+        for name in data[section]
+        if (section, name) in CHANGED_IN_FORMAT_2
+    ]
+    if not changed:
+        return
+    lines = []
+    for key in changed:
+        file, line, _ = marks.get(key, (str(path), 0, 0))
+        lines.append(f"  {file}:{line}: {'.'.join(key)}: {CHANGED_IN_FORMAT_2[key]}")
+    raise ScenarioError(
+        f"{path}: written for scenario format 1 (no `format:` key), and it sets values whose meaning "
+        f"changed in format {FORMAT_VERSION}:\n"
+        + "\n".join(lines)
+        + f"\nTo update: check each value above against `jjj-talent levers` / `jjj-talent parameters` "
+        f"(drop removed parameters), then add `format: {FORMAT_VERSION}` at the top of the file."
+    )
 
 
 def parent_file(path: str | Path) -> Path | None:

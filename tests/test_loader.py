@@ -130,7 +130,7 @@ def test_thousands_of_problems_print_the_first_twenty_and_a_count(tmp_path: Path
     lines = refusal(load_scenario, path).splitlines()
     assert lines[0] == f"{path}: invalid scenario ({keys:,} problems):"
     assert len(lines) == 22
-    assert lines[1].startswith(f"  {path}:2:1: unknown_key_0: value 0: unknown key; allowed: name,")
+    assert lines[1].startswith(f"  {path}:2:1: unknown_key_0: value 0: unknown key; allowed: format, name,")
     assert lines[-1] == f"  ... and {keys - 20:,} more problems"
 
 

@@ -16,8 +16,9 @@ import yaml
 from app.cli import main
 from model.errors import ScenarioError
 from model.levers import LEVERS
+from model.loader import load_yaml
 from model.parameters import PARAMETERS
-from model.scenario import Scenario, load_scenario, validate
+from model.scenario import FORMAT_VERSION, Scenario, load_scenario, validate
 from model.talents import GROUPS
 from tests.conftest import BAD_SCENARIOS, SCENARIOS
 
@@ -130,6 +131,7 @@ def test_integer_parameters_refuse_fractions(name: str) -> None:
 
 PARENT = """\
 name: parent
+format: 2
 description: the parent
 start_year: 2015
 end_year: 2025
@@ -156,6 +158,7 @@ def test_extends_merge_rule(tmp_path: Path) -> None:
         "child.yaml",
         """\
 name: child
+format: 2
 extends: parent
 end_year: 2020
 parameters:
@@ -215,7 +218,7 @@ def test_an_error_in_the_parent_names_the_parent_file_and_line(tmp_path: Path) -
     with pytest.raises(ScenarioError) as caught:
         load_scenario(child)
     message = str(caught.value)
-    assert f"{tmp_path / 'parent.yaml'}:5:" in message
+    assert f"{tmp_path / 'parent.yaml'}:6:" in message
     assert "scale" in message and "value 0" in message
 
 
@@ -414,3 +417,46 @@ def test_schema_command_prints_json_with_parameters_and_levers(capsys: pytest.Ca
     assert set(resolve(properties["levers"])["properties"]) == set(LEVERS)
     bounds = json.dumps(resolve(properties["parameters"])["properties"]["beta_wage"])
     assert '"minimum": 0' in bounds.replace(".0", "") and '"maximum": 5' in bounds.replace(".0", "")
+
+
+# --- format versions --------------------------------------------------------------------------
+
+
+def test_a_format_1_file_that_sets_a_changed_lever_is_refused_with_what_changed(tmp_path: Path) -> None:
+    old = write(
+        tmp_path,
+        "old.yaml",
+        "name: old\nparameters:\n  money_utility_cny: 50000\nlevers:\n  talent_card:\n    values: {2018-01-01: 1000}\n",
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(old)
+    message = str(caught.value)
+    assert message.startswith(f"{old}: written for scenario format 1 (no `format:` key)")
+    assert f"{old}:5: levers.talent_card: a card waives the hukou barrier" in message
+    assert f"{old}:3: parameters.money_utility_cny: removed" in message
+    assert f"add `format: {FORMAT_VERSION}`" in message
+
+
+def test_a_format_1_file_that_sets_nothing_changed_still_loads(tmp_path: Path) -> None:
+    old = write(tmp_path, "old.yaml", "name: old\nparameters: {beta_jobs: 0.5}\n")
+    assert load_scenario(old).format == FORMAT_VERSION
+
+
+def test_an_old_parent_is_refused_even_under_a_current_child(tmp_path: Path) -> None:
+    write(tmp_path, "parent.yaml", "name: parent\nlevers:\n  graduate_subsidy: {values: {2018-01-01: 1}}\n")
+    child = write(tmp_path, "child.yaml", f"format: {FORMAT_VERSION}\nname: child\nextends: parent\n")
+    with pytest.raises(ScenarioError, match=r"parent\.yaml: written for scenario format 1"):
+        load_scenario(child)
+
+
+def test_an_unknown_format_is_refused(tmp_path: Path) -> None:
+    future = write(tmp_path, "future.yaml", "format: 3\nname: future\n")
+    with pytest.raises(
+        ScenarioError, match=rf"future\.yaml:1: format: value 3: unknown format; allowed: {FORMAT_VERSION}"
+    ):
+        load_scenario(future)
+
+
+def test_every_shipped_scenario_states_the_current_format() -> None:
+    for path in SCENARIO_FILES:
+        assert load_yaml(path)[0].get("format") == FORMAT_VERSION, path

@@ -303,9 +303,9 @@ def scenario_yaml(scenario: Scenario, parent: Scenario | None, parent_name: str 
     data.pop("extends", None)
     if parent is not None and _diff_possible(parent.as_data(), data):
         base = parent.as_data()
-        diff: dict[str, Any] = {"name": data["name"], "extends": parent_name}
+        diff: dict[str, Any] = {"format": data["format"], "name": data["name"], "extends": parent_name}
         for key, value in data.items():
-            if key in ("name", "parameters", "levers"):
+            if key in ("format", "name", "parameters", "levers"):
                 continue
             if base.get(key) != value:
                 diff[key] = value

@@ -67,7 +67,7 @@ from experiments.runner import Pool, open_pool
 from model.errors import ScenarioError
 from model.loader import Mark, load_yaml, problems_message
 from model.parameters import PARAMETERS, resolve_parameters
-from model.scenario import Scenario, load_scenario
+from model.scenario import FORMAT_VERSION, Scenario, load_scenario
 from model.scenario import validate as validate_scenario
 
 DATA_RULE = (
@@ -615,6 +615,7 @@ def _layer_text(
     a scenario before it is returned."""
     values = {n: _significant(v) for n, v in zip(problem.names, result.values)}
     data = {
+        "format": FORMAT_VERSION,
         "name": config.name,
         "description": (
             f"Behavioural parameters fitted to numbers published up to {DATA_CUTOFF_YEAR} "
