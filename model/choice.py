@@ -3,9 +3,9 @@
 Each talent who considers moving chooses among all nodes, staying included, and leaving the
 region ("OUT"), by multinomial logit. Utility depends on the talent only through a few
 attributes: origin, group, high-end or not, hukou, retired or not, new graduate or not, and
-service privilege (none, talent card, Beijing's services kept). So utility is computed once per
-*cell* of those attributes (21,600 cells x 18 alternatives) and each row draws from its cell's
-probabilities. That keeps the rule exact and cheap at full scale.
+service privilege (none, a talent card of one of the three provinces, Beijing's services kept).
+So utility is computed once per *cell* of those attributes (36,000 cells x 18 alternatives) and
+each row draws from its cell's probabilities. That keeps the rule exact and cheap at full scale.
 
 Utility of alternative j for a talent of cell c (terms named as in ``TERMS``)::
 
@@ -13,18 +13,30 @@ Utility of alternative j for a talent of cell c (terms named as in ``TERMS``)::
     jobs          beta_jobs * log(job_chance[g, j])                    (not for the retired)
     housing      -beta_housing * price[j] * floor_area * user_cost / income[g, j],
                   less the talent-housing relief for newcomers of eligible groups
-    services      beta_services * max(services[j], the talent's service floor)
+    services      beta_services * max(services[j], the talent's service floor); services[j]
+                  includes what the service programmes' full-time equivalents add there
     amenity       constant[k, j] for the talent's kind k (group, high-end or not; residents and
                   arrivals apart), solved at the start so that the base year is a balance of
                   moves and arrivals settle where earlier ones did
     agglomeration beta_agglomeration * log(share of g at j / share of g in the region)
     distance     -beta_distance * distance_km[o, j] / 100
     stay          beta_stay if j is the origin
-    barriers     -beta_province_barrier * (lever factor of j) if j is in another province than o,
-                 -hukou_barrier[province of j] * (lever factor) if the talent's hukou is not j's;
-                  card holders pay no hukou barrier and half the provincial one
-    levers        beta_wage * log(1 + money / money_utility_cny) for graduate and settlement
-                  subsidies, plus the international-community amenity for foreign talents
+    barriers     -beta_province_barrier * (1 - s * recognition[o, g, j]
+                                           - (1 - s) * portability[o, j]) if j's province is not o's,
+                  s = credential_barrier_share (titles and certificates; the rest is social
+                  insurance); recognition and portability are mutual: they act on moves between
+                  two of their target nodes, both ways;
+                 -hukou_barrier[province of j] * (hukou_openness factor) if the talent's hukou
+                  is not j's: the cost of lacking access to j's schools and health care. A card
+                  waives it in the nodes of the province that issued it; a follower of a
+                  relocated function keeps Beijing's services and social insurance: no hukou
+                  barrier anywhere, and portability counted as full
+    levers        beta_wage * log(1 + annuity(money) / wage[g, j]) for graduate and settlement
+                  subsidies: a one-off payment is worth its annuity over the expected stay,
+                  annuity(P) = P * r / (1 - (1 + r)^-T), r = money_discount_rate and
+                  T = expected_stay_years, i.e. a permanent raise of that much a year (see
+                  ../shared/docs/evidence-levers.md 6.1); plus the international-community
+                  amenity for foreign talents
 
 Leaving the region has utility ``outside[k]``, solved at the start so that a given share of those
 who consider moving leave. Xiong'an is a node from the start: before 2017-04-01 it stands for the
@@ -55,16 +67,27 @@ TERMS: tuple[str, ...] = (
     "levers",
 )
 RETIREE_INCOME_SHARE = 0.6  # pension as a share of the wage of one's group; ASSUMPTIONS.md D5
-NO_PRIVILEGE, CARD_HOLDER, KEEPS_BEIJING_SERVICES = 0, 1, 2
+NO_PRIVILEGE, KEEPS_BEIJING_SERVICES = 0, 4
+"""Service privileges: none; 1 + p for a talent card issued by province p (0-2); Beijing's
+services kept by a follower of a relocated function."""
+N_PRIVILEGES = 5
 
 
-def privilege(has_talent_card: np.ndarray, keeps_beijing_services: np.ndarray) -> np.ndarray:
-    """Service privilege of each row. Card holders and followers alike pay no hukou barrier and
-    half the provincial one; a follower's service floor is Beijing's level, a holder's
-    ``card_services_level``. A follower who also holds a card counts as a follower."""
+def privilege(talent_card: np.ndarray, keeps_beijing_services: np.ndarray) -> np.ndarray:
+    """Service privilege of each row. A card waives the hukou barrier in its issuing province's
+    nodes; a follower keeps Beijing's services (level and access) and social insurance
+    everywhere. A follower who also holds a card counts as a follower."""
     return np.where(
-        keeps_beijing_services, KEEPS_BEIJING_SERVICES, np.where(has_talent_card, CARD_HOLDER, NO_PRIVILEGE)
+        keeps_beijing_services,
+        KEEPS_BEIJING_SERVICES,
+        np.where(talent_card >= 0, 1 + talent_card, NO_PRIVILEGE),
     )
+
+
+def annuity(money: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
+    """CNY a year over ``expected_stay_years`` with the present value of a one-off ``money``."""
+    r, years = params["money_discount_rate"], params["expected_stay_years"]
+    return money * r / (1.0 - (1.0 + r) ** -years)
 
 
 @dataclass(frozen=True)
@@ -76,7 +99,7 @@ class CellGrid:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return (self.n_nodes + 1, len(GROUPS), 2, HUKOU_ABROAD + 1, 2, 2, 3)
+        return (self.n_nodes + 1, len(GROUPS), 2, HUKOU_ABROAD + 1, 2, 2, N_PRIVILEGES)
 
     @property
     def size(self) -> int:
@@ -147,27 +170,30 @@ class CellGrid:
 
 @dataclass(frozen=True)
 class LeverTerms:
-    """What this year's levers do to utility, per group g and node j; all zero or one when off."""
+    """What this year's levers do to utility, per origin o (index n_nodes: outside the region),
+    group g and node j; all zero (or one, for factors) when off."""
 
-    graduate_money: np.ndarray  # (groups, nodes) CNY a new graduate gets for a job there
+    graduate_money: np.ndarray  # (origins, groups, nodes) CNY a new graduate of o gets for a job at j
     settlement_money: np.ndarray  # (groups, nodes) CNY a newcomer gets for settling there
     housing_relief: np.ndarray  # (groups, nodes) share of housing cost a newcomer saves
-    province_barrier_factor: np.ndarray  # (nodes,) multiplies the cross-province barrier into j
+    recognition: np.ndarray  # (origins, groups, nodes) share of titles and certificates recognised
+    portability: np.ndarray  # (origins, nodes) share of social insurance portable
     hukou_barrier_factor: np.ndarray  # (groups, nodes) multiplies the hukou barrier of j
     foreign_amenity: np.ndarray  # (nodes,) utility for foreign talents
-    service_floor: np.ndarray  # (3,) services a privilege guarantees, by privilege
+    service_floor: np.ndarray  # (N_PRIVILEGES,) services a privilege guarantees
 
     @classmethod
     def none(cls, n_nodes: int) -> LeverTerms:
         zeros = np.zeros((len(GROUPS), n_nodes))
         return cls(
+            np.zeros((n_nodes + 1, len(GROUPS), n_nodes)),
             zeros,
             zeros,
-            zeros,
-            np.ones(n_nodes),
+            np.zeros((n_nodes + 1, len(GROUPS), n_nodes)),
+            np.zeros((n_nodes + 1, n_nodes)),
             np.ones((len(GROUPS), n_nodes)),
             np.zeros(n_nodes),
-            np.zeros(3),
+            np.zeros(N_PRIVILEGES),
         )
 
 
@@ -225,23 +251,27 @@ def utility_terms(
     dist = np.vstack([distance_km, np.zeros((1, n))])
     distance = -params["beta_distance"] * dist / 100.0 * (np.arange(n + 1) < n)[:, None]
     stay = params["beta_stay"] * ~newcomer[:, 0, 0, 0, :]
-    # (origin, group, card, hukou, nodes), a = holds a privilege (card or kept services)
+    # (origin, group, privilege, hukou, nodes)
+    p = np.arange(N_PRIVILEGES)[None, None, :, None, None]
+    follower = p == KEEPS_BEIJING_SERVICES
     crosses = np.append(province, -1)[o] != province
-    card = a == 1
+    share = params["credential_barrier_share"]
+    portable = np.where(follower, 1.0, lev.portability[:, None, None, None, :])
+    recognised = lev.recognition[:, :, None, None, :]
+    waived = follower | (p - 1 == province)  # a card's issuing province is privilege - 1
     hukou_barrier = np.array(
         [params["hukou_barrier_beijing"], params["hukou_barrier_tianjin"], params["hukou_barrier_hebei"]]
     )[province]
     barriers = -(
-        params["beta_province_barrier"] * crosses * lev.province_barrier_factor * np.where(card, 0.5, 1.0)
-        + hukou_barrier * (h != province) * lev.hukou_barrier_factor[g[..., 0]] * ~card
+        params["beta_province_barrier"] * crosses * (1.0 - share * recognised - (1.0 - share) * portable)
+        + hukou_barrier * (h != province) * lev.hukou_barrier_factor[g[..., 0]] * ~waived
     )
     # (origin, group, is_graduate, hukou, nodes)
-    money = lev.graduate_money[g[..., 0]] * (a == 1) + lev.settlement_money[g[..., 0]] * newcomer
-    levers = params["beta_wage"] * np.log1p(money / params["money_utility_cny"]) + lev.foreign_amenity * (
-        h == HUKOU_ABROAD
+    money = lev.graduate_money[:, :, None, None, :] * (a == 1) + lev.settlement_money[g[..., 0]] * newcomer
+    levers = params["beta_wage"] * np.log1p(annuity(money, params) / cond.wage[g[..., 0]]) + (
+        lev.foreign_amenity * (h == HUKOU_ABROAD)
     )
 
-    has_privilege = (privileged != NO_PRIVILEGE).astype(np.int64)
     zero = np.zeros_like(origin)
     gathered = {
         "wage": wage[0, group, is_retired, 0],
@@ -252,7 +282,7 @@ def utility_terms(
         "agglomeration": agglomeration[0, group, zero, 0],
         "distance": distance[origin],
         "stay": stay[origin],
-        "barriers": barriers[origin, group, has_privilege, hukou],
+        "barriers": barriers[origin, group, privileged, hukou],
         "levers": levers[origin, group, is_graduate, hukou],
     }
     out = {}

@@ -68,16 +68,16 @@ def staff(firm: np.ndarray, group: np.ndarray, weight: np.ndarray, n_firms: int,
 
 @njit(cache=True, nogil=True, inline="always")
 def _row_cell(
-    i, node, group, is_high_end, hukou, status, has_card, keeps_services, graduate, retired, n_groups, n_hukou
+    i, node, group, is_high_end, hukou, status, card, keeps_services, graduate, retired, n_groups, n_hukou
 ):
-    # ravel_multi_index over CellGrid.shape: (nodes + 1, groups, 2, hukou, 2, 2, 3); privilege
-    # (``choice.privilege``): 2 keeps Beijing's services, else 1 card holder, else 0
+    # ravel_multi_index over CellGrid.shape: (nodes + 1, groups, 2, hukou, 2, 2, 5); privilege
+    # (``choice.privilege``): 4 keeps Beijing's services, else 1 + the card's province, else 0
     c = np.int64(node[i]) * n_groups + np.int64(group[i])
     c = c * 2 + (1 if is_high_end[i] else 0)
     c = c * n_hukou + np.int64(hukou[i])
     c = c * 2 + (1 if status[i] == retired else 0)
     c = c * 2 + (1 if graduate else 0)
-    return c * 3 + (2 if keeps_services[i] else (1 if has_card[i] else 0))
+    return c * 5 + (4 if keeps_services[i] else (1 + card[i] if card[i] >= 0 else 0))
 
 
 @njit(cache=True, nogil=True)
@@ -87,7 +87,7 @@ def cells(
     is_high_end: np.ndarray,
     hukou: np.ndarray,
     status: np.ndarray,
-    has_card: np.ndarray,
+    card: np.ndarray,
     keeps_services: np.ndarray,
     is_graduate: np.ndarray,
     rows: np.ndarray,
@@ -105,7 +105,7 @@ def cells(
             is_high_end,
             hukou,
             status,
-            has_card,
+            card,
             keeps_services,
             is_graduate[k],
             retired,
@@ -122,7 +122,7 @@ def cells_all(
     is_high_end: np.ndarray,
     hukou: np.ndarray,
     status: np.ndarray,
-    has_card: np.ndarray,
+    card: np.ndarray,
     keeps_services: np.ndarray,
     is_graduate: np.ndarray,
     retired: int,
@@ -139,7 +139,7 @@ def cells_all(
             is_high_end,
             hukou,
             status,
-            has_card,
+            card,
             keeps_services,
             is_graduate[i],
             retired,
@@ -206,7 +206,7 @@ def consider_chunk(
     is_high_end: np.ndarray,
     hukou: np.ndarray,
     status: np.ndarray,
-    has_card: np.ndarray,
+    card: np.ndarray,
     keeps_services: np.ndarray,
     age: np.ndarray,
     years_at_node: np.ndarray,
@@ -236,7 +236,7 @@ def consider_chunk(
             is_high_end,
             hukou,
             status,
-            has_card,
+            card,
             keeps_services,
             is_graduate[i],
             retired,
@@ -327,9 +327,10 @@ def year_end(
     is_foreign: np.ndarray,
     status: np.ndarray,
     hukou: np.ndarray,
-    has_card: np.ndarray,
+    card: np.ndarray,
     in_housing: np.ndarray,
     keeps_services: np.ndarray,
+    has_degree: np.ndarray,
     weight: np.ndarray,
     province: np.ndarray,
     n_nodes: int,
@@ -338,21 +339,26 @@ def year_end(
 ):
     """Everything ``collect`` counts over rows, in one pass.
 
-    Returns persons by (node, group, high-end, foreign, status), and by node (4, nodes):
-    nonlocal, card holders, talent-housing tenants, followers.
+    Returns persons with a degree by (node, group, high-end, foreign, status), and by node
+    (5, nodes): nonlocal talents, card holders, talent-housing tenants and followers (with a
+    degree or not: these count spending), and skilled workers without a degree (apart from the
+    talents).
     """
     stocks = np.zeros(n_nodes * n_groups * 2 * 2 * n_status, np.int64)
-    by_node = np.zeros((4, n_nodes), np.int64)
+    by_node = np.zeros((5, n_nodes), np.int64)
     for i in range(len(node)):
         w = weight[i]
         j = node[i]
         key = (
             ((np.int64(j) * n_groups + group[i]) * 2 + np.int64(is_high_end[i])) * 2 + np.int64(is_foreign[i])
         ) * n_status + status[i]
-        stocks[key] += w
-        if hukou[i] != province[j]:
-            by_node[0, j] += w
-        if has_card[i]:
+        if has_degree[i]:
+            stocks[key] += w
+            if hukou[i] != province[j]:
+                by_node[0, j] += w
+        else:
+            by_node[4, j] += w
+        if card[i] >= 0:
             by_node[1, j] += w
         if in_housing[i]:
             by_node[2, j] += w

@@ -27,9 +27,10 @@ from model.firms import SECTORS
 from model.layout import Layout, year_share_after
 from model.talents import GROUPS
 
-TARGET_KINDS: tuple[str, ...] = ("nodes", "groups", "sectors", "origins")
+TARGET_KINDS: tuple[str, ...] = ("nodes", "groups", "sectors", "origins", "graduated_in")
 """What a lever's setting may name: where it applies (``nodes``), to whom (``groups``), which
-firms (``sectors``) and, for relocation, where jobs come from (``origins``)."""
+firms (``sectors``), for relocation where jobs come from (``origins``) and, for the graduate
+subsidy, where a graduate must have studied to qualify (``graduated_in``)."""
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,8 @@ class Lever:
             or not tracked.
         targets: which target kinds a scenario may set (``TARGET_KINDS``).
         default: value before its first date (off).
-        default_nodes, default_groups, default_sectors, default_origins: targets when a
-            scenario does not name them (place names as in ``Layout.mask``).
+        default_nodes, default_groups, default_sectors, default_origins, default_graduated_in:
+            targets when a scenario does not name them (place names as in ``Layout.mask``).
     """
 
     name: str
@@ -69,9 +70,19 @@ class Lever:
     default_groups: tuple[str, ...] = GROUPS
     default_sectors: tuple[str, ...] = SECTORS
     default_origins: tuple[str, ...] = ("BJ",)
+    default_graduated_in: tuple[str, ...] = ("jjj",)
 
 
-_MONEY = "Adds beta_wage * log(1 + value / money_utility_cny) to the utility of target nodes for {who}"
+_MONEY = (
+    "Adds beta_wage * log(1 + annuity(value) / wage) to the utility of target nodes for {who}: "
+    "a one-off payment is worth a raise of its annuity over expected_stay_years at "
+    "money_discount_rate (model/choice.py)"
+)
+_FTE = (
+    "The full-time equivalents served raise the services index of the nodes served by "
+    "fte_services_gain per full-time equivalent per 1,000 residents while they serve (phase 7; "
+    "seen by next year's choices); the talents keep living where they live."
+)
 _NO_SPENDING = "none counted: {why}"
 
 _DECLARED = [
@@ -79,14 +90,17 @@ _DECLARED = [
     Lever(
         "graduate_subsidy",
         "三(一)",
-        "高校毕业生就业河北计划: tuition subsidy and living allowance paid once to a graduate who "
-        "takes a first job in a target node.",
+        "高校毕业生就业河北计划: tuition subsidy and living allowance paid once to a graduate of a "
+        "university in the graduated_in nodes (the plan's 名校毕业生, by default Beijing's and "
+        "Tianjin's) who takes a first job in a target node.",
         "CNY per graduate",
         0.0,
         500_000.0,
-        _MONEY.format(who="graduates choosing where to start work") + "; paid to each graduate "
-        "matched to a job there in the year of graduation.",
+        _MONEY.format(who="graduates of the graduated_in nodes choosing where to start work")
+        + "; paid to each such graduate matched to a job there in the year of graduation.",
         "value x graduates paid",
+        targets=("nodes", "groups", "graduated_in"),
+        default_graduated_in=("beijing", "tianjin"),
     ),
     Lever(
         "settlement_subsidy",
@@ -108,8 +122,7 @@ _DECLARED = [
         "full-time equivalents a year",
         0.0,
         100_000.0,
-        "Counted as full-time equivalents served in the target nodes, shared by their residents "
-        "(phase 7); the talents keep living where they live.",
+        "Full-time equivalents served in the target nodes, shared by their residents. " + _FTE,
         "value x unit cost",
         150_000.0,
         "Allowance and travel per full-time equivalent a year; assumption (the plan gives no amount).",
@@ -124,8 +137,8 @@ _DECLARED = [
         "share of eligible talents",
         0.0,
         0.2,
-        "Counted as full-time equivalents served in the target nodes, shared by their residents "
-        "(phase 7), part_time_fte a person; no move.",
+        "Full-time equivalents (part_time_fte a person) served in the target nodes, shared by "
+        "their residents. " + _FTE,
         "part-timers x unit cost",
         30_000.0,
         "Part-time allowance a year; assumption.",
@@ -139,7 +152,7 @@ _DECLARED = [
         "full-time equivalents a year",
         0.0,
         50_000.0,
-        "Counted as full-time equivalents served in the target nodes, shared by their residents (phase 7).",
+        "Full-time equivalents served in the target nodes, shared by their residents. " + _FTE,
         "value x unit cost",
         100_000.0,
         "Allowance per full-time equivalent a year; assumption.",
@@ -154,8 +167,9 @@ _DECLARED = [
         "talent jobs a year",
         0.0,
         500_000.0,
-        "Moves labour demand (and the staff's employer) between firms of the same sector; each "
-        "employee chooses by logit between following (the destination's utility with the job "
+        "Moves labour demand (and the staff's employer) between firms of the same sector, in equal "
+        "shares to the target nodes; the staff of each firm's moved jobs are assigned to the "
+        "target nodes in the same shares as its jobs (not at random), and each chooses by logit between following (the destination's utility with the job "
         "kept) and staying (the origin's utility, looking for work).",
         "none counted: relocation costs are borne by firms and are not a talent-policy outlay",
         targets=("nodes", "sectors", "origins"),
@@ -216,24 +230,26 @@ _DECLARED = [
     Lever(
         "credential_recognition",
         "三(三)",
-        "职称、技能资格互认: mutual recognition of professional titles and skill certificates.",
-        "share of barrier removed",
+        "实现三地人才职称、技能人才资格互认: mutual recognition of professional titles and skill "
+        "certificates among the target nodes, for the target groups (those whose careers rest on "
+        "titles or certificates).",
+        "share of titles and certificates recognised",
         0.0,
         1.0,
-        "Multiplies the cross-province barrier of moves into target nodes by (1 - value/2): "
-        "recognition removes up to half of it.",
+        "Removes value x credential_barrier_share of the cross-province barrier of moves between "
+        "two target nodes, both ways (mutual), for the target groups.",
         _NO_SPENDING.format(why="an administrative reform"),
-        targets=("nodes",),
+        default_groups=("research", "engineering", "professional", "skilled"),
     ),
     Lever(
         "insurance_portability",
         "三(三)",
-        "社会保险互通: portability of social insurance and shared schools and hospitals.",
-        "share of barrier removed",
+        "推动社会保险互通: portability of social insurance among the target nodes.",
+        "share of social insurance portable",
         0.0,
         1.0,
-        "Multiplies the cross-province barrier of moves into target nodes by (1 - value/2): "
-        "portability removes the other half.",
+        "Removes value x (1 - credential_barrier_share) of the cross-province barrier of moves "
+        "between two target nodes, both ways (mutual).",
         _NO_SPENDING.format(why="an administrative reform"),
         targets=("nodes",),
     ),
@@ -298,8 +314,9 @@ _DECLARED = [
         "persons a year per node",
         0.0,
         200_000.0,
-        "Adds value skilled talents a year to each target node (new entries, aged 25-40, local "
-        "hukou, looking for work).",
+        "Adds value skilled workers a year to each target node (new entries, aged 25-40, local "
+        "hukou, looking for work, without a tertiary degree): they work and move like the skilled "
+        "group but are counted apart from talents (indicator skilled_trainees).",
         "value x target nodes x unit cost",
         20_000.0,
         "Training cost per person; assumption.",
@@ -362,14 +379,14 @@ _DECLARED = [
     Lever(
         "talent_card",
         "四(十二)",
-        "京津冀人才卡: cards issued a year to talents of the target groups in the target nodes "
-        "(high-end talents first); holders get residence, housing, health care and school "
-        "services wherever they move in the region.",
+        "京津冀人才卡: cards issued a year by the target nodes' provinces to their talents of the "
+        "target groups in work there (high-end talents first); holders get residence (落户居留), "
+        "health care and school services (医疗保健、子女入学) from the province that issued the card.",
         "cards a year",
         0.0,
         1_000_000.0,
-        "Holders pay no hukou barrier, half the cross-province barrier, and have at least "
-        "card_services_level of public services at every node.",
+        "Holders pay no hukou barrier (the cost of lacking access to schools and health care) at "
+        "the nodes of the province that issued the card; nothing elsewhere.",
         "holders x unit cost",
         10_000.0,
         "Service cost per holder a year; assumption.",
@@ -405,6 +422,7 @@ class LeverSchedule:
         groups: which occupation groups it applies to, a mask over ``GROUPS``.
         sectors: which firms it applies to, a mask over ``SECTORS``.
         origins: where relocated jobs come from, a mask over the layout's nodes.
+        graduated_in: where a graduate must have studied to qualify, a mask over the nodes.
     """
 
     lever: Lever
@@ -413,6 +431,7 @@ class LeverSchedule:
     groups: np.ndarray = field(default_factory=lambda: np.ones(len(GROUPS), dtype=bool))
     sectors: np.ndarray = field(default_factory=lambda: np.ones(len(SECTORS), dtype=bool))
     origins: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    graduated_in: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     def in_year(self, year: int) -> float:
         """Time-weighted mean value over calendar ``year``."""
@@ -443,6 +462,7 @@ class LeverState:
     groups: np.ndarray
     sectors: np.ndarray
     origins: np.ndarray
+    graduated_in: np.ndarray
 
     @property
     def is_on(self) -> bool:
@@ -465,6 +485,7 @@ def off(layout: Layout) -> LeverState:
         np.zeros(len(GROUPS), dtype=bool),
         np.zeros(len(SECTORS), dtype=bool),
         np.zeros(layout.size, dtype=bool),
+        np.zeros(layout.size, dtype=bool),
     )
 
 
@@ -476,9 +497,14 @@ def resolve_year(
     states = {name: off(layout) for name in LEVERS}
     notes = []
     for name, schedule in schedules.items():
-        origins = schedule.origins if len(schedule.origins) else np.zeros(layout.size, dtype=bool)
+        none = np.zeros(layout.size, dtype=bool)
         states[name] = LeverState(
-            schedule.in_year(year), schedule.nodes, schedule.groups, schedule.sectors, origins
+            schedule.in_year(year),
+            schedule.nodes,
+            schedule.groups,
+            schedule.sectors,
+            schedule.origins if len(schedule.origins) else none,
+            schedule.graduated_in if len(schedule.graduated_in) else none,
         )
         note = schedule.held_note(year)
         if note:

@@ -165,14 +165,26 @@ _DECLARED = [
         _GUESS,
     ),
     Parameter(
-        "money_utility_cny",
-        50000.0,
-        "CNY",
-        1000.0,
-        1e6,
-        "A one-off payment worth this much has utility beta_wage x log(2): converts lever "
-        "money (subsidies, rent discounts) into utility.",
-        _GUESS,
+        "money_discount_rate",
+        0.05,
+        "share a year",
+        0.01,
+        0.15,
+        "Discount rate at which a one-off payment (subsidy) is turned into its annuity over the "
+        "expected stay, which enters utility as a raise of that much a year (model/choice.py).",
+        "../shared/docs/evidence-levers.md 6.1 uses 5 %; of the order of Chinese deposit and "
+        "mortgage rates of the 2010s; assumption.",
+    ),
+    Parameter(
+        "expected_stay_years",
+        8.0,
+        "years",
+        2.0,
+        30.0,
+        "Years over which a talent expects to enjoy a one-off payment tied to a place (its "
+        "annuity's horizon).",
+        "../shared/docs/evidence-levers.md 6.1 brackets it by 5-10 years for graduates; midpoint, "
+        "assumption. At 8 years and 5 %, 30,000 CNY is worth 4,640 CNY a year.",
     ),
     # --- how levers act (model/levers.py names each lever's mechanism) ---
     Parameter(
@@ -185,13 +197,15 @@ _DECLARED = [
         "Talent apartments are typically let at 50-80 % of market rent; assumption.",
     ),
     Parameter(
-        "card_services_level",
-        0.9,
-        "index, Beijing = 1",
+        "credential_barrier_share",
+        0.5,
+        "share",
         0.0,
         1.0,
-        "Public-service level a talent-card holder has at least, wherever in the region (plan 四(十二)).",
-        "Customised services close most of the gap; assumption.",
+        "Part of the cross-province barrier due to titles and skill certificates not being "
+        "recognised (credential_recognition removes it); the rest is social insurance that does "
+        "not follow the talent (insurance_portability removes it). Plan 三(三).",
+        "No estimate of the split was found; an even split, assumption.",
     ),
     Parameter(
         "international_community_amenity",
@@ -219,6 +233,18 @@ _DECLARED = [
         1.0,
         "Work a part-time or multi-site talent gives the node served (plan 三(一)).",
         "One day a week; assumption.",
+    ),
+    Parameter(
+        "fte_services_gain",
+        0.04,
+        "index points per full-time equivalent per 1,000 residents",
+        0.0,
+        0.2,
+        "Services index (Beijing = 1) that one full-time equivalent of team, part-time or "
+        "poverty-belt service adds per 1,000 residents of the node served, while it serves.",
+        "One more professional per 1,000 residents is about 1/25 of Beijing's density of health "
+        "and education staff (of the order of 25 per 1,000 residents in the 2010s); assumption, "
+        "not fitted.",
     ),
     Parameter(
         "job_keeping_bonus",

@@ -10,9 +10,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from model.choice import LeverTerms
+from model.choice import KEEPS_BEIJING_SERVICES, N_PRIVILEGES, LeverTerms
 from model.levers import LeverState
-from model.talents import GROUPS, HUKOU_ABROAD, HUKOU_ELSEWHERE, Status, Talents, rows_for
+from model.talents import GROUPS, HUKOU_ABROAD, HUKOU_ELSEWHERE, NO_CARD, Status, Talents, rows_for
 
 ZONE_PROJECTS = ("winter_olympics_project", "coastal_port_project", "airport_economy_project")
 FTE_PROGRAMMES = ("team_service", "poverty_support")
@@ -75,17 +75,29 @@ def lever_terms(
     """What this year's levers add to the utility of location choice."""
     housing = levers["talent_housing"]
     relief = params["talent_housing_discount"] * np.outer(housing.groups, housing_availability)
-    recognition = levers["credential_recognition"].by_node() + levers["insurance_portability"].by_node()
+    subsidy = levers["graduate_subsidy"]
+    studied_in = np.append(subsidy.graduated_in, False)  # by origin; nobody graduates outside here
+    recognition = levers["credential_recognition"]
+    service_floor = np.zeros(N_PRIVILEGES)
+    service_floor[KEEPS_BEIJING_SERVICES] = leader_services
     return LeverTerms(
-        graduate_money=levers["graduate_subsidy"].by_group_node(),
+        graduate_money=studied_in[:, None, None] * subsidy.by_group_node()[None],
         settlement_money=levers["settlement_subsidy"].by_group_node(),
         housing_relief=relief,
-        province_barrier_factor=1.0 - 0.5 * recognition,
+        recognition=between_targets(recognition)[:, None, :] * recognition.groups[None, :, None],
+        portability=between_targets(levers["insurance_portability"]),
         hukou_barrier_factor=1.0 - levers["hukou_openness"].by_group_node(),
         foreign_amenity=params["international_community_amenity"]
         * levers["international_community"].by_node(),
-        service_floor=np.array([0.0, params["card_services_level"], leader_services]),
+        service_floor=service_floor,
     )
+
+
+def between_targets(state: LeverState) -> np.ndarray:
+    """A mutual arrangement's value by (origin, destination), origins including outside the
+    region (last): the value where both nodes are among its targets, else zero."""
+    inside = np.append(state.nodes, False)
+    return state.value * np.outer(inside, state.nodes)
 
 
 def growth_boost(
@@ -99,13 +111,22 @@ def growth_boost(
     return boost
 
 
-def issue_talent_cards(talents: Talents, card: LeverState, rng: np.random.Generator) -> None:
-    """Give ``card.value`` persons a talent card: talents in work, in the target nodes, of the
-    target groups or high-end, high-end talents first (plan 四(十二): 共同认定的优秀人才)."""
+def issue_talent_cards(
+    talents: Talents, card: LeverState, province: np.ndarray, rng: np.random.Generator
+) -> None:
+    """Give ``card.value`` persons a talent card, issued by the province of the node where they
+    live: talents (with a degree) in work, in the target nodes, of the target groups or
+    high-end, high-end talents first (plan 四(十二): 共同认定的优秀人才)."""
     if card.value <= 0:
         return
     t = talents
-    eligible = ~t.has_talent_card & t.in_work() & card.nodes[t.node] & (card.groups[t.group] | t.is_high_end)
+    eligible = (
+        (t.talent_card == NO_CARD)
+        & t.has_degree
+        & t.in_work()
+        & card.nodes[t.node]
+        & (card.groups[t.group] | t.is_high_end)
+    )
     rows = np.flatnonzero(eligible)
     chosen = take_in_order(
         rows,
@@ -115,7 +136,7 @@ def issue_talent_cards(talents: Talents, card: LeverState, rng: np.random.Genera
         rng,
         priority=t.is_high_end[rows],
     )
-    t.has_talent_card[chosen] = True
+    t.talent_card[chosen] = province[t.node[chosen]]
 
 
 def allot_talent_housing(
@@ -150,6 +171,23 @@ def relocated_staff(talents: Talents, firm_share: np.ndarray, rng: np.random.Gen
     return np.flatnonzero(rng.random(len(t)) < share)
 
 
+def where_jobs_go(
+    firm: np.ndarray, weight: np.ndarray, targets: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Destination of each relocated employee: each firm's moved jobs go to the ``targets`` in
+    equal shares, and so do its staff, in random order (a firm's k-th person in that order goes
+    to target floor(k * len(targets) / staff)), so the persons sent to each target match its
+    share of the jobs to within a row."""
+    order = np.lexsort((rng.random(len(firm)), firm))
+    before = np.cumsum(weight[order]) - weight[order]
+    first = np.searchsorted(firm[order], firm[order], side="left")
+    staff = np.bincount(firm[order], weight[order])[firm[order]]
+    position = (before - before[first] + weight[order] / 2) / staff  # middle of the row, 0..1
+    destination = np.empty(len(firm), np.int64)
+    destination[order] = targets[np.minimum((position * len(targets)).astype(np.int64), len(targets) - 1)]
+    return destination
+
+
 def follow_probability(utility_follow: np.ndarray, utility_stay: np.ndarray) -> np.ndarray:
     """Binary logit: follow the job to its new node, or stay and look for work."""
     return 1.0 / (1.0 + np.exp(np.clip(utility_stay - utility_follow, -50, 50)))
@@ -179,8 +217,8 @@ def overseas_recruits(
 def trainees(
     persons_by_node: np.ndarray, province: np.ndarray, scale: int, rng: np.random.Generator
 ) -> Talents:
-    """Skilled workers trained to high-skill level (四(四)): new talents of the skilled group,
-    local, looking for work."""
+    """Skilled workers trained to high-skill level (四(四)): new rows of the skilled group,
+    local, looking for work, without a tertiary degree (counted apart from the talents)."""
     node, weight = rows_for(np.round(persons_by_node).astype(np.int64), scale)
     return Talents.new(
         node=node,
@@ -189,6 +227,7 @@ def trainees(
         status=np.full(len(node), Status.UNEMPLOYED),
         hukou=province[node],
         weight=weight,
+        has_degree=False,
     )
 
 

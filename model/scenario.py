@@ -99,7 +99,7 @@ class LeverSetting(BaseModel):
     values: dict[dt.date, float] = Field(min_length=1, description="Value from each date on.")
     source: str = Field(default="", description="Plan section or assumption behind the values.")
 
-    @field_validator("nodes", "origins", check_fields=False)
+    @field_validator("nodes", "origins", "graduated_in", check_fields=False)
     @classmethod
     def _known_places(cls, places: list[str] | None) -> list[str] | None:
         allowed = default_layout().place_names()
@@ -122,6 +122,7 @@ _TARGET_FIELDS: dict[str, tuple[Any, str]] = {
     "groups": (list[Literal[GROUPS]] | None, "Occupation groups it applies to"),  # type: ignore[valid-type]
     "sectors": (list[Literal[SECTORS]] | None, "Firms' sectors it applies to"),  # type: ignore[valid-type]
     "origins": (list[str] | None, f"Where relocated jobs come from ({_PLACES})"),
+    "graduated_in": (list[str] | None, f"Where a graduate must have studied to qualify ({_PLACES})"),
 }
 
 
@@ -212,6 +213,7 @@ class Scenario(BaseModel):
                 groups=np.isin(np.array(GROUPS), targets["groups"]),
                 sectors=np.isin(np.array(SECTORS), targets["sectors"]),
                 origins=layout.mask(list(targets["origins"]), where=f"levers.{name}.origins"),
+                graduated_in=layout.mask(list(targets["graduated_in"]), where=f"levers.{name}.graduated_in"),
             )
         return schedules
 

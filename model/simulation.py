@@ -113,6 +113,7 @@ class TalentModel(mesa.Model):
         self.housing_availability = np.zeros(self.layout.size)  # chance a newcomer finds a talent flat
         self.youth_posts = np.zeros(self.layout.size)  # research posts the youth programme funds
         self.fte_served = np.zeros(self.layout.size)  # phase 7
+        self.services_served = np.zeros(self.layout.size)  # services index points they add
         self._records: dict[str, list[pd.DataFrame]] = {
             k: [] for k in ("stocks", "nodes", "flows", "spending")
         }
@@ -138,8 +139,8 @@ class TalentModel(mesa.Model):
         self.relocate_functions()
         self.update_cities()
         graduates, newcomers = self.age_and_renew()
-        graduates = self.choose_locations(graduates, newcomers)
-        self.match_jobs(graduates)
+        studied_at = self.choose_locations(graduates, newcomers)
+        self.match_jobs(studied_at)
         self.house_talents()
         self.serve_flexibly()
         self.collect()
@@ -153,7 +154,9 @@ class TalentModel(mesa.Model):
 
     def issue_talent_cards(self) -> None:
         """Phase 1 (cont.): this year's talent cards (plan 四(十二))."""
-        programmes.issue_talent_cards(self.talents, self.levers["talent_card"], self.rng)
+        programmes.issue_talent_cards(
+            self.talents, self.levers["talent_card"], self.layout.province, self.rng
+        )
 
     def plan_firms(self) -> None:
         """Phase 2: labour demand and wages of every firm; jobs added by the entrepreneurship
@@ -201,8 +204,9 @@ class TalentModel(mesa.Model):
 
         Jobs of the target sectors move from the origin nodes' firms (in proportion to their
         demand) to the same sector's firms in the target nodes (equal shares). Each employee
-        whose job moves follows it or stays and looks for work (binary logit on utility; with
-        service following, followers count Beijing's services wherever they go)."""
+        whose job moves is sent where its firm's jobs go (``programmes.where_jobs_go``), and
+        follows or stays and looks for work (binary logit on utility; with service following,
+        followers count Beijing's services wherever they go)."""
         move = self.levers["function_relocation"]
         if not move.is_on:
             return
@@ -219,7 +223,9 @@ class TalentModel(mesa.Model):
 
         t = self.talents
         rows = programmes.relocated_staff(t, share, self.rng)
-        destination = self.rng.choice(targets, size=len(rows))
+        destination = programmes.where_jobs_go(
+            t.firm[rows].astype(np.int64), t.weight[rows], targets, self.rng
+        )
         terms, total_utility = self._utility_now()
         cells = self._cells(t, rows, np.zeros(len(rows), bool))
         origin = t.node[rows].astype(np.int64)
@@ -239,7 +245,9 @@ class TalentModel(mesa.Model):
             follow_utility, total_utility[cells, origin]
         )
         followers, stayers = rows[follows], rows[~follows]
-        self.accounts.move(origin[follows], destination[follows], t.group[followers], t.weight[followers])
+        self.accounts.move(
+            origin[follows], destination[follows], t.group[followers], self._talent_weight(followers)
+        )
         t.firm[followers] = [
             self._firm_index(d, self.firms[f].sector) for d, f in zip(destination[follows], t.firm[followers])
         ]
@@ -284,7 +292,7 @@ class TalentModel(mesa.Model):
         talents, acc = self.talents, self.accounts
         demography.age_one_year(talents)
         dying = demography.deaths(talents, self.params, self.rng)
-        acc.exits += talents.persons_by(talents.node, self.layout.size, dying)
+        acc.exits += talents.persons_by(talents.node, self.layout.size, dying & talents.has_degree)
         talents.keep(~dying)
         demography.retire(talents, self.params)
         demography.settle_hukou(talents, self.layout.province, self._hukou_barrier(), self.params, self.rng)
@@ -310,7 +318,6 @@ class TalentModel(mesa.Model):
         trained = self.levers["high_skill_alliance"]
         if trained.is_on:
             trainees = programmes.trainees(trained.by_node(), self.layout.province, self.scale, self.rng)
-            acc.entries += trainees.persons_by(trainees.node, self.layout.size)
             acc.spend("high_skill_alliance", trained.by_node() * LEVERS["high_skill_alliance"].unit_cost_cny)
             talents.extend(trainees)
             graduates = np.concatenate([graduates, np.zeros(len(trainees), bool)])
@@ -354,9 +361,11 @@ class TalentModel(mesa.Model):
     def choose_locations(self, graduates: np.ndarray, newcomers: Talents) -> np.ndarray:
         """Phase 5: who considers moving, where they go, and where newcomers settle.
 
-        Returns the graduates mask aligned with the talent rows after the moves.
+        Returns, aligned with the talent rows after the moves, the node where each of this
+        year's graduates studied (-1 for everyone else), which the graduate subsidy reads.
         """
         talents, n = self.talents, self.layout.size
+        studied_at = np.where(graduates, talents.node, -1).astype(np.int8)
         considering, choosers = self._consider_moving(graduates)
         rows = np.flatnonzero(considering)
         del considering
@@ -376,7 +385,7 @@ class TalentModel(mesa.Model):
         origin = talents.node[rows].astype(np.int64)
         moving = destination != origin
         rows, origin, destination = rows[moving], origin[moving], destination[moving]
-        self.accounts.move(origin, destination, talents.group[rows], talents.weight[rows])
+        self.accounts.move(origin, destination, talents.group[rows], self._talent_weight(rows))
 
         staying_in_region = destination < n
         movers = rows[staying_in_region]
@@ -417,11 +426,15 @@ class TalentModel(mesa.Model):
         leaving[rows[~staying_in_region]] = True
         talents.keep(~leaving)
         talents.extend(newcomers)
-        return np.concatenate([graduates[~leaving], np.zeros(len(newcomers), bool)])
+        return np.concatenate([studied_at[~leaving], np.full(len(newcomers), -1, np.int8)])
 
-    def match_jobs(self, graduates: np.ndarray) -> None:
-        """Phase 6: job seekers meet vacancies in their node; graduates placed where a subsidy
-        applies receive it."""
+    def match_jobs(self, studied_at: np.ndarray) -> None:
+        """Phase 6: job seekers meet vacancies in their node; graduates who qualify for a
+        subsidy where they are hired (they studied in its ``graduated_in`` nodes) receive it.
+
+        Args:
+            studied_at: per row, the node where this year's graduate studied, -1 for others.
+        """
         talents, n = self.talents, self.layout.size
         staff = self.staff_by_firm()
         vacancies = np.array([firm.vacancies(staff[firm.index]) for firm in self.firms])  # (firms, groups)
@@ -455,8 +468,12 @@ class TalentModel(mesa.Model):
 
         subsidy = self.levers["graduate_subsidy"]
         if subsidy.is_on:
-            paid = hires[graduates[hires]]
-            paid = paid[subsidy.nodes[talents.node[paid]] & subsidy.groups[talents.group[paid]]]
+            paid = hires[studied_at[hires] >= 0]
+            paid = paid[
+                subsidy.nodes[talents.node[paid]]
+                & subsidy.groups[talents.group[paid]]
+                & subsidy.graduated_in[studied_at[paid]]
+            ]
             self.accounts.spend(
                 "graduate_subsidy",
                 subsidy.value * np.bincount(talents.node[paid], weights=talents.weight[paid], minlength=n),
@@ -472,7 +489,12 @@ class TalentModel(mesa.Model):
 
     def serve_flexibly(self) -> None:
         """Phase 7: teams, part-time and multi-site talents counted as full-time equivalents
-        where they serve (plan 三(一)); they keep living where they live."""
+        where they serve (plan 三(一)); they keep living where they live.
+
+        What they serve raises the node's services index, as next year's choices see it::
+
+            services_served[j] = fte_services_gain * fte_served[j] / (residents[j] / 1,000)
+        """
         t, n = self.talents, self.layout.size
         population = self._persons_by_node() + self._by_city("nontalent")
         served = np.zeros(n)
@@ -496,6 +518,9 @@ class TalentModel(mesa.Model):
                 "flexible_service", part_timers * share * LEVERS["flexible_service"].unit_cost_cny
             )
         self.fte_served = served
+        self.services_served = (
+            self.params["fte_services_gain"] * served / np.maximum(population / 1000.0, 1.0)
+        )
 
     # --- what nodes offer -------------------------------------------------------------------
 
@@ -524,7 +549,7 @@ class TalentModel(mesa.Model):
             wage=wage,
             job_chance=job_chance,
             price=self._by_city("price_cny_m2"),
-            services=self._by_city("services_index"),
+            services=self._by_city("services_index") + self.services_served,
             group_share_ratio=ratio,
             levers=programmes.lever_terms(
                 self.levers, self.params, self.housing_availability, self._by_city("services_index").max()
@@ -544,16 +569,17 @@ class TalentModel(mesa.Model):
             t.is_foreign,
             t.status,
             t.hukou,
-            t.has_talent_card,
+            t.talent_card,
             t.in_talent_housing,
             t.keeps_beijing_services,
+            t.has_degree,
             t.weight,
             self.layout.province,
             n,
             len(GROUPS),
             len(Status),
         )
-        nonlocal_talents, holders, tenants, followers = by_node
+        nonlocal_talents, holders, tenants, followers, trainees = by_node
         if year > self.base_year:
             self._count_ongoing_spending(holders, tenants, followers)
         ids = np.array(self.layout.ids + ["OUT"])
@@ -586,7 +612,7 @@ class TalentModel(mesa.Model):
                 {
                     "year": year,
                     "node": ids[:n],
-                    "population": np.round(talents + self._by_city("nontalent")).astype(np.int64),
+                    "population": np.round(talents + trainees + self._by_city("nontalent")).astype(np.int64),
                     "talents": talents,
                     "price_cny_m2": self._by_city("price_cny_m2"),
                     "wage_cny_year": np.bincount(firm_node, wage_bill, n)
@@ -600,6 +626,8 @@ class TalentModel(mesa.Model):
                     "graduates": acc.graduates,
                     "nonlocal_talents": nonlocal_talents,
                     "fte_served": self.fte_served,
+                    "services_served": self.services_served,
+                    "skilled_trainees": trainees,
                     "talent_housing_units": self._by_city("talent_units"),
                     "card_holders": holders,
                 }
@@ -675,6 +703,10 @@ class TalentModel(mesa.Model):
         t = self.talents
         return kernels.staff(t.firm, t.group, t.weight, len(self.firms), len(GROUPS)).astype(float)
 
+    def _talent_weight(self, rows: np.ndarray) -> np.ndarray:
+        """Persons of ``rows`` who are talents (trainees without a degree count zero), for flows."""
+        return self.talents.weight[rows] * self.talents.has_degree[rows]
+
     def _persons_by_node(self) -> np.ndarray:
         return self.talents.persons_by(self.talents.node, self.layout.size)
 
@@ -737,7 +769,7 @@ class TalentModel(mesa.Model):
             t.is_high_end,
             t.hukou,
             t.status,
-            t.has_talent_card,
+            t.talent_card,
             t.keeps_beijing_services,
         )
         if rows is None:
@@ -764,7 +796,7 @@ class TalentModel(mesa.Model):
                 t.is_high_end,
                 t.hukou,
                 t.status,
-                t.has_talent_card,
+                t.talent_card,
                 t.keeps_beijing_services,
                 t.age,
                 t.years_at_node,

@@ -34,6 +34,8 @@ HUKOU_ELSEWHERE = 3
 """Hukou index of talents registered elsewhere in China (0-2 index ``PROVINCES``)."""
 HUKOU_ABROAD = 4
 """Hukou index of foreign talents, who hold none."""
+NO_CARD = -1
+"""``talent_card`` of a talent who holds none."""
 
 
 @dataclass
@@ -51,10 +53,14 @@ class Talents:
             4 none (foreign).
         firm: index of the employer (``model.firms``), -1 for none.
         years_at_node: whole years since arriving at the current node.
-        has_talent_card: holds a Jing-Jin-Ji talent card (plan 四(十二)).
+        talent_card: province (0-2, index ``PROVINCES``) that issued the talent's Jing-Jin-Ji
+            talent card (plan 四(十二)), -1 for none; its privileges hold in that province.
         in_talent_housing: lives in talent housing (plan 四(十三)).
         keeps_beijing_services: moved with a relocated function and keeps Beijing's public
             services (plan 三(三)).
+        has_degree: holds a tertiary degree. False only for skilled workers trained to high-skill
+            level by the alliance (plan 四(四)): they work and move like talents of the skilled
+            group but are counted apart, as skilled workers, not in the census talent stock.
         weight: persons the row stands for.
     """
 
@@ -67,9 +73,10 @@ class Talents:
     hukou: np.ndarray
     firm: np.ndarray
     years_at_node: np.ndarray
-    has_talent_card: np.ndarray
+    talent_card: np.ndarray
     in_talent_housing: np.ndarray
     keeps_beijing_services: np.ndarray
+    has_degree: np.ndarray
     weight: np.ndarray
 
     DTYPES = {
@@ -82,9 +89,10 @@ class Talents:
         "hukou": np.int8,
         "firm": np.int16,
         "years_at_node": np.int16,
-        "has_talent_card": np.bool_,
+        "talent_card": np.int8,
         "in_talent_housing": np.bool_,
         "keeps_beijing_services": np.bool_,
+        "has_degree": np.bool_,
         "weight": np.int64,
     }
 
@@ -114,6 +122,7 @@ class Talents:
         weight: np.ndarray,
         is_high_end: np.ndarray | bool = False,
         is_foreign: np.ndarray | bool = False,
+        has_degree: bool = True,
     ) -> Talents:
         """Rows for people entering the model: no employer, no card, just arrived."""
         n = len(node)
@@ -128,9 +137,10 @@ class Talents:
             is_foreign=np.full(n, is_foreign),
             firm=np.full(n, -1),
             years_at_node=np.zeros(n),
-            has_talent_card=np.zeros(n, bool),
+            talent_card=np.full(n, NO_CARD),
             in_talent_housing=np.zeros(n, bool),
             keeps_beijing_services=np.zeros(n, bool),
+            has_degree=np.full(n, has_degree),
         )
 
     def __len__(self) -> int:

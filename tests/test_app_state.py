@@ -34,7 +34,16 @@ def test_a_control_for_every_lever_with_its_declared_unit_bounds_and_targets() -
         assert (control.unit, control.lower, control.upper) == (lever.unit, lever.lower, lever.upper)
         assert set(control.targets) == set(lever.targets)
         for kind, (choices, default) in control.targets.items():
-            assert choices == {"nodes": places, "origins": places, "groups": GROUPS, "sectors": SECTORS}[kind]
+            assert (
+                choices
+                == {
+                    "nodes": places,
+                    "origins": places,
+                    "graduated_in": places,
+                    "groups": GROUPS,
+                    "sectors": SECTORS,
+                }[kind]
+            )
             assert default == tuple(getattr(lever, f"default_{kind}"))
             assert set(default) <= set(choices)
     assert controls["graduate_subsidy"].title["zh"] == "高校毕业生就业河北计划"

@@ -178,7 +178,7 @@ def test_the_attribute_command_splits_a_two_lever_scenario_exactly(tmp_path):
     (tmp_path / "baseline.yaml").write_text((SCENARIOS / "baseline.yaml").read_text(encoding="utf-8"))
     (tmp_path / "two.yaml").write_text(
         "format: 2\nname: two-levers\nextends: baseline\nlevers:\n"
-        "  graduate_subsidy: {nodes: [hebei], values: {2016-01-01: 60000}}\n"
+        "  graduate_subsidy: {nodes: [hebei], values: {2016-01-01: 300000}}\n"
         "  talent_housing: {nodes: [XA, SJZ], values: {2016-01-01: 20000}}\n",
         encoding="utf-8",
     )

@@ -73,6 +73,7 @@ LABELS: dict[str, dict[str, str]] = {
     "groups": {"en": "Who (occupation groups)", "zh": "适用人群（职业类别）"},
     "sectors": {"en": "Which firms (sectors)", "zh": "适用企业（行业）"},
     "origins": {"en": "Jobs come from", "zh": "岗位来源地"},
+    "graduated_in": {"en": "Graduates of universities in", "zh": "毕业院校所在地"},
     "valid": {"en": "The scenario is valid.", "zh": "情景有效。"},
     "invalid": {"en": "The scenario is not valid:", "zh": "情景无效："},
     "reference": {"en": "Compare with", "zh": "对照情景"},
@@ -139,7 +140,7 @@ class LeverControl:
 
 def target_choices(kind: str) -> tuple[str, ...]:
     """Every name a lever's ``kind`` target may take (as the scenario's validation allows)."""
-    if kind in ("nodes", "origins"):
+    if kind in ("nodes", "origins", "graduated_in"):
         return tuple(default_layout().place_names())
     if kind == "groups":
         return GROUPS
