@@ -494,7 +494,8 @@ def _optimise(args: argparse.Namespace) -> int:
         found = (
             f"{problem.objective.en} in {problem.year} {shown(row['objective_mean'])} "
             f"({shown(row['objective_p05'])} to {shown(row['objective_p95'])}), spending "
-            f"{row['spending_cny'] / 1e9:,.2f} bn: {row['scenario_file']}"
+            f"{row['spending_cny'] / 1e9:,.2f} bn, gain over {problem.base.name} "
+            f"{shown(row['gain_over_base_mean']).replace('–', 'n/a')}: {row['scenario_file']}"
             if row["scenario_file"]
             else "no package kept within the budget"
         )

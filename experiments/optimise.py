@@ -50,6 +50,15 @@ class Decision:
     upper: float
     step: float | None = None
 
+    def admits(self, value: float) -> bool:
+        """Whether the search can propose ``value``: within the range, and on the grid if any."""
+        if not self.lower <= value <= self.upper:
+            return False
+        if self.step is None:
+            return True
+        steps = (value - self.lower) / self.step
+        return abs(steps - round(steps)) < 1e-9 * max(1.0, steps)
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -104,16 +113,16 @@ def optimise(
 ) -> BudgetResult:
     """Search the best package within ``budget_cny`` in ``trials`` evaluations, ``batch`` at a time.
 
-    ``start`` (e.g. the base scenario's values) is the first package evaluated, where it lies
-    within every decision's range: the planner's own package competes, so a search of few trials
-    never returns one worse than it, noise aside.
+    ``start`` (e.g. the base scenario's values) is the first package evaluated, where every
+    decision admits its value (``Decision.admits``): the planner's own package competes, so a
+    search of few trials never returns one worse than it, noise aside.
     """
     sign = 1.0 if maximise else -1.0
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # our log says how far it is
     sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, max(2, trials // 3)))
     study = optuna.create_study(direction="maximize", sampler=sampler)
-    if start is not None and all(d.lower <= start.get(d.path, math.nan) <= d.upper for d in decisions):
+    if start is not None and all(d.admits(start.get(d.path, math.nan)) for d in decisions):
         study.enqueue_trial({d.path: float(start[d.path]) for d in decisions})
     done: list[Trial] = []
     while len(done) < trials:

@@ -49,6 +49,7 @@ from experiments.optimise import BudgetResult, Decision, Outcome, optimise
 from experiments.replicates import P05, P95, interval, replicate_seeds
 from experiments.runner import Pool, Progress, RunTask, indicator_tables, open_pool, run_batch
 from model.errors import ScenarioError
+from model.indicators import XIONGAN_FOUNDED
 from model.layout import default_layout
 from model.levers import LEVERS, Lever
 from model.loader import Mark, load_yaml, problems_message
@@ -250,6 +251,11 @@ def load_config(path: str | Path) -> Problem:
         problems.append(
             f"  {where('year')}: year: value {year}: allowed: {base.start_year + 1} to {base.end_year} "
             "(the years the base scenario simulates)"
+        )
+    elif config.objective == "xiongan_talents" and year < XIONGAN_FOUNDED:
+        problems.append(
+            f"  {where('year')}: year: value {year}: Xiong'an's talents are counted from its founding; "
+            f"allowed: {XIONGAN_FOUNDED} to {base.end_year}"
         )
     decisions = _decisions(config, base, where, problems)
     problems += _cost_problems(config, where)
@@ -590,7 +596,7 @@ def search(
         problem,
         results,
         base,
-        frontier_table(problem, results, best_files),
+        frontier_table(problem, results, best_files, base),
         trials_table(problem, results),
         best_files,
         manifest,
@@ -602,10 +608,14 @@ def best_file_name(budget_cny: float) -> str:
 
 
 def frontier_table(
-    problem: Problem, results: Sequence[BudgetResult], best_files: Mapping[float, str]
+    problem: Problem,
+    results: Sequence[BudgetResult],
+    best_files: Mapping[float, str],
+    base: Outcome | None = None,
 ) -> pd.DataFrame:
     """One row per budget: the confirmed package's objective (mean and 90 % interval over the
-    confirmation replicates), spending, and values."""
+    confirmation replicates), spending, and values; with ``base`` (the base's package on the same
+    confirmation seeds), the package's gain over it, seed by seed (common random numbers)."""
     rows = []
     for result in results:
         confirmed = result.confirmed
@@ -626,11 +636,23 @@ def frontier_table(
         if confirmed:
             row[f"objective_{P05}"], row[f"objective_{P95}"] = interval(confirmed.objective_values)
             row[f"spending_{P05}"], row[f"spending_{P95}"] = interval(confirmed.spending_values)
+        gains = _paired_gains(confirmed, base)
+        row["gain_over_base_mean"] = sum(gains) / len(gains) if gains else math.nan
+        row[f"gain_over_base_{P05}"], row[f"gain_over_base_{P95}"] = (
+            interval(gains) if gains else (math.nan, math.nan)
+        )
         for decision in problem.decisions:
             row[decision.path] = result.best[decision.path] if result.best else math.nan
         row["scenario_file"] = best_files.get(result.budget_cny, "")
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _paired_gains(confirmed: Outcome | None, base: Outcome | None) -> list[float]:
+    """The package's objective minus the base's, seed by seed (both on the confirmation seeds)."""
+    if confirmed is None or base is None or len(confirmed.objective_values) != len(base.objective_values):
+        return []
+    return [ours - theirs for ours, theirs in zip(confirmed.objective_values, base.objective_values)]
 
 
 def trials_table(problem: Problem, results: Sequence[BudgetResult]) -> pd.DataFrame:

@@ -225,6 +225,7 @@ def _frontier(result: OptimiseResult) -> str:
                 f"{row['budget_cny'] / 1e9:,.2f}",
                 f"{_value(row['objective_mean'], problem)} ({_value(row[f'objective_{P05}'], problem)} "
                 f"to {_value(row[f'objective_{P95}'], problem)})",
+                _gain(row, problem),
                 "–" if not np.isfinite(row["spending_cny"]) else f"{row['spending_cny'] / 1e9:,.2f}",
                 f"{int(row['feasible_trials'])} / {int(row['trials'])}",
                 *(_decision_value(row[d.path]) for d in problem.decisions),
@@ -234,6 +235,7 @@ def _frontier(result: OptimiseResult) -> str:
     header = [
         "budget (bn CNY)",
         f"{problem.objective.en}, {problem.year} (90% interval)",
+        f"gain over {problem.base.name} (paired, 90% interval)",
         "spending (bn CNY)",
         "within budget / tried",
         *(d.path for d in problem.decisions),
@@ -244,7 +246,21 @@ def _frontier(result: OptimiseResult) -> str:
         "whose mean spending kept within the budget), re-run on fresh seeds: the objective and "
         "spending shown are from those confirmation runs. A package that broke the budget on the "
         "fresh seeds was replaced by the next best."
-    ) + _table(header, rows, numeric=tuple(range(1, 4 + len(problem.decisions))))
+    ) + _table(header, rows, numeric=tuple(range(1, 5 + len(problem.decisions))))
+
+
+def _gain(row: pd.Series, problem: Problem) -> str:
+    if not np.isfinite(row["gain_over_base_mean"]):
+        return "–"
+    if problem.objective.unit == "share":
+        return (
+            f"{row['gain_over_base_mean'] * 100:+.2f} pp ({row[f'gain_over_base_{P05}'] * 100:+.2f} to "
+            f"{row[f'gain_over_base_{P95}'] * 100:+.2f})"
+        )
+    return (
+        f"{row['gain_over_base_mean']:+,.0f} ({row[f'gain_over_base_{P05}']:+,.0f} to "
+        f"{row[f'gain_over_base_{P95}']:+,.0f})"
+    )
 
 
 def _decision_value(value: float) -> str:
@@ -291,7 +307,8 @@ def _trials(result: OptimiseResult, shown: int = 5) -> str:
 def _method(problem: Problem) -> str:
     return _p(
         "For each budget, Optuna's TPE sampler proposes packages in synchronous batches of "
-        f"{problem.config.batch}; each package is the base scenario with the decided values set, run "
+        f"{problem.config.batch}, the first being the base scenario's own values (where the ranges "
+        "and steps admit them); each package is the base scenario with the decided values set, run "
         f"on the same {len(problem.search_seeds)} replicate seeds as every other package (common "
         "random numbers). Spending is an outcome of the runs (what the model counts for each lever, "
         "plus the config's costs for levers it does not count); a package whose mean spending exceeds "

@@ -104,6 +104,15 @@ def test_finds_the_known_optimum_within_the_budget_and_writes_a_package_that_ext
     frontier = result.frontier
     assert (frontier["spending_cny"] <= frontier["budget_cny"]).all()
     assert frontier["objective_p05"].le(frontier["objective_mean"]).all()
+    # the gain over the base is measured seed by seed: the stand-in's seed shifts cancel
+    base = 1e6 * (10 * math.sqrt(30) + 20 * math.sqrt(10))  # plan-2017's 30,000 and 100,000 CNY
+    assert result.base.objective == pytest.approx(base, abs=3e3)
+    assert frontier["gain_over_base_mean"].to_numpy() == pytest.approx(
+        (frontier["objective_mean"] - result.base.objective).to_numpy()
+    )
+    assert frontier["gain_over_base_p05"].to_numpy() == pytest.approx(
+        frontier["gain_over_base_p95"].to_numpy()
+    )
 
     out = tmp_path / "out"
     written = write(result, out)
@@ -168,6 +177,10 @@ BAD = {
     "date after the last year": (
         {"decisions": [{"path": "levers.graduate_subsidy.values.2025-01-01", "lower": 0, "upper": 1000}]},
         ["decisions.0.path", "2025-01-01", "2015 to 2020"],
+    ),
+    "objective before it exists": (
+        {"objective": "xiongan_talents", "year": 2016},
+        ["year", "2016", "founding", "2017 to 2020"],
     ),
     "missing base file": ({"base": "nowhere.yaml"}, ["base", "'nowhere.yaml'", "no file"]),
     "trials of the wrong type": ({"trials": "many"}, ["trials", "'many'", "integer"]),
