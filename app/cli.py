@@ -495,7 +495,7 @@ def _optimise(args: argparse.Namespace) -> int:
             f"{problem.objective.en} in {problem.year} {shown(row['objective_mean'])} "
             f"({shown(row['objective_p05'])} to {shown(row['objective_p95'])}), spending "
             f"{row['spending_cny'] / 1e9:,.2f} bn, gain over {problem.base.name} "
-            f"{shown(row['gain_over_base_mean']).replace('–', 'n/a')}: {row['scenario_file']}"
+            f"{problem.format_gain(row['gain_over_base_mean'])}: {row['scenario_file']}"
             if row["scenario_file"]
             else "no package kept within the budget"
         )

@@ -196,16 +196,20 @@ class Problem:
             return "–"
         return f"{value:.2%}" if self.objective.unit == "share" else f"{value:,.0f}"
 
+    def format_gain(self, value: float) -> str:
+        if not math.isfinite(value):
+            return "–"
+        return f"{value * 100:+.2f} pp" if self.objective.unit == "share" else f"{value:+,.0f}"
+
     @property
     def levers(self) -> list[str]:
         """The decided levers, in config order, each once."""
         return list(dict.fromkeys(lever_of(d.path) for d in self.decisions))
 
-    def package_scenario(self, package: Mapping[str, float], name: str | None = None) -> Scenario:
+    def package_scenario(self, package: Mapping[str, float]) -> Scenario:
         """The base with the package's values set (a lever the base does not set gets its
         declared default targets)."""
-        scenario = self.base.with_overrides(dict(package), source=f"{self.source}: package")
-        return scenario if name is None else scenario.with_overrides({"name": name}, source=str(self.source))
+        return self.base.with_overrides(dict(package), source=f"{self.source}: package")
 
 
 def lever_of(path: str) -> str:
