@@ -3,6 +3,7 @@
     jjj-talent run SCENARIO.yaml [--seed N] [--scale N] [--start YEAR] [--end YEAR] [--out DIR] [--lang en|zh|both]
     jjj-talent compare A.yaml B.yaml [...] --replicates N [--workers N | --scheduler ADDR] [--out DIR] [--lang L]
     jjj-talent attribute SCENARIO.yaml [--reference B.yaml] [--replicates N] [--groups FILE | --each-lever]
+    jjj-talent optimise CONFIG.yaml [--workers N | --scheduler ADDR] [--out DIR] [--lang en|zh|both]
     jjj-talent validate SCENARIO.yaml --observed FILE.csv [--from YEAR] [--replicates N] [--workers N] [--out DIR]
     jjj-talent calibrate CONFIG.yaml [--out DIR] [--no-layer] [--workers N | --scheduler ADDR]
     jjj-talent sweep EXPERIMENT.yaml [--store DIR] [--workers N | --scheduler tcp://HOST:PORT]
@@ -167,6 +168,21 @@ def _parser() -> argparse.ArgumentParser:
     _add_runner_options(command, default="one per CPU")
     command.add_argument("--out", type=Path, help="output folder (default: outputs/attribute-<name>)")
     command.set_defaults(handler=_attribute)
+
+    command = commands.add_parser(
+        "optimise",
+        help="the best lever package for each budget (spending as a constraint), and the frontier",
+        description="Search the lever values a config may change for the package that maximises its "
+        "objective within each budget (Optuna TPE, synchronous batches, common random numbers), "
+        "confirm it on fresh seeds, and write the best packages as scenarios, the frontier and a report.",
+    )
+    command.add_argument(
+        "config", type=Path, metavar="CONFIG.yaml", help="e.g. experiments/optimise-example.yaml"
+    )
+    _add_runner_options(command, default="one per CPU")
+    command.add_argument("--out", type=Path, help="output folder (default: outputs/optimise-<name>)")
+    _add_lang_option(command)
+    command.set_defaults(handler=_optimise)
 
     command = commands.add_parser("validate", help="compare a scenario's replicates with published numbers")
     command.add_argument("scenario", type=Path, help="scenario file (YAML)")
@@ -452,6 +468,39 @@ def _attribute(args: argparse.Namespace) -> int:
         )
         print(f"  {row['group']:<14} Hebei {row['effect']:+,.0f} talents in {int(row['year'])}, {per}")
     print(f"attribute: groups={len(result.attribution.groups)} runs={result.manifest['runs']}")
+    return 0
+
+
+def _optimise(args: argparse.Namespace) -> int:
+    from experiments.package_search import optimise_config
+    from reports.optimise import write_optimise_report
+
+    _check_runner_options(args)
+    result = optimise_config(
+        args.config,
+        out_dir=args.out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        add_files=functools.partial(write_optimise_report, lang=args.lang),
+        log=lambda line: print(f"  {line}", file=sys.stderr, flush=True),
+    )
+    problem = result.problem
+    print(
+        f"wrote {result.out_dir}/ ({result.manifest['runs']} runs, {result.manifest['wall_seconds']:.1f} s)"
+    )
+    print(f"report: {result.out_dir / 'report.html'}" if result.out_dir else "")
+    shown = problem.format_objective
+    for _, row in result.frontier.iterrows():
+        found = (
+            f"{problem.objective.en} in {problem.year} {shown(row['objective_mean'])} "
+            f"({shown(row['objective_p05'])} to {shown(row['objective_p95'])}), spending "
+            f"{row['spending_cny'] / 1e9:,.2f} bn, gain over {problem.base.name} "
+            f"{problem.format_gain(row['gain_over_base_mean'])}: {row['scenario_file']}"
+            if row["scenario_file"]
+            else "no package kept within the budget"
+        )
+        print(f"  budget {row['budget_cny'] / 1e9:,.2f} bn CNY: {found}")
+    print(f"optimise: budgets={len(result.results)} runs={result.manifest['runs']}")
     return 0
 
 

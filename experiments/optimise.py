@@ -41,19 +41,34 @@ class Decision:
     Attributes:
         path: what it sets, as a dotted scenario path (``levers.NAME.values.YYYY-MM-DD``).
         lower, upper: its range, within the lever's declared bounds.
+        step: the search's grid, in the lever's unit (None: any value); a planner's amounts are
+            round numbers, and a coarse grid spends no trials on differences below the noise.
     """
 
     path: str
     lower: float
     upper: float
+    step: float | None = None
+
+    def admits(self, value: float) -> bool:
+        """Whether the search can propose ``value``: within the range, and on the grid if any."""
+        if not self.lower <= value <= self.upper:
+            return False
+        if self.step is None:
+            return True
+        steps = (value - self.lower) / self.step
+        return abs(steps - round(steps)) < 1e-9 * max(1.0, steps)
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """A package's results over the replicate seeds: means of objective and spending (CNY)."""
+    """A package's results over the replicate seeds: means of objective and spending (CNY),
+    and, where the evaluator gives them, the values replicate by replicate (for intervals)."""
 
     objective: float
     spending_cny: float
+    objective_values: tuple[float, ...] = ()
+    spending_values: tuple[float, ...] = ()
 
 
 Evaluate = Callable[[Sequence[Mapping[str, float]], str], list[Outcome]]
@@ -94,18 +109,27 @@ def optimise(
     batch: int,
     seed: int,
     maximise: bool = True,
+    start: Mapping[str, float] | None = None,
 ) -> BudgetResult:
-    """Search the best package within ``budget_cny`` in ``trials`` evaluations, ``batch`` at a time."""
+    """Search the best package within ``budget_cny`` in ``trials`` evaluations, ``batch`` at a time.
+
+    ``start`` (e.g. the base scenario's values) is the first package evaluated, where every
+    decision admits its value (``Decision.admits``): the planner's own package competes, so a
+    search of few trials never returns one worse than it, noise aside.
+    """
     sign = 1.0 if maximise else -1.0
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # our log says how far it is
     sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, max(2, trials // 3)))
     study = optuna.create_study(direction="maximize", sampler=sampler)
+    if start is not None and all(d.admits(start.get(d.path, math.nan)) for d in decisions):
+        study.enqueue_trial({d.path: float(start[d.path]) for d in decisions})
     done: list[Trial] = []
     while len(done) < trials:
         asked = [study.ask() for _ in range(min(batch, trials - len(done)))]
         packages = [
-            {d.path: trial.suggest_float(d.path, d.lower, d.upper) for d in decisions} for trial in asked
+            {d.path: trial.suggest_float(d.path, d.lower, d.upper, step=d.step) for d in decisions}
+            for trial in asked
         ]
         outcomes = evaluate(packages, "search")
         for trial, package, outcome in zip(asked, packages, outcomes):

@@ -52,3 +52,14 @@ def test_a_package_that_breaks_the_budget_on_fresh_seeds_is_not_returned():
 
     result = optimise(DECISIONS, noisy, 100.0, trials=30, batch=6, seed=2)
     assert result.confirmed is not None and result.confirmed.spending_cny <= 100.0
+
+
+def test_the_start_package_is_evaluated_first_and_one_outside_the_ranges_is_not():
+    start = {"x": 30.0, "y": 40.0}
+    result = optimise(DECISIONS, evaluate, 100.0, trials=6, batch=3, seed=4, start=start)
+    assert dict(result.trials[0].package) == start
+    outside = optimise(DECISIONS, evaluate, 100.0, trials=6, batch=3, seed=4, start={"x": 30.0, "y": 400.0})
+    assert dict(outside.trials[0].package) != {"x": 30.0, "y": 400.0}
+    on_a_grid = [Decision("x", 0.0, 100.0, step=20.0), Decision("y", 0.0, 100.0, step=20.0)]
+    off_grid = optimise(on_a_grid, evaluate, 100.0, trials=3, batch=3, seed=4, start=start)
+    assert dict(off_grid.trials[0].package) != start
