@@ -91,7 +91,7 @@ def compare(observed: pd.DataFrame, runs: Sequence[RunNodes], start_year: int) -
     rows = []
     for row in observed.itertuples(index=False):
         out = {"unit": row.unit, "indicator": row.indicator, "year": int(row.year), "observed": row.value}
-        out |= {column: getattr(row, column) for column in CARRIED_COLUMNS}
+        out |= {column: getattr(row, column, "") for column in CARRIED_COLUMNS}
         try:
             if not np.isfinite(row.value):
                 raise Unavailable("no observed value")
@@ -306,11 +306,11 @@ def write_validation(
         "replicates": len(result.seeds),
         "seeds": result.seeds,
         "observed_file": str(observed_path) if observed_path else None,
-        "observed_sha256": (
-            hashlib.sha256(observed_path.read_bytes()).hexdigest() if observed_path else None
-        ),
+        "observed_sha256": observed_sha256(observed_path) if observed_path else None,
         "summary": asdict(result.summary),
         "after_start_year": asdict(result.after_start),
+        "after_start_year_by_indicator": summaries_by(result.table, "indicator", result.scenario.start_year),
+        "after_start_year_by_vintage": summaries_by(result.table, "vintage", result.scenario.start_year),
         "definitions": {
             "relative_error": "(simulated mean - observed) / observed",
             "interval": "5th-95th percentile of the replicates",
@@ -331,6 +331,24 @@ def write_validation(
         if add_files is not None:
             add_files(stage, result)
     return out_dir
+
+
+def observed_sha256(path: Path) -> str:
+    """SHA-256 of an observations file, or of a folder's ``*.csv`` files (names and contents, in
+    name order), so a record says exactly which numbers it was compared with."""
+    if not path.is_dir():
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    for file in sorted(path.glob("*.csv")):
+        digest.update(file.name.encode() + b"\0" + hashlib.sha256(file.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def summaries_by(table: pd.DataFrame, column: str, start_year: int) -> dict[str, dict[str, float | int]]:
+    """``summarise`` of the rows after ``start_year`` for each value of ``column`` (e.g. indicator,
+    vintage), skipped rows left out."""
+    later = table[(table["year"] > start_year) & (table["result"] == "compared")]
+    return {str(key): asdict(summarise(group)) for key, group in later.groupby(column, sort=True)}
 
 
 def worst_rows(table: pd.DataFrame, n: int = 5) -> pd.DataFrame:
