@@ -123,7 +123,12 @@ def test_a_target_given_only_in_the_revised_series_is_refused() -> None:
     assert "allowed for a back-cast target: first-release, final" in message
 
 
+def test_the_back_cast_vintages_are_declared_ones_without_the_revised_series() -> None:
+    assert set(BACKCAST_VINTAGES) < set(VINTAGES) and "revised-2020" not in BACKCAST_VINTAGES
+
+
 def test_every_indicator_held_after_2015_is_measured_or_has_a_reason() -> None:
+    assert not set(NOT_MEASURED) & set(MEASURES)
     indicators = set(read_observed(VALIDATION)["indicator"])
     assert indicators <= set(MEASURES) | set(NOT_MEASURED), sorted(
         indicators - set(MEASURES) - set(NOT_MEASURED)

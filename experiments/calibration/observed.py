@@ -53,7 +53,7 @@ import pandas as pd
 from model.errors import ScenarioError
 from model.inputs import FOREIGN_TERTIARY_SHARE, base_year, read_observations
 from model.layout import PROVINCES, Layout, default_layout
-from model.loader import VINTAGES, read_observation_csv
+from model.loader import read_observation_csv
 from model.scenario import LAST_YEAR, START_YEARS
 
 REQUIRED_COLUMNS = ("unit", "indicator", "year", "value")
@@ -67,7 +67,6 @@ BACKCAST_VINTAGES = ("first-release", "final")
 """Vintages a fit of the 2010-2015 back-cast may use (issue 10, item 1): numbers as they were
 known by 2016. The ``revised-2020`` series is revised with the 2020 census and so carries
 information from after the cut-off; it may set the 2015 base of projections, never a target."""
-assert set(BACKCAST_VINTAGES) < set(VINTAGES)
 OUTSIDE_REGION = ("china",)
 
 
@@ -368,7 +367,6 @@ NOT_MEASURED: Mapping[str, str] = {
     "sample_tertiary": "a count of sampled persons, not a population quantity",
 }
 """Indicators the repository holds that the model cannot measure, and why (a skip reason)."""
-assert not set(NOT_MEASURED) & set(MEASURES)
 
 BOUNDARY_ADJUSTED = ("resident_population", "tertiary_educated", "foreign_residents", "migrant_residents")
 

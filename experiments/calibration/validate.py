@@ -5,9 +5,11 @@ For each row of the file (columns as in ``model/data/observations.csv``; other c
 whose unit, indicator and year the run produces (``observed.py`` beside it says how each is
 measured), ``validation.csv`` gives the observed value, the simulated mean over the replicates
 and its 90 % interval (5th-95th percentile), the error (simulated - observed) and the relative
-error (error / observed). Where the row's ``uom`` says the number is an upper (lower) bound,
-only a simulated value above (below) it counts as an error, for the naive forecast too. Rows
-the model cannot produce are kept, with the reason, as ``result = skipped``.
+error (error / observed). The file may be a folder of files (``observed.read_observed``); two
+releases of one number (``vintage``) are two rows, compared apart. Where the row's ``uom`` says
+the number is an upper (lower) bound, only a simulated value above (below) it counts as an
+error, for the naive forecast too. Rows the model cannot produce are kept, with the reason, as
+``result = skipped``.
 
 Summary figures (``summary.json`` and the last printed line):
 
@@ -21,6 +23,8 @@ Summary figures (``summary.json`` and the last printed line):
   ``mase = sum_i |sim_i - obs_i| / |obs_i|  /  sum_i |naive_i - obs_i| / |obs_i|`` over the rows
   that have both a simulation and a naive value (those without one are left out and counted).
   Below 1 the model beats carrying the last known number forward.
+- ``after_start_year_by_indicator``, ``after_start_year_by_vintage``: the same figures for the
+  compared rows after the start year, for each indicator and each vintage.
 
 Replicate seeds come from ``experiments.replicates.replicate_seeds`` (root: ``--seed``, else the
 scenario's seed); the same root gives the same replicates, so comparisons are reproducible and
