@@ -134,3 +134,26 @@ def test_every_indicator_held_after_2015_is_measured_or_has_a_reason() -> None:
         indicators - set(MEASURES) - set(NOT_MEASURED)
     )
     assert {"resident_population", "new_residential_price", "bachelor_entrants", "hei_students"} <= indicators
+
+
+def test_a_folder_of_files_is_read_as_one_with_vintages_apart(tmp_path: Path) -> None:
+    header = "unit,indicator,year,value,status,source,vintage\n"
+    (tmp_path / "a.csv").write_text(
+        header + "tianjin,resident_population,2017,15570000,observed,A,first-release\n"
+    )
+    (tmp_path / "b.csv").write_text(
+        header
+        + "tianjin,resident_population,2017,15000000,observed,B,first-release\n"  # a.csv's wins
+        + "tianjin,resident_population,2017,14100000,observed,B,revised-2020\n"
+    )
+    table = read_observed(tmp_path)
+    assert table[["source", "vintage", "value"]].values.tolist() == [
+        ["A", "first-release", 15_570_000.0],
+        ["B", "revised-2020", 14_100_000.0],
+    ]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(
+        ScenarioError, match="empty: a folder without observation files; allowed: a folder of"
+    ):
+        read_observed(empty)

@@ -15,7 +15,7 @@ import pytest
 
 from app.cli import main
 from experiments.calibration.observed import Unavailable, context, measure, read_observed, unit_nodes
-from experiments.calibration.validate import add_naive, compare, run_replicates, summarise
+from experiments.calibration.validate import add_naive, compare, run_replicates, summaries_by, summarise
 from experiments.replicates import replicate_seeds
 from model.errors import ScenarioError
 from model.scenario import load_scenario
@@ -253,3 +253,22 @@ def test_shipped_outcomes_file_holds_only_post_2015_rows():
     )
     assert (outcomes["year"] > 2015).all()
     assert (outcomes["status"] != "").all() and (outcomes["source"] != "").all()
+
+
+def test_errors_after_the_start_year_are_summarised_by_indicator_and_vintage():
+    table = pd.DataFrame(
+        {
+            "indicator": ["resident_population"] * 3 + ["new_residential_price"],
+            "vintage": ["first-release", "revised-2020", "first-release", "final"],
+            "year": [2016, 2016, 2010, 2017],
+            "result": "compared",
+            "relative_error": [0.02, -0.10, 0.50, -0.30],
+            "naive_relative_error": [0.04, -0.05, 0.0, -0.60],
+        }
+    )
+    by_vintage = summaries_by(table, "vintage", 2010)  # the 2010 row is at the start: left out
+    assert by_vintage["first-release"]["mape_percent"] == pytest.approx(2.0)
+    assert by_vintage["revised-2020"]["mase"] == pytest.approx(2.0)
+    by_indicator = summaries_by(table, "indicator", 2010)
+    assert by_indicator["resident_population"]["rows"] == 2
+    assert by_indicator["new_residential_price"]["mase"] == pytest.approx(0.5)
