@@ -439,6 +439,23 @@ def _yaml_error(path: Path, err: yaml.MarkedYAMLError) -> str:
 REQUIRED_COLUMNS = ("unit", "indicator", "year", "value")
 CARRIED_COLUMNS = ("uom", "status", "source", "note", "use", "vintage", "model_use")
 """Kept when present, as text ("" when absent, so every frame has them)."""
+VINTAGES: dict[str, str] = {
+    "first-release": (
+        "as first published, before the statistics bureau's revisions after the 2020 census and the "
+        "2018 economic census (a year up to 2015: as published by 2016); carries no later information"
+    ),
+    "revised-2020": (
+        "the bureau's current series, revised after the 2020 census (populations) or the 2018 "
+        "economic census (GDP): it carries information from after 2015"
+    ),
+    "final": (
+        "a number the bureau did not revise (census and sample-survey counts, prices, floor space, "
+        "education counts, wage releases read once, plan figures)"
+    ),
+}
+"""Allowed values of an observations file's ``vintage`` column and what each means (issue 10,
+item 1; data/README.md of the shared data). A file without the column has ``vintage`` "" on every
+row; a file with it names one of these on every row."""
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _POSITIVE = (
     "a positive finite number (the observed indicators are counts, prices, wages and rates, "
@@ -468,7 +485,8 @@ def read_observation_csv(path: str | Path, *, first_year: int = 2000, last_year:
             missing or repeated columns, an unclosed quote, a row with more or fewer fields than the header,
             a year that is not a whole number in [first_year, last_year], a value that is not a
             positive finite number, or two rows giving different values for the same (unit,
-            indicator, year) with no ``vintage`` column telling them apart. Every row problem is
+            indicator, year) with no ``vintage`` column telling them apart, a ``vintage`` that
+            is not one of ``VINTAGES`` (empty included) where the column exists. Every row problem is
             listed (the first ``PROBLEM_LIMIT``), each with file:line, column, value and what is
             allowed.
     """
@@ -523,6 +541,12 @@ def read_observation_csv(path: str | Path, *, first_year: int = 2000, last_year:
         for column in ("unit", "indicator"):
             if not record[column]:
                 problems.append(f"  {path}:{line}: column {column}: empty; allowed: a {column} name")
+        if "vintage" in where and record["vintage"] not in VINTAGES:
+            shown = f"value {record['vintage']!r}: unknown vintage" if record["vintage"] else "empty"
+            problems.append(
+                f"  {path}:{line}: column vintage: {shown}; allowed: {', '.join(VINTAGES)} "
+                "(the vintage column names the release of every row)"
+            )
         if isinstance(year, int) and isinstance(value, float):
             records.append({**record, "year": year, "value": value, "line": line, "text": record["value"]})
     records = _without_repeats(path, records, "vintage" in header, problems)
@@ -592,6 +616,7 @@ def _without_repeats(
             problems.append(
                 f"  {path}:{record['line']}: {record['unit']}, {record['indicator']}, {record['year']}: value "
                 f"{record['text']} here, {earlier['text']} on line {earlier['line']} ({told}); allowed: one "
-                "value per (unit, indicator, year), or a vintage column (first release, revised) telling them apart"
+                f"value per (unit, indicator, year), or a vintage column ({', '.join(VINTAGES)}) "
+                "telling them apart"
             )
     return kept

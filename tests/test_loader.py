@@ -22,7 +22,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model.errors import ScenarioError
-from model.loader import MAX_BYTES, MAX_DEPTH, MAX_NODES, load_yaml, problems_message, read_observation_csv
+from model.loader import (
+    MAX_BYTES,
+    MAX_DEPTH,
+    MAX_NODES,
+    VINTAGES,
+    load_yaml,
+    problems_message,
+    read_observation_csv,
+)
 from model.scenario import Mark, load_scenario, read_yaml
 from tests.conftest import BAD_SCENARIOS, ROOT, SCENARIOS
 
@@ -240,10 +248,9 @@ def test_problems_message_counts_and_cuts() -> None:
 
 # --- observation CSVs -------------------------------------------------------------------------
 
-OBSERVATION_FILES = [
-    ROOT / "model" / "data" / "observations.csv",
-    ROOT / "model" / "data" / "validation" / "observed-outcomes.csv",
-]
+OBSERVATION_FILES = sorted(
+    path for path in (ROOT / "model" / "data").rglob("*.csv") if path.name != "nodes.csv"
+)
 
 
 @pytest.mark.parametrize("path", OBSERVATION_FILES, ids=lambda path: path.name)
@@ -253,7 +260,13 @@ def test_the_shipped_observation_files_load(path: Path) -> None:
     assert "line" in table.columns and table["line"].iloc[0] == 2
     assert (table["value"] > 0).all() and table["value"].map(math.isfinite).all()
     assert table["year"].between(2000, 2030).all()
-    assert len(table) == len(path.read_text(encoding="utf-8").splitlines()) - 1  # no multi-line fields
+    lines = path.read_text(encoding="utf-8").splitlines()
+    keys = [
+        (r["unit"], r["indicator"], r["year"], r.get("vintage"), float(r["value"]))
+        for r in csv.DictReader(lines)
+    ]
+    repeats = len(keys) - len(set(keys))  # a row given twice by two sources is kept once
+    assert len(table) == len(lines) - 1 - repeats  # no multi-line fields
 
 
 # Each bad file and the fragments its message must contain (file:line, column, value, allowed).
@@ -305,7 +318,7 @@ BAD = {
         "conflicting_duplicate.csv:4: tianjin, resident_population, 2015",
         "value 14390000 here, 15470000 on line 2",
         "no vintage column",
-        "allowed: one value per (unit, indicator, year), or a vintage column",
+        "allowed: one value per (unit, indicator, year), or a vintage column (first-release, revised-2020, final)",
     ],
     "wrong_field_count": [
         "wrong_field_count.csv:2: 3 fields, the header has 8",
@@ -318,6 +331,12 @@ BAD = {
         "allowed: each column once",
     ],
     "empty_unit": ["empty_unit.csv:2: column unit: empty", "allowed: a unit name"],
+    "unknown_vintage": [
+        "(2 problems)",
+        "unknown_vintage.csv:2: column vintage: value 'revised': unknown vintage",
+        "unknown_vintage.csv:3: column vintage: empty",
+        "allowed: first-release, revised-2020, final",
+    ],
 }
 
 
@@ -343,14 +362,26 @@ def test_identical_repeated_rows_are_dropped(tmp_path: Path) -> None:
 
 def test_a_vintage_column_tells_releases_apart(tmp_path: Path) -> None:
     text = (
-        "unit,indicator,year,value,vintage\ntianjin,resident_population,2015,15470000,first release\n"
-        "tianjin,resident_population,2015,14390000,revised\n"
+        "unit,indicator,year,value,vintage\ntianjin,resident_population,2015,15470000,first-release\n"
+        "tianjin,resident_population,2015,14390000,revised-2020\n"
     )
     table = read_observation_csv(write(tmp_path, "vintages.csv", text))
-    assert table["vintage"].tolist() == ["first release", "revised"]
+    assert table["vintage"].tolist() == ["first-release", "revised-2020"]
     assert table["value"].tolist() == [15470000.0, 14390000.0]
-    same = text.replace("revised", "first release")
-    assert "vintage 'first release'" in refusal(read_observation_csv, write(tmp_path, "same.csv", same))
+    same = text.replace("revised-2020", "first-release")
+    assert "vintage 'first-release'" in refusal(read_observation_csv, write(tmp_path, "same.csv", same))
+
+
+def test_a_file_without_a_vintage_column_has_empty_vintages(tmp_path: Path) -> None:
+    table = read_observation_csv(
+        write(tmp_path, "old.csv", HEADER + "beijing,resident_population,2015,1,,,,\n")
+    )
+    assert table["vintage"].tolist() == [""]
+
+
+def test_the_allowed_vintages_are_declared_with_their_meaning() -> None:
+    assert list(VINTAGES) == ["first-release", "revised-2020", "final"]
+    assert all(len(meaning) > 40 for meaning in VINTAGES.values())
 
 
 def test_the_year_range_is_the_callers(tmp_path: Path) -> None:

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from app.cli import main
-from experiments.calibration.observed import Unavailable, read_observed, unit_nodes
-from experiments.calibration.validate import add_naive, compare, run_replicates, summarise
+from experiments.calibration.observed import Unavailable, context, measure, read_observed, unit_nodes
+from experiments.calibration.validate import add_naive, compare, run_replicates, summaries_by, summarise
 from experiments.replicates import replicate_seeds
 from model.errors import ScenarioError
 from model.scenario import load_scenario
@@ -37,6 +37,10 @@ MEASURED = [  # (unit, indicator, year): every measure, every kind of unit
     ("beijing", "migrant_residents", 2012),
     ("jjj", "talents", 2011),
     ("TZ", "tertiary_educated", 2010),
+    ("hebei", "bachelor_entrants", 2012),
+    ("beijing", "bachelor_enrolled", 2011),
+    ("SJZ", "hei_students", 2012),
+    ("tianjin", "undergraduate_enrolled", 2012),
 ]
 
 
@@ -111,16 +115,37 @@ def test_a_file_made_by_the_model_itself_is_matched(history_runs, tmp_path):
     }
 
 
+def test_students_and_entrants_are_measured_in_the_published_definitions(history_runs):
+    """At the start year the model's students are its base data (A9: the 2015 counts serve 2010),
+    so measured in each published definition they give the published numbers back; entrants in
+    the first simulated year are the base intake, grown by ``entrants_growth`` (about 1 %)."""
+    ctx = context(2010)
+    students = {
+        ("tianjin", "undergraduate_enrolled"): 512_900,  # NBS-CITY, bachelor and short-cycle
+        ("SJZ", "hei_students"): 419_800,
+        ("hebei", "bachelor_enrolled"): 682_600,  # NBS-DB, bachelor only
+        ("beijing", "bachelor_enrolled"): 505_700,
+    }
+    intake = {"beijing": 126_300, "tianjin": 82_100, "hebei": 167_200}  # bachelor entrants 2015
+    for run in history_runs:
+        for (unit, indicator), published in students.items():
+            assert measure(run, unit, indicator, 2010, ctx) == pytest.approx(published, rel=1e-3)
+        for province, entrants in intake.items():
+            assert measure(run, province, "bachelor_entrants", 2011, ctx) == pytest.approx(entrants, rel=0.03)
+
+
 def test_rows_the_model_cannot_produce_are_listed_with_their_reason(history_runs):
     entries = [
         ("china", "tertiary_per_100k", 2011),
         ("Atlantis", "resident_population", 2011),
         ("BJ+BJ", "resident_population", 2011),
-        ("BJ", "gdp", 2011),
+        ("BJ", "happiness", 2011),
         ("BJ", "resident_population", 2025),
         ("beijing", "bachelor_graduates", 2010),
         ("beijing", "talents", 2011),
         ("BJ", "resident_population", 2011),
+        ("beijing", "gdp", 2011),
+        ("hebei", "bachelor_entrants", 2010),
     ]
     observed = rows(entries)
     observed.loc[7, "value"] = np.nan
@@ -136,11 +161,13 @@ def test_rows_the_model_cannot_produce_are_listed_with_their_reason(history_runs
             "outside the model's region",
             "unknown unit",
             "repeats a node",
-            "unknown indicator 'gdp'",
+            "unknown indicator 'happiness'",
             "outside the run (2010-2012)",
             "first simulated year",
             "region (jjj) only",
             "no observed value",
+            "gdp: the model has no output or GDP",
+            "entrants are counted from the first simulated year",
         ],
     ):
         assert expected in reason
@@ -226,3 +253,22 @@ def test_shipped_outcomes_file_holds_only_post_2015_rows():
     )
     assert (outcomes["year"] > 2015).all()
     assert (outcomes["status"] != "").all() and (outcomes["source"] != "").all()
+
+
+def test_errors_after_the_start_year_are_summarised_by_indicator_and_vintage():
+    table = pd.DataFrame(
+        {
+            "indicator": ["resident_population"] * 3 + ["new_residential_price"],
+            "vintage": ["first-release", "revised-2020", "first-release", "final"],
+            "year": [2016, 2016, 2010, 2017],
+            "result": "compared",
+            "relative_error": [0.02, -0.10, 0.50, -0.30],
+            "naive_relative_error": [0.04, -0.05, 0.0, -0.60],
+        }
+    )
+    by_vintage = summaries_by(table, "vintage", 2010)  # the 2010 row is at the start: left out
+    assert by_vintage["first-release"]["mape_percent"] == pytest.approx(2.0)
+    assert by_vintage["revised-2020"]["mase"] == pytest.approx(2.0)
+    by_indicator = summaries_by(table, "indicator", 2010)
+    assert by_indicator["resident_population"]["rows"] == 2
+    assert by_indicator["new_residential_price"]["mase"] == pytest.approx(0.5)

@@ -54,6 +54,7 @@ from scipy.optimize import minimize
 
 from experiments import files
 from experiments.calibration.observed import (
+    BACKCAST_VINTAGES,
     DATA_CUTOFF_YEAR,
     MEASURES,
     Unavailable,
@@ -73,7 +74,9 @@ from model.scenario import validate as validate_scenario
 DATA_RULE = (
     f"Only numbers dated {DATA_CUTOFF_YEAR} or earlier set or fit these parameters; "
     f"published outcomes after {DATA_CUTOFF_YEAR} are kept for validation only "
-    "(model/data/validation/). The base-year inputs themselves use two later numbers, "
+    "(model/data/validation/). Targets are first-release or unrevised numbers (vintage "
+    f"{' or '.join(BACKCAST_VINTAGES)}), never the series revised after the 2020 census. "
+    "The base-year inputs themselves use two later numbers, "
     "as ASSUMPTIONS A3 (Xiong'an's end-2016 population) and A6 (the 2016 Hebei city "
     "wage table) state; neither is a calibration target."
 )
@@ -232,8 +235,8 @@ def _check(config: CalibrationConfig, path: Path) -> None:
 
 def select_targets(config: CalibrationConfig, observed: pd.DataFrame, start_year: int) -> pd.DataFrame:
     """The observation rows the config names, with a ``target`` (group name) and a ``weight``
-    column. Each named (unit, indicator, year) must be in the files, with a value (where files
-    repeat a row, the first file's wins)."""
+    column. Each named (unit, indicator, year) must be in the files, with a value and a vintage
+    in ``BACKCAST_VINTAGES`` (where files repeat a row, the first file's wins)."""
     chosen = []
     for group in config.targets:
         rows = []
@@ -245,12 +248,20 @@ def select_targets(config: CalibrationConfig, observed: pd.DataFrame, start_year
                         f"the run's start year {start_year}; the model reproduces its "
                         "base-year data there, so it cannot inform a fit"
                     )
-                hit = observed[
+                found = observed[
                     (observed["unit"] == unit)
                     & (observed["indicator"] == group.indicator)
                     & (observed["year"] == year)
                     & np.isfinite(observed["value"])
                 ]
+                hit = found[found["vintage"].isin(BACKCAST_VINTAGES)]
+                if len(hit) == 0 and len(found) > 0:
+                    shown = ", ".join(repr(v) if v else "none (no vintage column)" for v in found["vintage"])
+                    raise ScenarioError(
+                        f"{config.source}: target {group.name}: {unit} {group.indicator} {year}: "
+                        f"the files give it only in vintage {shown}; allowed for a back-cast target: "
+                        f"{', '.join(BACKCAST_VINTAGES)} (numbers as known by 2016)"
+                    )
                 if len(hit) == 0:
                     raise ScenarioError(
                         f"{config.source}: target {group.name}: {unit} {group.indicator} "

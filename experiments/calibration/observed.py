@@ -19,8 +19,19 @@ Indicators the model measures (``MEASURES``); "unit" is the set of nodes the uni
 | ``foreign_residents`` | foreign talents / ``FOREIGN_TERTIARY_SHARE`` (0.5, ASSUMPTIONS A10) |
 | ``avg_wage_nonprivate`` | each node's base-year wage in the published definition (A6), grown as the model's mean talent wage there has grown since the start year; residents-weighted across nodes |
 | ``bachelor_graduates`` | the model's graduates (bachelor and short-cycle, A9) / (1 + the province's short-cycle per bachelor entrant, A9); from the first simulated year |
+| ``bachelor_entrants`` | the model's new students (bachelor and short-cycle; plus the trainees of ``high_skill_alliance`` when that lever is on) / (1 + the province's short-cycle per bachelor entrant, A9); from the first simulated year |
+| ``bachelor_enrolled`` | the model's students (status ``student``) / (1 + the province's short-cycle per bachelor student in 2015, A9) |
+| ``hei_students``, ``undergraduate_enrolled`` | the model's students at the unit's nodes (bachelor and short-cycle; the published counts are the same two levels) |
 | ``migrant_residents`` | residents x the share of talents without the province's hukou (foreign talents included): talents are assumed to share the residents' migrant share (A11) |
 | ``talents`` | region only: the plan's administrative talent total (人才资源总量), tertiary-educated talents x the A5 bridge (SEED 2015 total / A5's 2015 tertiary estimate = 19.40 / 18.89); not valid below the region |
+
+Indicators the model cannot measure are listed with the reason in ``NOT_MEASURED``; a row of
+one of them is skipped with that reason.
+
+Vintages (``model.loader.VINTAGES``): a back-cast is fitted only on rows of a vintage in
+``BACKCAST_VINTAGES`` (first release, or never revised), never on the series revised after the
+2020 census, which carries later information. Validation compares every vintage; rows of the same
+(unit, indicator, year) but different vintages are kept apart.
 
 Boundaries (ASSUMPTIONS A3, A4): the 2015 year-end city figures exclude Xinji from ``SJZ`` and
 Dingzhou from ``BD+XA``, which the nodes include. For those two (unit, year) pairs the counts of
@@ -39,16 +50,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from model.errors import ScenarioError
 from model.inputs import FOREIGN_TERTIARY_SHARE, base_year, read_observations
 from model.layout import PROVINCES, Layout, default_layout
 from model.loader import read_observation_csv
 from model.scenario import LAST_YEAR, START_YEARS
 
 REQUIRED_COLUMNS = ("unit", "indicator", "year", "value")
-CARRIED_COLUMNS = ("uom", "status", "source", "note", "model_use")  # kept when present
+CARRIED_COLUMNS = ("uom", "status", "source", "note", "vintage", "model_use")  # kept when present
+KEY_COLUMNS = ("unit", "indicator", "year", "vintage")
+"""What tells two rows apart: the same number in two releases is two rows."""
 DATA_CUTOFF_YEAR = 2015
 """Only numbers dated this year or earlier may set or fit parameters (issue 4); later published
 outcomes are for validation only."""
+BACKCAST_VINTAGES = ("first-release", "final")
+"""Vintages a fit of the 2010-2015 back-cast may use (issue 10, item 1): numbers as they were
+known by 2016. The ``revised-2020`` series is revised with the 2020 census and so carries
+information from after the cut-off; it may set the 2015 base of projections, never a target."""
 OUTSIDE_REGION = ("china",)
 
 
@@ -67,16 +85,25 @@ def read_observed(path: str | Path) -> pd.DataFrame:
             ``START_YEARS[0]``-``LAST_YEAR``, a value that is not a positive finite number,
             conflicting duplicates), naming the file, line, column, value and what is allowed.
     """
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(path.glob("*.csv"))
+        if not files:
+            raise ScenarioError(
+                f"{path}: a folder without observation files; allowed: a folder of *.csv files"
+            )
+        return read_observed_files(files)
     table = read_observation_csv(path, first_year=START_YEARS[0], last_year=LAST_YEAR)
     return table[[*REQUIRED_COLUMNS, *CARRIED_COLUMNS]].reset_index(drop=True)
 
 
 def read_observed_files(paths: list[Path]) -> pd.DataFrame:
-    """Several observations files as one: rows in file order, and where two files have the same
-    (unit, indicator, year) the earlier file's row wins."""
+    """Several observations files (or folders of them, see ``read_observed``) as one: rows in file
+    order, and where two files have the same (unit, indicator, year, vintage) the earlier file's
+    row wins. Rows of different vintages are all kept."""
     tables = [read_observed(path) for path in paths]
     combined = pd.concat(tables, ignore_index=True)
-    return combined.drop_duplicates(["unit", "indicator", "year"], keep="first").reset_index(drop=True)
+    return combined.drop_duplicates(list(KEY_COLUMNS), keep="first").reset_index(drop=True)
 
 
 def unit_nodes(unit: str, layout: Layout | None = None) -> list[str]:
@@ -111,8 +138,10 @@ NODE_COLUMNS = (
     "price_cny_m2",
     "wage_cny_year",
     "graduates",
+    "entries",
     "nonlocal_talents",
     "foreign_talents",
+    "students",
 )
 
 
@@ -147,6 +176,14 @@ class RunNodes:
             .reindex(index=list(years), columns=list(ids), fill_value=0)
         )
         values["foreign_talents"] = foreign.to_numpy(float)
+        students = (
+            stocks[stocks["status"] == "student"]
+            .groupby(["year", "node"])["persons"]
+            .sum()
+            .unstack(fill_value=0)
+            .reindex(index=list(years), columns=list(ids), fill_value=0)
+        )
+        values["students"] = students.to_numpy(float)
         return cls(years, ids, values)
 
     def sums(self, column: str, year: int, nodes: list[str]) -> float:
@@ -175,6 +212,7 @@ class Context:
         province: node id -> province.
         base_wage: node id -> published-definition wage in the start year (A6).
         short_cycle_factor: province -> 1 + short-cycle per bachelor entrant (A9).
+        enrolled_factor: province -> 1 + short-cycle per bachelor student, 2015 (A9).
         talents_bridge: the plan's 2015 administrative talent total per A5 tertiary talent.
         inside_boundary: (unit, year) -> share of the unit's nodes' residents inside the
             published boundary (A4).
@@ -184,6 +222,7 @@ class Context:
     province: Mapping[str, str]
     base_wage: Mapping[str, float]
     short_cycle_factor: Mapping[str, float]
+    enrolled_factor: Mapping[str, float]
     talents_bridge: float
     inside_boundary: Mapping[tuple[str, int], float]
 
@@ -199,6 +238,8 @@ def context(start_year: int) -> Context:
 
     entrants = nodes15["university_entrants"].groupby(pd.Series(province)).sum()
     short_cycle = {p: float(entrants[p] / obs[(p, "bachelor_entrants", 2015)]) for p in PROVINCES}
+    enrolled = nodes15["university_enrolled"].groupby(pd.Series(province)).sum()
+    enrolled_factor = {p: float(enrolled[p] / obs[(p, "bachelor_enrolled", 2015)]) for p in PROVINCES}
     bridge = float(obs[("jjj", "talents", 2015)] / nodes15["tertiary"].sum())
     population15 = nodes15["population"]
     inside = {
@@ -208,7 +249,13 @@ def context(start_year: int) -> Context:
         ),
     }
     return Context(
-        start_year, province, start["wage_cny_year"].astype(float).to_dict(), short_cycle, bridge, inside
+        start_year,
+        province,
+        start["wage_cny_year"].astype(float).to_dict(),
+        short_cycle,
+        enrolled_factor,
+        bridge,
+        inside,
     )
 
 
@@ -258,6 +305,22 @@ def _bachelor_graduates(run: RunNodes, unit: str, nodes: list[str], year: int, c
     return float((run.column("graduates", year, nodes) / factors).sum())
 
 
+def _bachelor_entrants(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Context) -> float:
+    if year <= ctx.start_year:
+        raise Unavailable("entrants are counted from the first simulated year")
+    factors = np.array([ctx.short_cycle_factor[ctx.province[n]] for n in nodes])
+    return float((run.column("entries", year, nodes) / factors).sum())
+
+
+def _bachelor_enrolled(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Context) -> float:
+    factors = np.array([ctx.enrolled_factor[ctx.province[n]] for n in nodes])
+    return float((run.column("students", year, nodes) / factors).sum())
+
+
+def _students(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Context) -> float:
+    return run.sums("students", year, nodes)
+
+
 def _migrants(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Context) -> float:
     share = run.sums("nonlocal_talents", year, nodes) / run.sums("talents", year, nodes)
     return share * _population(run, unit, nodes, year, ctx)
@@ -277,9 +340,34 @@ MEASURES: Mapping[str, Measure] = {
     "foreign_residents": _foreign,
     "avg_wage_nonprivate": _wage,
     "bachelor_graduates": _bachelor_graduates,
+    "bachelor_entrants": _bachelor_entrants,
+    "bachelor_enrolled": _bachelor_enrolled,
+    "hei_students": _students,
+    "undergraduate_enrolled": _students,
     "migrant_residents": _migrants,
     "talents": _administrative_talents,
 }
+NOT_MEASURED: Mapping[str, str] = {
+    "gdp": "the model has no output or GDP",
+    "disposable_income_per_capita": "the model has no household income (only the wages firms pay talents)",
+    "urban_disposable_income": "the model has no household income (only the wages firms pay talents)",
+    "avg_wage_private": "the model has one wage per node, in the non-private definition (A6)",
+    "avg_wage_nonprivate_onpost": "on-post workers: narrower than the model's employed persons (A6)",
+    "avg_wage_all_workers_bj_definition": "Beijing's own wage definition, not the model's (A6)",
+    "hospital_beds_per_10k": "the model's services are an index of physicians per 1,000, not beds",
+    "residential_floor_space_sold": "the model counts housing in residents it holds and has no sales",
+    "registered_population": "the model records a hukou for talents only, not for all residents",
+    "hukou_residents": "the model records a hukou for talents only, not for all residents",
+    "postgraduate_graduates": "the model's education pipeline has no postgraduate level (A9)",
+    "postgraduate_entrants": "the model's education pipeline has no postgraduate level (A9)",
+    "postgraduate_enrolled": "the model's education pipeline has no postgraduate level (A9)",
+    "higher_education_institutions": "institutions are not modelled (capacity is entrants by node)",
+    "tertiary_share_6plus": "the model has no age structure of residents without a degree (aged 6+ unknown)",
+    "sample_6plus": "a count of sampled persons, not a population quantity",
+    "sample_tertiary": "a count of sampled persons, not a population quantity",
+}
+"""Indicators the repository holds that the model cannot measure, and why (a skip reason)."""
+
 BOUNDARY_ADJUSTED = ("resident_population", "tertiary_educated", "foreign_residents", "migrant_residents")
 
 
@@ -289,6 +377,8 @@ def measure(run: RunNodes, unit: str, indicator: str, year: int, ctx: Context) -
     Raises:
         Unavailable: the unit, indicator or year cannot be produced (the message says why).
     """
+    if indicator in NOT_MEASURED:
+        raise Unavailable(f"{indicator}: {NOT_MEASURED[indicator]}")
     if indicator not in MEASURES:
         raise Unavailable(f"unknown indicator {indicator!r} (the model measures: {', '.join(MEASURES)})")
     nodes = unit_nodes(unit)
@@ -305,6 +395,10 @@ def measure_note(unit: str, indicator: str, year: int, ctx: Context) -> str:
         notes.append(f"x {ctx.inside_boundary[(unit, year)]:.4f}: {left_out} left out as published (A4)")
     if indicator == "bachelor_graduates":
         notes.append("graduates / (1 + short-cycle per bachelor, A9)")
+    if indicator == "bachelor_entrants":
+        notes.append("new students / (1 + short-cycle per bachelor entrant, A9)")
+    if indicator == "bachelor_enrolled":
+        notes.append("students / (1 + short-cycle per bachelor student in 2015, A9)")
     if indicator == "migrant_residents":
         notes.append("residents x talents' non-local share (A11)")
     if indicator == "talents":

@@ -5,9 +5,11 @@ For each row of the file (columns as in ``model/data/observations.csv``; other c
 whose unit, indicator and year the run produces (``observed.py`` beside it says how each is
 measured), ``validation.csv`` gives the observed value, the simulated mean over the replicates
 and its 90 % interval (5th-95th percentile), the error (simulated - observed) and the relative
-error (error / observed). Where the row's ``uom`` says the number is an upper (lower) bound,
-only a simulated value above (below) it counts as an error, for the naive forecast too. Rows
-the model cannot produce are kept, with the reason, as ``result = skipped``.
+error (error / observed). The file may be a folder of files (``observed.read_observed``); two
+releases of one number (``vintage``) are two rows, compared apart. Where the row's ``uom`` says
+the number is an upper (lower) bound, only a simulated value above (below) it counts as an
+error, for the naive forecast too. Rows the model cannot produce are kept, with the reason, as
+``result = skipped``.
 
 Summary figures (``summary.json`` and the last printed line):
 
@@ -21,6 +23,8 @@ Summary figures (``summary.json`` and the last printed line):
   ``mase = sum_i |sim_i - obs_i| / |obs_i|  /  sum_i |naive_i - obs_i| / |obs_i|`` over the rows
   that have both a simulation and a naive value (those without one are left out and counted).
   Below 1 the model beats carrying the last known number forward.
+- ``after_start_year_by_indicator``, ``after_start_year_by_vintage``: the same figures for the
+  compared rows after the start year, for each indicator and each vintage.
 
 Replicate seeds come from ``experiments.replicates.replicate_seeds`` (root: ``--seed``, else the
 scenario's seed); the same root gives the same replicates, so comparisons are reproducible and
@@ -91,7 +95,7 @@ def compare(observed: pd.DataFrame, runs: Sequence[RunNodes], start_year: int) -
     rows = []
     for row in observed.itertuples(index=False):
         out = {"unit": row.unit, "indicator": row.indicator, "year": int(row.year), "observed": row.value}
-        out |= {column: getattr(row, column) for column in CARRIED_COLUMNS}
+        out |= {column: getattr(row, column, "") for column in CARRIED_COLUMNS}
         try:
             if not np.isfinite(row.value):
                 raise Unavailable("no observed value")
@@ -306,11 +310,11 @@ def write_validation(
         "replicates": len(result.seeds),
         "seeds": result.seeds,
         "observed_file": str(observed_path) if observed_path else None,
-        "observed_sha256": (
-            hashlib.sha256(observed_path.read_bytes()).hexdigest() if observed_path else None
-        ),
+        "observed_sha256": observed_sha256(observed_path) if observed_path else None,
         "summary": asdict(result.summary),
         "after_start_year": asdict(result.after_start),
+        "after_start_year_by_indicator": summaries_by(result.table, "indicator", result.scenario.start_year),
+        "after_start_year_by_vintage": summaries_by(result.table, "vintage", result.scenario.start_year),
         "definitions": {
             "relative_error": "(simulated mean - observed) / observed",
             "interval": "5th-95th percentile of the replicates",
@@ -331,6 +335,24 @@ def write_validation(
         if add_files is not None:
             add_files(stage, result)
     return out_dir
+
+
+def observed_sha256(path: Path) -> str:
+    """SHA-256 of an observations file, or of a folder's ``*.csv`` files (names and contents, in
+    name order), so a record says exactly which numbers it was compared with."""
+    if not path.is_dir():
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    for file in sorted(path.glob("*.csv")):
+        digest.update(file.name.encode() + b"\0" + hashlib.sha256(file.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def summaries_by(table: pd.DataFrame, column: str, start_year: int) -> dict[str, dict[str, float | int]]:
+    """``summarise`` of the rows after ``start_year`` for each value of ``column`` (e.g. indicator,
+    vintage), skipped rows left out."""
+    later = table[(table["year"] > start_year) & (table["result"] == "compared")]
+    return {str(key): asdict(summarise(group)) for key, group in later.groupby(column, sort=True)}
 
 
 def worst_rows(table: pd.DataFrame, n: int = 5) -> pd.DataFrame:
