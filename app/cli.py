@@ -42,7 +42,7 @@ import yaml
 
 from experiments.calibration.observed import read_observed
 from experiments.calibration.validate import DEFAULT_REPLICATES, validate, worst_rows, write_validation
-from experiments.compare import ComparisonResult, compare
+from experiments.compare import ComparisonResult, compare, plan_comparison
 from experiments.run import run_scenario
 from experiments.runner import RECYCLE_AFTER, Progress
 from experiments.sweeps.design import load_experiment
@@ -417,7 +417,6 @@ def _compare(args: argparse.Namespace) -> int:
     if args.groups is not None and not args.attribute:
         raise ScenarioError("command line: --groups: only with --attribute, which uses the lever groups")
     options: dict[str, Any] = {
-        "out_dir": args.out,
         "root_seed": args.root_seed,
         "scale": args.scale,
         "end_year": args.end_year,
@@ -429,12 +428,11 @@ def _compare(args: argparse.Namespace) -> int:
     if args.attribute:
         from experiments.attribution import compare_and_attribute
 
-        done = compare_and_attribute(
-            args.scenarios, args.replicates, groups=args.groups, add_files=report, **options
-        )
+        planned = plan_comparison(args.scenarios, args.replicates, **options)
+        done = compare_and_attribute(planned, groups=args.groups, out_dir=args.out, add_files=report)
         result, attributions = done.comparison, done.attributions
     else:
-        result = compare(args.scenarios, args.replicates, add_files=report, **options)
+        result = compare(args.scenarios, args.replicates, out_dir=args.out, add_files=report, **options)
     comparison = result.comparison
     extra = sum(a.manifest["runs"] - a.manifest["runs_reused"] for a in attributions.values())
     print(

@@ -547,20 +547,14 @@ class AttributedComparison:
 
 
 def compare_and_attribute(
-    scenario_files: Sequence[str | Path],
-    replicates: int,
+    comparison: Comparison,
     *,
     groups: LeverGroups | Path | None = None,
     out_dir: Path | None = None,
-    root_seed: int | None = None,
-    scale: int | None = None,
-    end_year: int | None = None,
-    workers: int | None = None,
-    scheduler: str | None = None,
     add_files: Callable[[Path, ComparisonResult, Mapping[str, AttributionResult]], object] | None = None,
 ) -> AttributedComparison:
-    """``experiments.compare.compare``, with every scenario but the reference attributed to its
-    lever groups on the comparison's seeds.
+    """``experiments.compare.compare`` of a planned comparison (``plan_comparison``), with every
+    scenario but the reference attributed to its lever groups on the comparison's seeds.
 
     The comparison has already run the reference and each scenario on those seeds: they are
     the empty and the full coalition of its attribution (``compared_runs``), so they are not
@@ -572,15 +566,6 @@ def compare_and_attribute(
     written.
     """
     started = time.perf_counter()
-    comparison = plan_comparison(
-        scenario_files,
-        replicates,
-        root_seed=root_seed,
-        scale=scale,
-        end_year=end_year,
-        workers=workers,
-        scheduler=scheduler,
-    )
     grouping = _grouping(groups)
     reference = comparison.reference.scenario
     plans = {entry.label: plan_for(entry.scenario, reference, grouping) for entry in comparison.scenarios[1:]}

@@ -37,6 +37,12 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def compare_two(files: Path, *options: str) -> Invocation:
+    """``jjj-talent compare baseline two-levers`` at the tests' size, with ``options``."""
+    small = ("--replicates", str(REPLICATES), "--scale", "5000", "--end", "2020", "--workers", "0")
+    return invoke("compare", str(files / "baseline.yaml"), str(files / "two.yaml"), *small, *options)
+
+
 @pytest.fixture(scope="module")
 def attributed(files: Path) -> tuple[AttributedComparison, Invocation]:
     """``jjj-talent compare baseline two-levers --attribute --groups``, the bilingual report; with
@@ -52,11 +58,9 @@ def attributed(files: Path) -> tuple[AttributedComparison, Invocation]:
         # The comparison's own charts are test_compare.py's; drawing them here would double this
         # file's time. The attribution's waterfalls are still drawn.
         patch.setattr(compare_report, "write_compare_charts", lambda *args: {"en": {}, "zh": {}})
-        done = invoke(
-            "compare", str(files / "baseline.yaml"), str(files / "two.yaml"), "--replicates", str(REPLICATES),
-            "--scale", "5000", "--end", "2020", "--workers", "0", "--attribute", "--groups",
-            str(files / "groups.yaml"), "--out", str(files / "out"),
-        )  # fmt: skip
+        done = compare_two(
+            files, "--attribute", "--groups", str(files / "groups.yaml"), "--out", str(files / "out")
+        )
     assert done.status == 0, done.err
     return returned[0], done
 
@@ -131,30 +135,21 @@ def test_pages_in_one_language_and_without_attribute(
         lang: {path.name.split(".")[0]: path.read_bytes() for path in charts.glob(f"*.{lang}.png")}
         for lang in ("en", "zh")
     }
-    chinese = compare_report.render_compare_report(
-        result.comparison,
-        result.tables,
-        result.manifest,
-        pngs,
-        lang="zh",
-        attributions=found.attributions,
-    )
-    headings = re.findall(r"<h2>(.*?)</h2>", chinese)
-    assert "各类政策的贡献" in headings and "What each lever group buys" not in chinese
-    assert "河北每新增一名人才的投入（元）" in chinese and "资金补贴" not in chinese  # groups from the file
-    english = compare_report.render_compare_report(
-        result.comparison,
-        result.tables,
-        result.manifest,
-        pngs,
-        lang="en",
-        attributions=found.attributions,
-    )
-    assert "What each lever group buys" in english and "各类" not in english
-    plain = _text(
-        compare_report.render_compare_report(result.comparison, result.tables, result.manifest, pngs)
-    )
-    assert 'id="attribution"' not in plain and "What each lever group buys" not in plain
+
+    def page(lang: str, is_attributed: bool = True) -> str:
+        attributions = found.attributions if is_attributed else None
+        return compare_report.render_compare_report(
+            result.comparison, result.tables, result.manifest, pngs, lang=lang, attributions=attributions
+        )
+
+    chinese = page("zh")
+    assert "各类政策的贡献" in re.findall(r"<h2>(.*?)</h2>", chinese)
+    assert "What each lever group buys" not in chinese and "河北每新增一名人才的投入（元）" in chinese
+    english = _text(page("en"))
+    assert "What each lever group buys" in english
+    assert not re.findall(r"[\u2e80-\u9fff\uff00-\uffef]", english)
+    plain = _text(page("en", is_attributed=False))
+    assert "What each lever group buys" not in plain
     assert "jjj-talent compare --attribute gives each lever group's own effect and cost per talent" in plain
 
 
@@ -170,11 +165,7 @@ def test_a_bad_groups_file_is_refused_and_nothing_written(files: Path, groups: s
     bad.parent.mkdir(exist_ok=True)
     bad.write_text(groups, encoding="utf-8")
     out = files / "bad" / "out"
-    done = invoke(
-        "compare", str(files / "baseline.yaml"), str(files / "two.yaml"), "--replicates", "1",
-        "--scale", "5000", "--end", "2016", "--workers", "0", "--attribute", "--groups", str(bad),
-        "--out", str(out),
-    )  # fmt: skip
+    done = compare_two(files, "--attribute", "--groups", str(bad), "--out", str(out))
     assert done.status == 2
     assert re.search(message, done.err), done.err
     assert "Traceback" not in done.err
