@@ -141,7 +141,8 @@ def _parser() -> argparse.ArgumentParser:
         "--attribute",
         action="store_true",
         help="also split each scenario's effect among its lever groups (Shapley values) and give each "
-        "group's cost per talent; runs 2^groups - 2 more runs a replicate",
+        "group's cost per talent; each scenario must differ from the first in levers only; "
+        "2^groups - 2 more runs a replicate",
     )
     command.add_argument(
         "--groups",

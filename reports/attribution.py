@@ -91,12 +91,13 @@ TEXTS: dict[str, dict[str, str]] = {
     "cost_note": _en_only(
         "Cumulative spending of the group's levers in the scenario, divided by the group's Shapley "
         "effect on talents in Hebei (one denominator for every group). Beside it, the group's Shapley "
-        "effect on the region's talents (its net gain) and on Beijing's and Tianjin's (who lost the "
-        "talents Hebei gained). Where the effect's interval includes zero, the cost per talent is not "
-        "meaningful; where spending is zero the group's levers are not costed by the model.",
+        "effect on the region's talents (its net gain) and on Beijing's and Tianjin's, so that talents "
+        "Hebei draws from them are not read as new ones. No cost is given (–) where Hebei loses talents; "
+        "where the effect's interval includes zero, the cost per talent is not meaningful; where "
+        "spending is zero the group's levers are not costed by the model.",
         "各类政策在情景中的累计投入，除以该类政策对河北人才的Shapley效应（所有类别使用同一分母）。"
-        "旁列该类政策对京津冀人才（净增）以及对北京、天津人才（流失方）的Shapley效应。"
-        "效应区间包含0时，每新增人才成本没有意义；投入为0表示模型未计算该类政策的投入。",
+        "旁列该类政策对京津冀人才（净增）以及对北京、天津人才的Shapley效应，以免把河北从京津吸引来的人才当作新增人才。"
+        "河北人才减少时不给出成本（–）；效应区间包含0时，每新增人才成本没有意义；投入为0表示模型未计算该类政策的投入。",
     ),
     "year": _en_only("year", "年份"),
     "spending": _en_only("spending (CNY million)", "投入（百万元）"),
@@ -266,7 +267,8 @@ def effects_html(effects: pd.DataFrame, lang: str = "both", heading: str = "h3")
 def _interval(indicator: str, row: pd.Series, lang: str = "both") -> str:
     to = tr("to", lang)
     if indicator.endswith("share"):
-        return f"{row['mean'] * 100:+.2f} pp ({row[P05] * 100:+.2f}{to}{row[P95] * 100:+.2f})"
+        share = f"{row['mean'] * 100:+.2f} pp ({row[P05] * 100:+.2f}{to}{row[P95] * 100:+.2f})"
+        return share.replace("-", "−")  # the minus sign, as format_signed writes it
     return f"{format_signed(row['mean'])} ({format_signed(row[P05])}{to}{format_signed(row[P95])})"
 
 
