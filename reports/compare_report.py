@@ -1203,9 +1203,9 @@ def _effects(comparison: Comparison, tables: ComparisonTables, lang: str = "both
 def _spending(
     comparison: Comparison, tables: ComparisonTables, lang: str = "both", is_attributed: bool = False
 ) -> str:
-    """Spending by lever; then, without an attribution, the cost per additional talent that
-    credits each lever with its scenario's joint effect (and the hint that ``--attribute`` gives
-    each group's own), with one, a pointer to the groups' own costs in its place."""
+    """Spending by lever, then the costs: with an attribution, a pointer to each lever group's own
+    cost per talent; without, the per-lever table (each lever credited with its scenario's joint
+    effect) and the hint that ``--attribute`` gives each group's own."""
     spending = tables.spending
     if spending.empty or not (spending["cny_mean"] > 0).any():
         return _p(tr("no_spending", lang))
