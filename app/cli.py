@@ -2,6 +2,7 @@
 
     jjj-talent run SCENARIO.yaml [--seed N] [--scale N] [--start YEAR] [--end YEAR] [--out DIR] [--lang en|zh|both]
     jjj-talent compare A.yaml B.yaml [...] --replicates N [--workers N | --scheduler ADDR] [--out DIR] [--lang L]
+                       [--attribute [--groups FILE]]
     jjj-talent attribute SCENARIO.yaml [--reference B.yaml] [--replicates N] [--groups FILE | --each-lever]
     jjj-talent optimise CONFIG.yaml [--workers N | --scheduler ADDR] [--out DIR] [--lang en|zh|both]
     jjj-talent validate SCENARIO.yaml --observed FILE.csv [--from YEAR] [--replicates N] [--workers N] [--out DIR]
@@ -33,6 +34,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +43,7 @@ import yaml
 
 from experiments.calibration.observed import read_observed
 from experiments.calibration.validate import DEFAULT_REPLICATES, validate, worst_rows, write_validation
-from experiments.compare import ComparisonResult, compare
+from experiments.compare import ComparisonResult, compare, plan_comparison
 from experiments.run import run_scenario
 from experiments.runner import RECYCLE_AFTER, Progress
 from experiments.sweeps.design import load_experiment
@@ -136,6 +138,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     command.add_argument("--no-report", action="store_true", help="tables only, no charts or report")
     _add_lang_option(command)
+    command.add_argument(
+        "--attribute",
+        action="store_true",
+        help="also split each scenario's effect among its lever groups (Shapley values) and give each "
+        "group's cost per talent; each scenario must differ from the first in levers only; "
+        "2^groups - 2 more runs a replicate",
+    )
+    command.add_argument(
+        "--groups",
+        type=Path,
+        help="with --attribute: lever-groups file (default: experiments/lever-groups.yaml)",
+    )
     command.set_defaults(handler=_compare)
 
     command = commands.add_parser(
@@ -350,10 +364,18 @@ def _write_report(folder: Path, *, lang: str = "both") -> None:
     write_report(folder, lang=lang)
 
 
-def _write_compare_report(folder: Path, result: ComparisonResult, *, lang: str = "both") -> None:
+def _write_compare_report(
+    folder: Path,
+    result: ComparisonResult,
+    attributions: Mapping[str, Any] | None = None,
+    *,
+    lang: str = "both",
+) -> None:
     from reports.compare_report import write_compare_report
 
-    write_compare_report(folder, result.comparison, result.tables, result.manifest, lang=lang)
+    write_compare_report(
+        folder, result.comparison, result.tables, result.manifest, lang=lang, attributions=attributions
+    )
 
 
 def _show(args: argparse.Namespace) -> None:
@@ -409,21 +431,38 @@ def _list_levers(args: argparse.Namespace) -> None:
 
 def _compare(args: argparse.Namespace) -> int:
     _check_runner_options(args)
-    result = compare(
-        args.scenarios,
-        args.replicates,
-        out_dir=args.out,
-        root_seed=args.root_seed,
-        scale=args.scale,
-        end_year=args.end_year,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        add_files=None if args.no_report else functools.partial(_write_compare_report, lang=args.lang),
-    )
+    if args.groups is not None and not args.attribute:
+        raise ScenarioError("command line: --groups: only with --attribute, which uses the lever groups")
+    options: dict[str, Any] = {
+        "root_seed": args.root_seed,
+        "scale": args.scale,
+        "end_year": args.end_year,
+        "workers": args.workers,
+        "scheduler": args.scheduler,
+    }
+    report = None if args.no_report else functools.partial(_write_compare_report, lang=args.lang)
+    attributions: Mapping[str, Any] = {}
+    if args.attribute:
+        from experiments.attribution import compare_and_attribute
+
+        planned = plan_comparison(args.scenarios, args.replicates, **options)
+        done = compare_and_attribute(planned, groups=args.groups, out_dir=args.out, add_files=report)
+        result, attributions = done.comparison, done.attributions
+    else:
+        result = compare(args.scenarios, args.replicates, out_dir=args.out, add_files=report, **options)
     comparison = result.comparison
-    print(f"wrote {result.out_dir}/ ({comparison.runs} runs, {result.manifest['wall_seconds']:.1f} s)")
+    extra = sum(a.manifest["runs"] - a.manifest["runs_reused"] for a in attributions.values())
+    print(
+        f"wrote {result.out_dir}/ ({comparison.runs + extra} runs, {result.manifest['wall_seconds']:.1f} s)"
+    )
     if not args.no_report:
         print(f"report: {result.out_dir / 'report.html'}")
+    for label, attributed in attributions.items():
+        manifest = attributed.manifest
+        print(
+            f"attribute: {label} groups={len(attributed.attribution.groups)} runs={manifest['runs']} "
+            f"(reused from the comparison: {manifest['runs_reused']})"
+        )
     print(
         f"compare: scenarios={len(comparison.scenarios)} replicates={comparison.replicates} runs={comparison.runs}"
     )

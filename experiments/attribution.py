@@ -19,11 +19,14 @@ Shapley effect on one denominator for every group: the talents Hebei gains.
 
 ``attribute`` plans the coalitions, submits every coalition on every replicate seed through the
 project's runner (common random numbers) and writes the tables; the command
-(``jjj-talent attribute``) adds the report.
+(``jjj-talent attribute``) adds the report. ``compare_and_attribute`` (``jjj-talent compare
+--attribute``) attributes every scenario of a comparison, reusing the comparison's runs of the
+reference and of the scenario as the empty and the full coalition.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -35,7 +38,15 @@ import numpy as np
 import pandas as pd
 
 from experiments import files
-from experiments.compare import plan_comparison
+from experiments.compare import (
+    Comparison,
+    ComparisonResult,
+    ReplicateRun,
+    checked_out_dir,
+    plan_comparison,
+    run_comparison,
+    write_result,
+)
 from experiments.files import staging_dir
 from experiments.replicates import P05, P95, grouped_interval, interval
 from experiments.runner import RunTask, indicator_tables, run_all
@@ -351,6 +362,13 @@ def describe(attribution: Attribution) -> dict[str, Any]:
 
 # --- running it -------------------------------------------------------------------------------
 
+# Scenario fields that do not change a run on a given seed (a run gets its seed with it): a
+# coalition that equals a compared scenario in every other field is that scenario's run.
+NOT_IN_RUN = ("name", "description", "extends", "seed")
+
+CoalitionRuns = Mapping[int, Sequence[tuple[pd.DataFrame, pd.DataFrame]]]
+"""Coalition mask -> each replicate's (indicators, spending) tables, in replicate order."""
+
 
 @dataclass(frozen=True)
 class AttributionResult:
@@ -363,14 +381,37 @@ class AttributionResult:
     manifest: dict[str, Any]
 
 
+def plan_for(scenario: Scenario, reference: Scenario, grouping: LeverGroups) -> Attribution:
+    """``plan_attribution``, refusing a scenario that sets its levers as the reference does.
+
+    Raises:
+        ScenarioError: as ``plan_attribution``, or nothing to attribute.
+    """
+    attribution = plan_attribution(scenario, reference, grouping)
+    if not attribution.groups:
+        raise ScenarioError(
+            f"attribute: scenario {scenario.name!r} sets its levers as {reference.name!r} does; "
+            "nothing to attribute"
+        )
+    return attribution
+
+
 def run_coalitions(
-    attribution: Attribution, seeds: Sequence[int], *, workers: int | None, scheduler: str | None
+    attribution: Attribution,
+    seeds: Sequence[int],
+    *,
+    workers: int | None,
+    scheduler: str | None,
+    done: CoalitionRuns | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every coalition on every seed through the runner: (indicators, spending), long tables with
-    columns coalition and replicate added."""
+    """Every coalition on every seed through the runner, except those ``done`` already on these
+    seeds: (indicators, spending), long tables with columns coalition and replicate added."""
+    done = done or {}
     tasks: list[RunTask] = []
     keys: list[tuple[int, int]] = []
     for mask, scenario in attribution.coalitions.items():
+        if mask in done:
+            continue
         data = scenario.as_data()
         members = "+".join(attribution.members(mask)) or "reference"
         for replicate, seed in enumerate(seeds):
@@ -378,16 +419,50 @@ def run_coalitions(
                 RunTask(len(tasks), f"{members}, replicate {replicate}", data, seed, indicator_tables)
             )
             keys.append((mask, replicate))
-    outputs = run_all(tasks, workers=workers, scheduler=scheduler, what="attribute")
+    outputs = run_all(tasks, workers=workers, scheduler=scheduler, what="attribute") if tasks else []
+    runs = {key: (o.result["indicators"], o.result["spending"]) for key, o in zip(keys, outputs)}
+    for mask, replicates in done.items():
+        runs.update({(mask, replicate): tables for replicate, tables in enumerate(replicates)})
+    order = sorted(runs)
     indicators = pd.concat(
-        [o.result["indicators"].assign(coalition=m, replicate=r) for (m, r), o in zip(keys, outputs)],
-        ignore_index=True,
+        [runs[key][0].assign(coalition=key[0], replicate=key[1]) for key in order], ignore_index=True
     )
     spending = pd.concat(
-        [o.result["spending"].assign(coalition=m, replicate=r) for (m, r), o in zip(keys, outputs)],
-        ignore_index=True,
+        [runs[key][1].assign(coalition=key[0], replicate=key[1]) for key in order], ignore_index=True
     )
     return indicators, spending
+
+
+def compared_runs(
+    attribution: Attribution, comparison: Comparison, outputs: Sequence[ReplicateRun]
+) -> dict[int, list[tuple[pd.DataFrame, pd.DataFrame]]]:
+    """The coalitions a comparison has already run: those equal, but for ``NOT_IN_RUN``, to one
+    of its scenarios (the reference is the empty coalition, the attributed scenario the full
+    one), with that scenario's runs on the comparison's seeds."""
+    label_of = {_run_key(entry.scenario): entry.label for entry in comparison.scenarios}
+    found: dict[int, list[tuple[pd.DataFrame, pd.DataFrame]]] = {}
+    for mask, scenario in attribution.coalitions.items():
+        label = label_of.get(_run_key(scenario))
+        if label is not None:
+            mine = sorted((o for o in outputs if o.label == label), key=lambda o: o.replicate)
+            found[mask] = [(o.indicators, o.spending) for o in mine]
+    return found
+
+
+def _run_key(scenario: Scenario) -> str:
+    data = {key: value for key, value in scenario.as_data().items() if key not in NOT_IN_RUN}
+    return json.dumps(data, sort_keys=True)
+
+
+def attribution_tables(
+    attribution: Attribution, indicators: pd.DataFrame, spending: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``effects_table`` and ``cost_table`` at the milestone years and the last year."""
+    scenario = attribution.scenario
+    years = sorted(
+        {y for y in (*MILESTONE_YEARS, scenario.end_year) if scenario.start_year < y <= scenario.end_year}
+    )
+    return effects_table(attribution, indicators), cost_table(attribution, indicators, spending, years)
 
 
 def attribute(
@@ -423,26 +498,17 @@ def attribute(
         scheduler=scheduler,
     )
     reference, scenario = (entry.scenario for entry in comparison.scenarios)
-    grouping = groups if isinstance(groups, LeverGroups) else load_groups(groups or DEFAULT_GROUPS)
-    attribution = plan_attribution(scenario, reference, grouping)
-    if not attribution.groups:
-        raise ScenarioError(
-            f"attribute: {scenario_file} sets its levers as {reference_file} does; nothing to attribute"
-        )
+    attribution = plan_for(scenario, reference, _grouping(groups))
     out_dir = Path(out_dir) if out_dir is not None else Path("outputs") / f"attribute-{scenario.name}"
     if out_dir.exists() and not out_dir.is_dir():
         raise ScenarioError(f"command line: --out: {out_dir} is a file; give a folder")
     indicators, spending = run_coalitions(
         attribution, comparison.seeds, workers=comparison.workers, scheduler=comparison.scheduler
     )
-    effects = effects_table(attribution, indicators)
-    years = sorted(
-        {y for y in (*MILESTONE_YEARS, scenario.end_year) if scenario.start_year < y <= scenario.end_year}
-    )
-    costs = cost_table(attribution, indicators, spending, years)
+    effects, costs = attribution_tables(attribution, indicators, spending)
     manifest = {
         **describe(attribution),
-        "groups_source": grouping.source,
+        "groups_source": _grouping(groups).source,
         "root_seed": comparison.root_seed,
         "seeds": list(comparison.seeds),
         "replicates": len(comparison.seeds),
@@ -463,3 +529,79 @@ def attribute(
         if add_files is not None:
             add_files(stage, result)
     return result
+
+
+def _grouping(groups: LeverGroups | Path | None) -> LeverGroups:
+    return groups if isinstance(groups, LeverGroups) else load_groups(groups or DEFAULT_GROUPS)
+
+
+# --- attributing a comparison (jjj-talent compare --attribute) ---------------------------------
+
+
+@dataclass(frozen=True)
+class AttributedComparison:
+    """A comparison, and each compared scenario's attribution against its reference (by label)."""
+
+    comparison: ComparisonResult
+    attributions: Mapping[str, AttributionResult]
+
+
+def compare_and_attribute(
+    comparison: Comparison,
+    *,
+    groups: LeverGroups | Path | None = None,
+    out_dir: Path | None = None,
+    add_files: Callable[[Path, ComparisonResult, Mapping[str, AttributionResult]], object] | None = None,
+) -> AttributedComparison:
+    """``experiments.compare.compare`` of a planned comparison (``plan_comparison``), with every
+    scenario but the reference attributed to its lever groups on the comparison's seeds.
+
+    The comparison has already run the reference and each scenario on those seeds: they are
+    the empty and the full coalition of its attribution (``compared_runs``), so they are not
+    run again; an attribution of n groups adds 2^n - 2 runs a replicate. Files: the
+    comparison's, ``attribution.csv`` and ``cost_per_talent.csv`` (``attribute``'s, with a
+    ``scenario`` column first), and an ``attribution`` entry in ``manifest.json``;
+    ``add_files(stage, result, attributions)`` adds the report. Bad input (the groups file, a
+    scenario that cannot be attributed) raises ``ScenarioError`` before anything runs or is
+    written.
+    """
+    started = time.perf_counter()
+    grouping = _grouping(groups)
+    reference = comparison.reference.scenario
+    plans = {entry.label: plan_for(entry.scenario, reference, grouping) for entry in comparison.scenarios[1:]}
+    out_dir = checked_out_dir(comparison, out_dir)
+    outputs = run_comparison(comparison)
+    attributions: dict[str, AttributionResult] = {}
+    for label, attribution in plans.items():
+        done = compared_runs(attribution, comparison, outputs)
+        indicators, spending = run_coalitions(
+            attribution,
+            comparison.seeds,
+            workers=comparison.workers,
+            scheduler=comparison.scheduler,
+            done=done,
+        )
+        effects, costs = attribution_tables(attribution, indicators, spending)
+        manifest = {
+            **describe(attribution),
+            "runs": len(attribution.coalitions) * comparison.replicates,
+            "runs_reused": len(done) * comparison.replicates,
+        }
+        attributions[label] = AttributionResult(out_dir, attribution, effects, costs, manifest)
+
+    def write(stage: Path, result: ComparisonResult) -> None:
+        for name, table in (("attribution.csv", "effects"), ("cost_per_talent.csv", "costs")):
+            frames = [getattr(a, table).assign(scenario=label) for label, a in attributions.items()]
+            joined = pd.concat(frames, ignore_index=True)
+            files.write_csv(stage / name, joined[["scenario", *joined.columns.drop("scenario")]])
+        if add_files is not None:
+            add_files(stage, result, attributions)
+
+    more = {
+        "attribution": {
+            "groups_source": grouping.source,
+            **{label: a.manifest for label, a in attributions.items()},
+        }
+    }
+    result = write_result(out_dir, comparison, outputs, started, write, more_manifest=more)
+    return AttributedComparison(result, attributions)

@@ -25,7 +25,7 @@ import datetime as dt
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -581,13 +581,35 @@ def compare(
         workers=workers,
         scheduler=scheduler,
     )
+    out_dir = checked_out_dir(comparison, out_dir)
+    outputs = run_comparison(comparison)
+    return write_result(out_dir, comparison, outputs, started, add_files)
+
+
+def checked_out_dir(comparison: Comparison, out_dir: Path | None) -> Path:
+    """``out_dir``, or ``default_out_dir`` when None; refused (``ScenarioError``) if it is a file."""
     out_dir = Path(out_dir) if out_dir is not None else default_out_dir(comparison)
     if out_dir.exists() and not out_dir.is_dir():
         raise ScenarioError(f"command line: --out: {out_dir} is a file; give a folder")
-    outputs = run_comparison(comparison)
+    return out_dir
+
+
+def write_result(
+    out_dir: Path,
+    comparison: Comparison,
+    outputs: Sequence[ReplicateRun],
+    started: float,
+    add_files: Callable[[Path, ComparisonResult], None] | None = None,
+    *,
+    more_manifest: Mapping[str, Any] | None = None,
+) -> ComparisonResult:
+    """Summarise finished runs and write the comparison into ``out_dir`` in one atomic step;
+    ``more_manifest`` adds keys to the manifest (what an analysis built on the comparison did),
+    ``add_files(stage, result)`` adds files before the folder is swapped into place."""
     tables = summarise(comparison, outputs)
     with staging_dir(out_dir) as stage:
         manifest = make_manifest(comparison, outputs, time.perf_counter() - started)
+        manifest.update(more_manifest or {})
         write_comparison(stage, tables, manifest)
         result = ComparisonResult(out_dir, comparison, tables, manifest)
         if add_files is not None:

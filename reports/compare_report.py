@@ -10,6 +10,10 @@ The page is bilingual by default, or in one language (``lang="en"`` or ``"zh"``)
 report (``reports/run_report.py``): every text it writes is in ``TEXTS`` (and ``CHART_TITLES``,
 ``CHART_CAPTIONS``, ``DEFINITIONS``, ``METHOD_HTML``) in both languages, with what the bilingual
 page shows; the chart files are written in both languages whatever the page's language.
+
+With the attributions of ``jjj-talent compare --attribute`` the page gains a section, "What each
+lever group buys", drawn by ``reports/attribution.py``'s pieces: each group's Shapley effects, its
+waterfall chart and its cost per talent gained by Hebei, which replace the per-lever costs.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from experiments.attribution import Attribution, AttributionResult
 from experiments.compare import (
     ComparedScenario,
     Comparison,
@@ -38,6 +43,7 @@ from experiments.files import write_bytes, write_text
 from model.layout import PROVINCES
 from model.levers import LEVERS
 from model.plan import MILESTONE_NAMES, MILESTONE_YEARS
+from reports import attribution as attributed
 from reports import charts
 from reports.charts import (
     LANGS,
@@ -144,8 +150,19 @@ CHART_CAPTIONS: dict[str, dict[str, str]] = {
     ),
 }
 
-SECTIONS = ("summary", "changes", "charts", "milestones", "effects", "spending", "method", "manifest")
-"""Section anchors in page order; their titles are in ``TEXTS``."""
+SECTIONS = (
+    "summary",
+    "changes",
+    "charts",
+    "milestones",
+    "effects",
+    "attribution",
+    "spending",
+    "method",
+    "manifest",
+)
+"""Section anchors in page order (``attribution`` only with ``compare --attribute``); their
+titles are in ``TEXTS``."""
 
 METHOD_BOTH = """
 <p>Every scenario was run on the same replicate seeds (<em>common random numbers</em>, 共同随机数):
@@ -244,6 +261,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "charts": _pair("Charts", "图表"),
     "milestones": _pair("Milestones", "阶段目标"),
     "effects": _pair("Effects at milestone years", "阶段效应"),
+    "attribution": _pair("What each lever group buys", "各类政策的贡献"),
     "spending": _pair("Spending and cost per additional talent", "投入与成本效益"),
     "method": _pair("Method", "方法"),
     "manifest": _pair("Manifest", "运行记录"),
@@ -329,6 +347,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "才能分离出一项措施，并给出可在措施之间比较的投入。措施目标节点的增量也包括从京津冀其他节点吸引来的人才；"
         "上文对京津冀与各极的效应显示其中有多少是净增。",
     ),
+    "read_costs_attributed": _en_only(
+        "How to read the costs: each lever above is credited with its scenario's joint effect on the "
+        "lever's target nodes, which is no lever's own effect; each lever group's own effect (its Shapley "
+        "value) and its cost per talent gained by Hebei, with one denominator for every group, are in the "
+        "section \u201cWhat each lever group buys\u201d.",
+        "如何解读投入：上文每项政策措施计入的是其所在情景对该措施目标节点的联合效应，并非任何一项措施自身的效应；"
+        "各类政策自身的效应（Shapley值）及河北每新增一名人才的投入（所有类别使用同一分母）见“各类政策的贡献”一节。",
+    ),
     # lever sentences
     "plan_section": _en_only("plan {section}", "规划{section}"),
     "targets": _en_only("targets {places}", "目标：{places}"),
@@ -356,6 +382,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "{title}, {where}: no spending counted ({spending}); talents in its target nodes in {year}: "
         "{change} (mean, 90% interval).",
         "{title}，{where}：未计投入（{spending}）；{year}年其目标节点人才：{change}（均值，90%区间）。",
+    ),
+    "lever_group": _en_only(
+        "; its group <em>{group}</em>'s own effect and cost per talent are in the attribution.",
+        "；其所属政策类别<em>{group}</em>自身的效应与每新增人才成本见政策贡献分解。",
     ),
     "not_declared": _en_only("not declared", "未声明"),
     "all_of": _en_only("all of {province} ({n} nodes)", "{province}全部（{n}个节点）"),
@@ -416,6 +446,27 @@ TEXTS: dict[str, dict[str, str]] = {
         "{years}年：截至该年该措施的累计投入、该年其目标节点人才的配对效应，以及两者之比（相对参照情景的新增投入 / 平均效应）。"
         "效应的90%区间包含0或低于0时留空。含多项措施的情景中，每项措施计入该情景对其目标的联合效应；单一措施的变体才能分离出一项措施。",
     ),
+    "attribute_hint": _en_only(
+        "This table credits every lever with its scenario's joint effect; jjj-talent compare --attribute "
+        "gives each lever group's own effect and cost per talent.",
+        "此表将情景的联合效应计入每项措施；jjj-talent compare --attribute可给出各类政策自身的效应与每新增人才成本。",
+    ),
+    "costs_in_attribution": _en_only(
+        "Each lever group's own cost per talent gained by Hebei is in the section \u201cWhat each lever "
+        "group buys\u201d; the per-lever ratios of cost_effectiveness.csv credit every lever with its "
+        "scenario's joint effect and are not shown.",
+        "各类政策河北每新增一名人才的投入见“各类政策的贡献”一节；cost_effectiveness.csv中逐项措施的比值把情景的联合效应计入每项措施，此处不列。",
+    ),
+    "attribution_note": _en_only(
+        "Each scenario's effect against {reference} split among the lever groups it changes "
+        "(groups from {source}). The runs of {reference} and of each scenario above are the empty "
+        "and the full combination of groups: {reused} of the {runs} attribution runs are the "
+        "comparison's own.",
+        "各情景相对{reference}的效应在其调整的政策类别之间分解（分类见{source}）。上文{reference}与各情景的运行"
+        "即为不含与包含全部类别的组合：{runs}次分解运行中有{reused}次直接采用本次比较的运行。",
+    ),
+    "attribution_costs": _pair("Cost per talent gained by Hebei, by group", "各类政策河北每新增人才成本"),
+    "attribution_effects": _pair("Every headline indicator, by group", "各项主要指标的分解"),
     "target_nodes": _en_only("target nodes", "目标节点"),
     "cumulative": _en_only("cumulative CNY million", "累计投入（百万元）"),
     "additional": _en_only("additional talents (90% interval)", "新增人才（90%区间）"),
@@ -850,7 +901,11 @@ def _lever_sentence(
     lever: str,
     year: int,
     lang: str = "both",
+    group: str | None = None,
 ) -> str:
+    """What ``lever`` does in ``entry``; with ``group`` (the lever's group in the scenario's
+    attribution) the cost clause points to the group's own cost instead of crediting the lever
+    with the scenario's joint effect."""
     declared = LEVERS.get(lever)
     title = f"<strong>{_e(lever)}</strong>"
     if declared is not None:
@@ -899,7 +954,9 @@ def _lever_sentence(
                 reference=_e(reference.label),
             )
         sentence += tr("lever_gained", lang, year=year, gained=_e(gained))
-        if _finite(cost["cny_per_additional_talent"]):
+        if group is not None:
+            sentence += tr("lever_group", lang, group=_e(attributed.group_label(group, lang)))
+        elif _finite(cost["cny_per_additional_talent"]):
             sentence += tr("lever_cost", lang, cost=_e(format_cny(cost["cny_per_additional_talent"], lang)))
         else:
             sentence += tr("lever_no_cost", lang, note=_e(cost["note"]))
@@ -921,7 +978,13 @@ def _lever_sentence(
     )
 
 
-def _changes(comparison: Comparison, tables: ComparisonTables, lang: str = "both") -> str:
+def _changes(
+    comparison: Comparison,
+    tables: ComparisonTables,
+    lang: str = "both",
+    attributions: Mapping[str, AttributionResult] | None = None,
+) -> str:
+    attributions = attributions or {}
     year = horizon(tables)
     reference = comparison.reference
     parts = [
@@ -960,8 +1023,10 @@ def _changes(comparison: Comparison, tables: ComparisonTables, lang: str = "both
         levers = list(entry.scenario.lever_settings())
         levers += [lever for lever in reference.scenario.lever_settings() if lever not in levers]
         if levers:
+            attribution = attributions[label].attribution if label in attributions else None
             items = "".join(
-                f"<li>{_lever_sentence(comparison, tables, entry, lever, year, lang)}</li>"
+                f"<li>{_lever_sentence(comparison, tables, entry, lever, year, lang, _group_of(attribution, lever))}"
+                "</li>"
                 for lever in levers
             )
             parts.append(f"<p>{_e(tr('lever_by_lever', lang))}{_e(tr('colon', lang))}</p><ul>{items}</ul>")
@@ -992,8 +1057,15 @@ def _changes(comparison: Comparison, tables: ComparisonTables, lang: str = "both
         )
         if changed:
             parts.append(_p(tr("parameters_differ", lang, reference=reference.label, changed=changed)))
-    parts.append(_p(tr("read_costs", lang), "muted"))
+    parts.append(_p(tr("read_costs_attributed" if attributions else "read_costs", lang), "muted"))
     return "\n".join(parts)
+
+
+def _group_of(attribution: Attribution | None, lever: str) -> str | None:
+    """The group of ``attribution`` that changes ``lever``, if any."""
+    if attribution is None:
+        return None
+    return next((group for group, levers in attribution.groups.items() if lever in levers), None)
 
 
 def _parameter_changes(
@@ -1128,7 +1200,12 @@ def _effects(comparison: Comparison, tables: ComparisonTables, lang: str = "both
     return "\n".join(parts)
 
 
-def _spending(comparison: Comparison, tables: ComparisonTables, lang: str = "both") -> str:
+def _spending(
+    comparison: Comparison, tables: ComparisonTables, lang: str = "both", is_attributed: bool = False
+) -> str:
+    """Spending by lever, then the costs: with an attribution, a pointer to each lever group's own
+    cost per talent; without, the per-lever table (each lever credited with its scenario's joint
+    effect) and the hint that ``--attribute`` gives each group's own."""
     spending = tables.spending
     if spending.empty or not (spending["cny_mean"] > 0).any():
         return _p(tr("no_spending", lang))
@@ -1142,7 +1219,9 @@ def _spending(comparison: Comparison, tables: ComparisonTables, lang: str = "bot
         _table([tr(key, lang) for key in ("scenario", "lever", "years", "cny_million")], rows, numeric=(3,)),
     ]
     costs = tables.cost_effectiveness
-    if len(costs):
+    if is_attributed:
+        parts.append(_p(tr("costs_in_attribution", lang)))
+    elif len(costs):
         cost_rows = []
         for row in costs.itertuples(index=False):
             per = (
@@ -1170,6 +1249,7 @@ def _spending(comparison: Comparison, tables: ComparisonTables, lang: str = "bot
         parts.append(
             _p(tr("cost_note", lang, years=", ".join(str(y) for y in cost_years(tables.years))), "muted")
         )
+        parts.append(_p(tr("attribute_hint", lang)))
         parts.append(
             _table(
                 [
@@ -1191,6 +1271,43 @@ def _spending(comparison: Comparison, tables: ComparisonTables, lang: str = "bot
     return "\n".join(parts)
 
 
+def _attribution(
+    comparison: Comparison,
+    attributions: Mapping[str, AttributionResult],
+    manifest: Mapping[str, Any],
+    pngs: Mapping[str, Mapping[str, bytes]],
+    lang: str = "both",
+) -> str:
+    """Each scenario's attribution: its groups, the waterfall, each group's cost per talent
+    gained by Hebei, and the Shapley table of every headline indicator."""
+    runs = sum(result.manifest["runs"] for result in attributions.values())
+    reused = sum(result.manifest["runs_reused"] for result in attributions.values())
+    source = manifest.get("attribution", {}).get("groups_source", "")
+    reference = comparison.reference.label
+    parts = [_p(tr("attribution_note", lang, reference=reference, source=source, reused=reused, runs=runs))]
+    for label, result in attributions.items():
+        name = attribution_chart(comparison, label)
+        effects = result.effects
+        parts.append(f"<h3>{_e(label)}</h3>")
+        parts.append(attributed.groups_html(result.attribution, comparison.replicates, lang))
+        chart = {chart_lang: files[name] for chart_lang, files in pngs.items() if name in files}
+        parts.append(attributed.waterfall_html(name, chart, attributed.last_year(effects), lang))
+        parts.append(f"<h4>{_e(tr('attribution_costs', lang))}</h4>")
+        parts.append(attributed.costs_html(result.costs, effects, lang))
+        parts.append(
+            f"<details><summary>{_e(tr('attribution_effects', lang))}</summary>"
+            f"{attributed.effects_html(effects, lang, heading='h4')}</details>"
+        )
+    parts.append(attributed.method_html(lang))
+    return "\n".join(parts)
+
+
+def attribution_chart(comparison: Comparison, label: str) -> str:
+    """The waterfall chart's name for a compared scenario: ``attribution_<k>``, k its place
+    after the reference (as ``effect_map_<k>``)."""
+    return f"attribution_{comparison.labels.index(label)}"
+
+
 def _manifest(manifest: Mapping[str, Any], lang: str = "both") -> str:
     shown = {key: value for key, value in manifest.items() if key not in ("scenarios", "seeds")}
     shown["seeds"] = ", ".join(str(seed) for seed in manifest.get("seeds", []))
@@ -1207,20 +1324,29 @@ def render_compare_report(
     pngs: Mapping[str, Mapping[str, bytes]],
     *,
     lang: str = "both",
+    attributions: Mapping[str, AttributionResult] | None = None,
 ) -> str:
     """The report page in ``lang`` (``en``, ``zh`` or ``both``); ``pngs`` maps chart language ->
-    chart name -> PNG bytes."""
+    chart name -> PNG bytes; ``attributions`` (compared scenario label -> its attribution) adds
+    the attribution section, whose per-group costs replace the per-lever ones."""
     check_report_lang(lang)
+    attributions = attributions or {}
+    charts_only = {
+        chart_lang: {name: png for name, png in files.items() if not name.startswith("attribution")}
+        for chart_lang, files in pngs.items()
+    }
     sections = {
         "summary": _summary(comparison, tables, manifest, lang),
-        "changes": _changes(comparison, tables, lang),
-        "charts": _charts(pngs, lang),
+        "changes": _changes(comparison, tables, lang, attributions),
+        "charts": _charts(charts_only, lang),
         "milestones": _milestones(comparison, tables, lang),
         "effects": _effects(comparison, tables, lang),
-        "spending": _spending(comparison, tables, lang),
+        "spending": _spending(comparison, tables, lang, is_attributed=bool(attributions)),
         "method": METHOD_HTML[lang],
         "manifest": _manifest(manifest, lang),
     }
+    if attributions:
+        sections["attribution"] = _attribution(comparison, attributions, manifest, pngs, lang)
     year = horizon(tables)
     titles = {anchor: tr(anchor, lang, year=year) for anchor in SECTIONS}
     names = tr("vs", lang).join(comparison.labels)
@@ -1239,7 +1365,7 @@ def render_compare_report(
         generator="reports/compare_report.py",
         heading=tr("heading", lang, names=names),
         subtitle=_e(subtitle),
-        sections=[(anchor, titles[anchor], sections[anchor]) for anchor in SECTIONS],
+        sections=[(anchor, titles[anchor], sections[anchor]) for anchor in SECTIONS if anchor in sections],
         footer=tr("footer", lang),  # HTML; the texts have no markup characters but apostrophes
         lang=lang,
     )
@@ -1252,10 +1378,18 @@ def write_compare_report(
     manifest: Mapping[str, Any],
     *,
     lang: str = "both",
+    attributions: Mapping[str, AttributionResult] | None = None,
 ) -> Path:
     """Charts (both languages whatever ``lang``, ``folder/charts/``) and ``folder/report.html`` in
-    ``lang`` (``en``, ``zh`` or ``both``); returns its path."""
+    ``lang`` (``en``, ``zh`` or ``both``), with each scenario's attribution and its waterfall
+    chart (``attribution_<k>``) when given; returns its path."""
     check_report_lang(lang)
     pngs = write_compare_charts(Path(folder), comparison, tables)
-    page = render_compare_report(comparison, tables, manifest, pngs, lang=lang)
+    for label, result in (attributions or {}).items():
+        name = attribution_chart(comparison, label)
+        for chart_lang, png in attributed.write_waterfall(
+            Path(folder) / "charts", name, result.effects
+        ).items():
+            pngs[chart_lang][name] = png
+    page = render_compare_report(comparison, tables, manifest, pngs, lang=lang, attributions=attributions)
     return write_text(Path(folder) / "report.html", page)
