@@ -19,15 +19,24 @@ Method (simulated moments with common random numbers):
   the replicates. A target group's weight is shared among its rows in proportion to their status
   weight (e.g. ``unverified`` counts half). Log errors make rows of different size and unit
   comparable and treat over- and under-shooting alike.
-- Search: Nelder-Mead (scipy) on an unbounded transform of each parameter's search interval,
-  ``value = lower + (upper - lower) / (1 + exp(-z))``, starting from the scenario's value, with
-  ``initial_step`` (in z units) for the first simplex and at most ``max_evaluations`` runs of the
-  replicate set.
+- Search, on an unbounded transform of each parameter's search interval,
+  ``value = lower + (upper - lower) / (1 + exp(-z))``, starting from the scenario's value:
+  - ``nelder-mead`` (scipy): ``initial_step`` (in z units) for the first simplex and at most
+    ``max_evaluations`` runs of the replicate set; one candidate at a time, for a few parameters;
+  - ``cma-es`` (the ``cma`` package, Hansen's CMA-ES): ``population`` candidates a generation,
+    asked together and evaluated as one synchronous batch on the pool (every worker busy, and
+    the result the same for a given seed whatever the number of workers), ``sigma0`` the first
+    step in z units, at most ``max_evaluations`` candidates. The default for a dozen parameters
+    or more. Its last search distribution (mean, step and covariance in z units) is kept, and
+    ``ensemble.csv`` holds ``ensemble_size`` draws from it mapped to parameter values, equally
+    weighted: the spread of the search where it stopped, an approximation of the parameters'
+    uncertainty, not a posterior.
 
 Outputs, in one folder (``--out``, default ``outputs/calibration/<name>``): ``calibration.json``
 (the record: targets, loss, method, seeds, dates, data rule, versions), ``fit.csv`` (observed
 against simulated for every target, at the start values and at the fit, with 90 % intervals over
-``report_replicates``), the chart the command draws (``fit.png``/``fit.svg``), ``trace.csv`` (every evaluation) and the layer.
+``report_replicates``), the chart the command draws (``fit.png``/``fit.svg``), ``trace.csv`` (every
+evaluation), ``ensemble.csv`` (cma-es only) and the layer.
 The layer (``layer`` in the config) is a scenario file that sets only the fitted ``parameters``
 and ``extends: baseline``: a scenario takes the fitted values by extending it instead of
 baseline, which is valid both for ``history`` runs from 2010 and for projections from 2015.
@@ -41,15 +50,16 @@ import os
 import sys
 import textwrap
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+import cma
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 from scipy.optimize import minimize
 
 from experiments import files
@@ -61,7 +71,7 @@ from experiments.calibration.observed import (
     read_observed_files,
     unit_nodes,
 )
-from experiments.calibration.validate import compare, run_replicates
+from experiments.calibration.validate import compare, run_replicate_sets, run_replicates
 from experiments.files import git_commit, model_fingerprint, package_versions, staging_dir
 from experiments.replicates import P05, P95, replicate_seeds
 from experiments.runner import Pool, open_pool
@@ -98,7 +108,7 @@ class SearchBounds(BaseModel):
     start: float | None = None
 
 
-class Method(BaseModel):
+class NelderMead(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Literal["nelder-mead"] = "nelder-mead"
     max_evaluations: int = Field(default=45, ge=1, description="Evaluations of the replicate set, at most.")
@@ -107,6 +117,31 @@ class Method(BaseModel):
         default=0.02, gt=0, description="Stop when the simplex is this small (transformed units)."
     )
     fatol: float = Field(default=1e-4, gt=0, description="... and the losses differ by less than this.")
+
+
+class CmaEs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Literal["cma-es"]
+    max_evaluations: int = Field(default=400, ge=2, description="Candidates evaluated, at most.")
+    population: int = Field(
+        default=8, ge=2, description="Candidates a generation (one batch); cma's default is 4 + 3 ln(n)."
+    )
+    sigma0: float = Field(default=0.5, gt=0, description="First step, in transformed units.")
+    tolfun: float = Field(default=1e-5, gt=0, description="Stop when a generation's losses differ by less.")
+    ensemble_size: int = Field(default=50, ge=0, description="Draws from the last search distribution.")
+
+
+def _method_name(value: Any) -> str:
+    """Which method a config's ``method`` is: its ``name``, Nelder-Mead when it names none."""
+    if isinstance(value, dict):
+        return str(value.get("name", "nelder-mead"))
+    return str(getattr(value, "name", "nelder-mead"))
+
+
+Method = Annotated[
+    Annotated[NelderMead, Tag("nelder-mead")] | Annotated[CmaEs, Tag("cma-es")],
+    Discriminator(_method_name),
+]
 
 
 class TargetGroup(BaseModel):
@@ -135,7 +170,7 @@ class CalibrationConfig(BaseModel):
     seed: int | None = Field(default=None, ge=0, lt=2**63)
     replicates: int = Field(default=2, ge=1)
     report_replicates: int = Field(default=4, ge=1)
-    method: Method = Field(default_factory=Method)
+    method: Method = Field(default_factory=NelderMead)
     parameters: dict[str, SearchBounds] = Field(min_length=1)
     status_weights: dict[str, float] = Field(
         default_factory=lambda: {"observed": 1.0, "derived": 1.0, "unverified": 0.5}
@@ -326,6 +361,15 @@ class Problem:
             )
         return float(loss_terms(table, self.targets["weight"]).sum()), table
 
+    def evaluate_batch(self, points: Sequence[np.ndarray]) -> list[float]:
+        """Losses at several points, their replicates run as one batch (the problem's seeds)."""
+        sets = run_replicate_sets([self.scenario_with(v) for v in points], self.seeds, self.pool)
+        losses = []
+        for runs in sets:
+            table = compare(self.targets, runs, self.scenario.start_year)
+            losses.append(float(loss_terms(table, self.targets["weight"]).sum()))
+        return losses
+
 
 @dataclass(frozen=True)
 class Fit:
@@ -337,11 +381,90 @@ class Fit:
     converged: bool
     trace: pd.DataFrame
     wall_seconds: float
+    ensemble: pd.DataFrame | None = None
+    """Parameter vectors with weights (cma-es: draws from its last search distribution)."""
 
 
-def fit(problem: Problem, method: Method, log: Callable[[str], None] | None = None) -> Fit:
-    """Nelder-Mead on the transformed parameters (module docstring); every evaluation is kept in
-    ``trace``. Evaluations of a point already tried are answered from memory."""
+def fit(
+    problem: Problem, method: NelderMead | CmaEs, log: Callable[[str], None] | None = None, seed: int = 0
+) -> Fit:
+    """Fit by the config's method (module docstring); every evaluation is kept in ``trace``.
+
+    Args:
+        problem: what to fit.
+        method: the search and its settings.
+        log: where to say how far it is.
+        seed: the search's own random seed (cma-es), so a fit is reproducible.
+    """
+    if isinstance(method, CmaEs):
+        return _fit_cma(problem, method, log, seed)
+    return _fit_nelder_mead(problem, method, log)
+
+
+def _trace_row(
+    problem: Problem, number: int, values: np.ndarray, loss: float, started: float
+) -> dict[str, Any]:
+    return {
+        "evaluation": number,
+        **dict(zip(problem.names, values)),
+        "loss": loss,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+def _fit_cma(problem: Problem, method: CmaEs, log: Callable[[str], None] | None, seed: int) -> Fit:
+    """CMA-ES in synchronous generations: ask ``population`` candidates, run them as one batch,
+    tell their losses."""
+    started = time.perf_counter()
+    z0 = problem.transformed(problem.start)
+    start_loss = problem.evaluate_batch([problem.start])[0]
+    trace = [_trace_row(problem, 1, problem.start, start_loss, started)]
+    options = {
+        "popsize": method.population,
+        "seed": seed % (2**32 - 1) + 1,  # cma reads 0 as "draw a seed"
+        "maxfevals": method.max_evaluations,
+        "tolfun": method.tolfun,
+        "verbose": -9,
+    }
+    search = cma.CMAEvolutionStrategy(z0, method.sigma0, options)
+    while not search.stop() and len(trace) - 1 < method.max_evaluations:
+        candidates = search.ask()
+        points = [problem.values(z) for z in candidates]
+        losses = problem.evaluate_batch(points)
+        search.tell(candidates, losses)
+        for values, loss in zip(points, losses):
+            trace.append(_trace_row(problem, len(trace) + 1, values, loss, started))
+        if log:
+            log(
+                f"  generation {search.countiter:3d}  {len(trace) - 1} candidates  best loss {min(losses):.6f}"
+            )
+    best = min(trace, key=lambda row: row["loss"])
+    values = np.array([best[n] for n in problem.names])
+    stopped = search.stop()
+    draws = np.random.default_rng(seed).multivariate_normal(
+        search.mean, search.sigma**2 * search.C, size=method.ensemble_size
+    )
+    ensemble = pd.DataFrame(
+        [dict(zip(problem.names, problem.values(z))) for z in draws], columns=list(problem.names)
+    )
+    ensemble.insert(0, "draw", np.arange(1, len(ensemble) + 1))
+    ensemble["weight"] = 1.0 / max(len(ensemble), 1)
+    return Fit(
+        values,
+        float(best["loss"]),
+        start_loss,
+        len(trace),
+        ", ".join(f"{k}={v}" for k, v in stopped.items()) or "max_evaluations reached",
+        bool(stopped) and "maxfevals" not in stopped,
+        pd.DataFrame(trace),
+        time.perf_counter() - started,
+        ensemble,
+    )
+
+
+def _fit_nelder_mead(problem: Problem, method: NelderMead, log: Callable[[str], None] | None = None) -> Fit:
+    """Nelder-Mead on the transformed parameters (module docstring). Evaluations of a point
+    already tried are answered from memory."""
     started = time.perf_counter()
     trace: list[dict[str, Any]] = []
     memory: dict[tuple[float, ...], float] = {}
@@ -351,14 +474,7 @@ def fit(problem: Problem, method: Method, log: Callable[[str], None] | None = No
         key = tuple(np.round(values, 12))
         if key not in memory:
             memory[key] = problem.evaluate(values)[0]
-            trace.append(
-                {
-                    "evaluation": len(trace) + 1,
-                    **dict(zip(problem.names, values)),
-                    "loss": memory[key],
-                    "seconds": round(time.perf_counter() - started, 2),
-                }
-            )
+            trace.append(_trace_row(problem, len(trace) + 1, values, memory[key], started))
             if log:
                 shown = "  ".join(f"{n}={v:.4g}" for n, v in zip(problem.names, values))
                 log(f"  evaluation {len(trace):3d}  loss {memory[key]:.6f}  {shown}")
@@ -482,8 +598,8 @@ def calibrate(
                 f"{problem.scenario.name} {problem.scenario.start_year}-{problem.scenario.end_year}, "
                 f"scale {problem.scenario.scale}, {len(problem.seeds)} replicates on {pool.description}"
             )
-        result = fit(problem, config.method, log)
         seed = problem.scenario.seed if config.seed is None else config.seed
+        result = fit(problem, config.method, log, seed)
         report_seeds = tuple(replicate_seeds(seed, config.report_replicates))
         start_loss, at_start = problem.evaluate(problem.start, report_seeds)
         fit_loss, at_fit = problem.evaluate(result.values, report_seeds)
@@ -504,6 +620,8 @@ def calibrate(
         files.write_json(stage / "calibration.json", record)
         files.write_csv(stage / "fit.csv", report)
         files.write_csv(stage / "trace.csv", result.trace)
+        if result.ensemble is not None:
+            files.write_csv(stage / "ensemble.csv", result.ensemble)
         files.write_text(stage / f"{config.name}.yaml", layer_text)
         if add_files is not None:
             add_files(stage, calibration)

@@ -71,15 +71,35 @@ def run_replicates(
 ) -> list[RunNodes]:
     """Simulate ``scenario`` once per seed on ``pool`` (default: in this process); each run is
     reduced to its node table in the worker."""
-    data = scenario.as_data()
+    return run_replicate_sets([scenario], seeds, pool, progress)[0]
+
+
+def run_replicate_sets(
+    scenarios: Sequence[Scenario],
+    seeds: Sequence[int],
+    pool: Pool | None = None,
+    progress: Progress | None = None,
+) -> list[list[RunNodes]]:
+    """Every scenario once per seed, as one batch on ``pool`` (default: in this process), so a
+    batch of candidates keeps every worker busy; one list of node tables per scenario."""
     tasks = [
-        RunTask(i, f"{scenario.name}, replicate {i} (seed {seed})", data, seed, run_nodes)
+        RunTask(
+            k * len(seeds) + i,
+            f"{scenario.name} #{k + 1}, replicate {i} (seed {seed})",
+            data,
+            seed,
+            run_nodes,
+        )
+        for k, (scenario, data) in enumerate((s, s.as_data()) for s in scenarios)
         for i, seed in enumerate(seeds)
     ]
     if pool is None:
         with open_pool(0) as inline:
-            return [output.result for output in run_batch(inline, tasks, progress)]
-    return [output.result for output in run_batch(pool, tasks, progress)]
+            outputs = run_batch(inline, tasks, progress)
+    else:
+        outputs = run_batch(pool, tasks, progress)
+    results = [output.result for output in outputs]
+    return [results[k * len(seeds) : (k + 1) * len(seeds)] for k in range(len(scenarios))]
 
 
 def compare(observed: pd.DataFrame, runs: Sequence[RunNodes], start_year: int) -> pd.DataFrame:
