@@ -114,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
         "compare",
         help="compare scenarios on the same replicate seeds",
         description="Run every scenario on the same replicate seeds and report each one's "
-        "effect against the first (common random numbers), with 90%% intervals.",
+        "effect against the first (common random numbers), with 90 % intervals.",
     )
     command.add_argument(
         "scenarios",
@@ -157,7 +157,7 @@ def _parser() -> argparse.ArgumentParser:
         help="each lever group's own effect in a scenario (Shapley values) and its cost per talent",
         description="Run every combination of the lever groups a scenario changes on the same "
         "replicate seeds and report each group's effect alone, left out and as its exact Shapley "
-        "value, with 90%% intervals, and its cost per talent gained by Hebei.",
+        "value, with 90 % intervals, and its cost per talent gained by Hebei.",
     )
     command.add_argument("scenario", type=Path, metavar="SCENARIO.yaml", help="the scenario to attribute")
     command.add_argument(
