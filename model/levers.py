@@ -91,8 +91,8 @@ _DECLARED = [
         "graduate_subsidy",
         "三(一)",
         "高校毕业生就业河北计划: tuition subsidy and living allowance paid once to a graduate of a "
-        "university in the graduated_in nodes (the plan's 名校毕业生, by default Beijing's and "
-        "Tianjin's) who takes a first job in a target node.",
+        "university in the graduated_in nodes (the plan's graduates of renowned universities, by "
+        "default Beijing's and Tianjin's) who takes a first job in a target node.",
         "CNY per graduate",
         0.0,
         500_000.0,

@@ -53,6 +53,8 @@ COLUMNS = {
         "graduates",
         "nonlocal_talents",
         "fte_served",
+        "services_served",
+        "skilled_trainees",
         "talent_housing_units",
         "card_holders",
     ],

@@ -32,6 +32,8 @@ NODE_COLUMNS = [
     "graduates",
     "nonlocal_talents",
     "fte_served",
+    "services_served",
+    "skilled_trainees",
     "talent_housing_units",
     "card_holders",
 ]

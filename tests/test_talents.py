@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from model.talents import Status, Talents, rows_for
+from model.talents import NO_CARD, Status, Talents, rows_for
 
 # --- rows_for -----------------------------------------------------------------------------
 
@@ -100,7 +100,8 @@ def test_new_rows_have_no_employer_card_or_tenure() -> None:
     )
     assert (talents.firm == -1).all()
     assert (talents.years_at_node == 0).all()
-    assert not talents.has_talent_card.any()
+    assert (talents.talent_card == NO_CARD).all()
+    assert talents.has_degree.all()
     assert not talents.in_talent_housing.any()
     assert not talents.is_high_end.any() and not talents.is_foreign.any()
     for name, dtype in Talents.DTYPES.items():
