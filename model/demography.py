@@ -245,9 +245,9 @@ def adult_degrees(
         rng: the model's generator.
 
     They stay where they live: ages uniform over ``ADULT_DEGREE_AGES``, settled
-    ``ADULT_YEARS_AT_NODE`` years, looking for a job that asks for their degree. Whole persons
-    per node (``round(rate * nontalent)``), so the caller takes exactly ``persons_by`` node off
-    the non-talent residents.
+    ``ADULT_YEARS_AT_NODE`` years; ``UNEMPLOYED`` until the caller gives them the job they hold
+    (the model keeps them in it, E2). Whole persons per node (``round(rate * nontalent)``), so
+    the caller takes exactly ``persons_by`` node off the non-talent residents.
     """
     counts = _split(np.round(rate * np.maximum(nontalent, 0.0)), group_shares)
     cell, weight = rows_for(counts.ravel(), scale)

@@ -284,7 +284,8 @@ class TalentModel(mesa.Model):
             )
 
     def age_and_renew(self) -> tuple[np.ndarray, Talents]:
-        """Phase 4: ageing, deaths, retirement, graduation, enrolment and arrivals.
+        """Phase 4: ageing, deaths, retirement, graduation, enrolment (resident entrants leave the
+        non-talent residents), adults' degrees and arrivals.
 
         Returns the mask of this year's graduates (over talent rows) and the arrivals from
         outside the region, who choose their node in phase 5.
@@ -362,7 +363,22 @@ class TalentModel(mesa.Model):
             self.rng,
         )
         self._take_from_residents(adults.persons_by(adults.node, self.layout.size))
+        self._keep_their_jobs(adults)
         return adults
+
+    def _keep_their_jobs(self, adults: Talents) -> None:
+        """Adults who gain a degree keep working (E2): each row is employed by a firm of its node,
+        drawn by the node's sector mix for its group, whose demand grows by the job it held."""
+        weights = sector_weights(self.layout)[adults.node, adults.group]  # (rows, sectors)
+        u = self.rng.random(len(adults))[:, None]
+        sector = np.minimum((u > np.cumsum(weights, axis=1)).sum(axis=1), len(SECTORS) - 1)
+        firm = adults.node.astype(np.int64) * len(SECTORS) + sector
+        adults.status[:] = Status.EMPLOYED
+        adults.firm[:] = firm
+        jobs = np.zeros((len(self.firms), len(GROUPS)))
+        np.add.at(jobs, (firm, adults.group), adults.weight)
+        for f, g in zip(*np.nonzero(jobs)):
+            self.firms[f].add_demand(float(jobs[f, g]), group=int(g))
 
     def _take_from_residents(self, persons: np.ndarray) -> None:
         """Non-talent residents by node who become talents where they live."""
@@ -902,7 +918,7 @@ class TalentModel(mesa.Model):
         """The observed 2010-2015 growth of non-talent residents plus the yearly share of them
         who become talents where they live (E3): the model takes those off explicitly each year,
         so without them added back it would count them twice."""
-        degrees = np.mean([self.base.degree_rate(year) for year in range(2011, 2016)])
+        degrees = np.mean([self.base.degree_rate(year) for year in range(2011, 2016)])  # A15's years
         entrants = self.base.nodes["university_entrants"].to_numpy()
         leaving = self.params["adult_first_degree_share"] * degrees + self.params[
             "resident_entrant_share"

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from model import demography
+from model.firms import SECTORS
 from model.inputs import base_year, degree_rates
 from model.layout import default_layout
 from model.scenario import Scenario, validate
@@ -97,6 +98,9 @@ def test_adult_degrees_move_persons_without_changing_residents(model_2010: Talen
     assert converted.sum() > 0
     np.testing.assert_allclose(nontalent - after, converted)
     np.testing.assert_allclose(after + talents + converted, nontalent + talents)
+    # they keep working at their node: employed by one of its firms
+    assert (adults.status == Status.EMPLOYED).all()
+    assert (adults.firm // len(SECTORS) == adults.node).all()
     for city in model.cities:  # leave the shared model as it was
         city.nontalent = nontalent[city.node]
 
