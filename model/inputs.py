@@ -98,7 +98,6 @@ HEBEI_PUBLISHED_COUNT = ("QHD", "HS")  # 2010 tertiary count published (A1)
 
 PIPELINE_FILE = "education-pipeline.csv"
 PIPELINE_YEARS: tuple[int, ...] = tuple(range(2010, 2016))  # inputs only up to 2015 (issue 10)
-ADULT_CHANNELS = ("adult_he_graduates", "online_he_graduates", "self_study_diplomas")
 ONLINE_PER_ADULT_YEAR = 2014  # E1: the only year with an online count; its ratio to adult graduates
 
 
