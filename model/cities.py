@@ -4,7 +4,9 @@ who are not talents (docs/architecture.md, phase 3).
 Housing prices follow UrbanSim's price feedback: each year construction closes part of the gap
 between residents and housing, and the price moves with what remains of the ratio of residents
 to housing (demand over supply), on top of a nominal drift, within bounds. Public services close a share of their gap to Beijing's level each year.
-Residents without tertiary education follow the node's 2010-2015 growth rate, fading out.
+Residents without tertiary education follow the node's 2010-2015 growth rate gross of those who
+become talents where they live (adult degrees, resident university entrants), fading out; those
+who become talents leave them each year (ASSUMPTIONS.md E3).
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ class City(mesa.Agent):
         housing_supply: residents the housing stock holds at base-year density (persons).
         services_index: public-service level, Beijing = 1.
         nontalent: residents without tertiary education (persons).
-        nontalent_growth: their yearly growth rate in the base period.
+        nontalent_growth: their yearly growth rate in the base period, gross of those who
+            become talents at the node (their yearly share is added back to the observed net
+            rate, since the model takes them off explicitly).
         talent_units: talent-housing units built by the plan's housing programme (四(十三)).
     """
 
@@ -51,6 +55,10 @@ class City(mesa.Agent):
         """Residents without a degree grow at the base trend, fading by a share a year."""
         fade = (1.0 - params["nontalent_growth_decay"]) ** years_since_base
         self.nontalent *= 1.0 + self.nontalent_growth * fade
+
+    def become_talents(self, persons: float) -> None:
+        """Residents without a degree who gain one (or enter university) here become talents."""
+        self.nontalent -= persons
 
     def add_talent_units(self, units: float, residents_per_unit: float) -> None:
         """Talent housing adds to the housing stock as well as to the programme's units."""

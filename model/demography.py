@@ -7,7 +7,11 @@ Rules, each a function of arrays and the one generator:
 - retirement at ``retirement_age``;
 - graduation after ``study_years`` of study: graduates look for work and choose where;
 - enrolment: each node's universities take in ``university_entrants`` a year (growing at
-  ``entrants_growth``); a new student is a new talent (census definition);
+  ``entrants_growth``, plus the ``university_places`` lever); a new student is a new talent
+  (census definition); ``resident_entrant_share`` of them were the node's non-talent residents;
+- adult degrees: each year ``adult_first_degree_share`` of the degrees adults gain per
+  non-tertiary resident (``BaseYear.degree_rate``) turns that many of a node's non-talent
+  residents into its talents, aged ``ADULT_DEGREE_AGES`` (ASSUMPTIONS.md E1, E2);
 - arrivals from the rest of China, from abroad, and of high-end talents, who then choose a node.
 """
 
@@ -28,6 +32,8 @@ HIGH_END_AGES = (40, 70)  # assumption D2
 HIGH_END_GROUPS = np.array([0.50, 0.20, 0.20, 0.10, 0.00])  # assumption D2, order of GROUPS
 NONLOCAL_FROM_REGION = 0.25  # assumption D3: of talents without local hukou, share from another JJJ province
 YEARS_AT_NODE_MAX = 15  # assumption D4: initial years at node uniform up to this (and age - 22)
+ADULT_DEGREE_AGES = (25, 40)  # assumption E2: ages of adults gaining a first degree, uniform
+ADULT_YEARS_AT_NODE = 5  # assumption E2: residents before their degree; past the newcomers' two years
 
 
 def initial_talents(
@@ -215,6 +221,47 @@ def enrol(
         hukou=assign_hukou(layout.province[node], local_hukou[node], rng),
         weight=weight,
     )
+
+
+def adult_degrees(
+    nontalent: np.ndarray,
+    rate: float,
+    group_shares: np.ndarray,
+    local_hukou: np.ndarray,
+    layout: Layout,
+    scale: int,
+    rng: np.random.Generator,
+) -> Talents:
+    """Non-talent residents who gain a first tertiary degree this year (adult higher education,
+    online, self-study), as new talent rows of their node.
+
+    Args:
+        nontalent: non-talent residents by node (persons).
+        rate: first degrees a year per non-talent resident.
+        group_shares: (nodes, groups) occupation mix they take, the node's.
+        local_hukou: share of each node's talents with its province's hukou.
+        layout: the nodes.
+        scale: persons per row.
+        rng: the model's generator.
+
+    They stay where they live: ages uniform over ``ADULT_DEGREE_AGES``, settled
+    ``ADULT_YEARS_AT_NODE`` years; ``UNEMPLOYED`` until the caller gives them the job they hold
+    (the model keeps them in it, E2). Whole persons per node (``round(rate * nontalent)``), so
+    the caller takes exactly ``persons_by`` node off the non-talent residents.
+    """
+    counts = _split(np.round(rate * np.maximum(nontalent, 0.0)), group_shares)
+    cell, weight = rows_for(counts.ravel(), scale)
+    node, group = np.divmod(cell, len(GROUPS))
+    talents = Talents.new(
+        node=node,
+        group=group,
+        age=rng.integers(ADULT_DEGREE_AGES[0], ADULT_DEGREE_AGES[1] + 1, len(cell)),
+        status=np.full(len(cell), Status.UNEMPLOYED),
+        hukou=assign_hukou(layout.province[node], local_hukou[node], rng),
+        weight=weight,
+    )
+    talents.years_at_node[:] = ADULT_YEARS_AT_NODE
+    return talents
 
 
 def arrivals(

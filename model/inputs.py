@@ -1,5 +1,9 @@
 """Base-year inputs: what each node holds in 2010 or 2015, and where every number comes from.
 
+Also the yearly rates of the education pipeline that are not node fields: degrees gained by
+adults (adult higher education, online and self-study) per non-tertiary resident, from
+``data/education-pipeline.csv`` (``degree_rates``; ASSUMPTIONS.md E1).
+
 Numbers come from ``data/observations.csv`` (published statistics with status ``observed``,
 ``derived`` or ``unverified``) or from a rule of ``data/ASSUMPTIONS.md`` (status
 ``assumption``; the section, e.g. ``A4``, leads the ``source``). A number computed from others
@@ -92,6 +96,10 @@ WAGE, PRICE = "avg_wage_nonprivate", "new_residential_price"
 HEBEI_PUBLISHED_RATE = ("SJZ", "HD", "LF")  # 2010 tertiary per 100k published (A1)
 HEBEI_PUBLISHED_COUNT = ("QHD", "HS")  # 2010 tertiary count published (A1)
 
+PIPELINE_FILE = "education-pipeline.csv"
+PIPELINE_YEARS: tuple[int, ...] = tuple(range(2010, 2016))  # inputs only up to 2015 (issue 10)
+ONLINE_PER_ADULT_YEAR = 2014  # E1: the only year with an online count; its ratio to adult graduates
+
 
 class Fact(NamedTuple):
     """One number with its provenance."""
@@ -113,6 +121,8 @@ class BaseYear:
         group_shares: occupation-group shares of talents; index pole, columns ``GROUPS``.
         age_shares: share of talents (students included) at each age 18..85.
         provenance: one row per value of ``nodes``: node_id, field, value, status, source, basis.
+        degree_rates: adults' degrees (any level) per non-tertiary resident a year, by calendar
+            year 2010-2015 (``degree_rates``); later years hold 2015's.
     """
 
     year: int
@@ -120,6 +130,12 @@ class BaseYear:
     group_shares: pd.DataFrame
     age_shares: pd.Series
     provenance: pd.DataFrame
+    degree_rates: pd.Series
+
+    def degree_rate(self, year: int) -> float:
+        """Adults' degrees per non-tertiary resident in ``year`` (the nearest year 2010-2015)."""
+        nearest = min(max(year, PIPELINE_YEARS[0]), PIPELINE_YEARS[-1])
+        return float(self.degree_rates.loc[nearest])
 
 
 def read_observations() -> pd.DataFrame:
@@ -153,7 +169,70 @@ def base_year(year: int) -> BaseYear:
         for age in range(first, last + 1)
     }
     age_shares = pd.Series(ages, name="share", dtype=float).rename_axis("age")
-    return BaseYear(year, nodes, group_shares, age_shares, provenance)
+    rates = pd.Series({y: f.value for y, f in degree_rates().items()}, name="degrees_per_nontertiary")
+    return BaseYear(year, nodes, group_shares, age_shares, provenance, rates.rename_axis("year"))
+
+
+def read_pipeline() -> pd.DataFrame:
+    """The national counts of the education pipeline (``model/data/education-pipeline.csv``)."""
+    return pd.read_csv(DATA_DIR / PIPELINE_FILE, dtype={"year": int, "value": float})
+
+
+def degree_rates() -> dict[int, Fact]:
+    """Degrees gained by adults a year (adult higher education, online, self-study; any level)
+    per non-tertiary resident of China, 2010-2015 (E1).
+
+    Years without a published count are interpolated linearly between the nearest years with one
+    (held at the nearest one at either end); online graduates, published for 2014 only, are
+    adult graduates times 2014's online/adult ratio. The denominator is China's residents
+    without tertiary education, linear between the 2010 census and the 2015 survey.
+    """
+    obs = _Observations(pd.concat([read_pipeline(), read_observations()], ignore_index=True))
+    table = read_pipeline()
+
+    def series(indicator: str) -> dict[int, Fact]:
+        years = table.loc[table["indicator"] == indicator, "year"]
+        known = {int(y): obs("china", indicator, int(y)) for y in years}
+        return {y: _interpolated(known, y, f"china {indicator}") for y in PIPELINE_YEARS}
+
+    adult, study = series("adult_he_graduates"), series("self_study_diplomas")
+    online14, adult14 = (
+        obs("china", "online_he_graduates", ONLINE_PER_ADULT_YEAR),
+        adult[ONLINE_PER_ADULT_YEAR],
+    )
+    residents = {y: obs("china", "resident_population", y) for y in (2010, 2015)}
+    rates = {y: obs("china", "tertiary_per_100k", y) for y in (2010, 2015)}
+    facts: dict[int, Fact] = {}
+    for y in PIPELINE_YEARS:
+        w = (y - 2010) / (2015 - 2010)
+        nontertiary = sum(
+            weight * residents[end].value * (1 - rates[end].value / 1e5)
+            for weight, end in ((1 - w, 2010), (w, 2015))
+        )
+        online = adult[y].value * online14.value / adult14.value
+        facts[y] = _derive(
+            (adult[y].value + online + study[y].value) / nontertiary,
+            f"(adult {adult[y].value:.0f} + online {online:.0f} + self-study {study[y].value:.0f}) "
+            f"/ China's non-tertiary residents {nontertiary:.0f}, {y}",
+            [adult[y], online14, adult14, study[y], *residents.values(), *rates.values()],
+            "E1",
+        )
+    return facts
+
+
+def _interpolated(known: Mapping[int, Fact], year: int, basis: str) -> Fact:
+    """``known[year]``, or linear between the nearest known years (held at either end) (E1)."""
+    if year in known:
+        return known[year]
+    before = [y for y in known if y < year]
+    after = [y for y in known if y > year]
+    if not before or not after:
+        nearest = max(before) if before else min(after)
+        return _derive(known[nearest].value, f"{basis} {nearest}, held for {year}", [known[nearest]], "E1")
+    low, high = max(before), min(after)
+    w = (year - low) / (high - low)
+    value = (1 - w) * known[low].value + w * known[high].value
+    return _derive(value, f"{basis}: linear between {low} and {high}", [known[low], known[high]], "E1")
 
 
 class _Observations:
@@ -178,7 +257,7 @@ def _derive(value: float, basis: str, inputs: Iterable[Fact], section: str = "")
     statuses = ["derived", *(f.status for f in inputs)] + (["assumption"] if section else [])
     status = max(statuses, key=STATUSES.index)
     sources = {s for f in inputs for s in f.source.split(";")} | ({section} if section else set())
-    sections = sorted((s for s in sources if re.fullmatch(r"A\d+", s)), key=lambda s: int(s[1:]))
+    sections = sorted((s for s in sources if re.fullmatch(r"[AE]\d+", s)), key=lambda s: (s[0], int(s[1:])))
     return Fact(float(value), status, ";".join(sections + sorted(sources - set(sections))), basis)
 
 

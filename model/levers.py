@@ -377,6 +377,22 @@ _DECLARED = [
         targets=("nodes",),
     ),
     Lever(
+        "university_places",
+        "二(二), 四(五)",
+        "University capacity: regular (bachelor and short-cycle) places added a year in each "
+        "target node, by new campuses or universities moved out of Beijing (Xiong'an's "
+        "universities; higher education is one of the non-capital functions to be moved).",
+        "entrants a year per node",
+        0.0,
+        200_000.0,
+        "Adds value to the target nodes' university entrants each year, on top of their base-year "
+        "entrants grown at entrants_growth: new students, who are talents (census definition) and "
+        "graduate after study_years where they studied (model/simulation.py, phase 4).",
+        _NO_SPENDING.format(why="university construction and running costs are an education outlay"),
+        targets=("nodes",),
+        default_nodes=("XA",),
+    ),
+    Lever(
         "talent_card",
         "四(十二)",
         "京津冀人才卡: cards issued a year by the target nodes' provinces to their talents of the "

@@ -565,6 +565,32 @@ _DECLARED = [
         _GUESS,
     ),
     Parameter(
+        "adult_first_degree_share",
+        0.6,
+        "share",
+        0.0,
+        1.0,
+        "Share of the degrees adults gain a year (adult higher education, online and self-study; "
+        "inputs.degree_rates) that are a first tertiary degree: those persons move from the node's "
+        "non-talent residents to its talents (the rest upgrade a degree they had).",
+        "In 2014 short-cycle (专科) graduates were 59 % of adult and 65 % of online graduates "
+        "(MOE-2014, model/data/education-pipeline.csv); bachelor graduates of these channels are "
+        "mostly upgraders (专升本). Rounded; self-study assumed alike (ASSUMPTIONS.md E1).",
+    ),
+    Parameter(
+        "resident_entrant_share",
+        0.6,
+        "share",
+        0.0,
+        1.0,
+        "Share of a node's university entrants who were its own residents without a degree (they "
+        "move from its non-talent residents to its talents); the rest come from elsewhere and add "
+        "to its residents.",
+        "Regular universities admit most of their students from their own province under "
+        "provincial quotas, Beijing's national universities fewer; no count by node and origin "
+        "in model/data; judgement default, not fitted (ASSUMPTIONS.md E3).",
+    ),
+    Parameter(
         "inflow_rate",
         0.012,
         "per year",

@@ -284,7 +284,8 @@ class TalentModel(mesa.Model):
             )
 
     def age_and_renew(self) -> tuple[np.ndarray, Talents]:
-        """Phase 4: ageing, deaths, retirement, graduation, enrolment and arrivals.
+        """Phase 4: ageing, deaths, retirement, graduation, enrolment (resident entrants leave the
+        non-talent residents), adults' degrees and arrivals.
 
         Returns the mask of this year's graduates (over talent rows) and the arrivals from
         outside the region, who choose their node in phase 5.
@@ -299,21 +300,21 @@ class TalentModel(mesa.Model):
         graduates = demography.graduate(talents, self.params)
         acc.graduates += talents.persons_by(talents.node.astype(np.int64), self.layout.size, graduates)
 
-        years = self.year - self.base_year
-        entrants = (
-            self.base.nodes["university_entrants"].to_numpy() * (1 + self.params["entrants_growth"]) ** years
-        )
         students = demography.enrol(
-            entrants,
+            self.entrants(),
             self._pole_group_shares(),
             self.base.nodes["local_hukou_share"].to_numpy(),
             self.layout,
             self.scale,
             self.rng,
         )
-        acc.entries += students.persons_by(students.node, self.layout.size)
-        talents.extend(students)
-        graduates = np.concatenate([graduates, np.zeros(len(students), bool)])
+        enrolled = students.persons_by(students.node, self.layout.size)
+        self._take_from_residents(enrolled * self.params["resident_entrant_share"])
+        adults = self.grant_adult_degrees()
+        for new in (students, adults):
+            acc.entries += new.persons_by(new.node, self.layout.size)
+            talents.extend(new)
+        graduates = np.concatenate([graduates, np.zeros(len(students) + len(adults), bool)])
 
         trained = self.levers["high_skill_alliance"]
         if trained.is_on:
@@ -338,6 +339,51 @@ class TalentModel(mesa.Model):
             self.rng,
         )
         return graduates, newcomers
+
+    def entrants(self) -> np.ndarray:
+        """This year's university entrants by node (persons): the base year's grown at
+        ``entrants_growth``, plus the places the ``university_places`` lever adds."""
+        years = self.year - self.base_year
+        grown = (
+            self.base.nodes["university_entrants"].to_numpy() * (1 + self.params["entrants_growth"]) ** years
+        )
+        return grown + self.levers["university_places"].by_node()
+
+    def grant_adult_degrees(self) -> Talents:
+        """Phase 4 (cont.): non-talent residents who gain a first degree this year become talents
+        of their node (adult higher education, online, self-study; ASSUMPTIONS.md E1, E2)."""
+        rate = self.params["adult_first_degree_share"] * self.base.degree_rate(self.year)
+        adults = demography.adult_degrees(
+            self._by_city("nontalent"),
+            rate,
+            self._pole_group_shares(),
+            self.base.nodes["local_hukou_share"].to_numpy(),
+            self.layout,
+            self.scale,
+            self.rng,
+        )
+        self._take_from_residents(adults.persons_by(adults.node, self.layout.size))
+        self._keep_their_jobs(adults)
+        return adults
+
+    def _keep_their_jobs(self, adults: Talents) -> None:
+        """Adults who gain a degree keep working (E2): each row is employed by a firm of its node,
+        drawn by the node's sector mix for its group, whose demand grows by the job it held."""
+        weights = sector_weights(self.layout)[adults.node, adults.group]  # (rows, sectors)
+        u = self.rng.random(len(adults))[:, None]
+        sector = np.minimum((u > np.cumsum(weights, axis=1)).sum(axis=1), len(SECTORS) - 1)
+        firm = adults.node.astype(np.int64) * len(SECTORS) + sector
+        adults.status[:] = Status.EMPLOYED
+        adults.firm[:] = firm
+        jobs = np.zeros((len(self.firms), len(GROUPS)))
+        np.add.at(jobs, (firm, adults.group), adults.weight)
+        for f, g in zip(*np.nonzero(jobs)):
+            self.firms[f].add_demand(float(jobs[f, g]), group=int(g))
+
+    def _take_from_residents(self, persons: np.ndarray) -> None:
+        """Non-talent residents by node who become talents where they live."""
+        for city in self.cities:
+            city.become_talents(float(persons[city.node]))
 
     def _recruit_overseas(self, persons: float, nodes: np.ndarray) -> Talents:
         """High-end recruits from abroad (plan 三(二), 四(一)) arrive with a post at their node's
@@ -854,7 +900,7 @@ class TalentModel(mesa.Model):
 
     def _create_cities(self) -> list[City]:
         nodes = self.base.nodes
-        talents = self._persons_by_node()
+        nontalent = nodes["population"].to_numpy() - self._persons_by_node()
         return [
             City(
                 self,
@@ -862,11 +908,22 @@ class TalentModel(mesa.Model):
                 price_cny_m2=nodes["price_cny_m2"].iloc[i],
                 residents=nodes["population"].iloc[i],
                 services_index=nodes["services_index"].iloc[i],
-                nontalent=nodes["population"].iloc[i] - talents[i],
-                nontalent_growth=nodes["nontalent_growth"].iloc[i],
+                nontalent=nontalent[i],
+                nontalent_growth=growth,
             )
-            for i in range(self.layout.size)
+            for i, growth in enumerate(self._gross_nontalent_growth(nontalent))
         ]
+
+    def _gross_nontalent_growth(self, nontalent: np.ndarray) -> np.ndarray:
+        """The observed 2010-2015 growth of non-talent residents plus the yearly share of them
+        who become talents where they live (E3): the model takes those off explicitly each year,
+        so without them added back it would count them twice."""
+        degrees = np.mean([self.base.degree_rate(year) for year in range(2011, 2016)])  # A15's years
+        entrants = self.base.nodes["university_entrants"].to_numpy()
+        leaving = self.params["adult_first_degree_share"] * degrees + self.params[
+            "resident_entrant_share"
+        ] * entrants / np.maximum(nontalent, 1.0)
+        return self.base.nodes["nontalent_growth"].to_numpy() + leaving
 
     def _create_firms(self) -> list[Firm]:
         """One firm per node and sector; employed talents are spread over them by the sector mix."""

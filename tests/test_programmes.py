@@ -154,6 +154,7 @@ class Probe(TalentModel):
     def update_cities(self) -> None:
         super().update_cities()
         self._keep("housing_supply", np.array([city.housing_supply for city in self.cities]))
+        self._keep("nontalent", np.array([city.nontalent for city in self.cities]))
 
     def match_jobs(self, studied_at: np.ndarray) -> None:
         t = self.talents
@@ -703,12 +704,9 @@ def test_services_equalisation_raises_target_services_faster_and_leaves_others_e
 def test_services_equalisation_spends_per_resident_and_index_point_closed(runs: Runner) -> None:
     model = runs(SERVICES, end_year=2019)
     before = node_column(model, "services_index", 2015)
-    # residents in phase 3: last year's talents and this year's other residents
-    residents = (
-        node_column(model, "talents", 2015)
-        + node_column(model, "population", 2016)
-        - node_column(model, "talents", 2016)
-    )
+    # residents in phase 3: last year's talents and this year's other residents (before phase 4
+    # turns some of them into talents)
+    residents = node_column(model, "talents", 2015) + model.seen[2016]["nontalent"]
     closed = 0.3 * (before.max() - before) * mask("HD", "XT")
     np.testing.assert_allclose(
         spent(model, "services_equalisation", 2016),
@@ -1052,6 +1050,7 @@ STRONG: dict[str, dict[str, Any]] = {
     "matching_efficiency": {"nodes": ["SJZ", "BD", "TJ"], "value": 0.2},
     "talent_card": {"nodes": ["TJ"], "value": 20_000},
     "talent_housing": {"nodes": ["XA", "LF"], "value": 6000},
+    "university_places": {"nodes": ["XA"], "value": 20_000},
 }
 # service following acts on relocated staff only: it is tested on top of a relocation
 CONTEXT = {"service_following": {"function_relocation": {"nodes": ["LF"], "values": {START: 500_000}}}}

@@ -1,0 +1,160 @@
+"""The education pipeline (issue 10, item 2): enrolment, graduation, adult degrees, deaths, and
+university capacity set by a scenario."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from model import demography
+from model.firms import SECTORS
+from model.inputs import base_year, degree_rates
+from model.layout import default_layout
+from model.scenario import Scenario, validate
+from model.simulation import TalentModel
+from model.talents import Status, Talents
+from tests.conftest import SEED
+
+LAYOUT = default_layout()
+N = LAYOUT.size
+ONE_GROUP = np.tile([1.0, 0.0, 0.0, 0.0, 0.0], (N, 1))  # every new talent in the first group
+LOCAL = np.ones(N)
+# Gompertz steep enough to be a step: at 35 or younger q < 1e-50; at 60 and over q >= 1.
+STEP_MORTALITY = {"mortality_a": math.exp(-5 * 59.5), "mortality_b": 5.0}
+
+
+def _at_node(values: dict[int, float]) -> np.ndarray:
+    out = np.zeros(N)
+    for node, value in values.items():
+        out[node] = value
+    return out
+
+
+def test_a_small_cohort_after_three_years_is_the_hand_computation() -> None:
+    """Node 0: 50 talents aged 70 and 20 aged 30 at the start; 10 entrants a year, 2 study
+    years; 1,000 non-talent residents and 1 % of them a year gain a first degree.
+
+    By hand, year by year (deaths: the 70-year-olds in year 1; no one else dies):
+    - non-talent residents: 1000 -> 990 -> 980 (9.9 rounds to 10) -> 970 (9.8 rounds to 10);
+    - students: 10, 20, 20 (the first 10 graduate in year 3);
+    - graduates: 0, 0, 10;
+    - talents: 70 - 50 + 10 + 10 = 40, then 40 + 10 + 10 = 60, then 60 + 10 + 10 = 80.
+    """
+    rng = np.random.default_rng(SEED)
+    params = {**STEP_MORTALITY, "study_years": 2, "retirement_age": 60}
+    talents = Talents.new(
+        node=np.zeros(70),
+        group=np.zeros(70),
+        age=np.r_[np.full(50, 70), np.full(20, 30)],
+        status=np.full(70, Status.EMPLOYED),
+        hukou=np.zeros(70),
+        weight=np.ones(70),
+    )
+    nontalent = _at_node({0: 1000.0})
+    expected = [(990, 10, 0, 40), (980, 20, 0, 60), (970, 20, 10, 80)]
+    for year, (residents, students, graduated, persons) in enumerate(expected, start=1):
+        demography.age_one_year(talents)
+        talents.keep(~demography.deaths(talents, params, rng))
+        graduates = demography.graduate(talents, params)
+        talents.extend(demography.enrol(_at_node({0: 10}), ONE_GROUP, LOCAL, LAYOUT, 1, rng))
+        adults = demography.adult_degrees(nontalent, 0.01, ONE_GROUP, LOCAL, LAYOUT, 1, rng)
+        nontalent -= adults.persons_by(adults.node, N)
+        talents.extend(adults)
+        assert nontalent[0] == residents, year
+        assert talents.persons_by(talents.node, N, talents.status == Status.STUDENT)[0] == students, year
+        assert graduates.sum() == graduated, year
+        assert talents.persons == persons, year
+        assert nontalent[0] + talents.persons == 1070 - 50 + 10 * year  # converted, not created
+    assert not (talents.age >= 70).any()
+
+
+def test_adult_degrees_are_whole_persons_of_their_node_aged_25_to_40() -> None:
+    rng = np.random.default_rng(SEED)
+    nontalent = _at_node({0: 123_456.0, 5: 7_000_000.0})
+    adults = demography.adult_degrees(nontalent, 0.002, ONE_GROUP, LOCAL, LAYOUT, 100, rng)
+    np.testing.assert_array_equal(adults.persons_by(adults.node, N), np.round(0.002 * nontalent))
+    assert ((adults.age >= 25) & (adults.age <= 40)).all()
+    assert (adults.status == Status.UNEMPLOYED).all()
+    assert adults.has_degree.all()
+
+
+@pytest.fixture(scope="module")
+def model_2010() -> TalentModel:
+    scenario = validate({"name": "pipeline", "scale": 2000, "start_year": 2010, "end_year": 2012}, {}, "test")
+    return TalentModel(scenario, seed=SEED)
+
+
+def test_adult_degrees_move_persons_without_changing_residents(model_2010: TalentModel) -> None:
+    model = model_2010
+    nontalent = np.array([city.nontalent for city in model.cities])
+    talents = model.talents.persons_by(model.talents.node, N).astype(float)
+    model.year += 1
+    adults = model.grant_adult_degrees()
+    model.year -= 1
+    converted = adults.persons_by(adults.node, N)
+    after = np.array([city.nontalent for city in model.cities])
+    assert converted.sum() > 0
+    np.testing.assert_allclose(nontalent - after, converted)
+    np.testing.assert_allclose(after + talents + converted, nontalent + talents)
+    # they keep working at their node: employed by one of its firms
+    assert (adults.status == Status.EMPLOYED).all()
+    assert (adults.firm // len(SECTORS) == adults.node).all()
+    for city in model.cities:  # leave the shared model as it was
+        city.nontalent = nontalent[city.node]
+
+
+def test_the_observed_trend_is_kept_gross_of_those_who_become_talents(model_2010: TalentModel) -> None:
+    """Non-talent residents grow at the observed net rate plus the share the model takes off."""
+    observed = model_2010.base.nodes["nontalent_growth"].to_numpy()
+    gross = np.array([city.nontalent_growth for city in model_2010.cities])
+    assert (gross > observed).all()
+    assert (gross - observed < 0.02).all()  # a fraction of a per cent to about one per cent
+
+
+def test_degree_rates_come_from_the_counts_up_to_2015_only() -> None:
+    rates = degree_rates()
+    assert sorted(rates) == list(range(2010, 2016))
+    # 2012: (1,954,400 adult + online at 2014's ratio + 731,200 self-study) / non-tertiary residents
+    online = 1_954_400 * 1_661_306 / 2_212_329
+    residents = 0.6 * 1_339_720_000 * (1 - 0.08930) + 0.4 * 1_373_490_000 * (1 - 0.12445)
+    assert rates[2012].value == pytest.approx((1_954_400 + online + 731_200) / residents)
+    assert all("E1" in fact.source for fact in rates.values())
+    base = base_year(2010)
+    assert base.degree_rate(2030) == base.degree_rate(2015)  # held after 2015
+    assert base.degree_rate(2013) == pytest.approx(
+        (base.degree_rate(2012) + base.degree_rate(2014)) / 2, rel=0.05
+    )
+
+
+def test_capacity_set_in_a_scenario_changes_entrants_there_and_nowhere_else() -> None:
+    plain = {"name": "capacity", "scale": 2000, "end_year": 2020}
+    reform = {
+        **plain,
+        "levers": {"university_places": {"nodes": ["XA", "LF"], "values": {"2018-01-01": 5000}}},
+    }
+    base_model = TalentModel(validate(plain, {}, "test"), seed=SEED)
+    reform_model = TalentModel(validate(reform, {}, "test"), seed=SEED)
+    xa, lf = LAYOUT.index("XA"), LAYOUT.index("LF")
+    for year, added in ((2017, 0.0), (2018, 5000.0), (2020, 5000.0)):
+        for model in (base_model, reform_model):
+            model.year = year
+            model.resolve_levers()
+        difference = reform_model.entrants() - base_model.entrants()
+        np.testing.assert_allclose(difference, _at_node({xa: added, lf: added}))
+
+
+def test_entrants_from_the_node_come_off_its_non_talent_residents(small_baseline: Scenario) -> None:
+    """In a year: non-talent residents = last year's x (1 + trend) - resident share of the
+    students - adult degrees; talent entries = students + adult degrees."""
+    model = TalentModel(small_baseline, seed=SEED)
+    before = np.array([city.nontalent for city in model.cities])
+    growth = np.array([city.nontalent_growth for city in model.cities])
+    model.step()
+    nodes = model.tables()["nodes"]
+    entries = nodes.loc[nodes["year"] == model.year, "entries"].to_numpy()
+    students = np.round(model.entrants())
+    after = np.array([city.nontalent for city in model.cities])
+    share = model.params["resident_entrant_share"]
+    np.testing.assert_allclose(before * (1 + growth) - after, entries - (1 - share) * students)
