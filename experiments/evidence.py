@@ -81,7 +81,7 @@ def money_check(model: TalentModel) -> dict[str, object]:
 def _each_node(
     model: TalentModel,
     change: Callable[[Conditions, np.ndarray], Conditions],
-    measure: Callable[..., np.ndarray],
+    measure: Callable[[np.ndarray, np.ndarray, int], float],
 ) -> np.ndarray:
     """``measure(before, after, node)`` for a change at each node in turn."""
     cond = model.conditions()

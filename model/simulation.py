@@ -55,13 +55,15 @@ class YearAccounts:
     exits: np.ndarray = field(init=False)
     inflow: np.ndarray = field(init=False)
     outflow: np.ndarray = field(init=False)
+    graduates: np.ndarray = field(init=False)
+    enrolled: np.ndarray = field(init=False)  # university entrants (a part of entries)
     flows: np.ndarray = field(init=False)
     spending: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = self.n_nodes
-        self.entries, self.exits, self.inflow, self.outflow, self.graduates = (
-            np.zeros(n, np.int64) for _ in range(5)
+        self.entries, self.exits, self.inflow, self.outflow, self.graduates, self.enrolled = (
+            np.zeros(n, np.int64) for _ in range(6)
         )
         self.flows = np.zeros((n + 1, n + 1, len(GROUPS)), np.int64)
 
@@ -309,6 +311,7 @@ class TalentModel(mesa.Model):
             self.rng,
         )
         enrolled = students.persons_by(students.node, self.layout.size)
+        acc.enrolled += enrolled
         self._take_from_residents(enrolled * self.params["resident_entrant_share"])
         adults = self.grant_adult_degrees()
         for new in (students, adults):
@@ -666,6 +669,7 @@ class TalentModel(mesa.Model):
                     "services_index": self._by_city("services_index"),
                     "vacancies": np.round(np.bincount(firm_node, vacancies, n)).astype(np.int64),
                     "entries": acc.entries,
+                    "university_entrants": acc.enrolled,
                     "exits": acc.exits,
                     "inflow": acc.inflow,
                     "outflow": acc.outflow,

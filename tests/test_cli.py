@@ -47,6 +47,7 @@ COLUMNS = {
         "services_index",
         "vacancies",
         "entries",
+        "university_entrants",
         "exits",
         "inflow",
         "outflow",

@@ -29,11 +29,11 @@ from model.errors import RunError, ScenarioError
 from model.layout import default_layout
 from model.scenario import load_scenario
 from reports import compare_report
-from tests.conftest import SCENARIOS, Invocation
+from tests.conftest import SCENARIOS, TEST_SCENARIOS, Invocation
 from tests.conftest import invoke as run_command
 
 BASELINE = SCENARIOS / "baseline.yaml"
-SUBSIDY = SCENARIOS / "graduates-to-hebei.yaml"
+SUBSIDY = TEST_SCENARIOS / "strong-subsidy.yaml"  # an effect clear of noise at scale 5000
 SMALL = ("--scale", "5000", "--end", "2018")
 REPLICATES = 3
 FILES = [
@@ -65,7 +65,7 @@ def leftovers(folder: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Invocation]:
-    """Baseline vs graduates-to-hebei, 3 replicates, in this process, with the report."""
+    """Baseline vs strong-subsidy, 3 replicates, in this process, with the report."""
     out = tmp_path_factory.mktemp("compare") / "pair"
     result = invoke(
         str(BASELINE),
@@ -123,7 +123,7 @@ def test_manifest_records_scenarios_seeds_and_versions(pair: tuple[Path, Invocat
     small = {"scale": 5000, "end_year": 2018}
     hashes = [load_scenario(f).with_overrides(small).sha256() for f in (BASELINE, SUBSIDY)]
     assert [s["sha256"] for s in manifest["scenarios"]] == hashes
-    assert [s["name"] for s in manifest["scenarios"]] == ["baseline", "graduates-to-hebei"]
+    assert [s["name"] for s in manifest["scenarios"]] == ["baseline", "strong-subsidy"]
     assert manifest["root_seed"] == load_scenario(BASELINE).seed
     assert manifest["seeds"] == replicate_seeds(manifest["root_seed"], REPLICATES)
     assert (manifest["replicates"], manifest["scale"], manifest["end_year"]) == (3, 5000, 2018)
@@ -172,7 +172,7 @@ def test_effects_cover_nodes_provinces_poles_and_every_indicator(
         f"talents.{kind}.{p}" for kind in ("province", "pole") for p in ("beijing", "tianjin", "hebei")
     }
     assert nodes | provinces | {"hebei_share", "talents.jjj"} <= set(effects["indicator"])
-    assert set(effects["scenario"]) == {"graduates-to-hebei"}
+    assert set(effects["scenario"]) == {"strong-subsidy"}
     assert set(effects["year"]) == {2015, 2016, 2017, 2018}
 
 
@@ -182,7 +182,7 @@ def test_effects_are_paired_differences_with_percentile_intervals(
     name, year = "talents.province.hebei", 2018
     chosen = runs[(runs["indicator"] == name) & (runs["year"] == year)]
     values = chosen.pivot(index="replicate", columns="scenario", values="value")
-    paired = (values["graduates-to-hebei"] - values["baseline"]).to_numpy()
+    paired = (values["strong-subsidy"] - values["baseline"]).to_numpy()
     row = effects[(effects["indicator"] == name) & (effects["year"] == year)].iloc[0]
     assert row["effect_mean"] == pytest.approx(paired.mean(), rel=1e-9)
     assert row["effect_p05"] == pytest.approx(np.percentile(paired, 5), rel=1e-9)
@@ -201,7 +201,7 @@ def test_only_the_graduate_subsidy_spends(pair: tuple[Path, Invocation]) -> None
     spending = pd.read_csv(pair[0] / "spending.csv")
     spent = spending[spending["cny_mean"] > 0]
     assert set(spent["lever"]) == {"graduate_subsidy"}
-    assert set(spent["scenario"]) == {"graduates-to-hebei"}
+    assert set(spent["scenario"]) == {"strong-subsidy"}
     assert spent["year"].min() == 2017
 
 
@@ -383,14 +383,14 @@ def test_a_failed_run_leaves_the_out_folder_alone(
     with pytest.raises(RunError, match="boom") as caught:
         compare([BASELINE, SUBSIDY], 2, out_dir=existing_out, workers=0)
     # every run fails; the error names the first to finish, which completion order decides
-    assert caught.value.scenario in ("baseline", "graduates-to-hebei")
+    assert caught.value.scenario in ("baseline", "strong-subsidy")
     assert (existing_out / "effects.csv").read_text(encoding="utf-8") == "keep me\n"
     assert leftovers(existing_out.parent) == []
 
 
 def test_default_folder_names_the_scenarios() -> None:
     plan = plan_comparison([BASELINE, SUBSIDY], 1, workers=0)
-    assert default_out_dir(plan) == Path("outputs/compare-baseline-vs-graduates-to-hebei")
+    assert default_out_dir(plan) == Path("outputs/compare-baseline-vs-strong-subsidy")
 
 
 def test_jjj_talent_refuses_zero_replicates(existing_out: Path) -> None:
@@ -449,7 +449,7 @@ CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 @pytest.fixture(scope="module")
 def chinese_pair(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Baseline vs graduates-to-hebei, 2 replicates, the report in Chinese."""
+    """Baseline vs strong-subsidy, 2 replicates, the report in Chinese."""
     out = tmp_path_factory.mktemp("compare") / "zh"
     args = [str(BASELINE), str(SUBSIDY), "--replicates", "2", *SMALL, "--workers", "0", "--out", str(out)]
     result = invoke(*args, "--lang", "zh")

@@ -26,6 +26,7 @@ NODE_COLUMNS = [
     "services_index",
     "vacancies",
     "entries",
+    "university_entrants",
     "exits",
     "inflow",
     "outflow",
@@ -278,7 +279,7 @@ def test_subsidy_spending_goes_to_hebei_from_2017(baseline_run: Run, subsidy_run
 
 def test_subsidy_spending_is_the_years_value_times_whole_persons(subsidy_run: Run) -> None:
     schedule = subsidy_run.model.schedules["graduate_subsidy"]
-    assert schedule.in_year(2017) == pytest.approx(30000 * 184 / 365)
+    assert schedule.in_year(2017) == pytest.approx(300000 * 184 / 365)
     spending = subsidy_run.tables["spending"]
     persons = spending["cny"] / spending["year"].map(schedule.in_year)
     np.testing.assert_allclose(persons, np.round(persons), atol=1e-6)
@@ -289,7 +290,7 @@ def test_a_lever_held_past_its_last_date_is_noted(subsidy_run: Run, baseline_run
     notes = subsidy_run.model.notes
     held = [note for note in notes if "graduate_subsidy" in note]
     assert len(held) == 1  # said once, not every year
-    assert "held at 30000" in held[0] and "from 2018 on" in held[0]
+    assert "held at 300000" in held[0] and "from 2018 on" in held[0]
     assert baseline_run.model.notes == []
 
 

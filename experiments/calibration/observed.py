@@ -139,6 +139,7 @@ NODE_COLUMNS = (
     "wage_cny_year",
     "graduates",
     "entries",
+    "university_entrants",
     "nonlocal_talents",
     "foreign_talents",
     "students",
@@ -309,7 +310,7 @@ def _bachelor_entrants(run: RunNodes, unit: str, nodes: list[str], year: int, ct
     if year <= ctx.start_year:
         raise Unavailable("entrants are counted from the first simulated year")
     factors = np.array([ctx.short_cycle_factor[ctx.province[n]] for n in nodes])
-    return float((run.column("entries", year, nodes) / factors).sum())
+    return float((run.column("university_entrants", year, nodes) / factors).sum())
 
 
 def _bachelor_enrolled(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Context) -> float:
