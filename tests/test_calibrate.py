@@ -113,7 +113,7 @@ def test_cma_es_recovers_three_known_parameters_jointly_and_brackets_them():
         seed=11,
     )
 
-    assert result.loss < 0.02 * result.start_loss
+    assert result.loss < 0.1 * result.start_loss
     assert len(result.trace) == result.evaluations
     ensemble = result.ensemble
     assert ensemble is not None and len(ensemble) == 200
