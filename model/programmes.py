@@ -28,10 +28,14 @@ def fill(order_cells: np.ndarray, weights: np.ndarray, capacity: np.ndarray) -> 
     ``order_cells`` must be sorted. A row is taken while the persons before it in its cell plus
     half of its own fit, so rows of ``scale`` persons fill a capacity to within half a row.
     """
+    return persons_before(order_cells, weights) + weights / 2 <= capacity[order_cells]
+
+
+def persons_before(order_cells: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Persons in the rows before each row within its cell (``order_cells`` sorted)."""
     before = np.cumsum(weights) - weights
     first = np.searchsorted(order_cells, order_cells, side="left")
-    taken_before = before - before[first]
-    return taken_before + weights / 2 <= capacity[order_cells]
+    return before - before[first]
 
 
 def take_in_order(
@@ -179,10 +183,10 @@ def where_jobs_go(
     to target floor(k * len(targets) / staff)), so the persons sent to each target match its
     share of the jobs to within a row."""
     order = np.lexsort((rng.random(len(firm)), firm))
-    before = np.cumsum(weight[order]) - weight[order]
-    first = np.searchsorted(firm[order], firm[order], side="left")
     staff = np.bincount(firm[order], weight[order])[firm[order]]
-    position = (before - before[first] + weight[order] / 2) / staff  # middle of the row, 0..1
+    position = (
+        persons_before(firm[order], weight[order]) + weight[order] / 2
+    ) / staff  # middle of the row, 0..1
     destination = np.empty(len(firm), np.int64)
     destination[order] = targets[np.minimum((position * len(targets)).astype(np.int64), len(targets) - 1)]
     return destination

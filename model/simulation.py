@@ -372,10 +372,7 @@ class TalentModel(mesa.Model):
     def _keep_their_jobs(self, adults: Talents) -> None:
         """Adults who gain a degree keep working (E2): each row is employed by a firm of its node,
         drawn by the node's sector mix for its group, whose demand grows by the job it held."""
-        weights = sector_weights(self.layout)[adults.node, adults.group]  # (rows, sectors)
-        u = self.rng.random(len(adults))[:, None]
-        sector = np.minimum((u > np.cumsum(weights, axis=1)).sum(axis=1), len(SECTORS) - 1)
-        firm = adults.node.astype(np.int64) * len(SECTORS) + sector
+        firm = self._draw_firms(adults.node, adults.group)
         adults.status[:] = Status.EMPLOYED
         adults.firm[:] = firm
         jobs = np.zeros((len(self.firms), len(GROUPS)))
@@ -810,18 +807,16 @@ class TalentModel(mesa.Model):
     def _firm_nodes(self) -> np.ndarray:
         return np.array([firm.node for firm in self.firms])
 
+    @staticmethod
+    def _cell_columns(
+        t: Talents,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The columns a row's choice cell is made of, in the kernels' order."""
+        return (t.node, t.group, t.is_high_end, t.hukou, t.status, t.talent_card, t.keeps_beijing_services)
+
     def _cells(self, talents: Talents, rows: np.ndarray | None, is_graduate: np.ndarray) -> np.ndarray:
         """Choice cell (``CellGrid.index``) of ``rows`` (None: all rows), in one compiled pass."""
-        t, fixed = talents, (int(Status.RETIRED), len(GROUPS), HUKOU_ABROAD + 1)
-        columns = (
-            t.node,
-            t.group,
-            t.is_high_end,
-            t.hukou,
-            t.status,
-            t.talent_card,
-            t.keeps_beijing_services,
-        )
+        columns, fixed = self._cell_columns(talents), (int(Status.RETIRED), len(GROUPS), HUKOU_ABROAD + 1)
         if rows is None:
             return kernels.cells_all(*columns, is_graduate, *fixed)
         return kernels.cells(*columns, is_graduate, np.asarray(rows, np.int64), *fixed)
@@ -841,13 +836,7 @@ class TalentModel(mesa.Model):
             kernels.consider_chunk(
                 start,
                 u,
-                t.node,
-                t.group,
-                t.is_high_end,
-                t.hukou,
-                t.status,
-                t.talent_card,
-                t.keeps_beijing_services,
+                *self._cell_columns(t),
                 t.age,
                 t.years_at_node,
                 t.weight,
@@ -929,14 +918,19 @@ class TalentModel(mesa.Model):
         ] * entrants / np.maximum(nontalent, 1.0)
         return self.base.nodes["nontalent_growth"].to_numpy() + leaving
 
+    def _draw_firms(self, node: np.ndarray, group: np.ndarray) -> np.ndarray:
+        """An employer for each row: the firm of its node in a sector drawn by the node's sector
+        mix for its group (one uniform draw per row)."""
+        weights = sector_weights(self.layout)[node, group]  # (rows, sectors)
+        u = self.rng.random(len(node))[:, None]
+        sector = np.minimum((u > np.cumsum(weights, axis=1)).sum(axis=1), len(SECTORS) - 1)
+        return node.astype(np.int64) * len(SECTORS) + sector
+
     def _create_firms(self) -> list[Firm]:
         """One firm per node and sector; employed talents are spread over them by the sector mix."""
         t = self.talents
         employed = np.flatnonzero(t.status == Status.EMPLOYED)
-        weights = sector_weights(self.layout)[t.node[employed], t.group[employed]]  # (rows, sectors)
-        u = self.rng.random(len(employed))[:, None]
-        sector = np.minimum((u > np.cumsum(weights, axis=1)).sum(axis=1), len(SECTORS) - 1)
-        t.firm[employed] = t.node[employed].astype(np.int64) * len(SECTORS) + sector
+        t.firm[employed] = self._draw_firms(t.node[employed], t.group[employed])
         n_firms = self.layout.size * len(SECTORS)
         key = t.firm[employed].astype(np.int64) * len(GROUPS) + t.group[employed]
         staff = np.bincount(key, weights=t.weight[employed], minlength=n_firms * len(GROUPS)).reshape(
