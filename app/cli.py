@@ -235,6 +235,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not write the fitted scenario layer, only the output folder",
     )
+    command.add_argument(
+        "--quick",
+        action="store_true",
+        help="check the config end to end: scale 2000, one seed, two generations, no layer (not a fit)",
+    )
     _add_runner_options(command, default="one per CPU, at most one per replicate")
     command.set_defaults(handler=_calibrate)
 
@@ -588,19 +593,21 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from experiments.calibration.calibrate import calibrate, load_config
+    from experiments.calibration.calibrate import calibrate, load_config, quick
     from reports.fit_figures import calibration_files
 
     _check_runner_options(args)
     config = load_config(args.config)
+    if args.quick:
+        config = quick(config)
     out_dir = args.out or DEFAULT_OUTPUTS / "calibration" / config.name
     workers = args.workers
     if workers is None and args.scheduler is None:
-        workers = min(_cpus(), config.replicates)
+        workers = min(_cpus(), config.replicates * getattr(config.method, "population", 1))
     result = calibrate(
         config,
         out_dir,
-        write_layer=not args.no_layer,
+        write_layer=not (args.no_layer or args.quick),
         log=print,
         workers=workers,
         scheduler=args.scheduler,

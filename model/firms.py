@@ -92,6 +92,7 @@ class Firm(mesa.Agent):
         sector: index into ``SECTORS``.
         demand: persons wanted, by group.
         wage: CNY a year paid, by group.
+        wage_trend: the node's nominal wage growth 2010-2015 (a year; ASSUMPTIONS A6).
     """
 
     def __init__(
@@ -103,6 +104,7 @@ class Firm(mesa.Agent):
         staff: np.ndarray,
         wage: np.ndarray,
         vacancy_rate: float,
+        wage_trend: float,
     ) -> None:
         super().__init__(model)
         self.index = index
@@ -110,11 +112,14 @@ class Firm(mesa.Agent):
         self.sector = sector
         self.demand = staff * (1.0 + vacancy_rate)
         self.wage = wage.astype(float)
+        self.wage_trend = float(wage_trend)
 
     def plan(
         self, staff: np.ndarray, seekers: np.ndarray, growth: float, params: Mapping[str, float]
     ) -> None:
-        """A year's labour demand and wages.
+        """A year's labour demand and wages: the wage grows by the node's trend times
+        ``wage_trend_share`` (the drift), plus ``wage_adjust_speed`` x excess demand within
+        ``wage_change_bound``; demand falls with the real wage rise, (1 + change) / (1 + drift).
 
         Args:
             staff: persons employed now, by group.
@@ -125,9 +130,10 @@ class Firm(mesa.Agent):
         vacancies = np.maximum(self.demand - staff, 0.0)
         excess = (vacancies - seekers) / np.maximum(self.demand, 1.0)
         bound = params["wage_change_bound"]
-        change = params["wage_drift"] + np.clip(params["wage_adjust_speed"] * excess, -bound, bound)
+        drift = self.wage_trend * params["wage_trend_share"]
+        change = drift + np.clip(params["wage_adjust_speed"] * excess, -bound, bound)
         self.wage = self.wage * (1.0 + change)
-        real_wage_change = (1.0 + change) / (1.0 + params["wage_drift"])
+        real_wage_change = (1.0 + change) / (1.0 + drift)
         self.demand = (
             self.demand
             * (1.0 + growth - params["productivity_growth"] + params["skill_upgrading"])

@@ -51,6 +51,10 @@ NODE_FIELDS: dict[str, tuple[str, str]] = {
         "per year",
         "growth of residents without tertiary education 2010-2015 (trend input)",
     ),
+    "wage_trend": (
+        "per year",
+        "nominal growth of the node's published average wage up to 2015 (trend input)",
+    ),
 }
 
 # Published numbers given in the note of an observation row rather than as its value.
@@ -61,8 +65,11 @@ HEBEI_GRADUATES_2015 = {"bachelor": 144_541, "short_cycle": 159_707}  # HE-GRAD:
 DISTRICT_TERTIARY_RATE_RATIO = {"TZ": 0.60, "BH": 0.90, "WQ": 0.50}  # A2: vs the city's rate
 XA_BACKCAST_YEARS = 6  # A3: 2010 census to end-2016, whole years
 CENSUS_TO_2015_YEARS = 5  # A4, A15: 2010 census to end-2015, whole years
-WAGE_GROWTH_2010_2015 = 0.11  # A6: nominal, a year
-PRICE_GROWTH_2010_2014 = 0.05  # A7: nominal, a year
+WAGE_TREND_YEARS = {"beijing": (2010, 2015), "hebei": (2011, 2015), "china": (2012, 2015)}  # A6: first
+# and last year of each market's published series in the data; Tianjin follows China's (A6)
+WAGE_MARKETS = {"beijing": "beijing", "tianjin": "china", "hebei": "hebei"}  # A6: province -> series
+HEBEI_CITY_WAGE_YEAR = 2012  # A6: the Hebei city wage table read, the last dated 2015 or earlier
+PRICE_GROWTH_2010_2014 = 0.05  # A7: nominal, a year; Hebei's nodes other than SJZ only
 WUQING_PRICE_RATIO = 0.8  # A7: Wuqing's price / Tianjin's
 PHYSICIANS_PER_1000 = {"tianjin": 2.6, "hebei": 2.3}  # A8 (Beijing's is observed)
 UNIVERSITY_DISTRICT_SHARES = {"TZ": 0.02, "BH": 0.06, "WQ": 0.02, "XA": 0.0}  # A9
@@ -138,9 +145,16 @@ class BaseYear:
         return float(self.degree_rates.loc[nearest])
 
 
+OBSERVATION_FILES = ("observations.csv", "annual-2010-2015.csv")
+"""Published numbers the inputs read, in ``model/data``; where both give a row, the first wins."""
+
+
 def read_observations() -> pd.DataFrame:
-    """The published numbers the model uses (``model/data/observations.csv``)."""
-    return pd.read_csv(DATA_DIR / "observations.csv", dtype={"year": int, "value": float})
+    """The published numbers the model uses (``OBSERVATION_FILES``), one row per (unit,
+    indicator, year)."""
+    tables = [pd.read_csv(DATA_DIR / name, dtype={"year": int, "value": float}) for name in OBSERVATION_FILES]
+    table = pd.concat(tables, ignore_index=True).drop(columns=["use"], errors="ignore")
+    return table.drop_duplicates(["unit", "indicator", "year"], keep="first").reset_index(drop=True)
 
 
 def base_year(year: int) -> BaseYear:
@@ -284,15 +298,16 @@ def _node_facts(obs: _Observations, layout: pd.DataFrame, year: int) -> dict[str
     tertiary_by_year = {2010: _tertiary_2010(obs, layout, pop[2010])}
     tertiary_by_year[2015] = _tertiary_2015(obs, pop, tertiary_by_year[2010])
     tertiary = tertiary_by_year[year]
+    trend = _wage_trends(obs, layout)
     wages = _wages_2015(obs, layout)
     prices = _prices_2015(obs, layout, wages, pop[2015])
     if year == 2010:
         prices = _prices_2010(obs, layout, prices)
         wages = {
             n: _derive(
-                f.value / (1 + WAGE_GROWTH_2010_2015) ** (2015 - 2010),
-                f"{f.basis}; deflated 5 years at {WAGE_GROWTH_2010_2015:.0%} a year",
-                [f],
+                f.value / (1 + trend[n].value) ** (2015 - 2010),
+                f"{f.basis}; deflated 5 years at its market's {trend[n].value:.2%} a year",
+                [f, trend[n]],
                 "A6",
             )
             for n, f in wages.items()
@@ -326,6 +341,7 @@ def _node_facts(obs: _Observations, layout: pd.DataFrame, year: int) -> dict[str
         "local_hukou_share": _local_hukou_share(obs, layout),
         "high_end": _high_end(layout, tertiary, year),
         "nontalent_growth": growth,
+        "wage_trend": trend,
     }
 
 
@@ -437,8 +453,23 @@ def _tertiary_2015(
     }
 
 
+def _wage_trends(obs: _Observations, layout: pd.DataFrame) -> dict[str, Fact]:
+    """Each node's market's yearly nominal wage growth over its published series up to 2015 (A6)."""
+    growth = {}
+    for market, (first, last) in WAGE_TREND_YEARS.items():
+        low, high = obs(market, WAGE, first), obs(market, WAGE, last)
+        growth[market] = _derive(
+            (high.value / low.value) ** (1 / (last - first)) - 1,
+            f"({market} {last} / {first}) ** (1/{last - first}) - 1",
+            [low, high],
+            "A6" if market == "china" else "",
+        )
+    return {n: growth[WAGE_MARKETS[p]] for n, p in _provinces(layout).items()}
+
+
 def _wages_2015(obs: _Observations, layout: pd.DataFrame) -> dict[str, Fact]:
-    """Districts as their city; Tianjin by disposable income; Hebei cities from 2016 (A6)."""
+    """Districts as their city; Tianjin by disposable income; Hebei cities from their 2012 table
+    grown as Hebei's wage (A6)."""
     beijing = obs("beijing", WAGE, 2015)
     income_bj = obs("beijing", "disposable_income_per_capita", 2015)
     income_tj = obs("tianjin", "disposable_income_per_capita", 2015)
@@ -452,14 +483,15 @@ def _wages_2015(obs: _Observations, layout: pd.DataFrame) -> dict[str, Fact]:
         n: _derive(beijing.value, "Beijing's wage", [beijing], "A6") for n in _nodes_of(layout, "beijing")
     }
     facts |= {n: tianjin for n in _nodes_of(layout, "tianjin")}
-    hebei15, hebei16 = obs("hebei", WAGE, 2015), obs("hebei", WAGE, 2016)
-    ratio = hebei15.value / hebei16.value
+    year = HEBEI_CITY_WAGE_YEAR
+    hebei15, hebei_then = obs("hebei", WAGE, 2015), obs("hebei", WAGE, year)
+    ratio = hebei15.value / hebei_then.value
     for n in _nodes_of(layout, "hebei"):
-        city = obs("BD" if n == "XA" else n, WAGE, 2016)
+        city = obs("BD+XA" if n in ("BD", "XA") else n, WAGE, year)
         facts[n] = _derive(
             city.value * ratio,
-            f"{city.basis} x Hebei 2015/2016 ({ratio:.4f})",
-            [city, hebei15, hebei16],
+            f"{city.basis} x Hebei 2015/{year} ({ratio:.4f})",
+            [city, hebei15, hebei_then],
             "A6",
         )
     return facts
@@ -489,11 +521,22 @@ def _prices_2015(
 
 
 def _prices_2010(obs: _Observations, layout: pd.DataFrame, prices15: Mapping[str, Fact]) -> dict[str, Fact]:
-    """2015 price x its market's 2014/2015 ratio, deflated 4 years (A7)."""
+    """Beijing's, Tianjin's and SJZ's nodes: their market's 2010 price in the same ratio to its
+    2015 price; Hebei's other nodes: 2015 price x Hebei 2014/2015, deflated 4 years (A7)."""
     facts = {}
     for n in layout.index:
         market = "SJZ" if n == "SJZ" else str(layout.at[n, "province"])
-        p14, p15 = obs(market, PRICE, 2014), obs(market, PRICE, 2015)
+        p15 = obs(market, PRICE, 2015)
+        if market != "hebei":
+            p10 = obs(market, PRICE, 2010)
+            facts[n] = _derive(
+                prices15[n].value * p10.value / p15.value,
+                f"2015 price x {market} 2010/2015",
+                [prices15[n], p10, p15],
+                "A7" if prices15[n].status == "assumption" else "",
+            )
+            continue
+        p14 = obs(market, PRICE, 2014)
         facts[n] = _derive(
             prices15[n].value * p14.value / p15.value / (1 + PRICE_GROWTH_2010_2014) ** 4,
             f"2015 price x {market} 2014/2015, deflated 4 years at {PRICE_GROWTH_2010_2014:.0%}",

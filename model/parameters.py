@@ -407,14 +407,15 @@ _DECLARED = [
         "Capacity cuts in Hebei's steel and cement after 2013; " + _GUESS,
     ),
     Parameter(
-        "wage_drift",
-        0.06,
-        "per year",
+        "wage_trend_share",
+        1.0,
+        "share",
         0.0,
-        0.15,
-        "Nominal wage growth when demand equals supply.",
-        "Average nominal wages in the region grew 8-10 % a year in 2010-2015 (NBS); a lower "
-        "drift is assumed after 2015; " + _GUESS,
+        1.5,
+        "Nominal wage growth when demand equals supply, as a share of the node's 2010-2015 wage "
+        "trend (the nodes' input wage_trend: Beijing 11.3 %, Tianjin 9.9 %, Hebei 9.6 % a year).",
+        "The trend is the published growth of each market's average wage up to 2015 (ASSUMPTIONS "
+        "A6); 1 continues it. " + _GUESS,
     ),
     Parameter(
         "wage_adjust_speed",
@@ -473,13 +474,15 @@ _DECLARED = [
         _GUESS,
     ),
     Parameter(
-        "price_drift",
-        0.03,
-        "per year",
-        -0.05,
-        0.15,
-        "Nominal price growth when demand equals supply (construction and land costs).",
-        _GUESS,
+        "price_income_passthrough",
+        1.0,
+        "per unit of wage growth",
+        0.0,
+        2.0,
+        "Price growth per unit of the node's wage growth in the year, when residents equal housing "
+        "(incomes pay for housing).",
+        "1 keeps the price-to-income ratio; 2010-2015 the ratio fell in Beijing and Tianjin "
+        "(prices +5 % a year against wages +10-11 %) and rose in SJZ (+15 %): ASSUMPTIONS H1. " + _GUESS,
     ),
     Parameter(
         "price_change_bound", 0.15, "per year", 0.0, 0.5, "Largest yearly price change, either way.", _GUESS
@@ -493,6 +496,18 @@ _DECLARED = [
         "Share of the gap between residents and housing (at base-year density) that new "
         "construction closes each year; what remains moves the price.",
         _GUESS,
+    ),
+    Parameter(
+        "beijing_supply_share",
+        0.5,
+        "share",
+        0.0,
+        1.0,
+        "Beijing's nodes' housing supply response as a share of housing_supply_response elsewhere "
+        "(land quotas and purchase limits).",
+        "Beijing sold 10-15 million m2 of new housing a year in 2010-2013, less than Tianjin's "
+        "13-17 million with a third more residents growing 2 % a year (annual-2010-2015.csv); "
+        "ASSUMPTIONS H1. " + _GUESS,
     ),
     Parameter(
         "floor_area_m2",

@@ -110,6 +110,7 @@ class TalentModel(mesa.Model):
         self.talents = demography.initial_talents(self.base, self.layout, self.scale, self.params, self.rng)
         self.cities = self._create_cities()
         self.firms = self._create_firms()
+        self._wage_growth = np.zeros(self.layout.size)  # each node's wage growth this year (phase 2)
         self.accounts = YearAccounts(self.layout.size)
         self.drivers = {term: np.zeros(len(PROVINCES)) for term in TERMS}
         self.housing_availability = np.zeros(self.layout.size)  # chance a newcomer finds a talent flat
@@ -168,11 +169,18 @@ class TalentModel(mesa.Model):
         demand_share = self._demand_share_in_node()
         firm_node, firm_sector = self._firm_nodes(), np.array([f.sector for f in self.firms])
         boost = programmes.growth_boost(self.levers, firm_node, firm_sector)
+        weights = [firm.demand.copy() for firm in self.firms]  # the node's wage index: last year's demand
+        before = np.array([firm.wage @ w for firm, w in zip(self.firms, weights, strict=True)])
         for firm in self.firms:
             growth = self.params[f"growth_{SECTORS[firm.sector]}"] + boost[firm.index]
             firm.plan(
                 staff[firm.index], seekers[:, firm.node] * demand_share[firm.index], growth, self.params
             )
+        after = np.array([firm.wage @ w for firm, w in zip(self.firms, weights, strict=True)])
+        n = self.layout.size
+        self._wage_growth = (
+            np.bincount(firm_node, after, n) / np.maximum(np.bincount(firm_node, before, n), 1.0) - 1.0
+        )
 
         fund = self.levers["entrepreneurship_fund"]
         if fund.is_on:
@@ -270,7 +278,9 @@ class TalentModel(mesa.Model):
         for city in self.cities:
             city.grow_nontalent(self.year - self.base_year - 1, self.params)
             city.add_talent_units(new_units[city.node], programmes.RESIDENTS_PER_UNIT)
-            city.update_housing(talents[city.node] + city.nontalent, self.params)
+            city.update_housing(
+                talents[city.node] + city.nontalent, self._wage_growth[city.node], self.params
+            )
             gap = max(leader - city.services_index, 0.0)
             city.converge_services(leader, self.params["services_convergence"] + equalising[city.node])
             closed[city.node] = equalising[city.node] * gap
@@ -894,6 +904,7 @@ class TalentModel(mesa.Model):
     def _create_cities(self) -> list[City]:
         nodes = self.base.nodes
         nontalent = nodes["population"].to_numpy() - self._persons_by_node()
+        beijing = PROVINCES.index("beijing")
         return [
             City(
                 self,
@@ -903,6 +914,9 @@ class TalentModel(mesa.Model):
                 services_index=nodes["services_index"].iloc[i],
                 nontalent=nontalent[i],
                 nontalent_growth=growth,
+                supply_share=self.params["beijing_supply_share"]
+                if self.layout.province[i] == beijing
+                else 1.0,
             )
             for i, growth in enumerate(self._gross_nontalent_growth(nontalent))
         ]
@@ -937,6 +951,7 @@ class TalentModel(mesa.Model):
             n_firms, len(GROUPS)
         )
         node_wage = self.base.nodes["wage_cny_year"].to_numpy()
+        trend = self.base.nodes["wage_trend"].to_numpy()
         return [
             Firm(
                 self,
@@ -946,6 +961,7 @@ class TalentModel(mesa.Model):
                 staff=staff[f],
                 wage=node_wage[f // len(SECTORS)] * WAGE_PREMIUM,
                 vacancy_rate=self.params["vacancy_rate"],
+                wage_trend=trend[f // len(SECTORS)],
             )
             for f in range(n_firms)
         ]

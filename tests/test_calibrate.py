@@ -76,7 +76,7 @@ def test_recovers_a_known_parameter_from_synthetic_targets():
     assert len(result.trace) == result.evaluations
 
 
-TRUTH = {"inflow_rate": 0.03, "wage_drift": 0.09, "price_drift": 0.07}
+TRUTH = {"inflow_rate": 0.03, "wage_trend_share": 0.8, "price_income_passthrough": 0.6}
 
 
 def test_cma_es_recovers_three_known_parameters_jointly_and_brackets_them():
@@ -100,8 +100,8 @@ def test_cma_es_recovers_three_known_parameters_jointly_and_brackets_them():
     problem = Problem(
         scenario,
         names,
-        np.array([0.0, 0.0, -0.05]),
-        np.array([0.06, 0.15, 0.15]),
+        np.array([0.0, 0.4, 0.0]),
+        np.array([0.06, 1.3, 1.5]),
         np.array([PARAMETERS[n].default for n in names]),
         targets,
         seeds,

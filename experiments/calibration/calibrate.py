@@ -20,7 +20,10 @@ Method (simulated moments with common random numbers):
   weight (e.g. ``unverified`` counts half). Log errors make rows of different size and unit
   comparable and treat over- and under-shooting alike.
 - Search, on an unbounded transform of each parameter's search interval,
-  ``value = lower + (upper - lower) / (1 + exp(-z))``, starting from the scenario's value:
+  ``value = lower + (upper - lower) / (1 + exp(-z))``, starting from the parameter's declared
+  default (``model/parameters.py``; or the config's ``start``), never from a previous fit: the
+  layer the config writes is in the scenario's chain (baseline extends it), so every parameter
+  it sets is put back to its declared default for the fit:
   - ``nelder-mead`` (scipy): ``initial_step`` (in z units) for the first simplex and at most
     ``max_evaluations`` runs of the replicate set; one candidate at a time, for a few parameters;
   - ``cma-es`` (the ``cma`` package, Hansen's CMA-ES): ``population`` candidates a generation,
@@ -77,7 +80,7 @@ from experiments.replicates import P05, P95, replicate_seeds
 from experiments.runner import Pool, open_pool
 from model.errors import ScenarioError
 from model.loader import Mark, load_yaml, problems_message
-from model.parameters import PARAMETERS, resolve_parameters
+from model.parameters import PARAMETERS
 from model.scenario import FORMAT_VERSION, Scenario, load_scenario
 from model.scenario import validate as validate_scenario
 
@@ -100,7 +103,7 @@ LOG_ERROR_IF_NOT_POSITIVE = 10.0  # log error charged when a run gives zero or l
 
 class SearchBounds(BaseModel):
     """Search interval of one parameter (inside its declared bounds); ``start`` defaults to the
-    scenario's value."""
+    parameter's declared default."""
 
     model_config = ConfigDict(extra="forbid")
     lower: float
@@ -165,7 +168,8 @@ class CalibrationConfig(BaseModel):
     scenario: Path
     observed: list[Path] = Field(min_length=1)
     layer: Path | None = None
-    layer_extends: str = "baseline"
+    layer_extends: str | None = None
+    """The layer's parent; None makes it the root that baseline extends (the shipped scenarios)."""
     scale: int | None = Field(default=None, ge=1)
     seed: int | None = Field(default=None, ge=0, lt=2**63)
     replicates: int = Field(default=2, ge=1)
@@ -552,13 +556,13 @@ def problem_from(config: CalibrationConfig, pool: Pool | None = None) -> Problem
             f"{config.source}: targets end in {last_year}, not after the scenario's "
             f"start year {scenario.start_year}"
         )
+    overrides |= {f"parameters.{n}": PARAMETERS[n].default for n in _layer_parameters(config)}
     scenario = scenario.with_overrides(overrides, source=str(config.source))
-    current = resolve_parameters(scenario.parameter_overrides())
     names = tuple(config.parameters)
     bounds = [config.parameters[n] for n in names]
     start = np.array(
         [
-            b.start if b.start is not None else float(np.clip(current[n], b.lower, b.upper))
+            b.start if b.start is not None else float(np.clip(PARAMETERS[n].default, b.lower, b.upper))
             for n, b in zip(names, bounds)
         ]
     )
@@ -572,6 +576,41 @@ def problem_from(config: CalibrationConfig, pool: Pool | None = None) -> Problem
         select_targets(config, observed, scenario.start_year),
         tuple(replicate_seeds(seed, config.replicates)),
         pool,
+    )
+
+
+def _layer_parameters(config: CalibrationConfig) -> list[str]:
+    """The parameters the config's layer file sets now (a previous fit), if it exists."""
+    if config.layer is None or not config.layer.is_file():
+        return []
+    data, _ = load_yaml(config.layer, kind="scenario", keys="name, parameters, ...")
+    parameters = data.get("parameters") if isinstance(data, dict) else None
+    return [n for n in (parameters or {}) if n in PARAMETERS]
+
+
+QUICK = {"scale": 2000, "replicates": 1, "report_replicates": 1, "generations": 2}
+"""``--quick``: a check that a config runs end to end (tests), not a fit: coarse runs, one seed,
+two CMA-ES generations (or as many Nelder-Mead evaluations)."""
+
+
+def quick(config: CalibrationConfig) -> CalibrationConfig:
+    """The config cut down to ``QUICK`` (the caller writes no layer from it)."""
+    method: NelderMead | CmaEs = config.method
+    if isinstance(method, CmaEs):
+        method = method.model_copy(
+            update={"max_evaluations": QUICK["generations"] * method.population, "ensemble_size": 5}
+        )
+    else:
+        method = method.model_copy(
+            update={"max_evaluations": QUICK["generations"] * (len(config.parameters) + 1)}
+        )
+    return config.model_copy(
+        update={
+            "scale": max(config.scale or 0, QUICK["scale"]),
+            "replicates": QUICK["replicates"],
+            "report_replicates": QUICK["report_replicates"],
+            "method": method,
+        }
     )
 
 
@@ -743,17 +782,18 @@ def _layer_text(
     """The fitted layer: YAML with the record's essentials as comments. Checked to validate as
     a scenario before it is returned."""
     values = {n: _significant(v) for n, v in zip(problem.names, result.values)}
-    data = {
+    rest = f"everything else as {config.layer_extends}" if config.layer_extends else "the rest as declared"
+    data: dict[str, Any] = {
         "format": FORMAT_VERSION,
         "name": config.name,
         "description": (
             f"Behavioural parameters fitted to numbers published up to {DATA_CUTOFF_YEAR} "
-            f"(calibration config {config.source.name}); everything else as "
-            f"{config.layer_extends}."
+            f"(calibration config {config.source.name}); {rest}."
         ),
-        "extends": config.layer_extends,
         "parameters": values,
     }
+    if config.layer_extends:
+        data["extends"] = config.layer_extends
     check = {k: v for k, v in data.items() if k != "extends"}
     validate_scenario(check, {}, source=f"{config.name} layer")
     today = dt.date.today().isoformat()
@@ -762,10 +802,20 @@ def _layer_text(
         "# Regenerate it rather than editing it. The full record (targets, loss, method, seeds,",
         "# versions) is calibration.json in the command's output folder; its essentials follow.",
         "#",
-        "# Use: extend this file instead of baseline (`extends: " + config.name + "`). It sets only",
-        "# `parameters`, so the start and end years, seed, scale and levers stay those of baseline",
-        "# or of the child: valid for `history` runs from 2010 and for projections from 2015. A child",
-        "# that sets one of these parameters itself overrides the fitted value.",
+        *(
+            [
+                "# Use: extend this file instead of baseline (`extends: " + config.name + "`). It sets only",
+                "# `parameters`, so the start and end years, seed, scale and levers stay those of baseline",
+                "# or of the child: valid for `history` runs from 2010 and for projections from 2015. A child",
+                "# that sets one of these parameters itself overrides the fitted value.",
+            ]
+            if config.layer_extends
+            else [
+                "# Use: baseline extends this file, so every scenario that extends baseline runs on these",
+                "# values. It sets only `parameters`: valid for `history` runs from 2010 and for",
+                "# projections from 2015. A scenario that sets one of them itself overrides the fitted value.",
+            ]
+        ),
         "#",
         *textwrap.wrap("Data rule: " + DATA_RULE, width=98, initial_indent="# ", subsequent_indent="# "),
         "#",
