@@ -89,9 +89,8 @@ DATA_RULE = (
     f"published outcomes after {DATA_CUTOFF_YEAR} are kept for validation only "
     "(model/data/validation/). Targets are first-release or unrevised numbers (vintage "
     f"{' or '.join(BACKCAST_VINTAGES)}), never the series revised after the 2020 census. "
-    "The base-year inputs themselves use two later numbers, "
-    "as ASSUMPTIONS A3 (Xiong'an's end-2016 population) and A6 (the 2016 Hebei city "
-    "wage table) state; neither is a calibration target."
+    "The base-year inputs themselves use one later number, Xiong'an's end-2016 population "
+    "(ASSUMPTIONS A3), which is not a calibration target."
 )
 CONFIG_KEYS = "name, scenario, observed, parameters, targets, ..."
 """The keys a calibration config starts with, for the message when a file is not a mapping."""

@@ -1,0 +1,109 @@
+"""Prices and wages follow their rules on small cases (model/cities.py, model/firms.py,
+ASSUMPTIONS H1), and their inputs are the published numbers up to 2015 (A6, A7)."""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+import pytest
+
+from model.cities import City
+from model.firms import Firm
+from model.inputs import base_year, read_observations
+from model.parameters import resolve_parameters
+
+
+@pytest.fixture()
+def params() -> dict[str, float]:
+    return dict(resolve_parameters({}))
+
+
+def city(supply_share: float = 1.0) -> City:
+    return City(mesa.Model(), 0, 10_000.0, 1_000.0, 0.5, 800.0, 0.0, supply_share=supply_share)
+
+
+def test_price_follows_wage_growth_when_housing_matches_residents(params: dict[str, float]) -> None:
+    params |= {"price_income_passthrough": 0.8, "price_elasticity": 1.0}
+    c = city()
+    c.update_housing(residents=1_000.0, wage_growth=0.10, params=params)
+    assert c.price_cny_m2 == pytest.approx(10_000.0 * (1 + 0.8 * 0.10))
+    assert c.housing_supply == pytest.approx(1_000.0)
+
+
+def test_price_rises_with_what_construction_leaves_of_the_shortage(params: dict[str, float]) -> None:
+    params |= {
+        "price_income_passthrough": 0.0,
+        "price_elasticity": 2.0,
+        "housing_supply_response": 0.5,
+        "price_change_bound": 0.5,
+    }
+    tight, loose = city(supply_share=0.2), city()
+    for c in (tight, loose):
+        c.update_housing(residents=1_100.0, wage_growth=0.0, params=params)
+    # H' = 1000 + s * 100; P' = P * (1 + 2 * (1100 / H' - 1))
+    assert loose.housing_supply == pytest.approx(1_050.0)
+    assert tight.housing_supply == pytest.approx(1_010.0)
+    assert loose.price_cny_m2 == pytest.approx(10_000.0 * (1 + 2.0 * (1_100 / 1_050 - 1)))
+    assert tight.price_cny_m2 == pytest.approx(10_000.0 * (1 + 2.0 * (1_100 / 1_010 - 1)))
+    assert tight.price_cny_m2 > loose.price_cny_m2  # Beijing's tighter supply
+
+
+def test_price_change_is_bounded(params: dict[str, float]) -> None:
+    params |= {"price_income_passthrough": 1.0, "price_change_bound": 0.15}
+    c = city()
+    c.update_housing(residents=1_000.0, wage_growth=0.40, params=params)
+    assert c.price_cny_m2 == pytest.approx(11_500.0)
+
+
+def firm(trend: float) -> Firm:
+    staff = np.array([10.0, 10.0, 10.0, 10.0, 10.0])
+    return Firm(mesa.Model(), 0, 0, 0, staff, np.full(5, 50_000.0), vacancy_rate=0.0, wage_trend=trend)
+
+
+def test_wage_grows_by_the_node_trend_times_the_share_in_balance(params: dict[str, float]) -> None:
+    params |= {"wage_trend_share": 0.8, "productivity_growth": 0.0, "skill_upgrading": 0.0}
+    f = firm(trend=0.10)
+    staff = f.demand.copy()
+    f.plan(staff, seekers=np.zeros(5), growth=0.0, params=params)
+    np.testing.assert_allclose(f.wage, 50_000.0 * 1.08)
+    np.testing.assert_allclose(f.demand, staff)  # no real wage rise, no growth: demand unchanged
+
+
+def test_wage_grows_faster_where_jobs_go_unfilled(params: dict[str, float]) -> None:
+    params |= {"wage_trend_share": 1.0, "wage_adjust_speed": 0.3, "wage_change_bound": 0.1}
+    f = firm(trend=0.05)
+    f.demand = np.full(5, 20.0)
+    f.plan(np.full(5, 10.0), seekers=np.zeros(5), growth=0.0, params=params)
+    # excess = (vacancies - seekers) / demand = 0.5; change = 0.05 + min(0.3 * 0.5, 0.1)
+    np.testing.assert_allclose(f.wage, 50_000.0 * 1.15)
+
+
+def test_base_year_wages_and_prices_are_the_published_ones() -> None:
+    obs = read_observations().set_index(["unit", "indicator", "year"])["value"]
+    n10, n15 = base_year(2010).nodes, base_year(2015).nodes
+    assert n10.at["BJ", "wage_cny_year"] == pytest.approx(obs[("beijing", "avg_wage_nonprivate", 2010)])
+    assert n15.at["BJ", "wage_cny_year"] == pytest.approx(obs[("beijing", "avg_wage_nonprivate", 2015)])
+    for node, market in (("BJ", "beijing"), ("TJ", "tianjin"), ("SJZ", "SJZ")):
+        for year, nodes in ((2010, n10), (2015, n15)):
+            assert nodes.at[node, "price_cny_m2"] == pytest.approx(
+                obs[(market, "new_residential_price", year)]
+            )
+    # the trend is the published growth: Beijing 2010-2015, Hebei 2011-2015
+    bj = (
+        obs[("beijing", "avg_wage_nonprivate", 2015)] / obs[("beijing", "avg_wage_nonprivate", 2010)]
+    ) ** 0.2
+    he = (obs[("hebei", "avg_wage_nonprivate", 2015)] / obs[("hebei", "avg_wage_nonprivate", 2011)]) ** 0.25
+    assert n15.at["BJ", "wage_trend"] == pytest.approx(bj - 1)
+    assert n15.at["SJZ", "wage_trend"] == pytest.approx(he - 1)
+    # Hebei's cities keep the order of the 2012 city table (TS above HS)
+    assert n15.at["TS", "wage_cny_year"] / n15.at["HS", "wage_cny_year"] == pytest.approx(
+        obs[("TS", "avg_wage_nonprivate", 2012)] / obs[("HS", "avg_wage_nonprivate", 2012)]
+    )
+
+
+def test_no_wage_or_price_input_is_dated_after_2015() -> None:
+    table = read_observations()
+    late = table[
+        table["indicator"].isin(["avg_wage_nonprivate", "new_residential_price"]) & (table["year"] > 2015)
+    ]
+    assert late.empty, late[["unit", "indicator", "year"]]
