@@ -360,13 +360,22 @@ def moving_hazard(
 
 
 def balance_targets(
-    persons: np.ndarray, grid: CellGrid, outside_share: float, arrival_shares: np.ndarray
+    persons: np.ndarray,
+    grid: CellGrid,
+    outside_share: float,
+    arrival_shares: np.ndarray,
+    tilt: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Where the base year's choosers should end up for the base year to be a balance.
+    """Where the base year's choosers should end up: a balance, tilted by the trend before it.
 
     Residents who consider moving arrive at each node, per kind, in the numbers that leave it,
     but for the share ``outside_share`` that leaves the region. Arrivals from outside settle
-    like those before them: ``arrival_shares`` (kinds, nodes), each row summing to 1.
+    like those before them: ``arrival_shares`` (kinds, nodes), each row summing to 1. With
+    ``tilt`` (nodes,), each kind's arrivals at node j are weighted by ``tilt[j]`` and scaled back
+    to the kind's total, so that nodes that grew before the base year keep drawing more than
+    they lose (issue 10, item 4):
+
+        target[k, j] = balanced[k, j] * tilt[j] * sum_i balanced[k, i] / sum_i balanced[k, i] * tilt[i]
 
     Returns (target persons (classes, nodes), target leaving the region (classes,)).
     """
@@ -377,6 +386,12 @@ def balance_targets(
     np.add.at(target, (kind[inside], origin[inside]), persons[inside] * (1 - outside_share))
     arriving = np.bincount(kind[~inside], weights=persons[~inside], minlength=n_kinds)
     target[n_kinds:] = arriving[:, None] * arrival_shares
+    if tilt is not None:
+        tilted = target * tilt[None, :]
+        totals, tilted_totals = target.sum(axis=1, keepdims=True), tilted.sum(axis=1, keepdims=True)
+        target = np.where(
+            tilted_totals > 0, tilted * totals / np.where(tilted_totals > 0, tilted_totals, 1), 0.0
+        )
     considering = np.bincount(kind[inside], weights=persons[inside], minlength=n_kinds)
     target_out = np.concatenate([considering * outside_share, np.zeros(n_kinds)])
     return target, target_out

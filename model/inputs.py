@@ -55,6 +55,7 @@ NODE_FIELDS: dict[str, tuple[str, str]] = {
         "per year",
         "nominal growth of the node's published average wage up to 2015 (trend input)",
     ),
+    "population_growth": ("per year", "growth of the node's residents 2010-2015 (trend input)"),
 }
 
 # Published numbers given in the note of an observation row rather than as its value.
@@ -342,6 +343,14 @@ def _node_facts(obs: _Observations, layout: pd.DataFrame, year: int) -> dict[str
         "high_end": _high_end(layout, tertiary, year),
         "nontalent_growth": growth,
         "wage_trend": trend,
+        "population_growth": {
+            n: _derive(
+                (pop[2015][n].value / pop[2010][n].value) ** (1 / CENSUS_TO_2015_YEARS) - 1,
+                "(population 2015 / population 2010) ** (1/5) - 1",
+                [pop[2010][n], pop[2015][n]],
+            )
+            for n in layout.index
+        },
     }
 
 

@@ -259,6 +259,18 @@ _DECLARED = [
     ),
     # --- moving hazard ---
     Parameter(
+        "constant_trend_weight",
+        0.0,
+        "per unit of yearly population growth",
+        0.0,
+        40.0,
+        "Tilt of the base year's expected moves towards nodes whose residents grew faster in "
+        "2010-2015: arrivals at node j are weighted by exp(weight x growth_j) (model/choice.py, "
+        "balance_targets). 0 is a still start: moves balance at every node.",
+        "Fitted to the 2011-2015 populations by node (experiments/calibration-2015.yaml); the "
+        "default 0 is the balance the model used before issue 10.",
+    ),
+    Parameter(
         "move_hazard_base",
         0.05,
         "per year",

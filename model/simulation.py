@@ -868,7 +868,8 @@ class TalentModel(mesa.Model):
         return kernels.considering(cells, t.weight, hazard, is_graduate, np.ones(len(t)), self.grid.size)[1]
 
     def _balance_base_year(self) -> tuple[np.ndarray, np.ndarray]:
-        """Node constants under which the base year's expected moves balance (see choice.py)."""
+        """Node constants under which the base year's expected moves balance, tilted towards
+        the nodes that grew faster in 2010-2015 (see choice.py, ``balance_targets``)."""
         t = self.talents
         hazard = moving_hazard(t.age, t.status, t.years_at_node, self.params)
         persons = self._considering_persons(hazard)
@@ -883,8 +884,10 @@ class TalentModel(mesa.Model):
         expected.node[:] = self.layout.size  # outside the region
         cells = self._cells(expected, np.arange(len(expected)), np.zeros(len(expected), bool))
         persons += np.bincount(cells, weights=expected.weight, minlength=self.grid.size)
+        # the trend before the base year: tilt = exp(constant_trend_weight x population growth)
+        tilt = np.exp(self.params["constant_trend_weight"] * self.base.nodes["population_growth"].to_numpy())
         target, target_out = balance_targets(
-            persons, self.grid, self.params["outside_choice_share"], self._arrival_shares()
+            persons, self.grid, self.params["outside_choice_share"], self._arrival_shares(), tilt
         )
         return solve_constants(self.base_terms, persons, self.grid, target, target_out)
 

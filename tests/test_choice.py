@@ -281,6 +281,23 @@ def test_balance_targets_match_the_hand_written_balance(three_nodes) -> None:  #
     assert target.sum() + target_out.sum() == pytest.approx(persons.sum(), rel=1e-12)
 
 
+def test_a_tilt_moves_arrivals_towards_growing_nodes_and_keeps_each_kinds_total(three_nodes) -> None:  # type: ignore[no-untyped-def]
+    grid, _, persons, arrival_shares = three_nodes
+    balanced, balanced_out = balance_targets(persons, grid, 0.12, arrival_shares)
+    tilt = np.array([1.0, 2.0, 0.5])
+    target, target_out = balance_targets(persons, grid, 0.12, arrival_shares, tilt)
+    np.testing.assert_allclose(target.sum(axis=1), balanced.sum(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(target_out, balanced_out)
+    # by hand: each class's row weighted by the tilt, then scaled back to its total
+    rows = balanced.sum(axis=1) > 0
+    expected = balanced[rows] * tilt
+    expected *= (balanced[rows].sum(axis=1) / expected.sum(axis=1))[:, None]
+    np.testing.assert_allclose(target[rows], expected, rtol=1e-12)
+    # a tilt of ones is the balance
+    same, _ = balance_targets(persons, grid, 0.12, arrival_shares, np.ones(3))
+    np.testing.assert_allclose(same, balanced, rtol=1e-12)
+
+
 def test_constants_make_the_base_year_a_balance(three_nodes) -> None:  # type: ignore[no-untyped-def]
     grid, terms, persons, arrival_shares = three_nodes
     share_out = 0.12
