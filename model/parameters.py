@@ -6,9 +6,10 @@ Validation, the JSON Schema, sweep bounds and the report's methods table all rea
 (``parameters: {beta_wage: 2.0}``); calibration (``jjj-talent calibrate``) writes fitted values
 into a scenario layer with a record of how they were obtained.
 
-Most defaults are not estimated from data yet: their ``source`` says so. They were chosen to
-give plausible magnitudes (a few per cent of talents moving a year, prices and wages moving a
-few per cent a year) and are what calibration will fit.
+Defaults are judgement or published evidence, as each ``source`` says; they are where the fit
+starts. ``experiments/calibration-2015.yaml`` fits 17 of them jointly to the numbers published
+up to 2015 and writes the fitted values to ``scenarios/calibrated-2015.yaml``, which
+``baseline`` (and so every shipped scenario) extends.
 """
 
 from __future__ import annotations
@@ -49,7 +50,10 @@ class Parameter:
         return None
 
 
-_GUESS = "Judgement default, not fitted to data (experiments/calibration-2015.yaml fits only inflow_rate and nontalent_growth_decay)"
+_GUESS = (
+    "Judgement default; where experiments/calibration-2015.yaml fits it, the fitted value is in "
+    "scenarios/calibrated-2015.yaml, which every shipped scenario extends"
+)
 
 _DECLARED = [
     # --- location choice: utility terms (multinomial logit, docs/architecture.md phase 5) ---
@@ -73,21 +77,25 @@ _DECLARED = [
     ),
     Parameter(
         "beta_housing",
-        2.0,
+        8.0,
         "utility per (cost / income)",
         0.0,
         10.0,
         "Penalty on a year's housing cost at the node as a share of the talent's wage.",
-        _GUESS,
+        "At 2 (the first judgement) a 10 % price rise moved graduates leaving by 0.5 pp against "
+        "2-3 pp published (../shared/docs/evidence-levers.md 6.3; python -m experiments.evidence): "
+        "4x, within the fit's evidence interval [4, 10].",
     ),
     Parameter(
         "beta_services",
-        1.5,
+        0.5,
         "utility per index point",
         0.0,
         10.0,
         "Weight of the public-service index (schools, health, social insurance; Beijing = 1).",
-        _GUESS,
+        "At 1.5 (the first judgement) a 10 % better service index raised a node's choice by 8 % "
+        "against 1-4 % published, and services must weigh less than wages (evidence-levers 6.4; "
+        "python -m experiments.evidence): a third, within the fit's interval [0.3, 1].",
     ),
     Parameter(
         "beta_agglomeration",
@@ -260,15 +268,15 @@ _DECLARED = [
     # --- moving hazard ---
     Parameter(
         "constant_trend_weight",
-        0.0,
+        10.0,
         "per unit of yearly population growth",
         0.0,
         40.0,
         "Tilt of the base year's expected moves towards nodes whose residents grew faster in "
         "2010-2015: arrivals at node j are weighted by exp(weight x growth_j) (model/choice.py, "
         "balance_targets). 0 is a still start: moves balance at every node.",
-        "Fitted to the 2011-2015 populations by node (experiments/calibration-2015.yaml); the "
-        "default 0 is the balance the model used before issue 10.",
+        "Judgement: a node growing 1 % a year faster draws 10 % more of the arrivals; fitted to the "
+        "2011-2015 populations (experiments/calibration-2015.yaml). 0 is the balance used before issue 10.",
     ),
     Parameter(
         "move_hazard_base",
