@@ -355,9 +355,10 @@ cities (the 17 nodes) are Mesa agents.</p>
 <li><strong>Levers</strong>: the year's value of every policy lever is read from the scenario
 (dated values; a lever past its last date keeps its last value, and the report's notes say so).</li>
 <li><strong>Firms</strong>: labour demand by occupation group, relocations of non-capital
-functions, vacancies; wages adjust to excess demand.</li>
-<li><strong>Cities</strong>: house prices respond to demand over supply; housing supply and talent
-housing grow; public services converge as the levers say.</li>
+functions, vacancies; wages grow by their node's 2010-2015 trend and adjust to excess demand.</li>
+<li><strong>Cities</strong>: house prices follow the node's wage growth and residents over housing,
+whose supply responds least in Beijing; talent housing grows; public services converge as the
+levers say.</li>
 <li><strong>Demography</strong>: ageing, retirement and mortality; students enter and graduate;
 inflows from the rest of China and abroad, outflows.</li>
 <li><strong>Location choice</strong>: talents who consider moving choose among all nodes, staying
@@ -370,7 +371,12 @@ full-time equivalents where it is served.</li>
 <li><strong>Collect</strong>: stocks, flows, prices, wages, lever spending and indicators.</li>
 </ol>
 <p>Every behavioural coefficient is a parameter with a default, unit, bounds and source (see
-<a href="#parameters">Parameters</a>); base-year data carry their provenance (see
+<a href="#parameters">Parameters</a>). Seventeen of them (arrivals, non-talent growth, the adult-degree
+pipeline, the logit weights on wage, housing and services within the published evidence, Beijing's
+hukou barrier, the moving hazard, wages, house prices and the lean of the base year's moves) are
+fitted jointly to the numbers published up to 2015 by <code>jjj-talent calibrate
+experiments/calibration-2015.yaml</code>; those that differ from their default are highlighted in the
+table. The rest are judgement or published evidence, as their source says. Base-year data carry their provenance (see
 <a href="#sources">Data sources</a>). The plan's targets are qualitative, so the model reports
 measurable indicators (Hebei's share, the Beijing–Hebei density gap, the foreign share, high-end
 talents per pole) at the milestone years 2020, 2025 and 2030.</p>
@@ -384,8 +390,8 @@ METHOD_ZH = """
 <ol>
 <li><strong>政策措施</strong>：从情景中读取每项政策措施当年的取值（按日期取值；某项措施超过其最后日期后保持最后取值，
 报告的说明会指出）。</li>
-<li><strong>企业</strong>：按职业类别的劳动需求、非首都功能疏解、岗位空缺；工资随超额需求调整。</li>
-<li><strong>城市</strong>：房价随需求与供给之比变化；住房供给与人才住房增长；公共服务按政策措施趋同。</li>
+<li><strong>企业</strong>：按职业类别的劳动需求、非首都功能疏解、岗位空缺；工资按所在节点2010—2015年的增长趋势上涨，并随超额需求调整。</li>
+<li><strong>城市</strong>：房价随节点工资增长及常住人口与住房之比变化，北京的住房供给弹性最小；人才住房增长；公共服务按政策措施趋同。</li>
 <li><strong>人口</strong>：老龄化、退休与死亡；学生入学与毕业；来自全国其他地区与境外的流入，以及流出。</li>
 <li><strong>位置选择</strong>：考虑迁移的人才在所有节点（包括留在原地）中选择，采用多项Logit模型，考虑工资、就业机会、
 住房成本、公共服务、宜居环境、集聚效应、距离、户籍与资格壁垒以及政策措施项。</li>
@@ -393,7 +399,10 @@ METHOD_ZH = """
 <li><strong>柔性引才</strong>：兼职与多地服务折算为全时当量，计入服务所在地。</li>
 <li><strong>汇总</strong>：存量、流量、房价、工资、政策投入与各项指标。</li>
 </ol>
-<p>每个行为系数都是带默认值、单位、取值范围与来源的参数（见<a href="#parameters">参数</a>）；基年数据附有来源
+<p>每个行为系数都是带默认值、单位、取值范围与来源的参数（见<a href="#parameters">参数</a>）。其中17个（外来流入、非人才人口增长、成人学历教育、
+在已发表证据范围内的工资、住房与公共服务权重、北京户籍壁垒、迁移风险、工资、房价以及基年迁移的趋势倾斜）由
+<code>jjj-talent calibrate experiments/calibration-2015.yaml</code>依据2015年及以前公布的数据联合校准，与默认值不同者在表中突出显示；
+其余为判断或已发表的证据，见各参数来源。基年数据附有来源
 （见<a href="#sources">数据来源</a>）。规划目标是定性的，因此模型在2020、2025与2030年这三个阶段目标年份报告可度量的指标
 （河北人才占比、京冀人才密度差、外籍人才占比、各极高端人才）。</p>
 """
