@@ -36,6 +36,17 @@ class Run:
     tables: dict[str, pd.DataFrame]
 
 
+BASELINE_CHAIN = ("baseline.yaml", "calibrated-2015.yaml")
+"""The baseline and the fitted layer it extends: what a folder needs for ``extends: baseline``."""
+
+
+def copy_baseline(folder: Path) -> Path:
+    """Copy the baseline and the layer it extends into ``folder``; returns the baseline's copy."""
+    for name in BASELINE_CHAIN:
+        (folder / name).write_text((SCENARIOS / name).read_text(encoding="utf-8"), encoding="utf-8")
+    return folder / "baseline.yaml"
+
+
 def run_to_end(scenario: Scenario, seed: int) -> Run:
     """Build a model and step it to the scenario's end year (``model.simulation.simulate``)."""
     tables, model, _ = simulate(scenario, seed)

@@ -139,7 +139,9 @@ def test_saved_yaml_loads_unchanged_with_the_cli_loader(baseline: dict, start: s
     text = st.scenario_yaml(edited, reference)
     assert "extends: baseline" in text
     assert "2018-01-01: 2500\n" in text  # dates as YAML dates, whole numbers as written by hand
-    (tmp_path / "baseline.yaml").write_text((SCENARIOS / "baseline.yaml").read_text(encoding="utf-8"))
+    from tests.conftest import copy_baseline
+
+    copy_baseline(tmp_path)
     path = st.save_scenario(text, "my-edit", tmp_path)
     loaded = load_scenario(path)
     assert loaded.as_data() == edited.as_data()

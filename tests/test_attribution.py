@@ -173,9 +173,9 @@ def test_effects_and_costs_from_paired_replicates():
 
 
 def test_the_attribute_command_splits_a_two_lever_scenario_exactly(tmp_path):
-    from tests.conftest import invoke
+    from tests.conftest import copy_baseline, invoke
 
-    (tmp_path / "baseline.yaml").write_text((SCENARIOS / "baseline.yaml").read_text(encoding="utf-8"))
+    copy_baseline(tmp_path)
     (tmp_path / "two.yaml").write_text(
         "format: 2\nname: two-levers\nextends: baseline\nlevers:\n"
         "  graduate_subsidy: {nodes: [hebei], values: {2016-01-01: 300000}}\n"

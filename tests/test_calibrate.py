@@ -150,7 +150,7 @@ def write_config(folder: Path, **changes: object) -> Path:
     }
     config.update(changes)
     (folder / "scenarios").mkdir(parents=True, exist_ok=True)
-    for name in ("baseline.yaml", "history.yaml"):
+    for name in ("calibrated-2015.yaml", "baseline.yaml", "history.yaml"):
         shutil.copy(SCENARIOS / name, folder / "scenarios" / name)
     path = folder / "tiny.yaml"
     path.write_text(json.dumps(config))  # JSON is YAML

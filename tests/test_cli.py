@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ from model.levers import LEVERS
 from model.parameters import PARAMETERS
 from model.scenario import load_scenario, validate
 from model.simulation import TalentModel
-from tests.conftest import SCENARIOS, Invocation, invoke
+from tests.conftest import Invocation, copy_baseline, invoke
 
 CHILD = "name: small\nextends: baseline\nscale: 5000\nend_year: 2017\n"
 DATA_FILES = [
@@ -69,7 +68,7 @@ ENTRY_POINT = Path(sys.executable).parent / "jjj-talent"  # installed by `make t
 def scenario_folder(folder: Path) -> Path:
     """A copy of the baseline and a small child of it; returns the child's path."""
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(SCENARIOS / "baseline.yaml", folder / "baseline.yaml")
+    copy_baseline(folder)
     child = folder / "small.yaml"
     child.write_text(CHILD, encoding="utf-8")
     return child

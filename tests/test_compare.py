@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +28,7 @@ from model.errors import RunError, ScenarioError
 from model.layout import default_layout
 from model.scenario import load_scenario
 from reports import compare_report
-from tests.conftest import SCENARIOS, TEST_SCENARIOS, Invocation
+from tests.conftest import SCENARIOS, TEST_SCENARIOS, Invocation, copy_baseline
 from tests.conftest import invoke as run_command
 
 BASELINE = SCENARIOS / "baseline.yaml"
@@ -364,7 +363,7 @@ def test_bad_input_raises_scenario_error_before_running(existing_out: Path) -> N
 
 
 def test_scenarios_that_disagree_on_years_are_refused(tmp_path: Path) -> None:
-    shutil.copy(BASELINE, tmp_path / "baseline.yaml")
+    copy_baseline(tmp_path)
     short = tmp_path / "short.yaml"
     short.write_text("name: short\nextends: baseline\nend_year: 2017\n", encoding="utf-8")
     with pytest.raises(ScenarioError, match="--end"):

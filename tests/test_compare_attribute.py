@@ -16,7 +16,7 @@ import pytest
 from experiments import attribution
 from experiments.attribution import AttributedComparison, compare_and_attribute
 from reports import compare_report
-from tests.conftest import SCENARIOS, Invocation, invoke
+from tests.conftest import Invocation, copy_baseline, invoke
 
 REPLICATES = 2
 TWO_LEVERS = (
@@ -31,7 +31,7 @@ GROUPS = "pay: [graduate_subsidy, settlement_subsidy]\nhomes: [talent_housing]\n
 def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder with the baseline, a two-lever scenario extending it, and a two-group file."""
     folder = tmp_path_factory.mktemp("attribute")
-    (folder / "baseline.yaml").write_text((SCENARIOS / "baseline.yaml").read_text(encoding="utf-8"))
+    copy_baseline(folder)
     (folder / "two.yaml").write_text(TWO_LEVERS, encoding="utf-8")
     (folder / "groups.yaml").write_text(GROUPS, encoding="utf-8")
     return folder
