@@ -28,8 +28,8 @@ def validation_files(folder: Path, result: Validation) -> None:
     figure = error_chart(
         _chart_rows(result.table, "simulated"),
         title="Simulated against observed",
-        subtitle=f"{scenario.name} from {scenario.start_year}, {len(result.seeds)} replicates, "
-        f"scale {scenario.scale}; {result.summary.line()}",
+        subtitle=f"{scenario.name} from {scenario.start_year}, scale {scenario.scale}; bars: "
+        f"{result.interval_kind}\n{result.summary.line()}",
     )
     for extension, data in figure_bytes(figure).items():
         files.write_bytes(folder / f"validation.{extension}", data)
