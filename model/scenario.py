@@ -18,8 +18,8 @@ lever, and a lever the child sets replaces the parent's setting of that lever as
 targets and all its dated values), so that what a lever does can be read in one place.
 
 ``ensemble`` names a parameter ensemble file (``experiments/ensemble.py``), relative to the file
-that sets it (it is stored resolved against that file's folder, so a child inherits the
-parent's file). It is read by ``run``, ``compare`` and ``validate``, whose ``--ensemble`` wins
+that sets it (stored as an absolute path once resolved, so a child inherits the parent's file
+and a resolved scenario written elsewhere still names it). It is read by ``run``, ``compare`` and ``validate``, whose ``--ensemble`` wins
 over it: each replicate then runs with one weighted draw of parameter values. Like ``extends``,
 it is a file name and plays no part in ``Scenario.sha256``; what ran records the ensemble's own
 hash.
@@ -278,8 +278,9 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
         raise ScenarioError(f"{chain[-1]}: extends: circular chain {cycle}; a scenario may not extend itself")
     data, marks = load_yaml(path)
     _check_format(path, data, marks)
-    if isinstance(data.get("ensemble"), str):  # relative to the file that names it
-        data["ensemble"] = os.path.normpath(path.parent / data["ensemble"])
+    if isinstance(data.get("ensemble"), str):  # relative to the file that names it; absolute once
+        # resolved, so it still names the same file wherever the resolved scenario is written
+        data["ensemble"] = os.path.abspath(path.parent / data["ensemble"])
     parent_name = data.get("extends")
     if parent_name is None:
         return data, marks

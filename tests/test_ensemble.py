@@ -216,6 +216,31 @@ def test_the_scenario_key_is_relative_to_its_file_and_the_flag_wins(tmp_path: Pa
     assert scenario.sha256() == load_scenario(BASELINE).with_overrides({"name": "keyed"}).sha256()
 
 
+def test_compare_reads_the_key_that_every_scenario_inherits(tmp_path: Path) -> None:
+    keyed = keyed_scenario(tmp_path)
+    child = tmp_path / "child.yaml"
+    child.write_text(
+        "format: 2\nname: child\nextends: keyed\nparameters: {beta_wage: 1.2}\n", encoding="utf-8"
+    )
+    comparison = plan_comparison([keyed, child], 3, root_seed=2, ensemble_key=True)
+    assert comparison.ensemble is not None and comparison.ensemble.path == tmp_path / "fitted.csv"
+    assert comparison.scenario_data(comparison.scenarios[1], 0)["parameters"]["beta_wage"] == 1.2
+    assert plan_comparison([keyed, child], 3, root_seed=2).ensemble is None  # attribution's planning
+
+
+def test_a_calibrations_ensemble_file_is_read(tmp_path: Path) -> None:
+    """The table ``calibrate`` writes (cma-es): draw 1..N, the fitted parameters, equal weights."""
+    from experiments import files
+
+    table = pd.DataFrame({"draw": [1, 2, 3, 4], "inflow_rate": [0.011, 0.0123456789012345, 0.013, 0.01]})
+    table["nontalent_growth_decay"] = 0.5
+    table["weight"] = 1.0 / len(table)
+    files.write_csv(tmp_path / "ensemble.csv", table)
+    ensemble = load_ensemble(tmp_path / "ensemble.csv")
+    assert ensemble.names == ("inflow_rate", "nontalent_growth_decay")
+    assert ensemble.values[1, 0] == 0.0123456789012345 and ensemble.weights.sum() == pytest.approx(1.0)
+
+
 def test_a_missing_file_named_by_the_key_names_the_scenario(tmp_path: Path) -> None:
     path = keyed_scenario(tmp_path, ensemble="gone.csv")
     refused(
