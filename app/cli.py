@@ -1,11 +1,13 @@
 """The ``jjj-talent`` command: every subcommand in one parser.
 
-    jjj-talent run SCENARIO.yaml [--seed N] [--scale N] [--start YEAR] [--end YEAR] [--out DIR] [--lang en|zh|both]
-    jjj-talent compare A.yaml B.yaml [...] --replicates N [--workers N | --scheduler ADDR] [--out DIR] [--lang L]
-                       [--attribute [--groups FILE]]
+    jjj-talent run SCENARIO.yaml [--seed N] [--scale N] [--start YEAR] [--end YEAR] [--ensemble FILE] [--out DIR]
+                   [--lang en|zh|both]
+    jjj-talent compare A.yaml B.yaml [...] --replicates N [--ensemble FILE] [--workers N | --scheduler ADDR]
+                       [--out DIR] [--lang L] [--attribute [--groups FILE]]
     jjj-talent attribute SCENARIO.yaml [--reference B.yaml] [--replicates N] [--groups FILE | --each-lever]
     jjj-talent optimise CONFIG.yaml [--workers N | --scheduler ADDR] [--out DIR] [--lang en|zh|both]
-    jjj-talent validate SCENARIO.yaml --observed FILE.csv [--from YEAR] [--replicates N] [--workers N] [--out DIR]
+    jjj-talent validate SCENARIO.yaml --observed FILE.csv [--from YEAR] [--replicates N] [--ensemble FILE]
+                        [--workers N] [--out DIR]
     jjj-talent calibrate CONFIG.yaml [--out DIR] [--no-layer] [--workers N | --scheduler ADDR]
     jjj-talent sweep EXPERIMENT.yaml [--store DIR] [--workers N | --scheduler tcp://HOST:PORT]
     jjj-talent sensitivity STORE    jjj-talent discover STORE --target "hebei_share >= 0.45 in 2030"
@@ -20,6 +22,9 @@ Every command that runs the model more than once submits its runs through one ru
 core) or the Dask cluster at ``--scheduler``; results do not depend on either. Each command
 composes a run or an analysis (``experiments/``) with what it draws (``reports/``): the report
 or chart goes into the same folder, in the same atomic step, as the tables it describes.
+
+``--ensemble FILE`` (run, compare, validate; else the scenario's ``ensemble`` key) runs each
+replicate with a weighted draw of parameter values (``experiments/ensemble.py``).
 
 Bad input ends with a one-paragraph message on stderr and exit status 2; nothing is written.
 A failed run ends with exit status 1.
@@ -44,6 +49,7 @@ import yaml
 from experiments.calibration.observed import read_observed
 from experiments.calibration.validate import DEFAULT_REPLICATES, validate, worst_rows, write_validation
 from experiments.compare import ComparisonResult, compare, plan_comparison
+from experiments.ensemble import choose_ensemble
 from experiments.run import run_scenario
 from experiments.runner import RECYCLE_AFTER, Progress
 from experiments.sweeps.design import load_experiment
@@ -92,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--end", type=int, dest="end_year", help="last year, at most 2030 (default: the scenario's)"
     )
+    _add_ensemble_option(run)
     run.add_argument("--out", type=Path, help="output folder (default: outputs/<scenario name>)")
     run.add_argument("--no-report", action="store_true", help="write tables only, no charts or report")
     _add_lang_option(run)
@@ -132,6 +139,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     command.add_argument("--scale", type=int, help="persons per talent row, for every scenario")
     command.add_argument("--end", type=int, dest="end_year", help="last year, for every scenario")
+    _add_ensemble_option(command)
     _add_runner_options(command, default="one per CPU, at most one per run")
     command.add_argument(
         "--out", type=Path, help="output folder (default: outputs/compare-<name1>-vs-<name2>...)"
@@ -217,6 +225,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     command.add_argument("--seed", type=int, help="root seed of the replicates (default: the scenario's)")
     command.add_argument("--scale", type=int, help="persons per talent row (default: the scenario's)")
+    _add_ensemble_option(command)
     _add_runner_options(command, default="one per CPU, at most one per replicate")
     command.add_argument(
         "--out", type=Path, help="output folder (default: outputs/validation/<scenario>-from<year>)"
@@ -290,6 +299,17 @@ def _app(args: argparse.Namespace) -> int:
     return serve(args.port)
 
 
+def _add_ensemble_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--ensemble",
+        type=Path,
+        metavar="FILE.csv",
+        help="parameter ensemble (draw, parameters..., weight; e.g. a calibration's ensemble.csv): each "
+        "replicate runs with a weighted draw, chosen from the root seed (default: the scenario's "
+        "`ensemble` key, else none)",
+    )
+
+
 def _add_runner_options(command: argparse.ArgumentParser, default: str) -> None:
     command.add_argument(
         "--workers",
@@ -331,6 +351,7 @@ def _run(args: argparse.Namespace) -> int:
         scenario = scenario.with_overrides(overrides, source="command line")
     if args.seed is not None and args.seed < 0:
         raise ScenarioError(f"command line: --seed: value {args.seed}: must be a whole number >= 0")
+    ensemble = choose_ensemble(args.ensemble, scenario, args.scenario)
     out_dir = args.out or DEFAULT_OUTPUTS / scenario.name
     started = time.perf_counter()
     result = run_scenario(
@@ -339,6 +360,7 @@ def _run(args: argparse.Namespace) -> int:
         seed=args.seed,
         progress=_year_progress(started),
         add_files=None if args.no_report else functools.partial(_write_report, lang=args.lang),
+        ensemble=ensemble,
     )
     manifest = result.manifest
     print(
@@ -347,6 +369,11 @@ def _run(args: argparse.Namespace) -> int:
     )
     if not args.no_report:
         print(f"report: {out_dir / 'report.html'}")
+    if manifest["ensemble"] is not None:
+        record = manifest["ensemble"]
+        print(
+            f"parameters: draw {record['draw_per_replicate'][0]} of {record['file']} ({record['draws']} draws)"
+        )
     return 0
 
 
@@ -444,13 +471,21 @@ def _compare(args: argparse.Namespace) -> int:
         "end_year": args.end_year,
         "workers": args.workers,
         "scheduler": args.scheduler,
+        "ensemble": args.ensemble,
     }
     report = None if args.no_report else functools.partial(_write_compare_report, lang=args.lang)
     attributions: Mapping[str, Any] = {}
     if args.attribute:
         from experiments.attribution import compare_and_attribute
 
-        planned = plan_comparison(args.scenarios, args.replicates, **options)
+        planned = plan_comparison(args.scenarios, args.replicates, **options, ensemble_key=True)
+        if planned.ensemble is not None:
+            raise ScenarioError(
+                f"command line: --attribute: not with a parameter ensemble ({planned.ensemble.path}, from "
+                f"{'--ensemble' if args.ensemble else 'the ensemble key of the scenarios'}): the lever groups' runs "
+                "would not share the replicates' draws; run compare without --attribute, or attribute "
+                "without an ensemble"
+            )
         done = compare_and_attribute(planned, groups=args.groups, out_dir=args.out, add_files=report)
         result, attributions = done.comparison, done.attributions
     else:
@@ -468,6 +503,7 @@ def _compare(args: argparse.Namespace) -> int:
             f"attribute: {label} groups={len(attributed.attribution.groups)} runs={manifest['runs']} "
             f"(reused from the comparison: {manifest['runs_reused']})"
         )
+    print(f"intervals: {comparison.interval_kind}")
     print(
         f"compare: scenarios={len(comparison.scenarios)} replicates={comparison.replicates} runs={comparison.runs}"
     )
@@ -556,6 +592,7 @@ def _validate(args: argparse.Namespace) -> int:
     if args.seed is not None and args.seed < 0:
         raise ScenarioError(f"command line: --seed: value {args.seed}: must be a whole number >= 0")
     observed = read_observed(args.observed)
+    ensemble = choose_ensemble(args.ensemble, scenario, args.scenario)
     workers = args.workers
     if workers is None and args.scheduler is None:
         workers = min(_cpus(), max(args.replicates, 1))
@@ -569,6 +606,7 @@ def _validate(args: argparse.Namespace) -> int:
             workers=workers,
             scheduler=args.scheduler,
             progress=progress,
+            ensemble=ensemble,
         )
     start = result.scenario.start_year
     out_dir = args.out or DEFAULT_OUTPUTS / "validation" / f"{scenario.name}-from{start}"
@@ -587,6 +625,7 @@ def _validate(args: argparse.Namespace) -> int:
                 f"simulated {row.simulated_mean:>14,.0f}  ({100 * row.relative_error:+.1f}%)"
             )
     print(f"after the start year ({start}): {result.after_start.line()}")
+    print(f"intervals: {result.interval_kind}")
     print(f"wrote {out_dir}/ (validation.csv, summary.json, validation.png, validation.svg)")
     print(f"validation: {result.summary.line()}")
     return 0

@@ -1,7 +1,8 @@
 """Scenario comparison: several scenarios, the same replicate seeds, paired effects.
 
     jjj-talent compare A.yaml B.yaml [C.yaml ...] --replicates N [--seed ROOT] [--scale N]
-                       [--end YEAR] [--workers W | --scheduler ADDR] [--out DIR] [--no-report]
+                       [--end YEAR] [--ensemble FILE] [--workers W | --scheduler ADDR] [--out DIR]
+                       [--no-report]
 
 The first scenario is the reference. Every scenario runs on the same ``N`` replicate seeds,
 drawn by ``experiments.replicates.replicate_seeds`` (``ROOT`` defaults to the first
@@ -9,6 +10,13 @@ scenario's seed): replicate ``r`` of every scenario uses the same seed (common r
 numbers), so the effect of a scenario is measured replicate by replicate, as its value minus
 the reference's value on the same seed, and the chance differences between seeds cancel.
 An effect's interval is the 5th to 95th percentile of the paired differences over replicates.
+
+With a parameter ensemble (``--ensemble FILE``, else the scenarios' ``ensemble`` key, which must
+then name the same file in every scenario), replicate ``r`` of every scenario also runs with the
+same draw of parameter values (``experiments/ensemble.py``): common parameters as well as common
+random numbers, so an effect's interval includes parameter uncertainty as well as chance. The
+manifest records the file, its hash and the draw of each replicate, and ``interval`` says which
+kind of interval the tables hold.
 
 Runs go through the runner (``experiments/runner.py``): ``W`` local processes (0: this process)
 or a Dask cluster; each task gets the scenario as plain data and a seed and sends back only its
@@ -34,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from experiments import files
+from experiments.ensemble import Ensemble, choose_ensemble, interval_kind
 from experiments.files import git_commit, model_fingerprint, package_versions, staging_dir
 from experiments.replicates import P05, P95, grouped_interval, interval, replicate_seeds
 from experiments.runner import RunTask, indicator_tables, run_all
@@ -68,6 +77,26 @@ class Comparison:
     seeds: tuple[int, ...]
     workers: int | None
     scheduler: str | None = None
+    ensemble: Ensemble | None = None
+    draws: tuple[int, ...] = ()
+    """With an ensemble: the draw (row index) of each replicate, the same for every scenario."""
+
+    @property
+    def ensemble_record(self) -> dict[str, Any] | None:
+        """The manifest's ``ensemble``: file, hash and the draw of each replicate (None without)."""
+        return None if self.ensemble is None else self.ensemble.record(self.draws)
+
+    @property
+    def interval_kind(self) -> str:
+        """What the 90 % intervals span (``experiments.ensemble.interval_kind``)."""
+        return interval_kind(self.replicates, self.ensemble_record)
+
+    def scenario_data(self, entry: ComparedScenario, replicate: int) -> dict[str, Any]:
+        """What replicate ``replicate`` of ``entry`` runs: its scenario, with the replicate's draw
+        of parameter values when there is an ensemble."""
+        if self.ensemble is None:
+            return entry.scenario.as_data()
+        return self.ensemble.scenario_for(entry.scenario, self.draws[replicate]).as_data()
 
     @property
     def labels(self) -> list[str]:
@@ -95,10 +124,15 @@ def plan_comparison(
     end_year: int | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
+    ensemble: Path | None = None,
+    ensemble_key: bool = False,
 ) -> Comparison:
     """Load and check everything a comparison needs; raises ``ScenarioError`` (and writes
     nothing) on bad input. ``scale`` and ``end_year`` override every scenario; ``workers``
-    (0: this process) defaults to the number of CPUs, at most one per run."""
+    (0: this process) defaults to the number of CPUs, at most one per run. ``ensemble``: the
+    parameter ensemble file (``--ensemble``); without it, ``ensemble_key`` says whether the
+    scenarios' ``ensemble`` key is read (``compare`` reads it; analyses that plan their own runs
+    on the comparison's seeds, such as attribution, do not)."""
     if len(scenario_files) < 2:
         raise ScenarioError(
             f"command line: compare needs at least two scenario files, got "
@@ -135,13 +169,27 @@ def plan_comparison(
                     f"{getattr(reference, key)} in {scenarios[0].file}; scenarios are compared "
                     f"year by year on the same seeds, so they must agree; use {option}"
                 )
+    if ensemble is None and ensemble_key:
+        for entry in scenarios[1:]:
+            if entry.scenario.ensemble != reference.ensemble:
+                raise ScenarioError(
+                    f"{entry.file}: ensemble: value {entry.scenario.ensemble!r}: differs from "
+                    f"{reference.ensemble!r} in {scenarios[0].file}; compared scenarios share each "
+                    "replicate's draw of parameters, so they must name the same ensemble; use --ensemble"
+                )
+    chosen_ensemble = (
+        choose_ensemble(ensemble, reference, scenarios[0].file)
+        if ensemble is not None or ensemble_key
+        else None
+    )
     root = reference.seed if root_seed is None else root_seed
     seeds = tuple(replicate_seeds(root, replicates))
+    draws = tuple(chosen_ensemble.replicate_draws(root, replicates)) if chosen_ensemble else ()
     runs = len(scenarios) * replicates
     chosen = (
         workers if workers is not None or scheduler is not None else max(1, min(os.cpu_count() or 1, runs))
     )
-    return Comparison(tuple(scenarios), root, seeds, chosen, scheduler)
+    return Comparison(tuple(scenarios), root, seeds, chosen, scheduler, chosen_ensemble, draws)
 
 
 def _unique_label(name: str, taken: Sequence[ComparedScenario]) -> str:
@@ -175,13 +223,14 @@ class ReplicateRun:
 
 
 def run_comparison(comparison: Comparison) -> list[ReplicateRun]:
-    """Every scenario on every replicate seed through the runner, in scenario then replicate
-    order whatever the order the runs finish in."""
+    """Every scenario on every replicate seed (and the replicate's draw of parameters, with an
+    ensemble) through the runner, in scenario then replicate order whatever the order the runs
+    finish in."""
     tasks: list[RunTask] = []
     keys: list[tuple[str, int]] = []
     for entry in comparison.scenarios:
-        data = entry.scenario.as_data()
         for replicate, seed in enumerate(comparison.seeds):
+            data = comparison.scenario_data(entry, replicate)
             tasks.append(
                 RunTask(len(tasks), f"{entry.label}, replicate {replicate}", data, seed, indicator_tables)
             )
@@ -519,6 +568,8 @@ def make_manifest(
         "root_seed": comparison.root_seed,
         "seeds": list(comparison.seeds),
         "replicates": comparison.replicates,
+        "ensemble": comparison.ensemble_record,
+        "interval": comparison.interval_kind,
         "runs": comparison.runs,
         "scale": reference.scale,
         "start_year": reference.start_year,
@@ -564,6 +615,7 @@ def compare(
     end_year: int | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
+    ensemble: Path | None = None,
     add_files: Callable[[Path, ComparisonResult], None] | None = None,
 ) -> ComparisonResult:
     """Plan, run, summarise and write a comparison (see the module docstring); ``out_dir``
@@ -580,6 +632,8 @@ def compare(
         end_year=end_year,
         workers=workers,
         scheduler=scheduler,
+        ensemble=ensemble,
+        ensemble_key=True,
     )
     out_dir = checked_out_dir(comparison, out_dir)
     outputs = run_comparison(comparison)

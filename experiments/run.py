@@ -4,6 +4,11 @@ The folder is built beside its destination under a temporary name and swapped in
 complete, so a failed or interrupted run leaves the previous results as they were. The command
 that asked for the run adds its report to the same staging folder (``add_files``), so the
 report is swapped in with the tables it describes.
+
+With an ensemble (``experiments/ensemble.py``) the run is replicate 0 of its seed: it runs with
+the parameter values of the draw ``Ensemble.replicate_draws(seed, 1)`` picks, and the manifest
+records the file, its hash and the draw (``ensemble``); ``scenario.json`` and
+``parameters.csv`` hold the values that ran.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from experiments import files
+from experiments.ensemble import Ensemble
 from experiments.files import AddFiles, git_commit, model_fingerprint, package_versions, staging_dir
 from model.parameters import PARAMETERS
 from model.scenario import Scenario
@@ -37,11 +43,19 @@ def run_scenario(
     seed: int | None = None,
     progress: Progress | None = None,
     add_files: AddFiles | None = None,
+    ensemble: Ensemble | None = None,
 ) -> RunResult:
     """Simulate and write every output of one run into ``out_dir`` (replacing it whole);
-    ``add_files(stage)`` writes anything else (a report) into the same folder before the swap."""
+    ``add_files(stage)`` writes anything else (a report) into the same folder before the swap;
+    ``ensemble``: run with one of its draws (module docstring)."""
+    record = None
+    if ensemble is not None:
+        draws = ensemble.replicate_draws(scenario.seed if seed is None else seed, 1)
+        scenario = ensemble.scenario_for(scenario, draws[0])
+        record = ensemble.record(draws)
     tables, model, wall = simulate(scenario, seed, progress)
     manifest = make_manifest(scenario, model, wall)
+    manifest["ensemble"] = record  # None: the scenario's own parameter values
     with staging_dir(out_dir) as stage:
         write_tables(stage, tables, model, manifest)
         if add_files is not None:

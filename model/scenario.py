@@ -6,6 +6,7 @@ A scenario is a YAML file (see ``scenarios/baseline.yaml``)::
     name: graduates-to-hebei
     extends: baseline            # a parent file in the same folder (".yaml" optional)
     parameters: {beta_wage: 1.8} # any declared parameter (model/parameters.py)
+    ensemble: fitted-ensemble.csv  # optional: parameter draws (see below)
     levers:                      # any declared lever (model/levers.py)
       graduate_subsidy:
         nodes: [hebei]           # node ids, provinces, pole:, zone:, axis:, or jjj
@@ -15,6 +16,13 @@ A scenario is a YAML file (see ``scenarios/baseline.yaml``)::
 replace the parent's; ``parameters`` are merged name by name; ``levers`` are merged lever by
 lever, and a lever the child sets replaces the parent's setting of that lever as a whole (its
 targets and all its dated values), so that what a lever does can be read in one place.
+
+``ensemble`` names a parameter ensemble file (``experiments/ensemble.py``), relative to the file
+that sets it (stored as an absolute path once resolved, so a child inherits the parent's file
+and a resolved scenario written elsewhere still names it). It is read by ``run``, ``compare`` and ``validate``, whose ``--ensemble`` wins
+over it: each replicate then runs with one weighted draw of parameter values. Like ``extends``,
+it is a file name and plays no part in ``Scenario.sha256``; what ran records the ensemble's own
+hash.
 
 ``format`` says which meaning of the values a file was written for. A file without it was
 written for format 1; it is refused, with what changed and how to update it, if it sets a lever
@@ -31,6 +39,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -184,6 +193,11 @@ class Scenario(BaseModel):
     start_year: Literal[START_YEARS] = Field(2015, description="Base year of the initial state.")  # type: ignore[valid-type]
     end_year: int = Field(LAST_YEAR, ge=START_YEARS[0] + 1, le=LAST_YEAR)
     seed: int = Field(20170626, ge=0, lt=2**63)
+    ensemble: str | None = Field(
+        None,
+        description="Parameter ensemble CSV (draw, parameters..., weight), relative to this file; "
+        "run, compare and validate draw each replicate's parameters from it.",
+    )
     scale: int = Field(
         100, ge=1, le=1_000_000, description="Persons per row for talents who are not high-end."
     )
@@ -222,9 +236,11 @@ class Scenario(BaseModel):
         return self.model_dump(mode="json", exclude_none=True)
 
     def sha256(self) -> str:
-        """Content hash of the resolved scenario (``extends`` and file names play no part)."""
+        """Content hash of the resolved scenario (``extends``, ``ensemble`` and file names play
+        no part)."""
         data = self.as_data()
         data.pop("extends", None)
+        data.pop("ensemble", None)
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
     def with_overrides(self, overrides: dict[str, Any], source: str = "overrides") -> Scenario:
@@ -262,6 +278,9 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
         raise ScenarioError(f"{chain[-1]}: extends: circular chain {cycle}; a scenario may not extend itself")
     data, marks = load_yaml(path)
     _check_format(path, data, marks)
+    if isinstance(data.get("ensemble"), str):  # relative to the file that names it; absolute once
+        # resolved, so it still names the same file wherever the resolved scenario is written
+        data["ensemble"] = os.path.abspath(path.parent / data["ensemble"])
     parent_name = data.get("extends")
     if parent_name is None:
         return data, marks

@@ -89,8 +89,8 @@ LABELS: dict[str, dict[str, str]] = {
         "zh": "河北人才占京津冀比重（分情景）",
     },
     "hebei_share_sub": {
-        "en": "mean over {n} replicates; bands: 90% interval; dashed lines: the plan's milestone years",
-        "zh": "{n}次重复的均值；阴影：90%区间；虚线：规划阶段目标年份",
+        "en": "mean over {n} replicates; bands: 90% interval {kind}; dashed lines: the plan's milestone years",
+        "zh": "{n}次重复的均值；阴影：90%区间{kind}；虚线：规划阶段目标年份",
     },
     "share": {"en": "share of talents", "zh": "人才占比"},
     "effect_by_pole": {
@@ -98,8 +98,13 @@ LABELS: dict[str, dict[str, str]] = {
         "zh": "对人才数量的影响（情景减{reference}）",
     },
     "effect_sub": {
-        "en": "paired effect, mean over {n} replicates; bands and whiskers: 90% interval",
-        "zh": "配对效应，{n}次重复的均值；阴影与误差线：90%区间",
+        "en": "paired effect, mean over {n} replicates; bands and whiskers: 90% interval {kind}",
+        "zh": "配对效应，{n}次重复的均值；阴影与误差线：90%区间{kind}",
+    },
+    "kind_chance": {"en": "(chance only)", "zh": "（仅随机性）"},
+    "kind_ensemble": {
+        "en": "(chance and parameter uncertainty: {draws} draws)",
+        "zh": "（随机性与参数不确定性：{draws}个参数抽样）",
     },
     "region": {"en": "Region (Beijing–Tianjin–Hebei)", "zh": "京津冀合计"},
     "effect_by_node": {
@@ -298,6 +303,27 @@ TEXTS: dict[str, dict[str, str]] = {
         "重复种子来自SeedSequence({root}).spawn({n})；每次重复中所有情景使用同一个种子。",
     ),
     "seeds": _pair("Seeds", "随机种子"),
+    "intervals_chance": _en_only(
+        "Intervals: 90 % interval over {n} replicates (chance only): every replicate ran with the "
+        "scenarios' own parameter values.",
+        "区间：{n}次重复的90%区间（仅随机性）：每次重复都使用情景自身的参数取值。",
+    ),
+    "intervals_ensemble": _en_only(
+        "Intervals: 90 % interval over {n} replicates (chance and parameter uncertainty: ensemble "
+        "{file}, {draws} draws). Replicate r of every scenario ran with the same "
+        "draw of {names}, chosen with the draws' weights from the root seed; {used} distinct draws were "
+        "used.",
+        "区间：{n}次重复的90%区间（随机性与参数不确定性：参数集合{file}，共{draws}个抽样）。"
+        "每个情景的第r次重复使用同一个参数抽样（{names}），按抽样权重由根种子选出；共用到{used}个不同抽样。",
+    ),
+    "method_ensemble": _en_only(
+        "<p>With a parameter ensemble, each replicate also draws the values of the parameters the "
+        "ensemble sets (the same draw for every scenario of a replicate): the intervals then include "
+        "the uncertainty of those parameters as well as chance; they still leave out that of the other "
+        "parameters and of the base-year data.</p>",
+        "<p>使用参数集合时，每次重复还会抽取集合所设定参数的取值（同一次重复的所有情景使用同一抽样）："
+        "区间因此同时包含这些参数的不确定性与随机性；但仍不包括其他参数与基年数据的不确定性。</p>",
+    ),
     "data_in_english": _en_only("", "情景的名称与说明、投入表中留空的原因和运行记录是数据原文，仅有英文。"),
     # what changes
     "changes_note": _en_only(
@@ -540,14 +566,23 @@ def _milestone_lines(ax: Any) -> None:
 # --- charts -------------------------------------------------------------------------------------
 
 
-def hebei_share_chart(indicators: pd.DataFrame, labels: Sequence[str], lang: str) -> Figure:
-    """Hebei's share of the region's talents by scenario, with 90% bands over replicates."""
+def interval_kind(draws: int | None, lang: str) -> str:
+    """What a chart's 90% interval spans: chance only (``draws`` None), or chance and the
+    parameter uncertainty of an ensemble of ``draws`` draws."""
+    return text("kind_chance", lang) if draws is None else text("kind_ensemble", lang, draws=draws)
+
+
+def hebei_share_chart(
+    indicators: pd.DataFrame, labels: Sequence[str], lang: str, draws: int | None = None
+) -> Figure:
+    """Hebei's share of the region's talents by scenario, with 90% bands over replicates
+    (``draws``: the size of the parameter ensemble the replicates drew from, None without)."""
     mean, low, high = over_replicates(indicators, "hebei_share", labels)
     replicates = indicators["replicate"].nunique()
     return line_chart(
         mean,
         title=text("hebei_share", lang),
-        subtitle=text("hebei_share_sub", lang, n=replicates),
+        subtitle=text("hebei_share_sub", lang, n=replicates, kind=interval_kind(draws, lang)),
         ylabel=text("share", lang),
         band=(low, high),
         colours=scenario_colours(labels),
@@ -556,7 +591,9 @@ def hebei_share_chart(indicators: pd.DataFrame, labels: Sequence[str], lang: str
     )
 
 
-def effect_by_pole_chart(effects: pd.DataFrame, labels: Sequence[str], replicates: int, lang: str) -> Figure:
+def effect_by_pole_chart(
+    effects: pd.DataFrame, labels: Sequence[str], replicates: int, lang: str, draws: int | None = None
+) -> Figure:
     """Four panels (region and each pole): effect on talents by year, one line a scenario."""
     colours = scenario_colours(labels)
     shown = effects[effects["indicator"].isin(POLE_INDICATORS)]
@@ -593,7 +630,9 @@ def effect_by_pole_chart(effects: pd.DataFrame, labels: Sequence[str], replicate
     handles = [Line2D([], [], color=colours[label], linewidth=2, label=label) for label in labels[1:]]
     figure.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4), frameon=False)
     figure.suptitle(
-        text("effect_by_pole", lang, reference=labels[0]) + "\n" + text("effect_sub", lang, n=replicates),
+        text("effect_by_pole", lang, reference=labels[0])
+        + "\n"
+        + text("effect_sub", lang, n=replicates, kind=interval_kind(draws, lang)),
         x=0.01,
         ha="left",
         fontsize=12,
@@ -602,7 +641,13 @@ def effect_by_pole_chart(effects: pd.DataFrame, labels: Sequence[str], replicate
 
 
 def effect_by_node_chart(
-    effects: pd.DataFrame, labels: Sequence[str], layout: pd.DataFrame, year: int, replicates: int, lang: str
+    effects: pd.DataFrame,
+    labels: Sequence[str],
+    layout: pd.DataFrame,
+    year: int,
+    replicates: int,
+    lang: str,
+    draws: int | None = None,
 ) -> Figure:
     """Horizontal bars: effect on each node's talents in ``year``, whiskers the 90% interval;
     node names coloured by pole."""
@@ -651,7 +696,7 @@ def effect_by_node_chart(
         figure,
         ax,
         text("effect_by_node", lang, year=year, reference=labels[0]),
-        text("effect_sub", lang, n=replicates),
+        text("effect_sub", lang, n=replicates, kind=interval_kind(draws, lang)),
     )
     return figure
 
@@ -699,11 +744,12 @@ def render_charts(comparison: Comparison, tables: ComparisonTables, lang: str) -
     register_cjk_font()
     labels = comparison.labels
     layout = charts.read_layout()
+    draws = comparison.ensemble.size if comparison.ensemble is not None else None
     figures = {
-        "hebei_share": hebei_share_chart(tables.indicators, labels, lang),
-        "effect_by_pole": effect_by_pole_chart(tables.effects, labels, comparison.replicates, lang),
+        "hebei_share": hebei_share_chart(tables.indicators, labels, lang, draws),
+        "effect_by_pole": effect_by_pole_chart(tables.effects, labels, comparison.replicates, lang, draws),
         "effect_by_node": effect_by_node_chart(
-            tables.effects, labels, layout, tables.years[-1], comparison.replicates, lang
+            tables.effects, labels, layout, tables.years[-1], comparison.replicates, lang, draws
         ),
     }
     for k, label in enumerate(labels[1:]):
@@ -891,6 +937,24 @@ def _summary(
         + (_p(tr("data_in_english", lang), "muted") if lang == "zh" else "")
         + _p(tr("seeds_from", lang, root=comparison.root_seed, n=comparison.replicates))
         + f"<details><summary>{_e(tr('seeds', lang))}</summary>{seeds}</details>"
+        + _p(intervals_sentence(comparison, lang))
+    )
+
+
+def intervals_sentence(comparison: Comparison, lang: str = "both") -> str:
+    """Which kind of 90% interval the report shows: chance only, or chance and parameter
+    uncertainty (the ensemble, its size and the parameters it sets)."""
+    record = comparison.ensemble_record
+    if record is None:
+        return tr("intervals_chance", lang, n=comparison.replicates)
+    return tr(
+        "intervals_ensemble",
+        lang,
+        n=comparison.replicates,
+        file=record["file"],
+        draws=record["draws"],
+        names=", ".join(record["parameters"]),
+        used=record["distinct_draws_used"],
     )
 
 
@@ -1342,7 +1406,9 @@ def render_compare_report(
         "milestones": _milestones(comparison, tables, lang),
         "effects": _effects(comparison, tables, lang),
         "spending": _spending(comparison, tables, lang, is_attributed=bool(attributions)),
-        "method": METHOD_HTML[lang],
+        "method": METHOD_HTML[lang]
+        + ("" if comparison.ensemble is None else tr("method_ensemble", lang))
+        + _p(intervals_sentence(comparison, lang)),
         "manifest": _manifest(manifest, lang),
     }
     if attributions:

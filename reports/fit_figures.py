@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from experiments import files
 from experiments.calibration.calibrate import Calibration
 from experiments.calibration.validate import Validation
+from experiments.ensemble import interval_kind
 from experiments.replicates import P05, P95
 from reports.charts import figure_bytes
 
@@ -28,11 +29,18 @@ def validation_files(folder: Path, result: Validation) -> None:
     figure = error_chart(
         _chart_rows(result.table, "simulated"),
         title="Simulated against observed",
-        subtitle=f"{scenario.name} from {scenario.start_year}, {len(result.seeds)} replicates, "
-        f"scale {scenario.scale}; {result.summary.line()}",
+        subtitle=f"{scenario.name} from {scenario.start_year}, scale {scenario.scale}; {result.summary.line()}"
+        f"\nbars: {_interval_kind(result)}",
     )
     for extension, data in figure_bytes(figure).items():
         files.write_bytes(folder / f"validation.{extension}", data)
+
+
+def _interval_kind(result: Validation) -> str:
+    """What the bars span, naming the ensemble by its file name (a path would not fit)."""
+    record = result.ensemble_record
+    short = None if record is None else {**record, "file": Path(str(record["file"])).name}
+    return interval_kind(len(result.seeds), short)
 
 
 def calibration_files(folder: Path, result: Calibration) -> None:

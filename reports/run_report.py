@@ -96,6 +96,17 @@ TEXTS: dict[str, dict[str, str]] = {
     "fact_seed": _pair("Seed", "随机种子"),
     "fact_scale": _en_only("Scale (persons per agent row)", "规模（每个主体行代表的人数）"),
     "fact_rows": _en_only("Agent rows", "主体行数"),
+    "fact_parameters": _en_only("Parameter values", "参数取值"),
+    "parameters_own": _en_only(
+        "the scenario's; a single run: no interval (chance only, see compare and validate)",
+        "情景自身的取值；单次运行：无区间（仅随机性，见compare与validate）",
+    ),
+    "parameters_drawn": _en_only(
+        "draw {draw} of ensemble {file} ({draws} draws; sets {names}); a single run: no interval "
+        "(compare and validate with --ensemble give intervals of chance and parameter uncertainty)",
+        "参数集合{file}的第{draw}个抽样（共{draws}个抽样；设定{names}）；单次运行：无区间"
+        "（compare与validate加--ensemble给出包含随机性与参数不确定性的区间）",
+    ),
     "fact_created": _en_only("Created", "生成时间"),
     "region_sentence": _en_only(
         "Talents in the region go from {start} in {first} to {end} in {last}{change}.",
@@ -762,6 +773,7 @@ def _summary(run: RunData, lang: str = "both") -> str:
         (tr("fact_seed", lang), manifest.get("seed", "–")),
         (tr("fact_scale", lang), manifest.get("scale", "–")),
         (tr("fact_rows", lang), format_number(manifest.get("agent_rows", "–"))),
+        (tr("fact_parameters", lang), _parameter_origin(manifest, lang)),
         (tr("fact_created", lang), manifest.get("created", "–")),
     ]
     parts.append(_table(None, facts))
@@ -1135,6 +1147,21 @@ def _exact(value: str) -> str:
         return value
     number = float(value)
     return f"{number:,.0f}" if abs(number) >= 100 else f"{number:.6g}"
+
+
+def _parameter_origin(manifest: Mapping[str, Any], lang: str = "both") -> str:
+    """Where the run's parameter values came from: the scenario, or a draw of an ensemble."""
+    record = manifest.get("ensemble")
+    if not isinstance(record, Mapping):
+        return tr("parameters_own", lang)
+    return tr(
+        "parameters_drawn",
+        lang,
+        draw=(record.get("draw_per_replicate") or ["?"])[0],
+        file=record.get("file", "?"),
+        draws=record.get("draws", "?"),
+        names=", ".join(record.get("parameters", [])),
+    )
 
 
 def _parameters(run: RunData, lang: str = "both") -> str:

@@ -30,6 +30,12 @@ Replicate seeds come from ``experiments.replicates.replicate_seeds`` (root: ``--
 scenario's seed); the same root gives the same replicates, so comparisons are reproducible and
 two scenarios validated with the same root share their random numbers. The replicates run
 through the runner (``experiments/runner.py``): in this process, on local processes or on Dask.
+
+With a parameter ensemble (``--ensemble FILE``, else the scenario's ``ensemble`` key), replicate
+``r`` runs with the draw of parameter values ``experiments/ensemble.py`` picks for it from the
+same root, so the 90 % intervals span parameter uncertainty as well as chance; ``summary.json``
+records the file, its hash and the draw of each replicate, and says which kind of interval the
+table holds (``interval``).
 """
 
 from __future__ import annotations
@@ -56,6 +62,7 @@ from experiments.calibration.observed import (
     measure_note,
     run_nodes,
 )
+from experiments.ensemble import Ensemble, interval_kind
 from experiments.files import git_commit, model_fingerprint, package_versions, staging_dir
 from experiments.replicates import P05, P95, interval, replicate_seeds
 from experiments.runner import Pool, Progress, RunTask, open_pool, run_batch
@@ -100,6 +107,18 @@ def run_replicate_sets(
         outputs = run_batch(pool, tasks, progress)
     results = [output.result for output in outputs]
     return [results[k * len(seeds) : (k + 1) * len(seeds)] for k in range(len(scenarios))]
+
+
+def run_replicate_scenarios(
+    scenarios: Sequence[Scenario], seeds: Sequence[int], pool: Pool, progress: Progress | None = None
+) -> list[RunNodes]:
+    """Replicate ``i`` runs ``scenarios[i]`` on ``seeds[i]`` (an ensemble's draws, one a
+    replicate), as one batch on ``pool``; one node table per replicate."""
+    tasks = [
+        RunTask(i, f"{scenario.name}, replicate {i} (seed {seed})", scenario.as_data(), seed, run_nodes)
+        for i, (scenario, seed) in enumerate(zip(scenarios, seeds, strict=True))
+    ]
+    return [output.result for output in run_batch(pool, tasks, progress)]
 
 
 def compare(observed: pd.DataFrame, runs: Sequence[RunNodes], start_year: int) -> pd.DataFrame:
@@ -279,6 +298,19 @@ class Validation:
     after_start: Summary
     scenario: Scenario
     seeds: list[int]
+    ensemble: Ensemble | None = None
+    draws: tuple[int, ...] = ()
+    """With an ensemble: the draw (row index) each replicate ran with."""
+
+    @property
+    def ensemble_record(self) -> dict[str, object] | None:
+        """File, hash and the draw of each replicate (None without an ensemble)."""
+        return None if self.ensemble is None else self.ensemble.record(self.draws)
+
+    @property
+    def interval_kind(self) -> str:
+        """What the 90 % intervals span (``experiments.ensemble.interval_kind``)."""
+        return interval_kind(len(self.seeds), self.ensemble_record)
 
 
 def validate(
@@ -291,11 +323,13 @@ def validate(
     workers: int | None = 0,
     scheduler: str | None = None,
     progress: Progress | None = None,
+    ensemble: Ensemble | None = None,
 ) -> Validation:
     """Run ``scenario`` from ``start_year`` (default its own) with replicates and compare it with
     ``observed``. The run ends at the scenario's end year, or earlier when no observed row is
     dated later. The replicates run on ``workers`` local processes (0: this process; None: one
-    per core) or on the Dask cluster at ``scheduler``."""
+    per core) or on the Dask cluster at ``scheduler``; with ``ensemble``, each with its draw of
+    parameter values (module docstring)."""
     start = scenario.start_year if start_year is None else start_year
     if start not in START_YEARS:
         raise ScenarioError(f"--from: value {start}: allowed: {', '.join(map(str, START_YEARS))}")
@@ -304,12 +338,18 @@ def validate(
     last_needed = int(observed["year"].max()) if len(observed) else start + 1
     end = min(scenario.end_year, max(start + 1, last_needed))
     scenario = scenario.with_overrides({"start_year": start, "end_year": end}, source="validate")
-    seeds = replicate_seeds(scenario.seed if seed is None else seed, replicates)
+    root = scenario.seed if seed is None else seed
+    seeds = replicate_seeds(root, replicates)
+    draws = tuple(ensemble.replicate_draws(root, replicates)) if ensemble is not None else ()
+    drawn = [ensemble.scenario_for(scenario, k) for k in draws] if ensemble is not None else []
     with open_pool(workers, scheduler) as pool:
-        runs = run_replicates(scenario, seeds, pool, progress)
+        if ensemble is None:
+            runs = run_replicates(scenario, seeds, pool, progress)
+        else:
+            runs = run_replicate_scenarios(drawn, seeds, pool, progress)
     table = compare(observed, runs, start)
     later = table[(table["year"] > start) | (table["result"] == "skipped")]
-    return Validation(table, summarise(table), summarise(later), scenario, seeds)
+    return Validation(table, summarise(table), summarise(later), scenario, seeds, ensemble, draws)
 
 
 def write_validation(
@@ -329,6 +369,8 @@ def write_validation(
         "scale": scenario.scale,
         "replicates": len(result.seeds),
         "seeds": result.seeds,
+        "ensemble": result.ensemble_record,
+        "interval": result.interval_kind,
         "observed_file": str(observed_path) if observed_path else None,
         "observed_sha256": observed_sha256(observed_path) if observed_path else None,
         "summary": asdict(result.summary),
@@ -337,7 +379,7 @@ def write_validation(
         "after_start_year_by_vintage": summaries_by(result.table, "vintage", result.scenario.start_year),
         "definitions": {
             "relative_error": "(simulated mean - observed) / observed",
-            "interval": "5th-95th percentile of the replicates",
+            "interval": "5th-95th percentile of the replicates (see `interval` for what they span)",
             "mape": "100 x mean |relative error| over compared rows",
             "naive": "latest observed value of the unit and indicator at or before the start year, "
             "else the model's start-year value, carried forward",
