@@ -22,7 +22,7 @@ from tests.conftest import SCENARIOS, SMALL, TEST_SCENARIOS, invoke
 
 HERE = Path(__file__).resolve().parent
 ENSEMBLE = HERE / "ensembles" / "small.csv"
-"""Three draws of inflow_rate and wage_drift, weights 0.5, 0.3, 0.2."""
+"""Three draws of inflow_rate and wage_trend_share, weights 0.5, 0.3, 0.2."""
 BAD_ENSEMBLES = HERE / "bad_ensembles"
 BASELINE = SCENARIOS / "baseline.yaml"
 SUBSIDY = TEST_SCENARIOS / "strong-subsidy.yaml"
@@ -37,7 +37,7 @@ BAD = {
     "no_rows": ["no_rows.csv: a header line and no draws", "one draw a row"],
     "no_weight_column": ["no_weight_column.csv:1: not an ensemble table: no column 'weight'", "draw, weight"],
     "not_a_csv": ["not_a_csv.csv:1: not an ensemble table: no column 'draw' or 'weight'"],
-    "not_a_number": ["not_a_number.csv:2: column wage_drift: value 'high': not a finite number", "0 to 0.15"],
+    "not_a_number": ["not_a_number.csv:2: column wage_trend_share: value 'high': not a finite number", "0 to 1.5"],
     "not_utf8": ["not_utf8.csv:2: not UTF-8 text (byte 0xe9"],
     "not_whole": ["not_whole.csv:2: column retirement_age: value '60.5': must be a whole number"],
     "out_of_bounds": [
@@ -68,10 +68,10 @@ def refused(tmp_path: Path, *argv: str, fragments: list[str]) -> str:
 
 def test_an_ensemble_is_read_with_normalised_weights() -> None:
     ensemble = load_ensemble(ENSEMBLE)
-    assert ensemble.names == ("inflow_rate", "wage_drift")
+    assert ensemble.names == ("inflow_rate", "wage_trend_share")
     assert ensemble.labels == ("1", "2", "3") and ensemble.lines == (2, 3, 4)
     assert ensemble.weights.tolist() == pytest.approx([0.5, 0.3, 0.2])
-    assert ensemble.overrides(2) == {"parameters.inflow_rate": 0.06, "parameters.wage_drift": 0.12}
+    assert ensemble.overrides(2) == {"parameters.inflow_rate": 0.06, "parameters.wage_trend_share": 1.2}
 
 
 def test_every_bad_ensemble_has_its_expected_message() -> None:
@@ -166,7 +166,7 @@ def test_a_drawn_parameter_really_changes_the_run() -> None:
     ensemble = load_ensemble(ENSEMBLE)
     scenario = load_scenario(BASELINE).with_overrides(SMALL)
     low, high = (ensemble.scenario_for(scenario, k) for k in (0, 2))
-    assert low.parameters.inflow_rate == 0.005 and high.parameters.wage_drift == 0.12
+    assert low.parameters.inflow_rate == 0.005 and high.parameters.wage_trend_share == 1.2
     talents = {}
     for name, drawn in (("low", low), ("high", high)):
         tables, _, _ = simulate(drawn, 3)
@@ -183,7 +183,7 @@ def test_the_scenarios_of_a_comparison_share_each_replicates_draw() -> None:
     )
     assert comparison.draws == tuple(load_ensemble(ENSEMBLE).replicate_draws(5, 6))
     for replicate, draw in enumerate(comparison.draws):
-        expected = {"inflow_rate": [0.005, 0.012, 0.06][draw], "wage_drift": [0.03, 0.06, 0.12][draw]}
+        expected = {"inflow_rate": [0.005, 0.012, 0.06][draw], "wage_trend_share": [0.7, 1.0, 1.2][draw]}
         for entry in comparison.scenarios:
             parameters = comparison.scenario_data(entry, replicate)["parameters"]
             assert {name: parameters[name] for name in expected} == expected
@@ -284,7 +284,7 @@ def test_run_records_its_draw_and_runs_its_values(tmp_path: Path) -> None:
     parameters = pd.read_csv(out / "parameters.csv").set_index("name")["value"]
     assert parameters["inflow_rate"] == [0.005, 0.012, 0.06][draw]
     assert f"parameters: draw {draw + 1} of {ENSEMBLE}" in result.out
-    assert f"draw {draw + 1} of ensemble {ENSEMBLE} (3 draws; sets inflow_rate, wage_drift)" in (
+    assert f"draw {draw + 1} of ensemble {ENSEMBLE} (3 draws; sets inflow_rate, wage_trend_share)" in (
         out / "report.html"
     ).read_text(encoding="utf-8")
 

@@ -40,9 +40,11 @@ Outputs, in one folder (``--out``, default ``outputs/calibration/<name>``): ``ca
 against simulated for every target, at the start values and at the fit, with 90 % intervals over
 ``report_replicates``), the chart the command draws (``fit.png``/``fit.svg``), ``trace.csv`` (every
 evaluation), ``ensemble.csv`` (cma-es only) and the layer.
-The layer (``layer`` in the config) is a scenario file that sets only the fitted ``parameters``
-and ``extends: baseline``: a scenario takes the fitted values by extending it instead of
-baseline, which is valid both for ``history`` runs from 2010 and for projections from 2015.
+The layer (``layer`` in the config) is a scenario file that sets only the fitted ``parameters``;
+with ``layer_extends: null`` it is the root that ``baseline`` extends, so every shipped scenario
+runs on the fitted values, both ``history`` from 2010 and projections from 2015. Beside it, in a
+folder of the same name (``record_dir``), the record, the fit table and the ensemble are kept in
+the repository with the layer.
 """
 
 from __future__ import annotations
@@ -664,13 +666,24 @@ def calibrate(
         if add_files is not None:
             add_files(stage, calibration)
     if layer is not None:
+        with staging_dir(record_dir(layer)) as stage:  # the record kept in the repository with the layer
+            files.write_json(stage / "calibration.json", record)
+            files.write_csv(stage / "fit.csv", report)
+            if result.ensemble is not None:
+                files.write_csv(stage / "ensemble.csv", result.ensemble)
         files.write_text(layer, layer_text)
         load_scenario(layer)  # refuses (ScenarioError) if the written layer does not resolve
     if log:
         log(f"wrote {out_dir}/ (calibration.json, fit.csv, trace.csv and the layer)")
         if layer:
-            log(f"wrote {layer}")
+            log(f"wrote {layer} and its record {record_dir(layer)}/")
     return calibration
+
+
+def record_dir(layer: Path) -> Path:
+    """Where the fit's record, fit table and ensemble are kept beside its layer: the layer's
+    path without ``.yaml`` (``scenarios/calibrated-2015/`` for ``scenarios/calibrated-2015.yaml``)."""
+    return layer.with_suffix("")
 
 
 def _fit_table(problem: Problem, at_start: pd.DataFrame, at_fit: pd.DataFrame) -> pd.DataFrame:
@@ -815,6 +828,11 @@ def _layer_text(
                 "# projections from 2015. A scenario that sets one of them itself overrides the fitted value.",
             ]
         ),
+        "#",
+        f"# Record: {record_dir(Path(config.layer.name if config.layer else config.name))}/ beside this file "
+        "(calibration.json, fit.csv and, for cma-es,",
+        "# ensemble.csv: run, compare and validate take `--ensemble` with it for intervals that include",
+        "# parameter uncertainty as well as chance).",
         "#",
         *textwrap.wrap("Data rule: " + DATA_RULE, width=98, initial_indent="# ", subsequent_indent="# "),
         "#",
