@@ -182,7 +182,12 @@ def test_run_settings_are_checked_before_anything_runs(baseline: dict) -> None:
 
 def _quick(baseline: dict, replicates: int) -> st.Comparison:
     reference = st.check(st.set_field(baseline, "name", "baseline")).scenario
-    draft = st.set_lever(baseline, "graduate_subsidy", [("2015-01-01", "200000")], {"nodes": ["hebei"]})
+    draft = st.set_lever(
+        baseline,
+        "graduate_subsidy",
+        [("2015-01-01", "200000")],
+        {"nodes": ["hebei"], "graduated_in": ["jjj"]},
+    )
     scenario = st.check(draft).scenario
     assert reference is not None and scenario is not None
     settings = st.RunSettings(replicates=replicates, scale=20000, end_year=2016, workers=0)

@@ -18,7 +18,7 @@ from experiments.ensemble import choose_ensemble, interval_kind, load_ensemble
 from model.errors import ScenarioError
 from model.scenario import load_scenario
 from model.simulation import simulate
-from tests.conftest import SCENARIOS, SMALL, TEST_SCENARIOS, invoke
+from tests.conftest import SCENARIOS, SMALL, TEST_SCENARIOS, copy_baseline, invoke
 
 HERE = Path(__file__).resolve().parent
 ENSEMBLE = HERE / "ensembles" / "small.csv"
@@ -37,7 +37,10 @@ BAD = {
     "no_rows": ["no_rows.csv: a header line and no draws", "one draw a row"],
     "no_weight_column": ["no_weight_column.csv:1: not an ensemble table: no column 'weight'", "draw, weight"],
     "not_a_csv": ["not_a_csv.csv:1: not an ensemble table: no column 'draw' or 'weight'"],
-    "not_a_number": ["not_a_number.csv:2: column wage_trend_share: value 'high': not a finite number", "0 to 1.5"],
+    "not_a_number": [
+        "not_a_number.csv:2: column wage_trend_share: value 'high': not a finite number",
+        "0 to 1.5",
+    ],
     "not_utf8": ["not_utf8.csv:2: not UTF-8 text (byte 0xe9"],
     "not_whole": ["not_whole.csv:2: column retirement_age: value '60.5': must be a whole number"],
     "out_of_bounds": [
@@ -200,7 +203,7 @@ def test_the_scenarios_of_a_comparison_share_each_replicates_draw() -> None:
 def keyed_scenario(folder: Path, ensemble: str = "fitted.csv") -> Path:
     """A scenario in ``folder`` naming ``ensemble`` (relative to it), with the small ensemble there."""
     shutil.copy(ENSEMBLE, folder / "fitted.csv")
-    shutil.copy(BASELINE, folder / "baseline.yaml")
+    copy_baseline(folder)
     path = folder / "keyed.yaml"
     path.write_text(f"format: 2\nname: keyed\nextends: baseline\nensemble: {ensemble}\n", encoding="utf-8")
     return path
