@@ -365,3 +365,58 @@ def year_end(
         if keeps_services[i]:
             by_node[3, j] += w
     return stocks, by_node
+
+
+@njit(cache=True, nogil=True)
+def shifted_utility(
+    fixed: np.ndarray, constants: np.ndarray, outside: np.ndarray, cls: np.ndarray, out: np.ndarray
+) -> None:
+    """``choice.solve_constants``' utility before ``exp``, into ``out``: each row's fixed terms
+    plus its class's node constants and outside utility, less the row's maximum (as
+    ``logit_probabilities`` subtracts it)."""
+    n_alt = fixed.shape[1]
+    n = n_alt - 1
+    for r in range(fixed.shape[0]):
+        c = cls[r]
+        for j in range(n):
+            out[r, j] = fixed[r, j] + constants[c, j]
+        out[r, n] = fixed[r, n] + outside[c]
+        top = out[r, 0]
+        for j in range(1, n_alt):
+            if out[r, j] > top or np.isnan(out[r, j]):  # np.max propagates NaN
+                top = out[r, j]
+        for j in range(n_alt):
+            out[r, j] = out[r, j] - top
+
+
+@njit(cache=True, nogil=True, error_model="numpy")  # x / 0 gives inf or nan, as in NumPy
+def normalise_rows(values: np.ndarray) -> None:
+    """Each row divided by its sum, in place, the sum taken as NumPy's ``sum(axis=-1)`` takes it
+    over a contiguous row (pairwise: eight running sums, combined as a tree, then the rest in
+    order; rows of at most 128), so the result is the same to the last bit."""
+    n_alt = values.shape[1]
+    if n_alt > 128:
+        raise ValueError("normalise_rows: rows of more than 128 values")
+    partial = np.empty(8)
+    for r in range(values.shape[0]):
+        if n_alt < 8:
+            total = 0.0
+            for j in range(n_alt):
+                total += values[r, j]
+        else:
+            for k in range(8):
+                partial[k] = values[r, k]
+            j = 8
+            while j < n_alt - n_alt % 8:
+                for k in range(8):
+                    partial[k] += values[r, j + k]
+                j += 8
+            total = ((partial[0] + partial[1]) + (partial[2] + partial[3])) + (
+                (partial[4] + partial[5]) + (partial[6] + partial[7])
+            )
+            while j < n_alt:
+                total += values[r, j]
+                j += 1
+            total = 0.0 + total  # the reduction starts from add's identity
+        for j in range(n_alt):
+            values[r, j] = values[r, j] / total
