@@ -62,8 +62,7 @@ def initial_talents(
         _cohort(_split(others, shares), scale, Status.EMPLOYED, base, layout, rng),
     ]
     talents = Talents.empty()
-    for part in parts:
-        talents.extend(part)
+    talents.extend(*parts)
 
     working = talents.status == Status.EMPLOYED
     talents.status[working & (talents.age >= params["retirement_age"])] = Status.RETIRED
@@ -296,6 +295,5 @@ def arrivals(
             )
         )
     talents = Talents.empty()
-    for part in parts:
-        talents.extend(part)
+    talents.extend(*parts)
     return talents

@@ -17,6 +17,17 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
+def compact_into(column: np.ndarray, mask: np.ndarray, out: np.ndarray) -> None:
+    """The values of ``column`` where ``mask`` holds, in order, into the head of ``out`` (a
+    row filter without the boolean index's extra pass and the separate copy to grow after it)."""
+    k = 0
+    for i in range(len(column)):
+        if mask[i]:
+            out[k] = column[i]
+            k += 1
+
+
+@njit(cache=True, nogil=True)
 def count(index: np.ndarray, weight: np.ndarray, size: int) -> np.ndarray:
     """Weights summed by ``index`` (int64 result)."""
     out = np.zeros(size, np.int64)

@@ -314,24 +314,26 @@ class TalentModel(mesa.Model):
         acc.enrolled += enrolled
         self._take_from_residents(enrolled * self.params["resident_entrant_share"])
         adults = self.grant_adult_degrees()
-        for new in (students, adults):
+        added = [students, adults]  # appended to the rows at once, after the lever entrants
+        for new in added:
             acc.entries += new.persons_by(new.node, self.layout.size)
-            talents.extend(new)
-        graduates = np.concatenate([graduates, np.zeros(len(students) + len(adults), bool)])
 
         trained = self.levers["high_skill_alliance"]
         if trained.is_on:
             trainees = programmes.trainees(trained.by_node(), self.layout.province, self.scale, self.rng)
             acc.spend("high_skill_alliance", trained.by_node() * LEVERS["high_skill_alliance"].unit_cost_cny)
-            talents.extend(trainees)
-            graduates = np.concatenate([graduates, np.zeros(len(trainees), bool)])
+            added.append(trainees)
 
         recruited = self.levers["overseas_recruitment"]
         if recruited.is_on:
-            recruits = self._recruit_overseas(recruited.value, recruited.nodes)
-            talents.extend(recruits)
-            graduates = np.concatenate([graduates, np.zeros(len(recruits), bool)])
+            # they go where the talents are, the year's entrants counted (whole persons: exact)
+            persons = self._persons_by_node() + sum(
+                new.persons_by(new.node, self.layout.size) for new in added
+            )
+            added.append(self._recruit_overseas(recruited.value, recruited.nodes, persons))
 
+        talents.extend(*added)
+        graduates = np.concatenate([graduates, np.zeros(sum(len(new) for new in added), bool)])
         region_shares = self._persons_by_group() / max(talents.persons, 1)
         newcomers = demography.arrivals(
             self.params["inflow_rate"] * talents.persons,
@@ -385,11 +387,11 @@ class TalentModel(mesa.Model):
         for city in self.cities:
             city.become_talents(float(persons[city.node]))
 
-    def _recruit_overseas(self, persons: float, nodes: np.ndarray) -> Talents:
+    def _recruit_overseas(self, persons: float, nodes: np.ndarray, talents_by_node: np.ndarray) -> Talents:
         """High-end recruits from abroad (plan 三(二), 四(一)) arrive with a post at their node's
-        frontier-technology firm."""
+        frontier-technology firm; ``talents_by_node`` (persons) spreads them."""
         n = self.layout.size
-        recruits = programmes.overseas_recruits(persons, nodes, self._persons_by_node(), self.rng)
+        recruits = programmes.overseas_recruits(persons, nodes, talents_by_node, self.rng)
         firm = np.array([self._firm_index(node, SECTORS.index("frontier_tech")) for node in recruits.node])
         for f, group in zip(firm, recruits.group):
             self.firms[f].add_demand(1.0, group=int(group))
@@ -470,8 +472,7 @@ class TalentModel(mesa.Model):
 
         leaving = np.zeros(len(talents), bool)
         leaving[rows[~staying_in_region]] = True
-        talents.keep(~leaving)
-        talents.extend(newcomers)
+        talents.keep(~leaving, newcomers)
         return np.concatenate([studied_at[~leaving], np.full(len(newcomers), -1, np.int8)])
 
     def match_jobs(self, studied_at: np.ndarray) -> None:
