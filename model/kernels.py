@@ -28,6 +28,36 @@ def compact_into(column: np.ndarray, mask: np.ndarray, out: np.ndarray) -> None:
 
 
 @njit(cache=True, nogil=True)
+def draw_firms(node: np.ndarray, group: np.ndarray, cumulative: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """An employer per row: the firm (node x sectors + sector) of the sector where ``u`` falls
+    in the running sums ``cumulative[node, group]`` of the sector chances (the number of sums
+    below ``u``, at most the last sector)."""
+    n_sectors = cumulative.shape[2]
+    out = np.empty(len(node), np.int64)
+    for i in range(len(node)):
+        sector = 0
+        for s in range(n_sectors):
+            if u[i] > cumulative[node[i], group[i], s]:
+                sector += 1
+        out[i] = np.int64(node[i]) * n_sectors + min(sector, n_sectors - 1)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def fill(order_cells: np.ndarray, weights: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """``programmes.fill`` for whole-person weights, in one pass: a row is taken while the
+    persons before it in its cell (``order_cells`` sorted) plus half its own fit the capacity."""
+    out = np.empty(len(order_cells), np.bool_)
+    before = 0
+    for i in range(len(order_cells)):
+        if i == 0 or order_cells[i] != order_cells[i - 1]:
+            before = 0
+        out[i] = before + weights[i] / 2 <= capacity[order_cells[i]]
+        before += weights[i]
+    return out
+
+
+@njit(cache=True, nogil=True)
 def count(index: np.ndarray, weight: np.ndarray, size: int) -> np.ndarray:
     """Weights summed by ``index`` (int64 result)."""
     out = np.zeros(size, np.int64)

@@ -102,6 +102,7 @@ class TalentModel(mesa.Model):
         self.end_year = scenario.end_year
         self.base = base_year(self.base_year)
         self.grid = CellGrid(self.layout.size)
+        self._pole_shares: np.ndarray | None = None  # see _pole_group_shares
         self.notes: list[str] = []
         # The base year is balanced without levers, so that a lever in force from the base year
         # acts in the first simulated year instead of being absorbed into the node constants.
@@ -499,12 +500,17 @@ class TalentModel(mesa.Model):
         hire_cells = talents.node[hires].astype(np.int64) * len(GROUPS) + talents.group[hires]
 
         firm_of_hire = np.empty(len(hires), np.int64)
-        for c in np.unique(hire_cells):
-            node, group = divmod(int(c), len(GROUPS))
+        # the hires of each cell, in row order, one cell after another in cell order
+        by_cell = np.argsort(hire_cells, kind="stable")
+        sorted_cells = hire_cells[by_cell]
+        starts = np.flatnonzero(np.diff(sorted_cells, prepend=-1))
+        for start, end in zip(starts, np.append(starts[1:], len(hires))):
+            node, group = divmod(int(sorted_cells[start]), len(GROUPS))
             candidates = np.flatnonzero(firm_node == node)
             weights = vacancies[candidates, group]
-            in_cell = hire_cells == c
-            firm_of_hire[in_cell] = self.rng.choice(candidates, size=in_cell.sum(), p=weights / weights.sum())
+            firm_of_hire[by_cell[start:end]] = self.rng.choice(
+                candidates, size=end - start, p=weights / weights.sum()
+            )
         talents.status[hires] = Status.EMPLOYED
         talents.firm[hires] = firm_of_hire
         # staff at the year's end (collect): now plus the hires; sums of whole persons, so the
@@ -779,7 +785,9 @@ class TalentModel(mesa.Model):
         return demand / np.maximum(node_total[firm_node], 1e-9)
 
     def _pole_group_shares(self) -> np.ndarray:
-        return self.base.group_shares.loc[self.layout.nodes["pole"]].to_numpy()
+        if self._pole_shares is None:  # of the base year: looked up once, not twice a year
+            self._pole_shares = self.base.group_shares.loc[self.layout.nodes["pole"]].to_numpy()
+        return self._pole_shares
 
     def _utility_now(self, cells: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """This year's utility terms and total utility, per choice cell and alternative.
@@ -922,10 +930,9 @@ class TalentModel(mesa.Model):
     def _draw_firms(self, node: np.ndarray, group: np.ndarray) -> np.ndarray:
         """An employer for each row: the firm of its node in a sector drawn by the node's sector
         mix for its group (one uniform draw per row)."""
-        weights = sector_weights(self.layout)[node, group]  # (rows, sectors)
-        u = self.rng.random(len(node))[:, None]
-        sector = np.minimum((u > np.cumsum(weights, axis=1)).sum(axis=1), len(SECTORS) - 1)
-        return node.astype(np.int64) * len(SECTORS) + sector
+        # the running sums of a row's weights are those of its (node, group): taken once per pair
+        cumulative = np.cumsum(sector_weights(self.layout), axis=2)  # (nodes, groups, sectors)
+        return kernels.draw_firms(node, group, cumulative, self.rng.random(len(node)))
 
     def _create_firms(self) -> list[Firm]:
         """One firm per node and sector; employed talents are spread over them by the sector mix."""
