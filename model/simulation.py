@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import mesa
 import numpy as np
@@ -117,7 +117,8 @@ class TalentModel(mesa.Model):
         self.youth_posts = np.zeros(self.layout.size)  # research posts the youth programme funds
         self.fte_served = np.zeros(self.layout.size)  # phase 7
         self.services_served = np.zeros(self.layout.size)  # services index points they add
-        self._records: dict[str, list[pd.DataFrame]] = {
+        # each year's columns, made into tables once (``tables``), not a DataFrame a year
+        self._records: dict[str, list[dict[str, Any]]] = {
             k: [] for k in ("stocks", "nodes", "flows", "spending")
         }
 
@@ -639,17 +640,15 @@ class TalentModel(mesa.Model):
         present = np.flatnonzero(persons)
         node, group, high_end, foreign, status = np.unravel_index(present, shape)
         self._records["stocks"].append(
-            pd.DataFrame(
-                {
-                    "year": year,
-                    "node": ids[node],
-                    "group": np.array(GROUPS)[group],
-                    "is_high_end": high_end.astype(bool),
-                    "is_foreign": foreign.astype(bool),
-                    "status": np.array([s.name.lower() for s in Status])[status],
-                    "persons": persons[present],
-                }
-            )
+            {
+                "year": year,
+                "node": ids[node],
+                "group": np.array(GROUPS)[group],
+                "is_high_end": high_end.astype(bool),
+                "is_foreign": foreign.astype(bool),
+                "status": np.array([s.name.lower() for s in Status])[status],
+                "persons": persons[present],
+            }
         )
 
         staff = self.staff_by_firm() if self._staff_after_hiring is None else self._staff_after_hiring
@@ -661,49 +660,45 @@ class TalentModel(mesa.Model):
         vacancies = np.array([firm.vacancies(staff[firm.index]).sum() for firm in self.firms])
         acc = self.accounts
         self._records["nodes"].append(
-            pd.DataFrame(
-                {
-                    "year": year,
-                    "node": ids[:n],
-                    "population": np.round(talents + trainees + self._by_city("nontalent")).astype(np.int64),
-                    "talents": talents,
-                    "price_cny_m2": self._by_city("price_cny_m2"),
-                    "wage_cny_year": np.bincount(firm_node, wage_bill, n)
-                    / np.maximum(np.bincount(firm_node, employed, n), 1),
-                    "services_index": self._by_city("services_index"),
-                    "vacancies": np.round(np.bincount(firm_node, vacancies, n)).astype(np.int64),
-                    "entries": acc.entries,
-                    "university_entrants": acc.enrolled,
-                    "exits": acc.exits,
-                    "inflow": acc.inflow,
-                    "outflow": acc.outflow,
-                    "graduates": acc.graduates,
-                    "nonlocal_talents": nonlocal_talents,
-                    "fte_served": self.fte_served,
-                    "services_served": self.services_served,
-                    "skilled_trainees": trainees,
-                    "talent_housing_units": self._by_city("talent_units"),
-                    "card_holders": holders,
-                }
-            )
+            {
+                "year": year,
+                "node": ids[:n],
+                "population": np.round(talents + trainees + self._by_city("nontalent")).astype(np.int64),
+                "talents": talents,
+                "price_cny_m2": self._by_city("price_cny_m2"),
+                "wage_cny_year": np.bincount(firm_node, wage_bill, n)
+                / np.maximum(np.bincount(firm_node, employed, n), 1),
+                "services_index": self._by_city("services_index"),
+                "vacancies": np.round(np.bincount(firm_node, vacancies, n)).astype(np.int64),
+                "entries": acc.entries,
+                "university_entrants": acc.enrolled,
+                "exits": acc.exits,
+                "inflow": acc.inflow,
+                "outflow": acc.outflow,
+                "graduates": acc.graduates,
+                "nonlocal_talents": nonlocal_talents,
+                "fte_served": self.fte_served,
+                "services_served": self.services_served,
+                "skilled_trainees": trainees,
+                "talent_housing_units": self._by_city("talent_units"),
+                "card_holders": holders,
+            }
         )
 
         origin, destination, group = np.nonzero(acc.flows)
         self._records["flows"].append(
-            pd.DataFrame(
-                {
-                    "year": year,
-                    "origin": ids[origin],
-                    "destination": ids[destination],
-                    "group": np.array(GROUPS)[group],
-                    "persons": acc.flows[origin, destination, group],
-                }
-            )
+            {
+                "year": year,
+                "origin": ids[origin],
+                "destination": ids[destination],
+                "group": np.array(GROUPS)[group],
+                "persons": acc.flows[origin, destination, group],
+            }
         )
         for lever, by_node in acc.spending.items():
             spent = np.flatnonzero(by_node)
             self._records["spending"].append(
-                pd.DataFrame({"year": year, "lever": lever, "node": ids[spent], "cny": by_node[spent]})
+                {"year": year, "lever": lever, "node": ids[spent], "cny": by_node[spent]}
             )
 
     def _count_ongoing_spending(
@@ -738,8 +733,8 @@ class TalentModel(mesa.Model):
             "spending": ["year", "lever", "node", "cny"],
         }
         out = {
-            name: (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=empty[name]))
-            for name, frames in self._records.items()
+            name: (_table(records) if records else pd.DataFrame(columns=empty[name]))
+            for name, records in self._records.items()
         }
         out["drivers"] = pd.DataFrame(
             [
@@ -957,6 +952,23 @@ class TalentModel(mesa.Model):
             )
             for f in range(n_firms)
         ]
+
+
+def _table(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """One table from each year's columns, a year's scalars (year, lever) repeated over its rows:
+    the same table as the years' DataFrames concatenated."""
+    lengths = [len(next(v for v in record.values() if isinstance(v, np.ndarray))) for record in records]
+    return pd.DataFrame(
+        {
+            column: np.concatenate(
+                [
+                    value if isinstance(value, np.ndarray) else np.full(length, value)
+                    for value, length in zip((record[column] for record in records), lengths)
+                ]
+            )
+            for column in records[0]
+        }
+    )
 
 
 # --- one whole run ------------------------------------------------------------------------------
