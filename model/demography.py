@@ -167,6 +167,7 @@ def settle_hukou(
     barrier: np.ndarray,
     params: Mapping[str, float],
     rng: np.random.Generator,
+    alive: np.ndarray | None = None,
 ) -> None:
     """Long-settled migrants from elsewhere in China gain the hukou of their node's province.
 
@@ -176,8 +177,12 @@ def settle_hukou(
         barrier: hukou barrier (utility) by (group, node), after levers.
         params: behavioural parameters (``hukou_settlement_rate``).
         rng: the model's generator.
+        alive: the rows that take part (one draw each, in row order); None for all. Rows of
+            this year's dead are still there until the year's entrants are appended.
     """
     t = talents
+    if alive is None:
+        alive = np.ones(len(t), bool)
     chance = params["hukou_settlement_rate"] * np.exp(-barrier)  # by (group, node), not per row
     kernels.settling(
         t.hukou,
@@ -186,9 +191,10 @@ def settle_hukou(
         t.years_at_node,
         np.asarray(province, t.hukou.dtype),
         np.ascontiguousarray(chance),
-        rng.random(len(t)),
+        rng.random(int(np.count_nonzero(alive))),
         HUKOU_ABROAD,
         SETTLEMENT_YEARS,
+        alive,
     )
 
 

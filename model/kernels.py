@@ -339,15 +339,23 @@ def settling(
     u: np.ndarray,
     abroad: int,
     min_years: int,
+    alive: np.ndarray,
 ) -> int:
-    """``demography.settle_hukou`` in one pass: sets hukou in place; returns rows settled."""
+    """``demography.settle_hukou`` in one pass: sets hukou in place; returns rows settled.
+
+    Only rows where ``alive`` holds take part, the k-th of them with the draw ``u[k]``.
+    """
     settled = 0
+    k = 0
     for i in range(len(hukou)):
+        if not alive[i]:
+            continue
         p = province[node[i]]
         if hukou[i] != p and hukou[i] != abroad and years_at_node[i] >= min_years:
-            if u[i] < chance[group[i], node[i]]:
+            if u[k] < chance[group[i], node[i]]:
                 hukou[i] = p
                 settled += 1
+        k += 1
     return settled
 
 

@@ -298,11 +298,16 @@ class TalentModel(mesa.Model):
         demography.age_one_year(talents)
         dying = demography.deaths(talents, self.params, self.rng)
         acc.exits += talents.persons_by(talents.node, self.layout.size, dying & talents.has_degree)
-        talents.keep(~dying)
+        # The dead rows go when the year's entrants are appended, in the same pass over the
+        # columns (below); until then no rule counts or draws for them (retiring or graduating
+        # them changes nothing: they are dropped).
+        alive = ~dying
         demography.retire(talents, self.params)
-        demography.settle_hukou(talents, self.layout.province, self._hukou_barrier(), self.params, self.rng)
-        graduates = demography.graduate(talents, self.params)
-        acc.graduates += talents.persons_by(talents.node.astype(np.int64), self.layout.size, graduates)
+        demography.settle_hukou(
+            talents, self.layout.province, self._hukou_barrier(), self.params, self.rng, alive
+        )
+        graduates = demography.graduate(talents, self.params) & alive
+        acc.graduates += talents.persons_by(talents.node, self.layout.size, graduates)
 
         students = demography.enrol(
             self.entrants(),
@@ -329,13 +334,13 @@ class TalentModel(mesa.Model):
         recruited = self.levers["overseas_recruitment"]
         if recruited.is_on:
             # they go where the talents are, the year's entrants counted (whole persons: exact)
-            persons = self._persons_by_node() + sum(
+            persons = talents.persons_by(talents.node, self.layout.size, alive) + sum(
                 new.persons_by(new.node, self.layout.size) for new in added
             )
             added.append(self._recruit_overseas(recruited.value, recruited.nodes, persons))
 
-        talents.extend(*added)
-        graduates = np.concatenate([graduates, np.zeros(sum(len(new) for new in added), bool)])
+        talents.keep(alive, *added)
+        graduates = np.concatenate([graduates[alive], np.zeros(sum(len(new) for new in added), bool)])
         region_shares = self._persons_by_group() / max(talents.persons, 1)
         newcomers = demography.arrivals(
             self.params["inflow_rate"] * talents.persons,
