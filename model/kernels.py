@@ -77,27 +77,6 @@ def count_masked(index: np.ndarray, weight: np.ndarray, mask: np.ndarray, size: 
 
 
 @njit(cache=True, nogil=True)
-def count_pairs(
-    first: np.ndarray,
-    second: np.ndarray,
-    n_second: int,
-    weight: np.ndarray,
-    status: np.ndarray,
-    only_status: int,
-    size: int,
-) -> np.ndarray:
-    """Weights summed by ``first * n_second + second``, over rows of status ``only_status``.
-
-    A negative ``only_status`` takes all rows.
-    """
-    out = np.zeros(size, np.int64)
-    for i in range(len(first)):
-        if only_status < 0 or status[i] == only_status:
-            out[np.int64(first[i]) * n_second + second[i]] += weight[i]
-    return out
-
-
-@njit(cache=True, nogil=True)
 def staff(firm: np.ndarray, group: np.ndarray, weight: np.ndarray, n_firms: int, n_groups: int) -> np.ndarray:
     """Persons employed by (firm, group): rows with ``firm >= 0``."""
     out = np.zeros((n_firms, n_groups), np.int64)
@@ -105,6 +84,33 @@ def staff(firm: np.ndarray, group: np.ndarray, weight: np.ndarray, n_firms: int,
         if firm[i] >= 0:
             out[firm[i], group[i]] += weight[i]
     return out
+
+
+@njit(cache=True, nogil=True)
+def staff_and_persons(
+    firm: np.ndarray,
+    group: np.ndarray,
+    node: np.ndarray,
+    status: np.ndarray,
+    weight: np.ndarray,
+    n_firms: int,
+    n_groups: int,
+    n_nodes: int,
+    seeking: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``staff``, and persons by (group, node) of all rows and of status ``seeking``, in one
+    pass (what ``TalentModel.conditions`` counts)."""
+    staff = np.zeros((n_firms, n_groups), np.int64)
+    persons = np.zeros((n_groups, n_nodes), np.int64)
+    seekers = np.zeros((n_groups, n_nodes), np.int64)
+    for i in range(len(firm)):
+        w = weight[i]
+        if firm[i] >= 0:
+            staff[firm[i], group[i]] += w
+        persons[group[i], node[i]] += w
+        if status[i] == seeking:
+            seekers[group[i], node[i]] += w
+    return staff, persons, seekers
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -385,19 +391,24 @@ def year_end(
     n_nodes: int,
     n_groups: int,
     n_status: int,
+    seeking: int,
 ):
     """Everything ``collect`` counts over rows, in one pass.
 
-    Returns persons with a degree by (node, group, high-end, foreign, status), and by node
+    Returns persons with a degree by (node, group, high-end, foreign, status); by node
     (5, nodes): nonlocal talents, card holders, talent-housing tenants and followers (with a
     degree or not: these count spending), and skilled workers without a degree (apart from the
-    talents).
+    talents); and persons of status ``seeking`` by (group, node), with a degree or not (next
+    year's job seekers: ``plan_firms``).
     """
     stocks = np.zeros(n_nodes * n_groups * 2 * 2 * n_status, np.int64)
     by_node = np.zeros((5, n_nodes), np.int64)
+    seekers = np.zeros((n_groups, n_nodes), np.int64)
     for i in range(len(node)):
         w = weight[i]
         j = node[i]
+        if status[i] == seeking:
+            seekers[group[i], j] += w
         key = (
             ((np.int64(j) * n_groups + group[i]) * 2 + np.int64(is_high_end[i])) * 2 + np.int64(is_foreign[i])
         ) * n_status + status[i]
@@ -413,7 +424,7 @@ def year_end(
             by_node[2, j] += w
         if keeps_services[i]:
             by_node[3, j] += w
-    return stocks, by_node
+    return stocks, by_node, seekers
 
 
 @njit(cache=True, nogil=True)

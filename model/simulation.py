@@ -129,6 +129,7 @@ class TalentModel(mesa.Model):
         self.agent_steps = 0  # talent rows summed over the simulated years (rows at each year's end)
         self._staff_after_hiring: np.ndarray | None = None  # set by match_jobs for collect
         self._staff_at_year_end = np.zeros(0)  # set by collect for next year's plan_firms
+        self._seekers_at_year_end = np.zeros(0)  # the same
         self.collect()
 
     # --- the year ---------------------------------------------------------------------------
@@ -166,7 +167,7 @@ class TalentModel(mesa.Model):
         """Phase 2: labour demand and wages of every firm; jobs added by the entrepreneurship
         fund and the youth programme."""
         staff = self._staff_at_year_end  # nobody has changed employer since last year's collect
-        seekers = self._persons_by_node_group(Status.UNEMPLOYED)
+        seekers = self._seekers_at_year_end  # nobody has changed status since last year's collect
         demand_share = self._demand_share_in_node()
         firm_node, firm_sector = self._firm_nodes(), np.array([f.sector for f in self.firms])
         boost = programmes.growth_boost(self.levers, firm_node, firm_sector)
@@ -585,8 +586,11 @@ class TalentModel(mesa.Model):
 
     def conditions(self) -> Conditions:
         """Wages, job chances, prices, services and group mix per node, and lever money."""
-        n, n_groups = self.layout.size, len(GROUPS)
-        staff = self.staff_by_firm()
+        n, n_groups, t = self.layout.size, len(GROUPS), self.talents
+        counts = kernels.staff_and_persons(
+            t.firm, t.group, t.node, t.status, t.weight, len(self.firms), n_groups, n, int(Status.UNEMPLOYED)
+        )  # staff by firm, persons and job seekers by (group, node): one pass
+        staff, by_node_group, seekers = (count.astype(float) for count in counts)
         paid = np.zeros((n, n_groups))
         weight = np.zeros((n, n_groups))
         for firm in self.firms:
@@ -598,9 +602,7 @@ class TalentModel(mesa.Model):
         vacancies = np.zeros((n, n_groups))
         for firm in self.firms:
             vacancies[firm.node] += firm.vacancies(staff[firm.index])
-        seekers = self._persons_by_node_group(Status.UNEMPLOYED)
         job_chance = np.clip(vacancies.T / np.maximum(seekers, 1.0), MIN_JOB_CHANCE, 1.0)
-        by_node_group = self._persons_by_node_group()
         group_share = by_node_group / np.maximum(by_node_group.sum(axis=0, keepdims=True), 1.0)
         region_share = by_node_group.sum(axis=1, keepdims=True) / max(by_node_group.sum(), 1.0)
         ratio = np.maximum(group_share / region_share, 1e-3)
@@ -621,7 +623,7 @@ class TalentModel(mesa.Model):
         """Phase 8: this year's stocks, node state, flows and spending."""
         t, n, year = self.talents, self.layout.size, self.year
         shape = (n, len(GROUPS), 2, 2, len(Status))
-        persons, by_node = kernels.year_end(
+        persons, by_node, seekers = kernels.year_end(
             t.node,
             t.group,
             t.is_high_end,
@@ -637,7 +639,9 @@ class TalentModel(mesa.Model):
             n,
             len(GROUPS),
             len(Status),
+            int(Status.UNEMPLOYED),
         )
+        self._seekers_at_year_end = seekers.astype(float)
         nonlocal_talents, holders, tenants, followers, trainees = by_node
         if year > self.base_year:
             self._count_ongoing_spending(holders, tenants, followers)
@@ -766,15 +770,6 @@ class TalentModel(mesa.Model):
 
     def _persons_by_group(self) -> np.ndarray:
         return self.talents.persons_by(self.talents.group, len(GROUPS))
-
-    def _persons_by_node_group(self, status: int = -1) -> np.ndarray:
-        """Persons by (group, node), of one ``status`` or (-1) all."""
-        t, n = self.talents, self.layout.size
-        return (
-            kernels.count_pairs(t.group, t.node, n, t.weight, t.status, int(status), len(GROUPS) * n)
-            .reshape(len(GROUPS), n)
-            .astype(float)
-        )
 
     def _demand_share_in_node(self) -> np.ndarray:
         """Each firm's share of its node's labour demand, by group (firms, groups)."""
