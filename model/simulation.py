@@ -128,6 +128,8 @@ class TalentModel(mesa.Model):
         self.constants, self.outside = self._balance_base_year()
         self.agent_steps = 0  # talent rows summed over the simulated years (rows at each year's end)
         self._staff_after_hiring: np.ndarray | None = None  # set by match_jobs for collect
+        self._staff_in_conditions = np.zeros(0)  # set by conditions
+        self._staff_after_moves: np.ndarray | None = None  # set by choose_locations for match_jobs
         self._staff_at_year_end = np.zeros(0)  # set by collect for next year's plan_firms
         self._seekers_at_year_end = np.zeros(0)  # the same
         self.collect()
@@ -436,6 +438,7 @@ class TalentModel(mesa.Model):
         position = np.full(self.grid.size, -1, np.int64)
         position[used] = np.arange(len(used))
         terms, total_utility = self._utility_now(used)
+        staff = self._staff_in_conditions  # of the rows as they are now, before anyone moves
         probabilities = logit_probabilities(total_utility)
         destination = draw_choices(probabilities, position[cells], self.rng)
         origin = talents.node[rows].astype(np.int64)
@@ -449,6 +452,12 @@ class TalentModel(mesa.Model):
         talents.years_at_node[movers] = 0
         talents.in_talent_housing[movers] = False
         quitting = movers[talents.status[movers] == Status.EMPLOYED]
+        # staff after the moves, for match_jobs: less those who quit or leave the region (sums of
+        # whole persons, so the same numbers as a recount over all rows after the moves)
+        lost = np.concatenate([quitting, rows[~staying_in_region]])
+        self._staff_after_moves = staff - kernels.staff(
+            talents.firm[lost], talents.group[lost], talents.weight[lost], len(self.firms), len(GROUPS)
+        )
         talents.status[quitting] = Status.UNEMPLOYED
         talents.firm[quitting] = -1
 
@@ -491,7 +500,8 @@ class TalentModel(mesa.Model):
             studied_at: per row, the node where this year's graduate studied, -1 for others.
         """
         talents, n = self.talents, self.layout.size
-        staff = self.staff_by_firm()
+        staff = self.staff_by_firm() if self._staff_after_moves is None else self._staff_after_moves
+        self._staff_after_moves = None
         vacancies = np.array([firm.vacancies(staff[firm.index]) for firm in self.firms])  # (firms, groups)
         firm_node = np.array([firm.node for firm in self.firms])
         seeking = np.flatnonzero(talents.status == Status.UNEMPLOYED)
@@ -591,6 +601,7 @@ class TalentModel(mesa.Model):
             t.firm, t.group, t.node, t.status, t.weight, len(self.firms), n_groups, n, int(Status.UNEMPLOYED)
         )  # staff by firm, persons and job seekers by (group, node): one pass
         staff, by_node_group, seekers = (count.astype(float) for count in counts)
+        self._staff_in_conditions = staff  # choose_locations carries it on to match_jobs
         paid = np.zeros((n, n_groups))
         weight = np.zeros((n, n_groups))
         for firm in self.firms:
