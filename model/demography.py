@@ -131,13 +131,13 @@ def assign_hukou(province: np.ndarray, local_share: np.ndarray, rng: np.random.G
     """Hukou province per row: the node's own with ``local_share``; otherwise one of the two
     other provinces of the region (together NONLOCAL_FROM_REGION of the rest) or outside."""
     u = rng.random(len(province))
-    from_region = (1.0 - local_share) * NONLOCAL_FROM_REGION
-    hukou = np.select(
-        [u < local_share, u < local_share + from_region / 2, u < local_share + from_region],
-        [province, (province + 1) % 3, (province + 2) % 3],
+    return kernels.hukou_of_rows(
+        np.asarray(province),
+        np.broadcast_to(np.asarray(local_share, float), len(province)),
+        u,
+        NONLOCAL_FROM_REGION,
         HUKOU_ELSEWHERE,
     )
-    return hukou.astype(np.int8)
 
 
 def age_one_year(talents: Talents) -> None:

@@ -58,6 +58,29 @@ def fill(order_cells: np.ndarray, weights: np.ndarray, capacity: np.ndarray) -> 
 
 
 @njit(cache=True, nogil=True)
+def hukou_of_rows(
+    province: np.ndarray, local_share: np.ndarray, u: np.ndarray, from_region_share: float, elsewhere: int
+) -> np.ndarray:
+    """``demography.assign_hukou`` per row from its draw ``u``: the node's province below
+    ``local_share``, then each of the two other provinces of the region (half of
+    ``from_region_share`` of the rest each), else ``elsewhere``."""
+    out = np.empty(len(province), np.int8)
+    for i in range(len(province)):
+        local = local_share[i]
+        from_region = (1.0 - local) * from_region_share
+        p = province[i]
+        if u[i] < local:
+            out[i] = p
+        elif u[i] < local + from_region / 2:
+            out[i] = (p + 1) % 3
+        elif u[i] < local + from_region:
+            out[i] = (p + 2) % 3
+        else:
+            out[i] = elsewhere
+    return out
+
+
+@njit(cache=True, nogil=True)
 def count(index: np.ndarray, weight: np.ndarray, size: int) -> np.ndarray:
     """Weights summed by ``index`` (int64 result)."""
     out = np.zeros(size, np.int64)
