@@ -93,7 +93,7 @@ class Talents:
         "in_talent_housing": np.bool_,
         "keeps_beijing_services": np.bool_,
         "has_degree": np.bool_,
-        "weight": np.int64,
+        "weight": np.int32,  # persons a row: at most the scale; every sum of weights is taken in int64
     }
 
     def __post_init__(self) -> None:
