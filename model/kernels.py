@@ -81,6 +81,28 @@ def hukou_of_rows(
 
 
 @njit(cache=True, nogil=True)
+def record_moves(
+    origin: np.ndarray,
+    destination: np.ndarray,
+    group: np.ndarray,
+    weight: np.ndarray,
+    flows: np.ndarray,
+    outflow: np.ndarray,
+    inflow: np.ndarray,
+) -> None:
+    """``YearAccounts.move``: persons added to ``flows[origin, destination, group]`` and to the
+    nodes' outflow and inflow (index ``len(outflow)`` on either side is outside the region)."""
+    n = len(outflow)
+    for i in range(len(origin)):
+        w = weight[i]
+        flows[origin[i], destination[i], group[i]] += w
+        if origin[i] < n:
+            outflow[origin[i]] += w
+        if destination[i] < n:
+            inflow[destination[i]] += w
+
+
+@njit(cache=True, nogil=True)
 def count(index: np.ndarray, weight: np.ndarray, size: int) -> np.ndarray:
     """Weights summed by ``index`` (int64 result)."""
     out = np.zeros(size, np.int64)
