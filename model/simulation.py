@@ -126,7 +126,7 @@ class TalentModel(mesa.Model):
         self.constants, self.outside = self._balance_base_year()
         self.agent_steps = 0  # talent rows summed over the simulated years (rows at each year's end)
         self._staff_after_hiring: np.ndarray | None = None  # set by match_jobs for collect
-        self._staff_in_conditions = np.zeros(0)  # set by conditions
+        self._staff_in_conditions: np.ndarray | None = None  # set by conditions
         self._staff_after_moves: np.ndarray | None = None  # set by choose_locations for match_jobs
         self._staff_at_year_end = np.zeros(0)  # set by collect for next year's plan_firms
         self._seekers_at_year_end = np.zeros(0)  # the same
@@ -435,6 +435,7 @@ class TalentModel(mesa.Model):
         used = np.flatnonzero(persons)
         position = np.full(self.grid.size, -1, np.int64)
         position[used] = np.arange(len(used))
+        self._staff_in_conditions = None
         terms, total_utility = self._utility_now(used)
         staff = self._staff_in_conditions  # of the rows as they are now, before anyone moves
         probabilities = logit_probabilities(total_utility)
@@ -452,10 +453,11 @@ class TalentModel(mesa.Model):
         quitting = movers[talents.status[movers] == Status.EMPLOYED]
         # staff after the moves, for match_jobs: less those who quit or leave the region (sums of
         # whole persons, so the same numbers as a recount over all rows after the moves)
-        lost = np.concatenate([quitting, rows[~staying_in_region]])
-        self._staff_after_moves = staff - kernels.staff(
-            talents.firm[lost], talents.group[lost], talents.weight[lost], len(self.firms), len(GROUPS)
-        )
+        if staff is not None:  # else match_jobs counts them
+            lost = np.concatenate([quitting, rows[~staying_in_region]])
+            self._staff_after_moves = staff - kernels.staff(
+                talents.firm[lost], talents.group[lost], talents.weight[lost], len(self.firms), len(GROUPS)
+            )
         talents.status[quitting] = Status.UNEMPLOYED
         talents.firm[quitting] = -1
 
