@@ -418,18 +418,13 @@ def solve_constants(
     membership = (cls[None, :] == np.arange(grid.n_classes)[:, None]) * persons[active][None, :]
     constants = np.zeros((grid.n_classes, n))
     outside = np.where(target_out > 0, 0.0, -np.inf)  # nobody is to leave: no outside option
-    # buffers reused by every iteration: the same arithmetic as ``logit_probabilities``, in place
-    shift, probabilities = np.empty_like(fixed), np.empty_like(fixed)
-    top, total = np.empty((len(fixed), 1)), np.empty((len(fixed), 1))
+    # one buffer reused by every iteration: the same arithmetic as ``logit_probabilities``, in
+    # place, its row passes compiled (the loop runs up to 1,000 times at every model start)
+    probabilities = np.empty_like(fixed)
     for _ in range(iterations):
-        np.take(constants, cls, axis=0, out=shift[:, :n])
-        np.take(outside, cls, out=shift[:, n])
-        np.add(fixed, shift, out=probabilities)
-        np.max(probabilities, axis=-1, keepdims=True, out=top)
-        np.subtract(probabilities, top, out=probabilities)
+        kernels.shifted_utility(fixed, constants, outside, cls, probabilities)
         np.exp(probabilities, out=probabilities)
-        np.sum(probabilities, axis=-1, keepdims=True, out=total)
-        np.divide(probabilities, total, out=probabilities)
+        kernels.normalise_rows(probabilities)
         chosen = membership @ probabilities
         with np.errstate(divide="ignore", invalid="ignore"):
             step = np.where(target > 0, np.log(target / chosen[:, :n]), 0.0)

@@ -62,8 +62,7 @@ def initial_talents(
         _cohort(_split(others, shares), scale, Status.EMPLOYED, base, layout, rng),
     ]
     talents = Talents.empty()
-    for part in parts:
-        talents.extend(part)
+    talents.extend(*parts)
 
     working = talents.status == Status.EMPLOYED
     talents.status[working & (talents.age >= params["retirement_age"])] = Status.RETIRED
@@ -132,13 +131,13 @@ def assign_hukou(province: np.ndarray, local_share: np.ndarray, rng: np.random.G
     """Hukou province per row: the node's own with ``local_share``; otherwise one of the two
     other provinces of the region (together NONLOCAL_FROM_REGION of the rest) or outside."""
     u = rng.random(len(province))
-    from_region = (1.0 - local_share) * NONLOCAL_FROM_REGION
-    hukou = np.select(
-        [u < local_share, u < local_share + from_region / 2, u < local_share + from_region],
-        [province, (province + 1) % 3, (province + 2) % 3],
+    return kernels.hukou_of_rows(
+        np.asarray(province),
+        np.broadcast_to(np.asarray(local_share, float), len(province)),
+        u,
+        NONLOCAL_FROM_REGION,
         HUKOU_ELSEWHERE,
     )
-    return hukou.astype(np.int8)
 
 
 def age_one_year(talents: Talents) -> None:
@@ -168,6 +167,7 @@ def settle_hukou(
     barrier: np.ndarray,
     params: Mapping[str, float],
     rng: np.random.Generator,
+    alive: np.ndarray | None = None,
 ) -> None:
     """Long-settled migrants from elsewhere in China gain the hukou of their node's province.
 
@@ -177,8 +177,12 @@ def settle_hukou(
         barrier: hukou barrier (utility) by (group, node), after levers.
         params: behavioural parameters (``hukou_settlement_rate``).
         rng: the model's generator.
+        alive: the rows that take part (one draw each, in row order); None for all. Rows of
+            this year's dead are still there until the year's entrants are appended.
     """
     t = talents
+    if alive is None:
+        alive = np.ones(len(t), bool)
     chance = params["hukou_settlement_rate"] * np.exp(-barrier)  # by (group, node), not per row
     kernels.settling(
         t.hukou,
@@ -187,9 +191,10 @@ def settle_hukou(
         t.years_at_node,
         np.asarray(province, t.hukou.dtype),
         np.ascontiguousarray(chance),
-        rng.random(len(t)),
+        rng.random(int(np.count_nonzero(alive))),
         HUKOU_ABROAD,
         SETTLEMENT_YEARS,
+        alive,
     )
 
 
@@ -296,6 +301,5 @@ def arrivals(
             )
         )
     talents = Talents.empty()
-    for part in parts:
-        talents.extend(part)
+    talents.extend(*parts)
     return talents

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from model.layout import PROVINCES, Layout
@@ -29,12 +30,15 @@ XIONGAN_FOUNDED = 2017
 def indicators(stocks: pd.DataFrame, nodes: pd.DataFrame, layout: Layout) -> pd.DataFrame:
     """Long table (year, indicator, value) of every indicator for every year of a run."""
     place = layout.nodes[["province", "pole"]]
-    frames = []
+    years: list[np.ndarray] = []
+    names: list[np.ndarray] = []
+    values: list[np.ndarray] = []
 
     def add(series: pd.Series, name: str) -> None:
-        frames.append(
-            pd.DataFrame({"year": series.index, "indicator": name, "value": series.to_numpy(float)})
-        )
+        # columns gathered and made into one table at the end (not a DataFrame an indicator)
+        years.append(series.index.to_numpy())
+        names.append(np.full(len(series), name))
+        values.append(series.to_numpy(float))
 
     by_node = nodes.pivot(index="year", columns="node", values="talents")
     population = nodes.pivot(index="year", columns="node", values="population")
@@ -62,9 +66,12 @@ def indicators(stocks: pd.DataFrame, nodes: pd.DataFrame, layout: Layout) -> pd.
     add(density["beijing"] - density["hebei"], "bj_hb_density_gap")
 
     with_pole = stocks.join(place["pole"], on="node")
+    # sums of whole persons (exact in any order); a grouped sum is what pivot_table does, less its overhead
     high_end = (
         with_pole[with_pole["is_high_end"]]
-        .pivot_table(index="year", columns="pole", values="persons", aggfunc="sum")
+        .groupby(["year", "pole"])["persons"]
+        .sum()
+        .unstack("pole")
         .reindex(columns=list(PROVINCES), fill_value=0)
     )
     for pole in high_end.columns:
@@ -74,7 +81,7 @@ def indicators(stocks: pd.DataFrame, nodes: pd.DataFrame, layout: Layout) -> pd.
     if "XA" in by_node.columns:
         xiongan = by_node["XA"]
         add(xiongan[xiongan.index >= XIONGAN_FOUNDED], "xiongan_talents")
-    status = stocks.pivot_table(index="year", columns="status", values="persons", aggfunc="sum").fillna(0)
+    status = stocks.groupby(["year", "status"])["persons"].sum().unstack("status").fillna(0)
     looking = status.get("unemployed", 0)
     add(looking / (status.get("employed", 0) + looking), "unemployment_rate")
 
@@ -85,7 +92,9 @@ def indicators(stocks: pd.DataFrame, nodes: pd.DataFrame, layout: Layout) -> pd.
     ].sum(axis=1)
     beijing_nodes = place.index[place["province"] == "beijing"]
     add(services[beijing_nodes].max(axis=1) - hebei_services, "services_gap")
-    return pd.concat(frames, ignore_index=True)
+    return pd.DataFrame(
+        {"year": np.concatenate(years), "indicator": np.concatenate(names), "value": np.concatenate(values)}
+    )
 
 
 def at_milestones(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:

@@ -17,6 +17,92 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
+def compact_into(column: np.ndarray, mask: np.ndarray, out: np.ndarray) -> None:
+    """The values of ``column`` where ``mask`` holds, in order, into the head of ``out`` (a
+    row filter without the boolean index's extra pass and the separate copy to grow after it)."""
+    k = 0
+    for i in range(len(column)):
+        if mask[i]:
+            out[k] = column[i]
+            k += 1
+
+
+@njit(cache=True, nogil=True)
+def draw_firms(node: np.ndarray, group: np.ndarray, cumulative: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """An employer per row: the firm (node x sectors + sector) of the sector where ``u`` falls
+    in the running sums ``cumulative[node, group]`` of the sector chances (the number of sums
+    below ``u``, at most the last sector)."""
+    n_sectors = cumulative.shape[2]
+    out = np.empty(len(node), np.int64)
+    for i in range(len(node)):
+        sector = 0
+        for s in range(n_sectors):
+            if u[i] > cumulative[node[i], group[i], s]:
+                sector += 1
+        out[i] = np.int64(node[i]) * n_sectors + min(sector, n_sectors - 1)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def fill(order_cells: np.ndarray, weights: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """``programmes.fill`` for whole-person weights, in one pass: a row is taken while the
+    persons before it in its cell (``order_cells`` sorted) plus half its own fit the capacity."""
+    out = np.empty(len(order_cells), np.bool_)
+    before = 0
+    for i in range(len(order_cells)):
+        if i == 0 or order_cells[i] != order_cells[i - 1]:
+            before = 0
+        out[i] = before + weights[i] / 2 <= capacity[order_cells[i]]
+        before += weights[i]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def hukou_of_rows(
+    province: np.ndarray, local_share: np.ndarray, u: np.ndarray, from_region_share: float, elsewhere: int
+) -> np.ndarray:
+    """``demography.assign_hukou`` per row from its draw ``u``: the node's province below
+    ``local_share``, then each of the two other provinces of the region (half of
+    ``from_region_share`` of the rest each), else ``elsewhere``."""
+    out = np.empty(len(province), np.int8)
+    for i in range(len(province)):
+        local = local_share[i]
+        from_region = (1.0 - local) * from_region_share
+        p = province[i]
+        if u[i] < local:
+            out[i] = p
+        elif u[i] < local + from_region / 2:
+            out[i] = (p + 1) % 3
+        elif u[i] < local + from_region:
+            out[i] = (p + 2) % 3
+        else:
+            out[i] = elsewhere
+    return out
+
+
+@njit(cache=True, nogil=True)
+def record_moves(
+    origin: np.ndarray,
+    destination: np.ndarray,
+    group: np.ndarray,
+    weight: np.ndarray,
+    flows: np.ndarray,
+    outflow: np.ndarray,
+    inflow: np.ndarray,
+) -> None:
+    """``YearAccounts.move``: persons added to ``flows[origin, destination, group]`` and to the
+    nodes' outflow and inflow (index ``len(outflow)`` on either side is outside the region)."""
+    n = len(outflow)
+    for i in range(len(origin)):
+        w = weight[i]
+        flows[origin[i], destination[i], group[i]] += w
+        if origin[i] < n:
+            outflow[origin[i]] += w
+        if destination[i] < n:
+            inflow[destination[i]] += w
+
+
+@njit(cache=True, nogil=True)
 def count(index: np.ndarray, weight: np.ndarray, size: int) -> np.ndarray:
     """Weights summed by ``index`` (int64 result)."""
     out = np.zeros(size, np.int64)
@@ -36,27 +122,6 @@ def count_masked(index: np.ndarray, weight: np.ndarray, mask: np.ndarray, size: 
 
 
 @njit(cache=True, nogil=True)
-def count_pairs(
-    first: np.ndarray,
-    second: np.ndarray,
-    n_second: int,
-    weight: np.ndarray,
-    status: np.ndarray,
-    only_status: int,
-    size: int,
-) -> np.ndarray:
-    """Weights summed by ``first * n_second + second``, over rows of status ``only_status``.
-
-    A negative ``only_status`` takes all rows.
-    """
-    out = np.zeros(size, np.int64)
-    for i in range(len(first)):
-        if only_status < 0 or status[i] == only_status:
-            out[np.int64(first[i]) * n_second + second[i]] += weight[i]
-    return out
-
-
-@njit(cache=True, nogil=True)
 def staff(firm: np.ndarray, group: np.ndarray, weight: np.ndarray, n_firms: int, n_groups: int) -> np.ndarray:
     """Persons employed by (firm, group): rows with ``firm >= 0``."""
     out = np.zeros((n_firms, n_groups), np.int64)
@@ -64,6 +129,33 @@ def staff(firm: np.ndarray, group: np.ndarray, weight: np.ndarray, n_firms: int,
         if firm[i] >= 0:
             out[firm[i], group[i]] += weight[i]
     return out
+
+
+@njit(cache=True, nogil=True)
+def staff_and_persons(
+    firm: np.ndarray,
+    group: np.ndarray,
+    node: np.ndarray,
+    status: np.ndarray,
+    weight: np.ndarray,
+    n_firms: int,
+    n_groups: int,
+    n_nodes: int,
+    seeking: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``staff``, and persons by (group, node) of all rows and of status ``seeking``, in one
+    pass (what ``TalentModel.conditions`` counts)."""
+    staff = np.zeros((n_firms, n_groups), np.int64)
+    persons = np.zeros((n_groups, n_nodes), np.int64)
+    seekers = np.zeros((n_groups, n_nodes), np.int64)
+    for i in range(len(firm)):
+        w = weight[i]
+        if firm[i] >= 0:
+            staff[firm[i], group[i]] += w
+        persons[group[i], node[i]] += w
+        if status[i] == seeking:
+            seekers[group[i], node[i]] += w
+    return staff, persons, seekers
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -298,15 +390,23 @@ def settling(
     u: np.ndarray,
     abroad: int,
     min_years: int,
+    alive: np.ndarray,
 ) -> int:
-    """``demography.settle_hukou`` in one pass: sets hukou in place; returns rows settled."""
+    """``demography.settle_hukou`` in one pass: sets hukou in place; returns rows settled.
+
+    Only rows where ``alive`` holds take part, the k-th of them with the draw ``u[k]``.
+    """
     settled = 0
+    k = 0
     for i in range(len(hukou)):
+        if not alive[i]:
+            continue
         p = province[node[i]]
         if hukou[i] != p and hukou[i] != abroad and years_at_node[i] >= min_years:
-            if u[i] < chance[group[i], node[i]]:
+            if u[k] < chance[group[i], node[i]]:
                 hukou[i] = p
                 settled += 1
+        k += 1
     return settled
 
 
@@ -336,19 +436,24 @@ def year_end(
     n_nodes: int,
     n_groups: int,
     n_status: int,
+    seeking: int,
 ):
     """Everything ``collect`` counts over rows, in one pass.
 
-    Returns persons with a degree by (node, group, high-end, foreign, status), and by node
+    Returns persons with a degree by (node, group, high-end, foreign, status); by node
     (5, nodes): nonlocal talents, card holders, talent-housing tenants and followers (with a
     degree or not: these count spending), and skilled workers without a degree (apart from the
-    talents).
+    talents); and persons of status ``seeking`` by (group, node), with a degree or not (next
+    year's job seekers: ``plan_firms``).
     """
     stocks = np.zeros(n_nodes * n_groups * 2 * 2 * n_status, np.int64)
     by_node = np.zeros((5, n_nodes), np.int64)
+    seekers = np.zeros((n_groups, n_nodes), np.int64)
     for i in range(len(node)):
         w = weight[i]
         j = node[i]
+        if status[i] == seeking:
+            seekers[group[i], j] += w
         key = (
             ((np.int64(j) * n_groups + group[i]) * 2 + np.int64(is_high_end[i])) * 2 + np.int64(is_foreign[i])
         ) * n_status + status[i]
@@ -364,4 +469,59 @@ def year_end(
             by_node[2, j] += w
         if keeps_services[i]:
             by_node[3, j] += w
-    return stocks, by_node
+    return stocks, by_node, seekers
+
+
+@njit(cache=True, nogil=True)
+def shifted_utility(
+    fixed: np.ndarray, constants: np.ndarray, outside: np.ndarray, cls: np.ndarray, out: np.ndarray
+) -> None:
+    """``choice.solve_constants``' utility before ``exp``, into ``out``: each row's fixed terms
+    plus its class's node constants and outside utility, less the row's maximum (as
+    ``logit_probabilities`` subtracts it)."""
+    n_alt = fixed.shape[1]
+    n = n_alt - 1
+    for r in range(fixed.shape[0]):
+        c = cls[r]
+        for j in range(n):
+            out[r, j] = fixed[r, j] + constants[c, j]
+        out[r, n] = fixed[r, n] + outside[c]
+        top = out[r, 0]
+        for j in range(1, n_alt):
+            if out[r, j] > top or np.isnan(out[r, j]):  # np.max propagates NaN
+                top = out[r, j]
+        for j in range(n_alt):
+            out[r, j] = out[r, j] - top
+
+
+@njit(cache=True, nogil=True, error_model="numpy")  # x / 0 gives inf or nan, as in NumPy
+def normalise_rows(values: np.ndarray) -> None:
+    """Each row divided by its sum, in place, the sum taken as NumPy's ``sum(axis=-1)`` takes it
+    over a contiguous row (pairwise: eight running sums, combined as a tree, then the rest in
+    order; rows of at most 128), so the result is the same to the last bit."""
+    n_alt = values.shape[1]
+    if n_alt > 128:
+        raise ValueError("normalise_rows: rows of more than 128 values")
+    partial = np.empty(8)
+    for r in range(values.shape[0]):
+        if n_alt < 8:
+            total = 0.0
+            for j in range(n_alt):
+                total += values[r, j]
+        else:
+            for k in range(8):
+                partial[k] = values[r, k]
+            j = 8
+            while j < n_alt - n_alt % 8:
+                for k in range(8):
+                    partial[k] += values[r, j + k]
+                j += 8
+            total = ((partial[0] + partial[1]) + (partial[2] + partial[3])) + (
+                (partial[4] + partial[5]) + (partial[6] + partial[7])
+            )
+            while j < n_alt:
+                total += values[r, j]
+                j += 1
+            total = 0.0 + total  # the reduction starts from add's identity
+        for j in range(n_alt):
+            values[r, j] = values[r, j] / total

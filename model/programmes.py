@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from model import kernels
 from model.choice import KEEPS_BEIJING_SERVICES, N_PRIVILEGES, LeverTerms
 from model.levers import LeverState
 from model.talents import GROUPS, HUKOU_ABROAD, HUKOU_ELSEWHERE, NO_CARD, Status, Talents, rows_for
@@ -28,6 +29,8 @@ def fill(order_cells: np.ndarray, weights: np.ndarray, capacity: np.ndarray) -> 
     ``order_cells`` must be sorted. A row is taken while the persons before it in its cell plus
     half of its own fit, so rows of ``scale`` persons fill a capacity to within half a row.
     """
+    if np.issubdtype(weights.dtype, np.integer):  # whole persons: running sums exact in any order
+        return kernels.fill(order_cells, weights, capacity)
     return persons_before(order_cells, weights) + weights / 2 <= capacity[order_cells]
 
 

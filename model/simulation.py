@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import mesa
 import numpy as np
@@ -75,10 +75,8 @@ class YearAccounts:
         self, origin: np.ndarray, destination: np.ndarray, group: np.ndarray, weight: np.ndarray
     ) -> None:
         """Record moves; index ``n_nodes`` on either side is outside the region."""
-        n = self.n_nodes
-        np.add.at(self.flows, (origin, destination, group), weight)
-        self.outflow += np.bincount(origin, weights=weight, minlength=n + 1)[:n].astype(np.int64)
-        self.inflow += np.bincount(destination, weights=weight, minlength=n + 1)[:n].astype(np.int64)
+        # whole persons: the sums are exact, in one compiled pass
+        kernels.record_moves(origin, destination, group, weight, self.flows, self.outflow, self.inflow)
 
 
 class TalentModel(mesa.Model):
@@ -102,6 +100,7 @@ class TalentModel(mesa.Model):
         self.end_year = scenario.end_year
         self.base = base_year(self.base_year)
         self.grid = CellGrid(self.layout.size)
+        self._pole_shares: np.ndarray | None = None  # see _pole_group_shares
         self.notes: list[str] = []
         # The base year is balanced without levers, so that a lever in force from the base year
         # acts in the first simulated year instead of being absorbed into the node constants.
@@ -117,7 +116,8 @@ class TalentModel(mesa.Model):
         self.youth_posts = np.zeros(self.layout.size)  # research posts the youth programme funds
         self.fte_served = np.zeros(self.layout.size)  # phase 7
         self.services_served = np.zeros(self.layout.size)  # services index points they add
-        self._records: dict[str, list[pd.DataFrame]] = {
+        # each year's columns, made into tables once (``tables``), not a DataFrame a year
+        self._records: dict[str, list[dict[str, Any]]] = {
             k: [] for k in ("stocks", "nodes", "flows", "spending")
         }
 
@@ -127,7 +127,10 @@ class TalentModel(mesa.Model):
         self.constants, self.outside = self._balance_base_year()
         self.agent_steps = 0  # talent rows summed over the simulated years (rows at each year's end)
         self._staff_after_hiring: np.ndarray | None = None  # set by match_jobs for collect
+        self._staff_in_conditions: np.ndarray | None = None  # set by conditions
+        self._staff_after_moves: np.ndarray | None = None  # set by choose_locations for match_jobs
         self._staff_at_year_end = np.zeros(0)  # set by collect for next year's plan_firms
+        self._seekers_at_year_end = np.zeros(0)  # the same
         self.collect()
 
     # --- the year ---------------------------------------------------------------------------
@@ -165,7 +168,7 @@ class TalentModel(mesa.Model):
         """Phase 2: labour demand and wages of every firm; jobs added by the entrepreneurship
         fund and the youth programme."""
         staff = self._staff_at_year_end  # nobody has changed employer since last year's collect
-        seekers = self._persons_by_node_group(Status.UNEMPLOYED)
+        seekers = self._seekers_at_year_end  # nobody has changed status since last year's collect
         demand_share = self._demand_share_in_node()
         firm_node, firm_sector = self._firm_nodes(), np.array([f.sector for f in self.firms])
         boost = programmes.growth_boost(self.levers, firm_node, firm_sector)
@@ -306,11 +309,16 @@ class TalentModel(mesa.Model):
         demography.age_one_year(talents)
         dying = demography.deaths(talents, self.params, self.rng)
         acc.exits += talents.persons_by(talents.node, self.layout.size, dying & talents.has_degree)
-        talents.keep(~dying)
+        # The dead rows go when the year's entrants are appended, in the same pass over the
+        # columns (below); until then no rule counts or draws for them (retiring or graduating
+        # them changes nothing: they are dropped).
+        alive = ~dying
         demography.retire(talents, self.params)
-        demography.settle_hukou(talents, self.layout.province, self._hukou_barrier(), self.params, self.rng)
-        graduates = demography.graduate(talents, self.params)
-        acc.graduates += talents.persons_by(talents.node.astype(np.int64), self.layout.size, graduates)
+        demography.settle_hukou(
+            talents, self.layout.province, self._hukou_barrier(), self.params, self.rng, alive
+        )
+        graduates = demography.graduate(talents, self.params) & alive
+        acc.graduates += talents.persons_by(talents.node, self.layout.size, graduates)
 
         students = demography.enrol(
             self.entrants(),
@@ -324,24 +332,26 @@ class TalentModel(mesa.Model):
         acc.enrolled += enrolled
         self._take_from_residents(enrolled * self.params["resident_entrant_share"])
         adults = self.grant_adult_degrees()
-        for new in (students, adults):
+        added = [students, adults]  # appended to the rows at once, after the lever entrants
+        for new in added:
             acc.entries += new.persons_by(new.node, self.layout.size)
-            talents.extend(new)
-        graduates = np.concatenate([graduates, np.zeros(len(students) + len(adults), bool)])
 
         trained = self.levers["high_skill_alliance"]
         if trained.is_on:
             trainees = programmes.trainees(trained.by_node(), self.layout.province, self.scale, self.rng)
             acc.spend("high_skill_alliance", trained.by_node() * LEVERS["high_skill_alliance"].unit_cost_cny)
-            talents.extend(trainees)
-            graduates = np.concatenate([graduates, np.zeros(len(trainees), bool)])
+            added.append(trainees)
 
         recruited = self.levers["overseas_recruitment"]
         if recruited.is_on:
-            recruits = self._recruit_overseas(recruited.value, recruited.nodes)
-            talents.extend(recruits)
-            graduates = np.concatenate([graduates, np.zeros(len(recruits), bool)])
+            # they go where the talents are, the year's entrants counted (whole persons: exact)
+            persons = talents.persons_by(talents.node, self.layout.size, alive) + sum(
+                new.persons_by(new.node, self.layout.size) for new in added
+            )
+            added.append(self._recruit_overseas(recruited.value, recruited.nodes, persons))
 
+        talents.keep(alive, *added)
+        graduates = np.concatenate([graduates[alive], np.zeros(sum(len(new) for new in added), bool)])
         region_shares = self._persons_by_group() / max(talents.persons, 1)
         newcomers = demography.arrivals(
             self.params["inflow_rate"] * talents.persons,
@@ -395,11 +405,11 @@ class TalentModel(mesa.Model):
         for city in self.cities:
             city.become_talents(float(persons[city.node]))
 
-    def _recruit_overseas(self, persons: float, nodes: np.ndarray) -> Talents:
+    def _recruit_overseas(self, persons: float, nodes: np.ndarray, talents_by_node: np.ndarray) -> Talents:
         """High-end recruits from abroad (plan 三(二), 四(一)) arrive with a post at their node's
-        frontier-technology firm."""
+        frontier-technology firm; ``talents_by_node`` (persons) spreads them."""
         n = self.layout.size
-        recruits = programmes.overseas_recruits(persons, nodes, self._persons_by_node(), self.rng)
+        recruits = programmes.overseas_recruits(persons, nodes, talents_by_node, self.rng)
         firm = np.array([self._firm_index(node, SECTORS.index("frontier_tech")) for node in recruits.node])
         for f, group in zip(firm, recruits.group):
             self.firms[f].add_demand(1.0, group=int(group))
@@ -435,7 +445,9 @@ class TalentModel(mesa.Model):
         used = np.flatnonzero(persons)
         position = np.full(self.grid.size, -1, np.int64)
         position[used] = np.arange(len(used))
+        self._staff_in_conditions = None
         terms, total_utility = self._utility_now(used)
+        staff = self._staff_in_conditions  # of the rows as they are now, before anyone moves
         probabilities = logit_probabilities(total_utility)
         destination = draw_choices(probabilities, position[cells], self.rng)
         origin = talents.node[rows].astype(np.int64)
@@ -449,6 +461,13 @@ class TalentModel(mesa.Model):
         talents.years_at_node[movers] = 0
         talents.in_talent_housing[movers] = False
         quitting = movers[talents.status[movers] == Status.EMPLOYED]
+        # staff after the moves, for match_jobs: less those who quit or leave the region (sums of
+        # whole persons, so the same numbers as a recount over all rows after the moves)
+        if staff is not None:  # else match_jobs counts them
+            lost = np.concatenate([quitting, rows[~staying_in_region]])
+            self._staff_after_moves = staff - kernels.staff(
+                talents.firm[lost], talents.group[lost], talents.weight[lost], len(self.firms), len(GROUPS)
+            )
         talents.status[quitting] = Status.UNEMPLOYED
         talents.firm[quitting] = -1
 
@@ -480,8 +499,7 @@ class TalentModel(mesa.Model):
 
         leaving = np.zeros(len(talents), bool)
         leaving[rows[~staying_in_region]] = True
-        talents.keep(~leaving)
-        talents.extend(newcomers)
+        talents.keep(~leaving, newcomers)
         return np.concatenate([studied_at[~leaving], np.full(len(newcomers), -1, np.int8)])
 
     def match_jobs(self, studied_at: np.ndarray) -> None:
@@ -492,7 +510,8 @@ class TalentModel(mesa.Model):
             studied_at: per row, the node where this year's graduate studied, -1 for others.
         """
         talents, n = self.talents, self.layout.size
-        staff = self.staff_by_firm()
+        staff = self.staff_by_firm() if self._staff_after_moves is None else self._staff_after_moves
+        self._staff_after_moves = None
         vacancies = np.array([firm.vacancies(staff[firm.index]) for firm in self.firms])  # (firms, groups)
         firm_node = np.array([firm.node for firm in self.firms])
         seeking = np.flatnonzero(talents.status == Status.UNEMPLOYED)
@@ -508,12 +527,17 @@ class TalentModel(mesa.Model):
         hire_cells = talents.node[hires].astype(np.int64) * len(GROUPS) + talents.group[hires]
 
         firm_of_hire = np.empty(len(hires), np.int64)
-        for c in np.unique(hire_cells):
-            node, group = divmod(int(c), len(GROUPS))
+        # the hires of each cell, in row order, one cell after another in cell order
+        by_cell = np.argsort(hire_cells, kind="stable")
+        sorted_cells = hire_cells[by_cell]
+        starts = np.flatnonzero(np.diff(sorted_cells, prepend=-1))
+        for start, end in zip(starts, np.append(starts[1:], len(hires))):
+            node, group = divmod(int(sorted_cells[start]), len(GROUPS))
             candidates = np.flatnonzero(firm_node == node)
             weights = vacancies[candidates, group]
-            in_cell = hire_cells == c
-            firm_of_hire[in_cell] = self.rng.choice(candidates, size=in_cell.sum(), p=weights / weights.sum())
+            firm_of_hire[by_cell[start:end]] = self.rng.choice(
+                candidates, size=end - start, p=weights / weights.sum()
+            )
         talents.status[hires] = Status.EMPLOYED
         talents.firm[hires] = firm_of_hire
         # staff at the year's end (collect): now plus the hires; sums of whole persons, so the
@@ -582,8 +606,12 @@ class TalentModel(mesa.Model):
 
     def conditions(self) -> Conditions:
         """Wages, job chances, prices, services and group mix per node, and lever money."""
-        n, n_groups = self.layout.size, len(GROUPS)
-        staff = self.staff_by_firm()
+        n, n_groups, t = self.layout.size, len(GROUPS), self.talents
+        counts = kernels.staff_and_persons(
+            t.firm, t.group, t.node, t.status, t.weight, len(self.firms), n_groups, n, int(Status.UNEMPLOYED)
+        )  # staff by firm, persons and job seekers by (group, node): one pass
+        staff, by_node_group, seekers = (count.astype(float) for count in counts)
+        self._staff_in_conditions = staff  # choose_locations carries it on to match_jobs
         paid = np.zeros((n, n_groups))
         weight = np.zeros((n, n_groups))
         for firm in self.firms:
@@ -595,9 +623,7 @@ class TalentModel(mesa.Model):
         vacancies = np.zeros((n, n_groups))
         for firm in self.firms:
             vacancies[firm.node] += firm.vacancies(staff[firm.index])
-        seekers = self._persons_by_node_group(Status.UNEMPLOYED)
         job_chance = np.clip(vacancies.T / np.maximum(seekers, 1.0), MIN_JOB_CHANCE, 1.0)
-        by_node_group = self._persons_by_node_group()
         group_share = by_node_group / np.maximum(by_node_group.sum(axis=0, keepdims=True), 1.0)
         region_share = by_node_group.sum(axis=1, keepdims=True) / max(by_node_group.sum(), 1.0)
         ratio = np.maximum(group_share / region_share, 1e-3)
@@ -618,7 +644,7 @@ class TalentModel(mesa.Model):
         """Phase 8: this year's stocks, node state, flows and spending."""
         t, n, year = self.talents, self.layout.size, self.year
         shape = (n, len(GROUPS), 2, 2, len(Status))
-        persons, by_node = kernels.year_end(
+        persons, by_node, seekers = kernels.year_end(
             t.node,
             t.group,
             t.is_high_end,
@@ -634,7 +660,9 @@ class TalentModel(mesa.Model):
             n,
             len(GROUPS),
             len(Status),
+            int(Status.UNEMPLOYED),
         )
+        self._seekers_at_year_end = seekers.astype(float)
         nonlocal_talents, holders, tenants, followers, trainees = by_node
         if year > self.base_year:
             self._count_ongoing_spending(holders, tenants, followers)
@@ -642,17 +670,15 @@ class TalentModel(mesa.Model):
         present = np.flatnonzero(persons)
         node, group, high_end, foreign, status = np.unravel_index(present, shape)
         self._records["stocks"].append(
-            pd.DataFrame(
-                {
-                    "year": year,
-                    "node": ids[node],
-                    "group": np.array(GROUPS)[group],
-                    "is_high_end": high_end.astype(bool),
-                    "is_foreign": foreign.astype(bool),
-                    "status": np.array([s.name.lower() for s in Status])[status],
-                    "persons": persons[present],
-                }
-            )
+            {
+                "year": year,
+                "node": ids[node],
+                "group": np.array(GROUPS)[group],
+                "is_high_end": high_end.astype(bool),
+                "is_foreign": foreign.astype(bool),
+                "status": np.array([s.name.lower() for s in Status])[status],
+                "persons": persons[present],
+            }
         )
 
         staff = self.staff_by_firm() if self._staff_after_hiring is None else self._staff_after_hiring
@@ -664,49 +690,45 @@ class TalentModel(mesa.Model):
         vacancies = np.array([firm.vacancies(staff[firm.index]).sum() for firm in self.firms])
         acc = self.accounts
         self._records["nodes"].append(
-            pd.DataFrame(
-                {
-                    "year": year,
-                    "node": ids[:n],
-                    "population": np.round(talents + trainees + self._by_city("nontalent")).astype(np.int64),
-                    "talents": talents,
-                    "price_cny_m2": self._by_city("price_cny_m2"),
-                    "wage_cny_year": np.bincount(firm_node, wage_bill, n)
-                    / np.maximum(np.bincount(firm_node, employed, n), 1),
-                    "services_index": self._by_city("services_index"),
-                    "vacancies": np.round(np.bincount(firm_node, vacancies, n)).astype(np.int64),
-                    "entries": acc.entries,
-                    "university_entrants": acc.enrolled,
-                    "exits": acc.exits,
-                    "inflow": acc.inflow,
-                    "outflow": acc.outflow,
-                    "graduates": acc.graduates,
-                    "nonlocal_talents": nonlocal_talents,
-                    "fte_served": self.fte_served,
-                    "services_served": self.services_served,
-                    "skilled_trainees": trainees,
-                    "talent_housing_units": self._by_city("talent_units"),
-                    "card_holders": holders,
-                }
-            )
+            {
+                "year": year,
+                "node": ids[:n],
+                "population": np.round(talents + trainees + self._by_city("nontalent")).astype(np.int64),
+                "talents": talents,
+                "price_cny_m2": self._by_city("price_cny_m2"),
+                "wage_cny_year": np.bincount(firm_node, wage_bill, n)
+                / np.maximum(np.bincount(firm_node, employed, n), 1),
+                "services_index": self._by_city("services_index"),
+                "vacancies": np.round(np.bincount(firm_node, vacancies, n)).astype(np.int64),
+                "entries": acc.entries,
+                "university_entrants": acc.enrolled,
+                "exits": acc.exits,
+                "inflow": acc.inflow,
+                "outflow": acc.outflow,
+                "graduates": acc.graduates,
+                "nonlocal_talents": nonlocal_talents,
+                "fte_served": self.fte_served,
+                "services_served": self.services_served,
+                "skilled_trainees": trainees,
+                "talent_housing_units": self._by_city("talent_units"),
+                "card_holders": holders,
+            }
         )
 
         origin, destination, group = np.nonzero(acc.flows)
         self._records["flows"].append(
-            pd.DataFrame(
-                {
-                    "year": year,
-                    "origin": ids[origin],
-                    "destination": ids[destination],
-                    "group": np.array(GROUPS)[group],
-                    "persons": acc.flows[origin, destination, group],
-                }
-            )
+            {
+                "year": year,
+                "origin": ids[origin],
+                "destination": ids[destination],
+                "group": np.array(GROUPS)[group],
+                "persons": acc.flows[origin, destination, group],
+            }
         )
         for lever, by_node in acc.spending.items():
             spent = np.flatnonzero(by_node)
             self._records["spending"].append(
-                pd.DataFrame({"year": year, "lever": lever, "node": ids[spent], "cny": by_node[spent]})
+                {"year": year, "lever": lever, "node": ids[spent], "cny": by_node[spent]}
             )
 
     def _count_ongoing_spending(
@@ -741,8 +763,8 @@ class TalentModel(mesa.Model):
             "spending": ["year", "lever", "node", "cny"],
         }
         out = {
-            name: (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=empty[name]))
-            for name, frames in self._records.items()
+            name: (_table(records) if records else pd.DataFrame(columns=empty[name]))
+            for name, records in self._records.items()
         }
         out["drivers"] = pd.DataFrame(
             [
@@ -770,15 +792,6 @@ class TalentModel(mesa.Model):
     def _persons_by_group(self) -> np.ndarray:
         return self.talents.persons_by(self.talents.group, len(GROUPS))
 
-    def _persons_by_node_group(self, status: int = -1) -> np.ndarray:
-        """Persons by (group, node), of one ``status`` or (-1) all."""
-        t, n = self.talents, self.layout.size
-        return (
-            kernels.count_pairs(t.group, t.node, n, t.weight, t.status, int(status), len(GROUPS) * n)
-            .reshape(len(GROUPS), n)
-            .astype(float)
-        )
-
     def _demand_share_in_node(self) -> np.ndarray:
         """Each firm's share of its node's labour demand, by group (firms, groups)."""
         demand = np.array([firm.demand for firm in self.firms])
@@ -788,7 +801,9 @@ class TalentModel(mesa.Model):
         return demand / np.maximum(node_total[firm_node], 1e-9)
 
     def _pole_group_shares(self) -> np.ndarray:
-        return self.base.group_shares.loc[self.layout.nodes["pole"]].to_numpy()
+        if self._pole_shares is None:  # of the base year: looked up once, not twice a year
+            self._pole_shares = self.base.group_shares.loc[self.layout.nodes["pole"]].to_numpy()
+        return self._pole_shares
 
     def _utility_now(self, cells: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """This year's utility terms and total utility, per choice cell and alternative.
@@ -938,10 +953,9 @@ class TalentModel(mesa.Model):
     def _draw_firms(self, node: np.ndarray, group: np.ndarray) -> np.ndarray:
         """An employer for each row: the firm of its node in a sector drawn by the node's sector
         mix for its group (one uniform draw per row)."""
-        weights = sector_weights(self.layout)[node, group]  # (rows, sectors)
-        u = self.rng.random(len(node))[:, None]
-        sector = np.minimum((u > np.cumsum(weights, axis=1)).sum(axis=1), len(SECTORS) - 1)
-        return node.astype(np.int64) * len(SECTORS) + sector
+        # the running sums of a row's weights are those of its (node, group): taken once per pair
+        cumulative = np.cumsum(sector_weights(self.layout), axis=2)  # (nodes, groups, sectors)
+        return kernels.draw_firms(node, group, cumulative, self.rng.random(len(node)))
 
     def _create_firms(self) -> list[Firm]:
         """One firm per node and sector; employed talents are spread over them by the sector mix."""
@@ -968,6 +982,23 @@ class TalentModel(mesa.Model):
             )
             for f in range(n_firms)
         ]
+
+
+def _table(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """One table from each year's columns, a year's scalars (year, lever) repeated over its rows:
+    the same table as the years' DataFrames concatenated."""
+    lengths = [len(next(v for v in record.values() if isinstance(v, np.ndarray))) for record in records]
+    return pd.DataFrame(
+        {
+            column: np.concatenate(
+                [
+                    value if isinstance(value, np.ndarray) else np.full(length, value)
+                    for value, length in zip((record[column] for record in records), lengths)
+                ]
+            )
+            for column in records[0]
+        }
+    )
 
 
 # --- one whole run ------------------------------------------------------------------------------

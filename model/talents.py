@@ -93,7 +93,7 @@ class Talents:
         "in_talent_housing": np.bool_,
         "keeps_beijing_services": np.bool_,
         "has_degree": np.bool_,
-        "weight": np.int64,
+        "weight": np.int32,  # persons a row: at most the scale; every sum of weights is taken in int64
     }
 
     def __post_init__(self) -> None:
@@ -150,15 +150,27 @@ class Talents:
     def persons(self) -> int:
         return int(self.weight.sum())
 
-    def keep(self, mask: np.ndarray) -> None:
-        """Drop the rows where ``mask`` is False (deaths, departures)."""
+    def keep(self, mask: np.ndarray, *added: Talents) -> None:
+        """Drop the rows where ``mask`` is False (deaths, departures), then append ``added``'s
+        rows (arrivals) after them: each column is rebuilt in one compiled pass."""
+        kept = int(np.count_nonzero(mask))
+        size = kept + sum(len(other) for other in added)
         for name in self.column_names():
-            setattr(self, name, getattr(self, name)[mask])
+            column: np.ndarray = np.empty(size, self.DTYPES[name])
+            kernels.compact_into(getattr(self, name), mask, column)
+            _fill_after(column, kept, [getattr(other, name) for other in added])
+            setattr(self, name, column)
 
-    def extend(self, other: Talents) -> None:
-        """Append ``other``'s rows (entrants, arrivals)."""
+    def extend(self, *others: Talents) -> None:
+        """Append the rows of ``others``, in order (entrants, arrivals), in one copy per column."""
+        others = tuple(other for other in others if len(other))
+        if not others:
+            return
+        size = len(self) + sum(len(other) for other in others)
         for name in self.column_names():
-            setattr(self, name, np.concatenate([getattr(self, name), getattr(other, name)]))
+            column: np.ndarray = np.empty(size, self.DTYPES[name])
+            _fill_after(column, 0, [getattr(self, name)] + [getattr(other, name) for other in others])
+            setattr(self, name, column)
 
     def persons_by(self, index: np.ndarray, size: int, mask: np.ndarray | None = None) -> np.ndarray:
         """Persons summed by an integer ``index`` per row (e.g. node), optionally over ``mask``.
@@ -172,6 +184,13 @@ class Talents:
     def in_work(self) -> np.ndarray:
         """Rows in the labour force: employed or looking for work."""
         return (self.status == Status.EMPLOYED) | (self.status == Status.UNEMPLOYED)
+
+
+def _fill_after(column: np.ndarray, start: int, parts: list[np.ndarray]) -> None:
+    """Copy ``parts`` one after another into ``column`` from ``start`` on."""
+    for part in parts:
+        column[start : start + len(part)] = part
+        start += len(part)
 
 
 def rows_for(counts: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
