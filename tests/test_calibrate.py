@@ -81,7 +81,7 @@ TRUTH = {"inflow_rate": 0.03, "wage_trend_share": 0.8, "price_income_passthrough
 
 def test_cma_es_recovers_three_known_parameters_jointly_and_brackets_them():
     """Targets made by the model itself with TRUTH (history from 2010, scale 5000, to 2011, one
-    seed): talents, wages and prices; CMA-ES starts from the defaults, in
+    seed): talents, migrants, wages and prices; CMA-ES starts from the defaults, in
     generations of 6 run as one batch, and must land within a tenth of each search interval."""
     scenario = load_scenario(SCENARIOS / "history.yaml").with_overrides({"scale": 5000, "end_year": 2011})
     seeds = tuple(replicate_seeds(5, 1))
@@ -92,6 +92,7 @@ def test_cma_es_recovers_three_known_parameters_jointly_and_brackets_them():
         ("hebei", "avg_wage_nonprivate", 2011),
         ("beijing", "new_residential_price", 2011),
         ("hebei", "new_residential_price", 2011),
+        ("beijing", "migrant_residents", 2011),  # arrivals come without a local hukou
     ]
     truth = scenario.with_overrides({f"parameters.{n}": v for n, v in TRUTH.items()})
     made = compare(observed_rows(entries, [1.0] * len(entries)), run_replicates(truth, seeds), 2010)

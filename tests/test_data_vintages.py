@@ -101,8 +101,8 @@ def test_calibration_targets_are_first_release_numbers_up_to_2015() -> None:
     targets = select_targets(config, observed, 2010)
     assert (targets["year"] <= DATA_CUTOFF_YEAR).all()
     assert set(targets["vintage"]) <= set(BACKCAST_VINTAGES)
-    populations = targets[targets["indicator"] == "resident_population"].set_index("unit")["value"]
-    assert populations["tianjin"] == 15_469_500.0
+    populations = targets[targets["indicator"] == "resident_population"].set_index(["unit", "year"])["value"]
+    assert populations[("tianjin", 2015)] == 15_469_500.0
 
 
 def test_a_target_given_only_in_the_revised_series_is_refused() -> None:

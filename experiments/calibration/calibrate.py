@@ -812,7 +812,7 @@ def _layer_text(
     lines = [
         f"# Written by `jjj-talent calibrate {config.source}` on {today}.",
         "# Regenerate it rather than editing it. The full record (targets, loss, method, seeds,",
-        "# versions) is calibration.json in the command's output folder; its essentials follow.",
+        "# versions) is calibration.json in its record folder (below); its essentials follow.",
         "#",
         *(
             [
