@@ -7,7 +7,7 @@ Validation, the JSON Schema, sweep bounds and the report's methods table all rea
 into a scenario layer with a record of how they were obtained.
 
 Defaults are judgement or published evidence, as each ``source`` says; they are where the fit
-starts. ``experiments/calibration-2015.yaml`` fits 17 of them jointly to the numbers published
+starts. ``experiments/calibration-2015.yaml`` fits 16 of them jointly to the numbers published
 up to 2015 and writes the fitted values to ``scenarios/calibrated-2015.yaml``, which
 ``baseline`` (and so every shipped scenario) extends.
 """

@@ -382,7 +382,7 @@ full-time equivalents where it is served.</li>
 <li><strong>Collect</strong>: stocks, flows, prices, wages, lever spending and indicators.</li>
 </ol>
 <p>Every behavioural coefficient is a parameter with a default, unit, bounds and source (see
-<a href="#parameters">Parameters</a>). Seventeen of them (arrivals, non-talent growth, the adult-degree
+<a href="#parameters">Parameters</a>). Sixteen of them (arrivals, non-talent growth, the adult-degree
 pipeline, the logit weights on wage, housing and services within the published evidence, Beijing's
 hukou barrier, the moving hazard, wages, house prices and the lean of the base year's moves) are
 fitted jointly to the numbers published up to 2015 by <code>jjj-talent calibrate
@@ -410,7 +410,7 @@ METHOD_ZH = """
 <li><strong>柔性引才</strong>：兼职与多地服务折算为全时当量，计入服务所在地。</li>
 <li><strong>汇总</strong>：存量、流量、房价、工资、政策投入与各项指标。</li>
 </ol>
-<p>每个行为系数都是带默认值、单位、取值范围与来源的参数（见<a href="#parameters">参数</a>）。其中17个（外来流入、非人才人口增长、成人学历教育、
+<p>每个行为系数都是带默认值、单位、取值范围与来源的参数（见<a href="#parameters">参数</a>）。其中16个（外来流入、非人才人口增长、成人学历教育、
 在已发表证据范围内的工资、住房与公共服务权重、北京户籍壁垒、迁移风险、工资、房价以及基年迁移的趋势倾斜）由
 <code>jjj-talent calibrate experiments/calibration-2015.yaml</code>依据2015年及以前公布的数据联合校准，与默认值不同者在表中突出显示；
 其余为判断或已发表的证据，见各参数来源。基年数据附有来源
