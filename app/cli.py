@@ -263,7 +263,7 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=RECYCLE_AFTER,
         metavar="N",
-        help=f"replace a local worker after N runs (default {RECYCLE_AFTER})",
+        help=f"replace the local workers after about N runs each (default {RECYCLE_AFTER})",
     )
     command.set_defaults(handler=_sweep)
 

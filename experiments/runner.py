@@ -14,8 +14,12 @@ Where the runs execute is a ``concurrent.futures.Executor`` (``InlineExecutor``,
 
 Workers live for many runs, so what they compile or cache is paid for once per worker. Mesa
 3.3.1 never frees a finished model (upstream issue #3179); ``released_models`` releases what it
-holds after every run, and local workers are still replaced after ``RECYCLE_AFTER`` runs to
-bound whatever else a long-lived worker might accumulate. Local workers are forked from a fork
+holds after every run, and local workers are still replaced after about ``RECYCLE_AFTER`` runs
+each to bound whatever else a long-lived worker might accumulate. The runner does that itself:
+once a pool has run ``RECYCLE_AFTER`` x its slots, it lets the tasks in flight finish and opens
+a fresh pool. It does not use ``ProcessPoolExecutor(max_tasks_per_child=...)``, which deadlocks
+in Python 3.11 once a worker exits at its limit with tasks queued (CPython gh-115634: a fit of
+480 candidates hung there). Local workers are forked from a fork
 server that has imported the model and its libraries once (``forkserver``: no threads are
 forked, and a new worker starts in milliseconds instead of the second or two a ``spawn`` takes
 to import everything). A Dask worker is long-lived; the same release keeps it flat (``dask
@@ -58,7 +62,7 @@ from model.simulation import simulate
 log = logging.getLogger(__name__)
 
 RECYCLE_AFTER = 100
-"""Tasks a local worker process runs before it is replaced (``max_tasks_per_child``)."""
+"""Tasks per local worker process before the pool is replaced (``imap_unordered``)."""
 PRELOAD = ("experiments.runner", "experiments.sweeps.sweep", "experiments.calibration.observed")
 """Modules the fork server imports once, so that a replaced worker starts in milliseconds."""
 CONNECT_TIMEOUT = "20s"
@@ -93,6 +97,8 @@ class Pool:
         description: for logs, e.g. ``2 local processes``.
         make: builds a fresh executor when a local pool breaks (None for Dask, whose scheduler
             reschedules tasks of a lost worker itself).
+        recycle_after: tasks per slot after which a local pool is replaced (None: never).
+        submitted: tasks submitted to the current executor.
     """
 
     executor: cf.Executor
@@ -100,7 +106,18 @@ class Pool:
     description: str
     make: Callable[[], cf.Executor] | None = None
     generation: int = 0
+    recycle_after: int | None = None
+    submitted: int = 0
     _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def recycle_due(self) -> bool:
+        """The current executor has been given its share of tasks: replace it once idle."""
+        return (
+            self.make is not None
+            and self.recycle_after is not None
+            and self.submitted >= self.recycle_after * self.slots
+        )
 
     def restart(self) -> None:
         """Replace a broken local pool (tasks in flight on it fail and are resubmitted)."""
@@ -109,6 +126,7 @@ class Pool:
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.executor = self.make()
         self.generation += 1
+        self.submitted = 0
 
 
 @contextmanager
@@ -142,14 +160,11 @@ def open_pool(
 
     def make() -> cf.Executor:
         return cf.ProcessPoolExecutor(
-            max_workers=count,
-            mp_context=context,
-            max_tasks_per_child=max_tasks_per_child,
-            initializer=watch_parent,
-            initargs=(os.getpid(),),
+            max_workers=count, mp_context=context, initializer=watch_parent, initargs=(os.getpid(),)
         )
 
-    pool = Pool(make(), count, f"{count} local process{'es' if count > 1 else ''}", make=make)
+    description = f"{count} local process{'es' if count > 1 else ''}"
+    pool = Pool(make(), count, description, make=make, recycle_after=max_tasks_per_child)
     try:
         yield pool
     finally:
@@ -264,7 +279,8 @@ def imap_unordered(
 
     A local pool whose worker process died (``BrokenProcessPool``) is replaced and the tasks
     that were in flight on it are submitted again, each at most ``ATTEMPTS`` times in all; after
-    that the future's exception is yielded like any other.
+    that the future's exception is yielded like any other. A pool due for recycling
+    (``Pool.recycle_due``) gets no more tasks; once its tasks in flight are done it is replaced.
     """
     window = window or 2 * pool.slots + 2
     source = iter(items)
@@ -279,14 +295,22 @@ def imap_unordered(
             pool.restart()
             future = pool.executor.submit(fn, item)
         pending[future] = (item, attempt, pool.generation)
+        pool.submitted += 1
+
+    waiting: list[T] = []  # an item taken from ``source`` while the pool was due for recycling
 
     def fill() -> None:
         while len(pending) < window:
-            try:
-                item = next(source)
-            except StopIteration:
-                return
-            submit(item, 1)
+            if not waiting:
+                try:
+                    waiting.append(next(source))
+                except StopIteration:
+                    return
+            if pool.recycle_due:
+                if pending:
+                    return  # let the old pool finish what it has
+                pool.restart()  # idle: its workers go, a fresh pool takes the next tasks
+            submit(waiting.pop(), 1)
 
     fill()
     while pending:

@@ -93,6 +93,20 @@ def test_a_dead_local_worker_is_replaced_and_its_task_tried_again(tmp_path: Path
     assert results == [(str(marker), "second try")]
 
 
+def pid(_: int) -> int:
+    return os.getpid()
+
+
+def test_local_workers_are_recycled_without_hanging() -> None:
+    """Twelve tasks on one worker replaced every three: ProcessPoolExecutor's own
+    max_tasks_per_child deadlocks here in Python 3.11 (CPython gh-115634); the runner's
+    recycling finishes, on four pools in turn."""
+    with open_pool(workers=1, max_tasks_per_child=3) as pool:
+        pids = [future.result(timeout=60) for _, future in imap_unordered(pool, pid, range(12))]
+        assert pool.generation == 3
+    assert len(pids) == 12 and len(set(pids)) == 4
+
+
 def test_dask_malloc_setting_is_undone_only_where_dask_sets_it() -> None:
     assert tune_malloc() == (
         "MALLOC_TRIM_THRESHOLD_" in os.environ and "MALLOC_MMAP_THRESHOLD_" not in os.environ
