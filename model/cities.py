@@ -8,10 +8,11 @@ g_w and with what remains of the ratio of residents to housing:
 
     H' = H + s_j * max(R - H, 0),   s_j = housing_supply_response (x beijing_supply_share in Beijing)
     P' = P * (1 + clip(price_income_passthrough * g_w + price_elasticity * (R / H' - 1), +-bound))
- Public services close a share of their gap to Beijing's level each year.
-Residents without tertiary education follow the node's 2010-2015 growth rate gross of those who
-become talents where they live (adult degrees, resident university entrants), fading out; those
-who become talents leave them each year (ASSUMPTIONS.md E3).
+
+Public services close a share of their gap to Beijing's level each year. Residents without
+tertiary education follow the node's 2010-2015 growth rate gross of those who become talents
+where they live (adult degrees, resident university entrants), fading out; those who become
+talents leave them each year (ASSUMPTIONS.md E3).
 """
 
 from __future__ import annotations
