@@ -66,8 +66,9 @@ HEBEI_GRADUATES_2015 = {"bachelor": 144_541, "short_cycle": 159_707}  # HE-GRAD:
 DISTRICT_TERTIARY_RATE_RATIO = {"TZ": 0.60, "BH": 0.90, "WQ": 0.50}  # A2: vs the city's rate
 XA_BACKCAST_YEARS = 6  # A3: 2010 census to end-2016, whole years
 CENSUS_TO_2015_YEARS = 5  # A4, A15: 2010 census to end-2015, whole years
-WAGE_TREND_YEARS = {"beijing": (2010, 2015), "hebei": (2011, 2015), "china": (2012, 2015)}  # A6: first
-# and last year of each market's published series in the data; Tianjin follows China's (A6)
+# A6: first and last year of each market's published wage series in the data (Tianjin has none:
+# it follows China's)
+WAGE_TREND_YEARS = {"beijing": (2010, 2015), "hebei": (2011, 2015), "china": (2012, 2015)}
 WAGE_MARKETS = {"beijing": "beijing", "tianjin": "china", "hebei": "hebei"}  # A6: province -> series
 HEBEI_CITY_WAGE_YEAR = 2012  # A6: the Hebei city wage table read, the last dated 2015 or earlier
 PRICE_GROWTH_2010_2014 = 0.05  # A7: nominal, a year; Hebei's nodes other than SJZ only
