@@ -85,16 +85,17 @@ def test_cma_es_recovers_three_known_parameters_jointly_and_brackets_them():
     generations of 6 run as one batch; each true value must lie inside the 90 % interval of the
     fit's ensemble, and the fitted value within 0.15 of its search interval (one simulated year
     identifies the arrival rate only roughly)."""
-    scenario = load_scenario(SCENARIOS / "history.yaml").with_overrides({"scale": 5000, "end_year": 2011})
+    fitted = load_scenario(SCENARIOS / "calibrated-2015.yaml").parameter_overrides()
+    defaults = {f"parameters.{n}": PARAMETERS[n].default for n in fitted}  # the test owns its truth
+    scenario = load_scenario(SCENARIOS / "history.yaml").with_overrides(
+        {"scale": 5000, "end_year": 2011, **defaults}
+    )
     seeds = tuple(replicate_seeds(5, 1))
     entries = [
-        ("jjj", "tertiary_educated", 2011),
-        ("beijing", "tertiary_educated", 2011),
-        ("beijing", "avg_wage_nonprivate", 2011),
-        ("hebei", "avg_wage_nonprivate", 2011),
-        ("beijing", "new_residential_price", 2011),
-        ("hebei", "new_residential_price", 2011),
+        *((unit, "tertiary_educated", 2011) for unit in ("jjj", "beijing", "tianjin", "hebei")),
         ("beijing", "migrant_residents", 2011),  # arrivals come without a local hukou
+        *((unit, "avg_wage_nonprivate", 2011) for unit in ("beijing", "tianjin", "hebei")),
+        *((unit, "new_residential_price", 2011) for unit in ("beijing", "tianjin", "SJZ", "hebei")),
     ]
     truth = scenario.with_overrides({f"parameters.{n}": v for n, v in TRUTH.items()})
     made = compare(observed_rows(entries, [1.0] * len(entries)), run_replicates(truth, seeds), 2010)

@@ -149,7 +149,11 @@ def test_what_the_run_used_is_recorded(finished: tuple[Path, Path, Invocation]) 
     assert validate(scenario, {}, source="scenario.json").sha256() == load_scenario(child).sha256()
     parameters = pd.read_csv(out / "parameters.csv")
     assert set(parameters["name"]) == set(PARAMETERS)
-    assert (parameters["value"] == parameters["default"]).all()  # the baseline sets none
+    fitted = load_scenario(child.parent / "calibrated-2015.yaml").parameter_overrides()
+    values = parameters.set_index("name")["value"]
+    defaults = parameters.set_index("name")["default"]
+    for name in PARAMETERS:  # the fitted layer's values (baseline extends it), the rest defaults
+        assert values[name] == pytest.approx(fitted.get(name, defaults[name])), name
     assert len(pd.read_csv(out / "provenance.csv")) > 0
     assert json.loads((out / "notes.json").read_text(encoding="utf-8")) == []
     assert pd.read_csv(out / "lever_spending.csv").empty
