@@ -24,7 +24,7 @@ import numpy as np
 from model import kernels
 from model.inputs import BaseYear
 from model.layout import Layout
-from model.talents import GROUPS, HUKOU_ABROAD, HUKOU_ELSEWHERE, Status, Talents, rows_for
+from model.talents import HUKOU_ABROAD, HUKOU_ELSEWHERE, Status, Talents, rows_for
 
 STUDENT_ENTRY_AGE = 18
 ARRIVAL_AGES = (23, 40)  # assumption D1: arrivals are young professionals, uniform ages
@@ -99,18 +99,16 @@ def _cohort(
     is_high_end: bool = False,
 ) -> Talents:
     """Rows for persons by (node, group)."""
-    n_groups = counts.shape[1]
-    cell, weight = rows_for(counts.ravel(), scale)
-    node, group = np.divmod(cell, n_groups)
+    node, group, weight = _node_group_rows(counts, scale)
     if status == Status.STUDENT:
-        age = STUDENT_ENTRY_AGE + rng.integers(0, 4, len(cell))
+        age = STUDENT_ENTRY_AGE + rng.integers(0, 4, len(node))
         years = age - STUDENT_ENTRY_AGE
     elif is_high_end:
-        age = rng.integers(HIGH_END_AGES[0], HIGH_END_AGES[1] + 1, len(cell))
-        years = rng.integers(0, YEARS_AT_NODE_MAX + 1, len(cell))
+        age = rng.integers(HIGH_END_AGES[0], HIGH_END_AGES[1] + 1, len(node))
+        years = rng.integers(0, YEARS_AT_NODE_MAX + 1, len(node))
     else:
         adult = base.age_shares[base.age_shares.index >= 22]
-        age = rng.choice(adult.index.to_numpy(), size=len(cell), p=(adult / adult.sum()).to_numpy())
+        age = rng.choice(adult.index.to_numpy(), size=len(node), p=(adult / adult.sum()).to_numpy())
         years = rng.integers(0, np.minimum(age - 21, YEARS_AT_NODE_MAX + 1))
     local = base.nodes["local_hukou_share"].to_numpy()[node]
     hukou = assign_hukou(layout.province[node], local, rng)
@@ -118,7 +116,7 @@ def _cohort(
         node=node,
         group=group,
         age=age,
-        status=np.full(len(cell), status),
+        status=np.full(len(node), status),
         hukou=hukou,
         weight=weight,
         is_high_end=is_high_end,
@@ -205,6 +203,14 @@ def graduate(talents: Talents, params: Mapping[str, float]) -> np.ndarray:
     return finishing
 
 
+def _node_group_rows(counts: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows for persons by (node, group), ``counts`` of shape (nodes, groups): each row's node,
+    group and weight (``rows_for``)."""
+    cell, weight = rows_for(counts.ravel(), scale)
+    node, group = np.divmod(cell, counts.shape[1])
+    return node, group, weight
+
+
 def enrol(
     entrants: np.ndarray,
     group_shares: np.ndarray,
@@ -215,14 +221,12 @@ def enrol(
 ) -> Talents:
     """New students by node: ``entrants`` persons per node, groups by ``group_shares`` (nodes,
     groups) — the field they will work in."""
-    counts = _split(np.round(entrants), group_shares)
-    cell, weight = rows_for(counts.ravel(), scale)
-    node, group = np.divmod(cell, len(GROUPS))
+    node, group, weight = _node_group_rows(_split(np.round(entrants), group_shares), scale)
     return Talents.new(
         node=node,
         group=group,
-        age=np.full(len(cell), STUDENT_ENTRY_AGE),
-        status=np.full(len(cell), Status.STUDENT),
+        age=np.full(len(node), STUDENT_ENTRY_AGE),
+        status=np.full(len(node), Status.STUDENT),
         hukou=assign_hukou(layout.province[node], local_hukou[node], rng),
         weight=weight,
     )
@@ -255,13 +259,12 @@ def adult_degrees(
     the caller takes exactly ``persons_by`` node off the non-talent residents.
     """
     counts = _split(np.round(rate * np.maximum(nontalent, 0.0)), group_shares)
-    cell, weight = rows_for(counts.ravel(), scale)
-    node, group = np.divmod(cell, len(GROUPS))
+    node, group, weight = _node_group_rows(counts, scale)
     talents = Talents.new(
         node=node,
         group=group,
-        age=rng.integers(ADULT_DEGREE_AGES[0], ADULT_DEGREE_AGES[1] + 1, len(cell)),
-        status=np.full(len(cell), Status.UNEMPLOYED),
+        age=rng.integers(ADULT_DEGREE_AGES[0], ADULT_DEGREE_AGES[1] + 1, len(node)),
+        status=np.full(len(node), Status.UNEMPLOYED),
         hukou=assign_hukou(layout.province[node], local_hukou[node], rng),
         weight=weight,
     )
