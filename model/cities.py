@@ -10,9 +10,16 @@ g_w and with what remains of the ratio of residents to housing:
     P' = P * (1 + clip(price_income_passthrough * g_w + price_elasticity * (R / H' - 1), +-bound))
 
 Public services close a share of their gap to Beijing's level each year. Residents without
-tertiary education follow the node's 2010-2015 growth rate gross of those who become talents
-where they live (adult degrees, resident university entrants), fading out; those who become
-talents leave them each year (ASSUMPTIONS.md E3).
+tertiary education N follow the node's 2010-2015 trend, fading as its province's growth faded
+over those years (ASSUMPTIONS A15, A16), plus the share of them who become talents where they
+live (adult degrees, resident university entrants), whom the model takes off explicitly each
+year (E3):
+
+    N_t = N_(t-1) * (1 + g_2013 * (1 - s) ** (t - 2013) + c)
+
+with g_2013 the trend's rate in the middle of 2010-2015, s the province's slowdown a year and c
+the share becoming talents. The path depends on the calendar year only, so a run from 2010 and a
+run from 2015 follow the same trend.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ from collections.abc import Mapping
 
 import mesa
 import numpy as np
+
+from model.inputs import TREND_MID_YEAR
 
 
 class City(mesa.Agent):
@@ -32,9 +41,10 @@ class City(mesa.Agent):
         housing_supply: residents the housing stock holds at base-year density (persons).
         services_index: public-service level, Beijing = 1.
         nontalent: residents without tertiary education (persons).
-        nontalent_growth: their yearly growth rate in the base period, gross of those who
-            become talents at the node (their yearly share is added back to the observed net
-            rate, since the model takes them off explicitly).
+        nontalent_trend: g_2013, their net yearly growth rate in 2013 (module docstring).
+        slowdown: s, the yearly relative decline of that rate.
+        to_talents: c, the yearly share of them who become talents at the node, added back to
+            the net trend since the model takes them off explicitly.
         talent_units: talent-housing units built by the plan's housing programme (四(十三)).
         supply_share: the node's housing supply response relative to the region's (1, or
             ``beijing_supply_share`` in Beijing's nodes).
@@ -48,7 +58,9 @@ class City(mesa.Agent):
         residents: float,
         services_index: float,
         nontalent: float,
-        nontalent_growth: float,
+        nontalent_trend: float,
+        slowdown: float,
+        to_talents: float,
         supply_share: float = 1.0,
     ) -> None:
         super().__init__(model)
@@ -57,14 +69,20 @@ class City(mesa.Agent):
         self.housing_supply = float(residents)
         self.services_index = float(services_index)
         self.nontalent = float(nontalent)
-        self.nontalent_growth = float(nontalent_growth)
+        self.nontalent_trend = float(nontalent_trend)
+        self.slowdown = float(slowdown)
+        self.to_talents = float(to_talents)
         self.talent_units = 0.0
         self.supply_share = float(supply_share)
 
-    def grow_nontalent(self, years_since_base: int, params: Mapping[str, float]) -> None:
-        """Residents without a degree grow at the base trend, fading by a share a year."""
-        fade = (1.0 - params["nontalent_growth_decay"]) ** years_since_base
-        self.nontalent *= 1.0 + self.nontalent_growth * fade
+    def nontalent_growth(self, year: int) -> float:
+        """g_2013 * (1 - s) ** (year - 2013) + c: the growth of residents without a degree from
+        the end of ``year - 1`` to the end of ``year`` (module docstring)."""
+        return self.nontalent_trend * (1.0 - self.slowdown) ** (year - TREND_MID_YEAR) + self.to_talents
+
+    def grow_nontalent(self, year: int) -> None:
+        """Residents without a degree grow by the trend of ``year``."""
+        self.nontalent *= 1.0 + self.nontalent_growth(year)
 
     def become_talents(self, persons: float) -> None:
         """Residents without a degree who gain one (or enter university) here become talents."""

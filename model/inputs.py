@@ -56,6 +56,10 @@ NODE_FIELDS: dict[str, tuple[str, str]] = {
         "nominal growth of the node's published average wage up to 2015 (trend input)",
     ),
     "population_growth": ("per year", "growth of the node's residents 2010-2015 (trend input)"),
+    "growth_slowdown": (
+        "per year",
+        "yearly relative decline of the province's population growth rate 2010-2015 (trend input)",
+    ),
 }
 
 # Published numbers given in the note of an observation row rather than as its value.
@@ -66,6 +70,8 @@ HEBEI_GRADUATES_2015 = {"bachelor": 144_541, "short_cycle": 159_707}  # HE-GRAD:
 DISTRICT_TERTIARY_RATE_RATIO = {"TZ": 0.60, "BH": 0.90, "WQ": 0.50}  # A2: vs the city's rate
 XA_BACKCAST_YEARS = 6  # A3: 2010 census to end-2016, whole years
 CENSUS_TO_2015_YEARS = 5  # A4, A15: 2010 census to end-2015, whole years
+TREND_MID_YEAR = 2013  # A15, A16: the middle of the growth steps 2011-2015
+SLOWDOWN_YEARS = (2010, 2013, 2015)  # A16: early growth 2010-2013, late growth 2013-2015
 # A6: first and last year of each market's published wage series in the data (Tianjin has none:
 # it follows China's)
 WAGE_TREND_YEARS = {"beijing": (2010, 2015), "hebei": (2011, 2015), "china": (2012, 2015)}
@@ -317,14 +323,18 @@ def _node_facts(obs: _Observations, layout: pd.DataFrame, year: int) -> dict[str
     entrants, enrolled = _universities(obs, layout, pop[2015])
     foreign = _foreign_residents(obs, layout, tertiary)
     nontalent = {y: {n: pop[y][n].value - tertiary_by_year[y][n].value for n in layout.index} for y in YEARS}
-    growth = {
-        n: _derive(
-            (nontalent[2015][n] / nontalent[2010][n]) ** (1 / CENSUS_TO_2015_YEARS) - 1,
-            "((population - tertiary) 2015 / (population - tertiary) 2010) ** (1/5) - 1 (A15)",
-            [pop[2010][n], pop[2015][n], tertiary_by_year[2010][n], tertiary_by_year[2015][n]],
+    slowdown = _growth_slowdown(obs, layout)
+    growth = {}
+    for n in layout.index:
+        mean_rate = (nontalent[2015][n] / nontalent[2010][n]) ** (1 / CENSUS_TO_2015_YEARS) - 1
+        # the mid-year rate whose fading path has the observed mean over the steps 2011-2015
+        steps = [(1 - slowdown[n].value) ** (y - TREND_MID_YEAR) for y in range(2011, 2016)]
+        growth[n] = _derive(
+            mean_rate * len(steps) / sum(steps),
+            f"((population - tertiary) 2015 / (population - tertiary) 2010) ** (1/5) - 1 = {mean_rate:.4%}, "
+            f"as the {TREND_MID_YEAR} rate of a path fading {slowdown[n].value:.1%} a year (A15)",
+            [pop[2010][n], pop[2015][n], tertiary_by_year[2010][n], tertiary_by_year[2015][n], slowdown[n]],
         )
-        for n in layout.index
-    }
     return {
         "population": pop[year],
         "tertiary": tertiary,
@@ -352,7 +362,30 @@ def _node_facts(obs: _Observations, layout: pd.DataFrame, year: int) -> dict[str
             )
             for n in layout.index
         },
+        "growth_slowdown": slowdown,
     }
+
+
+def _growth_slowdown(obs: _Observations, layout: pd.DataFrame) -> dict[str, Fact]:
+    """How fast each province's population growth fell over 2010-2015, the same for its nodes
+    (A16): s = 1 - (g_late / g_early) ** (1 / d), with g_early the yearly growth 2010-2013,
+    g_late that of 2013-2015 and d = 2.5 years between their middles; 0 where growth rose or
+    changed sign (neither is extrapolated)."""
+    first, middle, last = SLOWDOWN_YEARS
+    apart = (middle + last) / 2 - (first + middle) / 2
+    facts = {}
+    for province in ("beijing", "tianjin", "hebei"):
+        pops = [obs(province, POPULATION, y) for y in SLOWDOWN_YEARS]
+        early = (pops[1].value / pops[0].value) ** (1 / (middle - first)) - 1
+        late = (pops[2].value / pops[1].value) ** (1 / (last - middle)) - 1
+        ratio = min(late / early, 1.0) if early > 0 and late > 0 else 1.0
+        facts[province] = _derive(
+            1 - ratio ** (1 / apart),
+            f"{province} growth {early:.2%} a year {first}-{middle}, {late:.2%} {middle}-{last}",
+            pops,
+            "A16",
+        )
+    return {n: facts[p] for n, p in _provinces(layout).items()}
 
 
 def _population(obs: _Observations, layout: pd.DataFrame, year: int) -> dict[str, Fact]:

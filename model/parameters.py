@@ -667,16 +667,6 @@ _DECLARED = [
         "Points-based and talent-based settlement admits a few per cent of long-term migrants "
         "a year in large Chinese cities; " + _GUESS,
     ),
-    Parameter(
-        "nontalent_growth_decay",
-        0.1,
-        "per year",
-        0.0,
-        1.0,
-        "Yearly relative decline of each node's 2010-2015 population growth rate, applied "
-        "to residents without tertiary education.",
-        _GUESS,
-    ),
 ]
 
 PARAMETERS: Mapping[str, Parameter] = MappingProxyType({p.name: p for p in _DECLARED})

@@ -279,7 +279,7 @@ class TalentModel(mesa.Model):
         equalising = self.levers["services_equalisation"].by_node()
         closed = np.zeros(self.layout.size)
         for city in self.cities:
-            city.grow_nontalent(self.year - self.base_year - 1, self.params)
+            city.grow_nontalent(self.year)
             city.add_talent_units(new_units[city.node], programmes.RESIDENTS_PER_UNIT)
             city.update_housing(
                 talents[city.node] + city.nontalent, self._wage_growth[city.node], self.params
@@ -931,24 +931,26 @@ class TalentModel(mesa.Model):
                 residents=nodes["population"].iloc[i],
                 services_index=nodes["services_index"].iloc[i],
                 nontalent=nontalent[i],
-                nontalent_growth=growth,
+                nontalent_trend=nodes["nontalent_growth"].iloc[i],
+                slowdown=nodes["growth_slowdown"].iloc[i],
+                to_talents=share,
                 supply_share=self.params["beijing_supply_share"]
                 if self.layout.province[i] == beijing
                 else 1.0,
             )
-            for i, growth in enumerate(self._gross_nontalent_growth(nontalent))
+            for i, share in enumerate(self._to_talents_share(nontalent))
         ]
 
-    def _gross_nontalent_growth(self, nontalent: np.ndarray) -> np.ndarray:
-        """The observed 2010-2015 growth of non-talent residents plus the yearly share of them
-        who become talents where they live (E3): the model takes those off explicitly each year,
-        so without them added back it would count them twice."""
+    def _to_talents_share(self, nontalent: np.ndarray) -> np.ndarray:
+        """The yearly share of non-talent residents who become talents where they live (E3):
+        the observed 2010-2015 trend is net of them and the model takes them off explicitly each
+        year, so the cities add it back to the trend (else they would count them twice)."""
         degrees = np.mean([self.base.degree_rate(year) for year in range(2011, 2016)])  # A15's years
         entrants = self.base.nodes["university_entrants"].to_numpy()
-        leaving = self.params["adult_first_degree_share"] * degrees + self.params[
-            "resident_entrant_share"
-        ] * entrants / np.maximum(nontalent, 1.0)
-        return self.base.nodes["nontalent_growth"].to_numpy() + leaving
+        share = self.params["resident_entrant_share"]
+        return self.params["adult_first_degree_share"] * degrees + share * entrants / np.maximum(
+            nontalent, 1.0
+        )
 
     def _draw_firms(self, node: np.ndarray, group: np.ndarray) -> np.ndarray:
         """An employer for each row: the firm of its node in a sector drawn by the node's sector

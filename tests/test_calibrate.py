@@ -144,7 +144,7 @@ def write_config(folder: Path, **changes: object) -> Path:
         "replicates": 1,
         "report_replicates": 1,
         "method": {"max_evaluations": 3},
-        "parameters": {"nontalent_growth_decay": {"lower": 0.0, "upper": 1.0}},
+        "parameters": {"inflow_rate": {"lower": 0.0, "upper": 0.06}},
         "targets": [
             {
                 "name": "populations",
@@ -182,8 +182,8 @@ def test_calibrate_command_writes_record_report_and_an_extendable_layer(tmp_path
     assert report[["observed", "start_mean", "fit_mean"]].notna().all().all()
 
     layer = load_scenario(tmp_path / "scenarios" / "tiny.yaml")
-    fitted = record["parameters"]["nontalent_growth_decay"]["fitted"]
-    assert layer.parameter_overrides() == {"nontalent_growth_decay": pytest.approx(fitted, rel=1e-3)}
+    fitted = record["parameters"]["inflow_rate"]["fitted"]
+    assert layer.parameter_overrides() == {"inflow_rate": pytest.approx(fitted, rel=1e-3)}
     assert layer.start_year == 2015 and not layer.lever_settings()  # the baseline's, otherwise
     child = tmp_path / "scenarios" / "history-fitted.yaml"
     child.write_text("name: history-fitted\nextends: tiny\nstart_year: 2010\nend_year: 2020\n")

@@ -237,11 +237,11 @@ def test_a_calibrations_ensemble_file_is_read(tmp_path: Path) -> None:
     from experiments import files
 
     table = pd.DataFrame({"draw": [1, 2, 3, 4], "inflow_rate": [0.011, 0.0123456789012345, 0.013, 0.01]})
-    table["nontalent_growth_decay"] = 0.5
+    table["beta_wage"] = 1.5
     table["weight"] = 1.0 / len(table)
     files.write_csv(tmp_path / "ensemble.csv", table)
     ensemble = load_ensemble(tmp_path / "ensemble.csv")
-    assert ensemble.names == ("inflow_rate", "nontalent_growth_decay")
+    assert ensemble.names == ("inflow_rate", "beta_wage")
     assert ensemble.values[1, 0] == 0.0123456789012345 and ensemble.weights.sum() == pytest.approx(1.0)
 
 

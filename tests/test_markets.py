@@ -19,7 +19,18 @@ def params() -> dict[str, float]:
 
 
 def city(supply_share: float = 1.0) -> City:
-    return City(mesa.Model(), 0, 10_000.0, 1_000.0, 0.5, 800.0, 0.0, supply_share=supply_share)
+    return City(
+        mesa.Model(),
+        0,
+        10_000.0,
+        1_000.0,
+        0.5,
+        800.0,
+        nontalent_trend=0.0,
+        slowdown=0.0,
+        to_talents=0.0,
+        supply_share=supply_share,
+    )
 
 
 def test_price_follows_wage_growth_when_housing_matches_residents(params: dict[str, float]) -> None:
