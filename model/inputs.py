@@ -155,6 +155,9 @@ class BaseYear:
 
 OBSERVATION_FILES = ("observations.csv", "annual-2010-2015.csv")
 """Published numbers the inputs read, in ``model/data``; where both give a row, the first wins."""
+REVISED_FILE = "nbs-2014-2015.csv"
+"""The bureau's population series revised after the 2020 census: only the 2015 base of
+projections reads it (ASSUMPTIONS, Vintages); trends and the back-cast use first releases."""
 
 
 def read_observations() -> pd.DataFrame:
@@ -306,6 +309,17 @@ def _node_facts(obs: _Observations, layout: pd.DataFrame, year: int) -> dict[str
     tertiary_by_year = {2010: _tertiary_2010(obs, layout, pop[2010])}
     tertiary_by_year[2015] = _tertiary_2015(obs, pop, tertiary_by_year[2010])
     tertiary = tertiary_by_year[year]
+    population = pop[year]
+    if year == 2015:  # the base of projections: revised levels, first-release trends (Vintages)
+        population = _revised_2015(layout, pop[2015])
+        tertiary = {
+            n: _derive(
+                f.value * population[n].value / pop[2015][n].value,
+                "2015 rate (A5) x the revised 2015 population",
+                [f, population[n], pop[2015][n]],
+            )
+            for n, f in tertiary.items()
+        }
     trend = _wage_trends(obs, layout)
     wages = _wages_2015(obs, layout)
     prices = _prices_2015(obs, layout, wages, pop[2015])
@@ -336,7 +350,7 @@ def _node_facts(obs: _Observations, layout: pd.DataFrame, year: int) -> dict[str
             [pop[2010][n], pop[2015][n], tertiary_by_year[2010][n], tertiary_by_year[2015][n], slowdown[n]],
         )
     return {
-        "population": pop[year],
+        "population": population,
         "tertiary": tertiary,
         "wage_cny_year": wages,
         "price_cny_m2": prices,
@@ -364,6 +378,25 @@ def _node_facts(obs: _Observations, layout: pd.DataFrame, year: int) -> dict[str
         },
         "growth_slowdown": slowdown,
     }
+
+
+def _revised_2015(layout: pd.DataFrame, first: Mapping[str, Fact]) -> dict[str, Fact]:
+    """The 2015 populations of the nodes on the revised series (ASSUMPTIONS, Vintages): each
+    node's first-release figure (A4) x its province's revised / first-release total."""
+    revised = _Observations(pd.read_csv(DATA_DIR / REVISED_FILE, dtype={"year": int, "value": float}))
+    facts = {}
+    for province in ("beijing", "tianjin", "hebei"):
+        nodes = _nodes_of(layout, province)
+        total = revised(province, POPULATION, 2015)
+        first_total = sum(first[n].value for n in nodes)
+        for n in nodes:
+            facts[n] = _derive(
+                first[n].value * total.value / first_total,
+                f"{n} 2015 (A4) x {province}'s revised {total.value:,.0f} / first release {first_total:,.0f}",
+                [first[n], total],
+                "A4",
+            )
+    return facts
 
 
 def _growth_slowdown(obs: _Observations, layout: pd.DataFrame) -> dict[str, Fact]:

@@ -382,9 +382,9 @@ full-time equivalents where it is served.</li>
 <li><strong>Collect</strong>: stocks, flows, prices, wages, lever spending and indicators.</li>
 </ol>
 <p>Every behavioural coefficient is a parameter with a default, unit, bounds and source (see
-<a href="#parameters">Parameters</a>). Sixteen of them (arrivals, non-talent growth, the adult-degree
+<a href="#parameters">Parameters</a>). The behavioural core (arrivals, the adult-degree
 pipeline, the logit weights on wage, housing and services within the published evidence, Beijing's
-hukou barrier, the moving hazard, wages, house prices and the lean of the base year's moves) are
+hukou barrier, the moving hazard, wages, house prices and the lean of the base year's moves) is
 fitted jointly to the numbers published up to 2015 by <code>jjj-talent calibrate
 experiments/calibration-2015.yaml</code>; those that differ from their default are highlighted in the
 table. The rest are judgement or published evidence, as their source says. Base-year data carry their provenance (see

@@ -55,10 +55,24 @@ def test_2010_provincial_totals_equal_the_census(obs: pd.DataFrame) -> None:
     assert sums.at["hebei", "tertiary"] == pytest.approx(rate / 1e5 * hebei)
 
 
-def test_2015_provincial_populations_equal_the_first_release(obs: pd.DataFrame) -> None:
-    sums = province_sums(base_year(2015))
+def test_the_2015_base_is_the_revised_series_and_its_trends_the_first_release(obs: pd.DataFrame) -> None:
+    """Projections start from the populations revised after the 2020 census; the nodes keep
+    their first-release shares and tertiary rates, and the trends stay first-release (Vintages)."""
+    revised = pd.read_csv(DATA / inputs.REVISED_FILE).set_index(["unit", "indicator", "year"])
+    base, first = base_year(2015), base_year(2010)
+    sums = province_sums(base)
     for p in ("beijing", "tianjin", "hebei"):
-        assert sums.at[p, "population"] == pytest.approx(obs.at[(p, "resident_population", 2015), "value"])
+        assert sums.at[p, "population"] == pytest.approx(
+            revised.at[(p, "resident_population", 2015), "value"]
+        )
+    assert sums.at["tianjin", "population"] == pytest.approx(14_390_000)  # first release 15,469,500
+    nodes = base.nodes
+    # the 2015 rates of A5 on the revised populations, e.g. BJ: 32,311 + 3,515 per 100,000
+    assert nodes.at["BJ", "tertiary"] / nodes.at["BJ", "population"] == pytest.approx(0.35826, abs=1e-4)
+    growth = ["nontalent_growth", "population_growth", "growth_slowdown"]
+    pd.testing.assert_frame_equal(nodes[growth], first.nodes[growth])
+    tianjin = (15_469_500 / obs.at[("tianjin", "resident_population", 2010), "value"]) ** 0.2 - 1
+    assert nodes.at["TJ", "population_growth"] == pytest.approx(tianjin)
 
 
 def test_baoding_and_xiongan_add_up_to_baodings_2010_range(obs: pd.DataFrame) -> None:
