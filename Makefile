@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 # Keep tools' scratch inside the project.
 export MPLCONFIGDIR := $(CURDIR)/.tmp/matplotlib
 
-.PHONY: run test lint browser bench bench-sweep typecheck clean
+.PHONY: run test lint browser bench bench-sweep bench-scale typecheck clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,9 @@ bench: $(STAMP)  ## speed and memory at default scale and at full scale (scale 1
 
 bench-sweep: $(STAMP)  ## sweep throughput per executor, and one worker's memory over 200 runs (~10 min)
 	$(BIN)/python -m experiments.bench_sweep
+
+bench-scale: $(STAMP)  ## indicators at 2020/2025/2030, default scale (100) against full (1), 10 seeds each (long)
+	$(BIN)/python -m experiments.scale_study
 
 clean:
 	rm -rf $(VENV) .tmp .pytest_cache .mypy_cache .ruff_cache
