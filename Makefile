@@ -51,7 +51,7 @@ bench: $(STAMP)  ## speed and memory at default scale and at full scale (scale 1
 bench-sweep: $(STAMP)  ## sweep throughput per executor, and one worker's memory over 200 runs (~10 min)
 	$(BIN)/python -m experiments.bench_sweep
 
-bench-scale: $(STAMP)  ## indicators at 2020/2025/2030, default scale (100) against full (1), 10 seeds each (long)
+bench-scale: $(STAMP)  ## default scale (100) against full (1): indicators at 2020/2025/2030, 10 seeds (~15 min)
 	$(BIN)/python -m experiments.scale_study
 
 clean:

@@ -15,16 +15,15 @@ seeds is set against the finest scale ``f`` (the smallest number):
     diff_s = mean_s - mean_f             rel_diff_s = diff_s / |mean_f|
     se_s = sqrt(sd_s^2 / n + sd_f^2 / n)           (standard error of diff_s)
     p_s = Welch's t-test of x_s against x_f, two-sided (scipy.stats.ttest_ind, equal_var=False)
-    differs_s = p_s < ALPHA  and  |diff_s| > NOISE_SE x se_s
+    q_s = p_s adjusted over all indicator-years of scale s (Benjamini-Hochberg,
+          scipy.stats.false_discovery_control)
+    differs_s = q_s < ALPHA
 
-Welch's statistic is ``diff_s / se_s``, so the second condition is ``|t| > 2``; it binds only
-when the degrees of freedom pass about 60 (some 30 seeds a scale), below that ``p < 0.05``
-already implies it. ``diff_over_sd`` (``diff_s / sqrt((sd_s^2 + sd_f^2) / 2)``) says how large
+so among the indicator-years flagged, the expected share of false alarms is at most ALPHA (with
+some 150 comparisons, p < 0.05 alone would flag about 7 by chance). ``diff_over_sd`` (``diff_s / sqrt((sd_s^2 + sd_f^2) / 2)``) says how large
 the difference is against the spread of a single run. Where both scales have zero variance (an
 indicator fixed by inputs; a spread within float rounding, ``ROUNDING``, counts as none), p is
 left empty and ``differs`` is whether the means differ beyond that rounding.
-With ALPHA = 0.05, about 5 % of the comparisons would be flagged by chance alone if no
-indicator differed; ``summary.md`` says how many that is.
 
 Writes ``scale_study.csv`` (one row per indicator, year and scale) and ``summary.md`` into
 ``--out``, swapped into place together (``experiments.files.staging_dir``). Bad arguments end
@@ -41,7 +40,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import ttest_ind
+from scipy.stats import false_discovery_control, ttest_ind
 
 from experiments import files
 from experiments.replicates import replicate_seeds
@@ -53,9 +52,7 @@ from model.scenario import Scenario, load_scenario
 DEFAULT_SCENARIO = Path("scenarios/baseline.yaml")
 DEFAULT_OUT = Path("outputs/scale-study")
 ALPHA = 0.05
-"""Significance level of the Welch test."""
-NOISE_SE = 2.0
-"""A difference beyond replicate noise exceeds this many standard errors of the difference."""
+"""False discovery rate of the flagged differences (Benjamini-Hochberg)."""
 ROUNDING = 1e-9
 """Relative spread below which a sample counts as fixed: sums taken in another order differ in
 the last bits (``services_gap`` varies by 1e-16 between seeds that share its inputs)."""
@@ -88,7 +85,7 @@ def run_scales(scenario: Scenario, scales: list[int], seeds: list[int], workers:
 
 def compare_scales(values: pd.DataFrame) -> pd.DataFrame:
     """The statistics of the module docstring from ``run_scales``'s table: indicator, year,
-    scale, seeds, mean, sd, diff, rel_diff, se, diff_over_sd, p_value, differs."""
+    scale, seeds, mean, sd, diff, rel_diff, se, diff_over_sd, p_value, q_value, differs."""
     finest = int(values["scale"].min())
     rows = []
     for (indicator, year), group in values.groupby(["indicator", "year"], sort=False):
@@ -109,11 +106,15 @@ def compare_scales(values: pd.DataFrame) -> pd.DataFrame:
                 with warnings.catch_warnings():  # one sample fixed: its variance is 0, rightly
                     warnings.filterwarnings("ignore", "Precision loss", RuntimeWarning)
                     p = float(ttest_ind(x, base, equal_var=False).pvalue)
-                differs = bool(p < ALPHA and abs(diff) > NOISE_SE * se)
             elif scale != finest and se == 0:  # both fixed: any difference is beyond noise
                 differs = abs(diff) > ROUNDING * abs(mean)
             rows.append(row | {"p_value": p, "differs": differs})
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    table["q_value"] = np.nan
+    for _, group in table[table["p_value"].notna()].groupby("scale"):
+        table.loc[group.index, "q_value"] = false_discovery_control(group["p_value"].to_numpy())
+    table.loc[table["q_value"].notna(), "differs"] = table["q_value"] < ALPHA
+    return table
 
 
 def _sd(x: np.ndarray) -> float:
@@ -136,25 +137,24 @@ def summary_markdown(table: pd.DataFrame, scenario: Path, seeds: list[int], skip
         f"Scale {', '.join(str(s) for s in sorted(coarse['scale'].unique(), reverse=True))} "
         f"against scale {finest}, {len(seeds)} seeds each (`replicate_seeds`: {seeds}); "
         f"commit {files.git_commit()}, model {files.model_fingerprint()}.",
-        f"Differs beyond noise: Welch p < {ALPHA} and |diff| > {NOISE_SE:g} standard errors "
-        "(see `experiments/scale_study.py`).",
+        f"Differs beyond noise: Welch's test, Benjamini-Hochberg q < {ALPHA} over each scale's "
+        "indicator-years (see `experiments/scale_study.py`).",
     ]
     if skipped:
         lines.append(f"Milestone years after the scenario's end year, skipped: {skipped}.")
     lines += [
         "",
         f"{len(flagged)} of {len(coarse)} indicator-years differ beyond replicate noise; "
-        f"{len(coarse) - len(flagged)} do not (about {ALPHA * len(coarse):.0f} would be flagged "
-        "by chance alone if none differed).",
+        f"{len(coarse) - len(flagged)} do not.",
         "",
     ]
     if len(flagged):
         lines += [
-            f"| indicator | year | scale | mean | mean at scale {finest} | relative diff | diff / sd | p |",
-            "|---|---|---|---|---|---|---|---|",
+            f"| indicator | year | scale | mean | mean at scale {finest} | relative diff | diff / sd | p | q |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for row in flagged.itertuples():
-            p = "" if np.isnan(row.p_value) else f"{row.p_value:.2g}"
+            p = " | " if np.isnan(row.p_value) else f"{row.p_value:.2g} | {row.q_value:.2g}"
             lines.append(
                 f"| {row.indicator} | {row.year} | {row.scale} | {row.mean:.6g} | "
                 f"{means[(row.indicator, row.year)]:.6g} | {row.rel_diff:+.2%} | "

@@ -65,6 +65,7 @@ def test_rules_known_answers() -> None:
     moved, same, fixed = table.loc[("moved", 100)], table.loc[("same", 100)], table.loc[("fixed", 100)]
     assert moved["diff"] == pytest.approx(10) and moved["rel_diff"] == pytest.approx(0.2)
     assert moved["p_value"] < 0.05 and moved["differs"]
+    assert moved["q_value"] == pytest.approx(2 * moved["p_value"])  # Benjamini-Hochberg, 2 tests
     assert same["diff"] == 0 and same["p_value"] == pytest.approx(1) and not same["differs"]
     assert np.isnan(fixed["p_value"]) and fixed["diff"] == 1 and fixed["differs"]
 
