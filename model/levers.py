@@ -422,6 +422,25 @@ _DECLARED = [
         "occupants x discount x housing cost",
         default_groups=("research", "engineering", "management"),
     ),
+    # --- the setting of the plan, not one of its measures ---
+    Lever(
+        "population_ceiling",
+        "Beijing 13th five-year plan (2016), master plan 2016-2035 (2017)",
+        "常住人口上限: Beijing's ceiling on its resident population, 23 million by 2020 and held "
+        "there, enforced by closing low-end markets and industries and by tighter housing and "
+        "settlement (以业控人, 以房管人). Part of the baseline: Beijing's own policy, not a "
+        "measure of the talent plan.",
+        "residents (persons)",
+        0.0,
+        100_000_000.0,
+        "Where the target nodes' residents (talents and others) would exceed the value after the "
+        "year's growth (phase 3), their residents without a degree are reduced in proportion "
+        "until they do not; those removed leave the region. Talents are not moved: their "
+        "choices see the prices and services that follow. 0 is no ceiling.",
+        _NO_SPENDING.format(why="enforcement is not a talent-policy outlay"),
+        targets=("nodes",),
+        default_nodes=("beijing",),
+    ),
 ]
 
 LEVERS: Mapping[str, Lever] = MappingProxyType({lever.name: lever for lever in _DECLARED})

@@ -149,6 +149,7 @@ class TalentModel(mesa.Model):
         self.match_jobs(studied_at)
         self.house_talents()
         self.serve_flexibly()
+        self.hold_population_ceiling()
         self.collect()
         self.agent_steps += len(self.talents)
         self.running = self.year < self.end_year
@@ -270,6 +271,22 @@ class TalentModel(mesa.Model):
         t.keeps_beijing_services[followers] |= self.rng.random(len(followers)) < covered
         t.status[stayers] = Status.UNEMPLOYED
         t.firm[stayers] = -1
+
+    def hold_population_ceiling(self) -> None:
+        """Phase 7 (cont.): population_ceiling. Where the target nodes' residents exceed the
+        ceiling at the year's end, their non-talent residents shrink by one factor,
+        f = max(0, 1 - excess / non-talents), so that the residents meet it (or come down to
+        the talents alone)."""
+        ceiling = self.levers["population_ceiling"]
+        if ceiling.value <= 0 or not ceiling.nodes.any():
+            return
+        capped = [city for city in self.cities if ceiling.nodes[city.node]]
+        nontalent = sum(city.nontalent for city in capped)
+        excess = self._persons_by_node()[ceiling.nodes].sum() + nontalent - ceiling.value
+        if excess > 0:
+            factor = max(1.0 - excess / max(nontalent, 1.0), 0.0)
+            for city in capped:
+                city.nontalent *= factor
 
     def update_cities(self) -> None:
         """Phase 3: non-talent residents, talent housing, housing prices and public services."""

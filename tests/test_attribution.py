@@ -60,7 +60,7 @@ def test_coalitions_switch_whole_groups_between_reference_and_scenario():
     assert attribution.coalitions[attribution.full].as_data()["levers"] == plan.as_data()["levers"]
     money = 1 << attribution.names.index("money")
     levers = attribution.coalitions[money].as_data()["levers"]
-    assert set(levers) == {"graduate_subsidy", "settlement_subsidy"}
+    assert set(levers) == {"graduate_subsidy", "settlement_subsidy"} | set(baseline.lever_settings())
 
 
 def test_each_lever_is_its_own_group_for_a_small_scenario():

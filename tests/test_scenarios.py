@@ -77,8 +77,8 @@ def test_a_resolved_scenario_dump_loads_on_its_own(tmp_path: Path) -> None:
 def test_the_subsidy_scenario_is_the_baseline_plus_its_lever() -> None:
     baseline = load_scenario(SCENARIOS / "baseline.yaml")
     subsidy = load_scenario(SCENARIOS / "graduates-to-hebei.yaml")
-    assert baseline.lever_settings() == {}
-    assert set(subsidy.lever_settings()) == {"graduate_subsidy"}
+    assert set(baseline.lever_settings()) == {"population_ceiling"}  # Beijing's own policy
+    assert set(subsidy.lever_settings()) == {"graduate_subsidy", "population_ceiling"}
     setting = subsidy.lever_settings()["graduate_subsidy"]
     assert setting.nodes == ["hebei"]
     assert setting.values == {dt.date(2017, 7, 1): 30000.0}
