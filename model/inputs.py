@@ -26,6 +26,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from model.errors import ScenarioError
+from model.layout import PROVINCES
 from model.talents import GROUPS
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -385,7 +386,7 @@ def _revised_2015(layout: pd.DataFrame, first: Mapping[str, Fact]) -> dict[str, 
     node's first-release figure (A4) x its province's revised / first-release total."""
     revised = _Observations(pd.read_csv(DATA_DIR / REVISED_FILE, dtype={"year": int, "value": float}))
     facts = {}
-    for province in ("beijing", "tianjin", "hebei"):
+    for province in PROVINCES:
         nodes = _nodes_of(layout, province)
         total = revised(province, POPULATION, 2015)
         first_total = sum(first[n].value for n in nodes)
@@ -407,7 +408,7 @@ def _growth_slowdown(obs: _Observations, layout: pd.DataFrame) -> dict[str, Fact
     first, middle, last = SLOWDOWN_YEARS
     apart = (middle + last) / 2 - (first + middle) / 2
     facts = {}
-    for province in ("beijing", "tianjin", "hebei"):
+    for province in PROVINCES:
         pops = [obs(province, POPULATION, y) for y in SLOWDOWN_YEARS]
         early = (pops[1].value / pops[0].value) ** (1 / (middle - first)) - 1
         late = (pops[2].value / pops[1].value) ** (1 / (last - middle)) - 1
@@ -695,7 +696,7 @@ def _university_shares(
     """Each node's share of its province's students (A9)."""
     sjz = obs("SJZ", "undergraduate_enrolled", 2015)
     shares: dict[str, Fact] = {}
-    for p in ("beijing", "tianjin", "hebei"):
+    for p in PROVINCES:
         nodes = _nodes_of(layout, p)
         fixed = {
             n: _assumed(UNIVERSITY_DISTRICT_SHARES[n], "A9", f"{n}'s share (assumed)")
@@ -721,7 +722,7 @@ def _foreign_residents(
 ) -> dict[str, Fact]:
     """2010 provincial counts (upper bounds scaled), split by tertiary stock (A10)."""
     facts: dict[str, Fact] = {}
-    for p in ("beijing", "tianjin", "hebei"):
+    for p in PROVINCES:
         total = obs(p, "foreign_residents", 2010)
         if p in FOREIGN_BOUND_FRACTION:
             total = _derive(
