@@ -433,10 +433,10 @@ _DECLARED = [
         "residents (persons)",
         0.0,
         100_000_000.0,
-        "Where the target nodes' residents (talents and others) would exceed the value after the "
-        "year's growth (phase 3), their residents without a degree are reduced in proportion "
-        "until they do not; those removed leave the region. Talents are not moved: their "
-        "choices see the prices and services that follow. 0 is no ceiling.",
+        "Where the target nodes' residents (talents and others) exceed the value at the year's "
+        "end (after choices and matching), their residents without a degree are reduced in "
+        "proportion until they do not; those removed leave the region. Talents are not moved: "
+        "next year's prices and services follow from the residents left. 0 is no ceiling.",
         _NO_SPENDING.format(why="enforcement is not a talent-policy outlay"),
         targets=("nodes",),
         default_nodes=("beijing",),

@@ -963,11 +963,9 @@ class TalentModel(mesa.Model):
         the observed 2010-2015 trend is net of them and the model takes them off explicitly each
         year, so the cities add it back to the trend (else they would count them twice)."""
         degrees = np.mean([self.base.degree_rate(year) for year in range(2011, 2016)])  # A15's years
-        entrants = self.base.nodes["university_entrants"].to_numpy()
-        share = self.params["resident_entrant_share"]
-        return self.params["adult_first_degree_share"] * degrees + share * entrants / np.maximum(
-            nontalent, 1.0
-        )
+        entrants, residents = self.base.nodes["university_entrants"].to_numpy(), np.maximum(nontalent, 1.0)
+        p = self.params
+        return p["adult_first_degree_share"] * degrees + p["resident_entrant_share"] * entrants / residents
 
     def _draw_firms(self, node: np.ndarray, group: np.ndarray) -> np.ndarray:
         """An employer for each row: the firm of its node in a sector drawn by the node's sector

@@ -113,11 +113,13 @@ def test_the_observed_trend_is_kept_gross_of_those_who_become_talents(model_2010
     nodes = model_2010.base.nodes
     pop, tertiary = nodes["population"], nodes["tertiary"]
     assert all(0 < city.to_talents < 0.02 for city in model_2010.cities)  # up to about one per cent
-    # the 2010-2015 rate of the inputs: Beijing's core, from the first-release 2015 population
+    # the 2010-2015 rate of Beijing's core, from the first-release 2015 population in its 2010
+    # share (A4) and the 2015 tertiary rate (A5, the same in the revised 2015 base)
     base_2015 = base_year(2015).nodes
-    bj = LAYOUT.index("BJ")
-    observed = ((base_2015["population"] - base_2015["tertiary"]) / (pop - tertiary)).iloc[bj] ** 0.2 - 1
-    beijing = model_2010.cities[bj]
+    first_2015 = 21_705_000 * pop["BJ"] / (pop["BJ"] + pop["TZ"])
+    rate_2015 = base_2015.at["BJ", "tertiary"] / base_2015.at["BJ", "population"]
+    observed = (first_2015 * (1 - rate_2015) / (pop["BJ"] - tertiary["BJ"])) ** 0.2 - 1
+    beijing = model_2010.cities[LAYOUT.index("BJ")]
     mean_net = np.mean([beijing.nontalent_growth(y) - beijing.to_talents for y in range(2011, 2016)])
     assert mean_net == pytest.approx(observed, rel=1e-9)
 
