@@ -23,7 +23,10 @@ from model.scenario import load_scenario
 from tests.conftest import ROOT, SCENARIOS
 
 TRUE_INFLOW = 0.03
-TOLERANCE = 0.002  # on inflow_rate (per year): a tenth of the distance from the start value
+# on inflow_rate (per year): a fifth of the distance from the start value. One seed at scale 2000
+# recovers it within about 0.002 either way (seeds 3, 4, 5 of replicate_seeds: 0.0277, 0.0294,
+# 0.0307 on the fitted layer of issue 10), so a tenth was inside the noise of a single run.
+TOLERANCE = 0.004
 
 
 def observed_rows(entries: list[tuple[str, str, int]], values: list[float]) -> pd.DataFrame:
