@@ -37,6 +37,7 @@ import functools
 import json
 import logging
 import os
+import shutil
 import sys
 import time
 from collections.abc import Mapping
@@ -50,7 +51,7 @@ from experiments.calibration.observed import read_observed
 from experiments.calibration.validate import DEFAULT_REPLICATES, validate, worst_rows, write_validation
 from experiments.compare import ComparisonResult, compare, plan_comparison
 from experiments.ensemble import choose_ensemble
-from experiments.run import run_scenario
+from experiments.run import FIT_TABLE, fit_record, run_scenario
 from experiments.runner import RECYCLE_AFTER, Progress
 from experiments.sweeps.design import load_experiment
 from experiments.sweeps.discovery import discover_store, parse_target
@@ -359,7 +360,9 @@ def _run(args: argparse.Namespace) -> int:
         out_dir,
         seed=args.seed,
         progress=_year_progress(started),
-        add_files=None if args.no_report else functools.partial(_write_report, lang=args.lang),
+        add_files=functools.partial(
+            _add_run_files, fit=fit_record(args.scenario), lang=args.lang, report=not args.no_report
+        ),
         ensemble=ensemble,
     )
     manifest = result.manifest
@@ -388,6 +391,15 @@ def _add_lang_option(command: argparse.ArgumentParser) -> None:
         default="both",
         help="language of the report page (default: both); chart files are written in both always",
     )
+
+
+def _add_run_files(folder: Path, *, fit: Path | None, lang: str, report: bool) -> None:
+    """A run folder's extras: the fit table of the calibrated layer its scenario extends (if
+    any), then the report, which shows it."""
+    if fit is not None:
+        shutil.copyfile(fit, folder / FIT_TABLE)
+    if report:
+        _write_report(folder, lang=lang)
 
 
 def _write_report(folder: Path, *, lang: str = "both") -> None:

@@ -121,6 +121,13 @@ class staging_dir:  # noqa: N801 - used as a function: ``with staging_dir(out) a
             shutil.rmtree(old, ignore_errors=True)
 
 
+def record_dir(layer: Path) -> Path:
+    """Where a fit's record, fit table and ensemble are kept beside its parameter layer: the
+    layer's path without ``.yaml`` (``scenarios/calibrated-2015/`` for
+    ``scenarios/calibrated-2015.yaml``)."""
+    return Path(layer).with_suffix("")
+
+
 AddFiles = Callable[[Path], None]
 """Writes extra files (a report, charts) into a staging folder before it is swapped into place:
 how a command adds what it draws to what a run or analysis wrote, in one atomic step."""

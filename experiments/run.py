@@ -22,9 +22,16 @@ import pandas as pd
 
 from experiments import files
 from experiments.ensemble import Ensemble
-from experiments.files import AddFiles, git_commit, model_fingerprint, package_versions, staging_dir
+from experiments.files import (
+    AddFiles,
+    git_commit,
+    model_fingerprint,
+    package_versions,
+    record_dir,
+    staging_dir,
+)
 from model.parameters import PARAMETERS
-from model.scenario import Scenario
+from model.scenario import Scenario, parent_file
 from model.simulation import Progress, TalentModel, simulate
 
 
@@ -61,6 +68,25 @@ def run_scenario(
         if add_files is not None:
             add_files(stage)
     return RunResult(out_dir, tables, manifest)
+
+
+FIT_TABLE = "fit.csv"
+"""A calibration's fit on each target, in its record folder (``files.record_dir``) and, copied,
+in the folder of a run whose scenario extends that layer (``fit_record``)."""
+
+
+def fit_record(scenario_path: Path) -> Path | None:
+    """The fit table of the nearest layer with a calibration record in the scenario file's
+    ``extends`` chain (for the shipped scenarios, ``scenarios/calibrated-2015/fit.csv``), or None."""
+    path: Path | None = Path(scenario_path)
+    seen: set[Path] = set()
+    while path is not None and path.is_file() and path.resolve() not in seen:
+        seen.add(path.resolve())
+        table = record_dir(path) / FIT_TABLE
+        if table.is_file():
+            return table
+        path = parent_file(path)
+    return None
 
 
 def write_tables(folder: Path, tables: dict[str, pd.DataFrame], model: TalentModel, manifest: dict) -> None:

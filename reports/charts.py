@@ -164,6 +164,17 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "lever_spending.csv": ("year", "lever", "node", "cny"),
     "parameters.csv": ("name", "value", "default", "unit", "lower", "upper", "meaning", "source"),
     "provenance.csv": ("node_id", "field", "value", "status", "source", "basis"),
+    "fit.csv": (
+        "target",
+        "unit",
+        "indicator",
+        "year",
+        "observed",
+        "status",
+        "source",
+        "fit_mean",
+        "fit_relative_error",
+    ),
 }
 REQUIRED = ("manifest.json", "indicators.csv", "nodes.parquet")
 
@@ -184,6 +195,7 @@ class RunData:
     notes: list[str]
     parameters: pd.DataFrame
     provenance: pd.DataFrame
+    fit: pd.DataFrame  # the fit of the calibrated layer the scenario extends (fit.csv), if any
 
     @property
     def years(self) -> list[int]:
@@ -252,6 +264,7 @@ def read_run(run_dir: Path, layout: pd.DataFrame | None = None) -> RunData:
         notes=notes,
         parameters=_read_table(run_dir, "parameters.csv", text=True),
         provenance=_read_table(run_dir, "provenance.csv", text=True),
+        fit=_read_table(run_dir, "fit.csv"),
     )
 
 

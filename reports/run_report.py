@@ -249,6 +249,19 @@ TEXTS: dict[str, dict[str, str]] = {
         "The run has no parameter table (parameters.csv is empty).",
         "本次运行没有参数表（parameters.csv为空）。",
     ),
+    "fit_caption": _en_only(
+        "The behavioural parameters this scenario inherits were fitted to the numbers published up "
+        "to 2015 (the history scenario from the 2010 census; `jjj-talent calibrate "
+        "experiments/calibration-2015.yaml`). Each target, the published value and the fit's "
+        "simulated mean ({rows} targets, fit.csv). Where this run's parameters differ from the "
+        "fitted layer's (its own values, an ensemble draw), the table describes the layer. "
+        "Validation on the published numbers after 2015: README, model/data/validation/README.md.",
+        "本情景继承的行为参数依据2015年及以前公布的数据拟合（历史情景，自2010年普查起；"
+        "`jjj-talent calibrate experiments/calibration-2015.yaml`）。下表列出每个拟合目标、公布值与拟合后的"
+        "模拟均值（共{rows}个目标，fit.csv）。若本次运行的参数与拟合层不同（情景自设取值或集合抽样），"
+        "此表描述的是拟合层。2015年以后公布数据的验证见README与model/data/validation/README.md。",
+    ),
+    "fit_title": _pair("Fit to the numbers published up to 2015", "对2015年及以前公布数据的拟合"),
     "changed_parameters": _en_only(
         "{changed} of {total} parameters differ from their default (highlighted).",
         "{total}个参数中有{changed}个与默认值不同（高亮显示）。",
@@ -1182,6 +1195,33 @@ def _parameters(run: RunData, lang: str = "both") -> str:
     return _p(note) + _data_note(lang) + _table(columns, rows, numeric=numeric, row_classes=changed)
 
 
+def _fit(run: RunData, lang: str = "both") -> str:
+    """The fit on each target of the calibrated layer the run's scenario extends; nothing when
+    the run folder has no fit table."""
+    fit = run.fit
+    if fit.empty:
+        return ""
+    error = fit["fit_relative_error"]  # against the published value as compared (``comparison``)
+    rows = [
+        [
+            row.target,
+            row.unit,
+            row.indicator,
+            str(row.year),
+            _exact(row.observed),
+            _exact(row.fit_mean),
+            f"{e:+.1%}",
+            row.status,
+            row.source,
+        ]
+        for row, e in zip(fit.itertuples(), error, strict=True)
+    ]
+    columns = ["target", "unit", "indicator", "year", "observed", "fit_mean", "error", "status", "source"]
+    table = _table(columns, rows, numeric=[3, 4, 5, 6])
+    caption = f"<p>{_inline_markdown(tr('fit_caption', lang, rows=len(rows)))}</p>"
+    return f"<h3>{_e(tr('fit_title', lang))}</h3>" + caption + table
+
+
 def _differs(value: Any, default: Any) -> bool:
     if _finite(value) and _finite(default):
         return not math.isclose(float(value), float(default), rel_tol=1e-12, abs_tol=0.0)
@@ -1226,7 +1266,7 @@ def _text_sections(run: RunData, assumptions: str | None, lang: str = "both") ->
         "drivers": _drivers(run, lang),
         "levers": _levers(run, lang),
         "notes": _notes(run, lang),
-        "method": METHOD_HTML[lang],
+        "method": METHOD_HTML[lang] + _fit(run, lang),
         "assumptions": _assumptions(assumptions, "model/data/ASSUMPTIONS.md", lang),
         "sources": _sources(run, lang),
         "parameters": _parameters(run, lang),

@@ -351,3 +351,31 @@ def test_jjj_talent_run_refuses_a_bad_language() -> None:
     with pytest.raises(SystemExit) as refused:
         invoke("run", str(SCENARIOS / "baseline.yaml"), "--lang", "fr")
     assert refused.value.code == 2
+
+
+def test_method_shows_the_fit_of_the_layer_the_scenario_extends(
+    built: tuple[Path, str, list[str]], tmp_path: Path
+) -> None:
+    """A run folder with the calibrated layer's fit table (``jjj-talent run`` copies it) shows
+    each target in the method section; one without it shows none."""
+    assert "Fit to the numbers published up to 2015" not in built[1]
+    run_dir = tmp_path / "run"
+    shutil.copytree(built[0], run_dir)
+    record = SCENARIOS / "calibrated-2015" / "fit.csv"
+    shutil.copyfile(record, run_dir / "fit.csv")
+    page = report.render_report(charts.read_run(run_dir), _pngs(run_dir), ASSUMPTIONS, lang="en")
+    fit = pd.read_csv(record)
+    method = page[page.index("Fit to the numbers published up to 2015") :]
+    assert f"{len(fit)} targets" in method
+    first = fit.iloc[0]
+    assert f'<td class="num">{first.fit_relative_error:+.1%}</td>' in method
+    assert f'<td class="num">{first.observed:,.0f}</td>' in method
+
+
+def test_a_run_finds_the_fit_record_up_its_extends_chain(tmp_path: Path) -> None:
+    from experiments.run import fit_record
+
+    assert fit_record(SCENARIOS / "plan-2017.yaml") == SCENARIOS / "calibrated-2015" / "fit.csv"
+    lone = tmp_path / "lone.yaml"
+    lone.write_text("format: 2\nname: lone\n", encoding="utf-8")
+    assert fit_record(lone) is None

@@ -77,7 +77,7 @@ from experiments.calibration.observed import (
     unit_nodes,
 )
 from experiments.calibration.validate import compare, run_replicate_sets, run_replicates
-from experiments.files import git_commit, model_fingerprint, package_versions, staging_dir
+from experiments.files import git_commit, model_fingerprint, package_versions, record_dir, staging_dir
 from experiments.replicates import P05, P95, replicate_seeds
 from experiments.runner import Pool, open_pool
 from model.errors import ScenarioError
@@ -678,12 +678,6 @@ def calibrate(
         if layer:
             log(f"wrote {layer} and its record {record_dir(layer)}/")
     return calibration
-
-
-def record_dir(layer: Path) -> Path:
-    """Where the fit's record, fit table and ensemble are kept beside its layer: the layer's
-    path without ``.yaml`` (``scenarios/calibrated-2015/`` for ``scenarios/calibrated-2015.yaml``)."""
-    return layer.with_suffix("")
 
 
 def _fit_table(problem: Problem, at_start: pd.DataFrame, at_fit: pd.DataFrame) -> pd.DataFrame:
