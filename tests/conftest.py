@@ -96,6 +96,19 @@ def invoke(*argv: str) -> Invocation:
     return Invocation(status, out.getvalue(), err.getvalue())
 
 
+def refused(tmp_path: Path, *argv: str, fragments: list[str]) -> str:
+    """Run ``jjj-talent ARGV --out TMP/out`` and check it was refused cleanly: status 2, one
+    error message naming each of ``fragments``, no traceback, nothing printed or written."""
+    out = tmp_path / "out"
+    result = invoke(*argv, "--out", str(out))
+    assert result.status == 2, result.err
+    assert result.err.startswith("jjj-talent: error: ") and "Traceback" not in result.err
+    for fragment in fragments:
+        assert fragment in result.err, f"{fragment!r} not in:\n{result.err}"
+    assert result.out == "" and not out.exists()
+    return result.err
+
+
 # --- a real browser -----------------------------------------------------------------------------
 
 CHROMIUM = Path("/usr/bin/chromium")

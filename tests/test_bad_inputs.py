@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SCENARIOS, invoke
+from tests.conftest import SCENARIOS, invoke, refused
 
 HERE = Path(__file__).resolve().parent
 BAD_CALIBRATIONS = HERE / "bad_calibrations"
@@ -31,17 +31,6 @@ CALIBRATIONS = {
     "unknown_key": ["unknown_key.yaml:8: max_evals: Extra inputs are not permitted (value 10)"],
     "unknown_parameter": ["parameters.beta_happiness: unknown parameter; allowed: beta_wage"],
 }
-
-
-def refused(tmp_path: Path, *argv: str, fragments: list[str]) -> str:
-    out = tmp_path / "out"
-    result = invoke(*argv, "--out", str(out))
-    assert result.status == 2, result.err
-    assert result.err.startswith("jjj-talent: error: ") and "Traceback" not in result.err
-    for fragment in fragments:
-        assert fragment in result.err, f"{fragment!r} not in:\n{result.err}"
-    assert result.out == "" and not out.exists()
-    return result.err
 
 
 def test_every_bad_calibration_has_its_expected_message() -> None:

@@ -19,7 +19,7 @@ from model.errors import ScenarioError
 from model.scenario import load_scenario
 from model.simulation import simulate
 from reports.run_report import _parameter_origin
-from tests.conftest import SCENARIOS, SMALL, TEST_SCENARIOS, copy_baseline, invoke
+from tests.conftest import SCENARIOS, SMALL, TEST_SCENARIOS, copy_baseline, invoke, refused
 
 HERE = Path(__file__).resolve().parent
 ENSEMBLE = HERE / "ensembles" / "small.csv"
@@ -54,17 +54,6 @@ BAD = {
     "wrong_field_count": ["wrong_field_count.csv:2: 4 fields, the header has 3"],
     "zero_weights": ["zero_weights.csv: column weight: the weights sum to 0", "above 0"],
 }
-
-
-def refused(tmp_path: Path, *argv: str, fragments: list[str]) -> str:
-    out = tmp_path / "out"
-    result = invoke(*argv, "--out", str(out))
-    assert result.status == 2, result.err
-    assert result.err.startswith("jjj-talent: error: ") and "Traceback" not in result.err
-    for fragment in fragments:
-        assert fragment in result.err, f"{fragment!r} not in:\n{result.err}"
-    assert result.out == "" and not out.exists()
-    return result.err
 
 
 # --- the file -----------------------------------------------------------------------------------
