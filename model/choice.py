@@ -389,9 +389,7 @@ def balance_targets(
     if tilt is not None:
         tilted = target * tilt[None, :]
         totals, tilted_totals = target.sum(axis=1, keepdims=True), tilted.sum(axis=1, keepdims=True)
-        target = np.where(
-            tilted_totals > 0, tilted * totals / np.where(tilted_totals > 0, tilted_totals, 1), 0.0
-        )
+        target = tilted * totals / np.where(tilted_totals > 0, tilted_totals, 1.0)  # a kind with none: 0
     considering = np.bincount(kind[inside], weights=persons[inside], minlength=n_kinds)
     target_out = np.concatenate([considering * outside_share, np.zeros(n_kinds)])
     return target, target_out
