@@ -51,7 +51,8 @@ from experiments.calibration.observed import read_observed
 from experiments.calibration.validate import DEFAULT_REPLICATES, validate, worst_rows, write_validation
 from experiments.compare import ComparisonResult, compare, plan_comparison
 from experiments.ensemble import choose_ensemble
-from experiments.run import FIT_TABLE, fit_record, run_scenario
+from experiments.files import FIT_TABLE
+from experiments.run import fit_record, run_scenario
 from experiments.runner import RECYCLE_AFTER, Progress
 from experiments.sweeps.design import load_experiment
 from experiments.sweeps.discovery import discover_store, parse_target

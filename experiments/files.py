@@ -121,6 +121,11 @@ class staging_dir:  # noqa: N801 - used as a function: ``with staging_dir(out) a
             shutil.rmtree(old, ignore_errors=True)
 
 
+FIT_TABLE = "fit.csv"
+"""A calibration's fit on each target, in its record folder (``record_dir``) and, copied, in the
+folder of a run whose scenario extends that layer (``experiments.run.fit_record``)."""
+
+
 def record_dir(layer: Path) -> Path:
     """Where a fit's record, fit table and ensemble are kept beside its parameter layer: the
     layer's path without ``.yaml`` (``scenarios/calibrated-2015/`` for

@@ -23,6 +23,7 @@ import pandas as pd
 from experiments import files
 from experiments.ensemble import Ensemble
 from experiments.files import (
+    FIT_TABLE,
     AddFiles,
     git_commit,
     model_fingerprint,
@@ -68,11 +69,6 @@ def run_scenario(
         if add_files is not None:
             add_files(stage)
     return RunResult(out_dir, tables, manifest)
-
-
-FIT_TABLE = "fit.csv"
-"""A calibration's fit on each target, in its record folder (``files.record_dir``) and, copied,
-in the folder of a run whose scenario extends that layer (``fit_record``)."""
 
 
 def fit_record(scenario_path: Path) -> Path | None:

@@ -77,7 +77,14 @@ from experiments.calibration.observed import (
     unit_nodes,
 )
 from experiments.calibration.validate import compare, run_replicate_sets, run_replicates
-from experiments.files import git_commit, model_fingerprint, package_versions, record_dir, staging_dir
+from experiments.files import (
+    FIT_TABLE,
+    git_commit,
+    model_fingerprint,
+    package_versions,
+    record_dir,
+    staging_dir,
+)
 from experiments.replicates import P05, P95, replicate_seeds
 from experiments.runner import Pool, open_pool
 from model.errors import ScenarioError
@@ -658,7 +665,7 @@ def calibrate(
     )
     with staging_dir(out_dir) as stage:
         files.write_json(stage / "calibration.json", record)
-        files.write_csv(stage / "fit.csv", report)
+        files.write_csv(stage / FIT_TABLE, report)
         files.write_csv(stage / "trace.csv", result.trace)
         if result.ensemble is not None:
             files.write_csv(stage / "ensemble.csv", result.ensemble)
@@ -668,7 +675,7 @@ def calibrate(
     if layer is not None:
         with staging_dir(record_dir(layer)) as stage:  # the record kept in the repository with the layer
             files.write_json(stage / "calibration.json", record)
-            files.write_csv(stage / "fit.csv", report)
+            files.write_csv(stage / FIT_TABLE, report)
             if result.ensemble is not None:
                 files.write_csv(stage / "ensemble.csv", result.ensemble)
         files.write_text(layer, layer_text)
