@@ -31,12 +31,33 @@ Utility of alternative j for a talent of cell c (terms named as in ``TERMS``)::
                   waives it in the nodes of the province that issued it; a follower of a
                   relocated function keeps Beijing's services and social insurance: no hukou
                   barrier anywhere, and portability counted as full
+    commuting     the option value of living in another node h within commuting range of j, for
+                  talents in work (nested home choice, below)
     levers        beta_wage * log(1 + annuity(money) / wage[g, j]) for graduate and settlement
                   subsidies: a one-off payment is worth its annuity over the expected stay,
                   annuity(P) = P * r / (1 - (1 + r)^-T), r = money_discount_rate and
                   T = expected_stay_years, i.e. a permanent raise of that much a year (see
                   ../shared/docs/evidence-levers.md 6.1); plus the international-community
                   amenity for foreign talents
+
+Home and job (nested logit). The node a talent chooses above is where it works (for those out
+of work, where it lives). A talent in work lives in a node h whose seat is within
+``commute_max_km`` of the job node j's, j itself included, with utility
+
+    V[g, j, h] = -beta_housing * price[h] * floor_area * user_cost / wage[g, j]
+                 + beta_services * services[h]
+                 + beta_wage * log(1 - commute_time_value_share * hours[j, h] / WORK_HOURS_PER_DAY)
+                 + commute_home_constant * (h != j)
+    hours[j, h] = 2 * distance_km[j, h] / commute_speed_kmh * (1 - commute_time_cut[j, h])
+
+so the commute costs the value of the time it takes, as a share of the day's wage. Homes are
+drawn with P(h | g, j) = exp(V[g, j, h] / lambda) / sum_h' exp(V[g, j, h'] / lambda), lambda =
+``commute_nest_scale``, and the job node's utility gains the option value
+
+    commuting[g, j] = lambda * log sum_h exp((V[g, j, h] - V[g, j, j]) / lambda)  (>= 0)
+
+which is 0 where no other node is in range: its housing and services terms above are those of
+living at j, and the option value adds what homes elsewhere are worth on top of them.
 
 Leaving the region has utility ``outside[k]``, solved at the start so that a given share of those
 who consider moving leave. Xiong'an is a node from the start: before 2017-04-01 it stands for the
@@ -64,9 +85,11 @@ TERMS: tuple[str, ...] = (
     "distance",
     "stay",
     "barriers",
+    "commuting",
     "levers",
 )
 RETIREE_INCOME_SHARE = 0.6  # pension as a share of the wage of one's group; ASSUMPTIONS.md D5
+WORK_HOURS_PER_DAY = 8.0  # the statutory working day (Labour Law of the PRC, art. 36)
 NO_PRIVILEGE, KEEPS_BEIJING_SERVICES = 0, 4
 """Service privileges: none; 1 + p for a talent card issued by province p (0-2); Beijing's
 services kept by a follower of a relocated function."""
@@ -181,6 +204,7 @@ class LeverTerms:
     hukou_barrier_factor: np.ndarray  # (groups, nodes) multiplies the hukou barrier of j
     foreign_amenity: np.ndarray  # (nodes,) utility for foreign talents
     service_floor: np.ndarray  # (N_PRIVILEGES,) services a privilege guarantees
+    commute_cut: np.ndarray  # (nodes, nodes) share of commute time cut between two nodes
 
     @classmethod
     def none(cls, n_nodes: int) -> LeverTerms:
@@ -194,6 +218,7 @@ class LeverTerms:
             np.ones((len(GROUPS), n_nodes)),
             np.zeros(n_nodes),
             np.zeros(N_PRIVILEGES),
+            np.zeros((n_nodes, n_nodes)),
         )
 
 
@@ -271,6 +296,8 @@ def utility_terms(
     levers = params["beta_wage"] * np.log1p(annuity(money, params) / cond.wage[g[..., 0]]) + (
         lev.foreign_amenity * (h == HUKOU_ABROAD)
     )
+    # (1, group, is_retired, 1, nodes)
+    commuting = commuting_value(home_utility(cond, distance_km, params), params)[g[..., 0]] * working
 
     zero = np.zeros_like(origin)
     gathered = {
@@ -283,6 +310,7 @@ def utility_terms(
         "distance": distance[origin],
         "stay": stay[origin],
         "barriers": barriers[origin, group, privileged, hukou],
+        "commuting": commuting[0, group, is_retired, 0],
         "levers": levers[origin, group, is_graduate, hukou],
     }
     out = {}
@@ -292,6 +320,34 @@ def utility_terms(
             full[:, :n] = value
         out[term] = full
     return out
+
+
+def home_utility(cond: Conditions, distance_km: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
+    """V[g, j, h]: utility of living at node h for a talent of group g in work at node j, shape
+    (groups, jobs, homes); -inf where h is beyond commuting range of j (module docstring)."""
+    n = len(cond.price)
+    hours = 2.0 * distance_km / params["commute_speed_kmh"] * (1.0 - cond.levers.commute_cut)
+    lost = params["commute_time_value_share"] * hours / WORK_HOURS_PER_DAY
+    in_range = (distance_km <= params["commute_max_km"]) & (lost < 1.0)
+    commute = params["beta_wage"] * np.log1p(-np.where(in_range, lost, 0.0))  # (jobs, homes)
+    housing_cost = cond.price * params["floor_area_m2"] * params["user_cost_rate"]  # (homes,)
+    housing = -params["beta_housing"] * housing_cost[None, None, :] / cond.wage[:, :, None]
+    away = params["commute_home_constant"] * ~np.eye(n, dtype=bool)
+    value = housing + params["beta_services"] * cond.services + commute + away
+    return np.where(in_range, value, -np.inf)
+
+
+def commuting_value(home: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
+    """Option value of homes in other nodes, (groups, jobs): lambda * log sum_h exp((V[g, j, h]
+    - V[g, j, j]) / lambda); 0 where only j itself is in range."""
+    scale = params["commute_nest_scale"]
+    own = np.diagonal(home, axis1=1, axis2=2)[:, :, None]
+    return scale * np.log(np.exp((home - own) / scale).sum(axis=2))
+
+
+def home_probabilities(home: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
+    """P(h | g, j) of the nested home choice, (groups, jobs, homes)."""
+    return logit_probabilities(home / params["commute_nest_scale"])
 
 
 def utility(

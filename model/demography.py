@@ -154,6 +154,7 @@ def retire(talents: Talents, params: Mapping[str, float]) -> None:
     retiring = talents.in_work() & (talents.age >= params["retirement_age"])
     talents.status[retiring] = Status.RETIRED
     talents.firm[retiring] = -1
+    talents.node[retiring] = talents.home[retiring]  # the retired choose where they live
 
 
 SETTLEMENT_YEARS = 5  # years at a node before a migrant can gain its hukou (assumption D6)

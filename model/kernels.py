@@ -422,6 +422,7 @@ def below(age: np.ndarray, table: np.ndarray, u: np.ndarray) -> np.ndarray:
 @njit(cache=True, nogil=True)
 def year_end(
     node: np.ndarray,
+    home: np.ndarray,
     group: np.ndarray,
     is_high_end: np.ndarray,
     is_foreign: np.ndarray,
@@ -440,20 +441,20 @@ def year_end(
 ):
     """Everything ``collect`` counts over rows, in one pass.
 
-    Returns persons with a degree by (node, group, high-end, foreign, status); by node
-    (5, nodes): nonlocal talents, card holders, talent-housing tenants and followers (with a
-    degree or not: these count spending), and skilled workers without a degree (apart from the
-    talents); and persons of status ``seeking`` by (group, node), with a degree or not (next
-    year's job seekers: ``plan_firms``).
+    Returns persons with a degree by (home node, group, high-end, foreign, status); by home node
+    (6, nodes): nonlocal talents, card holders, talent-housing tenants and followers (with a
+    degree or not: these count spending), skilled workers without a degree (apart from the
+    talents), and talents who work in another node; and persons of status ``seeking`` by
+    (group, node chosen), with a degree or not (next year's job seekers: ``plan_firms``).
     """
     stocks = np.zeros(n_nodes * n_groups * 2 * 2 * n_status, np.int64)
-    by_node = np.zeros((5, n_nodes), np.int64)
+    by_node = np.zeros((6, n_nodes), np.int64)
     seekers = np.zeros((n_groups, n_nodes), np.int64)
     for i in range(len(node)):
         w = weight[i]
-        j = node[i]
+        j = home[i]
         if status[i] == seeking:
-            seekers[group[i], j] += w
+            seekers[group[i], node[i]] += w
         key = (
             ((np.int64(j) * n_groups + group[i]) * 2 + np.int64(is_high_end[i])) * 2 + np.int64(is_foreign[i])
         ) * n_status + status[i]
@@ -461,6 +462,8 @@ def year_end(
             stocks[key] += w
             if hukou[i] != province[j]:
                 by_node[0, j] += w
+            if node[i] != j:
+                by_node[5, j] += w
         else:
             by_node[4, j] += w
         if card[i] >= 0:

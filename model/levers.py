@@ -441,6 +441,25 @@ _DECLARED = [
         targets=("nodes",),
         default_nodes=("beijing",),
     ),
+    Lever(
+        "commute_time_cut",
+        "三(二) 通武廊; Jing-Jin-Ji transport integration plan (2015)",
+        "Transport integration of neighbouring nodes (通武廊: Tongzhou, Wuqing, Langfang; the "
+        "northern three counties of Langfang with Beijing): suburban rail, metro extensions and "
+        "cross-border buses that shorten the commute between the target nodes. A measure of the "
+        "region's transport plan, which the talent plan's 通武廊 zone relies on, not of the talent "
+        "plan itself.",
+        "share of commute time",
+        0.0,
+        0.8,
+        "Cuts the commute time between any two target nodes within commute_max_km by the value, "
+        "both ways: the commute's cost in the home choice falls, so more of those who work in one "
+        "target node live in another, and the job node's option value of such homes rises "
+        "(model/choice.py, nested home choice).",
+        _NO_SPENDING.format(why="infrastructure is an outlay of the transport plan"),
+        targets=("nodes",),
+        default_nodes=("BJ", "TZ", "WQ", "LF"),
+    ),
 ]
 
 LEVERS: Mapping[str, Lever] = MappingProxyType({lever.name: lever for lever in _DECLARED})

@@ -194,6 +194,61 @@ _DECLARED = [
         "../shared/docs/evidence-levers.md 6.1 brackets it by 5-10 years for graduates; midpoint, "
         "assumption. At 8 years and 5 %, 30,000 CNY is worth 4,640 CNY a year.",
     ),
+    # --- where a talent lives, given the job node (nested home choice, model/choice.py) ---
+    Parameter(
+        "commute_max_km",
+        50.0,
+        "km",
+        0.0,
+        120.0,
+        "A talent may live in another node than the job's when their seats are at most this far "
+        "apart (great-circle); 0 is no commuting between nodes. At 50 km: Beijing with Tongzhou "
+        "and Langfang, Tongzhou-Langfang, Tianjin with Binhai and Wuqing, Wuqing-Langfang, "
+        "Baoding-Xiong'an, Handan-Xingtai.",
+        "About an hour each way door to door; judgement.",
+    ),
+    Parameter(
+        "commute_speed_kmh",
+        40.0,
+        "km per hour",
+        10.0,
+        120.0,
+        "Door-to-door speed of a commute between two nodes' seats (road and suburban rail).",
+        "Judgement: expressway and suburban-rail speeds less access and waiting time.",
+    ),
+    Parameter(
+        "commute_time_value_share",
+        0.5,
+        "share of the wage rate",
+        0.0,
+        1.5,
+        "Value of an hour of commuting as a share of the hourly wage; the commute's cost is this "
+        "share of the daily hours spent travelling, as a share of the wage (model/choice.py).",
+        "Small (2012), 'Valuation of travel time', Economics of Transportation 1(1-2):2-14: "
+        "commuters' value of time is about half the gross wage rate in most studies.",
+    ),
+    Parameter(
+        "commute_home_constant",
+        -2.0,
+        "utility",
+        -6.0,
+        0.0,
+        "Utility of living in another node than the job's, besides its housing cost, services "
+        "and commute: ties to the job's city and what a long commute costs beyond time.",
+        "No count of commuters between nodes up to 2015 is in the data; the fit sets it from the "
+        "2010-2015 residents of the nodes around Beijing and Tianjin. " + _GUESS,
+    ),
+    Parameter(
+        "commute_nest_scale",
+        0.5,
+        "scale",
+        0.1,
+        1.0,
+        "Nested-logit scale of the home choice: how alike the homes within one job's commuting "
+        "range are (1: as different as any two alternatives, the flat logit over home-job pairs).",
+        "Must lie in (0, 1] for the nested logit to be consistent with utility maximisation "
+        "(McFadden 1978); the middle of that range, " + _GUESS,
+    ),
     # --- how levers act (model/levers.py names each lever's mechanism) ---
     Parameter(
         "talent_housing_discount",

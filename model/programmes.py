@@ -97,6 +97,7 @@ def lever_terms(
         foreign_amenity=params["international_community_amenity"]
         * levers["international_community"].by_node(),
         service_floor=service_floor,
+        commute_cut=between_targets(levers["commute_time_cut"])[:-1],
     )
 
 
@@ -149,7 +150,8 @@ def issue_talent_cards(
 def allot_talent_housing(
     talents: Talents, units: np.ndarray, groups: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
-    """Free talent-housing units go to this year's newcomers of the eligible groups, at random.
+    """Free talent-housing units go to this year's newcomers of the eligible groups who live where
+    they work, at random.
 
     Returns, per node, the chance a newcomer found a free unit this year (1 where there were
     more units than takers), which next year's choices expect.
@@ -162,6 +164,7 @@ def allot_talent_housing(
         & (t.years_at_node == 0)
         & groups[t.group]
         & (t.status != Status.STUDENT)
+        & (t.home == t.node)
         & (free[t.node] > 0)
     )
     rows = np.flatnonzero(eligible)

@@ -24,6 +24,8 @@ from model.choice import (
     balance_targets,
     draw_choices,
     hazard_factors,
+    home_probabilities,
+    home_utility,
     logit_probabilities,
     moving_hazard,
     solve_constants,
@@ -240,7 +242,7 @@ class TalentModel(mesa.Model):
         destination = programmes.where_jobs_go(
             t.firm[rows].astype(np.int64), t.weight[rows], targets, self.rng
         )
-        terms, total_utility = self._utility_now()
+        _, terms, total_utility = self._utility_now()
         cells = self._cells(t, rows, np.zeros(len(rows), bool))
         origin = t.node[rows].astype(np.int64)
         covered = self.levers["service_following"].value
@@ -260,12 +262,13 @@ class TalentModel(mesa.Model):
         )
         followers, stayers = rows[follows], rows[~follows]
         self.accounts.move(
-            origin[follows], destination[follows], t.group[followers], self._talent_weight(followers)
+            t.home[followers], destination[follows], t.group[followers], self._talent_weight(followers)
         )
         t.firm[followers] = [
             self._firm_index(d, self.firms[f].sector) for d, f in zip(destination[follows], t.firm[followers])
         ]
         t.node[followers] = destination[follows]
+        t.home[followers] = destination[follows]  # they move with their job
         t.years_at_node[followers] = 0
         t.in_talent_housing[followers] = False
         t.keeps_beijing_services[followers] |= self.rng.random(len(followers)) < covered
@@ -282,7 +285,7 @@ class TalentModel(mesa.Model):
             return
         capped = [city for city in self.cities if ceiling.nodes[city.node]]
         nontalent = sum(city.nontalent for city in capped)
-        excess = self._persons_by_node()[ceiling.nodes].sum() + nontalent - ceiling.value
+        excess = self._residents_by_node()[ceiling.nodes].sum() + nontalent - ceiling.value
         if excess > 0:
             factor = max(1.0 - excess / max(nontalent, 1.0), 0.0)
             for city in capped:
@@ -290,7 +293,7 @@ class TalentModel(mesa.Model):
 
     def update_cities(self) -> None:
         """Phase 3: non-talent residents, talent housing, housing prices and public services."""
-        talents = self._persons_by_node()
+        talents = self._residents_by_node()
         leader = self._by_city("services_index").max()
         new_units = self.levers["talent_housing"].by_node()
         equalising = self.levers["services_equalisation"].by_node()
@@ -325,7 +328,7 @@ class TalentModel(mesa.Model):
         talents, acc = self.talents, self.accounts
         demography.age_one_year(talents)
         dying = demography.deaths(talents, self.params, self.rng)
-        acc.exits += talents.persons_by(talents.node, self.layout.size, dying & talents.has_degree)
+        acc.exits += talents.persons_by(talents.home, self.layout.size, dying & talents.has_degree)
         # The dead rows go when the year's entrants are appended, in the same pass over the
         # columns (below); until then no rule counts or draws for them (retiring or graduating
         # them changes nothing: they are dropped).
@@ -335,7 +338,7 @@ class TalentModel(mesa.Model):
             talents, self.layout.province, self._hukou_barrier(), self.params, self.rng, alive
         )
         graduates = demography.graduate(talents, self.params) & alive
-        acc.graduates += talents.persons_by(talents.node, self.layout.size, graduates)
+        acc.graduates += talents.persons_by(talents.home, self.layout.size, graduates)
 
         students = demography.enrol(
             self.entrants(),
@@ -463,18 +466,19 @@ class TalentModel(mesa.Model):
         position = np.full(self.grid.size, -1, np.int64)
         position[used] = np.arange(len(used))
         self._staff_in_conditions = None
-        terms, total_utility = self._utility_now(used)
+        cond, terms, total_utility = self._utility_now(used)
         staff = self._staff_in_conditions  # of the rows as they are now, before anyone moves
         probabilities = logit_probabilities(total_utility)
         destination = draw_choices(probabilities, position[cells], self.rng)
-        origin = talents.node[rows].astype(np.int64)
-        moving = destination != origin
-        rows, origin, destination = rows[moving], origin[moving], destination[moving]
-        self.accounts.move(origin, destination, talents.group[rows], self._talent_weight(rows))
+        considered, left = rows[destination < n], rows[destination == n]  # homes chosen below
+        home_before = np.concatenate([talents.home[considered], talents.home[left]])
+        moving = destination != talents.node[rows]
+        rows, destination = rows[moving], destination[moving]
 
         staying_in_region = destination < n
         movers = rows[staying_in_region]
         talents.node[movers] = destination[staying_in_region]
+        talents.home[movers] = destination[staying_in_region]
         talents.years_at_node[movers] = 0
         talents.in_talent_housing[movers] = False
         quitting = movers[talents.status[movers] == Status.EMPLOYED]
@@ -489,8 +493,21 @@ class TalentModel(mesa.Model):
         talents.firm[quitting] = -1
 
         newcomers.node[:] = draw_choices(probabilities, position[arriving_cells], self.rng)
+        homes = home_probabilities(home_utility(cond, self.layout.distance_km, self.params), self.params)
+        self._choose_homes(talents, considered, homes)
+        self._choose_homes(newcomers, np.arange(len(newcomers)), homes)
+        # moves are changes of home (flows, inflow and outflow count migration, as a census does)
+        home_after = np.concatenate([talents.home[considered], np.full(len(left), n)])
+        chose = np.concatenate([considered, left])
+        moved = home_after != home_before
         self.accounts.move(
-            np.full(len(newcomers), n), newcomers.node.astype(np.int64), newcomers.group, newcomers.weight
+            home_before[moved],
+            home_after[moved],
+            talents.group[chose[moved]],
+            self._talent_weight(chose[moved]),
+        )
+        self.accounts.move(
+            np.full(len(newcomers), n), newcomers.home.astype(np.int64), newcomers.group, newcomers.weight
         )
 
         settling = self.levers["settlement_subsidy"]
@@ -518,6 +535,16 @@ class TalentModel(mesa.Model):
         leaving[rows[~staying_in_region]] = True
         talents.keep(~leaving, newcomers)
         return np.concatenate([studied_at[~leaving], np.full(len(newcomers), -1, np.int8)])
+
+    def _choose_homes(self, talents: Talents, rows: np.ndarray, homes: np.ndarray) -> None:
+        """Those of ``rows`` in work draw where they live given their node, P(h | g, j) =
+        ``homes[g, j, h]`` (nested home choice, model/choice.py); the others live there."""
+        n = self.layout.size
+        working = rows[talents.in_work()[rows]]
+        talents.home[rows] = talents.node[rows]
+        cell = talents.group[working].astype(np.int64) * n + talents.node[working]
+        talents.home[working] = draw_choices(homes.reshape(-1, n), cell, self.rng)
+        talents.in_talent_housing[working] &= talents.home[working] == talents.node[working]
 
     def match_jobs(self, studied_at: np.ndarray) -> None:
         """Phase 6: job seekers meet vacancies in their node; graduates who qualify for a
@@ -593,7 +620,7 @@ class TalentModel(mesa.Model):
             services_served[j] = fte_services_gain * fte_served[j] / (residents[j] / 1,000)
         """
         t, n = self.talents, self.layout.size
-        population = self._persons_by_node() + self._by_city("nontalent")
+        population = self._residents_by_node() + self._by_city("nontalent")
         served = np.zeros(n)
         for name in programmes.FTE_PROGRAMMES:
             state = self.levers[name]
@@ -663,6 +690,7 @@ class TalentModel(mesa.Model):
         shape = (n, len(GROUPS), 2, 2, len(Status))
         persons, by_node, seekers = kernels.year_end(
             t.node,
+            t.home,
             t.group,
             t.is_high_end,
             t.is_foreign,
@@ -680,7 +708,7 @@ class TalentModel(mesa.Model):
             int(Status.UNEMPLOYED),
         )
         self._seekers_at_year_end = seekers.astype(float)
-        nonlocal_talents, holders, tenants, followers, trainees = by_node
+        nonlocal_talents, holders, tenants, followers, trainees, commuters = by_node
         if year > self.base_year:
             self._count_ongoing_spending(holders, tenants, followers)
         ids = np.array(self.layout.ids + ["OUT"])
@@ -712,6 +740,8 @@ class TalentModel(mesa.Model):
                 "node": ids[:n],
                 "population": np.round(talents + trainees + self._by_city("nontalent")).astype(np.int64),
                 "talents": talents,
+                "talent_jobs": np.bincount(firm_node, employed, n),
+                "commuters": commuters,
                 "price_cny_m2": self._by_city("price_cny_m2"),
                 "wage_cny_year": np.bincount(firm_node, wage_bill, n)
                 / np.maximum(np.bincount(firm_node, employed, n), 1),
@@ -803,8 +833,9 @@ class TalentModel(mesa.Model):
         """Persons of ``rows`` who are talents (trainees without a degree count zero), for flows."""
         return self.talents.weight[rows] * self.talents.has_degree[rows]
 
-    def _persons_by_node(self) -> np.ndarray:
-        return self.talents.persons_by(self.talents.node, self.layout.size)
+    def _residents_by_node(self) -> np.ndarray:
+        """Persons of the talent rows by the node where they live."""
+        return self.talents.persons_by(self.talents.home, self.layout.size)
 
     def _persons_by_group(self) -> np.ndarray:
         return self.talents.persons_by(self.talents.group, len(GROUPS))
@@ -822,15 +853,17 @@ class TalentModel(mesa.Model):
             self._pole_shares = self.base.group_shares.loc[self.layout.nodes["pole"]].to_numpy()
         return self._pole_shares
 
-    def _utility_now(self, cells: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """This year's utility terms and total utility, per choice cell and alternative.
-
-        With ``cells``, of those cells only, in that order.
+    def _utility_now(
+        self, cells: np.ndarray | None = None
+    ) -> tuple[Conditions, dict[str, np.ndarray], np.ndarray]:
+        """This year's conditions, and the utility terms and total utility they give, per choice
+        cell and alternative. With ``cells``, of those cells only, in that order.
         """
+        cond = self.conditions()
         terms = utility_terms(
-            self.grid, self.conditions(), self.layout.distance_km, self.layout.province, self.params, cells
+            self.grid, cond, self.layout.distance_km, self.layout.province, self.params, cells
         )
-        return terms, utility(terms, self.constants, self.outside, self.grid, cells)
+        return cond, terms, utility(terms, self.constants, self.outside, self.grid, cells)
 
     def _by_city(self, attribute: str) -> np.ndarray:
         """One attribute of every city, in node order."""
@@ -938,7 +971,7 @@ class TalentModel(mesa.Model):
 
     def _create_cities(self) -> list[City]:
         nodes = self.base.nodes
-        nontalent = nodes["population"].to_numpy() - self._persons_by_node()
+        nontalent = nodes["population"].to_numpy() - self._residents_by_node()
         beijing = PROVINCES.index("beijing")
         return [
             City(

@@ -43,7 +43,10 @@ class Talents:
     """All talents, one row per weighted agent; every column has the same length.
 
     Attributes:
-        node: index of the node where the talent lives (layout order).
+        node: index of the node the talent chose (layout order): where it works, or, out of
+            work (students, the retired), where it lives.
+        home: index of the node where the talent lives: ``node``, or for a talent in work
+            another node within commuting range of it (nested home choice, model/choice.py).
         group: occupation group, index into ``GROUPS``.
         is_high_end: leading talents, academicians, national programme recruits.
         is_foreign: foreign nationals and residents from Hong Kong, Macao and Taiwan.
@@ -65,6 +68,7 @@ class Talents:
     """
 
     node: np.ndarray
+    home: np.ndarray
     group: np.ndarray
     is_high_end: np.ndarray
     is_foreign: np.ndarray
@@ -81,6 +85,7 @@ class Talents:
 
     DTYPES = {
         "node": np.int8,
+        "home": np.int8,
         "group": np.int8,
         "is_high_end": np.bool_,
         "is_foreign": np.bool_,
@@ -124,10 +129,12 @@ class Talents:
         is_foreign: np.ndarray | bool = False,
         has_degree: bool = True,
     ) -> Talents:
-        """Rows for people entering the model: no employer, no card, just arrived."""
+        """Rows for people entering the model: living where they are, no employer, no card,
+        just arrived."""
         n = len(node)
         return cls(
             node=node,
+            home=np.array(node, copy=True),
             group=group,
             age=age,
             status=status,

@@ -106,6 +106,7 @@ TERMS: dict[str, dict[str, str]] = {
     "distance": {"en": "distance", "zh": "距离"},
     "stay": {"en": "staying put", "zh": "留居本地"},
     "barriers": {"en": "hukou and credential barriers", "zh": "户籍与资格壁垒"},
+    "commuting": {"en": "homes within commuting range", "zh": "通勤范围内居住"},
     "levers": {"en": "policy levers", "zh": "政策措施"},
 }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -10,9 +12,15 @@ from hypothesis.extra import numpy as hnp
 
 from model.choice import (
     TERMS,
+    WORK_HOURS_PER_DAY,
     CellGrid,
+    Conditions,
+    LeverTerms,
     balance_targets,
+    commuting_value,
     draw_choices,
+    home_probabilities,
+    home_utility,
     logit_probabilities,
     moving_hazard,
     net_gain_by_province,
@@ -358,3 +366,61 @@ def test_terms_that_did_not_change_explain_nothing(three_nodes) -> None:  # type
         if term != "wage":
             assert (effect == 0).all(), term
     assert effects["wage"][2] > 0 > effects["wage"][0]
+
+
+# --- home and job: the nested home choice ---------------------------------------------------
+
+
+def commuting_conditions(cut: float = 0.0) -> Conditions:
+    """Two nodes 40 km apart and a third 300 km away: node 0 dear, node 1 cheap."""
+    n = 3
+    levers = LeverTerms.none(n)
+    commute_cut = np.zeros((n, n))
+    commute_cut[0, 1] = commute_cut[1, 0] = cut
+    return Conditions(
+        wage=np.full((5, n), 100_000.0),
+        job_chance=np.ones((5, n)),
+        price=np.array([40_000.0, 10_000.0, 10_000.0]),
+        services=np.array([1.0, 0.6, 0.6]),
+        group_share_ratio=np.ones((5, n)),
+        levers=replace(levers, commute_cut=commute_cut),
+    )
+
+
+DISTANCE = np.array([[0.0, 40.0, 300.0], [40.0, 0.0, 300.0], [300.0, 300.0, 0.0]])
+
+
+def test_home_utility_by_hand() -> None:
+    p = PARAMS
+    home = home_utility(commuting_conditions(), DISTANCE, p)
+    housing = -p["beta_housing"] * 10_000.0 * p["floor_area_m2"] * p["user_cost_rate"] / 100_000.0
+    hours = 2 * 40.0 / p["commute_speed_kmh"]
+    commute = p["beta_wage"] * np.log(1 - p["commute_time_value_share"] * hours / WORK_HOURS_PER_DAY)
+    expected = housing + p["beta_services"] * 0.6 + commute + p["commute_home_constant"]
+    assert home[0, 0, 1] == pytest.approx(expected)  # works at 0, lives at 1
+    assert home[0, 0, 2] == -np.inf  # 300 km: out of range
+    assert home[0, 2, 0] == -np.inf and home[0, 2, 1] == -np.inf
+
+
+def test_option_value_is_the_logsum_and_zero_without_homes_in_range() -> None:
+    p = PARAMS
+    home = home_utility(commuting_conditions(), DISTANCE, p)
+    value = commuting_value(home, p)
+    lam = p["commute_nest_scale"]
+    assert value[0, 0] == pytest.approx(lam * np.log(1 + np.exp((home[0, 0, 1] - home[0, 0, 0]) / lam)))
+    assert value[0, 2] == 0.0  # node 2 has no other home in range
+    no_commuting = {**p, "commute_max_km": 0.0}
+    np.testing.assert_array_equal(
+        commuting_value(home_utility(commuting_conditions(), DISTANCE, no_commuting), no_commuting), 0.0
+    )
+
+
+def test_home_probabilities_are_a_nested_logit_and_a_faster_commute_raises_living_away() -> None:
+    p = PARAMS
+    home = home_utility(commuting_conditions(), DISTANCE, p)
+    probabilities = home_probabilities(home, p)
+    np.testing.assert_allclose(probabilities.sum(axis=2), 1.0)
+    assert probabilities[0, 2, 2] == 1.0  # nowhere else to live
+    faster = home_probabilities(home_utility(commuting_conditions(cut=0.5), DISTANCE, p), p)
+    assert faster[0, 0, 1] > probabilities[0, 0, 1] > 0
+    assert faster[0, 2, 2] == 1.0  # the cut is between nodes 0 and 1 only

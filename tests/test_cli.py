@@ -41,6 +41,8 @@ COLUMNS = {
         "node",
         "population",
         "talents",
+        "talent_jobs",
+        "commuters",
         "price_cny_m2",
         "wage_cny_year",
         "services_index",

@@ -21,6 +21,8 @@ NODE_COLUMNS = [
     "node",
     "population",
     "talents",
+    "talent_jobs",
+    "commuters",
     "price_cny_m2",
     "wage_cny_year",
     "services_index",
@@ -119,6 +121,34 @@ def test_stocks_add_up_to_node_talents(baseline_run: Run) -> None:
 def test_talents_persons_match_the_last_year(baseline_run: Run) -> None:
     nodes = baseline_run.tables["nodes"]
     assert nodes[nodes["year"] == 2019]["talents"].sum() == baseline_run.model.talents.persons
+
+
+def test_residents_jobs_and_commuters_are_counted_apart(baseline_run: Run) -> None:
+    model, nodes = baseline_run.model, baseline_run.tables["nodes"]
+    t, last = model.talents, nodes[nodes["year"] == 2019].set_index("node")
+    n, degree = model.layout.size, t.has_degree
+    np.testing.assert_array_equal(last["talents"], t.persons_by(t.home, n, degree))
+    np.testing.assert_array_equal(last["commuters"], t.persons_by(t.home, n, degree & (t.home != t.node)))
+    firm_node = np.array([firm.node for firm in model.firms])
+    employed = t.status == Status.EMPLOYED
+    np.testing.assert_array_equal(last["talent_jobs"], t.persons_by(firm_node[t.firm], n, employed))
+    # commuters work within commute_max_km of home, and only those in work commute
+    apart = t.home != t.node
+    assert (model.layout.distance_km[t.home[apart], t.node[apart]] <= model.params["commute_max_km"]).all()
+    assert t.in_work()[apart].all()
+    assert last.loc["LF", "commuters"] > 0 and last.loc["SJZ", "commuters"] == 0
+
+
+def test_without_commuting_everyone_lives_where_they_work(small_baseline: Scenario) -> None:
+    scenario = small_baseline.with_overrides(
+        {"scale": 5000, "end_year": 2017, "parameters": {"commute_max_km": 0}}
+    )
+    model = TalentModel(scenario, seed=SEED)
+    while model.running:
+        model.step()
+    assert model.params["commute_max_km"] == 0
+    np.testing.assert_array_equal(model.talents.home, model.talents.node)
+    assert (model.tables()["nodes"]["commuters"] == 0).all()
 
 
 def test_flows_add_up_to_inflow_and_outflow(baseline_run: Run) -> None:
