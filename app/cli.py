@@ -37,7 +37,6 @@ import functools
 import json
 import logging
 import os
-import shutil
 import sys
 import time
 from collections.abc import Mapping
@@ -51,8 +50,7 @@ from experiments.calibration.observed import read_observed
 from experiments.calibration.validate import DEFAULT_REPLICATES, validate, worst_rows, write_validation
 from experiments.compare import ComparisonResult, compare, plan_comparison
 from experiments.ensemble import choose_ensemble
-from experiments.files import FIT_TABLE
-from experiments.run import fit_record, run_scenario
+from experiments.run import calibration_record, copy_record, run_scenario
 from experiments.runner import RECYCLE_AFTER, Progress
 from experiments.sweeps.design import load_experiment
 from experiments.sweeps.discovery import discover_store, parse_target
@@ -362,7 +360,10 @@ def _run(args: argparse.Namespace) -> int:
         seed=args.seed,
         progress=_year_progress(started),
         add_files=functools.partial(
-            _add_run_files, fit=fit_record(args.scenario), lang=args.lang, report=not args.no_report
+            _add_run_files,
+            record=calibration_record(args.scenario),
+            lang=args.lang,
+            report=not args.no_report,
         ),
         ensemble=ensemble,
     )
@@ -394,11 +395,13 @@ def _add_lang_option(command: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_run_files(folder: Path, *, fit: Path | None, lang: str, report: bool) -> None:
-    """A run folder's extras: the fit table of the calibrated layer its scenario extends (if
-    any), then the report, which shows it."""
-    if fit is not None:
-        shutil.copyfile(fit, folder / FIT_TABLE)
+def _add_run_files(folder: Path, *, record: Path | None, lang: str, report: bool) -> None:
+    """A run folder's extras: the fit table and validation of the calibrated layer its scenario
+    extends (if any), then the report, which shows them."""
+    if record is not None:
+        left_out = copy_record(record, folder)
+        if left_out:
+            print(f"note: {left_out}")
     if report:
         _write_report(folder, lang=lang)
 

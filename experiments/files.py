@@ -123,7 +123,12 @@ class staging_dir:  # noqa: N801 - used as a function: ``with staging_dir(out) a
 
 FIT_TABLE = "fit.csv"
 """A calibration's fit on each target, in its record folder (``record_dir``) and, copied, in the
-folder of a run whose scenario extends that layer (``experiments.run.fit_record``)."""
+folder of a run whose scenario extends that layer (``experiments.run.copy_record``)."""
+RECORD_VALIDATION = "validation"
+"""The record's folder of the fitted layer's validation (``jjj-talent validate ... --out``:
+validation.csv and summary.json), copied into a run folder as ``VALIDATION_TABLE`` and
+``VALIDATION_SUMMARY`` when it validated the layer's values."""
+VALIDATION_TABLE, VALIDATION_SUMMARY = "validation.csv", "validation.json"
 
 
 def record_dir(layer: Path) -> Path:

@@ -14,6 +14,8 @@ records the file, its hash and the draw (``ensemble``); ``scenario.json`` and
 from __future__ import annotations
 
 import datetime as dt
+import json
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,9 @@ from experiments import files
 from experiments.ensemble import Ensemble
 from experiments.files import (
     FIT_TABLE,
+    RECORD_VALIDATION,
+    VALIDATION_SUMMARY,
+    VALIDATION_TABLE,
     AddFiles,
     git_commit,
     model_fingerprint,
@@ -32,7 +37,7 @@ from experiments.files import (
     staging_dir,
 )
 from model.parameters import PARAMETERS
-from model.scenario import Scenario, parent_file
+from model.scenario import Scenario, load_scenario, parent_file
 from model.simulation import Progress, TalentModel, simulate
 
 
@@ -71,17 +76,36 @@ def run_scenario(
     return RunResult(out_dir, tables, manifest)
 
 
-def fit_record(scenario_path: Path) -> Path | None:
-    """The fit table of the nearest layer with a calibration record in the scenario file's
-    ``extends`` chain (for the shipped scenarios, ``scenarios/calibrated-2015/fit.csv``), or None."""
+def calibration_record(scenario_path: Path) -> Path | None:
+    """The record folder of the nearest layer with a fit table in the scenario file's
+    ``extends`` chain (for the shipped scenarios, ``scenarios/calibrated-2015/``), or None."""
     path: Path | None = Path(scenario_path)
     seen: set[Path] = set()
     while path is not None and path.is_file() and path.resolve() not in seen:
         seen.add(path.resolve())
-        table = record_dir(path) / FIT_TABLE
-        if table.is_file():
-            return table
+        if (record_dir(path) / FIT_TABLE).is_file():
+            return record_dir(path)
         path = parent_file(path)
+    return None
+
+
+def copy_record(record: Path, folder: Path) -> str | None:
+    """Copy a calibration record's fit table into a run folder, and its validation when that
+    validated the layer's fitted values; returns why the validation was left out, or None."""
+    shutil.copyfile(record / FIT_TABLE, folder / FIT_TABLE)
+    validation = record / RECORD_VALIDATION
+    if not (validation / "summary.json").is_file():
+        return None
+    summary = json.loads((validation / "summary.json").read_text(encoding="utf-8"))
+    fitted = load_scenario(record.with_suffix(".yaml")).parameter_overrides()
+    validated = summary.get("parameters", {})
+    if any(validated.get(name) != value for name, value in fitted.items()):
+        return (
+            f"{validation}/ validated other parameter values than {record.with_suffix('.yaml')}'s: "
+            "left out of the report; re-run the validation its README names"
+        )
+    shutil.copyfile(validation / "validation.csv", folder / VALIDATION_TABLE)
+    shutil.copyfile(validation / "summary.json", folder / VALIDATION_SUMMARY)
     return None
 
 

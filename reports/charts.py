@@ -176,6 +176,15 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "fit_mean",
         "fit_relative_error",
     ),
+    "validation.csv": (
+        "unit",
+        "indicator",
+        "year",
+        "observed",
+        "result",
+        "simulated_mean",
+        "relative_error",
+    ),
 }
 REQUIRED = ("manifest.json", "indicators.csv", "nodes.parquet")
 
@@ -197,6 +206,8 @@ class RunData:
     parameters: pd.DataFrame
     provenance: pd.DataFrame
     fit: pd.DataFrame  # the fit of the calibrated layer the scenario extends (fit.csv), if any
+    validation: pd.DataFrame  # that layer's validation after 2015 (validation.csv), if any
+    validation_summary: dict[str, Any]  # and its summary (validation.json), {} if none
 
     @property
     def years(self) -> list[int]:
@@ -239,6 +250,13 @@ def _read_table(run_dir: Path, name: str, *, text: bool = False) -> pd.DataFrame
     return _check_columns(frame, path)
 
 
+def _read_json(path: Path, empty: Any) -> Any:
+    """An optional JSON file of a run folder; ``empty`` when it is absent or empty."""
+    if not path.is_file() or not path.stat().st_size:
+        return empty
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def read_run(run_dir: Path, layout: pd.DataFrame | None = None) -> RunData:
     """Read a run directory written by ``experiments/run.py``."""
     run_dir = Path(run_dir)
@@ -246,10 +264,7 @@ def read_run(run_dir: Path, layout: pd.DataFrame | None = None) -> RunData:
     if not manifest_path.is_file():
         raise ScenarioError(f"{manifest_path}: missing; is {run_dir} a run directory?")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    notes_path = run_dir / "notes.json"
-    notes: list[str] = []
-    if notes_path.is_file() and notes_path.stat().st_size:
-        notes = [str(note) for note in json.loads(notes_path.read_text(encoding="utf-8"))]
+    notes = [str(note) for note in _read_json(run_dir / "notes.json", [])]
     indicators = _read_table(run_dir, "indicators.csv")
     indicators["value"] = pd.to_numeric(indicators["value"], errors="coerce")
     return RunData(
@@ -266,6 +281,8 @@ def read_run(run_dir: Path, layout: pd.DataFrame | None = None) -> RunData:
         parameters=_read_table(run_dir, "parameters.csv", text=True),
         provenance=_read_table(run_dir, "provenance.csv", text=True),
         fit=_read_table(run_dir, "fit.csv"),
+        validation=_read_table(run_dir, "validation.csv"),
+        validation_summary=_read_json(run_dir / "validation.json", {}),
     )
 
 

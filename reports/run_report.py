@@ -262,6 +262,21 @@ TEXTS: dict[str, dict[str, str]] = {
         "此表描述的是拟合层。2015年以后公布数据的验证见README与model/data/validation/README.md。",
     ),
     "fit_title": _pair("Fit to the numbers published up to 2015", "对2015年及以前公布数据的拟合"),
+    "validation_title": _pair("Validation on the numbers published after 2015", "对2015年以后公布数据的验证"),
+    "validation_caption": _en_only(
+        "The fitted layer's {scenario} run from {start} ({replicates} replicates at scale {scale}; "
+        "{interval}) against every number published after 2015 that the repository holds "
+        "(model/data/validation/): {rows} rows, MAPE {mape} (mean absolute percentage error), "
+        "MASE {mase} (errors over those of carrying the last number up to {start} forward; below "
+        "1 the model does better). By indicator below; the largest errors after them; every row "
+        "in validation.csv. Written by `{command}`.",
+        "拟合层的{scenario}情景自{start}年起运行（{replicates}次重复，比例{scale}；{interval}），"
+        "与本库所存2015年以后公布的全部数据（model/data/validation/）比较：共{rows}行，"
+        "平均绝对百分比误差（MAPE）{mape}，MASE {mase}（相对于把{start}年及以前最后公布值延续的误差之比，"
+        "小于1即优于延续）。下表按指标汇总，其后为误差最大的几行；逐行结果见validation.csv。"
+        "生成命令：`{command}`。",
+    ),
+    "validation_worst": _en_only("Largest relative errors", "相对误差最大的行"),
     "changed_parameters": _en_only(
         "{changed} of {total} parameters differ from their default (highlighted).",
         "{total}个参数中有{changed}个与默认值不同（高亮显示）。",
@@ -1222,6 +1237,61 @@ def _fit(run: RunData, lang: str = "both") -> str:
     return f"<h3>{_e(tr('fit_title', lang))}</h3>" + caption + table
 
 
+def _validation(run: RunData, lang: str = "both") -> str:
+    """The calibrated layer's validation after 2015 (copied from its record when it validated
+    the layer's values); nothing when the run folder has none."""
+    summary, table = run.validation_summary, run.validation
+    if not summary or table.empty:
+        return ""
+    overall = summary["after_start_year"]
+    caption = tr(
+        "validation_caption",
+        lang,
+        scenario=summary["scenario"],
+        start=summary["start_year"],
+        replicates=summary["replicates"],
+        scale=summary["scale"],
+        interval=summary.get("interval", ""),
+        rows=overall["rows"],
+        mape=_percent(overall["mape_percent"]),
+        mase=_ratio(overall["mase"]),
+        command=summary.get("command", "jjj-talent validate"),
+    )
+    by_indicator = [
+        [name, str(figures["rows"]), _percent(figures["mape_percent"]), _ratio(figures["mase"])]
+        for name, figures in summary["after_start_year_by_indicator"].items()
+    ]
+    later = table[(table["year"] > summary["start_year"]) & (table["result"] == "compared")]
+    worst = later.loc[later["relative_error"].abs().sort_values(ascending=False).index[:8]]
+    worst_rows = [
+        [
+            row.unit,
+            row.indicator,
+            str(row.year),
+            _exact(row.observed),
+            _exact(row.simulated_mean),
+            f"{row.relative_error:+.1%}",
+        ]
+        for row in worst.itertuples()
+    ]
+    return (
+        f"<h3>{_e(tr('validation_title', lang))}</h3><p>{_inline_markdown(caption)}</p>"
+        + _table(["indicator", "rows", "MAPE", "MASE"], by_indicator, numeric=[1, 2, 3])
+        + _p(tr("validation_worst", lang))
+        + _table(
+            ["unit", "indicator", "year", "observed", "simulated", "error"], worst_rows, numeric=[2, 3, 4, 5]
+        )
+    )
+
+
+def _percent(value: float) -> str:
+    return "n/a" if not _finite(value) else f"{float(value):.1f} %"
+
+
+def _ratio(value: float) -> str:
+    return "n/a" if not _finite(value) else f"{float(value):.2f}"
+
+
 def _differs(value: Any, default: Any) -> bool:
     if _finite(value) and _finite(default):
         return not math.isclose(float(value), float(default), rel_tol=1e-12, abs_tol=0.0)
@@ -1266,7 +1336,7 @@ def _text_sections(run: RunData, assumptions: str | None, lang: str = "both") ->
         "drivers": _drivers(run, lang),
         "levers": _levers(run, lang),
         "notes": _notes(run, lang),
-        "method": METHOD_HTML[lang] + _fit(run, lang),
+        "method": METHOD_HTML[lang] + _fit(run, lang) + _validation(run, lang),
         "assumptions": _assumptions(assumptions, "model/data/ASSUMPTIONS.md", lang),
         "sources": _sources(run, lang),
         "parameters": _parameters(run, lang),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import os
 import re
 import shutil
@@ -15,6 +16,7 @@ import pandas as pd
 import pytest
 
 from model.errors import ScenarioError
+from model.scenario import load_scenario
 from reports import charts
 from reports import run_report as report
 from reports.charts import CHART_NAMES, LANGS
@@ -373,9 +375,78 @@ def test_method_shows_the_fit_of_the_layer_the_scenario_extends(
 
 
 def test_a_run_finds_the_fit_record_up_its_extends_chain(tmp_path: Path) -> None:
-    from experiments.run import fit_record
+    from experiments.run import calibration_record
 
-    assert fit_record(SCENARIOS / "plan-2017.yaml") == SCENARIOS / "calibrated-2015" / "fit.csv"
+    assert calibration_record(SCENARIOS / "plan-2017.yaml") == SCENARIOS / "calibrated-2015"
     lone = tmp_path / "lone.yaml"
     lone.write_text("format: 2\nname: lone\n", encoding="utf-8")
-    assert fit_record(lone) is None
+    assert calibration_record(lone) is None
+
+
+VALIDATION_SUMMARY = {
+    "scenario": "history",
+    "start_year": 2010,
+    "replicates": 3,
+    "scale": 100,
+    "interval": "replicates (chance only)",
+    "after_start_year": {"rows": 2, "mape_percent": 7.5, "mase": 0.42},
+    "after_start_year_by_indicator": {
+        "new_residential_price": {"rows": 1, "mape_percent": 12.5, "mase": 0.61},
+        "resident_population": {"rows": 1, "mape_percent": 2.5, "mase": 0.2},
+    },
+    "command": "jjj-talent validate scenarios/history.yaml --from 2010",
+}
+
+
+def test_method_shows_the_validation_of_the_layer_the_scenario_extends(
+    built: tuple[Path, str, list[str]], tmp_path: Path
+) -> None:
+    """A run folder with the layer's validation (``jjj-talent run`` copies it from the record)
+    shows the summary by indicator and the largest errors; one without it shows none."""
+    assert "Validation on the numbers published after 2015" not in built[1]
+    run_dir = tmp_path / "run"
+    shutil.copytree(built[0], run_dir)
+    pd.DataFrame(
+        {
+            "unit": ["beijing", "SJZ", "beijing"],
+            "indicator": ["resident_population", "new_residential_price", "resident_population"],
+            "year": [2018, 2019, 2010],
+            "observed": [21_000_000, 9_000, 19_000_000],
+            "result": ["compared"] * 3,
+            "simulated_mean": [21_525_000, 7_875, 19_000_000],
+            "relative_error": [0.025, -0.125, 0.0],
+        }
+    ).to_csv(run_dir / "validation.csv", index=False)
+    (run_dir / "validation.json").write_text(json.dumps(VALIDATION_SUMMARY), encoding="utf-8")
+    page = report.render_report(charts.read_run(run_dir), _pngs(run_dir), ASSUMPTIONS, lang="en")
+    section = page[page.index("Validation on the numbers published after 2015") :]
+    assert "2 rows, MAPE 7.5 %" in section and "MASE 0.42" in section
+    assert "<td>new_residential_price</td>" in section and '<td class="num">12.5 %</td>' in section
+    # the largest error first; the row of the start year is not a validation row
+    assert section.index('<td class="num">-12.5%</td>') < section.index('<td class="num">+2.5%</td>')
+    assert "2010</td>" not in section.split("Largest relative errors")[1]
+
+
+def test_a_run_copies_the_records_validation_only_when_it_validated_the_layers_values(tmp_path: Path) -> None:
+    from experiments.run import copy_record
+
+    layer = tmp_path / "calibrated-2015.yaml"
+    shutil.copyfile(SCENARIOS / "calibrated-2015.yaml", layer)
+    record = tmp_path / "calibrated-2015"
+    (record / "validation").mkdir(parents=True)
+    shutil.copyfile(SCENARIOS / "calibrated-2015" / "fit.csv", record / "fit.csv")
+    (record / "validation" / "validation.csv").write_text("unit\n", encoding="utf-8")
+    fitted = load_scenario(layer).parameter_overrides()
+    summary = record / "validation" / "summary.json"
+    summary.write_text(json.dumps({"parameters": fitted}), encoding="utf-8")
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    assert copy_record(record, run_dir) is None
+    assert (run_dir / "fit.csv").is_file() and (run_dir / "validation.json").is_file()
+
+    stale = {**fitted, next(iter(fitted)): -1.0}
+    summary.write_text(json.dumps({"parameters": stale}), encoding="utf-8")
+    other = tmp_path / "other"
+    other.mkdir()
+    assert "validated other parameter values" in (copy_record(record, other) or "")
+    assert (other / "fit.csv").is_file() and not (other / "validation.json").exists()

@@ -367,6 +367,7 @@ def write_validation(
         "start_year": scenario.start_year,
         "end_year": scenario.end_year,
         "scale": scenario.scale,
+        "parameters": scenario.parameter_overrides(),  # the values that ran (a record's check)
         "replicates": len(result.seeds),
         "seeds": result.seeds,
         "ensemble": result.ensemble_record,
