@@ -3,6 +3,8 @@
 | indicator | definition | stands for |
 |---|---|---|
 | ``talents.<node>``, ``.province.<p>``, ``.pole.<p>``, ``talents.jjj`` | tertiary-educated residents | talent totals |
+| ``talent_jobs.province.<p>`` | persons employed in the province's nodes (trainees included), wherever they live | jobs, apart from residents |
+| ``commuters.province.<p>`` | talents living in the province who work in another node | living in one node, working in another |
 | ``hebei_share`` | Hebei's talents / the region's | "talent structure fits the functional roles" (2025), less concentration in Beijing |
 | ``bj_hb_density_gap`` | talents per 100,000 residents, Beijing minus Hebei | the gap the plan says keeps widening (一(二)) |
 | ``tertiary_per_100k.<p>`` | talents per 100,000 residents by province | census-comparable density |
@@ -50,7 +52,7 @@ def indicators(stocks: pd.DataFrame, nodes: pd.DataFrame, layout: Layout) -> pd.
         add(by_province[province], f"talents.province.{province}")
         add(1e5 * by_province[province] / pop_province[province], f"tertiary_per_100k.{province}")
         add(pop_province[province], f"population.province.{province}")
-    for column in ("graduates", "nonlocal_talents", "fte_served"):
+    for column in ("graduates", "nonlocal_talents", "fte_served", "talent_jobs", "commuters"):
         if column in nodes.columns:
             wide = (
                 nodes.pivot(index="year", columns="node", values=column).T.groupby(place["province"]).sum().T
