@@ -450,3 +450,12 @@ def test_a_run_copies_the_records_validation_only_when_it_validated_the_layers_v
     other.mkdir()
     assert "validated other parameter values" in (copy_record(record, other) or "")
     assert (other / "fit.csv").is_file() and not (other / "validation.json").exists()
+
+
+def test_the_shipped_records_validation_validated_the_shipped_layer() -> None:
+    """After a refit, the README's validate command must be re-run: a stale record would be left
+    out of every report."""
+    summary = json.loads((SCENARIOS / "calibrated-2015" / "validation" / "summary.json").read_text("utf-8"))
+    fitted = load_scenario(SCENARIOS / "calibrated-2015.yaml").parameter_overrides()
+    assert {name: summary["parameters"][name] for name in fitted} == fitted
+    assert summary["start_year"] == 2010 and summary["scenario"] == "history"
