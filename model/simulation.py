@@ -539,8 +539,8 @@ class TalentModel(mesa.Model):
     def _choose_homes(self, talents: Talents, rows: np.ndarray, homes: np.ndarray) -> None:
         """Those of ``rows`` in work draw where they live given their node, P(h | g, j) =
         ``homes[g, j, h]`` (nested home choice, model/choice.py); the others live there."""
-        n = self.layout.size
-        working = rows[talents.in_work()[rows]]
+        n, status = self.layout.size, talents.status[rows]
+        working = rows[(status == Status.EMPLOYED) | (status == Status.UNEMPLOYED)]  # in work
         talents.home[rows] = talents.node[rows]
         cell = talents.group[working].astype(np.int64) * n + talents.node[working]
         talents.home[working] = draw_choices(homes.reshape(-1, n), cell, self.rng)
