@@ -7,7 +7,11 @@ smaller share: land quotas and purchase limits), and the price moves with the no
 g_w and with what remains of the ratio of residents to housing:
 
     H' = H + s_j * max(R - H, 0),   s_j = housing_supply_response (x beijing_supply_share in Beijing)
-    P' = P * (1 + clip(price_income_passthrough * g_w + price_elasticity * (R / H' - 1), +-bound))
+    P' = P * (1 + clip(price_income_passthrough * g_w + price_elasticity * (R / H' - 1)
+                       + price_rate_elasticity * log(r_(t-1) / r_t), +-bound))
+
+with r_t the year's mean benchmark lending rate over five years (ASSUMPTIONS H2): credit that
+gets cheaper raises prices everywhere, dearer credit lowers them.
 
 Public services close a share of their gap to Beijing's level each year. Residents without
 tertiary education N follow the node's 2010-2015 trend, fading as its province's growth faded
@@ -93,13 +97,18 @@ class City(mesa.Agent):
         self.talent_units += units
         self.housing_supply += units * residents_per_unit
 
-    def update_housing(self, residents: float, wage_growth: float, params: Mapping[str, float]) -> None:
-        """Supply catches up part of the way; the price follows the node's wage growth and
-        residents over supply (module docstring)."""
+    def update_housing(
+        self, residents: float, wage_growth: float, rate_fall: float, params: Mapping[str, float]
+    ) -> None:
+        """Supply catches up part of the way; the price follows the node's wage growth, residents
+        over supply and the fall of the lending rate, ``rate_fall`` = log(r_(t-1) / r_t) (module
+        docstring)."""
         response = params["housing_supply_response"] * self.supply_share
         self.housing_supply += response * max(residents - self.housing_supply, 0.0)
-        change = params["price_income_passthrough"] * wage_growth + params["price_elasticity"] * (
-            residents / self.housing_supply - 1.0
+        change = (
+            params["price_income_passthrough"] * wage_growth
+            + params["price_elasticity"] * (residents / self.housing_supply - 1.0)
+            + params["price_rate_elasticity"] * rate_fall
         )
         bound = params["price_change_bound"]
         self.price_cny_m2 *= 1.0 + float(np.clip(change, -bound, bound))

@@ -17,6 +17,7 @@ includes Xinji in both years.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -197,6 +198,26 @@ def base_year(year: int) -> BaseYear:
     age_shares = pd.Series(ages, name="share", dtype=float).rename_axis("age")
     rates = pd.Series({y: f.value for y, f in degree_rates().items()}, name="degrees_per_nontertiary")
     return BaseYear(year, nodes, group_shares, age_shares, provenance, rates.rename_axis("year"))
+
+
+LENDING_RATES_FILE = "lending-rates.csv"
+"""The central bank's benchmark lending rate over five years (the mortgage reference), each
+change with the date it took effect (H2)."""
+
+
+@functools.cache
+def lending_rate(year: int) -> float:
+    """The benchmark lending rate over five years, per cent, averaged over the days of ``year``;
+    after the last change in the file (October 2015) it is held (H2)."""
+    changes = pd.read_csv(DATA_DIR / LENDING_RATES_FILE, parse_dates=["effective_date"])
+    start, end = pd.Timestamp(year, 1, 1), pd.Timestamp(year + 1, 1, 1)
+    if changes["effective_date"].iloc[0] > start:
+        raise ScenarioError(f"{LENDING_RATES_FILE}: no rate in force on {start.date()}")
+    in_force = changes[changes["effective_date"] < end]
+    begins = in_force["effective_date"].clip(lower=start)
+    ends = begins.shift(-1, fill_value=end)
+    days = (ends - begins).dt.days
+    return float((in_force["rate_pct"] * days).sum() / days.sum())
 
 
 def read_pipeline() -> pd.DataFrame:

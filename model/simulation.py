@@ -37,7 +37,7 @@ from model.cities import City
 from model.errors import JJJError, RunError
 from model.firms import SECTORS, WAGE_PREMIUM, Firm, sector_weights
 from model.indicators import indicators
-from model.inputs import base_year
+from model.inputs import base_year, lending_rate
 from model.layout import PROVINCES, Layout, default_layout
 from model.levers import LEVERS, resolve_year
 from model.parameters import resolve_parameters
@@ -298,11 +298,12 @@ class TalentModel(mesa.Model):
         new_units = self.levers["talent_housing"].by_node()
         equalising = self.levers["services_equalisation"].by_node()
         closed = np.zeros(self.layout.size)
+        rate_fall = np.log(lending_rate(self.year - 1) / lending_rate(self.year))  # H2
         for city in self.cities:
             city.grow_nontalent(self.year)
             city.add_talent_units(new_units[city.node], programmes.RESIDENTS_PER_UNIT)
             city.update_housing(
-                talents[city.node] + city.nontalent, self._wage_growth[city.node], self.params
+                talents[city.node] + city.nontalent, self._wage_growth[city.node], rate_fall, self.params
             )
             gap = max(leader - city.services_index, 0.0)
             city.converge_services(leader, self.params["services_convergence"] + equalising[city.node])

@@ -9,7 +9,7 @@ import pytest
 
 from model.cities import City
 from model.firms import Firm
-from model.inputs import base_year, read_observations
+from model.inputs import base_year, lending_rate, read_observations
 from model.parameters import resolve_parameters
 
 
@@ -36,7 +36,7 @@ def city(supply_share: float = 1.0) -> City:
 def test_price_follows_wage_growth_when_housing_matches_residents(params: dict[str, float]) -> None:
     params |= {"price_income_passthrough": 0.8, "price_elasticity": 1.0}
     c = city()
-    c.update_housing(residents=1_000.0, wage_growth=0.10, params=params)
+    c.update_housing(residents=1_000.0, wage_growth=0.10, rate_fall=0.0, params=params)
     assert c.price_cny_m2 == pytest.approx(10_000.0 * (1 + 0.8 * 0.10))
     assert c.housing_supply == pytest.approx(1_000.0)
 
@@ -50,7 +50,7 @@ def test_price_rises_with_what_construction_leaves_of_the_shortage(params: dict[
     }
     tight, loose = city(supply_share=0.2), city()
     for c in (tight, loose):
-        c.update_housing(residents=1_100.0, wage_growth=0.0, params=params)
+        c.update_housing(residents=1_100.0, wage_growth=0.0, rate_fall=0.0, params=params)
     # H' = 1000 + s * 100; P' = P * (1 + 2 * (1100 / H' - 1))
     assert loose.housing_supply == pytest.approx(1_050.0)
     assert tight.housing_supply == pytest.approx(1_010.0)
@@ -62,8 +62,27 @@ def test_price_rises_with_what_construction_leaves_of_the_shortage(params: dict[
 def test_price_change_is_bounded(params: dict[str, float]) -> None:
     params |= {"price_income_passthrough": 1.0, "price_change_bound": 0.15}
     c = city()
-    c.update_housing(residents=1_000.0, wage_growth=0.40, params=params)
+    c.update_housing(residents=1_000.0, wage_growth=0.40, rate_fall=0.0, params=params)
     assert c.price_cny_m2 == pytest.approx(11_500.0)
+
+
+def test_price_rises_when_credit_gets_cheaper_and_falls_when_it_gets_dearer(params: dict[str, float]) -> None:
+    # H2: the 2015 cuts, year average 6.506 % (2014) -> 5.516 % (2015), with nothing else moving
+    params |= {"price_income_passthrough": 0.0, "price_rate_elasticity": 0.75}
+    cheaper, dearer = city(), city()
+    fall = np.log(lending_rate(2014) / lending_rate(2015))
+    cheaper.update_housing(residents=1_000.0, wage_growth=0.0, rate_fall=fall, params=params)
+    dearer.update_housing(residents=1_000.0, wage_growth=0.0, rate_fall=-fall, params=params)
+    assert cheaper.price_cny_m2 == pytest.approx(10_000.0 * (1 + 0.75 * np.log(6.506 / 5.516)), rel=1e-3)
+    assert dearer.price_cny_m2 == pytest.approx(10_000.0 * (1 - 0.75 * np.log(6.506 / 5.516)), rel=1e-3)
+
+
+def test_lending_rate_is_the_days_weighted_mean_of_the_year_and_held_after_2015() -> None:
+    # 2011: 6.40 % to 9 Feb, 6.60 % to 6 Apr, 6.80 % to 7 Jul, 7.05 % after (H2, lending-rates.csv)
+    by_hand = (6.40 * 39 + 6.60 * 56 + 6.80 * 92 + 7.05 * 178) / 365
+    assert lending_rate(2011) == pytest.approx(by_hand)
+    assert lending_rate(2013) == pytest.approx(6.55)
+    assert lending_rate(2016) == lending_rate(2030) == pytest.approx(4.90)
 
 
 def firm(trend: float) -> Firm:
