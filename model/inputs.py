@@ -203,6 +203,9 @@ def base_year(year: int) -> BaseYear:
 LENDING_RATES_FILE = "lending-rates.csv"
 """The central bank's benchmark lending rate over five years (the mortgage reference), each
 change with the date it took effect (H2)."""
+INPUT_TABLES = ("nodes.csv", LENDING_RATES_FILE)
+"""The files of ``model/data`` that are input tables of their own shape; every other CSV there is
+a table of observations (``unit, indicator, year, value, ...``)."""
 
 
 @functools.cache

@@ -119,7 +119,7 @@ def test_cma_es_recovers_three_known_parameters_jointly_and_brackets_them():
 
     result = fit(
         problem,
-        CmaEs(name="cma-es", population=6, max_evaluations=60, sigma0=0.8, ensemble_size=200),
+        CmaEs(name="cma-es", population=6, max_evaluations=42, sigma0=0.8, ensemble_size=200),
         seed=11,
     )
 

@@ -19,12 +19,13 @@ from experiments.calibration.observed import (
     read_observed_files,
 )
 from model.errors import ScenarioError
+from model.inputs import INPUT_TABLES
 from model.loader import VINTAGES, read_observation_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "model" / "data"
 VALIDATION = DATA / "validation"
-OBSERVATION_FILES = sorted(path for path in DATA.rglob("*.csv") if path.name != "nodes.csv")
+OBSERVATION_FILES = sorted(path for path in DATA.rglob("*.csv") if path.name not in INPUT_TABLES)
 CONFIG = ROOT / "experiments" / "calibration-2015.yaml"
 POLICY_INPUTS = {  # dated after 2015 but actions, not outcomes (model/data/README.md)
     "beijing_firms_exited",

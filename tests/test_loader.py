@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model.errors import ScenarioError
+from model.inputs import INPUT_TABLES
 from model.loader import (
     MAX_BYTES,
     MAX_DEPTH,
@@ -249,7 +250,7 @@ def test_problems_message_counts_and_cuts() -> None:
 # --- observation CSVs -------------------------------------------------------------------------
 
 OBSERVATION_FILES = sorted(
-    path for path in (ROOT / "model" / "data").rglob("*.csv") if path.name != "nodes.csv"
+    path for path in (ROOT / "model" / "data").rglob("*.csv") if path.name not in INPUT_TABLES
 )
 
 
