@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,24 @@ def run_to_end(scenario: Scenario, seed: int) -> Run:
     """Build a model and step it to the scenario's end year (``model.simulation.simulate``)."""
     tables, model, _ = simulate(scenario, seed)
     return Run(model, tables)
+
+
+@pytest.fixture(scope="session")
+def reported_fake_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """One fake run (``tests/fake_run.py``) with its report written once a session, in both
+    languages and with ``fake_run.ASSUMPTIONS``: the report tests read it, the browser test opens
+    it (drawing a report's charts takes most of half a minute). Returns the run dir and the
+    warnings writing the report raised. Tests copy it before changing anything in it."""
+    from reports.run_report import write_report
+    from tests.fake_run import ASSUMPTIONS, make_fake_run
+
+    run_dir = make_fake_run(tmp_path_factory.mktemp("run") / "fake")
+    assumptions = tmp_path_factory.mktemp("doc") / "ASSUMPTIONS.md"
+    assumptions.write_text(ASSUMPTIONS, encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert write_report(run_dir, assumptions=assumptions) == run_dir / "report.html"
+    return run_dir, [str(w.message) for w in caught]
 
 
 @pytest.fixture(scope="session")

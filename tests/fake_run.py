@@ -288,3 +288,23 @@ def _indicators(
     frame = pd.DataFrame(rows, columns=["year", "indicator", "value"])
     frame["year"] = frame["year"].astype("int64")
     return frame
+
+
+# The assumptions page the report tests render (its own, small: tables, lists, inline markup).
+ASSUMPTIONS = """# Assumptions
+
+Conventions for all sections:
+- **Talents** are tertiary-educated residents,
+  students included.
+- Rates are per `100,000` residents <b>not bold</b>.
+
+## A1 A table
+
+| node | rate |
+|---|---:|
+| BJ | 32,311 |
+| HS | 4,182 |
+
+1. first
+2. second
+"""

@@ -123,12 +123,10 @@ def test_without_the_font_face_the_text_renders_differently(page):
     assert abs(widths[0] - widths[1]) > 0.05 * _expected_width_px(chinese), widths
 
 
-def test_a_run_report_draws_its_chinese_with_its_own_font_and_prints(page, tmp_path):
+def test_a_run_report_draws_its_chinese_with_its_own_font_and_prints(page, tmp_path, reported_fake_run):
     from reports.run_report import EMBEDDED_FAMILY as REPORT_FAMILY
-    from reports.run_report import write_report
-    from tests.fake_run import make_fake_run
 
-    report = write_report(make_fake_run(tmp_path / "run"))
+    report = reported_fake_run[0] / "report.html"
     page.set_viewport_size({"width": 1200, "height": 900})
     page.goto(report.as_uri())
     page.evaluate("document.fonts.ready")

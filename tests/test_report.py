@@ -8,7 +8,6 @@ import json
 import os
 import re
 import shutil
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -21,38 +20,15 @@ from reports import charts
 from reports import run_report as report
 from reports.charts import CHART_NAMES, LANGS
 from tests.conftest import SCENARIOS, invoke
-from tests.fake_run import SCENARIO, make_fake_run
-
-ASSUMPTIONS = """# Assumptions
-
-Conventions for all sections:
-- **Talents** are tertiary-educated residents,
-  students included.
-- Rates are per `100,000` residents <b>not bold</b>.
-
-## A1 A table
-
-| node | rate |
-|---|---:|
-| BJ | 32,311 |
-| HS | 4,182 |
-
-1. first
-2. second
-"""
+from tests.fake_run import ASSUMPTIONS, SCENARIO, make_fake_run
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, list[str]]:
-    """One fake run with its report, built once; returns the run dir, the page and warnings."""
-    run_dir = make_fake_run(tmp_path_factory.mktemp("run") / "fake")
-    assumptions = tmp_path_factory.mktemp("doc") / "ASSUMPTIONS.md"
-    assumptions.write_text(ASSUMPTIONS, encoding="utf-8")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        path = report.write_report(run_dir, assumptions=assumptions)
-    assert path == run_dir / "report.html"
-    return run_dir, path.read_text(encoding="utf-8"), [str(w.message) for w in caught]
+def built(reported_fake_run: tuple[Path, list[str]]) -> tuple[Path, str, list[str]]:
+    """The fake run with its report, built once a session (``conftest.reported_fake_run``);
+    returns the run dir, the page and the warnings writing it raised."""
+    run_dir, caught = reported_fake_run
+    return run_dir, (run_dir / "report.html").read_text(encoding="utf-8"), caught
 
 
 def temp_files(folder: Path) -> list[Path]:
