@@ -115,7 +115,7 @@ def invoke(*argv: str) -> Invocation:
     return Invocation(status, out.getvalue(), err.getvalue())
 
 
-def refused(tmp_path: Path, *argv: str, fragments: list[str]) -> str:
+def assert_refused(tmp_path: Path, *argv: str, fragments: list[str]) -> str:
     """Run ``jjj-talent ARGV --out TMP/out`` and check it was refused cleanly: status 2, one
     error message naming each of ``fragments``, no traceback, nothing printed or written."""
     out = tmp_path / "out"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SCENARIOS, invoke, refused
+from tests.conftest import SCENARIOS, assert_refused, invoke
 
 HERE = Path(__file__).resolve().parent
 BAD_CALIBRATIONS = HERE / "bad_calibrations"
@@ -39,19 +39,21 @@ def test_every_bad_calibration_has_its_expected_message() -> None:
 
 @pytest.mark.parametrize("stem", sorted(CALIBRATIONS))
 def test_bad_calibration_config_is_refused(stem: str, tmp_path: Path) -> None:
-    refused(tmp_path, "calibrate", str(BAD_CALIBRATIONS / f"{stem}.yaml"), fragments=CALIBRATIONS[stem])
+    assert_refused(
+        tmp_path, "calibrate", str(BAD_CALIBRATIONS / f"{stem}.yaml"), fragments=CALIBRATIONS[stem]
+    )
 
 
 def test_a_config_with_thousands_of_problems_shows_twenty_and_counts_the_rest(tmp_path: Path) -> None:
     config = tmp_path / "many.yaml"
     config.write_text("name: many\n" + "".join(f"unknown_{i}: {i}\n" for i in range(5000)), encoding="utf-8")
-    err = refused(tmp_path, "calibrate", str(config), fragments=["problems):", "... and"])
+    err = assert_refused(tmp_path, "calibrate", str(config), fragments=["problems):", "... and"])
     assert len(err.splitlines()) <= 23  # the header, 20 problems, the count of the rest
 
 
 @pytest.mark.parametrize("path", sorted(BAD_OBSERVATIONS.glob("*.csv")), ids=lambda p: p.stem)
 def test_bad_observations_file_is_refused_before_anything_runs(path: Path, tmp_path: Path) -> None:
-    err = refused(tmp_path, "validate", str(HISTORY), "--observed", str(path), fragments=[path.name])
+    err = assert_refused(tmp_path, "validate", str(HISTORY), "--observed", str(path), fragments=[path.name])
     assert "observ" in err or "file" in err
 
 
@@ -73,7 +75,7 @@ def test_bad_observations_file_is_refused_before_anything_runs(path: Path, tmp_p
     ],
 )
 def test_bad_runner_options_are_refused(argv: list[str], fragment: str, tmp_path: Path) -> None:
-    refused(tmp_path, *argv, fragments=[fragment])
+    assert_refused(tmp_path, *argv, fragments=[fragment])
 
 
 def test_an_experiment_with_thousands_of_problems_shows_twenty_and_counts_the_rest(tmp_path: Path) -> None:

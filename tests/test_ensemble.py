@@ -19,7 +19,7 @@ from model.errors import ScenarioError
 from model.scenario import load_scenario
 from model.simulation import simulate
 from reports.run_report import _parameter_origin
-from tests.conftest import SCENARIOS, SMALL, TEST_SCENARIOS, copy_baseline, invoke, refused
+from tests.conftest import SCENARIOS, SMALL, TEST_SCENARIOS, assert_refused, copy_baseline, invoke
 
 HERE = Path(__file__).resolve().parent
 ENSEMBLE = HERE / "ensembles" / "small.csv"
@@ -73,7 +73,7 @@ def test_every_bad_ensemble_has_its_expected_message() -> None:
 
 @pytest.mark.parametrize("stem", sorted(BAD))
 def test_a_bad_ensemble_is_refused_by_run(stem: str, tmp_path: Path) -> None:
-    err = refused(
+    err = assert_refused(
         tmp_path,
         "run",
         str(BASELINE),
@@ -87,7 +87,7 @@ def test_a_bad_ensemble_is_refused_by_run(stem: str, tmp_path: Path) -> None:
 
 def test_a_missing_or_folder_ensemble_is_refused(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.csv"
-    refused(
+    assert_refused(
         tmp_path,
         "run",
         str(BASELINE),
@@ -95,13 +95,15 @@ def test_a_missing_or_folder_ensemble_is_refused(tmp_path: Path) -> None:
         str(missing),
         fragments=[f"{missing}: cannot read ensemble file"],
     )
-    refused(tmp_path, "run", str(BASELINE), "--ensemble", str(tmp_path), fragments=[f"{tmp_path}: a folder"])
+    assert_refused(
+        tmp_path, "run", str(BASELINE), "--ensemble", str(tmp_path), fragments=[f"{tmp_path}: a folder"]
+    )
 
 
 def test_a_bad_ensemble_is_refused_by_compare_and_validate(tmp_path: Path) -> None:
     bad = str(BAD_ENSEMBLES / "out_of_bounds.csv")
     fragments = BAD["out_of_bounds"]
-    refused(
+    assert_refused(
         tmp_path,
         "compare",
         str(BASELINE),
@@ -114,7 +116,7 @@ def test_a_bad_ensemble_is_refused_by_compare_and_validate(tmp_path: Path) -> No
     )
     observed = tmp_path / "observed.csv"
     observed.write_text("unit,indicator,year,value\njjj,talents,2017,1000000\n", encoding="utf-8")
-    refused(
+    assert_refused(
         tmp_path,
         "validate",
         str(BASELINE),
@@ -129,7 +131,7 @@ def test_a_bad_ensemble_is_refused_by_compare_and_validate(tmp_path: Path) -> No
 def test_several_problems_are_listed(tmp_path: Path) -> None:
     bad = tmp_path / "many.csv"
     bad.write_text("draw,inflow_rate,weight\n1,7,1\n2,0.01,-1\n", encoding="utf-8")
-    err = refused(
+    err = assert_refused(
         tmp_path, "run", str(BASELINE), "--ensemble", str(bad), fragments=["invalid ensemble (2 problems)"]
     )
     assert "many.csv:2: column inflow_rate" in err and "many.csv:3: column weight" in err
@@ -236,7 +238,7 @@ def test_a_calibrations_ensemble_file_is_read(tmp_path: Path) -> None:
 
 def test_a_missing_file_named_by_the_key_names_the_scenario(tmp_path: Path) -> None:
     path = keyed_scenario(tmp_path, ensemble="gone.csv")
-    refused(
+    assert_refused(
         tmp_path,
         "run",
         str(path),
@@ -247,14 +249,14 @@ def test_a_missing_file_named_by_the_key_names_the_scenario(tmp_path: Path) -> N
 
 def test_compared_scenarios_must_name_the_same_ensemble(tmp_path: Path) -> None:
     path = keyed_scenario(tmp_path)
-    refused(
+    assert_refused(
         tmp_path, "compare", str(path), str(BASELINE), "--replicates", "2",
         fragments=[f"{BASELINE}: ensemble: value None: differs from", "use --ensemble"],
     )  # fmt: skip
 
 
 def test_attribution_is_refused_with_an_ensemble(tmp_path: Path) -> None:
-    refused(
+    assert_refused(
         tmp_path, "compare", str(BASELINE), str(SUBSIDY), "--replicates", "2", "--attribute", "--ensemble", str(ENSEMBLE),
         fragments=["--attribute: not with a parameter ensemble"],
     )  # fmt: skip
