@@ -209,10 +209,15 @@ a table of observations (``unit, indicator, year, value, ...``)."""
 
 
 @functools.cache
+def _lending_rate_changes() -> pd.DataFrame:
+    return pd.read_csv(DATA_DIR / LENDING_RATES_FILE, parse_dates=["effective_date"])
+
+
+@functools.cache
 def lending_rate(year: int) -> float:
     """The benchmark lending rate over five years, per cent, averaged over the days of ``year``;
     after the last change in the file (October 2015) it is held (H2)."""
-    changes = pd.read_csv(DATA_DIR / LENDING_RATES_FILE, parse_dates=["effective_date"])
+    changes = _lending_rate_changes()
     start, end = pd.Timestamp(year, 1, 1), pd.Timestamp(year + 1, 1, 1)
     if changes["effective_date"].iloc[0] > start:
         raise ScenarioError(f"{LENDING_RATES_FILE}: no rate in force on {start.date()}")

@@ -183,7 +183,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "observed",
         "result",
         "simulated_mean",
+        "simulated_p05",
+        "simulated_p95",
         "relative_error",
+        "naive_relative_error",
     ),
 }
 REQUIRED = ("manifest.json", "indicators.csv", "nodes.parquet")

@@ -28,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 
+from experiments.calibration.validate import worst_rows
 from experiments.files import write_text
 from model.errors import ScenarioError
 from model.plan import MILESTONE_YEARS
@@ -1261,9 +1262,8 @@ def _validation(run: RunData, lang: str = "both") -> str:
         [name, str(figures["rows"]), _percent(figures["mape_percent"]), _ratio(figures["mase"])]
         for name, figures in summary["after_start_year_by_indicator"].items()
     ]
-    later = table[(table["year"] > summary["start_year"]) & (table["result"] == "compared")]
-    worst = later.loc[later["relative_error"].abs().sort_values(ascending=False).index[:8]]
-    worst_rows = [
+    worst = worst_rows(table[table["year"] > summary["start_year"]], 8)
+    largest = [
         [
             row.unit,
             row.indicator,
@@ -1279,7 +1279,7 @@ def _validation(run: RunData, lang: str = "both") -> str:
         + _table(["indicator", "rows", "MAPE", "MASE"], by_indicator, numeric=[1, 2, 3])
         + _p(tr("validation_worst", lang))
         + _table(
-            ["unit", "indicator", "year", "observed", "simulated", "error"], worst_rows, numeric=[2, 3, 4, 5]
+            ["unit", "indicator", "year", "observed", "simulated", "error"], largest, numeric=[2, 3, 4, 5]
         )
     )
 

@@ -390,7 +390,10 @@ def test_method_shows_the_validation_of_the_layer_the_scenario_extends(
             "observed": [21_000_000, 9_000, 19_000_000],
             "result": ["compared"] * 3,
             "simulated_mean": [21_525_000, 7_875, 19_000_000],
+            "simulated_p05": [21_400_000, 7_700, 19_000_000],
+            "simulated_p95": [21_650_000, 8_050, 19_000_000],
             "relative_error": [0.025, -0.125, 0.0],
+            "naive_relative_error": [0.1, -0.2, 0.0],
         }
     ).to_csv(run_dir / "validation.csv", index=False)
     (run_dir / "validation.json").write_text(json.dumps(VALIDATION_SUMMARY), encoding="utf-8")
