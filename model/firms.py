@@ -43,9 +43,9 @@ GROUP_MIX = np.array(
     ]
 )
 
-# Talents' wage by group relative to the node's average wage (all employees). Assumption F4:
-# tertiary-educated workers in China earned 1.3-1.6 times the average in the 2010s.
-WAGE_PREMIUM = np.array([1.5, 1.4, 1.7, 1.2, 1.0])
+# A group's wage relative to the average talent's at its node (columns: GROUPS). Assumption F4:
+# the earlier premiums over the average wage (1.5, 1.4, 1.7, 1.2, 1.0) over an engineer's 1.4.
+GROUP_WAGE = np.array([1.5, 1.4, 1.7, 1.2, 1.0]) / 1.4
 
 # Share of a pole's talent jobs by sector (columns: SECTORS). Assumption F2.
 POLE_SECTOR_MIX = {
@@ -81,6 +81,20 @@ def sector_weights(layout: Layout) -> np.ndarray:
     proportional to the node's sector mix times the sector's need for the group."""
     joint = sector_mix(layout)[:, None, :] * GROUP_MIX.T[None, :, :]
     return joint / joint.sum(axis=2, keepdims=True)
+
+
+def talent_wages(average_wage: np.ndarray, tertiary_share: np.ndarray, premium: float) -> np.ndarray:
+    """Talents' wage by node and group in the base year, CNY a year, shape (nodes, groups).
+
+    A node's average wage w̄ (ASSUMPTIONS A6) mixes its tertiary-educated workers, paid w_T, with
+    the others, paid w_N = w_T / (1 + ρ), in the shares s and 1 - s:
+        w̄ = s w_T + (1 - s) w_T / (1 + ρ),   so   w_T = w̄ (1 + ρ) / (1 + ρ s),
+    and a group earns GROUP_WAGE[g] x w_T. One premium times w̄ would count a node's education
+    mix twice: Beijing's average is high partly because more of its workers have a degree.
+    ρ is ``tertiary_wage_premium``; s is the node's tertiary share of residents (ASSUMPTIONS F4).
+    """
+    talent = average_wage * (1.0 + premium) / (1.0 + premium * tertiary_share)
+    return talent[:, None] * GROUP_WAGE[None, :]
 
 
 class Firm(mesa.Agent):

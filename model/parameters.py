@@ -482,6 +482,21 @@ _DECLARED = [
         "Capacity cuts in Hebei's steel and cement after 2013; " + _GUESS,
     ),
     Parameter(
+        "tertiary_wage_premium",
+        0.8,
+        "share of the non-tertiary wage",
+        0.3,
+        1.5,
+        "How much more a tertiary-educated worker earns than one without tertiary education, in "
+        "every node; with the node's tertiary share it turns the average wage into talents' wage "
+        "(ASSUMPTIONS F4, model/firms.py).",
+        "Urban China around 2010: about 8 % a year of schooling by OLS (Asadullah and Xiao 2020, "
+        "CGSS 2010), so about 0.3 log points for college over high school and 0.55-0.65 over the "
+        "mostly middle-school non-tertiary workforce, a premium of 0.75-0.9; the college premium "
+        "was higher in more developed regions and fell by 20 points 2007-2018 (Hanushek, Wang and "
+        "Zhang, J. Comp. Econ. 53, 2025). Not fitted: the node constants absorb a level.",
+    ),
+    Parameter(
         "wage_trend_share",
         1.0,
         "share",

@@ -35,7 +35,7 @@ from model.choice import (
 )
 from model.cities import City
 from model.errors import JJJError, RunError
-from model.firms import SECTORS, WAGE_PREMIUM, Firm, sector_weights
+from model.firms import SECTORS, Firm, sector_weights, talent_wages
 from model.indicators import indicators
 from model.inputs import base_year, lending_rate
 from model.layout import PROVINCES, Layout, default_layout
@@ -1018,8 +1018,13 @@ class TalentModel(mesa.Model):
         staff = np.bincount(key, weights=t.weight[employed], minlength=n_firms * len(GROUPS)).reshape(
             n_firms, len(GROUPS)
         )
-        node_wage = self.base.nodes["wage_cny_year"].to_numpy()
-        trend = self.base.nodes["wage_trend"].to_numpy()
+        nodes = self.base.nodes
+        wage = talent_wages(
+            nodes["wage_cny_year"].to_numpy(),
+            nodes["tertiary"].to_numpy() / nodes["population"].to_numpy(),
+            self.params["tertiary_wage_premium"],
+        )
+        trend = nodes["wage_trend"].to_numpy()
         return [
             Firm(
                 self,
@@ -1027,7 +1032,7 @@ class TalentModel(mesa.Model):
                 node=f // len(SECTORS),
                 sector=f % len(SECTORS),
                 staff=staff[f],
-                wage=node_wage[f // len(SECTORS)] * WAGE_PREMIUM,
+                wage=wage[f // len(SECTORS)],
                 vacancy_rate=self.params["vacancy_rate"],
                 wage_trend=trend[f // len(SECTORS)],
             )

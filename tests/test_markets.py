@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from model.cities import City
-from model.firms import Firm
+from model.firms import GROUP_WAGE, Firm, talent_wages
 from model.inputs import base_year, lending_rate, read_observations
 from model.parameters import resolve_parameters
 
@@ -106,6 +106,17 @@ def test_wage_grows_faster_where_jobs_go_unfilled(params: dict[str, float]) -> N
     f.plan(np.full(5, 10.0), seekers=np.zeros(5), growth=0.0, params=params)
     # excess = (vacancies - seekers) / demand = 0.5; change = 0.05 + min(0.3 * 0.5, 0.1)
     np.testing.assert_allclose(f.wage, 50_000.0 * 1.15)
+
+
+def test_talent_wage_takes_the_node_education_mix_out_of_its_average_wage() -> None:
+    # average 100; a quarter of the workers tertiary, who earn twice the others (premium 1):
+    # 0.25 w_T + 0.75 w_T / 2 = 100, so w_T = 160 and the others earn 80
+    wages = talent_wages(np.array([100.0, 100.0]), np.array([0.25, 0.0]), premium=1.0)
+    assert wages.shape == (2, len(GROUP_WAGE))
+    assert wages[0] == pytest.approx(160.0 * GROUP_WAGE)
+    assert 0.25 * 160.0 + 0.75 * 80.0 == pytest.approx(100.0)
+    # with no tertiary workers the average is the others' wage: talents would earn twice it
+    assert wages[1] == pytest.approx(200.0 * GROUP_WAGE)
 
 
 def test_base_year_wages_and_prices_are_the_published_ones() -> None:
