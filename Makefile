@@ -32,10 +32,10 @@ browser:
 		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 		|| echo "chromium is not installed: the browser tests will skip (and fail with CI=true)"
 
-test: $(STAMP) browser  ## lint, format check, the whole test suite, then the type check
+test: $(STAMP) browser  ## lint, format check, the whole test suite (on every core, at most 4), then the type check
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses 4
 	$(BIN)/python -m mypy $(TYPED)
 
 lint: $(STAMP)  ## fix what ruff can fix, and format
