@@ -350,6 +350,17 @@ def home_probabilities(home: np.ndarray, params: Mapping[str, float]) -> np.ndar
     return logit_probabilities(home / params["commute_nest_scale"])
 
 
+def jobs_given_homes(homes: np.ndarray, in_work: np.ndarray) -> np.ndarray:
+    """P(j | g, h), shape (groups, homes, jobs): the home choice turned round (Bayes),
+    P(j | g, h) = P(h | g, j) E[g, j] / sum_j' P(h | g, j') E[g, j'], with ``homes`` P(h | g, j)
+    (groups, jobs, homes) and ``in_work`` E[g, j] (groups, nodes) the persons in work at each job
+    node. A home nobody of the group could reach keeps its own node."""
+    joint = homes * in_work[:, :, None]  # (groups, jobs, homes)
+    total = joint.sum(axis=1, keepdims=True)
+    n = homes.shape[1]
+    return np.where(total > 0, joint / np.maximum(total, 1e-300), np.eye(n)[None]).transpose(0, 2, 1)
+
+
 def utility(
     terms: Mapping[str, np.ndarray],
     constants: np.ndarray,

@@ -26,6 +26,7 @@ from model.choice import (
     hazard_factors,
     home_probabilities,
     home_utility,
+    jobs_given_homes,
     logit_probabilities,
     moving_hazard,
     solve_constants,
@@ -118,6 +119,7 @@ class TalentModel(mesa.Model):
         self.youth_posts = np.zeros(self.layout.size)  # research posts the youth programme funds
         self.fte_served = np.zeros(self.layout.size)  # phase 7
         self.services_served = np.zeros(self.layout.size)  # services index points they add
+        self._place_base_year_jobs()
         # each year's columns, made into tables once (``tables``), not a DataFrame a year
         self._records: dict[str, list[dict[str, Any]]] = {
             k: [] for k in ("stocks", "nodes", "flows", "spending")
@@ -956,6 +958,33 @@ class TalentModel(mesa.Model):
             persons, self.grid, self.params["outside_choice_share"], self._arrival_shares(), tilt
         )
         return solve_constants(self.base_terms, persons, self.grid, target, target_out)
+
+    def _place_base_year_jobs(self) -> None:
+        """Base year: the census counts talents where they live; some already work elsewhere.
+
+        Each talent in work keeps its home h and draws its job node j by the home choice turned
+        round (Bayes; ASSUMPTIONS C1):
+
+            P(j | g, h) = P(h | g, j) E[g, j] / sum_j' P(h | g, j') E[g, j'],
+
+        P(h | g, j) the nested home choice (model/choice.py, ``jobs_given_homes``) and E[g, j] the
+        talents of group g in work who live at j. Residents by node stay the census's.
+        Those whose job moved are hired by a firm of their job node, and each firm's demand is
+        its staff plus frictional vacancies, as when it was created."""
+        t, n, n_groups = self.talents, self.layout.size, len(GROUPS)
+        homes = home_probabilities(
+            home_utility(self.conditions(), self.layout.distance_km, self.params), self.params
+        )
+        working = np.flatnonzero((t.status == Status.EMPLOYED) | (t.status == Status.UNEMPLOYED))
+        key = t.group[working].astype(np.int64) * n + t.home[working]
+        in_work = np.bincount(key, weights=t.weight[working], minlength=n_groups * n).reshape(n_groups, n)
+        # E[g, j]: before anyone commutes, the talents in work who live at j stand for its jobs
+        t.node[working] = draw_choices(jobs_given_homes(homes, in_work).reshape(-1, n), key, self.rng)
+        hired = working[(t.node[working] != t.home[working]) & (t.status[working] == Status.EMPLOYED)]
+        t.firm[hired] = self._draw_firms(t.node[hired], t.group[hired])
+        staff = self.staff_by_firm()
+        for firm in self.firms:
+            firm.demand = staff[firm.index] * (1.0 + self.params["vacancy_rate"])
 
     def _arrival_shares(self) -> np.ndarray:
         """Where talents registered outside the region live, per kind (kinds, nodes), rows

@@ -21,6 +21,7 @@ from model.choice import (
     draw_choices,
     home_probabilities,
     home_utility,
+    jobs_given_homes,
     logit_probabilities,
     moving_hazard,
     net_gain_by_province,
@@ -424,3 +425,16 @@ def test_home_probabilities_are_a_nested_logit_and_a_faster_commute_raises_livin
     faster = home_probabilities(home_utility(commuting_conditions(cut=0.5), DISTANCE, p), p)
     assert faster[0, 0, 1] > probabilities[0, 0, 1] > 0
     assert faster[0, 2, 2] == 1.0  # the cut is between nodes 0 and 1 only
+
+
+def test_jobs_given_homes_turns_the_home_choice_round_by_hand() -> None:
+    # one group, two nodes: a fifth of node 0's workers live at 1, all of node 1's live there;
+    # 800 in work live at 0, 300 at 1
+    homes = np.array([[[0.8, 0.2], [0.0, 1.0]]])  # P(h | j): rows j, columns h
+    in_work = np.array([[800.0, 300.0]])
+    jobs = jobs_given_homes(homes, in_work)  # P(j | h): rows h, columns j
+    np.testing.assert_allclose(jobs[0, 0], [1.0, 0.0])  # nobody living at 0 works at 1
+    # living at 1: 0.2 x 800 = 160 work at 0 against 1.0 x 300 = 300 at 1
+    np.testing.assert_allclose(jobs[0, 1], [160 / 460, 300 / 460])
+    # a group with nobody in work keeps its home node
+    np.testing.assert_allclose(jobs_given_homes(homes, np.zeros((1, 2)))[0], np.eye(2))

@@ -139,6 +139,33 @@ def test_residents_jobs_and_commuters_are_counted_apart(baseline_run: Run) -> No
     assert last.loc["LF", "commuters"] > 0 and last.loc["SJZ", "commuters"] == 0
 
 
+def test_the_base_year_keeps_the_counted_residents_and_places_some_of_their_jobs_across_a_commute(
+    small_baseline: Scenario,
+) -> None:
+    scenario = small_baseline.with_overrides({"scale": 5000, "end_year": 2016})
+    model = TalentModel(scenario, seed=SEED)
+    apart = TalentModel(scenario.with_overrides({"parameters": {"commute_max_km": 0}}), seed=SEED)
+    # the same census residents by node, with or without commuting
+    np.testing.assert_array_equal(
+        model.talents.persons_by(model.talents.home, model.layout.size),
+        apart.talents.persons_by(apart.talents.home, apart.layout.size),
+    )
+    np.testing.assert_array_equal(apart.talents.home, apart.talents.node)
+    t, base = model.talents, model.tables()["nodes"].set_index("node")
+    commuting = t.home != t.node
+    assert base.loc["LF", "commuters"] > 0 and base.loc["SJZ", "commuters"] == 0
+    assert t.in_work()[commuting].all()
+    assert (
+        model.layout.distance_km[t.home[commuting], t.node[commuting]] <= model.params["commute_max_km"]
+    ).all()
+    # each firm's staff are talents of its node, and its demand covers them
+    firm_node = np.array([firm.node for firm in model.firms])
+    employed = np.flatnonzero(t.status == Status.EMPLOYED)
+    np.testing.assert_array_equal(firm_node[t.firm[employed]], t.node[employed])
+    staff = model.staff_by_firm()
+    assert all((firm.demand >= staff[firm.index]).all() for firm in model.firms)
+
+
 def test_without_commuting_everyone_lives_where_they_work(small_baseline: Scenario) -> None:
     scenario = small_baseline.with_overrides(
         {"scale": 5000, "end_year": 2017, "parameters": {"commute_max_km": 0}}
