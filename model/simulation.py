@@ -463,7 +463,7 @@ class TalentModel(mesa.Model):
         year's graduates studied (-1 for everyone else), which the graduate subsidy reads.
         """
         talents, n = self.talents, self.layout.size
-        studied_at = np.where(graduates, talents.node, -1).astype(np.int8)
+        studied_at = np.where(graduates, talents.node, np.int8(-1))  # int8 like node: no wider copy
         considering, choosers = self._consider_moving(graduates)
         rows = np.flatnonzero(considering)
         del considering
@@ -543,10 +543,12 @@ class TalentModel(mesa.Model):
         ).items():
             self.drivers[term] += effect
 
-        leaving = np.zeros(len(talents), bool)
-        leaving[rows[~staying_in_region]] = True
-        talents.keep(~leaving, newcomers)
-        return np.concatenate([studied_at[~leaving], np.full(len(newcomers), -1, np.int8)])
+        staying = np.ones(len(talents), bool)
+        staying[rows[~staying_in_region]] = False
+        studied_at_after = np.full(int(np.count_nonzero(staying)) + len(newcomers), -1, np.int8)
+        kernels.compact_into(studied_at, staying, studied_at_after)  # newcomers studied nowhere here
+        talents.keep(staying, newcomers)
+        return studied_at_after
 
     def _choose_homes(self, talents: Talents, rows: np.ndarray, homes: np.ndarray) -> None:
         """Those of ``rows`` in work draw where they live given their node, P(h | g, j) =
