@@ -312,28 +312,15 @@ def consider_chunk(
     n_hukou: int,
     chosen: np.ndarray,
     persons: np.ndarray,
-    firm: np.ndarray,
-    seeking: int,
-    staff: np.ndarray,
-    by_group_node: np.ndarray,
-    seekers: np.ndarray,
 ) -> None:
-    """``hazard_by_row``, ``cells_all`` and ``considering`` fused, in place, with the counts of
-    ``staff_and_persons`` (which read the same rows, for the year's conditions).
+    """``hazard_by_row``, ``cells_all`` and ``considering`` fused, in place.
 
-    For rows ``start`` onwards, as many as ``u`` has draws: fills ``chosen``, adds to ``persons``
-    and to ``staff``, ``by_group_node`` and ``seekers`` (int64, as ``staff_and_persons``).
+    For rows ``start`` onwards, as many as ``u`` has draws: fills ``chosen``, adds to ``persons``.
 
     No per-row hazard or cell is stored: at full scale each would be a 240 MB pass.
     """
     for k in range(len(u)):
         i = start + k
-        w = weight[i]
-        if firm[i] >= 0:
-            staff[firm[i], group[i]] += w
-        by_group_node[group[i], node[i]] += w
-        if status[i] == seeking:
-            seekers[group[i], node[i]] += w
         cell = _row_cell(
             i,
             node,

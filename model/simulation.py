@@ -464,7 +464,7 @@ class TalentModel(mesa.Model):
         """
         talents, n = self.talents, self.layout.size
         studied_at = np.where(graduates, talents.node, np.int8(-1))  # int8 like node: no wider copy
-        considering, choosers, counts = self._consider_moving(graduates)
+        considering, choosers = self._consider_moving(graduates)
         rows = np.flatnonzero(considering)
         del considering
         cells = self._cells(talents, rows, graduates[rows])
@@ -478,7 +478,7 @@ class TalentModel(mesa.Model):
         position = np.full(self.grid.size, -1, np.int64)
         position[used] = np.arange(len(used))
         self._staff_in_conditions = None
-        cond, terms, total_utility = self._utility_now(used, counts)
+        cond, terms, total_utility = self._utility_now(used)
         staff = self._staff_in_conditions  # of the rows as they are now, before anyone moves
         probabilities = logit_probabilities(total_utility)
         destination = draw_choices(probabilities, position[cells], self.rng)
@@ -665,27 +665,12 @@ class TalentModel(mesa.Model):
 
     # --- what nodes offer -------------------------------------------------------------------
 
-    def conditions(self, counts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> Conditions:
-        """Wages, job chances, prices, services and group mix per node, and lever money.
-
-        Args:
-            counts: staff by firm, persons and job seekers by (group, node) of the rows as they
-                are (``kernels.staff_and_persons``), when a pass over the rows has counted them
-                already; None to count them here.
-        """
+    def conditions(self) -> Conditions:
+        """Wages, job chances, prices, services and group mix per node, and lever money."""
         n, n_groups, t = self.layout.size, len(GROUPS), self.talents
-        if counts is None:  # one pass
-            counts = kernels.staff_and_persons(
-                t.firm,
-                t.group,
-                t.node,
-                t.status,
-                t.weight,
-                len(self.firms),
-                n_groups,
-                n,
-                int(Status.UNEMPLOYED),
-            )
+        counts = kernels.staff_and_persons(
+            t.firm, t.group, t.node, t.status, t.weight, len(self.firms), n_groups, n, int(Status.UNEMPLOYED)
+        )  # staff by firm, persons and job seekers by (group, node): one pass
         staff, by_node_group, seekers = (count.astype(float) for count in counts)
         self._staff_in_conditions = staff  # choose_locations carries it on to match_jobs
         paid = np.zeros((n, n_groups))
@@ -887,13 +872,12 @@ class TalentModel(mesa.Model):
         return self._pole_shares
 
     def _utility_now(
-        self, cells: np.ndarray | None = None, counts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self, cells: np.ndarray | None = None
     ) -> tuple[Conditions, dict[str, np.ndarray], np.ndarray]:
         """This year's conditions, and the utility terms and total utility they give, per choice
-        cell and alternative. With ``cells``, of those cells only, in that order; ``counts`` as
-        ``conditions`` takes them.
+        cell and alternative. With ``cells``, of those cells only, in that order.
         """
-        cond = self.conditions(counts)
+        cond = self.conditions()
         terms = utility_terms(
             self.grid, cond, self.layout.distance_km, self.layout.province, self.params, cells
         )
@@ -930,21 +914,15 @@ class TalentModel(mesa.Model):
             return kernels.cells_all(*columns, is_graduate, *fixed)
         return kernels.cells(*columns, is_graduate, np.asarray(rows, np.int64), *fixed)
 
-    def _consider_moving(
-        self, graduates: np.ndarray, chunk: int = 1 << 20
-    ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    def _consider_moving(self, graduates: np.ndarray, chunk: int = 1 << 20) -> tuple[np.ndarray, np.ndarray]:
         """Who considers moving this year, and the expected persons considering, per choice cell.
 
         Graduates all consider; others with chance ``moving_hazard`` (one uniform draw per row,
-        drawn a chunk at a time: the same stream as one draw for all rows). Fused in one pass,
-        which also counts what ``conditions`` counts over the rows (its ``counts``).
+        drawn a chunk at a time: the same stream as one draw for all rows). Fused in one pass.
         """
-        t, n_groups = self.talents, len(GROUPS)
+        t = self.talents
         chosen = np.empty(len(t), bool)
         persons = np.zeros(self.grid.size)
-        staff = np.zeros((len(self.firms), n_groups), np.int64)
-        by_group_node = np.zeros((n_groups, self.layout.size), np.int64)
-        seekers = np.zeros((n_groups, self.layout.size), np.int64)
         factors = hazard_factors(int(t.age.max()) if len(t) else 0, self.params)
         for start in range(0, len(t), chunk):
             u = self.rng.random(min(chunk, len(t) - start))
@@ -958,17 +936,12 @@ class TalentModel(mesa.Model):
                 graduates,
                 *factors,
                 int(Status.RETIRED),
-                n_groups,
+                len(GROUPS),
                 HUKOU_ABROAD + 1,
                 chosen,
                 persons,
-                t.firm,
-                int(Status.UNEMPLOYED),
-                staff,
-                by_group_node,
-                seekers,
             )
-        return chosen, persons, (staff, by_group_node, seekers)
+        return chosen, persons
 
     def _considering_persons(self, hazard: np.ndarray, graduates: np.ndarray | None = None) -> np.ndarray:
         """Expected persons considering a move, per choice cell."""
