@@ -34,6 +34,9 @@ NONLOCAL_FROM_REGION = 0.25  # assumption D3: of talents without local hukou, sh
 YEARS_AT_NODE_MAX = 15  # assumption D4: initial years at node uniform up to this (and age - 22)
 ADULT_DEGREE_AGES = (25, 40)  # assumption E2: ages of adults gaining a first degree, uniform
 ADULT_YEARS_AT_NODE = 5  # assumption E2: residents before their degree; past the newcomers' two years
+DRAW_CHUNK = 1 << 20
+"""Rows' uniform draws are made this many at a time: the same stream as one draw for all rows,
+without an array of 8 bytes a row (240 MB at full scale)."""
 
 
 def initial_talents(
@@ -144,17 +147,29 @@ def age_one_year(talents: Talents) -> None:
 
 
 def deaths(talents: Talents, params: Mapping[str, float], rng: np.random.Generator) -> np.ndarray:
-    """Mask of rows that die this year (Gompertz)."""
+    """Mask of rows that die this year (Gompertz): a row dies when its draw is below q(age)."""
     ages = np.arange(int(talents.age.max()) + 1 if len(talents) else 1)  # q once per age, not per row
     q = np.minimum(params["mortality_a"] * np.exp(params["mortality_b"] * ages), 1.0)
-    return kernels.below(talents.age, q, rng.random(len(talents)))
+    dying = np.empty(len(talents), bool)
+    for start in range(0, len(talents), DRAW_CHUNK):
+        stop = min(start + DRAW_CHUNK, len(talents))
+        dying[start:stop] = kernels.below(talents.age[start:stop], q, rng.random(stop - start))
+    return dying
 
 
 def retire(talents: Talents, params: Mapping[str, float]) -> None:
-    retiring = talents.in_work() & (talents.age >= params["retirement_age"])
-    talents.status[retiring] = Status.RETIRED
-    talents.firm[retiring] = -1
-    talents.node[retiring] = talents.home[retiring]  # the retired choose where they live
+    """Talents in work reaching ``retirement_age`` retire; the retired choose where they live."""
+    kernels.retire(
+        talents.status,
+        talents.age,
+        talents.firm,
+        talents.node,
+        talents.home,
+        float(params["retirement_age"]),
+        int(Status.EMPLOYED),
+        int(Status.UNEMPLOYED),
+        int(Status.RETIRED),
+    )
 
 
 SETTLEMENT_YEARS = 5  # years at a node before a migrant can gain its hukou (assumption D6)
@@ -183,25 +198,32 @@ def settle_hukou(
     if alive is None:
         alive = np.ones(len(t), bool)
     chance = params["hukou_settlement_rate"] * np.exp(-barrier)  # by (group, node), not per row
-    kernels.settling(
-        t.hukou,
-        t.node,
-        t.group,
-        t.years_at_node,
-        np.asarray(province, t.hukou.dtype),
-        np.ascontiguousarray(chance),
-        rng.random(int(np.count_nonzero(alive))),
-        HUKOU_ABROAD,
-        SETTLEMENT_YEARS,
-        alive,
-    )
+    n_alive, row = int(np.count_nonzero(alive)), 0
+    for drawn in range(0, n_alive, DRAW_CHUNK):
+        row = kernels.settling(
+            t.hukou,
+            t.node,
+            t.group,
+            t.years_at_node,
+            np.asarray(province, t.hukou.dtype),
+            np.ascontiguousarray(chance),
+            rng.random(min(DRAW_CHUNK, n_alive - drawn)),
+            HUKOU_ABROAD,
+            SETTLEMENT_YEARS,
+            alive,
+            row,
+        )
 
 
 def graduate(talents: Talents, params: Mapping[str, float]) -> np.ndarray:
     """Students who finish this year start looking for work; returns their mask."""
-    finishing = (talents.status == Status.STUDENT) & (talents.years_at_node >= params["study_years"])
-    talents.status[finishing] = Status.UNEMPLOYED
-    return finishing
+    return kernels.graduate(
+        talents.status,
+        talents.years_at_node,
+        float(params["study_years"]),
+        int(Status.STUDENT),
+        int(Status.UNEMPLOYED),
+    )
 
 
 def _node_group_rows(counts: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

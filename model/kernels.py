@@ -391,23 +391,62 @@ def settling(
     abroad: int,
     min_years: int,
     alive: np.ndarray,
+    start: int,
 ) -> int:
-    """``demography.settle_hukou`` in one pass: sets hukou in place; returns rows settled.
+    """``demography.settle_hukou`` for a chunk of draws: sets hukou in place.
 
-    Only rows where ``alive`` holds take part, the k-th of them with the draw ``u[k]``.
+    Only rows where ``alive`` holds take part: from row ``start`` on, the k-th of them with the
+    draw ``u[k]``, until the draws run out. Returns the row after the last one drawn for (the
+    next chunk's ``start``).
     """
-    settled = 0
     k = 0
-    for i in range(len(hukou)):
-        if not alive[i]:
-            continue
-        p = province[node[i]]
-        if hukou[i] != p and hukou[i] != abroad and years_at_node[i] >= min_years:
-            if u[k] < chance[group[i], node[i]]:
-                hukou[i] = p
-                settled += 1
-        k += 1
-    return settled
+    i = start
+    while k < len(u):
+        if alive[i]:
+            p = province[node[i]]
+            if hukou[i] != p and hukou[i] != abroad and years_at_node[i] >= min_years:
+                if u[k] < chance[group[i], node[i]]:
+                    hukou[i] = p
+            k += 1
+        i += 1
+    return i
+
+
+@njit(cache=True, nogil=True)
+def retire(
+    status: np.ndarray,
+    age: np.ndarray,
+    firm: np.ndarray,
+    node: np.ndarray,
+    home: np.ndarray,
+    retirement_age: float,
+    employed: int,
+    unemployed: int,
+    retired: int,
+) -> None:
+    """``demography.retire`` in one pass, in place: rows in work (``employed`` or
+    ``unemployed``) aged ``retirement_age`` or more retire, leave their employer and choose
+    where they live (``node`` becomes ``home``)."""
+    for i in range(len(status)):
+        if (status[i] == employed or status[i] == unemployed) and age[i] >= retirement_age:
+            status[i] = retired
+            firm[i] = -1
+            node[i] = home[i]
+
+
+@njit(cache=True, nogil=True)
+def graduate(
+    status: np.ndarray, years_at_node: np.ndarray, study_years: float, student: int, unemployed: int
+) -> np.ndarray:
+    """``demography.graduate`` in one pass: students of ``study_years`` or more become
+    ``unemployed`` (in place); returns their mask."""
+    out = np.empty(len(status), np.bool_)
+    for i in range(len(status)):
+        finishing = status[i] == student and years_at_node[i] >= study_years
+        if finishing:
+            status[i] = unemployed
+        out[i] = finishing
+    return out
 
 
 @njit(cache=True, nogil=True)

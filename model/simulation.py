@@ -135,6 +135,8 @@ class TalentModel(mesa.Model):
         self._staff_after_moves: np.ndarray | None = None  # set by choose_locations for match_jobs
         self._staff_at_year_end = np.zeros(0)  # set by collect for next year's plan_firms
         self._seekers_at_year_end = np.zeros(0)  # the same
+        # set by collect for next year's update_cities; None once relocation has moved homes
+        self._residents_at_year_end: np.ndarray | None = None
         self.collect()
 
     # --- the year ---------------------------------------------------------------------------
@@ -152,8 +154,9 @@ class TalentModel(mesa.Model):
         studied_at = self.choose_locations(graduates, newcomers)
         self.match_jobs(studied_at)
         self.house_talents()
-        self.serve_flexibly()
-        self.hold_population_ceiling()
+        residents = self._residents_by_node()  # nobody moves in phase 7: counted once for both
+        self.serve_flexibly(residents)
+        self.hold_population_ceiling(residents)
         self.collect()
         self.agent_steps += len(self.talents)
         self.running = self.year < self.end_year
@@ -271,23 +274,29 @@ class TalentModel(mesa.Model):
         ]
         t.node[followers] = destination[follows]
         t.home[followers] = destination[follows]  # they move with their job
+        self._residents_at_year_end = None  # homes have changed: update_cities counts them
         t.years_at_node[followers] = 0
         t.in_talent_housing[followers] = False
         t.keeps_beijing_services[followers] |= self.rng.random(len(followers)) < covered
         t.status[stayers] = Status.UNEMPLOYED
         t.firm[stayers] = -1
 
-    def hold_population_ceiling(self) -> None:
+    def hold_population_ceiling(self, residents: np.ndarray) -> None:
         """Phase 7 (cont.): population_ceiling. Where the target nodes' residents exceed the
         ceiling at the year's end, their non-talent residents shrink by one factor,
         f = max(0, 1 - excess / non-talents), so that the residents meet it (or come down to
-        the talents alone)."""
+        the talents alone).
+
+        Args:
+            residents: persons of the talent rows by the node where they live (as
+                ``_residents_by_node`` counts them).
+        """
         ceiling = self.levers["population_ceiling"]
         if ceiling.value <= 0 or not ceiling.nodes.any():
             return
         capped = [city for city in self.cities if ceiling.nodes[city.node]]
         nontalent = sum(city.nontalent for city in capped)
-        excess = self._residents_by_node()[ceiling.nodes].sum() + nontalent - ceiling.value
+        excess = residents[ceiling.nodes].sum() + nontalent - ceiling.value
         if excess > 0:
             factor = max(1.0 - excess / max(nontalent, 1.0), 0.0)
             for city in capped:
@@ -295,7 +304,9 @@ class TalentModel(mesa.Model):
 
     def update_cities(self) -> None:
         """Phase 3: non-talent residents, talent housing, housing prices and public services."""
-        talents = self._residents_by_node()
+        talents = self._residents_at_year_end  # homes as collect counted them
+        if talents is None:  # relocation has moved followers' homes since
+            talents = self._residents_by_node()
         leader = self._by_city("services_index").max()
         new_units = self.levers["talent_housing"].by_node()
         equalising = self.levers["services_equalisation"].by_node()
@@ -454,7 +465,7 @@ class TalentModel(mesa.Model):
         year's graduates studied (-1 for everyone else), which the graduate subsidy reads.
         """
         talents, n = self.talents, self.layout.size
-        studied_at = np.where(graduates, talents.node, -1).astype(np.int8)
+        studied_at = np.where(graduates, talents.node, np.int8(-1))  # int8 like node: no wider copy
         considering, choosers = self._consider_moving(graduates)
         rows = np.flatnonzero(considering)
         del considering
@@ -534,10 +545,12 @@ class TalentModel(mesa.Model):
         ).items():
             self.drivers[term] += effect
 
-        leaving = np.zeros(len(talents), bool)
-        leaving[rows[~staying_in_region]] = True
-        talents.keep(~leaving, newcomers)
-        return np.concatenate([studied_at[~leaving], np.full(len(newcomers), -1, np.int8)])
+        staying = np.ones(len(talents), bool)
+        staying[rows[~staying_in_region]] = False
+        studied_at_after = np.full(int(np.count_nonzero(staying)) + len(newcomers), -1, np.int8)
+        kernels.compact_into(studied_at, staying, studied_at_after)  # newcomers studied nowhere here
+        talents.keep(staying, newcomers)
+        return studied_at_after
 
     def _choose_homes(self, talents: Talents, rows: np.ndarray, homes: np.ndarray) -> None:
         """Those of ``rows`` in work draw where they live given their node, P(h | g, j) =
@@ -614,16 +627,19 @@ class TalentModel(mesa.Model):
                 self.talents, units, self.levers["talent_housing"].groups, self.rng
             )
 
-    def serve_flexibly(self) -> None:
+    def serve_flexibly(self, residents: np.ndarray) -> None:
         """Phase 7: teams, part-time and multi-site talents counted as full-time equivalents
         where they serve (plan 三(一)); they keep living where they live.
 
         What they serve raises the node's services index, as next year's choices see it::
 
             services_served[j] = fte_services_gain * fte_served[j] / (residents[j] / 1,000)
+
+        Args:
+            residents: persons of the talent rows by the node where they live.
         """
         t, n = self.talents, self.layout.size
-        population = self._residents_by_node() + self._by_city("nontalent")
+        population = residents + self._by_city("nontalent")
         served = np.zeros(n)
         for name in programmes.FTE_PROGRAMMES:
             state = self.levers[name]
@@ -732,6 +748,7 @@ class TalentModel(mesa.Model):
         staff = self.staff_by_firm() if self._staff_after_hiring is None else self._staff_after_hiring
         self._staff_after_hiring, self._staff_at_year_end = None, staff
         talents = persons.reshape(n, -1).sum(axis=1)
+        self._residents_at_year_end = talents + trainees  # every row by home: _residents_by_node
         employed = staff.sum(axis=1)
         wage_bill = np.array([(firm.wage * staff[firm.index]).sum() for firm in self.firms])
         firm_node = np.array([firm.node for firm in self.firms])
