@@ -763,8 +763,7 @@ class TalentModel(mesa.Model):
                 "talent_jobs": np.bincount(firm_node, employed, n),
                 "commuters": commuters,
                 "price_cny_m2": self._by_city("price_cny_m2"),
-                "wage_cny_year": np.bincount(firm_node, wage_bill, n)
-                / np.maximum(np.bincount(firm_node, employed, n), 1),
+                "wage_cny_year": self._node_wages(firm_node, wage_bill, employed),
                 "services_index": self._by_city("services_index"),
                 "vacancies": np.round(np.bincount(firm_node, vacancies, n)).astype(np.int64),
                 "entries": acc.entries,
@@ -843,6 +842,17 @@ class TalentModel(mesa.Model):
         return out
 
     # --- helpers ----------------------------------------------------------------------------
+
+    def _node_wages(self, firm_node: np.ndarray, wage_bill: np.ndarray, employed: np.ndarray) -> np.ndarray:
+        """Each node's mean talent wage, CNY a year: its firms' wage bill over their staff; where
+        no talent is employed there, the wages its firms offer, weighted by their demand (by
+        group alike where they demand nobody), so that a node's wage is never 0."""
+        n = self.layout.size
+        staff = np.bincount(firm_node, employed, n)
+        basis = [firm.demand if firm.demand.sum() > 0 else np.ones(len(GROUPS)) for firm in self.firms]
+        offered = np.bincount(firm_node, [firm.wage @ b for firm, b in zip(self.firms, basis)], n)
+        offer = offered / np.bincount(firm_node, [b.sum() for b in basis], n)
+        return np.where(staff > 0, np.bincount(firm_node, wage_bill, n) / np.maximum(staff, 1), offer)
 
     def staff_by_firm(self) -> np.ndarray:
         """Persons employed by each firm, by group, shape (firms, groups)."""

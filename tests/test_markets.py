@@ -3,6 +3,8 @@ ASSUMPTIONS H1), and their inputs are the published numbers up to 2015 (A6, A7).
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import mesa
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ from model.cities import City
 from model.firms import GROUP_WAGE, Firm, talent_wages
 from model.inputs import base_year, lending_rate, read_observations
 from model.parameters import resolve_parameters
+from model.simulation import TalentModel
 
 
 @pytest.fixture()
@@ -148,3 +151,23 @@ def test_no_wage_or_price_input_is_dated_after_2015() -> None:
         table["indicator"].isin(["avg_wage_nonprivate", "new_residential_price"]) & (table["year"] > 2015)
     ]
     assert late.empty, late[["unit", "indicator", "year"]]
+
+
+def test_a_node_without_talent_jobs_reports_the_wages_its_firms_offer() -> None:
+    # node 0: one firm with staff; node 1: one firm with demand but no staff, one with neither
+    w = np.array([100.0, 200.0, 300.0, 400.0, 500.0])  # a wage by group (five groups)
+    firms = [
+        SimpleNamespace(wage=w, demand=np.ones(5)),
+        SimpleNamespace(wage=2 * w, demand=np.array([3.0, 1.0, 0.0, 0.0, 0.0])),
+        SimpleNamespace(wage=4 * w, demand=np.zeros(5)),
+    ]
+    model = SimpleNamespace(layout=SimpleNamespace(size=2), firms=firms)
+    wages = TalentModel._node_wages(  # type: ignore[arg-type]
+        model,
+        np.array([0, 1, 1]),
+        wage_bill=np.array([1_500.0, 0.0, 0.0]),
+        employed=np.array([10.0, 0.0, 0.0]),
+    )
+    assert wages[0] == pytest.approx(150.0)  # the wage bill over the staff
+    # offers weighted by demand (3 x 200 + 400), the firm demanding nobody by group alike (5 x 1,200)
+    assert wages[1] == pytest.approx((3 * 200 + 400 + 4 * w.sum()) / (4 + 5))
