@@ -144,6 +144,57 @@ def test_cma_es_recovers_three_known_parameters_jointly_and_brackets_them():
     pd.testing.assert_frame_equal(first, again.trace.drop(columns="seconds"))
 
 
+class TwoBasins(Problem):
+    """A loss without simulation: two basins in x (the first parameter), at 0.2 (loss 1.0) and
+    at 0.8 (loss 1.02), the second parameter best at 0.5."""
+
+    def evaluate_batch(self, points):
+        return [
+            min(1.0 + 40 * (x - 0.2) ** 2, 1.02 + 40 * (x - 0.8) ** 2) + (y - 0.5) ** 2 for x, y in points
+        ]
+
+
+def test_restarts_keep_every_search_within_the_tolerance_and_weigh_them_equally():
+    """Three CMA-ES searches from the same start (search seeds 5, 6, 7): the first two end in
+    the deeper basin, the third in the other. The fitted values are the best of all; the
+    ensemble draws as many from each search within the tolerance of the best loss (the two
+    basins at 10 %, only the deeper one at 1 %); the first search is the single search's fit."""
+    problem = TwoBasins(
+        None,  # never run: the scenario
+        ("inflow_rate", "beta_wage"),
+        np.zeros(2),
+        np.ones(2),
+        np.array([0.5, 0.5]),
+        pd.DataFrame(),
+        (1,),
+    )
+    method = CmaEs(name="cma-es", population=6, max_evaluations=120, sigma0=1.0, ensemble_size=20, restarts=3)
+
+    result = fit(problem, method, seed=5)
+
+    assert [s.seed for s in result.searches] == [5, 6, 7]
+    assert [round(s.values[0], 1) for s in result.searches] == [0.2, 0.2, 0.8]
+    assert result.values[0] == pytest.approx(0.2, abs=0.01) and result.loss < 1.001
+    assert all(s.kept for s in result.searches)
+    ensemble = result.ensemble
+    assert ensemble is not None and len(ensemble) == 60
+    assert ensemble["weight"].sum() == pytest.approx(1.0) and ensemble["weight"].nunique() == 1
+    assert ensemble["draw"].str.startswith("3-").sum() == 20
+    assert (ensemble["inflow_rate"] > 0.5).sum() == 20  # the third search's basin
+    assert result.trace["search"].tolist() == [0] + [
+        k for k in (1, 2, 3) for _ in range(sum(result.trace["search"] == k))
+    ]
+
+    strict = fit(problem, method.model_copy(update={"ensemble_tolerance": 0.01}), seed=5)
+    assert [s.kept for s in strict.searches] == [True, True, False]
+    assert strict.ensemble is not None and len(strict.ensemble) == 40
+    assert (strict.ensemble["inflow_rate"] < 0.5).all()
+
+    single = fit(problem, method.model_copy(update={"restarts": 1}), seed=5)
+    first = result.trace[result.trace["search"] <= 1].drop(columns="seconds").reset_index(drop=True)
+    pd.testing.assert_frame_equal(first, single.trace.drop(columns="seconds"))
+
+
 def write_config(folder: Path, **changes: object) -> Path:
     config = {
         "name": "tiny",

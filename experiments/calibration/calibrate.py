@@ -31,9 +31,16 @@ Method (simulated moments with common random numbers):
     the result the same for a given seed whatever the number of workers), ``sigma0`` the first
     step in z units, at most ``max_evaluations`` candidates. The default for a dozen parameters
     or more. Its last search distribution (mean, step and covariance in z units) is kept, and
-    ``ensemble.csv`` holds ``ensemble_size`` draws from it mapped to parameter values, equally
-    weighted: the spread of the search where it stopped, an approximation of the parameters'
-    uncertainty, not a posterior.
+    ``ensemble.csv`` holds ``ensemble_size`` draws from it mapped to parameter values: the spread
+    of the search where it stopped, an approximation of the parameters' uncertainty, not a
+    posterior. With ``restarts`` R > 1 the search runs R times from the same start with the
+    search seeds seed, seed + 1, ... (the same replicate seeds: common random numbers across
+    searches too). The fitted values are the best candidate of all searches. Every search whose
+    best loss is within ``ensemble_tolerance`` of the best (loss <= (1 + tolerance) x best) is
+    kept: the data cannot tell those apart, so each gives ``ensemble_size`` draws and the kept
+    searches weigh equally in ``ensemble.csv`` (draws labelled ``search-k``). Where the loss has
+    several basins of nearly equal depth, one search's covariance sees only its own; the kept
+    searches together show how far apart the basins lie.
 
 Outputs, in one folder (``--out``, default ``outputs/calibration/<name>``): ``calibration.json``
 (the record: targets, loss, method, seeds, dates, data rule, versions), ``fit.csv`` (observed
@@ -139,7 +146,19 @@ class CmaEs(BaseModel):
     )
     sigma0: float = Field(default=0.5, gt=0, description="First step, in transformed units.")
     tolfun: float = Field(default=1e-5, gt=0, description="Stop when a generation's losses differ by less.")
-    ensemble_size: int = Field(default=50, ge=0, description="Draws from the last search distribution.")
+    ensemble_size: int = Field(
+        default=50, ge=0, description="Draws from each kept search's last distribution."
+    )
+    restarts: int = Field(
+        default=1,
+        ge=1,
+        description="Independent searches from the same start, search seeds seed, seed + 1, ...",
+    )
+    ensemble_tolerance: float = Field(
+        default=0.1,
+        ge=0,
+        description="Searches ending within this share of the best loss are kept in the ensemble.",
+    )
 
 
 def _method_name(value: Any) -> str:
@@ -394,7 +413,19 @@ class Fit:
     trace: pd.DataFrame
     wall_seconds: float
     ensemble: pd.DataFrame | None = None
-    """Parameter vectors with weights (cma-es: draws from its last search distribution)."""
+    """Parameter vectors with weights (cma-es: draws from its kept searches' last distributions)."""
+    searches: tuple[SearchSummary, ...] = ()
+    """Each CMA-ES search: its seed, best loss and values, and whether the ensemble keeps it."""
+
+
+@dataclass(frozen=True)
+class SearchSummary:
+    number: int
+    seed: int
+    loss: float
+    evaluations: int
+    values: np.ndarray
+    kept: bool
 
 
 def fit(
@@ -425,12 +456,76 @@ def _trace_row(
 
 
 def _fit_cma(problem: Problem, method: CmaEs, log: Callable[[str], None] | None, seed: int) -> Fit:
-    """CMA-ES in synchronous generations: ask ``population`` candidates, run them as one batch,
-    tell their losses."""
+    """CMA-ES in synchronous generations (ask ``population`` candidates, run them as one batch,
+    tell their losses), ``method.restarts`` times; the ensemble from the searches that end
+    within ``ensemble_tolerance`` of the best (module docstring)."""
     started = time.perf_counter()
-    z0 = problem.transformed(problem.start)
     start_loss = problem.evaluate_batch([problem.start])[0]
-    trace = [_trace_row(problem, 1, problem.start, start_loss, started)]
+    trace = [_trace_row(problem, 1, problem.start, start_loss, started) | {"search": 0}]
+    searches = []
+    for k in range(1, method.restarts + 1):
+        if log and method.restarts > 1:
+            log(f"  search {k} of {method.restarts} (search seed {seed + k - 1})")
+        search = _cma_search(problem, method, seed + k - 1, k, trace, started, log)
+        own_best = min((row for row in trace if row["search"] == k), key=lambda row: row["loss"])
+        searches.append((k, search, own_best))
+    best = min(trace, key=lambda row: row["loss"])  # the start itself may be best
+    values = np.array([best[n] for n in problem.names])
+    kept = {k for k, _, row in searches if row["loss"] <= (1.0 + method.ensemble_tolerance) * best["loss"]}
+    rng = np.random.default_rng(seed)
+    parts = []
+    for k, search, _ in searches:
+        if k not in kept:
+            continue
+        draws = rng.multivariate_normal(search.mean, search.sigma**2 * search.C, size=method.ensemble_size)
+        part = pd.DataFrame(
+            [dict(zip(problem.names, problem.values(z))) for z in draws], columns=list(problem.names)
+        )
+        labels = range(1, len(part) + 1)
+        part.insert(0, "draw", [f"{k}-{i}" for i in labels] if method.restarts > 1 else list(labels))
+        parts.append(part)
+    ensemble = (
+        pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["draw", *problem.names])
+    )
+    ensemble["weight"] = 1.0 / max(len(ensemble), 1)  # each kept search gives as many draws
+    stops = [search.stop() for _, search, _ in searches]
+    return Fit(
+        values,
+        float(best["loss"]),
+        start_loss,
+        len(trace),
+        "; ".join(
+            ", ".join(f"{k}={v}" for k, v in stop.items()) or "max_evaluations reached" for stop in stops
+        ),
+        all(bool(stop) and "maxfevals" not in stop for stop in stops),
+        pd.DataFrame(trace),
+        time.perf_counter() - started,
+        ensemble,
+        tuple(
+            SearchSummary(
+                k,
+                seed + k - 1,
+                float(row["loss"]),
+                sum(r["search"] == k for r in trace),
+                np.array([row[n] for n in problem.names]),
+                k in kept,
+            )
+            for k, _, row in searches
+        ),
+    )
+
+
+def _cma_search(
+    problem: Problem,
+    method: CmaEs,
+    seed: int,
+    number: int,
+    trace: list[dict[str, Any]],
+    started: float,
+    log: Callable[[str], None] | None,
+) -> cma.CMAEvolutionStrategy:
+    """One CMA-ES search from the problem's start, its candidates appended to ``trace`` (column
+    ``search`` = ``number``); returns the search where it stopped."""
     options = {
         "popsize": method.population,
         "seed": seed % (2**32 - 1) + 1,  # cma reads 0 as "draw a seed"
@@ -438,40 +533,19 @@ def _fit_cma(problem: Problem, method: CmaEs, log: Callable[[str], None] | None,
         "tolfun": method.tolfun,
         "verbose": -9,
     }
-    search = cma.CMAEvolutionStrategy(z0, method.sigma0, options)
-    while not search.stop() and len(trace) - 1 < method.max_evaluations:
+    search = cma.CMAEvolutionStrategy(problem.transformed(problem.start), method.sigma0, options)
+    evaluated = 0
+    while not search.stop() and evaluated < method.max_evaluations:
         candidates = search.ask()
         points = [problem.values(z) for z in candidates]
         losses = problem.evaluate_batch(points)
         search.tell(candidates, losses)
+        evaluated += len(points)
         for values, loss in zip(points, losses):
-            trace.append(_trace_row(problem, len(trace) + 1, values, loss, started))
+            trace.append(_trace_row(problem, len(trace) + 1, values, loss, started) | {"search": number})
         if log:
-            log(
-                f"  generation {search.countiter:3d}  {len(trace) - 1} candidates  best loss {min(losses):.6f}"
-            )
-    best = min(trace, key=lambda row: row["loss"])
-    values = np.array([best[n] for n in problem.names])
-    stopped = search.stop()
-    draws = np.random.default_rng(seed).multivariate_normal(
-        search.mean, search.sigma**2 * search.C, size=method.ensemble_size
-    )
-    ensemble = pd.DataFrame(
-        [dict(zip(problem.names, problem.values(z))) for z in draws], columns=list(problem.names)
-    )
-    ensemble.insert(0, "draw", np.arange(1, len(ensemble) + 1))
-    ensemble["weight"] = 1.0 / max(len(ensemble), 1)
-    return Fit(
-        values,
-        float(best["loss"]),
-        start_loss,
-        len(trace),
-        ", ".join(f"{k}={v}" for k, v in stopped.items()) or "max_evaluations reached",
-        bool(stopped) and "maxfevals" not in stopped,
-        pd.DataFrame(trace),
-        time.perf_counter() - started,
-        ensemble,
-    )
+            log(f"  generation {search.countiter:3d}  {evaluated} candidates  best loss {min(losses):.6f}")
+    return search
 
 
 def _fit_nelder_mead(problem: Problem, method: NelderMead, log: Callable[[str], None] | None = None) -> Fit:
@@ -598,7 +672,7 @@ def _layer_parameters(config: CalibrationConfig) -> list[str]:
 
 QUICK = {"scale": 2000, "replicates": 1, "report_replicates": 1, "generations": 2}
 """``--quick``: a check that a config runs end to end (tests), not a fit: coarse runs, one seed,
-two CMA-ES generations (or as many Nelder-Mead evaluations)."""
+two CMA-ES generations of one search (or as many Nelder-Mead evaluations)."""
 
 
 def quick(config: CalibrationConfig) -> CalibrationConfig:
@@ -606,7 +680,11 @@ def quick(config: CalibrationConfig) -> CalibrationConfig:
     method: NelderMead | CmaEs = config.method
     if isinstance(method, CmaEs):
         method = method.model_copy(
-            update={"max_evaluations": QUICK["generations"] * method.population, "ensemble_size": 5}
+            update={
+                "max_evaluations": QUICK["generations"] * method.population,
+                "ensemble_size": 5,
+                "restarts": 1,
+            }
         )
     else:
         method = method.model_copy(
@@ -781,6 +859,17 @@ def _record(
             "optimizer_message": result.message,
             "optimizer_converged": result.converged,
             "wall_seconds": round(result.wall_seconds, 1),
+            "searches": [
+                {
+                    "search": r.number,
+                    "search_seed": r.seed,
+                    "best_loss_fit_seeds": r.loss,
+                    "evaluations": r.evaluations,
+                    "in_ensemble": r.kept,
+                    "best_values": dict(zip(problem.names, map(float, r.values))),
+                }
+                for r in result.searches
+            ],
         },
     }
 
@@ -848,6 +937,20 @@ def _layer_text(
             subsequent_indent="# ",
         ),
         "# Loss: sum of weight x log(simulated / observed)^2 over the targets.",
+        *(
+            [
+                "#",
+                f"# {len(result.searches)} searches from the same start; the fitted values are the best of all,",
+                f"# the ensemble draws from those within {config.method.ensemble_tolerance:.0%} of its loss:",
+                *(
+                    f"#   search {r.number} (seed {r.seed}): best loss {r.loss:.5f}, {r.evaluations} "
+                    f"evaluations, {'in' if r.kept else 'not in'} the ensemble"
+                    for r in result.searches
+                ),
+            ]
+            if len(result.searches) > 1 and isinstance(config.method, CmaEs)
+            else []
+        ),
         "#",
         "# parameter: start -> fitted [search bounds]",
     ]
