@@ -24,7 +24,7 @@ import numpy as np
 from model import kernels
 from model.inputs import BaseYear
 from model.layout import Layout
-from model.talents import HUKOU_ABROAD, HUKOU_ELSEWHERE, Status, Talents, rows_for
+from model.talents import GROUPS, HUKOU_ABROAD, HUKOU_ELSEWHERE, Status, Talents, rows_for
 
 STUDENT_ENTRY_AGE = 18
 ARRIVAL_AGES = (23, 40)  # assumption D1: arrivals are young professionals, uniform ages
@@ -213,6 +213,76 @@ def settle_hukou(
             alive,
             row,
         )
+
+
+POINTS_YEARS = 7
+"""Years at a node before a talent may apply for points-based settlement: Beijing asks for seven
+consecutive years of Beijing social insurance (rules of 2018-04-11; CGTN, April 2018)."""
+
+
+def settle_by_points(
+    talents: Talents,
+    province: np.ndarray,
+    quota: float,
+    targets: np.ndarray,
+    rng: np.random.Generator,
+    alive: np.ndarray | None = None,
+) -> float:
+    """Points-based settlement (lever ``hukou_points_quota``): a yearly quota of long-term
+    residents gains the hukou.
+
+    Eligible are the talents in work at a target node, registered elsewhere (another province
+    of the region or of China; foreigners hold no hukou) and at their node ``POINTS_YEARS`` or
+    more. With E the persons eligible at all target nodes, each eligible row gains the hukou of
+    its node's province with chance
+
+        c = min(1, quota / E)
+
+    so that ``quota`` persons a year settle on average (all, if fewer are eligible).
+
+    Args:
+        talents: all talents; their ``hukou`` column is updated.
+        province: province index of each node.
+        quota: persons a year.
+        targets: boolean mask of the nodes where the scheme applies.
+        rng: the model's generator (one draw per eligible row, in row order).
+        alive: the rows that take part; None for all.
+
+    Returns:
+        E, the persons eligible.
+    """
+    t = talents
+    at_target = np.asarray(targets, bool)[t.node]
+    eligible = (
+        at_target
+        & (t.status == Status.EMPLOYED)
+        & (t.hukou != np.asarray(province, t.hukou.dtype)[t.node])
+        & (t.hukou != HUKOU_ABROAD)
+        & (t.years_at_node >= POINTS_YEARS)
+    )
+    if alive is not None:
+        eligible &= alive
+    persons = float(t.persons_by(t.node, len(province), eligible).sum())
+    if persons <= 0 or quota <= 0:
+        return persons
+    chance = np.zeros((len(GROUPS), len(province)))  # by (group, node), as settle_hukou's
+    chance[:, np.asarray(targets, bool)] = min(1.0, quota / persons)
+    n_eligible, row = int(np.count_nonzero(eligible)), 0
+    for drawn in range(0, n_eligible, DRAW_CHUNK):
+        row = kernels.settling(
+            t.hukou,
+            t.node,
+            t.group,
+            t.years_at_node,
+            np.asarray(province, t.hukou.dtype),
+            chance,
+            rng.random(min(DRAW_CHUNK, n_eligible - drawn)),
+            HUKOU_ABROAD,
+            POINTS_YEARS,
+            eligible,
+            row,
+        )
+    return persons
 
 
 def graduate(talents: Talents, params: Mapping[str, float]) -> np.ndarray:

@@ -442,6 +442,27 @@ _DECLARED = [
         default_nodes=("beijing",),
     ),
     Lever(
+        "hukou_points_quota",
+        "Beijing points-based settlement (积分落户), measures of 2016, first round 2018",
+        "积分落户: Beijing's points-based settlement of long-term residents: an applicant holds a "
+        "Beijing residence permit, is below retirement age and has paid Beijing social insurance "
+        "for seven consecutive years; the city admits those with the most points (education, "
+        "stable work and housing, innovation, taxes) up to a yearly quota. Part of the baseline: "
+        "Beijing's own policy, not a measure of the talent plan.",
+        "persons a year",
+        0.0,
+        1_000_000.0,
+        "Talents in work at the target nodes, registered elsewhere (another province of the "
+        "region or of China, not abroad) and at their node POINTS_YEARS or more, gain the hukou "
+        "of the node's province with chance min(1, value / eligible persons at the target "
+        "nodes), so that the value a year settle on average; on top of the yearly settlement "
+        "of hukou_settlement_rate (model/demography.py settle_by_points). All admissions are "
+        "counted as talents: the points favour degrees.",
+        _NO_SPENDING.format(why="settlement is an administrative decision"),
+        targets=("nodes",),
+        default_nodes=("beijing",),
+    ),
+    Lever(
         "commute_time_cut",
         "三(二) 通武廊; Jing-Jin-Ji transport integration plan (2015)",
         "Transport integration of neighbouring nodes (通武廊: Tongzhou, Wuqing, Langfang; the "

@@ -302,6 +302,15 @@ class TalentModel(mesa.Model):
             for city in capped:
                 city.nontalent *= factor
 
+    def settle_by_points(self, alive: np.ndarray) -> None:
+        """Phase 4 (cont.): hukou_points_quota, after the yearly settlement (model/demography.py
+        ``settle_by_points``); no draws while the lever is off."""
+        points = self.levers["hukou_points_quota"]
+        if points.value > 0 and points.nodes.any():
+            demography.settle_by_points(
+                self.talents, self.layout.province, points.value, points.nodes, self.rng, alive
+            )
+
     def update_cities(self) -> None:
         """Phase 3: non-talent residents, talent housing, housing prices and public services."""
         talents = self._residents_at_year_end  # homes as collect counted them
@@ -351,6 +360,7 @@ class TalentModel(mesa.Model):
         demography.settle_hukou(
             talents, self.layout.province, self._hukou_barrier(), self.params, self.rng, alive
         )
+        self.settle_by_points(alive)
         graduates = demography.graduate(talents, self.params) & alive
         acc.graduates += talents.persons_by(talents.home, self.layout.size, graduates)
 

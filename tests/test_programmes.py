@@ -31,6 +31,7 @@ import pandas as pd
 import pytest
 
 from app.cli import main
+from model import demography
 from model.choice import (
     KEEPS_BEIJING_SERVICES,
     NO_PRIVILEGE,
@@ -45,7 +46,7 @@ from model.levers import LEVERS
 from model.programmes import RESIDENTS_PER_UNIT, ZONE_PROJECTS, where_jobs_go
 from model.scenario import Scenario, load_scenario, validate
 from model.simulation import TalentModel
-from model.talents import GROUPS, HUKOU_ABROAD, Status
+from model.talents import GROUPS, HUKOU_ABROAD, HUKOU_ELSEWHERE, Status, Talents
 from tests.conftest import SCENARIOS
 
 SEED = 7
@@ -699,6 +700,54 @@ def test_hukou_openness_lowers_the_hukou_barrier_of_target_nodes_for_target_grou
     assert (change[:, [IDS.index("BH"), IDS.index("WQ")]] == 0).all()
 
 
+def points_applicants() -> Talents:
+    """Rows by hand, one person each (weight 1): 20,000 eligible at Beijing's core node (in
+    work, registered in Hebei or elsewhere in China, 7 to 9 years there) and, as many each,
+    rows that miss one condition: at the node 6 years, out of work, Beijing's hukou already,
+    foreign, or in Tianjin."""
+    bj, tj = IDS.index("BJ"), IDS.index("TJ")
+    hebei, elsewhere = PROVINCES.index("hebei"), HUKOU_ELSEWHERE
+    kinds = [  # node, status, hukou, years at the node
+        (bj, Status.EMPLOYED, hebei, 7),
+        (bj, Status.EMPLOYED, elsewhere, 9),
+        (bj, Status.EMPLOYED, elsewhere, 6),
+        (bj, Status.UNEMPLOYED, elsewhere, 8),
+        (bj, Status.EMPLOYED, PROVINCES.index("beijing"), 8),
+        (bj, Status.EMPLOYED, HUKOU_ABROAD, 8),
+        (tj, Status.EMPLOYED, elsewhere, 8),
+    ]
+    n = 10_000
+    node, status, hukou, years = (np.repeat(np.array(column), n) for column in zip(*kinds))
+    rows = Talents.new(
+        node, np.zeros(len(node), int), np.full(len(node), 40), status, hukou, np.ones(len(node), int)
+    )
+    rows.years_at_node[:] = years
+    return rows
+
+
+@pytest.mark.parametrize("quota", [5_000, 50_000])
+def test_points_settlement_admits_its_quota_from_the_eligible_only(quota: int) -> None:
+    """E = 20,000 eligible: a quota of 5,000 admits each with chance 1/4 (on average 5,000, here
+    within 4 standard deviations of the binomial), one of 50,000 admits them all; the rows that
+    miss a condition keep their hukou."""
+    rows = points_applicants()
+    before = rows.hukou.copy()
+    eligible = np.zeros(len(rows), bool)
+    eligible[:20_000] = True
+
+    found = demography.settle_by_points(
+        rows, LAYOUT.province, quota, mask("beijing"), np.random.default_rng(SEED)
+    )
+
+    settled = rows.hukou != before
+    assert found == 20_000
+    assert not settled[~eligible].any()
+    assert (rows.hukou[settled] == PROVINCES.index("beijing")).all()
+    chance = min(1.0, quota / 20_000)
+    spread = 4 * np.sqrt(20_000 * chance * (1 - chance))
+    assert abs(settled.sum() - 20_000 * chance) <= spread
+
+
 SERVICES = {"services_equalisation": {"nodes": ["HD", "XT"], "values": {START: 0.3}}}
 
 
@@ -1072,6 +1121,7 @@ STRONG: dict[str, dict[str, Any]] = {
     "talent_housing": {"nodes": ["XA", "LF"], "value": 6000},
     "university_places": {"nodes": ["XA"], "value": 20_000},
     "population_ceiling": {"nodes": ["beijing"], "value": 15_000_000},
+    "hukou_points_quota": {"nodes": ["beijing"], "value": 300_000},
     "commute_time_cut": {"nodes": ["BJ", "TZ", "LF"], "value": 0.8},
 }
 # service following acts on relocated staff only: it is tested on top of a relocation
@@ -1315,8 +1365,9 @@ def plan_run() -> TalentModel:
 
 
 def test_the_plan_sets_every_lever_of_the_plan() -> None:
-    # the baseline's ceiling and the transport plan's commute are not measures of the talent plan
-    assert set(PLAN_LEVERS) == set(LEVERS) - {"population_ceiling", "commute_time_cut"}
+    # the baseline's ceiling and points-based settlement and the transport plan's commute are not
+    # measures of the talent plan
+    assert set(PLAN_LEVERS) == set(LEVERS) - {"population_ceiling", "hukou_points_quota", "commute_time_cut"}
     assert SPENDS_NONE  # some are documented as spending none
 
 
