@@ -310,17 +310,26 @@ def consider_chunk(
     retired: int,
     n_groups: int,
     n_hukou: int,
+    alive: np.ndarray,
     chosen: np.ndarray,
     persons: np.ndarray,
-) -> None:
+) -> int:
     """``hazard_by_row``, ``cells_all`` and ``considering`` fused, in place.
 
-    For rows ``start`` onwards, as many as ``u`` has draws: fills ``chosen``, adds to ``persons``.
+    Only rows where ``alive`` holds take part (this year's dead are still there, until the
+    year's one compaction): from row ``start`` on, the k-th of them with the draw ``u[k]``,
+    until the draws run out; the dead rows passed are not chosen. Fills ``chosen``, adds to
+    ``persons``; returns the row after the last one drawn for (the next chunk's ``start``).
 
     No per-row hazard or cell is stored: at full scale each would be a 240 MB pass.
     """
-    for k in range(len(u)):
-        i = start + k
+    k = 0
+    i = start
+    while k < len(u):
+        if not alive[i]:
+            chosen[i] = False
+            i += 1
+            continue
         cell = _row_cell(
             i,
             node,
@@ -345,6 +354,9 @@ def consider_chunk(
             h = min(h, 1.0)
             persons[cell] += weight[i] * h
             chosen[i] = u[k] < h
+        k += 1
+        i += 1
+    return i
 
 
 @njit(cache=True, nogil=True)
