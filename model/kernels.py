@@ -19,9 +19,18 @@ from numba import njit
 @njit(cache=True, nogil=True)
 def compact_into(column: np.ndarray, mask: np.ndarray, out: np.ndarray) -> None:
     """The values of ``column`` where ``mask`` holds, in order, into the head of ``out`` (a
-    row filter without the boolean index's extra pass and the separate copy to grow after it)."""
+    row filter without the boolean index's extra pass and the separate copy to grow after it).
+
+    ``out`` may be ``column`` itself, or hold it from its start: row i is written at k <= i,
+    after it was read. Without a branch while k < len(out): every row is written at k, and k
+    moves on past the rows kept (the next write covers a row dropped).
+    """
     k = 0
-    for i in range(len(column)):
+    room = min(len(column), len(out))
+    for i in range(room):
+        out[k] = column[i]
+        k += mask[i]
+    for i in range(room, len(column)):
         if mask[i]:
             out[k] = column[i]
             k += 1

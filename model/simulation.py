@@ -556,8 +556,10 @@ class TalentModel(mesa.Model):
 
         staying = alive
         staying[rows[~staying_in_region]] = False
-        studied_at_after = np.full(int(np.count_nonzero(staying)) + len(newcomers), -1, np.int8)
-        kernels.compact_into(studied_at, staying, studied_at_after)  # newcomers studied nowhere here
+        kept = int(np.count_nonzero(staying))
+        studied_at_after = np.empty(kept + len(newcomers), np.int8)
+        kernels.compact_into(studied_at, staying, studied_at_after)
+        studied_at_after[kept:] = -1  # newcomers studied nowhere here
         talents.keep(staying, newcomers)
         return studied_at_after
 

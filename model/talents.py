@@ -175,7 +175,7 @@ class Talents:
         for name in self.column_names():
             column = getattr(self, name)
             buffer = self._room(name, size)
-            kernels.compact_into(column, mask, buffer)
+            kernels.compact_into(column, mask, buffer)  # rows past ``kept`` undefined until filled
             _fill_after(buffer, kept, [getattr(other, name) for other in added])
             setattr(self, name, buffer[:size])
 
