@@ -588,3 +588,59 @@ def normalise_rows(values: np.ndarray) -> None:
             total = 0.0 + total  # the reduction starts from add's identity
         for j in range(n_alt):
             values[r, j] = values[r, j] / total
+
+
+def warm_up() -> None:
+    """Load every kernel for the column types the model passes it (``Talents.DTYPES``: node,
+    home, group, status, hukou and card int8; age, years and firm int16; weight int32; flags
+    bool; row indices int64), by calling it once on rows of one (every index in range: the
+    kernels check no bounds).
+
+    numba loads a compiled kernel from its disk cache (or compiles it, the first time) at its
+    first call with those types, and sets itself up at the first of all: about 1 s in a fresh
+    process. Called when this module is imported (below), so that the cost counts as the
+    model's import, once a process, not as the first run's time: a worker's later runs never
+    paid it. A type missed here is loaded at its first call, as before: only slower.
+    """
+    i8, i16, i32, i64, f8, b1 = np.int8, np.int16, np.int32, np.int64, np.float64, np.bool_
+
+    def z(dtype: type, *shape: int) -> np.ndarray:
+        return np.zeros(shape or (1,), dtype)
+
+    cell_columns = (z(i8), z(i8), z(b1), z(i8), z(i8), z(i8), z(b1))
+    compact_into(z(i8), z(b1), z(i8))
+    compact_into(z(i16), z(b1), z(i16))
+    compact_into(z(i32), z(b1), z(i32))
+    compact_into(z(b1), z(b1), z(b1))
+    draw_firms(z(i8), z(i8), z(f8, 1, 1, 1), z(f8))
+    fill(z(i64), z(i32), z(f8))
+    hukou_of_rows(z(i8), np.broadcast_to(z(f8), 1), z(f8), 0.0, 0)
+    for index in (z(i8), z(i64)):
+        record_moves(index, z(i64), z(i8), z(i32), z(i64, 1, 1, 1), z(i64), z(i64))
+        count(index, z(i32), 1)
+        count_masked(index, z(i32), z(b1), 1)
+    for firm in (z(i16), z(i64)):
+        staff(firm, z(i8), z(i32), 1, 1)
+    staff_and_persons(z(i16), z(i8), z(i8), z(i8), z(i32), 1, 1, 1, 0)
+    cells(*cell_columns, z(b1), z(i64), 0, 1, 1)
+    cells_all(*cell_columns, z(b1), 0, 1, 1)
+    hazard_by_row(z(i16), z(i8), z(i16), z(f8), z(f8), 1.0)
+    considering(z(i64), z(i32), z(f8), z(b1), z(f8), 1)
+    consider_chunk(
+        0, z(f8), *cell_columns, z(i16), z(i16), z(i32), z(b1), z(f8), z(f8), 1.0, 0, 1, 1,
+        np.ones(1, b1), z(b1), z(f8, 64),
+    )  # fmt: skip
+    draw(z(f8, 1, 1), z(i64), z(i64), z(f8))
+    settling(z(i8), z(i8), z(i8), z(i16), z(i8), z(f8, 1, 1), z(f8), 0, 0, np.ones(1, b1), 0)
+    retire(z(i8), z(i16), z(i16), z(i8), z(i8), 1.0, 0, 0, 0)
+    graduate(z(i8), z(i16), 1.0, 0, 0)
+    below(z(i16), z(f8), z(f8))
+    year_end(
+        z(i8), z(i8), z(i8), z(b1), z(b1), z(i8), z(i8), z(i8), z(b1), z(b1), z(b1), z(i32), z(i8),
+        1, 1, 1, 0,
+    )  # fmt: skip
+    shifted_utility(z(f8, 1, 1), z(f8, 1, 1), z(f8), z(i64), z(f8, 1, 1))
+    normalise_rows(np.ones((1, 1)))
+
+
+warm_up()

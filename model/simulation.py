@@ -1078,7 +1078,8 @@ class TalentModel(mesa.Model):
         """An employer for each row: the firm of its node in a sector drawn by the node's sector
         mix for its group (one uniform draw per row)."""
         # the running sums of a row's weights are those of its (node, group): taken once per pair
-        cumulative = np.cumsum(sector_weights(self.layout), axis=2)  # (nodes, groups, sectors)
+        # (nodes, groups, sectors), C order: the layout ``kernels.warm_up`` loads
+        cumulative = np.ascontiguousarray(np.cumsum(sector_weights(self.layout), axis=2))
         return kernels.draw_firms(node, group, cumulative, self.rng.random(len(node)))
 
     def _create_firms(self) -> list[Firm]:
