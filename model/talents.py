@@ -190,7 +190,7 @@ class Talents:
         for name in self.column_names():
             column = getattr(self, name)
             buffer = self._buffers.get(name)
-            if not _is_head(column, buffer) or len(buffer) < size:  # type: ignore[arg-type]
+            if buffer is None or not _is_head(column, buffer) or len(buffer) < size:
                 buffer = self._room(name, size)
                 buffer[:n] = column
             _fill_after(buffer, n, [getattr(other, name) for other in others])
@@ -219,9 +219,9 @@ class Talents:
         return (self.status == Status.EMPLOYED) | (self.status == Status.UNEMPLOYED)
 
 
-def _is_head(column: np.ndarray, buffer: np.ndarray | None) -> bool:
+def _is_head(column: np.ndarray, buffer: np.ndarray) -> bool:
     """Whether ``column`` is the first rows of ``buffer`` (a view from its start)."""
-    return buffer is not None and column.base is buffer and column.ctypes.data == buffer.ctypes.data
+    return column.base is buffer and column.ctypes.data == buffer.ctypes.data
 
 
 def _fill_after(column: np.ndarray, start: int, parts: list[np.ndarray]) -> None:
