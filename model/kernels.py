@@ -510,22 +510,22 @@ def year_end(
     stocks = np.zeros(n_nodes * n_groups * 2 * 2 * n_status, np.int64)
     by_node = np.zeros((6, n_nodes), np.int64)
     seekers = np.zeros((n_groups, n_nodes), np.int64)
+    # A talent's counts are added as weight x (0 or 1), without a branch: whether its hukou is
+    # of its home's province is as likely one way as the other (a branch would be mispredicted
+    # often); the rare flags branch. Sums of whole persons, so exact in any form.
     for i in range(len(node)):
-        w = weight[i]
+        w = np.int64(weight[i])
         j = home[i]
         if status[i] == seeking:
             seekers[group[i], node[i]] += w
         key = (
             ((np.int64(j) * n_groups + group[i]) * 2 + np.int64(is_high_end[i])) * 2 + np.int64(is_foreign[i])
         ) * n_status + status[i]
-        if has_degree[i]:
-            stocks[key] += w
-            if hukou[i] != province[j]:
-                by_node[0, j] += w
-            if node[i] != j:
-                by_node[5, j] += w
-        else:
-            by_node[4, j] += w
+        talent = w * np.int64(has_degree[i])  # persons with a degree
+        stocks[key] += talent
+        by_node[0, j] += talent * np.int64(hukou[i] != province[j])
+        by_node[5, j] += talent * np.int64(node[i] != j)
+        by_node[4, j] += w - talent
         if card[i] >= 0:
             by_node[1, j] += w
         if in_housing[i]:
