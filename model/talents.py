@@ -139,23 +139,24 @@ class Talents:
     ) -> Talents:
         """Rows for people entering the model: living where they are, no employer, no card,
         just arrived."""
-        n = len(node)
+        n, dtype = len(node), cls.DTYPES  # each column made in its own type: no widened copy first
+        node = np.asarray(node, dtype["node"])
         return cls(
             node=node,
-            home=np.array(node, copy=True),
+            home=node.copy(),
             group=group,
             age=age,
             status=status,
             hukou=hukou,
             weight=weight,
-            is_high_end=np.full(n, is_high_end),
-            is_foreign=np.full(n, is_foreign),
-            firm=np.full(n, -1),
-            years_at_node=np.zeros(n),
-            talent_card=np.full(n, NO_CARD),
-            in_talent_housing=np.zeros(n, bool),
-            keeps_beijing_services=np.zeros(n, bool),
-            has_degree=np.full(n, has_degree),
+            is_high_end=np.full(n, is_high_end, dtype["is_high_end"]),
+            is_foreign=np.full(n, is_foreign, dtype["is_foreign"]),
+            firm=np.full(n, -1, dtype["firm"]),
+            years_at_node=np.zeros(n, dtype["years_at_node"]),
+            talent_card=np.full(n, NO_CARD, dtype["talent_card"]),
+            in_talent_housing=np.zeros(n, dtype["in_talent_housing"]),
+            keeps_beijing_services=np.zeros(n, dtype["keeps_beijing_services"]),
+            has_degree=np.full(n, has_degree, dtype["has_degree"]),
         )
 
     def __len__(self) -> int:
