@@ -6,7 +6,9 @@ Each scale runs in its own process so that its peak memory (maximum resident set
 own. Prints, per scale: talent rows at the end, agent-steps per second (talent rows at each
 simulated year's end, summed, over the seconds of the model run), model seconds (what the
 manifest records as ``wall_seconds``: the model built, run and its tables and indicators made),
-the seconds for imports and for writing the run's files beside it, and peak memory; each with
+the seconds for imports (numba's set-up and the loading of the compiled kernels among them:
+``model.kernels`` loads them when imported, about 0.6-1 s; before, the first run of a process
+paid it in its model seconds) and for writing the run's files beside it, and peak memory; each with
 its ratio to the figures measured before the speed-up of issue 9 (``PREVIOUS``). Writes them to
 ``outputs/bench/bench.json``. With ``--repeat N`` each scale runs N times (fresh processes) and
 the fastest run is reported: the machine may be shared, and the best run is the least disturbed.
@@ -116,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{result['agent_steps_per_second']:>12,} agent-steps/s  "
             f"{result['model_seconds']:>8.2f} s model {_ratio(result['model_seconds'], previous.get('model_seconds'))}"
             f" (target {target.get('model_seconds', '-')} s)  "
-            f"+ {result['import_seconds']:.1f} s imports, {result['write_seconds']:.1f} s writing  "
+            f"+ {result['import_seconds']:.1f} s imports (compiled kernels loaded), "
+            f"{result['write_seconds']:.1f} s writing  "
             f"{result['peak_memory_mib']:>7,} MiB peak"
             + (
                 f" (was {memory_before:,.0f}; target {target.get('peak_memory_mib', '-')})"

@@ -192,7 +192,7 @@ def settle_hukou(
         params: behavioural parameters (``hukou_settlement_rate``).
         rng: the model's generator.
         alive: the rows that take part (one draw each, in row order); None for all. Rows of
-            this year's dead are still there until the year's entrants are appended.
+            this year's dead are still there until phase 5 drops them.
     """
     t = talents
     if alive is None:

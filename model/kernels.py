@@ -19,9 +19,18 @@ from numba import njit
 @njit(cache=True, nogil=True)
 def compact_into(column: np.ndarray, mask: np.ndarray, out: np.ndarray) -> None:
     """The values of ``column`` where ``mask`` holds, in order, into the head of ``out`` (a
-    row filter without the boolean index's extra pass and the separate copy to grow after it)."""
+    row filter without the boolean index's extra pass and the separate copy to grow after it).
+
+    ``out`` may be ``column`` itself, or hold it from its start: row i is written at k <= i,
+    after it was read. Without a branch while k < len(out): every row is written at k, and k
+    moves on past the rows kept (the next write covers a row dropped).
+    """
     k = 0
-    for i in range(len(column)):
+    room = min(len(column), len(out))
+    for i in range(room):
+        out[k] = column[i]
+        k += mask[i]
+    for i in range(room, len(column)):
         if mask[i]:
             out[k] = column[i]
             k += 1
@@ -310,17 +319,26 @@ def consider_chunk(
     retired: int,
     n_groups: int,
     n_hukou: int,
+    alive: np.ndarray,
     chosen: np.ndarray,
     persons: np.ndarray,
-) -> None:
+) -> int:
     """``hazard_by_row``, ``cells_all`` and ``considering`` fused, in place.
 
-    For rows ``start`` onwards, as many as ``u`` has draws: fills ``chosen``, adds to ``persons``.
+    Only rows where ``alive`` holds take part (this year's dead are still there, until the
+    year's one compaction): from row ``start`` on, the k-th of them with the draw ``u[k]``,
+    until the draws run out; the dead rows passed are not chosen. Fills ``chosen``, adds to
+    ``persons``; returns the row after the last one drawn for (the next chunk's ``start``).
 
     No per-row hazard or cell is stored: at full scale each would be a 240 MB pass.
     """
-    for k in range(len(u)):
-        i = start + k
+    k = 0
+    i = start
+    while k < len(u):
+        if not alive[i]:
+            chosen[i] = False
+            i += 1
+            continue
         cell = _row_cell(
             i,
             node,
@@ -345,6 +363,9 @@ def consider_chunk(
             h = min(h, 1.0)
             persons[cell] += weight[i] * h
             chosen[i] = u[k] < h
+        k += 1
+        i += 1
+    return i
 
 
 @njit(cache=True, nogil=True)
@@ -489,22 +510,22 @@ def year_end(
     stocks = np.zeros(n_nodes * n_groups * 2 * 2 * n_status, np.int64)
     by_node = np.zeros((6, n_nodes), np.int64)
     seekers = np.zeros((n_groups, n_nodes), np.int64)
+    # A talent's counts are added as weight x (0 or 1), without a branch: whether its hukou is
+    # of its home's province is as likely one way as the other (a branch would be mispredicted
+    # often); the rare flags branch. Sums of whole persons, so exact in any form.
     for i in range(len(node)):
-        w = weight[i]
+        w = np.int64(weight[i])
         j = home[i]
         if status[i] == seeking:
             seekers[group[i], node[i]] += w
         key = (
             ((np.int64(j) * n_groups + group[i]) * 2 + np.int64(is_high_end[i])) * 2 + np.int64(is_foreign[i])
         ) * n_status + status[i]
-        if has_degree[i]:
-            stocks[key] += w
-            if hukou[i] != province[j]:
-                by_node[0, j] += w
-            if node[i] != j:
-                by_node[5, j] += w
-        else:
-            by_node[4, j] += w
+        talent = w * np.int64(has_degree[i])  # persons with a degree
+        stocks[key] += talent
+        by_node[0, j] += talent * np.int64(hukou[i] != province[j])
+        by_node[5, j] += talent * np.int64(node[i] != j)
+        by_node[4, j] += w - talent
         if card[i] >= 0:
             by_node[1, j] += w
         if in_housing[i]:
@@ -567,3 +588,59 @@ def normalise_rows(values: np.ndarray) -> None:
             total = 0.0 + total  # the reduction starts from add's identity
         for j in range(n_alt):
             values[r, j] = values[r, j] / total
+
+
+def warm_up() -> None:
+    """Load every kernel for the column types the model passes it (``Talents.DTYPES``: node,
+    home, group, status, hukou and card int8; age, years and firm int16; weight int32; flags
+    bool; row indices int64), by calling it once on rows of one (every index in range: the
+    kernels check no bounds).
+
+    numba loads a compiled kernel from its disk cache (or compiles it, the first time) at its
+    first call with those types, and sets itself up at the first of all: about 1 s in a fresh
+    process. Called when this module is imported (below), so that the cost counts as the
+    model's import, once a process, not as the first run's time: a worker's later runs never
+    paid it. A type missed here is loaded at its first call, as before: only slower.
+    """
+    i8, i16, i32, i64, f8, b1 = np.int8, np.int16, np.int32, np.int64, np.float64, np.bool_
+
+    def z(dtype: type, *shape: int) -> np.ndarray:
+        return np.zeros(shape or (1,), dtype)
+
+    cell_columns = (z(i8), z(i8), z(b1), z(i8), z(i8), z(i8), z(b1))
+    compact_into(z(i8), z(b1), z(i8))
+    compact_into(z(i16), z(b1), z(i16))
+    compact_into(z(i32), z(b1), z(i32))
+    compact_into(z(b1), z(b1), z(b1))
+    draw_firms(z(i8), z(i8), z(f8, 1, 1, 1), z(f8))
+    fill(z(i64), z(i32), z(f8))
+    hukou_of_rows(z(i8), np.broadcast_to(z(f8), 1), z(f8), 0.0, 0)
+    for index in (z(i8), z(i64)):
+        record_moves(index, z(i64), z(i8), z(i32), z(i64, 1, 1, 1), z(i64), z(i64))
+        count(index, z(i32), 1)
+        count_masked(index, z(i32), z(b1), 1)
+    for firm in (z(i16), z(i64)):
+        staff(firm, z(i8), z(i32), 1, 1)
+    staff_and_persons(z(i16), z(i8), z(i8), z(i8), z(i32), 1, 1, 1, 0)
+    cells(*cell_columns, z(b1), z(i64), 0, 1, 1)
+    cells_all(*cell_columns, z(b1), 0, 1, 1)
+    hazard_by_row(z(i16), z(i8), z(i16), z(f8), z(f8), 1.0)
+    considering(z(i64), z(i32), z(f8), z(b1), z(f8), 1)
+    consider_chunk(
+        0, z(f8), *cell_columns, z(i16), z(i16), z(i32), z(b1), z(f8), z(f8), 1.0, 0, 1, 1,
+        np.ones(1, b1), z(b1), z(f8, 64),
+    )  # fmt: skip
+    draw(z(f8, 1, 1), z(i64), z(i64), z(f8))
+    settling(z(i8), z(i8), z(i8), z(i16), z(i8), z(f8, 1, 1), z(f8), 0, 0, np.ones(1, b1), 0)
+    retire(z(i8), z(i16), z(i16), z(i8), z(i8), 1.0, 0, 0, 0)
+    graduate(z(i8), z(i16), 1.0, 0, 0)
+    below(z(i16), z(f8), z(f8))
+    year_end(
+        z(i8), z(i8), z(i8), z(b1), z(b1), z(i8), z(i8), z(i8), z(b1), z(b1), z(b1), z(i32), z(i8),
+        1, 1, 1, 0,
+    )  # fmt: skip
+    shifted_utility(z(f8, 1, 1), z(f8, 1, 1), z(f8), z(i64), z(f8, 1, 1))
+    normalise_rows(np.ones((1, 1)))
+
+
+warm_up()

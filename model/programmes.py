@@ -56,21 +56,25 @@ def take_in_order(
 
 
 def _random_order_within(cells: np.ndarray, u: np.ndarray, priority: np.ndarray | None) -> np.ndarray:
-    """``np.lexsort([u, ~priority, cells])`` (without the middle key if ``priority`` is None).
+    """``np.lexsort([u, ~priority, cells])`` (without the middle key if ``priority`` is None),
+    for ``u`` drawn by ``Generator.random``.
 
-    The same order, made faster: sort by ``u`` (a stable sort only if two draws tie, so ties keep
-    row order as in lexsort), then a stable sort by the narrow (cell, priority) key.
+    The same order, made faster: one sort of 64-bit keys, the (cell, priority) key above the
+    draw's 53 bits (a draw is m / 2^53 for an integer m < 2^53, so u x 2^53 is m exactly); a
+    stable sort only if two keys tie, so that ties keep row order as in lexsort. Keys of 2^10 or
+    more, or below 0, take lexsort itself.
     """
-    order = np.argsort(u)
-    drawn = u[order]
-    if (drawn[1:] == drawn[:-1]).any():
-        order = np.argsort(u, kind="stable")
-    key = cells[order].astype(np.int64)
+    key = cells.astype(np.int64)
     if priority is not None:
-        key = key * 2 + ~priority[order]
-    if len(key) and key.min() >= 0 and key.max() <= np.iinfo(np.int16).max:
-        key = key.astype(np.int16)  # a stable sort of 16-bit keys is a radix sort
-    return order[np.argsort(key, kind="stable")]
+        key = key * 2 + ~priority
+    if len(key) and (key.min() < 0 or key.max() >= 1 << 10):
+        return np.lexsort([u, key])  # key orders as (cells, ~priority) does
+    key = (key << 53) | (u * 2.0**53).astype(np.int64)
+    order = np.argsort(key)
+    drawn = key[order]
+    if (drawn[1:] == drawn[:-1]).any():
+        order = np.argsort(key, kind="stable")
+    return order
 
 
 def lever_terms(

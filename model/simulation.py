@@ -150,8 +150,8 @@ class TalentModel(mesa.Model):
         self.plan_firms()
         self.relocate_functions()
         self.update_cities()
-        graduates, newcomers = self.age_and_renew()
-        studied_at = self.choose_locations(graduates, newcomers)
+        graduates, newcomers, alive = self.age_and_renew()
+        studied_at = self.choose_locations(graduates, newcomers, alive)
         self.match_jobs(studied_at)
         self.house_talents()
         residents = self._residents_by_node()  # nobody moves in phase 7: counted once for both
@@ -341,21 +341,26 @@ class TalentModel(mesa.Model):
                 "international_community", communities * LEVERS["international_community"].unit_cost_cny
             )
 
-    def age_and_renew(self) -> tuple[np.ndarray, Talents]:
+    def age_and_renew(self) -> tuple[np.ndarray, Talents, np.ndarray]:
         """Phase 4: ageing, deaths, retirement, graduation, enrolment (resident entrants leave the
         non-talent residents), adults' degrees and arrivals.
 
-        Returns the mask of this year's graduates (over talent rows) and the arrivals from
-        outside the region, who choose their node in phase 5.
+        The year's dead keep their rows until phase 5 drops them with those who leave the
+        region, in the year's one pass over the columns (``Talents.keep``); until then they
+        weigh nothing (weight 0), so every count of persons leaves them out, and no rule draws
+        for them. The year's entrants are appended after all rows.
+
+        Returns the mask of this year's graduates (over talent rows), the arrivals from outside
+        the region, who choose their node in phase 5, and the mask of the rows alive.
         """
         talents, acc = self.talents, self.accounts
         demography.age_one_year(talents)
         dying = demography.deaths(talents, self.params, self.rng)
         acc.exits += talents.persons_by(talents.home, self.layout.size, dying & talents.has_degree)
-        # The dead rows go when the year's entrants are appended, in the same pass over the
-        # columns (below); until then no rule counts or draws for them (retiring or graduating
-        # them changes nothing: they are dropped).
+        # The dead rows go in phase 5 (see above); until then no rule counts or draws for them
+        # (retiring or graduating them changes nothing: they are dropped).
         alive = ~dying
+        talents.weight[dying] = 0
         demography.retire(talents, self.params)
         demography.settle_hukou(
             talents, self.layout.province, self._hukou_barrier(), self.params, self.rng, alive
@@ -394,8 +399,10 @@ class TalentModel(mesa.Model):
             )
             added.append(self._recruit_overseas(recruited.value, recruited.nodes, persons))
 
-        talents.keep(alive, *added)
-        graduates = np.concatenate([graduates[alive], np.zeros(sum(len(new) for new in added), bool)])
+        talents.extend(*added)
+        entering = sum(len(new) for new in added)
+        graduates = np.concatenate([graduates, np.zeros(entering, bool)])
+        alive = np.concatenate([alive, np.ones(entering, bool)])
         region_shares = self._persons_by_group() / max(talents.persons, 1)
         newcomers = demography.arrivals(
             self.params["inflow_rate"] * talents.persons,
@@ -405,7 +412,7 @@ class TalentModel(mesa.Model):
             self.scale,
             self.rng,
         )
-        return graduates, newcomers
+        return graduates, newcomers, alive
 
     def entrants(self) -> np.ndarray:
         """This year's university entrants by node (persons): the base year's grown at
@@ -468,15 +475,17 @@ class TalentModel(mesa.Model):
         )
         return recruits
 
-    def choose_locations(self, graduates: np.ndarray, newcomers: Talents) -> np.ndarray:
-        """Phase 5: who considers moving, where they go, and where newcomers settle.
+    def choose_locations(self, graduates: np.ndarray, newcomers: Talents, alive: np.ndarray) -> np.ndarray:
+        """Phase 5: who considers moving, where they go, and where newcomers settle; then the
+        year's dead (rows where ``alive`` is False) and those who left the region are dropped
+        and the newcomers appended, in one pass over the columns.
 
         Returns, aligned with the talent rows after the moves, the node where each of this
         year's graduates studied (-1 for everyone else), which the graduate subsidy reads.
         """
         talents, n = self.talents, self.layout.size
         studied_at = np.where(graduates, talents.node, np.int8(-1))  # int8 like node: no wider copy
-        considering, choosers = self._consider_moving(graduates)
+        considering, choosers = self._consider_moving(graduates, alive)
         rows = np.flatnonzero(considering)
         del considering
         cells = self._cells(talents, rows, graduates[rows])
@@ -555,10 +564,12 @@ class TalentModel(mesa.Model):
         ).items():
             self.drivers[term] += effect
 
-        staying = np.ones(len(talents), bool)
+        staying = alive
         staying[rows[~staying_in_region]] = False
-        studied_at_after = np.full(int(np.count_nonzero(staying)) + len(newcomers), -1, np.int8)
-        kernels.compact_into(studied_at, staying, studied_at_after)  # newcomers studied nowhere here
+        kept = int(np.count_nonzero(staying))
+        studied_at_after = np.empty(kept + len(newcomers), np.int8)
+        kernels.compact_into(studied_at, staying, studied_at_after)
+        studied_at_after[kept:] = -1  # newcomers studied nowhere here
         talents.keep(staying, newcomers)
         return studied_at_after
 
@@ -936,20 +947,24 @@ class TalentModel(mesa.Model):
             return kernels.cells_all(*columns, is_graduate, *fixed)
         return kernels.cells(*columns, is_graduate, np.asarray(rows, np.int64), *fixed)
 
-    def _consider_moving(self, graduates: np.ndarray, chunk: int = 1 << 20) -> tuple[np.ndarray, np.ndarray]:
+    def _consider_moving(
+        self, graduates: np.ndarray, alive: np.ndarray, chunk: int = 1 << 20
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Who considers moving this year, and the expected persons considering, per choice cell.
 
-        Graduates all consider; others with chance ``moving_hazard`` (one uniform draw per row,
-        drawn a chunk at a time: the same stream as one draw for all rows). Fused in one pass.
+        Graduates all consider; others with chance ``moving_hazard`` (one uniform draw per row
+        alive, in row order, drawn a chunk at a time: the same stream as one draw for all rows
+        alive). Fused in one pass; the dead are not chosen.
         """
         t = self.talents
         chosen = np.empty(len(t), bool)
         persons = np.zeros(self.grid.size)
-        factors = hazard_factors(int(t.age.max()) if len(t) else 0, self.params)
-        for start in range(0, len(t), chunk):
-            u = self.rng.random(min(chunk, len(t) - start))
-            kernels.consider_chunk(
-                start,
+        factors = hazard_factors(int(np.max(t.age, where=alive, initial=0)), self.params)
+        n_alive, row = int(np.count_nonzero(alive)), 0
+        for drawn in range(0, n_alive, chunk):
+            u = self.rng.random(min(chunk, n_alive - drawn))
+            row = kernels.consider_chunk(
+                row,
                 u,
                 *self._cell_columns(t),
                 t.age,
@@ -960,9 +975,11 @@ class TalentModel(mesa.Model):
                 int(Status.RETIRED),
                 len(GROUPS),
                 HUKOU_ABROAD + 1,
+                alive,
                 chosen,
                 persons,
             )
+        chosen[row:] = False  # the dead after the last row alive
         return chosen, persons
 
     def _considering_persons(self, hazard: np.ndarray, graduates: np.ndarray | None = None) -> np.ndarray:
@@ -1071,7 +1088,8 @@ class TalentModel(mesa.Model):
         """An employer for each row: the firm of its node in a sector drawn by the node's sector
         mix for its group (one uniform draw per row)."""
         # the running sums of a row's weights are those of its (node, group): taken once per pair
-        cumulative = np.cumsum(sector_weights(self.layout), axis=2)  # (nodes, groups, sectors)
+        # (nodes, groups, sectors), C order: the layout ``kernels.warm_up`` loads
+        cumulative = np.ascontiguousarray(np.cumsum(sector_weights(self.layout), axis=2))
         return kernels.draw_firms(node, group, cumulative, self.rng.random(len(node)))
 
     def _create_firms(self) -> list[Firm]:

@@ -101,12 +101,20 @@ class Talents:
         "weight": np.int32,  # persons a row: at most the scale; every sum of weights is taken in int64
     }
 
+    SPARE = 8
+    """A column grown by ``keep`` or ``extend`` gets room for an eighth more rows after it, so
+    that the next years' rows are appended and the dead dropped in place, without a new array
+    (untouched room takes no memory)."""
+
     def __post_init__(self) -> None:
         lengths = {len(getattr(self, name)) for name in self.column_names()}
         if len(lengths) > 1:
             raise ValueError(f"talent columns differ in length: {sorted(lengths)}")
         for name, dtype in self.DTYPES.items():
             setattr(self, name, np.asarray(getattr(self, name), dtype=dtype))
+        # the arrays this object made (``_room``), each column their head; the columns it was
+        # given are the caller's and never written in place by ``keep`` or ``extend``
+        self._buffers: dict[str, np.ndarray] = {}
 
     @classmethod
     def column_names(cls) -> list[str]:
@@ -131,23 +139,24 @@ class Talents:
     ) -> Talents:
         """Rows for people entering the model: living where they are, no employer, no card,
         just arrived."""
-        n = len(node)
+        n, dtype = len(node), cls.DTYPES  # each column made in its own type: no widened copy first
+        node = np.asarray(node, dtype["node"])
         return cls(
             node=node,
-            home=np.array(node, copy=True),
+            home=node.copy(),
             group=group,
             age=age,
             status=status,
             hukou=hukou,
             weight=weight,
-            is_high_end=np.full(n, is_high_end),
-            is_foreign=np.full(n, is_foreign),
-            firm=np.full(n, -1),
-            years_at_node=np.zeros(n),
-            talent_card=np.full(n, NO_CARD),
-            in_talent_housing=np.zeros(n, bool),
-            keeps_beijing_services=np.zeros(n, bool),
-            has_degree=np.full(n, has_degree),
+            is_high_end=np.full(n, is_high_end, dtype["is_high_end"]),
+            is_foreign=np.full(n, is_foreign, dtype["is_foreign"]),
+            firm=np.full(n, -1, dtype["firm"]),
+            years_at_node=np.zeros(n, dtype["years_at_node"]),
+            talent_card=np.full(n, NO_CARD, dtype["talent_card"]),
+            in_talent_housing=np.zeros(n, dtype["in_talent_housing"]),
+            keeps_beijing_services=np.zeros(n, dtype["keeps_beijing_services"]),
+            has_degree=np.full(n, has_degree, dtype["has_degree"]),
         )
 
     def __len__(self) -> int:
@@ -159,25 +168,43 @@ class Talents:
 
     def keep(self, mask: np.ndarray, *added: Talents) -> None:
         """Drop the rows where ``mask`` is False (deaths, departures), then append ``added``'s
-        rows (arrivals) after them: each column is rebuilt in one compiled pass."""
+        rows (arrivals) after them: one compiled pass per column, in place where the column
+        has the room (row k of the result is row i >= k of the column: nothing is overwritten
+        before it is read)."""
         kept = int(np.count_nonzero(mask))
         size = kept + sum(len(other) for other in added)
         for name in self.column_names():
-            column: np.ndarray = np.empty(size, self.DTYPES[name])
-            kernels.compact_into(getattr(self, name), mask, column)
-            _fill_after(column, kept, [getattr(other, name) for other in added])
-            setattr(self, name, column)
+            column = getattr(self, name)
+            buffer = self._room(name, size)
+            kernels.compact_into(column, mask, buffer)  # rows past ``kept`` undefined until filled
+            _fill_after(buffer, kept, [getattr(other, name) for other in added])
+            setattr(self, name, buffer[:size])
 
     def extend(self, *others: Talents) -> None:
-        """Append the rows of ``others``, in order (entrants, arrivals), in one copy per column."""
+        """Append the rows of ``others``, in order (entrants, arrivals): into the columns' room
+        where they have it, else in one copy per column."""
         others = tuple(other for other in others if len(other))
         if not others:
             return
-        size = len(self) + sum(len(other) for other in others)
+        n = len(self)
+        size = n + sum(len(other) for other in others)
         for name in self.column_names():
-            column: np.ndarray = np.empty(size, self.DTYPES[name])
-            _fill_after(column, 0, [getattr(self, name)] + [getattr(other, name) for other in others])
-            setattr(self, name, column)
+            column = getattr(self, name)
+            buffer = self._buffers.get(name)
+            if buffer is None or not _is_head(column, buffer) or len(buffer) < size:
+                buffer = self._room(name, size)
+                buffer[:n] = column
+            _fill_after(buffer, n, [getattr(other, name) for other in others])
+            setattr(self, name, buffer[:size])
+
+    def _room(self, name: str, size: int) -> np.ndarray:
+        """This object's own array for column ``name`` with room for ``size`` rows: the one it
+        has if large enough, else a new one with ``SPARE`` room (its contents undefined)."""
+        buffer = self._buffers.get(name)
+        if buffer is None or len(buffer) < size:
+            buffer = np.empty(size + size // self.SPARE, self.DTYPES[name])
+            self._buffers[name] = buffer
+        return buffer
 
     def persons_by(self, index: np.ndarray, size: int, mask: np.ndarray | None = None) -> np.ndarray:
         """Persons summed by an integer ``index`` per row (e.g. node), optionally over ``mask``.
@@ -191,6 +218,11 @@ class Talents:
     def in_work(self) -> np.ndarray:
         """Rows in the labour force: employed or looking for work."""
         return (self.status == Status.EMPLOYED) | (self.status == Status.UNEMPLOYED)
+
+
+def _is_head(column: np.ndarray, buffer: np.ndarray) -> bool:
+    """Whether ``column`` is the first rows of ``buffer`` (a view from its start)."""
+    return column.base is buffer and column.ctypes.data == buffer.ctypes.data
 
 
 def _fill_after(column: np.ndarray, start: int, parts: list[np.ndarray]) -> None:
