@@ -443,7 +443,7 @@ _DECLARED = [
     ),
     Lever(
         "hukou_points_quota",
-        "Beijing points-based settlement (积分落户), measures of 2016, first round 2018",
+        "Beijing points-based settlement measures (2016), first round 2018",
         "积分落户: Beijing's points-based settlement of long-term residents: an applicant holds a "
         "Beijing residence permit, is below retirement age and has paid Beijing social insurance "
         "for seven consecutive years; the city admits those with the most points (education, "
@@ -464,7 +464,7 @@ _DECLARED = [
     ),
     Lever(
         "commute_time_cut",
-        "三(二) 通武廊; Jing-Jin-Ji transport integration plan (2015)",
+        "三(二); Jing-Jin-Ji transport integration plan (2015)",
         "Transport integration of neighbouring nodes (通武廊: Tongzhou, Wuqing, Langfang; the "
         "northern three counties of Langfang with Beijing): suburban rail, metro extensions and "
         "cross-border buses that shorten the commute between the target nodes. A measure of the "

@@ -165,3 +165,12 @@ def test_mask_refuses_unknown_names_listing_allowed_ones(name: str) -> None:
     assert "allowed:" in message
     for allowed in ("jjj", "XA", "hebei", "pole:hebei", "zone:coastal", "axis:jing_jin"):
         assert allowed in message.split("allowed:", 1)[1]
+
+
+def test_a_lever_section_has_no_chinese_but_the_plan_numerals() -> None:
+    """The English report writes a section's numerals as figures (三(一) -> 3(1)); any other
+    Chinese in it would reach the English page, so names like 积分落户 belong in ``meaning``."""
+    numerals = set("一二三四五六七八九十")
+    for lever in LEVERS.values():
+        other = {ch for ch in lever.section if "\u4e00" <= ch <= "\u9fff"} - numerals
+        assert not other, (lever.name, lever.section)
