@@ -641,7 +641,10 @@ def _validate(args: argparse.Namespace) -> int:
                 f"simulated {row.simulated_mean:>14,.0f}  ({100 * row.relative_error:+.1f}%)"
             )
     print(f"after the start year ({start}): {result.after_start.line()}")
-    print(f"intervals: {result.interval_kind}")
+    later = result.after_start
+    print(
+        f"intervals: {result.interval_kind}; it holds the observed value of {later.within_interval} of {later.rows} rows"
+    )
     print(f"wrote {out_dir}/ (validation.csv, summary.json, validation.png, validation.svg)")
     print(f"validation: {result.summary.line()}")
     return 0

@@ -269,12 +269,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "{interval}) against every number published after 2015 that the repository holds "
         "(model/data/validation/): {rows} rows, MAPE {mape} (mean absolute percentage error), "
         "MASE {mase} (errors over those of carrying the last number up to {start} forward; below "
-        "1 the model does better). By indicator below; the largest errors after them; every row "
+        "1 the model does better); the interval holds the observed value of {within} of the {rows}. "
+        "By indicator below; the largest errors after them; every row "
         "in validation.csv. Written by `{command}`.",
         "拟合层的{scenario}情景自{start}年起运行（{replicates}次重复，比例{scale}；{interval}），"
         "与本库所存2015年以后公布的全部数据（model/data/validation/）比较：共{rows}行，"
         "平均绝对百分比误差（MAPE）{mape}，MASE {mase}（相对于把{start}年及以前最后公布值延续的误差之比，"
-        "小于1即优于延续）。下表按指标汇总，其后为误差最大的几行；逐行结果见validation.csv。"
+        "小于1即优于延续）；其中{within}行的公布值落在区间内。下表按指标汇总，其后为误差最大的几行；逐行结果见validation.csv。"
         "生成命令：`{command}`。",
     ),
     "validation_worst": _en_only("Largest relative errors", "相对误差最大的行"),
@@ -1254,6 +1255,7 @@ def _validation(run: RunData, lang: str = "both") -> str:
         scale=summary["scale"],
         interval=summary.get("interval", ""),
         rows=overall["rows"],
+        within=overall.get("within_interval", "n/a"),  # records before the count was kept lack it
         mape=_percent(overall["mape_percent"]),
         mase=_ratio(overall["mase"]),
         command=summary.get("command", "jjj-talent validate"),

@@ -365,7 +365,7 @@ VALIDATION_SUMMARY = {
     "replicates": 3,
     "scale": 100,
     "interval": "replicates (chance only)",
-    "after_start_year": {"rows": 2, "mape_percent": 7.5, "mase": 0.42},
+    "after_start_year": {"rows": 2, "mape_percent": 7.5, "mase": 0.42, "within_interval": 0},
     "after_start_year_by_indicator": {
         "new_residential_price": {"rows": 1, "mape_percent": 12.5, "mase": 0.61},
         "resident_population": {"rows": 1, "mape_percent": 2.5, "mase": 0.2},
@@ -400,6 +400,7 @@ def test_method_shows_the_validation_of_the_layer_the_scenario_extends(
     page = report.render_report(charts.read_run(run_dir), _pngs(run_dir), ASSUMPTIONS, lang="en")
     section = page[page.index("Validation on the numbers published after 2015") :]
     assert "2 rows, MAPE 7.5 %" in section and "MASE 0.42" in section
+    assert "the interval holds the observed value of 0 of the 2" in section  # both rows outside
     assert "<td>new_residential_price</td>" in section and '<td class="num">12.5 %</td>' in section
     # the largest error first; the row of the start year is not a validation row
     assert section.index('<td class="num">-12.5%</td>') < section.index('<td class="num">+2.5%</td>')

@@ -199,7 +199,11 @@ def test_naive_forecast_is_the_latest_value_at_or_before_the_start_year():
         [90.0, 100.0, 95.0, 130.0, 60.0, 40.0],
     )
     table = observed.rename(columns={"value": "observed"}).assign(result="compared")
-    table = table.iloc[3:].assign(simulated_mean=[120.0, 57.0, 44.0])
+    table = table.iloc[3:].assign(
+        simulated_mean=[120.0, 57.0, 44.0],
+        simulated_p05=[110.0, 56.0, 40.0],
+        simulated_p95=[135.0, 59.0, 45.0],
+    )
     table["relative_error"] = (table["simulated_mean"] - table["observed"]) / table["observed"]
     model_start = {("TJ", "resident_population"): 50.0}
 
@@ -213,6 +217,8 @@ def test_naive_forecast_is_the_latest_value_at_or_before_the_start_year():
     # MASE = (|120-130|/130 + |57-60|/60) / (|100-130|/130 + |50-60|/60), HS left out and counted
     expected = (10 / 130 + 3 / 60) / (30 / 130 + 10 / 60)
     assert summary.mase == pytest.approx(expected)
+    # observed 130 in [110, 135], 60 above [56, 59], 40 on the edge of [40, 45]: edges count
+    assert summary.within_interval == 2
     assert (summary.rows_in_mase, summary.rows_without_naive) == (2, 1)
     assert summary.mape_percent == pytest.approx(100 * (10 / 130 + 3 / 60 + 4 / 40) / 3)
 
@@ -264,11 +270,15 @@ def test_errors_after_the_start_year_are_summarised_by_indicator_and_vintage():
             "result": "compared",
             "relative_error": [0.02, -0.10, 0.50, -0.30],
             "naive_relative_error": [0.04, -0.05, 0.0, -0.60],
+            "observed": [100.0, 100.0, 100.0, 100.0],
+            "simulated_p05": [95.0, 101.0, 90.0, 60.0],
+            "simulated_p95": [110.0, 120.0, 160.0, 80.0],
         }
     )
     by_vintage = summaries_by(table, "vintage", 2010)  # the 2010 row is at the start: left out
     assert by_vintage["first-release"]["mape_percent"] == pytest.approx(2.0)
     assert by_vintage["revised-2020"]["mase"] == pytest.approx(2.0)
+    assert by_vintage["first-release"]["within_interval"] == 1  # 2016 inside; 2010 at the start
     by_indicator = summaries_by(table, "indicator", 2010)
     assert by_indicator["resident_population"]["rows"] == 2
     assert by_indicator["new_residential_price"]["mase"] == pytest.approx(0.5)

@@ -23,6 +23,10 @@ Summary figures (``summary.json`` and the last printed line):
   ``mase = sum_i |sim_i - obs_i| / |obs_i|  /  sum_i |naive_i - obs_i| / |obs_i|`` over the rows
   that have both a simulation and a naive value (those without one are left out and counted).
   Below 1 the model beats carrying the last known number forward.
+- ``within_interval``: how many compared rows have their observed value inside the simulated
+  90 % interval (``simulated_p05 <= observed <= simulated_p95``). Over many rows a well-founded
+  interval holds about 90 % of them; far fewer says the interval leaves out what matters (with
+  chance alone, the parameters' uncertainty and the model's structure).
 - ``after_start_year_by_indicator``, ``after_start_year_by_vintage``: the same figures for the
   compared rows after the start year, for each indicator and each vintage.
 
@@ -260,6 +264,7 @@ class Summary:
     rows_in_mase: int
     rows_without_naive: int
     rows_observed_zero: int
+    within_interval: int
 
     def line(self) -> str:
         mase = "n/a" if math.isnan(self.mase) else f"{self.mase:.3f}"
@@ -283,6 +288,12 @@ def summarise(table: pd.DataFrame) -> Summary:
         rows_in_mase=int(both.sum()),
         rows_without_naive=int((with_value & naive.isna()).sum()),
         rows_observed_zero=int((~with_value).sum()),
+        within_interval=int(
+            (
+                (compared["simulated_p05"] <= compared["observed"])
+                & (compared["observed"] <= compared["simulated_p95"])
+            ).sum()
+        ),
     )
 
 
