@@ -198,8 +198,22 @@ def settle_hukou(
     if alive is None:
         alive = np.ones(len(t), bool)
     chance = params["hukou_settlement_rate"] * np.exp(-barrier)  # by (group, node), not per row
-    n_alive, row = int(np.count_nonzero(alive)), 0
-    for drawn in range(0, n_alive, DRAW_CHUNK):
+    _settle(t, province, chance, SETTLEMENT_YEARS, alive, rng)
+
+
+def _settle(
+    t: Talents,
+    province: np.ndarray,
+    chance: np.ndarray,
+    min_years: int,
+    rows: np.ndarray,
+    rng: np.random.Generator,
+) -> None:
+    """One uniform draw per selected row, in row order and ``DRAW_CHUNK`` at a time: a row at
+    its node ``min_years`` or more, registered elsewhere and not abroad, gains the hukou of its
+    node's province with ``chance[group, node]`` (``kernels.settling``)."""
+    n_rows, row = int(np.count_nonzero(rows)), 0
+    for drawn in range(0, n_rows, DRAW_CHUNK):
         row = kernels.settling(
             t.hukou,
             t.node,
@@ -207,10 +221,10 @@ def settle_hukou(
             t.years_at_node,
             np.asarray(province, t.hukou.dtype),
             np.ascontiguousarray(chance),
-            rng.random(min(DRAW_CHUNK, n_alive - drawn)),
+            rng.random(min(DRAW_CHUNK, n_rows - drawn)),
             HUKOU_ABROAD,
-            SETTLEMENT_YEARS,
-            alive,
+            min_years,
+            rows,
             row,
         )
 
@@ -267,21 +281,7 @@ def settle_by_points(
         return persons
     chance = np.zeros((len(GROUPS), len(province)))  # by (group, node), as settle_hukou's
     chance[:, np.asarray(targets, bool)] = min(1.0, quota / persons)
-    n_eligible, row = int(np.count_nonzero(eligible)), 0
-    for drawn in range(0, n_eligible, DRAW_CHUNK):
-        row = kernels.settling(
-            t.hukou,
-            t.node,
-            t.group,
-            t.years_at_node,
-            np.asarray(province, t.hukou.dtype),
-            chance,
-            rng.random(min(DRAW_CHUNK, n_eligible - drawn)),
-            HUKOU_ABROAD,
-            POINTS_YEARS,
-            eligible,
-            row,
-        )
+    _settle(t, province, chance, POINTS_YEARS, eligible, rng)
     return persons
 
 
