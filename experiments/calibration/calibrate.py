@@ -420,6 +420,9 @@ class Fit:
 
 @dataclass(frozen=True)
 class SearchSummary:
+    """One CMA-ES search of a fit with restarts: its number (1, 2, ...), search seed, best loss on
+    the fit seeds, candidates evaluated, best parameter values, and whether the ensemble keeps it."""
+
     number: int
     seed: int
     loss: float
