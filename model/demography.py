@@ -17,7 +17,8 @@ Rules, each a function of arrays and the one generator:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -37,6 +38,35 @@ ADULT_YEARS_AT_NODE = 5  # assumption E2: residents before their degree; past th
 DRAW_CHUNK = 1 << 20
 """Rows' uniform draws are made this many at a time: the same stream as one draw for all rows,
 without an array of 8 bytes a row (240 MB at full scale)."""
+
+_DRAWER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="draws")
+"""The one thread that draws ``uniform_chunks``' next chunk while the caller uses the last."""
+
+
+def uniform_chunks(rng: np.random.Generator, n: int, chunk: int = DRAW_CHUNK) -> Iterator[np.ndarray]:
+    """``rng.random(n)`` a chunk of ``chunk`` at a time (the last one shorter): the same numbers
+    in the same order, each chunk drawn on a second thread while the caller uses the chunk
+    before it (the generator and the compiled kernels release the GIL, so the draws and a
+    kernel's pass run on two cores at once).
+
+    The caller must not use ``rng`` until it has taken the last chunk: the next one is being
+    drawn meanwhile. Only the chunks of ``n`` draws are drawn, so the generator ends where
+    one draw of all ``n`` leaves it; it is free again when the generator is exhausted or
+    closed.
+    """
+    sizes = [min(chunk, n - start) for start in range(0, n, chunk)]
+    if len(sizes) < 2:  # nothing to draw beside: no thread
+        yield from (rng.random(size) for size in sizes)
+        return
+    pending = _DRAWER.submit(rng.random, sizes[0])
+    try:
+        for size in [*sizes[1:], 0]:
+            u = pending.result()
+            if size:
+                pending = _DRAWER.submit(rng.random, size)
+            yield u
+    finally:
+        pending.result()  # the generator is free only when no draw is under way
 
 
 def initial_talents(
@@ -151,9 +181,9 @@ def deaths(talents: Talents, params: Mapping[str, float], rng: np.random.Generat
     ages = np.arange(int(talents.age.max()) + 1 if len(talents) else 1)  # q once per age, not per row
     q = np.minimum(params["mortality_a"] * np.exp(params["mortality_b"] * ages), 1.0)
     dying = np.empty(len(talents), bool)
-    for start in range(0, len(talents), DRAW_CHUNK):
-        stop = min(start + DRAW_CHUNK, len(talents))
-        dying[start:stop] = kernels.below(talents.age[start:stop], q, rng.random(stop - start))
+    for start, u in zip(range(0, len(talents), DRAW_CHUNK), uniform_chunks(rng, len(talents)), strict=True):
+        stop = start + len(u)
+        dying[start:stop] = kernels.below(talents.age[start:stop], q, u)
     return dying
 
 
@@ -198,8 +228,8 @@ def settle_hukou(
     if alive is None:
         alive = np.ones(len(t), bool)
     chance = params["hukou_settlement_rate"] * np.exp(-barrier)  # by (group, node), not per row
-    n_alive, row = int(np.count_nonzero(alive)), 0
-    for drawn in range(0, n_alive, DRAW_CHUNK):
+    row = 0
+    for u in uniform_chunks(rng, int(np.count_nonzero(alive))):
         row = kernels.settling(
             t.hukou,
             t.node,
@@ -207,7 +237,7 @@ def settle_hukou(
             t.years_at_node,
             np.asarray(province, t.hukou.dtype),
             np.ascontiguousarray(chance),
-            rng.random(min(DRAW_CHUNK, n_alive - drawn)),
+            u,
             HUKOU_ABROAD,
             SETTLEMENT_YEARS,
             alive,
@@ -267,8 +297,8 @@ def settle_by_points(
         return persons
     chance = np.zeros((len(GROUPS), len(province)))  # by (group, node), as settle_hukou's
     chance[:, np.asarray(targets, bool)] = min(1.0, quota / persons)
-    n_eligible, row = int(np.count_nonzero(eligible)), 0
-    for drawn in range(0, n_eligible, DRAW_CHUNK):
+    row = 0
+    for u in uniform_chunks(rng, int(np.count_nonzero(eligible))):
         row = kernels.settling(
             t.hukou,
             t.node,
@@ -276,7 +306,7 @@ def settle_by_points(
             t.years_at_node,
             np.asarray(province, t.hukou.dtype),
             chance,
-            rng.random(min(DRAW_CHUNK, n_eligible - drawn)),
+            u,
             HUKOU_ABROAD,
             POINTS_YEARS,
             eligible,

@@ -953,16 +953,16 @@ class TalentModel(mesa.Model):
         """Who considers moving this year, and the expected persons considering, per choice cell.
 
         Graduates all consider; others with chance ``moving_hazard`` (one uniform draw per row
-        alive, in row order, drawn a chunk at a time: the same stream as one draw for all rows
-        alive). Fused in one pass; the dead are not chosen.
+        alive, in row order, drawn a chunk at a time, the next on a second thread while the kernel
+        passes the rows: the same stream as one draw for all rows alive; ``uniform_chunks``).
+        Fused in one pass; the dead are not chosen.
         """
         t = self.talents
         chosen = np.empty(len(t), bool)
         persons = np.zeros(self.grid.size)
         factors = hazard_factors(int(np.max(t.age, where=alive, initial=0)), self.params)
-        n_alive, row = int(np.count_nonzero(alive)), 0
-        for drawn in range(0, n_alive, chunk):
-            u = self.rng.random(min(chunk, n_alive - drawn))
+        row = 0
+        for u in demography.uniform_chunks(self.rng, int(np.count_nonzero(alive)), chunk):
             row = kernels.consider_chunk(
                 row,
                 u,
