@@ -141,7 +141,7 @@ def _cohort(
         years = rng.integers(0, YEARS_AT_NODE_MAX + 1, len(node))
     else:
         adult = base.age_shares[base.age_shares.index >= 22]
-        age = rng.choice(adult.index.to_numpy(), size=len(node), p=(adult / adult.sum()).to_numpy())
+        age = choice(adult.index.to_numpy(), len(node), (adult / adult.sum()).to_numpy(), rng)
         years = rng.integers(0, np.minimum(age - 21, YEARS_AT_NODE_MAX + 1))
     local = base.nodes["local_hukou_share"].to_numpy()[node]
     hukou = assign_hukou(layout.province[node], local, rng)
@@ -156,6 +156,15 @@ def _cohort(
     )
     talents.years_at_node[:] = years
     return talents
+
+
+def choice(values: np.ndarray, size: int, p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``rng.choice(values, size, p=p)``, the same draws, its search compiled: as NumPy's
+    ``Generator.choice`` does, one uniform u per row, and the value at index #{i : F_i <= u}
+    for the cumulative shares F = cumsum(p) / F_last."""
+    cumulative = np.cumsum(np.asarray(p, float))
+    cumulative /= cumulative[-1]
+    return np.asarray(values)[kernels.search_right(cumulative, rng.random(size))]
 
 
 def assign_hukou(province: np.ndarray, local_share: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -201,3 +201,15 @@ def test_uniform_chunks_are_one_draw_of_all_rows_and_leave_the_generator_there(n
     assert [len(u) for u in chunks] == [min(4, n - start) for start in range(0, n, 4)]
     assert np.array_equal(np.concatenate([np.zeros(0), *chunks]), whole.random(n))
     assert chunked.random() == whole.random()
+
+
+@pytest.mark.parametrize("size", [0, 1, 1000])
+def test_choice_draws_what_the_generators_choice_draws(size: int) -> None:
+    """The compiled ``choice`` gives the values ``Generator.choice`` gives for the same seed,
+    zero shares and ties among them, and leaves the generator where it does."""
+    values, p = np.arange(20, 30), np.array([0.1, 0.0, 0.0, 0.2, 0.05, 0.05, 0.3, 0.0, 0.3, 0.0])
+    compiled, generators = np.random.default_rng(SEED), np.random.default_rng(SEED)
+    got = demography.choice(values, size, p, compiled)
+    want = generators.choice(values, size=size, p=p)
+    assert got.dtype == want.dtype and np.array_equal(got, want)
+    assert compiled.random() == generators.random()
