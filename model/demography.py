@@ -25,7 +25,7 @@ import numpy as np
 from model import kernels
 from model.inputs import BaseYear
 from model.layout import Layout
-from model.talents import GROUPS, HUKOU_ABROAD, HUKOU_ELSEWHERE, Status, Talents, rows_for
+from model.talents import GROUPS, HUKOU_ABROAD, HUKOU_ELSEWHERE, Status, Talents, cell_rows, rows_for
 
 STUDENT_ENTRY_AGE = 18
 ARRIVAL_AGES = (23, 40)  # assumption D1: arrivals are young professionals, uniform ages
@@ -149,7 +149,7 @@ def _cohort(
         node=node,
         group=group,
         age=age,
-        status=np.full(len(node), status),
+        status=np.full(len(node), status, Talents.DTYPES["status"]),
         hukou=hukou,
         weight=weight,
         is_high_end=is_high_end,
@@ -337,10 +337,13 @@ def graduate(talents: Talents, params: Mapping[str, float]) -> np.ndarray:
 
 def _node_group_rows(counts: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows for persons by (node, group), ``counts`` of shape (nodes, groups): each row's node,
-    group and weight (``rows_for``)."""
-    cell, weight = rows_for(counts.ravel(), scale)
-    node, group = np.divmod(cell, counts.shape[1])
-    return node, group, weight
+    group and weight (``rows_for``), in the columns' types (``Talents.DTYPES``): each cell's
+    node and group repeated for its rows (no 64-bit cell index per row to divide out)."""
+    n_nodes, n_groups = counts.shape
+    rows_per_cell, weight = cell_rows(counts.ravel(), scale, Talents.DTYPES["weight"])
+    node: np.ndarray = np.repeat(np.arange(n_nodes, dtype=Talents.DTYPES["node"]), n_groups)
+    group: np.ndarray = np.tile(np.arange(n_groups, dtype=Talents.DTYPES["group"]), n_nodes)
+    return np.repeat(node, rows_per_cell), np.repeat(group, rows_per_cell), weight
 
 
 def enrol(
