@@ -97,17 +97,37 @@ def initial_talents(
     talents = Talents.empty()
     talents.extend(*parts)
 
-    working = talents.status == Status.EMPLOYED
-    talents.status[working & (talents.age >= params["retirement_age"])] = Status.RETIRED
-    looking = (
-        working
-        & (talents.age < params["retirement_age"])
-        & (rng.random(len(talents)) < params["initial_unemployment"])
-    )
-    talents.status[looking] = Status.UNEMPLOYED
+    # In work past retirement age: retired; younger, unemployed with chance
+    # ``initial_unemployment`` (a draw for every row, in row order, then another for being
+    # foreign); compiled passes a chunk of draws at a time.
+    start = 0
+    for u in uniform_chunks(rng, len(talents)):
+        kernels.initial_status(
+            talents.status,
+            talents.age,
+            u,
+            start,
+            float(params["retirement_age"]),
+            float(params["initial_unemployment"]),
+            int(Status.EMPLOYED),
+            int(Status.UNEMPLOYED),
+            int(Status.RETIRED),
+        )
+        start += len(u)
     foreign_share = (nodes["foreign_talents"] / nodes["tertiary"]).to_numpy()
-    talents.is_foreign[:] = ~talents.is_high_end & (rng.random(len(talents)) < foreign_share[talents.node])
-    talents.hukou[talents.is_foreign] = HUKOU_ABROAD
+    start = 0
+    for u in uniform_chunks(rng, len(talents)):
+        kernels.initial_foreign(
+            talents.is_foreign,
+            talents.hukou,
+            talents.is_high_end,
+            talents.node,
+            foreign_share,
+            u,
+            start,
+            HUKOU_ABROAD,
+        )
+        start += len(u)
     return talents
 
 

@@ -485,6 +485,52 @@ def graduate(
 
 
 @njit(cache=True, nogil=True)
+def initial_status(
+    status: np.ndarray,
+    age: np.ndarray,
+    u: np.ndarray,
+    start: int,
+    retirement_age: float,
+    unemployment: float,
+    employed: int,
+    unemployed: int,
+    retired: int,
+) -> None:
+    """The base year's status, in place, of rows ``start`` on, one per draw ``u``: rows
+    ``employed`` aged ``retirement_age`` or more are ``retired``, the younger ``unemployed``
+    where ``u < unemployment``."""
+    for k in range(len(u)):
+        i = start + k
+        if status[i] == employed:
+            if age[i] >= retirement_age:
+                status[i] = retired
+            elif u[k] < unemployment:
+                status[i] = unemployed
+
+
+@njit(cache=True, nogil=True)
+def initial_foreign(
+    is_foreign: np.ndarray,
+    hukou: np.ndarray,
+    is_high_end: np.ndarray,
+    node: np.ndarray,
+    foreign_share: np.ndarray,
+    u: np.ndarray,
+    start: int,
+    abroad: int,
+) -> None:
+    """Foreigners of the base year, in place, of rows ``start`` on, one per draw ``u``: a row
+    not high-end is foreign where ``u < foreign_share[node]``, and then holds the hukou
+    ``abroad``."""
+    for k in range(len(u)):
+        i = start + k
+        foreign = not is_high_end[i] and u[k] < foreign_share[node[i]]
+        is_foreign[i] = foreign
+        if foreign:
+            hukou[i] = abroad
+
+
+@njit(cache=True, nogil=True)
 def below(age: np.ndarray, table: np.ndarray, u: np.ndarray) -> np.ndarray:
     """``u < table[age]`` per row (deaths: q by age)."""
     out = np.empty(len(age), np.bool_)
@@ -650,6 +696,8 @@ def warm_up() -> None:
     retire(z(i8), z(i16), z(i16), z(i8), z(i8), 1.0, 0, 0, 0)
     graduate(z(i8), z(i16), 1.0, 0, 0)
     below(z(i16), z(f8), z(f8))
+    initial_status(z(i8), z(i16), z(f8), 0, 1.0, 0.0, 0, 0, 0)
+    initial_foreign(z(b1), z(i8), z(b1), z(i8), z(f8), z(f8), 0, 0)
     year_end(
         z(i8), z(i8), z(i8), z(b1), z(b1), z(i8), z(i8), z(i8), z(b1), z(b1), z(b1), z(i32), z(i8),
         1, 1, 1, 0,
