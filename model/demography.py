@@ -163,8 +163,7 @@ def _cohort(
         adult = base.age_shares[base.age_shares.index >= 22]
         age = choice(adult.index.to_numpy(), len(node), (adult / adult.sum()).to_numpy(), rng)
         years = rng.integers(0, np.minimum(age - 21, YEARS_AT_NODE_MAX + 1))
-    local = base.nodes["local_hukou_share"].to_numpy()[node]
-    hukou = assign_hukou(layout.province[node], local, rng)
+    hukou = assign_hukou(node, layout.province, base.nodes["local_hukou_share"].to_numpy(), rng)
     talents = Talents.new(
         node=node,
         group=group,
@@ -187,13 +186,17 @@ def choice(values: np.ndarray, size: int, p: np.ndarray, rng: np.random.Generato
     return np.asarray(values)[kernels.search_right(cumulative, rng.random(size))]
 
 
-def assign_hukou(province: np.ndarray, local_share: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Hukou province per row: the node's own with ``local_share``; otherwise one of the two
-    other provinces of the region (together NONLOCAL_FROM_REGION of the rest) or outside."""
-    u = rng.random(len(province))
+def assign_hukou(
+    node: np.ndarray, province: np.ndarray, local_share: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Hukou province per row at ``node``: its node's own (``province`` by node) with the node's
+    ``local_share``; otherwise one of the two other provinces of the region (together
+    NONLOCAL_FROM_REGION of the rest) or outside."""
+    u = rng.random(len(node))
     return kernels.hukou_of_rows(
+        node,
         np.asarray(province),
-        np.broadcast_to(np.asarray(local_share, float), len(province)),
+        np.ascontiguousarray(local_share, float),
         u,
         NONLOCAL_FROM_REGION,
         HUKOU_ELSEWHERE,
@@ -382,7 +385,7 @@ def enrol(
         group=group,
         age=np.full(len(node), STUDENT_ENTRY_AGE),
         status=np.full(len(node), Status.STUDENT),
-        hukou=assign_hukou(layout.province[node], local_hukou[node], rng),
+        hukou=assign_hukou(node, layout.province, local_hukou, rng),
         weight=weight,
     )
 
@@ -420,7 +423,7 @@ def adult_degrees(
         group=group,
         age=rng.integers(ADULT_DEGREE_AGES[0], ADULT_DEGREE_AGES[1] + 1, len(node)),
         status=np.full(len(node), Status.UNEMPLOYED),
-        hukou=assign_hukou(layout.province[node], local_hukou[node], rng),
+        hukou=assign_hukou(node, layout.province, local_hukou, rng),
         weight=weight,
     )
     talents.years_at_node[:] = ADULT_YEARS_AT_NODE

@@ -82,16 +82,22 @@ def fill(order_cells: np.ndarray, weights: np.ndarray, capacity: np.ndarray) -> 
 
 @njit(cache=True, nogil=True)
 def hukou_of_rows(
-    province: np.ndarray, local_share: np.ndarray, u: np.ndarray, from_region_share: float, elsewhere: int
+    node: np.ndarray,
+    province: np.ndarray,
+    local_share: np.ndarray,
+    u: np.ndarray,
+    from_region_share: float,
+    elsewhere: int,
 ) -> np.ndarray:
-    """``demography.assign_hukou`` per row from its draw ``u``: the node's province below
-    ``local_share``, then each of the two other provinces of the region (half of
-    ``from_region_share`` of the rest each), else ``elsewhere``."""
-    out = np.empty(len(province), np.int8)
-    for i in range(len(province)):
-        local = local_share[i]
+    """``demography.assign_hukou`` per row from its draw ``u``: the province of the row's node
+    below the node's ``local_share``, then each of the two other provinces of the region (half
+    of ``from_region_share`` of the rest each), else ``elsewhere`` (``province`` and
+    ``local_share`` by node, looked up here: no per-row copies)."""
+    out = np.empty(len(node), np.int8)
+    for i in range(len(node)):
+        local = local_share[node[i]]
         from_region = (1.0 - local) * from_region_share
-        p = province[i]
+        p = province[node[i]]
         if u[i] < local:
             out[i] = p
         elif u[i] < local + from_region / 2:
@@ -675,7 +681,7 @@ def warm_up() -> None:
     draw_firms(z(i8), z(i8), z(f8, 1, 1, 1), z(f8))
     fill(z(i64), z(i32), z(f8))
     search_right(z(f8), z(f8))
-    hukou_of_rows(z(i8), np.broadcast_to(z(f8), 1), z(f8), 0.0, 0)
+    hukou_of_rows(z(i8), z(i8), z(f8), z(f8), 0.0, 0)
     for index in (z(i8), z(i64)):
         record_moves(index, z(i64), z(i8), z(i32), z(i64, 1, 1, 1), z(i64), z(i64))
         count(index, z(i32), 1)
