@@ -36,20 +36,50 @@ def compact_into(column: np.ndarray, mask: np.ndarray, out: np.ndarray) -> None:
             k += 1
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _firm_of(node, group, cumulative, u):
+    # the firm (node x sectors + sector) of the sector where u falls in the running sums
+    # cumulative[node, group] of the sector chances (the number of sums below u, at most the last)
+    n_sectors = cumulative.shape[2]
+    sector = 0
+    for s in range(n_sectors):
+        if u > cumulative[node, group, s]:
+            sector += 1
+    return np.int64(node) * n_sectors + min(sector, n_sectors - 1)
+
+
 @njit(cache=True, nogil=True)
 def draw_firms(node: np.ndarray, group: np.ndarray, cumulative: np.ndarray, u: np.ndarray) -> np.ndarray:
     """An employer per row: the firm (node x sectors + sector) of the sector where ``u`` falls
     in the running sums ``cumulative[node, group]`` of the sector chances (the number of sums
     below ``u``, at most the last sector)."""
-    n_sectors = cumulative.shape[2]
     out = np.empty(len(node), np.int64)
     for i in range(len(node)):
-        sector = 0
-        for s in range(n_sectors):
-            if u[i] > cumulative[node[i], group[i], s]:
-                sector += 1
-        out[i] = np.int64(node[i]) * n_sectors + min(sector, n_sectors - 1)
+        out[i] = _firm_of(node[i], group[i], cumulative, u[i])
     return out
+
+
+@njit(cache=True, nogil=True)
+def draw_staff(
+    status: np.ndarray,
+    node: np.ndarray,
+    group: np.ndarray,
+    weight: np.ndarray,
+    cumulative: np.ndarray,
+    u: np.ndarray,
+    employed: int,
+    firm: np.ndarray,
+    staff: np.ndarray,
+) -> None:
+    """``draw_firms`` for the rows of status ``employed``, the k-th of them with the draw
+    ``u[k]``, into ``firm`` in place, and their persons added to ``staff[firm, group]``."""
+    k = 0
+    for i in range(len(status)):
+        if status[i] == employed:
+            f = _firm_of(node[i], group[i], cumulative, u[k])
+            firm[i] = f
+            staff[f, group[i]] += weight[i]
+            k += 1
 
 
 @njit(cache=True, nogil=True)
@@ -679,6 +709,7 @@ def warm_up() -> None:
     compact_into(z(i32), z(b1), z(i32))
     compact_into(z(b1), z(b1), z(b1))
     draw_firms(z(i8), z(i8), z(f8, 1, 1, 1), z(f8))
+    draw_staff(z(i8), z(i8), z(i8), z(i32), z(f8, 1, 1, 1), z(f8), 0, z(i16), z(i64, 1, 1))
     fill(z(i64), z(i32), z(f8))
     search_right(z(f8), z(f8))
     hukou_of_rows(z(i8), z(i8), z(f8), z(f8), 0.0, 0)

@@ -1087,21 +1087,33 @@ class TalentModel(mesa.Model):
     def _draw_firms(self, node: np.ndarray, group: np.ndarray) -> np.ndarray:
         """An employer for each row: the firm of its node in a sector drawn by the node's sector
         mix for its group (one uniform draw per row)."""
-        # the running sums of a row's weights are those of its (node, group): taken once per pair
-        # (nodes, groups, sectors), C order: the layout ``kernels.warm_up`` loads
-        cumulative = np.ascontiguousarray(np.cumsum(sector_weights(self.layout), axis=2))
-        return kernels.draw_firms(node, group, cumulative, self.rng.random(len(node)))
+        return kernels.draw_firms(node, group, self._sector_cumulative(), self.rng.random(len(node)))
+
+    def _sector_cumulative(self) -> np.ndarray:
+        """The running sums of the sector chances by (node, group): those of a row's weights in
+        ``_draw_firms``, taken once per pair ((nodes, groups, sectors), C order: the layout
+        ``kernels.warm_up`` loads)."""
+        return np.ascontiguousarray(np.cumsum(sector_weights(self.layout), axis=2))
 
     def _create_firms(self) -> list[Firm]:
         """One firm per node and sector; employed talents are spread over them by the sector mix."""
         t = self.talents
-        employed = np.flatnonzero(t.status == Status.EMPLOYED)
-        t.firm[employed] = self._draw_firms(t.node[employed], t.group[employed])
         n_firms = self.layout.size * len(SECTORS)
-        key = t.firm[employed].astype(np.int64) * len(GROUPS) + t.group[employed]
-        staff = np.bincount(key, weights=t.weight[employed], minlength=n_firms * len(GROUPS)).reshape(
-            n_firms, len(GROUPS)
+        # ``_draw_firms`` for the employed rows (one draw each, in row order) and their persons
+        # by (firm, group) in one compiled pass
+        persons = np.zeros((n_firms, len(GROUPS)), np.int64)
+        kernels.draw_staff(
+            t.status,
+            t.node,
+            t.group,
+            t.weight,
+            self._sector_cumulative(),
+            self.rng.random(int(np.count_nonzero(t.status == Status.EMPLOYED))),
+            int(Status.EMPLOYED),
+            t.firm,
+            persons,
         )
+        staff = persons.astype(float)  # whole persons: the floats a sum of the weights gives
         nodes = self.base.nodes
         wage = talent_wages(
             nodes["wage_cny_year"].to_numpy(),
