@@ -181,6 +181,29 @@ def count_masked(index: np.ndarray, weight: np.ndarray, mask: np.ndarray, size: 
 
 
 @njit(cache=True, nogil=True)
+def kind_node_persons(
+    group: np.ndarray,
+    is_high_end: np.ndarray,
+    node: np.ndarray,
+    hukou: np.ndarray,
+    weight: np.ndarray,
+    n_kinds: int,
+    n_nodes: int,
+    migrant: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Persons by (kind, node), kind = group x 2 + high-end: of the rows with ``hukou`` of
+    ``migrant`` or more (registered outside the region), and of all rows (int64 results)."""
+    migrants = np.zeros((n_kinds, n_nodes), np.int64)
+    everyone = np.zeros((n_kinds, n_nodes), np.int64)
+    for i in range(len(node)):
+        kind = np.int64(group[i]) * 2 + (1 if is_high_end[i] else 0)
+        everyone[kind, node[i]] += weight[i]
+        if hukou[i] >= migrant:
+            migrants[kind, node[i]] += weight[i]
+    return migrants, everyone
+
+
+@njit(cache=True, nogil=True)
 def staff(firm: np.ndarray, group: np.ndarray, weight: np.ndarray, n_firms: int, n_groups: int) -> np.ndarray:
     """Persons employed by (firm, group): rows with ``firm >= 0``."""
     out = np.zeros((n_firms, n_groups), np.int64)
@@ -719,6 +742,7 @@ def warm_up() -> None:
         count_masked(index, z(i32), z(b1), 1)
     for firm in (z(i16), z(i64)):
         staff(firm, z(i8), z(i32), 1, 1)
+    kind_node_persons(z(i8), z(b1), z(i8), z(i8), z(i32), 1, 1, 0)
     staff_and_persons(z(i16), z(i8), z(i8), z(i8), z(i32), 1, 1, 1, 0)
     cells(*cell_columns, z(b1), z(i64), 0, 1, 1)
     cells_all(*cell_columns, z(b1), 0, 1, 1)

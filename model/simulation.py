@@ -1044,12 +1044,20 @@ class TalentModel(mesa.Model):
         """Where talents registered outside the region live, per kind (kinds, nodes), rows
         summing to 1: newcomers in the base year settle like those before them. A kind with no
         such talents follows all talents of its kind."""
-        t, n = self.talents, self.layout.size
-        kind = t.group.astype(np.int64) * 2 + t.is_high_end
-        key = kind * n + t.node
-        size = self.grid.n_kinds * n
-        migrants = t.persons_by(key, size, t.hukou >= HUKOU_ELSEWHERE).reshape(-1, n).astype(float)
-        everyone = t.persons_by(key, size).reshape(-1, n).astype(float)
+        t = self.talents
+        migrants, everyone = (
+            persons.astype(float)
+            for persons in kernels.kind_node_persons(
+                t.group,
+                t.is_high_end,
+                t.node,
+                t.hukou,
+                t.weight,
+                self.grid.n_kinds,
+                self.layout.size,
+                HUKOU_ELSEWHERE,
+            )
+        )
         chosen = np.where(migrants.sum(axis=1, keepdims=True) > 0, migrants, everyone)
         return chosen / np.maximum(chosen.sum(axis=1, keepdims=True), 1.0)
 
