@@ -17,14 +17,15 @@ Rules, each a function of arrays and the one generator:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from model import kernels
 from model.inputs import BaseYear
 from model.layout import Layout
-from model.talents import GROUPS, HUKOU_ABROAD, HUKOU_ELSEWHERE, Status, Talents, rows_for
+from model.talents import GROUPS, HUKOU_ABROAD, HUKOU_ELSEWHERE, Status, Talents, cell_rows, rows_for
 
 STUDENT_ENTRY_AGE = 18
 ARRIVAL_AGES = (23, 40)  # assumption D1: arrivals are young professionals, uniform ages
@@ -37,6 +38,35 @@ ADULT_YEARS_AT_NODE = 5  # assumption E2: residents before their degree; past th
 DRAW_CHUNK = 1 << 20
 """Rows' uniform draws are made this many at a time: the same stream as one draw for all rows,
 without an array of 8 bytes a row (240 MB at full scale)."""
+
+_DRAWER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="draws")
+"""The one thread that draws ``uniform_chunks``' next chunk while the caller uses the last."""
+
+
+def uniform_chunks(rng: np.random.Generator, n: int, chunk: int = DRAW_CHUNK) -> Iterator[np.ndarray]:
+    """``rng.random(n)`` a chunk of ``chunk`` at a time (the last one shorter): the same numbers
+    in the same order, each chunk drawn on a second thread while the caller uses the chunk
+    before it (the generator and the compiled kernels release the GIL, so the draws and a
+    kernel's pass run on two cores at once).
+
+    The caller must not use ``rng`` until it has taken the last chunk: the next one is being
+    drawn meanwhile. Only the chunks of ``n`` draws are drawn, so the generator ends where
+    one draw of all ``n`` leaves it; it is free again when the generator is exhausted or
+    closed.
+    """
+    sizes = [min(chunk, n - start) for start in range(0, n, chunk)]
+    if len(sizes) < 2:  # nothing to draw beside: no thread
+        yield from (rng.random(size) for size in sizes)
+        return
+    pending = _DRAWER.submit(rng.random, sizes[0])
+    try:
+        for size in [*sizes[1:], 0]:
+            u = pending.result()
+            if size:
+                pending = _DRAWER.submit(rng.random, size)
+            yield u
+    finally:
+        pending.result()  # the generator is free only when no draw is under way
 
 
 def initial_talents(
@@ -67,17 +97,37 @@ def initial_talents(
     talents = Talents.empty()
     talents.extend(*parts)
 
-    working = talents.status == Status.EMPLOYED
-    talents.status[working & (talents.age >= params["retirement_age"])] = Status.RETIRED
-    looking = (
-        working
-        & (talents.age < params["retirement_age"])
-        & (rng.random(len(talents)) < params["initial_unemployment"])
-    )
-    talents.status[looking] = Status.UNEMPLOYED
+    # In work past retirement age: retired; younger, unemployed with chance
+    # ``initial_unemployment`` (a draw for every row, in row order, then another for being
+    # foreign); compiled passes a chunk of draws at a time.
+    start = 0
+    for u in uniform_chunks(rng, len(talents)):
+        kernels.initial_status(
+            talents.status,
+            talents.age,
+            u,
+            start,
+            float(params["retirement_age"]),
+            float(params["initial_unemployment"]),
+            int(Status.EMPLOYED),
+            int(Status.UNEMPLOYED),
+            int(Status.RETIRED),
+        )
+        start += len(u)
     foreign_share = (nodes["foreign_talents"] / nodes["tertiary"]).to_numpy()
-    talents.is_foreign[:] = ~talents.is_high_end & (rng.random(len(talents)) < foreign_share[talents.node])
-    talents.hukou[talents.is_foreign] = HUKOU_ABROAD
+    start = 0
+    for u in uniform_chunks(rng, len(talents)):
+        kernels.initial_foreign(
+            talents.is_foreign,
+            talents.hukou,
+            talents.is_high_end,
+            talents.node,
+            foreign_share,
+            u,
+            start,
+            HUKOU_ABROAD,
+        )
+        start += len(u)
     return talents
 
 
@@ -111,15 +161,14 @@ def _cohort(
         years = rng.integers(0, YEARS_AT_NODE_MAX + 1, len(node))
     else:
         adult = base.age_shares[base.age_shares.index >= 22]
-        age = rng.choice(adult.index.to_numpy(), size=len(node), p=(adult / adult.sum()).to_numpy())
+        age = choice(adult.index.to_numpy(), len(node), (adult / adult.sum()).to_numpy(), rng)
         years = rng.integers(0, np.minimum(age - 21, YEARS_AT_NODE_MAX + 1))
-    local = base.nodes["local_hukou_share"].to_numpy()[node]
-    hukou = assign_hukou(layout.province[node], local, rng)
+    hukou = assign_hukou(node, layout.province, base.nodes["local_hukou_share"].to_numpy(), rng)
     talents = Talents.new(
         node=node,
         group=group,
         age=age,
-        status=np.full(len(node), status),
+        status=np.full(len(node), status, Talents.DTYPES["status"]),
         hukou=hukou,
         weight=weight,
         is_high_end=is_high_end,
@@ -128,13 +177,26 @@ def _cohort(
     return talents
 
 
-def assign_hukou(province: np.ndarray, local_share: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Hukou province per row: the node's own with ``local_share``; otherwise one of the two
-    other provinces of the region (together NONLOCAL_FROM_REGION of the rest) or outside."""
-    u = rng.random(len(province))
+def choice(values: np.ndarray, size: int, p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``rng.choice(values, size, p=p)``, the same draws, its search compiled: as NumPy's
+    ``Generator.choice`` does, one uniform u per row, and the value at index #{i : F_i <= u}
+    for the cumulative shares F = cumsum(p) / F_last."""
+    cumulative = np.cumsum(np.asarray(p, float))
+    cumulative /= cumulative[-1]
+    return np.asarray(values)[kernels.search_right(cumulative, rng.random(size))]
+
+
+def assign_hukou(
+    node: np.ndarray, province: np.ndarray, local_share: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Hukou province per row at ``node``: its node's own (``province`` by node) with the node's
+    ``local_share``; otherwise one of the two other provinces of the region (together
+    NONLOCAL_FROM_REGION of the rest) or outside."""
+    u = rng.random(len(node))
     return kernels.hukou_of_rows(
+        node,
         np.asarray(province),
-        np.broadcast_to(np.asarray(local_share, float), len(province)),
+        np.ascontiguousarray(local_share, float),
         u,
         NONLOCAL_FROM_REGION,
         HUKOU_ELSEWHERE,
@@ -151,9 +213,9 @@ def deaths(talents: Talents, params: Mapping[str, float], rng: np.random.Generat
     ages = np.arange(int(talents.age.max()) + 1 if len(talents) else 1)  # q once per age, not per row
     q = np.minimum(params["mortality_a"] * np.exp(params["mortality_b"] * ages), 1.0)
     dying = np.empty(len(talents), bool)
-    for start in range(0, len(talents), DRAW_CHUNK):
-        stop = min(start + DRAW_CHUNK, len(talents))
-        dying[start:stop] = kernels.below(talents.age[start:stop], q, rng.random(stop - start))
+    for start, u in zip(range(0, len(talents), DRAW_CHUNK), uniform_chunks(rng, len(talents)), strict=True):
+        stop = start + len(u)
+        dying[start:stop] = kernels.below(talents.age[start:stop], q, u)
     return dying
 
 
@@ -209,11 +271,11 @@ def _settle(
     rows: np.ndarray,
     rng: np.random.Generator,
 ) -> None:
-    """One uniform draw per selected row, in row order and ``DRAW_CHUNK`` at a time: a row at
+    """One uniform draw per selected row, in row order (``uniform_chunks``): a row at
     its node ``min_years`` or more, registered elsewhere and not abroad, gains the hukou of its
     node's province with ``chance[group, node]`` (``kernels.settling``)."""
-    n_rows, row = int(np.count_nonzero(rows)), 0
-    for drawn in range(0, n_rows, DRAW_CHUNK):
+    row = 0
+    for u in uniform_chunks(rng, int(np.count_nonzero(rows))):
         row = kernels.settling(
             t.hukou,
             t.node,
@@ -221,7 +283,7 @@ def _settle(
             t.years_at_node,
             np.asarray(province, t.hukou.dtype),
             np.ascontiguousarray(chance),
-            rng.random(min(DRAW_CHUNK, n_rows - drawn)),
+            u,
             HUKOU_ABROAD,
             min_years,
             rows,
@@ -298,10 +360,13 @@ def graduate(talents: Talents, params: Mapping[str, float]) -> np.ndarray:
 
 def _node_group_rows(counts: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows for persons by (node, group), ``counts`` of shape (nodes, groups): each row's node,
-    group and weight (``rows_for``)."""
-    cell, weight = rows_for(counts.ravel(), scale)
-    node, group = np.divmod(cell, counts.shape[1])
-    return node, group, weight
+    group and weight (``rows_for``), in the columns' types (``Talents.DTYPES``): each cell's
+    node and group repeated for its rows (no 64-bit cell index per row to divide out)."""
+    n_nodes, n_groups = counts.shape
+    rows_per_cell, weight = cell_rows(counts.ravel(), scale, Talents.DTYPES["weight"])
+    node: np.ndarray = np.repeat(np.arange(n_nodes, dtype=Talents.DTYPES["node"]), n_groups)
+    group: np.ndarray = np.tile(np.arange(n_groups, dtype=Talents.DTYPES["group"]), n_nodes)
+    return np.repeat(node, rows_per_cell), np.repeat(group, rows_per_cell), weight
 
 
 def enrol(
@@ -320,7 +385,7 @@ def enrol(
         group=group,
         age=np.full(len(node), STUDENT_ENTRY_AGE),
         status=np.full(len(node), Status.STUDENT),
-        hukou=assign_hukou(layout.province[node], local_hukou[node], rng),
+        hukou=assign_hukou(node, layout.province, local_hukou, rng),
         weight=weight,
     )
 
@@ -358,7 +423,7 @@ def adult_degrees(
         group=group,
         age=rng.integers(ADULT_DEGREE_AGES[0], ADULT_DEGREE_AGES[1] + 1, len(node)),
         status=np.full(len(node), Status.UNEMPLOYED),
-        hukou=assign_hukou(layout.province[node], local_hukou[node], rng),
+        hukou=assign_hukou(node, layout.province, local_hukou, rng),
         weight=weight,
     )
     talents.years_at_node[:] = ADULT_YEARS_AT_NODE

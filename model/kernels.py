@@ -36,19 +36,63 @@ def compact_into(column: np.ndarray, mask: np.ndarray, out: np.ndarray) -> None:
             k += 1
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _firm_of(node, group, cumulative, u):
+    # the firm (node x sectors + sector) of the sector where u falls in the running sums
+    # cumulative[node, group] of the sector chances (the number of sums below u, at most the last)
+    n_sectors = cumulative.shape[2]
+    sector = 0
+    for s in range(n_sectors):
+        if u > cumulative[node, group, s]:
+            sector += 1
+    return np.int64(node) * n_sectors + min(sector, n_sectors - 1)
+
+
 @njit(cache=True, nogil=True)
 def draw_firms(node: np.ndarray, group: np.ndarray, cumulative: np.ndarray, u: np.ndarray) -> np.ndarray:
     """An employer per row: the firm (node x sectors + sector) of the sector where ``u`` falls
     in the running sums ``cumulative[node, group]`` of the sector chances (the number of sums
     below ``u``, at most the last sector)."""
-    n_sectors = cumulative.shape[2]
     out = np.empty(len(node), np.int64)
     for i in range(len(node)):
-        sector = 0
-        for s in range(n_sectors):
-            if u[i] > cumulative[node[i], group[i], s]:
-                sector += 1
-        out[i] = np.int64(node[i]) * n_sectors + min(sector, n_sectors - 1)
+        out[i] = _firm_of(node[i], group[i], cumulative, u[i])
+    return out
+
+
+@njit(cache=True, nogil=True)
+def draw_staff(
+    status: np.ndarray,
+    node: np.ndarray,
+    group: np.ndarray,
+    weight: np.ndarray,
+    cumulative: np.ndarray,
+    u: np.ndarray,
+    employed: int,
+    firm: np.ndarray,
+    staff: np.ndarray,
+) -> None:
+    """``draw_firms`` for the rows of status ``employed``, the k-th of them with the draw
+    ``u[k]``, into ``firm`` in place, and their persons added to ``staff[firm, group]``."""
+    k = 0
+    for i in range(len(status)):
+        if status[i] == employed:
+            f = _firm_of(node[i], group[i], cumulative, u[k])
+            firm[i] = f
+            staff[f, group[i]] += weight[i]
+            k += 1
+
+
+@njit(cache=True, nogil=True)
+def search_right(cumulative: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``cumulative.searchsorted(u, side="right")`` for ascending ``cumulative``: per row the
+    number of entries <= ``u``, counted over all of them without a branch (for tables of some
+    dozens, faster than a binary search, whose branches the random ``u`` mispredicts)."""
+    out = np.empty(len(u), np.int64)
+    for i in range(len(u)):
+        k = 0
+        for j in range(len(cumulative)):
+            k += cumulative[j] <= u[i]
+        out[i] = k
     return out
 
 
@@ -68,16 +112,22 @@ def fill(order_cells: np.ndarray, weights: np.ndarray, capacity: np.ndarray) -> 
 
 @njit(cache=True, nogil=True)
 def hukou_of_rows(
-    province: np.ndarray, local_share: np.ndarray, u: np.ndarray, from_region_share: float, elsewhere: int
+    node: np.ndarray,
+    province: np.ndarray,
+    local_share: np.ndarray,
+    u: np.ndarray,
+    from_region_share: float,
+    elsewhere: int,
 ) -> np.ndarray:
-    """``demography.assign_hukou`` per row from its draw ``u``: the node's province below
-    ``local_share``, then each of the two other provinces of the region (half of
-    ``from_region_share`` of the rest each), else ``elsewhere``."""
-    out = np.empty(len(province), np.int8)
-    for i in range(len(province)):
-        local = local_share[i]
+    """``demography.assign_hukou`` per row from its draw ``u``: the province of the row's node
+    below the node's ``local_share``, then each of the two other provinces of the region (half
+    of ``from_region_share`` of the rest each), else ``elsewhere`` (``province`` and
+    ``local_share`` by node, looked up here: no per-row copies)."""
+    out = np.empty(len(node), np.int8)
+    for i in range(len(node)):
+        local = local_share[node[i]]
         from_region = (1.0 - local) * from_region_share
-        p = province[i]
+        p = province[node[i]]
         if u[i] < local:
             out[i] = p
         elif u[i] < local + from_region / 2:
@@ -128,6 +178,29 @@ def count_masked(index: np.ndarray, weight: np.ndarray, mask: np.ndarray, size: 
         if mask[i]:
             out[index[i]] += weight[i]
     return out
+
+
+@njit(cache=True, nogil=True)
+def kind_node_persons(
+    group: np.ndarray,
+    is_high_end: np.ndarray,
+    node: np.ndarray,
+    hukou: np.ndarray,
+    weight: np.ndarray,
+    n_kinds: int,
+    n_nodes: int,
+    migrant: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Persons by (kind, node), kind = group x 2 + high-end: of the rows with ``hukou`` of
+    ``migrant`` or more (registered outside the region), and of all rows (int64 results)."""
+    migrants = np.zeros((n_kinds, n_nodes), np.int64)
+    everyone = np.zeros((n_kinds, n_nodes), np.int64)
+    for i in range(len(node)):
+        kind = np.int64(group[i]) * 2 + (1 if is_high_end[i] else 0)
+        everyone[kind, node[i]] += weight[i]
+        if hukou[i] >= migrant:
+            migrants[kind, node[i]] += weight[i]
+    return migrants, everyone
 
 
 @njit(cache=True, nogil=True)
@@ -471,6 +544,52 @@ def graduate(
 
 
 @njit(cache=True, nogil=True)
+def initial_status(
+    status: np.ndarray,
+    age: np.ndarray,
+    u: np.ndarray,
+    start: int,
+    retirement_age: float,
+    unemployment: float,
+    employed: int,
+    unemployed: int,
+    retired: int,
+) -> None:
+    """The base year's status, in place, of rows ``start`` on, one per draw ``u``: rows
+    ``employed`` aged ``retirement_age`` or more are ``retired``, the younger ``unemployed``
+    where ``u < unemployment``."""
+    for k in range(len(u)):
+        i = start + k
+        if status[i] == employed:
+            if age[i] >= retirement_age:
+                status[i] = retired
+            elif u[k] < unemployment:
+                status[i] = unemployed
+
+
+@njit(cache=True, nogil=True)
+def initial_foreign(
+    is_foreign: np.ndarray,
+    hukou: np.ndarray,
+    is_high_end: np.ndarray,
+    node: np.ndarray,
+    foreign_share: np.ndarray,
+    u: np.ndarray,
+    start: int,
+    abroad: int,
+) -> None:
+    """Foreigners of the base year, in place, of rows ``start`` on, one per draw ``u``: a row
+    not high-end is foreign where ``u < foreign_share[node]``, and then holds the hukou
+    ``abroad``."""
+    for k in range(len(u)):
+        i = start + k
+        foreign = not is_high_end[i] and u[k] < foreign_share[node[i]]
+        is_foreign[i] = foreign
+        if foreign:
+            hukou[i] = abroad
+
+
+@njit(cache=True, nogil=True)
 def below(age: np.ndarray, table: np.ndarray, u: np.ndarray) -> np.ndarray:
     """``u < table[age]`` per row (deaths: q by age)."""
     out = np.empty(len(age), np.bool_)
@@ -613,14 +732,17 @@ def warm_up() -> None:
     compact_into(z(i32), z(b1), z(i32))
     compact_into(z(b1), z(b1), z(b1))
     draw_firms(z(i8), z(i8), z(f8, 1, 1, 1), z(f8))
+    draw_staff(z(i8), z(i8), z(i8), z(i32), z(f8, 1, 1, 1), z(f8), 0, z(i16), z(i64, 1, 1))
     fill(z(i64), z(i32), z(f8))
-    hukou_of_rows(z(i8), np.broadcast_to(z(f8), 1), z(f8), 0.0, 0)
+    search_right(z(f8), z(f8))
+    hukou_of_rows(z(i8), z(i8), z(f8), z(f8), 0.0, 0)
     for index in (z(i8), z(i64)):
         record_moves(index, z(i64), z(i8), z(i32), z(i64, 1, 1, 1), z(i64), z(i64))
         count(index, z(i32), 1)
         count_masked(index, z(i32), z(b1), 1)
     for firm in (z(i16), z(i64)):
         staff(firm, z(i8), z(i32), 1, 1)
+    kind_node_persons(z(i8), z(b1), z(i8), z(i8), z(i32), 1, 1, 0)
     staff_and_persons(z(i16), z(i8), z(i8), z(i8), z(i32), 1, 1, 1, 0)
     cells(*cell_columns, z(b1), z(i64), 0, 1, 1)
     cells_all(*cell_columns, z(b1), 0, 1, 1)
@@ -635,6 +757,8 @@ def warm_up() -> None:
     retire(z(i8), z(i16), z(i16), z(i8), z(i8), 1.0, 0, 0, 0)
     graduate(z(i8), z(i16), 1.0, 0, 0)
     below(z(i16), z(f8), z(f8))
+    initial_status(z(i8), z(i16), z(f8), 0, 1.0, 0.0, 0, 0, 0)
+    initial_foreign(z(b1), z(i8), z(b1), z(i8), z(f8), z(f8), 0, 0)
     year_end(
         z(i8), z(i8), z(i8), z(b1), z(b1), z(i8), z(i8), z(i8), z(b1), z(b1), z(b1), z(i32), z(i8),
         1, 1, 1, 0,

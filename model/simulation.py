@@ -953,16 +953,16 @@ class TalentModel(mesa.Model):
         """Who considers moving this year, and the expected persons considering, per choice cell.
 
         Graduates all consider; others with chance ``moving_hazard`` (one uniform draw per row
-        alive, in row order, drawn a chunk at a time: the same stream as one draw for all rows
-        alive). Fused in one pass; the dead are not chosen.
+        alive, in row order, drawn a chunk at a time, the next on a second thread while the kernel
+        passes the rows: the same stream as one draw for all rows alive; ``uniform_chunks``).
+        Fused in one pass; the dead are not chosen.
         """
         t = self.talents
         chosen = np.empty(len(t), bool)
         persons = np.zeros(self.grid.size)
         factors = hazard_factors(int(np.max(t.age, where=alive, initial=0)), self.params)
-        n_alive, row = int(np.count_nonzero(alive)), 0
-        for drawn in range(0, n_alive, chunk):
-            u = self.rng.random(min(chunk, n_alive - drawn))
+        row = 0
+        for u in demography.uniform_chunks(self.rng, int(np.count_nonzero(alive)), chunk):
             row = kernels.consider_chunk(
                 row,
                 u,
@@ -1044,12 +1044,20 @@ class TalentModel(mesa.Model):
         """Where talents registered outside the region live, per kind (kinds, nodes), rows
         summing to 1: newcomers in the base year settle like those before them. A kind with no
         such talents follows all talents of its kind."""
-        t, n = self.talents, self.layout.size
-        kind = t.group.astype(np.int64) * 2 + t.is_high_end
-        key = kind * n + t.node
-        size = self.grid.n_kinds * n
-        migrants = t.persons_by(key, size, t.hukou >= HUKOU_ELSEWHERE).reshape(-1, n).astype(float)
-        everyone = t.persons_by(key, size).reshape(-1, n).astype(float)
+        t = self.talents
+        migrants, everyone = (
+            persons.astype(float)
+            for persons in kernels.kind_node_persons(
+                t.group,
+                t.is_high_end,
+                t.node,
+                t.hukou,
+                t.weight,
+                self.grid.n_kinds,
+                self.layout.size,
+                HUKOU_ELSEWHERE,
+            )
+        )
         chosen = np.where(migrants.sum(axis=1, keepdims=True) > 0, migrants, everyone)
         return chosen / np.maximum(chosen.sum(axis=1, keepdims=True), 1.0)
 
@@ -1087,21 +1095,33 @@ class TalentModel(mesa.Model):
     def _draw_firms(self, node: np.ndarray, group: np.ndarray) -> np.ndarray:
         """An employer for each row: the firm of its node in a sector drawn by the node's sector
         mix for its group (one uniform draw per row)."""
-        # the running sums of a row's weights are those of its (node, group): taken once per pair
-        # (nodes, groups, sectors), C order: the layout ``kernels.warm_up`` loads
-        cumulative = np.ascontiguousarray(np.cumsum(sector_weights(self.layout), axis=2))
-        return kernels.draw_firms(node, group, cumulative, self.rng.random(len(node)))
+        return kernels.draw_firms(node, group, self._sector_cumulative(), self.rng.random(len(node)))
+
+    def _sector_cumulative(self) -> np.ndarray:
+        """The running sums of the sector chances by (node, group): those of a row's weights in
+        ``_draw_firms``, taken once per pair ((nodes, groups, sectors), C order: the layout
+        ``kernels.warm_up`` loads)."""
+        return np.ascontiguousarray(np.cumsum(sector_weights(self.layout), axis=2))
 
     def _create_firms(self) -> list[Firm]:
         """One firm per node and sector; employed talents are spread over them by the sector mix."""
         t = self.talents
-        employed = np.flatnonzero(t.status == Status.EMPLOYED)
-        t.firm[employed] = self._draw_firms(t.node[employed], t.group[employed])
         n_firms = self.layout.size * len(SECTORS)
-        key = t.firm[employed].astype(np.int64) * len(GROUPS) + t.group[employed]
-        staff = np.bincount(key, weights=t.weight[employed], minlength=n_firms * len(GROUPS)).reshape(
-            n_firms, len(GROUPS)
+        # ``_draw_firms`` for the employed rows (one draw each, in row order) and their persons
+        # by (firm, group) in one compiled pass
+        persons = np.zeros((n_firms, len(GROUPS)), np.int64)
+        kernels.draw_staff(
+            t.status,
+            t.node,
+            t.group,
+            t.weight,
+            self._sector_cumulative(),
+            self.rng.random(int(np.count_nonzero(t.status == Status.EMPLOYED))),
+            int(Status.EMPLOYED),
+            t.firm,
+            persons,
         )
+        staff = persons.astype(float)  # whole persons: the floats a sum of the weights gives
         nodes = self.base.nodes
         wage = talent_wages(
             nodes["wage_cny_year"].to_numpy(),

@@ -240,12 +240,18 @@ def rows_for(counts: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
 
     Returns (cell index per row, weight per row).
     """
+    rows_per_cell, weight = cell_rows(counts, scale)
+    return np.repeat(np.arange(len(rows_per_cell)), rows_per_cell), weight
+
+
+def cell_rows(counts: np.ndarray, scale: int, dtype: type = np.int64) -> tuple[np.ndarray, np.ndarray]:
+    """``rows_for`` without the cell index per row: rows per cell, and the weight per row (in
+    ``dtype``), so a caller can repeat what it needs of each cell in its own type."""
     counts = np.asarray(counts, dtype=np.int64)
     full, rest = np.divmod(counts, scale)
     rows_per_cell = full + (rest > 0)
-    cell = np.repeat(np.arange(len(counts)), rows_per_cell)
-    weight = np.full(len(cell), scale, dtype=np.int64)
     last_row = np.cumsum(rows_per_cell) - 1
+    weight: np.ndarray = np.full(int(rows_per_cell.sum()), scale, dtype=dtype)
     has_rest = rest > 0
     weight[last_row[has_rest]] = rest[has_rest]
-    return cell, weight
+    return rows_per_cell, weight

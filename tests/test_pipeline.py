@@ -190,3 +190,26 @@ def test_entrants_from_the_node_come_off_its_non_talent_residents(small_baseline
     after = np.array([city.nontalent for city in model.cities])
     share = model.params["resident_entrant_share"]
     np.testing.assert_allclose(before * (1 + growth) - after, entries - (1 - share) * students)
+
+
+@pytest.mark.parametrize("n", [0, 3, 4, 5, 17])
+def test_uniform_chunks_are_one_draw_of_all_rows_and_leave_the_generator_there(n: int) -> None:
+    """Drawn a chunk at a time on a second thread, the uniforms are the numbers of one draw, in
+    order, and the generator goes on from where that draw leaves it."""
+    chunked, whole = np.random.default_rng(SEED), np.random.default_rng(SEED)
+    chunks = list(demography.uniform_chunks(chunked, n, chunk=4))
+    assert [len(u) for u in chunks] == [min(4, n - start) for start in range(0, n, 4)]
+    assert np.array_equal(np.concatenate([np.zeros(0), *chunks]), whole.random(n))
+    assert chunked.random() == whole.random()
+
+
+@pytest.mark.parametrize("size", [0, 1, 1000])
+def test_choice_draws_what_the_generators_choice_draws(size: int) -> None:
+    """The compiled ``choice`` gives the values ``Generator.choice`` gives for the same seed,
+    zero shares and ties among them, and leaves the generator where it does."""
+    values, p = np.arange(20, 30), np.array([0.1, 0.0, 0.0, 0.2, 0.05, 0.05, 0.3, 0.0, 0.3, 0.0])
+    compiled, generators = np.random.default_rng(SEED), np.random.default_rng(SEED)
+    got = demography.choice(values, size, p, compiled)
+    want = generators.choice(values, size=size, p=p)
+    assert got.dtype == want.dtype and np.array_equal(got, want)
+    assert compiled.random() == generators.random()

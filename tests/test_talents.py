@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from model.talents import NO_CARD, Status, Talents, rows_for
+from model.talents import NO_CARD, Status, Talents, cell_rows, rows_for
 
 # --- rows_for -----------------------------------------------------------------------------
 
@@ -45,6 +45,17 @@ def test_rows_for_weights_add_up_to_counts_exactly(counts_scale: tuple[np.ndarra
     # as few rows as possible: whole rows of ``scale`` and at most one remainder a cell
     np.testing.assert_array_equal(np.bincount(cell, minlength=len(counts)), -(-counts // scale))
     assert (np.diff(cell) >= 0).all()
+
+
+@settings(deadline=None, max_examples=100)
+@given(counts_and_scale())
+def test_cell_rows_are_rows_for_without_the_cell_index(counts_scale: tuple[np.ndarray, int]) -> None:
+    counts, scale = counts_scale
+    cell, weight = rows_for(counts, scale)
+    rows_per_cell, narrow = cell_rows(counts, scale, np.int32)
+    np.testing.assert_array_equal(np.repeat(np.arange(len(counts)), rows_per_cell), cell)
+    assert narrow.dtype == np.int32
+    np.testing.assert_array_equal(narrow, weight)
 
 
 def test_scale_one_is_one_person_a_row() -> None:
