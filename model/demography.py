@@ -328,17 +328,23 @@ def settle_by_points(
         E, the persons eligible.
     """
     t = talents
-    at_target = np.asarray(targets, bool)[t.node]
-    eligible = (
-        at_target
-        & (t.status == Status.EMPLOYED)
-        & (t.hukou != np.asarray(province, t.hukou.dtype)[t.node])
-        & (t.hukou != HUKOU_ABROAD)
-        & (t.years_at_node >= POINTS_YEARS)
+    eligible = np.empty(len(t), bool)
+    persons = float(
+        kernels.points_eligible(
+            t.node,
+            t.status,
+            t.hukou,
+            t.years_at_node,
+            t.weight,
+            np.ones(len(t), bool) if alive is None else alive,
+            np.asarray(targets, bool),
+            np.asarray(province, t.hukou.dtype),
+            int(Status.EMPLOYED),
+            HUKOU_ABROAD,
+            POINTS_YEARS,
+            eligible,
+        )
     )
-    if alive is not None:
-        eligible &= alive
-    persons = float(t.persons_by(t.node, len(province), eligible).sum())
     if persons <= 0 or quota <= 0:
         return persons
     chance = np.zeros((len(GROUPS), len(province)))  # by (group, node), as settle_hukou's

@@ -507,6 +507,42 @@ def settling(
 
 
 @njit(cache=True, nogil=True)
+def points_eligible(
+    node: np.ndarray,
+    status: np.ndarray,
+    hukou: np.ndarray,
+    years_at_node: np.ndarray,
+    weight: np.ndarray,
+    alive: np.ndarray,
+    at_target: np.ndarray,
+    province: np.ndarray,
+    employed: int,
+    abroad: int,
+    min_years: int,
+    out: np.ndarray,
+) -> int:
+    """``demography.settle_by_points``'s eligible rows in one pass: alive, ``employed`` at a
+    node where ``at_target`` holds, registered in another province (not abroad) and at the node
+    ``min_years`` or more. Marks them in ``out`` and returns their persons."""
+    persons = 0
+    for i in range(len(node)):
+        j = node[i]
+        h = hukou[i]
+        ok = (
+            alive[i]
+            and at_target[j]
+            and status[i] == employed
+            and h != province[j]
+            and h != abroad
+            and years_at_node[i] >= min_years
+        )
+        out[i] = ok
+        if ok:
+            persons += weight[i]
+    return persons
+
+
+@njit(cache=True, nogil=True)
 def retire(
     status: np.ndarray,
     age: np.ndarray,
@@ -754,6 +790,7 @@ def warm_up() -> None:
     )  # fmt: skip
     draw(z(f8, 1, 1), z(i64), z(i64), z(f8))
     settling(z(i8), z(i8), z(i8), z(i16), z(i8), z(f8, 1, 1), z(f8), 0, 0, np.ones(1, b1), 0)
+    points_eligible(z(i8), z(i8), z(i8), z(i16), z(i32), z(b1), z(b1), z(i8), 0, 0, 0, z(b1))
     retire(z(i8), z(i16), z(i16), z(i8), z(i8), 1.0, 0, 0, 0)
     graduate(z(i8), z(i16), 1.0, 0, 0)
     below(z(i16), z(f8), z(f8))
