@@ -274,15 +274,15 @@ def _settle(
     """One uniform draw per selected row, in row order (``uniform_chunks``): a row at
     its node ``min_years`` or more, registered elsewhere and not abroad, gains the hukou of its
     node's province with ``chance[group, node]`` (``kernels.settling``)."""
-    row = 0
+    province, chance, row = np.asarray(province, t.hukou.dtype), np.ascontiguousarray(chance), 0
     for u in uniform_chunks(rng, int(np.count_nonzero(rows))):
         row = kernels.settling(
             t.hukou,
             t.node,
             t.group,
             t.years_at_node,
-            np.asarray(province, t.hukou.dtype),
-            np.ascontiguousarray(chance),
+            province,
+            chance,
             u,
             HUKOU_ABROAD,
             min_years,
