@@ -337,7 +337,7 @@ def _node_facts(obs: _Observations, layout: pd.DataFrame, year: int) -> dict[str
     """Every field of every node in ``year`` (2010 prices and wages start from 2015's)."""
     pop = {y: _population(obs, layout, y) for y in YEARS}
     tertiary_by_year = {2010: _tertiary_2010(obs, layout, pop[2010])}
-    tertiary_by_year[2015] = _tertiary_2015(obs, pop, tertiary_by_year[2010])
+    tertiary_by_year[2015] = _tertiary_2015(obs, layout, pop, tertiary_by_year[2010])
     tertiary = tertiary_by_year[year]
     population = pop[year]
     if year == 2015:  # the base of projections: revised levels, first-release trends (Vintages)
@@ -542,21 +542,32 @@ def _tertiary_2010(obs: _Observations, layout: pd.DataFrame, pop: Mapping[str, F
 
 
 def _tertiary_2015(
-    obs: _Observations, pop: Mapping[int, Mapping[str, Fact]], tertiary10: Mapping[str, Fact]
+    obs: _Observations,
+    layout: pd.DataFrame,
+    pop: Mapping[int, Mapping[str, Fact]],
+    tertiary10: Mapping[str, Fact],
 ) -> dict[str, Fact]:
-    """Node's 2010 rate plus China's 2010-2015 gain per 100k, times 2015 residents (A5)."""
-    china10 = obs("china", "tertiary_per_100k", 2010)
-    china15 = obs("china", "tertiary_per_100k", 2015)
-    gain = (china15.value - china10.value) / 1e5
-    return {
-        n: _derive(
-            (t.value / pop[2010][n].value + gain) * pop[2015][n].value,
-            f"(2010 rate + China's gain {gain * 1e5:.0f} per 100k) x 2015 population",
-            [t, pop[2010][n], pop[2015][n], china10, china15],
-            "A5",
-        )
-        for n, t in tertiary10.items()
-    }
+    """Node's 2010 rate plus its province's 2010-2015 gain per 100k, times 2015 residents (A5).
+
+    The province's stock S (its 2015 1 % sample survey's share of residents aged 6+ with a degree,
+    times its 2010 share of residents aged 6+, times its 2015 residents) fixes the gain g that
+    every node of the province adds to its 2010 rate r: sum over nodes (r + g) x P = S.
+    """
+    facts = {}
+    for province in PROVINCES:
+        nodes = _nodes_of(layout, province)
+        stock = obs(province, TERTIARY, 2015)
+        at_2010_rates = sum(tertiary10[n].value / pop[2010][n].value * pop[2015][n].value for n in nodes)
+        residents = sum(pop[2015][n].value for n in nodes)
+        gain = (stock.value - at_2010_rates) / residents
+        for n in nodes:
+            facts[n] = _derive(
+                (tertiary10[n].value / pop[2010][n].value + gain) * pop[2015][n].value,
+                f"(2010 rate + {province}'s gain {gain * 1e5:.0f} per 100k) x 2015 population",
+                [tertiary10[n], pop[2010][n], pop[2015][n], stock, *(pop[2015][m] for m in nodes)],
+                "A5",
+            )
+    return facts
 
 
 def _wage_trends(obs: _Observations, layout: pd.DataFrame) -> dict[str, Fact]:

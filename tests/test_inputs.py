@@ -12,6 +12,7 @@ import pytest
 from model import inputs
 from model.errors import ScenarioError
 from model.inputs import GROUPS, NODE_FIELDS, STATUSES, base_year, read_observations
+from model.layout import default_layout
 
 DATA = Path(inputs.__file__).parent / "data"
 ALLOWED_AFTER_2015 = {  # (indicator, source) pairs the data README allows after 2015
@@ -67,12 +68,37 @@ def test_the_2015_base_is_the_revised_series_and_its_trends_the_first_release(ob
         )
     assert sums.at["tianjin", "population"] == pytest.approx(14_390_000)  # first release 15,469,500
     nodes = base.nodes
-    # the 2015 rates of A5 on the revised populations, e.g. BJ: 32,311 + 3,515 per 100,000
-    assert nodes.at["BJ", "tertiary"] / nodes.at["BJ", "population"] == pytest.approx(0.35826, abs=1e-4)
+    # the 2015 rates of A5 on the revised populations, e.g. BJ: 32,311 + Beijing's gain 9,098 per 100,000
+    assert nodes.at["BJ", "tertiary"] / nodes.at["BJ", "population"] == pytest.approx(0.41409, abs=1e-4)
     growth = ["nontalent_growth", "population_growth", "growth_slowdown"]
     pd.testing.assert_frame_equal(nodes[growth], first.nodes[growth])
     tianjin = (15_469_500 / obs.at[("tianjin", "resident_population", 2010), "value"]) ** 0.2 - 1
     assert nodes.at["TJ", "population_growth"] == pytest.approx(tianjin)
+
+
+def test_the_2015_tertiary_stocks_come_from_the_2015_sample_survey(obs: pd.DataFrame) -> None:
+    """A5: a province's 2015 stock is its 1 % survey share of residents aged 6+ x its 2010 census
+    share aged 6+ x its first-release 2015 residents; every node of the province adds one gain
+    per 100,000 to its 2010 rate, so the nodes' stocks at the first-release populations add up
+    to the province's."""
+    surveys = pd.read_csv(DATA / "education-sample-surveys-2011-2015.csv").set_index(
+        ["unit", "indicator", "year"]
+    )
+    first, base = base_year(2010).nodes, base_year(2015).nodes
+    for p in ("beijing", "tianjin", "hebei"):
+        share = obs.at[(p, "tertiary_share_6plus", 2015), "value"]
+        assert share == surveys.at[(p, "tertiary_share_6plus", 2015), "value"]
+        stock = share * obs.at[(p, "aged_6plus_share", 2010), "value"]
+        stock *= obs.at[(p, "resident_population", 2015), "value"]
+        assert obs.at[(p, "tertiary_educated", 2015), "value"] == pytest.approx(stock, abs=1)
+        nodes = default_layout().nodes.index[default_layout().nodes["province"] == p]
+        rate = base.loc[nodes, "tertiary"].sum() / base.loc[nodes, "population"].sum()
+        assert rate == pytest.approx(stock / obs.at[(p, "resident_population", 2015), "value"])
+        gains = base.loc[nodes, "tertiary"] / base.loc[nodes, "population"]
+        gains -= first.loc[nodes, "tertiary"] / first.loc[nodes, "population"]
+        assert gains.max() - gains.min() == pytest.approx(0, abs=1e-9)
+    # by hand, Beijing: 0.42335 x 0.959 x 21,705,000 = 8,812,070 talents in 2015
+    assert obs.at[("beijing", "tertiary_educated", 2015), "value"] == 8_812_070
 
 
 def test_baoding_and_xiongan_add_up_to_baodings_2010_range(obs: pd.DataFrame) -> None:
