@@ -23,7 +23,7 @@ Indicators the model measures (``MEASURES``); "unit" is the set of nodes the uni
 | ``bachelor_enrolled`` | the model's students (status ``student``) / (1 + the province's short-cycle per bachelor student in 2015, A9) |
 | ``hei_students``, ``undergraduate_enrolled`` | the model's students at the unit's nodes (bachelor and short-cycle; the published counts are the same two levels) |
 | ``migrant_residents`` | residents x the share of talents without the province's hukou (foreign talents included): talents are assumed to share the residents' migrant share (A11) |
-| ``talents`` | region only: the plan's administrative talent total (人才资源总量), tertiary-educated talents x the A5 bridge (SEED 2015 total / A5's 2015 tertiary estimate = 19.40 / 18.89); not valid below the region |
+| ``talents`` | region only: the plan's administrative talent total (人才资源总量), tertiary-educated talents x the A5 bridge (SEED 2015 total / the 2015 base year's tertiary stock = 19.40 / 19.00); not valid below the region |
 
 Indicators the model cannot measure are listed with the reason in ``NOT_MEASURED``; a row of
 one of them is skipped with that reason.
@@ -214,7 +214,8 @@ class Context:
         base_wage: node id -> published-definition wage in the start year (A6).
         short_cycle_factor: province -> 1 + short-cycle per bachelor entrant (A9).
         enrolled_factor: province -> 1 + short-cycle per bachelor student, 2015 (A9).
-        talents_bridge: the plan's 2015 administrative talent total per A5 tertiary talent.
+        talents_bridge: the plan's 2015 administrative talent total per tertiary talent of the 2015
+            base year (A5).
         inside_boundary: (unit, year) -> share of the unit's nodes' residents inside the
             published boundary (A4).
     """
