@@ -185,7 +185,7 @@ def test_the_attribute_command_splits_a_two_lever_scenario_exactly(tmp_path):
     out = tmp_path / "out"
     done = invoke(
         "attribute", str(tmp_path / "two.yaml"), "--reference", str(tmp_path / "baseline.yaml"),
-        "--each-lever", "--replicates", "2", "--scale", "5000", "--end", "2017", "--workers", "0",
+        "--each-lever", "--replicates", "2", "--scale", "1000", "--end", "2017", "--workers", "0",
         "--out", str(out),
     )  # fmt: skip
     assert done.status == 0, done.err
