@@ -11,7 +11,12 @@ g_w and with what remains of the ratio of residents to housing:
                        + price_rate_elasticity * log(r_(t-1) / r_t), +-bound))
 
 with r_t the year's mean benchmark lending rate over five years (ASSUMPTIONS H2): credit that
-gets cheaper raises prices everywhere, dearer credit lowers them.
+gets cheaper raises prices everywhere, dearer credit lowers them. P is the market price, which
+sets the cost of living (location choice, talent flats). Where purchase limits keep buyers out
+(lever ``purchase_limits``, value w; Beijing from 2011 in the baseline, ASSUMPTIONS H3), homes
+sell below it, and the published average price of new housing is
+
+    P_published = P * (1 - w)
 
 Public services close a share of their gap to Beijing's level each year. Residents without
 tertiary education N follow the node's 2010-2015 trend, fading as its province's growth faded
@@ -41,7 +46,8 @@ class City(mesa.Agent):
 
     Attributes:
         node: node index.
-        price_cny_m2: average price of new housing.
+        price_cny_m2: market price of new housing, P (module docstring; the published price
+            is lower where purchase limits are in force).
         housing_supply: residents the housing stock holds at base-year density (persons).
         services_index: public-service level, Beijing = 1.
         nontalent: residents without tertiary education (persons).

@@ -442,6 +442,28 @@ _DECLARED = [
         default_nodes=("beijing",),
     ),
     Lever(
+        "purchase_limits",
+        "Beijing's housing-market measures of February 2011",
+        "限购: Beijing's home-purchase restrictions (京十五条, February 2011; tightened 2013 and "
+        "2017): a household without a Beijing hukou may buy a home only after five years of "
+        "Beijing taxes or social insurance, one home at most; households with a hukou two at most. "
+        "Part of the baseline: Beijing's own policy, not a measure of the talent plan. Sun, Zheng, "
+        "Geltner and Wang (2017, J. Real Estate Finance and Economics 55: 288-312) find that the "
+        "2011 measures lowered resale prices by 17-24 % at the discontinuity, rents unchanged.",
+        "share of the price",
+        0.0,
+        0.5,
+        "Buyers kept out of the market lower the price at which homes sell, not the cost of "
+        "living there: the published average price of new housing at the target nodes is the "
+        "market price x (1 - value), while the housing term of location choice, the price "
+        "dynamics and the cost of talent flats keep the market price (model/cities.py). Where "
+        "the value is in force in the base year, the market price starts at the published price "
+        "/ (1 - value).",
+        _NO_SPENDING.format(why="a regulation, not an outlay"),
+        targets=("nodes",),
+        default_nodes=("beijing",),
+    ),
+    Lever(
         "hukou_points_quota",
         "Beijing points-based settlement measures (2016), first round 2018",
         "积分落户: Beijing's points-based settlement of long-term residents: an applicant holds a "

@@ -108,6 +108,11 @@ class TalentModel(mesa.Model):
         # The base year is balanced without levers, so that a lever in force from the base year
         # acts in the first simulated year instead of being absorbed into the node constants.
         self.levers, _ = resolve_year({}, self.layout, self.year)
+        # ... except the purchase limits already in force, which set how far the base year's
+        # published prices lie below the market's (model/cities.py)
+        self.price_wedge = resolve_year(self.schedules, self.layout, self.year)[0][
+            "purchase_limits"
+        ].by_node()
 
         self.talents = demography.initial_talents(self.base, self.layout, self.scale, self.params, self.rng)
         self.cities = self._create_cities()
@@ -165,6 +170,7 @@ class TalentModel(mesa.Model):
         """Phase 1: this year's lever values from the scenario's dated values."""
         self.levers, notes = resolve_year(self.schedules, self.layout, self.year)
         self.notes.extend(note for note in notes if note not in self.notes)
+        self.price_wedge = self.levers["purchase_limits"].by_node()
 
     def issue_talent_cards(self) -> None:
         """Phase 1 (cont.): this year's talent cards (plan 四(十二))."""
@@ -783,7 +789,8 @@ class TalentModel(mesa.Model):
                 "talents": talents,
                 "talent_jobs": np.bincount(firm_node, employed, n),
                 "commuters": commuters,
-                "price_cny_m2": self._by_city("price_cny_m2"),
+                "price_cny_m2": self._by_city("price_cny_m2") * (1.0 - self.price_wedge),
+                "market_price_cny_m2": self._by_city("price_cny_m2"),
                 "wage_cny_year": self._node_wages(firm_node, wage_bill, employed),
                 "services_index": self._by_city("services_index"),
                 "vacancies": np.round(np.bincount(firm_node, vacancies, n)).astype(np.int64),
@@ -1069,7 +1076,7 @@ class TalentModel(mesa.Model):
             City(
                 self,
                 node=i,
-                price_cny_m2=nodes["price_cny_m2"].iloc[i],
+                price_cny_m2=nodes["price_cny_m2"].iloc[i] / (1.0 - self.price_wedge[i]),
                 residents=nodes["population"].iloc[i],
                 services_index=nodes["services_index"].iloc[i],
                 nontalent=nontalent[i],

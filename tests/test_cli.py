@@ -44,6 +44,7 @@ COLUMNS = {
         "talent_jobs",
         "commuters",
         "price_cny_m2",
+        "market_price_cny_m2",
         "wage_cny_year",
         "services_index",
         "vacancies",

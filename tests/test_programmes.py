@@ -1123,6 +1123,7 @@ STRONG: dict[str, dict[str, Any]] = {
     "population_ceiling": {"nodes": ["beijing"], "value": 15_000_000},
     "hukou_points_quota": {"nodes": ["beijing"], "value": 300_000},
     "commute_time_cut": {"nodes": ["BJ", "TZ", "LF"], "value": 0.8},
+    "purchase_limits": {"nodes": ["beijing"], "value": 0.3},
 }
 # service following acts on relocated staff only: it is tested on top of a relocation
 CONTEXT = {"service_following": {"function_relocation": {"nodes": ["LF"], "values": {START: 500_000}}}}
@@ -1367,7 +1368,8 @@ def plan_run() -> TalentModel:
 def test_the_plan_sets_every_lever_of_the_plan() -> None:
     # the baseline's ceiling and points-based settlement and the transport plan's commute are not
     # measures of the talent plan
-    assert set(PLAN_LEVERS) == set(LEVERS) - {"population_ceiling", "hukou_points_quota", "commute_time_cut"}
+    not_the_plans = {"population_ceiling", "hukou_points_quota", "purchase_limits", "commute_time_cut"}
+    assert set(PLAN_LEVERS) == set(LEVERS) - not_the_plans
     assert SPENDS_NONE  # some are documented as spending none
 
 
@@ -1425,6 +1427,36 @@ def test_cli_lists_every_lever_with_its_section_and_unit(capsys: pytest.CaptureF
         assert f"plan {lever.section}" in line, name
         assert lever.unit in line, name
     assert len([line for line in out.splitlines() if line.split(" ", 1)[0] in LEVERS]) == len(LEVERS)
+
+
+def test_purchase_limits_lower_the_published_price_and_nothing_else(runs: Runner) -> None:
+    """P_published = P (1 - w) at the target nodes; the market price P, and so every choice,
+    is that of the run without limits (model/cities.py)."""
+    base = runs(end_year=2017)
+    limited = runs({"purchase_limits": {"nodes": ["beijing"], "values": {START: 0.2}}}, end_year=2017)
+    beijing = np.isin(IDS, ["BJ", "TZ"])
+    for year in (2016, 2017):
+        market = node_column(base, "price_cny_m2", year)
+        np.testing.assert_allclose(node_column(limited, "market_price_cny_m2", year), market)
+        published = node_column(limited, "price_cny_m2", year)
+        np.testing.assert_allclose(published, np.where(beijing, 0.8 * market, market))
+    for table in ("stocks", "flows"):
+        pd.testing.assert_frame_equal(tables(limited)[table], tables(base)[table])
+    np.testing.assert_array_equal(node_column(limited, "talents", 2017), node_column(base, "talents", 2017))
+
+
+def test_purchase_limits_in_force_in_the_base_year_start_the_market_above_the_published_price(
+    runs: Runner,
+) -> None:
+    """The base year's published price is the observed one; the market's is that / (1 - w)."""
+    base = runs()
+    limited = runs({"purchase_limits": {"nodes": ["BJ"], "values": {"2011-01-01": 0.25}}})
+    bj = IDS.index("BJ")
+    observed = node_column(base, "price_cny_m2", 2015)[bj]
+    assert node_column(limited, "price_cny_m2", 2015)[bj] == pytest.approx(observed)
+    assert node_column(limited, "market_price_cny_m2", 2015)[bj] == pytest.approx(observed / 0.75)
+    # a higher cost of living in BJ than the run without limits, from the start
+    assert node_column(limited, "market_price_cny_m2", 2016)[bj] > node_column(base, "price_cny_m2", 2016)[bj]
 
 
 def test_population_ceiling_holds_the_target_nodes_residents_at_the_year_end() -> None:
