@@ -1,6 +1,6 @@
 """Scenario comparison (experiments/compare.py, reports/compare_report.py): common random
 numbers, paired effects, spending and cost per additional talent, parallel runs, refusal of bad
-input. Runs are small (scale 5000, 2015-2018, 2-3 replicates)."""
+input. Runs are small (scale 2000, 2015-2018, 2-3 replicates)."""
 
 from __future__ import annotations
 
@@ -32,8 +32,9 @@ from tests.conftest import SCENARIOS, TEST_SCENARIOS, Invocation, copy_baseline
 from tests.conftest import invoke as run_command
 
 BASELINE = SCENARIOS / "baseline.yaml"
-SUBSIDY = TEST_SCENARIOS / "strong-subsidy.yaml"  # an effect clear of noise at scale 5000
-SMALL = ("--scale", "5000", "--end", "2018")
+SUBSIDY = TEST_SCENARIOS / "strong-subsidy.yaml"  # an effect clear of noise at scale SCALE
+SCALE = 2000  # persons a row: the strong subsidy moves enough rows to clear replicate noise
+SMALL = ("--scale", str(SCALE), "--end", "2018")
 REPLICATES = 3
 FILES = [
     "indicators.parquet",
@@ -119,13 +120,13 @@ def test_every_file_and_chart_is_written(pair: tuple[Path, Invocation]) -> None:
 def test_manifest_records_scenarios_seeds_and_versions(pair: tuple[Path, Invocation]) -> None:
     out, _ = pair
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    small = {"scale": 5000, "end_year": 2018}
+    small = {"scale": SCALE, "end_year": 2018}
     hashes = [load_scenario(f).with_overrides(small).sha256() for f in (BASELINE, SUBSIDY)]
     assert [s["sha256"] for s in manifest["scenarios"]] == hashes
     assert [s["name"] for s in manifest["scenarios"]] == ["baseline", "strong-subsidy"]
     assert manifest["root_seed"] == load_scenario(BASELINE).seed
     assert manifest["seeds"] == replicate_seeds(manifest["root_seed"], REPLICATES)
-    assert (manifest["replicates"], manifest["scale"], manifest["end_year"]) == (3, 5000, 2018)
+    assert (manifest["replicates"], manifest["scale"], manifest["end_year"]) == (3, SCALE, 2018)
     assert manifest["versions"]["mesa"] == "3.3.1"
     assert manifest["wall_seconds"] > 0
 
@@ -149,7 +150,9 @@ def test_replicate_seeds_are_reproducible_and_extend() -> None:
 
 
 def test_baseline_against_itself_has_exactly_zero_effects(tmp_path: Path) -> None:
-    result = compare([BASELINE, BASELINE], 2, out_dir=tmp_path / "self", scale=5000, end_year=2018, workers=0)
+    result = compare(
+        [BASELINE, BASELINE], 2, out_dir=tmp_path / "self", scale=SCALE, end_year=2018, workers=0
+    )
     table = pd.read_csv(tmp_path / "self" / "effects.csv")
     assert result.comparison.labels == ["baseline", "baseline-2"]
     assert set(table["indicator"]) == set(result.tables.indicators["indicator"])
@@ -311,7 +314,7 @@ def test_milestones_give_mean_and_interval_at_milestone_years() -> None:
 def test_one_and_two_workers_give_identical_results(pair: tuple[Path, Invocation], tmp_path: Path) -> None:
     out, _ = pair
     result = compare(
-        [BASELINE, SUBSIDY], REPLICATES, out_dir=tmp_path / "two", scale=5000, end_year=2018, workers=2
+        [BASELINE, SUBSIDY], REPLICATES, out_dir=tmp_path / "two", scale=SCALE, end_year=2018, workers=2
     )
     assert result.comparison.workers == 2
     for name in ("effects.csv", "spending.csv", "cost_effectiveness.csv", "milestones.csv"):
@@ -487,7 +490,7 @@ def test_chinese_comparison_report_is_in_chinese(chinese_pair: Path) -> None:
 
 def test_english_comparison_report_has_no_chinese(chinese_pair: Path) -> None:
     result = compare(
-        [BASELINE, SUBSIDY], 2, out_dir=chinese_pair.parent / "en", scale=5000, end_year=2018, workers=0
+        [BASELINE, SUBSIDY], 2, out_dir=chinese_pair.parent / "en", scale=SCALE, end_year=2018, workers=0
     )
     pngs = {
         lang: {name: (chinese_pair / "charts" / f"{name}.{lang}.png").read_bytes() for name in CHARTS}

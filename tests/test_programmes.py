@@ -1332,7 +1332,7 @@ PLAN_LEVERS = sorted(
 )
 SPENDS_NONE = sorted(name for name in PLAN_LEVERS if LEVERS[name].spending.startswith("none counted"))
 SPENDS = sorted(set(PLAN_LEVERS) - set(SPENDS_NONE))
-PLAN_RUN = {"scale": 5000, "end_year": 2020}
+PLAN_RUN = {"scale": 2000, "end_year": 2020}
 # spending tied to where the programme acts (cards, kept services follow their holders)
 SPENDS_AT_TARGETS = [
     "graduate_subsidy",
