@@ -85,13 +85,14 @@ def test_the_2015_tertiary_stocks_come_from_the_2015_sample_survey(obs: pd.DataF
         ["unit", "indicator", "year"]
     )
     first, base = base_year(2010).nodes, base_year(2015).nodes
+    province = default_layout().nodes["province"]
     for p in ("beijing", "tianjin", "hebei"):
         share = obs.at[(p, "tertiary_share_6plus", 2015), "value"]
         assert share == surveys.at[(p, "tertiary_share_6plus", 2015), "value"]
         stock = share * obs.at[(p, "aged_6plus_share", 2010), "value"]
         stock *= obs.at[(p, "resident_population", 2015), "value"]
         assert obs.at[(p, "tertiary_educated", 2015), "value"] == pytest.approx(stock, abs=1)
-        nodes = default_layout().nodes.index[default_layout().nodes["province"] == p]
+        nodes = province.index[province == p]
         rate = base.loc[nodes, "tertiary"].sum() / base.loc[nodes, "population"].sum()
         assert rate == pytest.approx(stock / obs.at[(p, "resident_population", 2015), "value"])
         gains = base.loc[nodes, "tertiary"] / base.loc[nodes, "population"]
