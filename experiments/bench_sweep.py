@@ -160,12 +160,8 @@ def _import_the_model(scheduler: str) -> None:
     from distributed import Client
 
     with Client(scheduler, set_as_default=False) as client:
-        client.run(_preload)
-
-
-def _preload() -> None:
-    for name in PRELOAD:
-        importlib.import_module(name)
+        for name in PRELOAD:
+            client.run(importlib.import_module, name)
 
 
 def _limited(experiment: Any, runs: int) -> Any:

@@ -557,14 +557,15 @@ def _tertiary_2015(
     for province in PROVINCES:
         nodes = _nodes_of(layout, province)
         stock = obs(province, TERTIARY, 2015)
-        at_2010_rates = sum(tertiary10[n].value / pop[2010][n].value * pop[2015][n].value for n in nodes)
-        residents = sum(pop[2015][n].value for n in nodes)
-        gain = (stock.value - at_2010_rates) / residents
+        rate10 = {n: tertiary10[n].value / pop[2010][n].value for n in nodes}
+        residents = [pop[2015][n] for n in nodes]  # the gain depends on every node's
+        at_2010_rates = sum(rate10[n] * pop[2015][n].value for n in nodes)
+        gain = (stock.value - at_2010_rates) / sum(p.value for p in residents)
         for n in nodes:
             facts[n] = _derive(
-                (tertiary10[n].value / pop[2010][n].value + gain) * pop[2015][n].value,
+                (rate10[n] + gain) * pop[2015][n].value,
                 f"(2010 rate + {province}'s gain {gain * 1e5:.0f} per 100k) x 2015 population",
-                [tertiary10[n], pop[2010][n], pop[2015][n], stock, *(pop[2015][m] for m in nodes)],
+                [tertiary10[n], pop[2010][n], stock, *residents],
                 "A5",
             )
     return facts

@@ -781,6 +781,7 @@ class TalentModel(mesa.Model):
         firm_node = np.array([firm.node for firm in self.firms])
         vacancies = np.array([firm.vacancies(staff[firm.index]).sum() for firm in self.firms])
         acc = self.accounts
+        market_price = self._by_city("price_cny_m2")
         self._records["nodes"].append(
             {
                 "year": year,
@@ -789,8 +790,8 @@ class TalentModel(mesa.Model):
                 "talents": talents,
                 "talent_jobs": np.bincount(firm_node, employed, n),
                 "commuters": commuters,
-                "price_cny_m2": self._by_city("price_cny_m2") * (1.0 - self.price_wedge),
-                "market_price_cny_m2": self._by_city("price_cny_m2"),
+                "price_cny_m2": market_price * (1.0 - self.price_wedge),
+                "market_price_cny_m2": market_price,
                 "wage_cny_year": self._node_wages(firm_node, wage_bill, employed),
                 "services_index": self._by_city("services_index"),
                 "vacancies": np.round(np.bincount(firm_node, vacancies, n)).astype(np.int64),
