@@ -55,6 +55,7 @@ import mesa
 from tqdm import tqdm
 
 from experiments.files import git_commit, model_fingerprint, package_versions
+from model import kernels
 from model.errors import JJJError, RunError, ScenarioError
 from model.scenario import validate
 from model.simulation import simulate
@@ -419,7 +420,7 @@ def run_task(task: RunTask) -> RunOutput:
     started = time.perf_counter()
     result, error, details = None, None, ""
     try:
-        with released_models():
+        with released_models(), kernels.threads(1):  # the pool's processes fill the cores
             scenario = validate(task.scenario, {}, source=f"scenario {task.label}")
             tables, model, _ = simulate(scenario, task.seed)
             del model  # what the caller needs is in the tables

@@ -329,22 +329,17 @@ def settle_by_points(
     """
     t = talents
     eligible = np.empty(len(t), bool)
+    taking_part = np.ones(len(t), bool) if alive is None else alive
+    at_target, provinces = np.asarray(targets, bool), np.asarray(province, t.hukou.dtype)
     persons = float(
-        kernels.points_eligible(
-            t.node,
-            t.status,
-            t.hukou,
-            t.years_at_node,
-            t.weight,
-            np.ones(len(t), bool) if alive is None else alive,
-            np.asarray(targets, bool),
-            np.asarray(province, t.hukou.dtype),
-            int(Status.EMPLOYED),
-            HUKOU_ABROAD,
-            POINTS_YEARS,
-            eligible,
+        kernels.in_parts(
+            lambda p: kernels.points_eligible(
+                t.node[p], t.status[p], t.hukou[p], t.years_at_node[p], t.weight[p], taking_part[p],
+                at_target, provinces, int(Status.EMPLOYED), HUKOU_ABROAD, POINTS_YEARS, eligible[p],
+            ),
+            len(t),
         )
-    )
+    )  # fmt: skip
     if persons <= 0 or quota <= 0:
         return persons
     chance = np.zeros((len(GROUPS), len(province)))  # by (group, node), as settle_hukou's

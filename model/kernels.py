@@ -12,8 +12,69 @@ the kernels sum the same float products in row order, as ``bincount`` does.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
 import numpy as np
 from numba import njit
+
+R = TypeVar("R")
+T = TypeVar("T")
+
+MAX_THREADS = 4
+THREADS = max(1, min(os.cpu_count() or 1, MAX_THREADS))
+"""Threads sharing one run's passes over all rows (``in_parts``, ``on_each``): the kernels
+release the GIL, so a pass cut in parts runs on that many cores at once. A sweep's runs use one
+(``threads(1)`` in ``experiments.runner.run_task``): its worker processes fill the cores already."""
+MIN_PART = 1 << 16
+"""Rows below which a pass is not cut: a hand-off to a thread costs some 50 microseconds."""
+_PASSES = ThreadPoolExecutor(max_workers=MAX_THREADS, thread_name_prefix="passes")
+
+
+@contextmanager
+def threads(n: int) -> Iterator[None]:
+    """``THREADS`` set to ``n`` within the block (process-wide: a setting, not a lock)."""
+    global THREADS
+    before, THREADS = THREADS, max(1, min(n, MAX_THREADS))
+    try:
+        yield
+    finally:
+        THREADS = before
+
+
+def in_parts(pass_over: Callable[[slice], R], n: int) -> R:
+    """``pass_over(slice(0, n))``, as the sum of ``pass_over`` on ``THREADS`` consecutive parts
+    of the ``n`` rows, each part on its own thread.
+
+    Only for passes whose results are counts of whole persons (int64 arrays or integers, or a
+    tuple of them) and whose per-row outputs are written in place: those are the same to the
+    bit however the rows are cut.
+    """
+    parts = min(THREADS, max(1, n // MIN_PART))
+    if parts == 1:
+        return pass_over(slice(0, n))
+    cuts = [n * k // parts for k in range(parts + 1)]
+    results: list[Any] = list(_PASSES.map(pass_over, [slice(a, b) for a, b in zip(cuts, cuts[1:])]))
+    if isinstance(results[0], tuple):
+        return tuple(sum(values[1:], values[0]) for values in zip(*results))  # type: ignore[return-value]
+    return sum(results[1:], results[0])  # type: ignore[no-any-return]
+
+
+def on_each(function: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """``[function(item) for item in items]``, on ``THREADS`` threads (e.g. one column each of a
+    table's columns, in a function that calls kernels or copies arrays: both release the GIL)."""
+    items = list(items)
+    width = min(THREADS, len(items))
+    if width <= 1:
+        return [function(item) for item in items]
+    shares = _PASSES.map(lambda k: [function(item) for item in items[k::width]], range(width))
+    results: list[Any] = [None] * len(items)
+    for k, share in enumerate(shares):
+        results[k::width] = share
+    return results
 
 
 @njit(cache=True, nogil=True)

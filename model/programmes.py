@@ -62,19 +62,33 @@ def _random_order_within(cells: np.ndarray, u: np.ndarray, priority: np.ndarray 
     The same order, made faster: one sort of 64-bit keys, the (cell, priority) key above the
     draw's 53 bits (a draw is m / 2^53 for an integer m < 2^53, so u x 2^53 is m exactly); a
     stable sort only if two keys tie, so that ties keep row order as in lexsort. Keys of 2^10 or
-    more, or below 0, take lexsort itself.
+    more, or below 0, take lexsort itself. The rows are cut by cell into ``kernels.THREADS``
+    parts of about equal size (whole cells, in cell order), each sorted on its own thread.
     """
-    key = cells.astype(np.int64)
+    cell_key = cells.astype(np.int64)
     if priority is not None:
-        key = key * 2 + ~priority
-    if len(key) and (key.min() < 0 or key.max() >= 1 << 10):
-        return np.lexsort([u, key])  # key orders as (cells, ~priority) does
-    key = (key << 53) | (u * 2.0**53).astype(np.int64)
+        cell_key = cell_key * 2 + ~priority
+    if len(cell_key) and (cell_key.min() < 0 or cell_key.max() >= 1 << 10):
+        return np.lexsort([u, cell_key])  # key orders as (cells, ~priority) does
+    key = (cell_key << 53) | (u * 2.0**53).astype(np.int64)
+    parts = min(kernels.THREADS, max(1, len(key) // kernels.MIN_PART))
+    if parts == 1:
+        return _argsort(key, np.arange(len(key)))
+    rows_by_cell = np.bincount(cell_key)
+    part_of_cell = np.minimum((np.cumsum(rows_by_cell) - rows_by_cell) * parts // len(key), parts - 1)
+    part = part_of_cell.astype(np.int8)[cell_key]
+    by_part = np.argsort(part, kind="stable")  # rows of part 0, then 1...; in row order within
+    pieces = np.split(by_part, np.cumsum(np.bincount(part, minlength=parts))[:-1])
+    return np.concatenate(kernels.on_each(lambda rows: _argsort(key[rows], rows), pieces))
+
+
+def _argsort(key: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``rows`` in the order of their ``key`` (``rows`` ascending); ties in row order."""
     order = np.argsort(key)
     drawn = key[order]
     if (drawn[1:] == drawn[:-1]).any():
         order = np.argsort(key, kind="stable")
-    return order
+    return rows[order]
 
 
 def lever_terms(

@@ -697,9 +697,13 @@ class TalentModel(mesa.Model):
     def conditions(self) -> Conditions:
         """Wages, job chances, prices, services and group mix per node, and lever money."""
         n, n_groups, t = self.layout.size, len(GROUPS), self.talents
-        counts = kernels.staff_and_persons(
-            t.firm, t.group, t.node, t.status, t.weight, len(self.firms), n_groups, n, int(Status.UNEMPLOYED)
-        )  # staff by firm, persons and job seekers by (group, node): one pass
+        counts = kernels.in_parts(
+            lambda p: kernels.staff_and_persons(
+                t.firm[p], t.group[p], t.node[p], t.status[p], t.weight[p],
+                len(self.firms), n_groups, n, int(Status.UNEMPLOYED),
+            ),
+            len(t),
+        )  # staff by firm, persons and job seekers by (group, node): one pass  # fmt: skip
         staff, by_node_group, seekers = (count.astype(float) for count in counts)
         self._staff_in_conditions = staff  # choose_locations carries it on to match_jobs
         paid = np.zeros((n, n_groups))
@@ -734,25 +738,15 @@ class TalentModel(mesa.Model):
         """Phase 8: this year's stocks, node state, flows and spending."""
         t, n, year = self.talents, self.layout.size, self.year
         shape = (n, len(GROUPS), 2, 2, len(Status))
-        persons, by_node, seekers = kernels.year_end(
-            t.node,
-            t.home,
-            t.group,
-            t.is_high_end,
-            t.is_foreign,
-            t.status,
-            t.hukou,
-            t.talent_card,
-            t.in_talent_housing,
-            t.keeps_beijing_services,
-            t.has_degree,
-            t.weight,
-            self.layout.province,
-            n,
-            len(GROUPS),
-            len(Status),
-            int(Status.UNEMPLOYED),
-        )
+        persons, by_node, seekers = kernels.in_parts(
+            lambda p: kernels.year_end(
+                t.node[p], t.home[p], t.group[p], t.is_high_end[p], t.is_foreign[p], t.status[p],
+                t.hukou[p], t.talent_card[p], t.in_talent_housing[p], t.keeps_beijing_services[p],
+                t.has_degree[p], t.weight[p], self.layout.province, n, len(GROUPS), len(Status),
+                int(Status.UNEMPLOYED),
+            ),
+            len(t),
+        )  # fmt: skip
         self._seekers_at_year_end = seekers.astype(float)
         nonlocal_talents, holders, tenants, followers, trainees, commuters = by_node
         if year > self.base_year:

@@ -170,32 +170,37 @@ class Talents:
         """Drop the rows where ``mask`` is False (deaths, departures), then append ``added``'s
         rows (arrivals) after them: one compiled pass per column, in place where the column
         has the room (row k of the result is row i >= k of the column: nothing is overwritten
-        before it is read)."""
+        before it is read); the columns shared among ``kernels.THREADS`` threads."""
         kept = int(np.count_nonzero(mask))
         size = kept + sum(len(other) for other in added)
-        for name in self.column_names():
-            column = getattr(self, name)
-            buffer = self._room(name, size)
-            kernels.compact_into(column, mask, buffer)  # rows past ``kept`` undefined until filled
+
+        def compact(name: str) -> None:
+            buffer = self._room(name, size)  # rows past ``kept`` undefined until filled
+            kernels.compact_into(getattr(self, name), mask, buffer)
             _fill_after(buffer, kept, [getattr(other, name) for other in added])
-            setattr(self, name, buffer[:size])
+            setattr(self, name, buffer[:size])  # the column's old array may go now
+
+        kernels.on_each(compact, self.column_names())
 
     def extend(self, *others: Talents) -> None:
         """Append the rows of ``others``, in order (entrants, arrivals): into the columns' room
-        where they have it, else in one copy per column."""
+        where they have it, else in one copy per column; the columns shared among
+        ``kernels.THREADS`` threads."""
         others = tuple(other for other in others if len(other))
         if not others:
             return
         n = len(self)
         size = n + sum(len(other) for other in others)
-        for name in self.column_names():
-            column = getattr(self, name)
-            buffer = self._buffers.get(name)
+
+        def append(name: str) -> None:
+            column, buffer = getattr(self, name), self._buffers.get(name)
             if buffer is None or not _is_head(column, buffer) or len(buffer) < size:
                 buffer = self._room(name, size)
                 buffer[:n] = column
             _fill_after(buffer, n, [getattr(other, name) for other in others])
             setattr(self, name, buffer[:size])
+
+        kernels.on_each(append, self.column_names())
 
     def _room(self, name: str, size: int) -> np.ndarray:
         """This object's own array for column ``name`` with room for ``size`` rows: the one it
@@ -209,11 +214,13 @@ class Talents:
     def persons_by(self, index: np.ndarray, size: int, mask: np.ndarray | None = None) -> np.ndarray:
         """Persons summed by an integer ``index`` per row (e.g. node), optionally over ``mask``.
 
-        One compiled pass over the columns as they are (no widened or masked copies).
+        One compiled pass over the columns as they are (no widened or masked copies), its rows
+        shared among ``kernels.THREADS`` threads (``kernels.in_parts``).
         """
+        w = self.weight
         if mask is None:
-            return kernels.count(index, self.weight, size)
-        return kernels.count_masked(index, self.weight, mask, size)
+            return kernels.in_parts(lambda p: kernels.count(index[p], w[p], size), len(w))
+        return kernels.in_parts(lambda p: kernels.count_masked(index[p], w[p], mask[p], size), len(w))
 
     def in_work(self) -> np.ndarray:
         """Rows in the labour force: employed or looking for work."""
