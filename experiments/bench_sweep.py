@@ -8,7 +8,9 @@
   Mesa 3.3.1 leaves them; (b) the sweep's ``execute``, which releases each model; (c) one local
   worker process running the sweep's tasks with recycling switched off.
 - throughput: runs per minute of ``experiments/example-sweep.yaml``'s design at the default
-  scale (100), with 1 and 2 local worker processes and on a 2-worker Dask ``LocalCluster``,
+  scale (100), with 1 and 2 local worker processes and on a 2-worker Dask ``LocalCluster``
+  (with Dask's defaults, and with the workers' statistical profiler off, as the README starts
+  them; each with how far it is below 2 local processes),
   from start to results (local pools' start-up included; the cluster's start-up apart, its
   workers' import of the model in it, as local workers fork from a server that has imported
   it), the mean time a run simulates, and the share of the workers' wall time spent simulating.
@@ -106,9 +108,18 @@ outputs:
     return load_experiment(path)
 
 
+DASK_SETUPS: dict[str, dict[str, Any]] = {
+    "Dask LocalCluster, 2 workers": {},
+    "Dask LocalCluster, 2 workers, profiler off": {"distributed.worker.profile.enabled": False},
+}
+"""Dask's defaults, and workers started as the README starts them for sweeps: without the
+statistical profiler, which samples the running task's thread every 10 ms (its stack, under
+the GIL), about 4 % of a run's time on 2 cores."""
+
+
 def throughput(runs: int, scratch: Path) -> list[dict[str, Any]]:
     """Runs per minute of the example sweep's design (default scale) on each executor."""
-    from distributed import LocalCluster
+    import dask
 
     experiment = load_experiment(ROOT / "experiments" / "example-sweep.yaml")
     rows = []
@@ -116,21 +127,14 @@ def throughput(runs: int, scratch: Path) -> list[dict[str, Any]]:
         ("1 local process", {"workers": 1}),
         ("2 local processes", {"workers": 2}),
     ]
-    for name, options in setups + [("Dask LocalCluster, 2 workers", {})]:
+    for name, options in setups + [(name, {}) for name in DASK_SETUPS]:
         store = scratch / name.replace(" ", "-").replace(",", "")
         started = time.perf_counter()
         start_up = 0.0
         if options:
             report = run_sweep(_limited(experiment, runs), store, log=io.StringIO(), **options)
         else:
-            with LocalCluster(
-                n_workers=2,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address="127.0.0.1:0",
-                local_directory=str(scratch / "dask"),
-            ) as cluster:
+            with dask.config.set(DASK_SETUPS[name]), _local_cluster(scratch) as cluster:
                 _import_the_model(cluster.scheduler_address)
                 start_up = time.perf_counter() - started
                 started = time.perf_counter()
@@ -151,7 +155,23 @@ def throughput(runs: int, scratch: Path) -> list[dict[str, Any]]:
                 "busy_share": round(simulated / (wall * workers), 2),
             }
         )
+    local = next(row["runs_per_minute"] for row in rows if row["executor"] == "2 local processes")
+    for row in rows[len(setups) :]:
+        row["below_local"] = f"{1 - row['runs_per_minute'] / local:.0%} (target 15 %)"
     return rows
+
+
+def _local_cluster(scratch: Path) -> Any:
+    from distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+        local_directory=str(scratch / "dask"),
+    )
 
 
 def _import_the_model(scheduler: str) -> None:
@@ -177,18 +197,9 @@ def _limited(experiment: Any, runs: int) -> Any:
 def overhead(tasks: int, scratch: Path) -> list[dict[str, Any]]:
     """Milliseconds per task: a no-op through ``imap_unordered`` alone, and per run of the whole
     sweep path (Ishigami function: executor, store, results)."""
-    from distributed import LocalCluster
-
     rows = []
     ishigami = load_experiment(ROOT / "experiments" / "ishigami.yaml")
-    with LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address="127.0.0.1:0",
-        local_directory=str(scratch / "dask"),
-    ) as cluster:
+    with _local_cluster(scratch) as cluster:
         for name, options in [
             ("this process", {"workers": 0}),
             ("1 local process", {"workers": 1}),
