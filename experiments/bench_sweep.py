@@ -157,7 +157,8 @@ def throughput(runs: int, scratch: Path) -> list[dict[str, Any]]:
         )
     local = next(row["runs_per_minute"] for row in rows if row["executor"] == "2 local processes")
     for row in rows[len(setups) :]:
-        row["below_local"] = f"{1 - row['runs_per_minute'] / local:.0%} (target 15 %)"
+        below = f"{1 - row['runs_per_minute'] / local:.0%}" if local else "-"
+        row["below_local"] = f"{below} (target 15 %)"
     return rows
 
 

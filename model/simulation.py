@@ -703,7 +703,7 @@ class TalentModel(mesa.Model):
                 len(self.firms), n_groups, n, int(Status.UNEMPLOYED),
             ),
             len(t),
-        )  # staff by firm, persons and job seekers by (group, node): one pass  # fmt: skip
+        )  # staff by firm, persons and job seekers by (group, node): one pass, in parts  # fmt: skip
         staff, by_node_group, seekers = (count.astype(float) for count in counts)
         self._staff_in_conditions = staff  # choose_locations carries it on to match_jobs
         paid = np.zeros((n, n_groups))
