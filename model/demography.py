@@ -17,6 +17,7 @@ Rules, each a function of arrays and the one generator:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
@@ -41,6 +42,15 @@ without an array of 8 bytes a row (240 MB at full scale)."""
 
 _DRAWER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="draws")
 """The one thread that draws ``uniform_chunks``' next chunk while the caller uses the last."""
+
+
+def _new_drawer_after_fork() -> None:
+    # A forked child inherits the executor without its thread, and would wait for it forever.
+    global _DRAWER
+    _DRAWER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="draws")
+
+
+os.register_at_fork(after_in_child=_new_drawer_after_fork)
 
 
 def uniform_chunks(rng: np.random.Generator, n: int, chunk: int = DRAW_CHUNK) -> Iterator[np.ndarray]:

@@ -34,6 +34,16 @@ MIN_PART = 1 << 16
 _PASSES = ThreadPoolExecutor(max_workers=MAX_THREADS, thread_name_prefix="passes")
 
 
+def _new_pool_after_fork() -> None:
+    # A forked child (e.g. ``mesa.batch_run``'s processes) inherits the pool without its
+    # threads, and would wait forever for them: it starts its own.
+    global _PASSES
+    _PASSES = ThreadPoolExecutor(max_workers=MAX_THREADS, thread_name_prefix="passes")
+
+
+os.register_at_fork(after_in_child=_new_pool_after_fork)
+
+
 @contextmanager
 def threads(n: int) -> Iterator[None]:
     """``THREADS`` set to ``n`` within the block (process-wide: a setting, not a lock)."""
@@ -51,7 +61,8 @@ def in_parts(pass_over: Callable[[slice], R], n: int) -> R:
 
     Only for passes whose results are counts of whole persons (int64 arrays or integers, or a
     tuple of them) and whose per-row outputs are written in place: those are the same to the
-    bit however the rows are cut.
+    bit however the rows are cut. Not to be called from within a part: the parts' threads
+    would wait on themselves.
     """
     parts = min(THREADS, max(1, n // MIN_PART))
     if parts == 1:

@@ -3,6 +3,8 @@ results to the bit however many threads take part."""
 
 from __future__ import annotations
 
+import multiprocessing
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model import kernels
+from model.demography import uniform_chunks
 from model.programmes import _random_order_within
 from model.scenario import Scenario
 from tests.conftest import SEED, run_to_end
@@ -41,6 +44,21 @@ def test_in_parts_sums_the_parts_counts_and_fills_every_rows_output(monkeypatch:
         counts, total = kernels.in_parts(count_and_mark, 1000)
     np.testing.assert_array_equal(counts, np.bincount(index, weights=weight, minlength=7))
     assert total == weight.sum() and marked.all()
+
+
+def _passes_and_draws() -> tuple[list[int], int]:
+    counts = kernels.in_parts(
+        lambda p: kernels.count(np.zeros(100, np.int8)[p], np.ones(100, np.int32)[p], 1), 100
+    )
+    return counts.tolist(), sum(len(u) for u in uniform_chunks(np.random.default_rng(0), 10, chunk=3))
+
+
+def test_a_forked_child_runs_passes_and_draws_on_threads_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kernels, "MIN_PART", 10)
+    with kernels.threads(2):
+        assert _passes_and_draws() == ([100], 10)  # the parent's pools have their threads now
+        with multiprocessing.get_context("fork").Pool(1) as pool:  # as mesa.batch_run's processes
+            assert pool.apply_async(_passes_and_draws).get(timeout=60) == ([100], 10)
 
 
 def test_on_each_keeps_the_items_order() -> None:
