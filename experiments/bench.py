@@ -12,12 +12,17 @@ paid it in its model seconds) and for writing the run's files beside it, and pea
 its ratio to the figures measured before the speed-up of issue 9 (``PREVIOUS``). Writes them to
 ``outputs/bench/bench.json``. With ``--repeat N`` each scale runs N times (fresh processes) and
 the fastest run is reported: the machine may be shared, and the best run is the least disturbed.
+With ``--profile N`` each scale's model run (``simulate``, imports done before) runs once more
+under cProfile, its time not counted with the others, and the N functions with the most own time
+are printed.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
+import pstats
 import resource
 import subprocess
 import sys
@@ -79,8 +84,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scales", type=int, nargs="+", default=[100, 1])
     parser.add_argument("--scenario", type=Path, default=DEFAULT_SCENARIO)
     parser.add_argument("--repeat", type=int, default=1, help="runs per scale; the fastest is reported")
+    parser.add_argument(
+        "--profile", type=int, metavar="N", help="also profile one run per scale; print its top N functions"
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child process: one scale
     args = parser.parse_args(argv)
+    if args.one is not None and args.profile:  # the model's run alone: imports done before
+        from model.scenario import load_scenario
+        from model.simulation import simulate
+
+        scenario = load_scenario(args.scenario).with_overrides({"scale": args.one}, source="bench")
+        profile = cProfile.Profile()
+        profile.runcall(simulate, scenario)
+        pstats.Stats(profile, stream=sys.stdout).sort_stats("tottime").print_stats(args.profile)
+        return 0
     if args.one is not None:
         print(json.dumps(measure(args.scenario, args.one)))
         return 0
@@ -128,6 +145,15 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
     io.write_json(Path("outputs/bench/bench.json"), results)
+    for scale in args.scales if args.profile else []:
+        print(f"scale {scale}: the {args.profile} functions with the most own time (cProfile, one more run):")
+        child = subprocess.run(
+            [sys.executable, "-m", "experiments.bench", "--scenario", str(args.scenario)]
+            + ["--one", str(scale), "--profile", str(args.profile)],
+            capture_output=True,
+            text=True,
+        )
+        print(child.stdout if child.returncode == 0 else child.stderr)
     return 0
 
 
