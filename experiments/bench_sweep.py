@@ -9,8 +9,8 @@
   worker process running the sweep's tasks with recycling switched off.
 - throughput: runs per minute of ``experiments/example-sweep.yaml``'s design at the default
   scale (100), with 1 and 2 local worker processes and on a 2-worker Dask ``LocalCluster``
-  (with Dask's defaults, and with the workers' statistical profiler off, as the README starts
-  them; each with how far it is below 2 local processes),
+  (with Dask's defaults, and with ``experiments/dask-sweeps.yaml``, as the README starts its
+  workers; each with how far it is below 2 local processes),
   from start to results (local pools' start-up included; the cluster's start-up apart, its
   workers' import of the model in it, as local workers fork from a server that has imported
   it), the mean time a run simulates, and the share of the workers' wall time spent simulating.
@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 
 from experiments import files as atomic
 from experiments.runner import PRELOAD, imap_unordered, open_pool
@@ -108,13 +109,28 @@ outputs:
     return load_experiment(path)
 
 
+SWEEP_SETTINGS = ROOT / "experiments" / "dask-sweeps.yaml"
+"""The Dask settings the README starts sweep workers with (``DASK_CONFIG``)."""
+
+
+def _dotted(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested settings tree as dotted keys (``dask.config.set`` then changes only those)."""
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat |= _dotted(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
 DASK_SETUPS: dict[str, dict[str, Any]] = {
     "Dask LocalCluster, 2 workers": {},
-    "Dask LocalCluster, 2 workers, profiler off": {"distributed.worker.profile.enabled": False},
+    "Dask LocalCluster, 2 workers, dask-sweeps.yaml": _dotted(yaml.safe_load(SWEEP_SETTINGS.read_text())),
 }
-"""Dask's defaults, and workers started as the README starts them for sweeps: without the
-statistical profiler, which samples the running task's thread every 10 ms (its stack, under
-the GIL), about 4 % of a run's time on 2 cores."""
+"""Dask's defaults, and the settings the README starts sweep workers with
+(``experiments/dask-sweeps.yaml``: the workers' diagnostics woken less often, the statistical
+profiler off); the cluster's workers receive the settings of the process that starts them."""
 
 
 def throughput(runs: int, scratch: Path) -> list[dict[str, Any]]:

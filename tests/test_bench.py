@@ -23,3 +23,15 @@ def test_bench_reports_each_scales_figures_and_the_profiles_top_functions(
     assert "the 3 functions with the most own time" in printed and "tottime" in printed
     (result,) = json.loads((tmp_path / "outputs" / "bench" / "bench.json").read_text())
     assert result["scale"] == 2000 and result["agent_steps"] > 0 and result["model_seconds"] > 0
+
+
+def test_the_sweep_workers_dask_settings_are_settings_dask_has() -> None:
+    import dask
+    import distributed  # noqa: F401  (declares the distributed.* settings)
+
+    from experiments.bench_sweep import DASK_SETUPS
+
+    settings = DASK_SETUPS["Dask LocalCluster, 2 workers, dask-sweeps.yaml"]
+    assert settings["distributed.worker.profile.enabled"] is False
+    for key in settings:
+        dask.config.get(key)  # a name Dask does not have raises KeyError
