@@ -255,7 +255,9 @@ def main(argv: list[str] | None = None) -> int:
         help="measure only this (repeatable; default: all)",
     )
     parser.add_argument("--memory-runs", type=int, default=200)
-    parser.add_argument("--throughput-runs", type=int, default=16)
+    parser.add_argument(
+        "--throughput-runs", type=int, default=48, help="runs per executor (16 left Dask's gap to chance)"
+    )
     parser.add_argument("--overhead-tasks", type=int, default=2000)
     args = parser.parse_args(argv)
     parts = args.part or ["memory", "throughput", "overhead"]
