@@ -113,30 +113,24 @@ SWEEP_SETTINGS = ROOT / "experiments" / "dask-sweeps.yaml"
 """The Dask settings the README starts sweep workers with (``DASK_CONFIG``)."""
 
 
-def _dotted(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """A nested settings tree as dotted keys (``dask.config.set`` then changes only those)."""
-    flat: dict[str, Any] = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            flat |= _dotted(value, f"{prefix}{key}.")
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
 DASK_SETUPS: dict[str, dict[str, Any]] = {
     "Dask LocalCluster, 2 workers": {},
-    "Dask LocalCluster, 2 workers, dask-sweeps.yaml": _dotted(yaml.safe_load(SWEEP_SETTINGS.read_text())),
+    "Dask LocalCluster, 2 workers, dask-sweeps.yaml": yaml.safe_load(SWEEP_SETTINGS.read_text()),
 }
 """Dask's defaults, and the settings the README starts sweep workers with
 (``experiments/dask-sweeps.yaml``: the workers' diagnostics woken less often, the statistical
 profiler off); the cluster's workers receive the settings of the process that starts them."""
 
 
-def throughput(runs: int, scratch: Path) -> list[dict[str, Any]]:
-    """Runs per minute of the example sweep's design (default scale) on each executor."""
+def dask_settings(name: str) -> Any:
+    """Dask's settings with those of setup ``name`` merged in, for the duration of a block."""
     import dask
 
+    return dask.config.set(dask.config.merge(dask.config.config, DASK_SETUPS[name]))
+
+
+def throughput(runs: int, scratch: Path) -> list[dict[str, Any]]:
+    """Runs per minute of the example sweep's design (default scale) on each executor."""
     experiment = load_experiment(ROOT / "experiments" / "example-sweep.yaml")
     rows = []
     setups: list[tuple[str, dict[str, Any]]] = [
@@ -150,7 +144,7 @@ def throughput(runs: int, scratch: Path) -> list[dict[str, Any]]:
         if options:
             report = run_sweep(_limited(experiment, runs), store, log=io.StringIO(), **options)
         else:
-            with dask.config.set(DASK_SETUPS[name]), _local_cluster(scratch) as cluster:
+            with dask_settings(name), _local_cluster(scratch) as cluster:
                 _import_the_model(cluster.scheduler_address)
                 start_up = time.perf_counter() - started
                 started = time.perf_counter()

@@ -17,9 +17,7 @@ Rules, each a function of arrays and the one generator:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -40,24 +38,12 @@ DRAW_CHUNK = 1 << 20
 """Rows' uniform draws are made this many at a time: the same stream as one draw for all rows,
 without an array of 8 bytes a row (240 MB at full scale)."""
 
-_DRAWER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="draws")
-"""The one thread that draws ``uniform_chunks``' next chunk while the caller uses the last."""
-
-
-def _new_drawer_after_fork() -> None:
-    # A forked child inherits the executor without its thread, and would wait for it forever.
-    global _DRAWER
-    _DRAWER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="draws")
-
-
-os.register_at_fork(after_in_child=_new_drawer_after_fork)
-
 
 def uniform_chunks(rng: np.random.Generator, n: int, chunk: int = DRAW_CHUNK) -> Iterator[np.ndarray]:
     """``rng.random(n)`` a chunk of ``chunk`` at a time (the last one shorter): the same numbers
-    in the same order, each chunk drawn on a second thread while the caller uses the chunk
-    before it (the generator and the compiled kernels release the GIL, so the draws and a
-    kernel's pass run on two cores at once).
+    in the same order, each chunk drawn on another thread (``kernels.in_background``) while the
+    caller uses the chunk before it (the generator and the compiled kernels release the GIL, so
+    the draws and a kernel's pass run on two cores at once).
 
     The caller must not use ``rng`` until it has taken the last chunk: the next one is being
     drawn meanwhile. Only the chunks of ``n`` draws are drawn, so the generator ends where
@@ -68,12 +54,16 @@ def uniform_chunks(rng: np.random.Generator, n: int, chunk: int = DRAW_CHUNK) ->
     if len(sizes) < 2:  # nothing to draw beside: no thread
         yield from (rng.random(size) for size in sizes)
         return
-    pending = _DRAWER.submit(rng.random, sizes[0])
+
+    def draw(size: int) -> np.ndarray:
+        return rng.random(size)
+
+    pending = kernels.in_background(draw, sizes[0])
     try:
         for size in [*sizes[1:], 0]:
             u = pending.result()
             if size:
-                pending = _DRAWER.submit(rng.random, size)
+                pending = kernels.in_background(draw, size)
             yield u
     finally:
         pending.result()  # the generator is free only when no draw is under way

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -72,6 +72,12 @@ def in_parts(pass_over: Callable[[slice], R], n: int) -> R:
     if isinstance(results[0], tuple):
         return tuple(sum(values[1:], values[0]) for values in zip(*results))  # type: ignore[return-value]
     return sum(results[1:], results[0])  # type: ignore[no-any-return]
+
+
+def in_background(function: Callable[..., R], *args: Any) -> Future[R]:
+    """``function(*args)`` started on one of the pool's threads (``demography.uniform_chunks``
+    draws its next chunk there)."""
+    return _PASSES.submit(function, *args)
 
 
 def on_each(function: Callable[[T], R], items: Iterable[T]) -> list[R]:

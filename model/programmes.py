@@ -73,22 +73,22 @@ def _random_order_within(cells: np.ndarray, u: np.ndarray, priority: np.ndarray 
     key = (cell_key << 53) | (u * 2.0**53).astype(np.int64)
     parts = min(kernels.THREADS, max(1, len(key) // kernels.MIN_PART))
     if parts == 1:
-        return _argsort(key, np.arange(len(key)))
+        return _argsort(key)
     rows_by_cell = np.bincount(cell_key)
     part_of_cell = np.minimum((np.cumsum(rows_by_cell) - rows_by_cell) * parts // len(key), parts - 1)
     part = part_of_cell.astype(np.int8)[cell_key]
     by_part = np.argsort(part, kind="stable")  # rows of part 0, then 1...; in row order within
     pieces = np.split(by_part, np.cumsum(np.bincount(part, minlength=parts))[:-1])
-    return np.concatenate(kernels.on_each(lambda rows: _argsort(key[rows], rows), pieces))
+    return np.concatenate(kernels.on_each(lambda rows: rows[_argsort(key[rows])], pieces))
 
 
-def _argsort(key: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``rows`` in the order of their ``key`` (``rows`` ascending); ties in row order."""
+def _argsort(key: np.ndarray) -> np.ndarray:
+    """``np.argsort(key, kind="stable")``: one unstable sort unless two keys tie."""
     order = np.argsort(key)
     drawn = key[order]
     if (drawn[1:] == drawn[:-1]).any():
         order = np.argsort(key, kind="stable")
-    return rows[order]
+    return order
 
 
 def lever_terms(

@@ -29,9 +29,17 @@ def test_the_sweep_workers_dask_settings_are_settings_dask_has() -> None:
     import dask
     import distributed  # noqa: F401  (declares the distributed.* settings)
 
-    from experiments.bench_sweep import DASK_SETUPS
+    from experiments.bench_sweep import dask_settings
 
-    settings = DASK_SETUPS["Dask LocalCluster, 2 workers, dask-sweeps.yaml"]
-    assert settings["distributed.worker.profile.enabled"] is False
-    for key in settings:
-        dask.config.get(key)  # a name Dask does not have raises KeyError
+    target = dask.config.get("distributed.worker.memory.target")
+    with dask_settings("Dask LocalCluster, 2 workers, dask-sweeps.yaml"):
+        # each of the file's names, misspelt, would leave Dask's own value in place
+        assert dask.config.get("distributed.worker.profile.enabled") is False
+        for name in (
+            "worker.memory.monitor-interval",
+            "admin.tick.interval",
+            "admin.system-monitor.interval",
+        ):
+            assert dask.config.get(f"distributed.{name}") == "1s"
+        assert dask.config.get("distributed.worker.memory.target") == target  # the rest kept
+    assert dask.config.get("distributed.worker.profile.enabled") is True
