@@ -6,9 +6,11 @@ Rules, each a function of arrays and the one generator:
 - mortality: Gompertz, q(age) = a * exp(b * age);
 - retirement at ``retirement_age``;
 - graduation after ``study_years`` of study: graduates look for work and choose where;
-- enrolment: each node's universities take in ``university_entrants`` a year (growing at
-  ``entrants_growth``, plus the ``university_places`` lever); a new student is a new talent
-  (census definition); ``resident_entrant_share`` of them were the node's non-talent residents;
+- enrolment: each node's universities take in ``university_entrants`` a year on a path through
+  the observed 2015 intake, growing at ``entrants_growth`` (``intake``; plus the
+  ``university_places`` lever); a new student is a new talent (census definition);
+  ``resident_entrant_share`` of them were the node's non-talent residents; the node's
+  ``short_cycle_share`` of them take three-year courses, the rest four (ASSUMPTIONS.md A9);
 - adult degrees: each year ``adult_first_degree_share`` of the degrees adults gain per
   non-tertiary resident (``BaseYear.degree_rate``) turns that many of a node's non-talent
   residents into its talents, aged ``ADULT_DEGREE_AGES`` (ASSUMPTIONS.md E1, E2);
@@ -22,7 +24,7 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 
 from model import kernels
-from model.inputs import BaseYear
+from model.inputs import INTAKE_YEAR, YEARS_OF_STUDY, BaseYear
 from model.layout import Layout
 from model.talents import GROUPS, HUKOU_ABROAD, HUKOU_ELSEWHERE, Status, Talents, cell_rows, rows_for
 
@@ -77,7 +79,9 @@ def initial_talents(
     nodes = base.nodes
     n = layout.size
     shares = base.group_shares.loc[layout.nodes["pole"]].to_numpy()  # (nodes, groups)
-    students = np.minimum(nodes["university_enrolled"], nodes["tertiary"]).to_numpy()
+    # the 2015 students, on the entrants' path to the base year (A9): fewer in 2010
+    on_path = intake(np.ones(1), base.year, params)[0]
+    students = np.minimum(nodes["university_enrolled"] * on_path, nodes["tertiary"]).to_numpy()
     high_end = nodes["high_end"].to_numpy()
     others = nodes["tertiary"].to_numpy() - students - high_end
 
@@ -370,8 +374,20 @@ def _node_group_rows(counts: np.ndarray, scale: int) -> tuple[np.ndarray, np.nda
     return np.repeat(node, rows_per_cell), np.repeat(group, rows_per_cell), weight
 
 
+def intake(entrants_2015: np.ndarray, year: int, params: Mapping[str, float]) -> np.ndarray:
+    """University entrants of calendar ``year`` on the path through the observed 2015 intake
+    (A9), the same from either base year: E_t = E_2015 * (1 + entrants_growth) ** (t - 2015)."""
+    return entrants_2015 * (1 + params["entrants_growth"]) ** (year - INTAKE_YEAR)
+
+
+SHORT_CYCLE_HEAD_START = YEARS_OF_STUDY["bachelor"] - YEARS_OF_STUDY["short_cycle"]
+"""Years of study a short-cycle entrant starts with, so that ``study_years`` (four) of study
+take three years: short-cycle students graduate a year sooner (A9)."""
+
+
 def enrol(
     entrants: np.ndarray,
+    short_cycle_share: np.ndarray,
     group_shares: np.ndarray,
     local_hukou: np.ndarray,
     layout: Layout,
@@ -379,9 +395,13 @@ def enrol(
     rng: np.random.Generator,
 ) -> Talents:
     """New students by node: ``entrants`` persons per node, groups by ``group_shares`` (nodes,
-    groups) — the field they will work in."""
-    node, group, weight = _node_group_rows(_split(np.round(entrants), group_shares), scale)
-    return Talents.new(
+    groups) — the field they will work in; ``short_cycle_share`` of each node's start a year
+    into the course (``SHORT_CYCLE_HEAD_START``) and so finish in three years."""
+    entrants = np.round(entrants)
+    short = np.round(entrants * short_cycle_share)
+    cohorts = [_node_group_rows(_split(e, group_shares), scale) for e in (entrants - short, short)]
+    node, group, weight = (np.concatenate(column) for column in zip(*cohorts, strict=True))
+    students = Talents.new(
         node=node,
         group=group,
         age=np.full(len(node), STUDENT_ENTRY_AGE),
@@ -389,6 +409,8 @@ def enrol(
         hukou=assign_hukou(node, layout.province, local_hukou, rng),
         weight=weight,
     )
+    students.years_at_node[len(cohorts[0][0]) :] = SHORT_CYCLE_HEAD_START
+    return students
 
 
 def adult_degrees(

@@ -45,6 +45,7 @@ NODE_FIELDS: dict[str, tuple[str, str]] = {
         "new bachelor and short-cycle students at the node's institutions",
     ),
     "university_enrolled": ("persons", "bachelor and short-cycle students at the node's institutions"),
+    "short_cycle_share": ("share", "share of the node's university entrants in three-year short-cycle courses"),
     "foreign_residents": ("persons", "residents from abroad, Hong Kong, Macao and Taiwan"),
     "foreign_talents": ("persons", "foreign residents with tertiary education"),
     "local_hukou_share": ("share", "share of the node's talents with its province's hukou"),
@@ -73,6 +74,7 @@ DISTRICT_TERTIARY_RATE_RATIO = {"TZ": 0.60, "BH": 0.90, "WQ": 0.50}  # A2: vs th
 XA_BACKCAST_YEARS = 6  # A3: 2010 census to end-2016, whole years
 CENSUS_TO_2015_YEARS = 5  # A4, A15: 2010 census to end-2015, whole years
 TREND_MID_YEAR = 2013  # A15, A16: the middle of the growth steps 2011-2015
+INTAKE_YEAR = 2015  # A9: the observed intake the entrants' path passes through, from either base year
 SLOWDOWN_YEARS = (2010, 2013, 2015)  # A16: early growth 2010-2013, late growth 2013-2015
 # A6: first and last year of each market's published wage series in the data (Tianjin has none:
 # it follows China's)
@@ -364,7 +366,7 @@ def _node_facts(obs: _Observations, layout: pd.DataFrame, year: int) -> dict[str
             )
             for n, f in wages.items()
         }
-    entrants, enrolled = _universities(obs, layout, pop[2015])
+    entrants, enrolled, short_share = _universities(obs, layout, pop[2015])
     foreign = _foreign_residents(obs, layout, tertiary)
     nontalent = {y: {n: pop[y][n].value - tertiary_by_year[y][n].value for n in layout.index} for y in YEARS}
     slowdown = _growth_slowdown(obs, layout)
@@ -387,6 +389,7 @@ def _node_facts(obs: _Observations, layout: pd.DataFrame, year: int) -> dict[str
         "services_index": _services(obs, layout),
         "university_entrants": entrants,
         "university_enrolled": enrolled,
+        "short_cycle_share": short_share,
         "foreign_residents": foreign,
         "foreign_talents": {
             n: _derive(
@@ -683,39 +686,42 @@ def _services(obs: _Observations, layout: pd.DataFrame) -> dict[str, Fact]:
 
 def _universities(
     obs: _Observations, layout: pd.DataFrame, pop15: Mapping[str, Fact]
-) -> tuple[dict[str, Fact], dict[str, Fact]]:
-    """Entrants and students (bachelor + short-cycle) by node; 2015 serves both years (A9)."""
+) -> tuple[dict[str, Fact], dict[str, Fact], dict[str, Fact]]:
+    """Entrants, students (bachelor + short-cycle) and the short-cycle share of entrants by
+    node; the 2015 intake anchors both base years (A9)."""
     years = YEARS_OF_STUDY
     entrants: dict[str, Fact] = {}
     enrolled: dict[str, Fact] = {}
+    short_per_bachelor: dict[str, Fact] = {}  # short-cycle entrants per bachelor entrant
     for p in ("beijing", "tianjin"):
         b_in = obs(p, "bachelor_entrants", 2015)
         b_enr = obs(p, "bachelor_enrolled", 2015)
         enrolled[p] = obs(p, "undergraduate_enrolled", 2015)
-        short_per_bachelor = (enrolled[p].value / b_enr.value - 1) * years["bachelor"] / years["short_cycle"]
-        entrants[p] = _derive(
-            b_in.value * (1 + short_per_bachelor),
-            "bachelor entrants x (1 + short-cycle/bachelor students x 4/3)",
-            [b_in, b_enr, enrolled[p]],
+        short_per_bachelor[p] = _derive(
+            (enrolled[p].value / b_enr.value - 1) * years["bachelor"] / years["short_cycle"],
+            "short-cycle/bachelor students x 4/3",
+            [b_enr, enrolled[p]],
             "A9",
         )
-    grads = Fact(
+    short_per_bachelor["hebei"] = Fact(
         HEBEI_GRADUATES_2015["short_cycle"] / HEBEI_GRADUATES_2015["bachelor"],
         "observed",
         "HE-GRAD",
         "Hebei short-cycle/bachelor graduates 2015 (row note)",
     )
-    b_in, b_enr = obs("hebei", "bachelor_entrants", 2015), obs("hebei", "bachelor_enrolled", 2015)
-    entrants["hebei"] = _derive(
-        b_in.value * (1 + grads.value),
-        "bachelor entrants x (1 + short-cycle/bachelor graduates)",
-        [b_in, grads],
-        "A9",
-    )
+    for p in PROVINCES:
+        b_in = obs(p, "bachelor_entrants", 2015)
+        entrants[p] = _derive(
+            b_in.value * (1 + short_per_bachelor[p].value),
+            f"bachelor entrants x (1 + {short_per_bachelor[p].basis})",
+            [b_in, short_per_bachelor[p]],
+            "A9",
+        )
+    b_enr = obs("hebei", "bachelor_enrolled", 2015)
     enrolled["hebei"] = _derive(
-        b_enr.value * (1 + grads.value * years["short_cycle"] / years["bachelor"]),
+        b_enr.value * (1 + short_per_bachelor["hebei"].value * years["short_cycle"] / years["bachelor"]),
         "bachelor students x (1 + short-cycle/bachelor graduates x 3/4)",
-        [b_enr, grads],
+        [b_enr, short_per_bachelor["hebei"]],
         "A9",
     )
     shares = _university_shares(obs, layout, pop15, enrolled["hebei"])
@@ -728,7 +734,16 @@ def _universities(
             for n, p in _provinces(layout).items()
         }
 
-    return by_node(entrants), by_node(enrolled)
+    short_share = {
+        n: _derive(
+            short_per_bachelor[p].value / (1 + short_per_bachelor[p].value),
+            f"short-cycle per bachelor entrant / (1 + itself), {p}",
+            [short_per_bachelor[p]],
+            "A9",
+        )
+        for n, p in _provinces(layout).items()
+    }
+    return by_node(entrants), by_node(enrolled), short_share
 
 
 def _university_shares(

@@ -377,6 +377,7 @@ class TalentModel(mesa.Model):
 
         students = demography.enrol(
             self.entrants(),
+            self.base.nodes["short_cycle_share"].to_numpy(),
             self._pole_group_shares(),
             self.base.nodes["local_hukou_share"].to_numpy(),
             self.layout,
@@ -421,13 +422,16 @@ class TalentModel(mesa.Model):
         return graduates, newcomers, alive
 
     def entrants(self) -> np.ndarray:
-        """This year's university entrants by node (persons): the base year's grown at
-        ``entrants_growth``, plus the places the ``university_places`` lever adds."""
-        years = self.year - self.base_year
-        grown = (
-            self.base.nodes["university_entrants"].to_numpy() * (1 + self.params["entrants_growth"]) ** years
+        """This year's university entrants by node (persons), on a path through the observed
+        2015 intake E_2015 that depends on the calendar year only (ASSUMPTIONS A9), plus the
+        places the ``university_places`` lever adds:
+
+            E_t = E_2015 * (1 + entrants_growth) ** (t - 2015)
+        """
+        return (
+            demography.intake(self.base.nodes["university_entrants"].to_numpy(), self.year, self.params)
+            + self.levers["university_places"].by_node()
         )
-        return grown + self.levers["university_places"].by_node()
 
     def grant_adult_degrees(self) -> Talents:
         """Phase 4 (cont.): non-talent residents who gain a first degree this year become talents
@@ -1090,8 +1094,10 @@ class TalentModel(mesa.Model):
         the observed 2010-2015 trend is net of them and the model takes them off explicitly each
         year, so the cities add it back to the trend (else they would count them twice)."""
         degrees = np.mean([self.base.degree_rate(year) for year in range(2011, 2016)])  # A15's years
-        entrants, residents = self.base.nodes["university_entrants"].to_numpy(), np.maximum(nontalent, 1.0)
         p = self.params
+        intake_2015 = self.base.nodes["university_entrants"].to_numpy()
+        entrants = np.mean([demography.intake(intake_2015, year, p) for year in range(2011, 2016)], axis=0)
+        residents = np.maximum(nontalent, 1.0)
         return p["adult_first_degree_share"] * degrees + p["resident_entrant_share"] * entrants / residents
 
     def _draw_firms(self, node: np.ndarray, group: np.ndarray) -> np.ndarray:

@@ -88,10 +88,10 @@ def test_cma_es_recovers_three_known_parameters_jointly_and_brackets_them():
     seed): talents, migrants, wages and prices; CMA-ES starts from the defaults, in
     generations of 6 run as one batch; each true value must lie inside the 90 % interval of the
     fit's ensemble, and the fitted value within 0.15 of its search interval (one simulated year
-    identifies the arrival rate only roughly). At this scale the loss surface is rugged and 42
-    evaluations are few: with the search's seed 11 the model of this commit stops CMA-ES at a local
-    minimum (loss 0.0032 of 0.0149 at the start, wage_trend_share 0.59), with seeds 12 and 13 it
-    recovers all three; the test runs seed 12."""
+    identifies the arrival rate only roughly). At this scale the loss surface is rugged: with 42
+    evaluations, search seeds 13 and 15 recovered all three on the model of this commit and 11, 12
+    and 14 did not; with 72, seeds 11 and 12 recover them and 14 stops at a local minimum
+    (wage_trend_share 0.69). The test runs seed 12 with 72 evaluations."""
     fitted = load_scenario(SCENARIOS / "calibrated-2015.yaml").parameter_overrides()
     defaults = {f"parameters.{n}": PARAMETERS[n].default for n in fitted}  # the test owns its truth
     # wages follow their trend alone, so the wage targets speak to wage_trend_share (with excess
@@ -123,7 +123,7 @@ def test_cma_es_recovers_three_known_parameters_jointly_and_brackets_them():
 
     result = fit(
         problem,
-        CmaEs(name="cma-es", population=6, max_evaluations=42, sigma0=0.8, ensemble_size=200),
+        CmaEs(name="cma-es", population=6, max_evaluations=72, sigma0=0.8, ensemble_size=200),
         seed=FIT_SEED,
     )
 

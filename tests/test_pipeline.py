@@ -23,6 +23,7 @@ LAYOUT = default_layout()
 N = LAYOUT.size
 ONE_GROUP = np.tile([1.0, 0.0, 0.0, 0.0, 0.0], (N, 1))  # every new talent in the first group
 LOCAL = np.ones(N)
+NO_SHORT_CYCLE = np.zeros(N)
 # Gompertz steep enough to be a step: at 35 or younger q < 1e-50; at 60 and over q >= 1.
 STEP_MORTALITY = {"mortality_a": math.exp(-5 * 59.5), "mortality_b": 5.0}
 
@@ -60,7 +61,7 @@ def test_a_small_cohort_after_three_years_is_the_hand_computation() -> None:
         demography.age_one_year(talents)
         talents.keep(~demography.deaths(talents, params, rng))
         graduates = demography.graduate(talents, params)
-        talents.extend(demography.enrol(_at_node({0: 10}), ONE_GROUP, LOCAL, LAYOUT, 1, rng))
+        talents.extend(demography.enrol(_at_node({0: 10}), NO_SHORT_CYCLE, ONE_GROUP, LOCAL, LAYOUT, 1, rng))
         adults = demography.adult_degrees(nontalent, 0.01, ONE_GROUP, LOCAL, LAYOUT, 1, rng)
         nontalent -= adults.persons_by(adults.node, N)
         talents.extend(adults)
@@ -70,6 +71,41 @@ def test_a_small_cohort_after_three_years_is_the_hand_computation() -> None:
         assert talents.persons == persons, year
         assert nontalent[0] + talents.persons == 1070 - 50 + 10 * year  # converted, not created
     assert not (talents.age >= 70).any()
+
+
+def test_short_cycle_entrants_graduate_a_year_before_bachelor_entrants() -> None:
+    """Node 0 takes in 10 a year, 3 of them (30 %) into three-year courses: with four study
+    years, the first 3 graduate at the start of year 4 and the first 7 a year later."""
+    rng = np.random.default_rng(SEED)
+    params = {"study_years": 4}
+    talents = Talents.new(*(np.zeros(0) for _ in range(6)))
+    short_share = _at_node({0: 0.3})
+    finished = []
+    for _ in range(5):
+        demography.age_one_year(talents)
+        finished.append(int(demography.graduate(talents, params).sum()))
+        talents.extend(demography.enrol(_at_node({0: 10}), short_share, ONE_GROUP, LOCAL, LAYOUT, 1, rng))
+    assert finished == [0, 0, 0, 3, 10]
+    students = talents.status == Status.STUDENT
+    # in their courses: three intakes of 3 short-cycle and four of 7 bachelor students
+    assert talents.persons_by(talents.node, N, students)[0] == 3 * 3 + 7 * 4
+
+
+def test_entrants_follow_one_calendar_path_through_the_2015_intake() -> None:
+    """A run from 2010 and one from 2015 take in the same students each year, and 2015's are
+    the observed intake (A9)."""
+    runs = {
+        year: TalentModel(validate({"name": "intake", "scale": 2000, "start_year": year}, {}, "test"), seed=SEED)
+        for year in (2010, 2015)
+    }
+    observed = base_year(2015).nodes["university_entrants"].to_numpy()
+    for model in runs.values():
+        model.year = 2015
+        np.testing.assert_allclose(model.entrants(), observed)
+        model.year = 2020
+    np.testing.assert_allclose(runs[2010].entrants(), runs[2015].entrants())
+    growth = runs[2015].params["entrants_growth"]
+    np.testing.assert_allclose(runs[2015].entrants(), observed * (1 + growth) ** 5)
 
 
 def test_adult_degrees_are_whole_persons_of_their_node_aged_25_to_40() -> None:

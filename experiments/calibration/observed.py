@@ -16,6 +16,7 @@ Indicators the model measures (``MEASURES``); "unit" is the set of nodes the uni
 | ``tertiary_educated`` | sum of the nodes' talents (census definition, students included) |
 | ``tertiary_per_100k`` | 100,000 x talents / residents of the unit |
 | ``new_residential_price`` | residents-weighted mean of the nodes' prices (the published averages weight by floor space sold, which the model does not have) |
+| ``new_residential_price_chained`` | as ``new_residential_price``: the published row is an earlier year's average chained forward by the 70-city price index, like for like (a break in the average's mix; annual-2010-2015.csv) |
 | ``foreign_residents`` | foreign talents / ``FOREIGN_TERTIARY_SHARE`` (0.5, ASSUMPTIONS A10) |
 | ``avg_wage_nonprivate`` | each node's base-year wage in the published definition (A6), grown as the model's mean talent wage there has grown since the start year; residents-weighted across nodes |
 | ``bachelor_graduates`` | the model's graduates (bachelor and short-cycle, A9) / (1 + the province's short-cycle per bachelor entrant, A9); from the first simulated year |
@@ -339,6 +340,7 @@ MEASURES: Mapping[str, Measure] = {
     "tertiary_educated": _tertiary,
     "tertiary_per_100k": _per_100k,
     "new_residential_price": _price,
+    "new_residential_price_chained": _price,
     "foreign_residents": _foreign,
     "avg_wage_nonprivate": _wage,
     "bachelor_graduates": _bachelor_graduates,
@@ -409,6 +411,6 @@ def measure_note(unit: str, indicator: str, year: int, ctx: Context) -> str:
         notes.append(f"foreign talents / {FOREIGN_TERTIARY_SHARE} (A10)")
     if indicator == "avg_wage_nonprivate":
         notes.append("base-year wage (A6) x the model's talent-wage growth")
-    if indicator == "new_residential_price" and len(unit_nodes(unit)) > 1:
+    if indicator.startswith("new_residential_price") and len(unit_nodes(unit)) > 1:
         notes.append("residents-weighted mean of node prices")
     return "; ".join(notes)
