@@ -45,7 +45,10 @@ NODE_FIELDS: dict[str, tuple[str, str]] = {
         "new bachelor and short-cycle students at the node's institutions",
     ),
     "university_enrolled": ("persons", "bachelor and short-cycle students at the node's institutions"),
-    "short_cycle_share": ("share", "share of the node's university entrants in three-year short-cycle courses"),
+    "short_cycle_share": (
+        "share",
+        "share of the node's university entrants in three-year short-cycle courses",
+    ),
     "foreign_residents": ("persons", "residents from abroad, Hong Kong, Macao and Taiwan"),
     "foreign_talents": ("persons", "foreign residents with tertiary education"),
     "local_hukou_share": ("share", "share of the node's talents with its province's hukou"),
@@ -630,7 +633,8 @@ def _prices_2015(
     facts["WQ"] = _derive(
         tianjin.value * WUQING_PRICE_RATIO, f"Tianjin's price x {WUQING_PRICE_RATIO}", [tianjin], "A7"
     )
-    facts["SJZ"] = sjz = obs("SJZ", PRICE, 2015)
+    facts["SJZ"] = sjz_price_2015(obs)
+    sjz = obs("SJZ", PRICE, 2015)  # the published average, whose floor space the Hebei total counts
     hebei, space = obs("hebei", PRICE, 2015), obs("hebei", "residential_floor_space_sold", 2015)
     sjz_space = obs("SJZ", "residential_floor_space_sold", 2015)
     rest_price = (hebei.value * space.value - sjz.value * sjz_space.value) / (space.value - sjz_space.value)
@@ -641,13 +645,28 @@ def _prices_2015(
     return facts | {n: _derive(wages[n].value * scale, basis, inputs, "A7") for n in rest}
 
 
+def sjz_price_2015(obs: _Observations) -> Fact:
+    """SJZ's 2015 price like for like (A7): its 2014 average chained by the 70-city index, whose
+    yearly mean fell 2.1 %; the published 2015 average (+40 %) covers another mix."""
+    p14, index14, index15 = (
+        obs("SJZ", PRICE, 2014),
+        obs("SJZ", "new_housing_price_index", 2014),
+        obs("SJZ", "new_housing_price_index", 2015),
+    )
+    return _derive(
+        p14.value * index15.value / index14.value,
+        "2014 average x the 70-city index 2015/2014",
+        [p14, index14, index15],
+    )
+
+
 def _prices_2010(obs: _Observations, layout: pd.DataFrame, prices15: Mapping[str, Fact]) -> dict[str, Fact]:
     """Beijing's, Tianjin's and SJZ's nodes: their market's 2010 price in the same ratio to its
     2015 price; Hebei's other nodes: 2015 price x Hebei 2014/2015, deflated 4 years (A7)."""
     facts = {}
     for n in layout.index:
         market = "SJZ" if n == "SJZ" else str(layout.at[n, "province"])
-        p15 = obs(market, PRICE, 2015)
+        p15 = sjz_price_2015(obs) if market == "SJZ" else obs(market, PRICE, 2015)
         if market != "hebei":
             p10 = obs(market, PRICE, 2010)
             facts[n] = _derive(

@@ -422,11 +422,11 @@ class TalentModel(mesa.Model):
         return graduates, newcomers, alive
 
     def entrants(self) -> np.ndarray:
-        """This year's university entrants by node (persons), on a path through the observed
-        2015 intake E_2015 that depends on the calendar year only (ASSUMPTIONS A9), plus the
-        places the ``university_places`` lever adds:
+        """This year's university entrants by node (persons), plus the ``university_places`` lever's.
 
-            E_t = E_2015 * (1 + entrants_growth) ** (t - 2015)
+        Entrants follow a path through the observed 2015 intake that depends on the calendar
+        year only (``demography.intake``, ASSUMPTIONS A9):
+        E_t = E_2015 * (1 + entrants_growth) ** (t - 2015).
         """
         return (
             demography.intake(self.base.nodes["university_entrants"].to_numpy(), self.year, self.params)

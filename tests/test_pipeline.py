@@ -95,7 +95,9 @@ def test_entrants_follow_one_calendar_path_through_the_2015_intake() -> None:
     """A run from 2010 and one from 2015 take in the same students each year, and 2015's are
     the observed intake (A9)."""
     runs = {
-        year: TalentModel(validate({"name": "intake", "scale": 2000, "start_year": year}, {}, "test"), seed=SEED)
+        year: TalentModel(
+            validate({"name": "intake", "scale": 2000, "start_year": year}, {}, "test"), seed=SEED
+        )
         for year in (2010, 2015)
     }
     observed = base_year(2015).nodes["university_entrants"].to_numpy()

@@ -14,10 +14,12 @@ import pandas as pd
 import pytest
 
 from app.cli import main
+from experiments.calibration import observed
 from experiments.calibration.observed import Unavailable, context, measure, read_observed, unit_nodes
 from experiments.calibration.validate import add_naive, compare, run_replicates, summaries_by, summarise
 from experiments.replicates import replicate_seeds
 from model.errors import ScenarioError
+from model.parameters import PARAMETERS
 from model.scenario import load_scenario
 from tests.conftest import SCENARIOS
 
@@ -116,9 +118,10 @@ def test_a_file_made_by_the_model_itself_is_matched(history_runs, tmp_path):
 
 
 def test_students_and_entrants_are_measured_in_the_published_definitions(history_runs):
-    """At the start year the model's students are its base data (A9: the 2015 counts serve 2010),
-    so measured in each published definition they give the published numbers back; entrants in
-    the first simulated year are the base intake, grown by ``entrants_growth`` (about 1 %)."""
+    """At the start year the model's students are its base data (A9: the 2015 counts on the
+    intake's path back to 2010), so measured in each published definition they give the published
+    numbers back, as far back on that path; entrants in the first simulated year (2011) are the
+    2015 intake four years back on it."""
     ctx = context(2010)
     students = {
         ("tianjin", "undergraduate_enrolled"): 512_900,  # NBS-CITY, bachelor and short-cycle
@@ -127,11 +130,14 @@ def test_students_and_entrants_are_measured_in_the_published_definitions(history
         ("beijing", "bachelor_enrolled"): 505_700,
     }
     intake = {"beijing": 126_300, "tianjin": 82_100, "hebei": 167_200}  # bachelor entrants 2015
+    growth = 1 + PARAMETERS["entrants_growth"].default  # not fitted
     for run in history_runs:
         for (unit, indicator), published in students.items():
-            assert measure(run, unit, indicator, 2010, ctx) == pytest.approx(published, rel=1e-3)
+            expected = published * growth ** (2010 - 2015)
+            assert measure(run, unit, indicator, 2010, ctx) == pytest.approx(expected, rel=1e-3)
         for province, entrants in intake.items():
-            assert measure(run, province, "bachelor_entrants", 2011, ctx) == pytest.approx(entrants, rel=0.03)
+            expected = entrants * growth ** (2011 - 2015)
+            assert measure(run, province, "bachelor_entrants", 2011, ctx) == pytest.approx(expected, rel=0.01)
 
 
 def test_rows_the_model_cannot_produce_are_listed_with_their_reason(history_runs):
@@ -282,3 +288,24 @@ def test_errors_after_the_start_year_are_summarised_by_indicator_and_vintage():
     by_indicator = summaries_by(table, "indicator", 2010)
     assert by_indicator["resident_population"]["rows"] == 2
     assert by_indicator["new_residential_price"]["mase"] == pytest.approx(0.5)
+
+
+def test_sjz_prices_from_2015_are_measured_on_the_published_coverage(history_runs, monkeypatch):
+    """SJZ's published average covers another mix from 2015 (A7).
+
+    From then on the model's like-for-like price is compared x the published 2015 average over
+    it, in SJZ and in Hebei's average; before 2015 as it is. The runs end in 2012, so the change
+    is moved to 2012 here."""
+    ctx = context(2010)
+    coverage = ctx.price_coverage["SJZ"]
+    assert coverage == pytest.approx(7_798 / 5_447, rel=1e-3)
+    monkeypatch.setattr(observed, "COVERAGE_FROM", 2012)
+    run = history_runs[0]
+    for year, factor in ((2011, 1.0), (2012, coverage)):
+        node_price = run.column("price_cny_m2", year, ["SJZ"])[0]
+        assert measure(run, "SJZ", "new_residential_price", year, ctx) == pytest.approx(node_price * factor)
+    hebei = unit_nodes("hebei")
+    prices, residents = run.column("price_cny_m2", 2012, hebei), run.column("population", 2012, hebei)
+    prices[hebei.index("SJZ")] *= coverage
+    expected = (prices * residents).sum() / residents.sum()
+    assert measure(run, "hebei", "new_residential_price", 2012, ctx) == pytest.approx(expected)

@@ -15,8 +15,7 @@ Indicators the model measures (``MEASURES``); "unit" is the set of nodes the uni
 | ``resident_population`` | sum of the nodes' residents (talents + others) |
 | ``tertiary_educated`` | sum of the nodes' talents (census definition, students included) |
 | ``tertiary_per_100k`` | 100,000 x talents / residents of the unit |
-| ``new_residential_price`` | residents-weighted mean of the nodes' prices (the published averages weight by floor space sold, which the model does not have) |
-| ``new_residential_price_chained`` | as ``new_residential_price``: the published row is an earlier year's average chained forward by the 70-city price index, like for like (a break in the average's mix; annual-2010-2015.csv) |
+| ``new_residential_price`` | residents-weighted mean of the nodes' prices (the published averages weight by floor space sold, which the model does not have); from 2015 SJZ's price x its coverage factor (below) |
 | ``foreign_residents`` | foreign talents / ``FOREIGN_TERTIARY_SHARE`` (0.5, ASSUMPTIONS A10) |
 | ``avg_wage_nonprivate`` | each node's base-year wage in the published definition (A6), grown as the model's mean talent wage there has grown since the start year; residents-weighted across nodes |
 | ``bachelor_graduates`` | the model's graduates (bachelor and short-cycle, A9) / (1 + the province's short-cycle per bachelor entrant, A9); from the first simulated year |
@@ -39,6 +38,11 @@ Dingzhou from ``BD+XA``, which the nodes include. For those two (unit, year) pai
 residents (population, talents, foreign, migrants) are scaled by the share of the node's 2015
 residents inside the published boundary, taken from the model's own 2015 base year; rates and
 prices are compared as they are. Other years are compared at the nodes' boundaries.
+
+Coverage (ASSUMPTIONS A7): SJZ's published average price covers another mix from 2015 (+40 % on
+2014 while the 70-city index fell 2 %). The model's SJZ price is like for like (2015: the 2014
+average chained by the index), so from 2015 on it is compared x the published 2015 average over
+that price (``Context.price_coverage``), for SJZ and for Hebei's average that contains it.
 """
 
 from __future__ import annotations
@@ -219,6 +223,8 @@ class Context:
             base year (A5).
         inside_boundary: (unit, year) -> share of the unit's nodes' residents inside the
             published boundary (A4).
+        price_coverage: node -> published 2015 average price over the node's like-for-like
+            2015 price (A7), applied to the node's price from ``COVERAGE_FROM`` on.
     """
 
     start_year: int
@@ -228,6 +234,11 @@ class Context:
     enrolled_factor: Mapping[str, float]
     talents_bridge: float
     inside_boundary: Mapping[tuple[str, int], float]
+    price_coverage: Mapping[str, float]
+
+
+COVERAGE_FROM = 2015
+"""The first year of SJZ's published average price on its new coverage (A7)."""
 
 
 @cache
@@ -251,6 +262,7 @@ def context(start_year: int) -> Context:
             obs[("BD+XA", "resident_population", 2015)] / (population15["BD"] + population15["XA"])
         ),
     }
+    coverage = {"SJZ": float(obs[("SJZ", "new_residential_price", 2015)] / nodes15.at["SJZ", "price_cny_m2"])}
     return Context(
         start_year,
         province,
@@ -259,6 +271,7 @@ def context(start_year: int) -> Context:
         enrolled_factor,
         bridge,
         inside,
+        coverage,
     )
 
 
@@ -288,7 +301,9 @@ def _residents_weighted(values: np.ndarray, residents: np.ndarray) -> float:
 
 
 def _price(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Context) -> float:
-    return _residents_weighted(run.column("price_cny_m2", year, nodes), run.column("population", year, nodes))
+    coverage = [ctx.price_coverage.get(n, 1.0) if year >= COVERAGE_FROM else 1.0 for n in nodes]
+    prices = run.column("price_cny_m2", year, nodes) * np.array(coverage)
+    return _residents_weighted(prices, run.column("population", year, nodes))
 
 
 def _foreign(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Context) -> float:
@@ -340,7 +355,6 @@ MEASURES: Mapping[str, Measure] = {
     "tertiary_educated": _tertiary,
     "tertiary_per_100k": _per_100k,
     "new_residential_price": _price,
-    "new_residential_price_chained": _price,
     "foreign_residents": _foreign,
     "avg_wage_nonprivate": _wage,
     "bachelor_graduates": _bachelor_graduates,
@@ -369,6 +383,7 @@ NOT_MEASURED: Mapping[str, str] = {
     "tertiary_share_6plus": "the model has no age structure of residents without a degree (aged 6+ unknown)",
     "sample_6plus": "a count of sampled persons, not a population quantity",
     "sample_tertiary": "a count of sampled persons, not a population quantity",
+    "new_housing_price_index": "an index, which the inputs use to chain SJZ's 2015 price (A7)",
 }
 """Indicators the repository holds that the model cannot measure, and why (a skip reason)."""
 
@@ -411,6 +426,11 @@ def measure_note(unit: str, indicator: str, year: int, ctx: Context) -> str:
         notes.append(f"foreign talents / {FOREIGN_TERTIARY_SHARE} (A10)")
     if indicator == "avg_wage_nonprivate":
         notes.append("base-year wage (A6) x the model's talent-wage growth")
-    if indicator.startswith("new_residential_price") and len(unit_nodes(unit)) > 1:
+    if indicator == "new_residential_price" and len(unit_nodes(unit)) > 1:
         notes.append("residents-weighted mean of node prices")
+    covered = [n for n in unit_nodes(unit) if n in ctx.price_coverage]
+    if indicator == "new_residential_price" and year >= COVERAGE_FROM and covered:
+        notes.append(
+            f"{covered[0]}'s price x {ctx.price_coverage[covered[0]]:.4f}: the published coverage (A7)"
+        )
     return "; ".join(notes)
