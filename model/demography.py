@@ -29,6 +29,9 @@ from model.layout import Layout
 from model.talents import GROUPS, HUKOU_ABROAD, HUKOU_ELSEWHERE, Status, Talents, cell_rows, rows_for
 
 STUDENT_ENTRY_AGE = 18
+SHORT_CYCLE_HEAD_START = YEARS_OF_STUDY["bachelor"] - YEARS_OF_STUDY["short_cycle"]
+"""Years of study a short-cycle entrant starts with, so that ``study_years`` (four) of study
+take three years: short-cycle students graduate a year sooner (A9)."""
 ARRIVAL_AGES = (23, 40)  # assumption D1: arrivals are young professionals, uniform ages
 HIGH_END_AGES = (40, 70)  # assumption D2
 HIGH_END_GROUPS = np.array([0.50, 0.20, 0.20, 0.10, 0.00])  # assumption D2, order of GROUPS
@@ -84,9 +87,15 @@ def initial_talents(
     students = np.minimum(nodes["university_enrolled"] * on_path, nodes["tertiary"]).to_numpy()
     high_end = nodes["high_end"].to_numpy()
     others = nodes["tertiary"].to_numpy() - students - high_end
+    # short-cycle students: three intakes of a share s of entrants against four of 1 - s
+    s = nodes["short_cycle_share"].to_numpy()
+    short = np.round(students * 3 * s / (4 * (1 - s) + 3 * s))
 
     parts = [
-        _cohort(_split(students, shares), scale, Status.STUDENT, base, layout, rng),
+        _cohort(_split(students - short, shares), scale, Status.STUDENT, base, layout, rng),
+        _cohort(
+            _split(short, shares), scale, Status.STUDENT, base, layout, rng, head_start=SHORT_CYCLE_HEAD_START
+        ),
         _cohort(
             _split(high_end, np.tile(HIGH_END_GROUPS, (n, 1))),
             1,
@@ -154,12 +163,16 @@ def _cohort(
     layout: Layout,
     rng: np.random.Generator,
     is_high_end: bool = False,
+    head_start: int = 0,
 ) -> Talents:
-    """Rows for persons by (node, group)."""
+    """Rows for persons by (node, group). Students are spread evenly over the years of their
+    course, row by row in turn (each year's graduates then a whole cohort, not a draw), those of
+    shorter courses starting ``head_start`` years into the model's four (as ``enrol``)."""
     node, group, weight = _node_group_rows(counts, scale)
     if status == Status.STUDENT:
-        age = STUDENT_ENTRY_AGE + rng.integers(0, 4, len(node))
-        years = age - STUDENT_ENTRY_AGE
+        studied = np.arange(len(node)) % (YEARS_OF_STUDY["bachelor"] - head_start)
+        age = STUDENT_ENTRY_AGE + studied
+        years = studied + head_start
     elif is_high_end:
         age = rng.integers(HIGH_END_AGES[0], HIGH_END_AGES[1] + 1, len(node))
         years = rng.integers(0, YEARS_AT_NODE_MAX + 1, len(node))
@@ -378,11 +391,6 @@ def intake(entrants_2015: np.ndarray, year: int, params: Mapping[str, float]) ->
     """University entrants of calendar ``year`` on the path through the observed 2015 intake
     (A9), the same from either base year: E_t = E_2015 * (1 + entrants_growth) ** (t - 2015)."""
     return entrants_2015 * (1 + params["entrants_growth"]) ** (year - INTAKE_YEAR)
-
-
-SHORT_CYCLE_HEAD_START = YEARS_OF_STUDY["bachelor"] - YEARS_OF_STUDY["short_cycle"]
-"""Years of study a short-cycle entrant starts with, so that ``study_years`` (four) of study
-take three years: short-cycle students graduate a year sooner (A9)."""
 
 
 def enrol(
