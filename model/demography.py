@@ -166,20 +166,42 @@ def _cohort(
     head_start: int = 0,
 ) -> Talents:
     """Rows for persons by (node, group). Students are spread evenly over the years of their
-    course, row by row in turn (each year's graduates then a whole cohort, not a draw), those of
-    shorter courses starting ``head_start`` years into the model's four (as ``enrol``)."""
-    node, group, weight = _node_group_rows(counts, scale)
+    course, each cell's persons in equal whole parts (so that each year graduates one intake,
+    not a draw), those of shorter courses starting ``head_start`` years into the model's four
+    (as ``enrol``)."""
     if status == Status.STUDENT:
-        studied = np.arange(len(node)) % (YEARS_OF_STUDY["bachelor"] - head_start)
+        course = YEARS_OF_STUDY["bachelor"] - head_start
+        whole = np.asarray(counts, np.int64)
+        parts = [_node_group_rows(whole // course + (whole % course > y), scale) for y in range(course)]
+        node, group, weight = (np.concatenate(column) for column in zip(*parts, strict=True))
+        studied = np.repeat(np.arange(course), [len(part[0]) for part in parts])
         age = STUDENT_ENTRY_AGE + studied
         years = studied + head_start
-    elif is_high_end:
+        return _new_rows(node, group, age, years, weight, status, base, layout, rng, is_high_end)
+    node, group, weight = _node_group_rows(counts, scale)
+    if is_high_end:
         age = rng.integers(HIGH_END_AGES[0], HIGH_END_AGES[1] + 1, len(node))
         years = rng.integers(0, YEARS_AT_NODE_MAX + 1, len(node))
     else:
         adult = base.age_shares[base.age_shares.index >= 22]
         age = choice(adult.index.to_numpy(), len(node), (adult / adult.sum()).to_numpy(), rng)
         years = rng.integers(0, np.minimum(age - 21, YEARS_AT_NODE_MAX + 1))
+    return _new_rows(node, group, age, years, weight, status, base, layout, rng, is_high_end)
+
+
+def _new_rows(
+    node: np.ndarray,
+    group: np.ndarray,
+    age: np.ndarray,
+    years: np.ndarray,
+    weight: np.ndarray,
+    status: Status,
+    base: BaseYear,
+    layout: Layout,
+    rng: np.random.Generator,
+    is_high_end: bool,
+) -> Talents:
+    """The base year's rows of one cohort, with their hukou drawn."""
     hukou = assign_hukou(node, layout.province, base.nodes["local_hukou_share"].to_numpy(), rng)
     talents = Talents.new(
         node=node,

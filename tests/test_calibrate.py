@@ -88,10 +88,12 @@ def test_cma_es_recovers_three_known_parameters_jointly_and_brackets_them():
     seed): talents, migrants, wages and prices; CMA-ES starts from the defaults, in
     generations of 6 run as one batch; each true value must lie inside the 90 % interval of the
     fit's ensemble, and the fitted value within 0.15 of its search interval (one simulated year
-    identifies the arrival rate only roughly). At this scale the loss surface is rugged: with 42
-    evaluations, search seeds 13 and 15 recovered all three on the model of this commit and 11, 12
-    and 14 did not; with 72, seeds 11 and 12 recover them and 14 stops at a local minimum
-    (wage_trend_share 0.69). The test runs seed 12 with 72 evaluations."""
+    identifies the arrival rate only roughly). The targets come from the fit's own seed, so the
+    truth has loss 0, but at this scale the loss surface is rugged and the search must get close
+    in few evaluations: with 72, search seeds 11 and 12 recovered all three on one commit of the
+    model and of 11-15 only 11 on the next; with 120, seeds 12, 14 and 15 recover them and 13
+    leaves wage_trend_share's truth (0.8) just outside its interval [0.802, 1.04]. The test runs
+    seed 12 with 120 evaluations."""
     fitted = load_scenario(SCENARIOS / "calibrated-2015.yaml").parameter_overrides()
     defaults = {f"parameters.{n}": PARAMETERS[n].default for n in fitted}  # the test owns its truth
     # wages follow their trend alone, so the wage targets speak to wage_trend_share (with excess
@@ -123,7 +125,7 @@ def test_cma_es_recovers_three_known_parameters_jointly_and_brackets_them():
 
     result = fit(
         problem,
-        CmaEs(name="cma-es", population=6, max_evaluations=72, sigma0=0.8, ensemble_size=200),
+        CmaEs(name="cma-es", population=6, max_evaluations=120, sigma0=0.8, ensemble_size=200),
         seed=FIT_SEED,
     )
 

@@ -251,3 +251,18 @@ def test_choice_draws_what_the_generators_choice_draws(size: int) -> None:
     want = generators.choice(values, size=size, p=p)
     assert got.dtype == want.dtype and np.array_equal(got, want)
     assert compiled.random() == generators.random()
+
+
+def test_the_base_years_students_graduate_one_cohort_a_year() -> None:
+    """The base year's students are spread over the years of their courses, short-cycle ones
+    over three (A9): each year from the base graduates about one intake, with no double cohort
+    when the first short-cycle entrants finish alongside the last base-year bachelors."""
+    scenario = validate({"name": "cohorts", "scale": 2000, "start_year": 2015, "end_year": 2019}, {}, "test")
+    model = TalentModel(scenario, seed=SEED)
+    while model.running:
+        model.step()
+    nodes = model.tables()["nodes"]
+    by_year = nodes[nodes["year"] > 2015].groupby("year")["graduates"].sum()
+    intake = base_year(2015).nodes["university_entrants"].sum()
+    assert list(by_year.index) == [2016, 2017, 2018, 2019]
+    np.testing.assert_allclose(by_year.to_numpy(), intake, rtol=0.03)  # about one intake a year
