@@ -88,8 +88,10 @@ def initial_talents(
     high_end = nodes["high_end"].to_numpy()
     others = nodes["tertiary"].to_numpy() - students - high_end
     # short-cycle students: three intakes of a share s of entrants against four of 1 - s
-    s = nodes["short_cycle_share"].to_numpy()
-    short = np.round(students * 3 * s / (4 * (1 - s) + 3 * s))
+    s, years = nodes["short_cycle_share"].to_numpy(), YEARS_OF_STUDY
+    short = np.round(
+        students * years["short_cycle"] * s / (years["bachelor"] * (1 - s) + years["short_cycle"] * s)
+    )
 
     parts = [
         _cohort(_split(students - short, shares), scale, Status.STUDENT, base, layout, rng),
@@ -172,9 +174,10 @@ def _cohort(
     if status == Status.STUDENT:
         course = YEARS_OF_STUDY["bachelor"] - head_start
         whole = np.asarray(counts, np.int64)
-        parts = [_node_group_rows(whole // course + (whole % course > y), scale) for y in range(course)]
-        node, group, weight = (np.concatenate(column) for column in zip(*parts, strict=True))
-        studied = np.repeat(np.arange(course), [len(part[0]) for part in parts])
+        node, group, weight, rows = _rows_in_parts(
+            [whole // course + (whole % course > y) for y in range(course)], scale
+        )
+        studied = np.repeat(np.arange(course), rows)
         age = STUDENT_ENTRY_AGE + studied
         years = studied + head_start
         return _new_rows(node, group, age, years, weight, status, base, layout, rng, is_high_end)
@@ -409,6 +412,16 @@ def _node_group_rows(counts: np.ndarray, scale: int) -> tuple[np.ndarray, np.nda
     return np.repeat(node, rows_per_cell), np.repeat(group, rows_per_cell), weight
 
 
+def _rows_in_parts(
+    parts: list[np.ndarray], scale: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
+    """``_node_group_rows`` of each (nodes, groups) count array in turn, one after another:
+    node, group and weight of all rows, and how many rows each part has."""
+    made = [_node_group_rows(counts, scale) for counts in parts]
+    node, group, weight = (np.concatenate(column) for column in zip(*made, strict=True))
+    return node, group, weight, [len(part[0]) for part in made]
+
+
 def intake(entrants_2015: np.ndarray, year: int, params: Mapping[str, float]) -> np.ndarray:
     """University entrants of calendar ``year`` on the path through the observed 2015 intake
     (A9), the same from either base year: E_t = E_2015 * (1 + entrants_growth) ** (t - 2015)."""
@@ -429,8 +442,9 @@ def enrol(
     into the course (``SHORT_CYCLE_HEAD_START``) and so finish in three years."""
     entrants = np.round(entrants)
     short = np.round(entrants * short_cycle_share)
-    cohorts = [_node_group_rows(_split(e, group_shares), scale) for e in (entrants - short, short)]
-    node, group, weight = (np.concatenate(column) for column in zip(*cohorts, strict=True))
+    node, group, weight, rows = _rows_in_parts(
+        [_split(e, group_shares) for e in (entrants - short, short)], scale
+    )
     students = Talents.new(
         node=node,
         group=group,
@@ -439,7 +453,7 @@ def enrol(
         hukou=assign_hukou(node, layout.province, local_hukou, rng),
         weight=weight,
     )
-    students.years_at_node[len(cohorts[0][0]) :] = SHORT_CYCLE_HEAD_START
+    students.years_at_node[rows[0] :] = SHORT_CYCLE_HEAD_START
     return students
 
 

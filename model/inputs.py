@@ -633,7 +633,7 @@ def _prices_2015(
     facts["WQ"] = _derive(
         tianjin.value * WUQING_PRICE_RATIO, f"Tianjin's price x {WUQING_PRICE_RATIO}", [tianjin], "A7"
     )
-    facts["SJZ"] = sjz_price_2015(obs)
+    facts["SJZ"] = _sjz_price_2015(obs)
     sjz = obs("SJZ", PRICE, 2015)  # the published average, whose floor space the Hebei total counts
     hebei, space = obs("hebei", PRICE, 2015), obs("hebei", "residential_floor_space_sold", 2015)
     sjz_space = obs("SJZ", "residential_floor_space_sold", 2015)
@@ -645,7 +645,7 @@ def _prices_2015(
     return facts | {n: _derive(wages[n].value * scale, basis, inputs, "A7") for n in rest}
 
 
-def sjz_price_2015(obs: _Observations) -> Fact:
+def _sjz_price_2015(obs: _Observations) -> Fact:
     """SJZ's 2015 price like for like (A7): its 2014 average chained by the 70-city index, whose
     yearly mean fell 2.1 %; the published 2015 average (+40 %) covers another mix."""
     p14, index14, index15 = (
@@ -666,7 +666,7 @@ def _prices_2010(obs: _Observations, layout: pd.DataFrame, prices15: Mapping[str
     facts = {}
     for n in layout.index:
         market = "SJZ" if n == "SJZ" else str(layout.at[n, "province"])
-        p15 = sjz_price_2015(obs) if market == "SJZ" else obs(market, PRICE, 2015)
+        p15 = _sjz_price_2015(obs) if market == "SJZ" else obs(market, PRICE, 2015)
         if market != "hebei":
             p10 = obs(market, PRICE, 2010)
             facts[n] = _derive(
