@@ -91,7 +91,7 @@ UNIVERSITY_DISTRICT_SHARES = {"TZ": 0.02, "BH": 0.06, "WQ": 0.02, "XA": 0.0}  # 
 YEARS_OF_STUDY = {"bachelor": 4, "short_cycle": 3}  # A9
 FOREIGN_BOUND_FRACTION = {"tianjin": 0.8, "hebei": 0.3}  # A10: share of the upper bound
 FOREIGN_TERTIARY_SHARE = 0.5  # A10
-LOCAL_HUKOU_SHARE = {"tianjin": 0.70, "hebei": 0.95}  # A11 (Beijing's from its migrants)
+LOCAL_HUKOU_SHARE = {"hebei": 0.95}  # A11 (Beijing's and Tianjin's from their migrants)
 HIGH_END_NATIONAL = {  # A12: national totals (2010, 2015), unverified; plan's regional share
     "academicians": ((1500, 1550), 1 / 2),
     "thousand_talents": ((1100, 5200), 1 / 4),
@@ -400,7 +400,7 @@ def _node_facts(obs: _Observations, layout: pd.DataFrame, year: int) -> dict[str
             )
             for n, f in foreign.items()
         },
-        "local_hukou_share": _local_hukou_share(obs, layout),
+        "local_hukou_share": _local_hukou_share(obs, layout, year),
         "high_end": _high_end(layout, tertiary, year),
         "nontalent_growth": growth,
         "wage_trend": trend,
@@ -815,17 +815,27 @@ def _foreign_residents(
     return facts
 
 
-def _local_hukou_share(obs: _Observations, layout: pd.DataFrame) -> dict[str, Fact]:
-    """Beijing's from its migrant residents, Tianjin's and Hebei's assumed (A11)."""
-    migrants = obs("beijing", "migrant_residents", 2015)
-    residents = obs("beijing", POPULATION, 2015)
-    beijing = _derive(
-        1 - migrants.value / residents.value,
-        "1 - Beijing migrants/residents 2015",
-        [migrants, residents],
-        "A11",
-    )
-    shares = {"beijing": beijing}
+MIGRANT_ROWS = {  # A11: (indicator, year) of each province's migrant residents for each base year
+    2010: {"beijing": ("migrant_residents_census", 2010), "tianjin": ("migrant_residents_census", 2010)},
+    2015: {"beijing": ("migrant_residents", 2015), "tianjin": ("migrant_residents", 2014)},
+}
+"""The migrant residents (常住外来人口) that set each base year's local-hukou share: the 2010
+census for a run from 2010, so that it starts from no later number; for 2015, Beijing's 2015
+year-end figure and Tianjin's 2014 one (its latest up to 2015)."""
+
+
+def _local_hukou_share(obs: _Observations, layout: pd.DataFrame, year: int) -> dict[str, Fact]:
+    """Beijing's and Tianjin's from their migrant residents (``MIGRANT_ROWS``), Hebei's assumed
+    (A11): local share = 1 - migrants / residents."""
+    shares = {}
+    for province, (indicator, when) in MIGRANT_ROWS[year].items():
+        migrants, residents = obs(province, indicator, when), obs(province, POPULATION, when)
+        shares[province] = _derive(
+            1 - migrants.value / residents.value,
+            f"1 - {province} migrants/residents {when}",
+            [migrants, residents],
+            "A11",
+        )
     shares |= {p: _assumed(v, "A11", f"{p} share") for p, v in LOCAL_HUKOU_SHARE.items()}
     return {n: shares[p] for n, p in _provinces(layout).items()}
 

@@ -56,6 +56,21 @@ def test_2010_provincial_totals_equal_the_census(obs: pd.DataFrame) -> None:
     assert sums.at["hebei", "tertiary"] == pytest.approx(rate / 1e5 * hebei)
 
 
+def test_local_hukou_shares_come_from_the_base_years_migrants() -> None:
+    """A11: a run from 2010 starts from the 2010 census counts of migrants, not later ones; the
+    2015 base takes Beijing's 2015 and Tianjin's 2014 (its latest up to 2015) year-end counts."""
+    expected = {
+        (2010, "BJ"): 1 - 7_045_000 / 19_612_000,
+        (2010, "TJ"): 1 - 2_991_700 / 12_938_224,
+        (2015, "BJ"): 1 - 8_226_000 / 21_705_000,
+        (2015, "TJ"): 1 - 4_761_800 / 15_168_100,
+    }
+    for (year, node), share in expected.items():
+        local = base_year(year).nodes["local_hukou_share"]
+        same_province = ["BJ", "TZ"] if node == "BJ" else ["TJ", "BH", "WQ"]
+        assert local[same_province].to_numpy() == pytest.approx(share)
+
+
 def test_the_2015_base_is_the_revised_series_and_its_trends_the_first_release(obs: pd.DataFrame) -> None:
     """Projections start from the populations revised after the 2020 census; the nodes keep
     their first-release shares and tertiary rates, and the trends stay first-release (Vintages)."""
