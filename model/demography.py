@@ -12,8 +12,9 @@ Rules, each a function of arrays and the one generator:
   ``resident_entrant_share`` of them were the node's non-talent residents; the node's
   ``short_cycle_share`` of them take three-year courses, the rest four (ASSUMPTIONS.md A9);
 - adult degrees: each year ``adult_first_degree_share`` of the degrees adults gain per
-  non-tertiary resident (``BaseYear.degree_rate``) turns that many of a node's non-talent
-  residents into its talents, aged ``ADULT_DEGREE_AGES`` (ASSUMPTIONS.md E1, E2);
+  non-tertiary resident (``BaseYear.degree_rate``, China's; ``adult_degree_factor_beijing`` times
+  it in Beijing's nodes) turns that many of a node's non-talent residents into its talents, aged
+  ``ADULT_DEGREE_AGES`` (ASSUMPTIONS.md E1, E2);
 - arrivals from the rest of China, from abroad, and of high-end talents, who then choose a node.
 """
 
@@ -459,7 +460,7 @@ def enrol(
 
 def adult_degrees(
     nontalent: np.ndarray,
-    rate: float,
+    rate: np.ndarray | float,
     group_shares: np.ndarray,
     local_hukou: np.ndarray,
     layout: Layout,
@@ -471,7 +472,7 @@ def adult_degrees(
 
     Args:
         nontalent: non-talent residents by node (persons).
-        rate: first degrees a year per non-talent resident.
+        rate: first degrees a year per non-talent resident (one for all nodes, or by node).
         group_shares: (nodes, groups) occupation mix they take, the node's.
         local_hukou: share of each node's talents with its province's hukou.
         layout: the nodes.

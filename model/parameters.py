@@ -7,7 +7,7 @@ Validation, the JSON Schema, sweep bounds and the report's methods table all rea
 into a scenario layer with a record of how they were obtained.
 
 Defaults are judgement or published evidence, as each ``source`` says; they are where the fit
-starts. ``experiments/calibration-2015.yaml`` fits 17 of them jointly to the numbers published
+starts. ``experiments/calibration-2015.yaml`` fits 19 of them jointly to the numbers published
 up to 2015 and writes the fitted values to ``scenarios/calibrated-2015.yaml``, which
 ``baseline`` (and so every shipped scenario) extends.
 """
@@ -705,6 +705,20 @@ _DECLARED = [
         "mostly upgraders (专升本). Rounded; self-study assumed alike (ASSUMPTIONS.md E1).",
     ),
     Parameter(
+        "adult_degree_factor_beijing",
+        2.5,
+        "ratio",
+        1.0,
+        5.0,
+        "Adults' degrees a year per non-tertiary resident in Beijing's nodes, as a multiple of "
+        "China's rate (inputs.degree_rates); elsewhere the national rate holds (ASSUMPTIONS.md E1).",
+        "Beijing's institutions taught 4.96 % of China's adult higher-education students in 2010 "
+        "(266,000 of 5,360,400; BJ-BUL2010, MOE-BUL2010) with 1.10 % of its residents without a "
+        "degree: 4.5 times China's rate if all of them lived in Beijing. About 44 % of China's adult "
+        "students studied by correspondence (EDU-ADULT, late 2000s), many far from their "
+        "institution; with those elsewhere, 4.5 x 0.56 = 2.5. Fitted within 1-4.5 (experiments/calibration-2015.yaml).",
+    ),
+    Parameter(
         "resident_entrant_share",
         0.6,
         "share",
@@ -715,7 +729,7 @@ _DECLARED = [
         "to its residents.",
         "Regular universities admit most of their students from their own province under "
         "provincial quotas, Beijing's national universities fewer; no count by node and origin "
-        "in model/data; judgement default, not fitted (ASSUMPTIONS.md E3).",
+        "in model/data; judgement default, fitted within 0.2-1 (ASSUMPTIONS.md E3).",
     ),
     Parameter(
         "inflow_rate",

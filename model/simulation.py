@@ -439,7 +439,7 @@ class TalentModel(mesa.Model):
         rate = self.params["adult_first_degree_share"] * self.base.degree_rate(self.year)
         adults = demography.adult_degrees(
             self._by_city("nontalent"),
-            rate,
+            rate * self._adult_degree_factor(),
             self._pole_group_shares(),
             self.base.nodes["local_hukou_share"].to_numpy(),
             self.layout,
@@ -449,6 +449,12 @@ class TalentModel(mesa.Model):
         self._take_from_residents(adults.persons_by(adults.node, self.layout.size))
         self._keep_their_jobs(adults)
         return adults
+
+    def _adult_degree_factor(self) -> np.ndarray:
+        """Each node's adult-degree rate as a multiple of China's: ``adult_degree_factor_beijing``
+        in Beijing's nodes, 1 elsewhere (E1)."""
+        in_beijing = self.layout.province == PROVINCES.index("beijing")
+        return np.where(in_beijing, self.params["adult_degree_factor_beijing"], 1.0)
 
     def _keep_their_jobs(self, adults: Talents) -> None:
         """Adults who gain a degree keep working (E2): each row is employed by a firm of its node,
@@ -1098,7 +1104,8 @@ class TalentModel(mesa.Model):
         intake_2015 = self.base.nodes["university_entrants"].to_numpy()
         entrants = np.mean([demography.intake(intake_2015, year, p) for year in range(2011, 2016)], axis=0)
         residents = np.maximum(nontalent, 1.0)
-        return p["adult_first_degree_share"] * degrees + p["resident_entrant_share"] * entrants / residents
+        first_degrees = p["adult_first_degree_share"] * degrees * self._adult_degree_factor()
+        return first_degrees + p["resident_entrant_share"] * entrants / residents
 
     def _draw_firms(self, node: np.ndarray, group: np.ndarray) -> np.ndarray:
         """An employer for each row: the firm of its node in a sector drawn by the node's sector

@@ -4,10 +4,13 @@ university capacity set by a scenario."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import mesa
 import numpy as np
+import pandas as pd
 import pytest
+import yaml
 
 from model import demography
 from model.cities import City
@@ -19,6 +22,8 @@ from model.simulation import TalentModel
 from model.talents import Status, Talents
 from tests.conftest import SEED
 
+ROOT = Path(__file__).parent.parent
+DATA = ROOT / "model" / "data"
 LAYOUT = default_layout()
 N = LAYOUT.size
 ONE_GROUP = np.tile([1.0, 0.0, 0.0, 0.0, 0.0], (N, 1))  # every new talent in the first group
@@ -143,6 +148,41 @@ def test_adult_degrees_move_persons_without_changing_residents(model_2010: Talen
     assert (adults.firm // len(SECTORS) == adults.node).all()
     for city in model.cities:  # leave the shared model as it was
         city.nontalent = nontalent[city.node]
+
+
+def test_beijings_adults_gain_degrees_at_its_factor_times_chinas_rate(model_2010: TalentModel) -> None:
+    """E1: Beijing's nodes convert ``adult_degree_factor_beijing`` x China's rate of their
+    non-talent residents a year, every other node China's rate."""
+    model = model_2010
+    nontalent = np.array([city.nontalent for city in model.cities])
+    model.year += 1
+    national = model.params["adult_first_degree_share"] * model.base.degree_rate(model.year)
+    adults = model.grant_adult_degrees()
+    model.year -= 1
+    converted = adults.persons_by(adults.node, N)
+    factor = model.params["adult_degree_factor_beijing"]
+    assert factor > 1
+    in_beijing = LAYOUT.province == LAYOUT.province[LAYOUT.index("BJ")]
+    expected = national * nontalent * np.where(in_beijing, factor, 1.0)
+    np.testing.assert_allclose(converted, expected, rtol=1e-3, atol=5)  # whole persons by group
+    for city in model.cities:  # leave the shared model as it was
+        city.nontalent = nontalent[city.node]
+
+
+def test_the_fits_bound_on_beijings_adult_degrees_is_its_share_of_adult_students() -> None:
+    """E1: 4.5, the upper search bound, is Beijing's share of China's adult higher-education
+    students in 2010 over its share of China's residents without a degree (all of Beijing's
+    adult students living there)."""
+    pipeline = pd.read_csv(DATA / "education-pipeline.csv").set_index(["unit", "indicator", "year"])["value"]
+    students = (
+        pipeline[("beijing", "adult_he_enrolled", 2010)] / pipeline[("china", "adult_he_enrolled", 2010)]
+    )
+    china = pipeline[("china", "resident_population", 2010)] * (1 - 8_930 / 1e5)  # 2010 census rate
+    residents = (19_612_000 - 6_178_000) / china  # Beijing's census residents and tertiary count
+    config = yaml.safe_load((ROOT / "experiments" / "calibration-2015.yaml").read_text(encoding="utf-8"))
+    bounds = config["parameters"]["adult_degree_factor_beijing"]
+    assert bounds["upper"] == pytest.approx(students / residents, abs=0.05)
+    assert bounds["lower"] == 1.0  # no fewer than China's rate
 
 
 def test_the_observed_trend_is_kept_gross_of_those_who_become_talents(model_2010: TalentModel) -> None:
