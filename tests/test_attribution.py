@@ -185,7 +185,7 @@ def test_the_attribute_command_splits_a_two_lever_scenario_exactly(tmp_path):
     out = tmp_path / "out"
     done = invoke(
         "attribute", str(tmp_path / "two.yaml"), "--reference", str(tmp_path / "baseline.yaml"),
-        "--each-lever", "--replicates", "2", "--scale", "1000", "--end", "2017", "--workers", "0",
+        "--each-lever", "--replicates", "2", "--scale", "250", "--end", "2017", "--workers", "0",
         "--out", str(out),
     )  # fmt: skip
     assert done.status == 0, done.err
@@ -195,7 +195,9 @@ def test_the_attribute_command_splits_a_two_lever_scenario_exactly(tmp_path):
     shapley = at[at["measure"] == "shapley"].set_index("group")["mean"]
     assert set(shapley.index) == {"graduate_subsidy", "talent_housing"}
     assert shapley.sum() == pytest.approx(at[at["group"] == "joint"]["mean"].iloc[0])
-    assert shapley["graduate_subsidy"] > 0  # paid for graduates hired in Hebei
+    # paid for graduates hired in Hebei; at scale 1000 (rows of 1,000 persons) the second year's
+    # effect, about five rows, was within two replicates' noise and once came out below zero
+    assert shapley["graduate_subsidy"] > 0
     costs = pd.read_csv(out / "cost_per_talent.csv")
     assert set(costs["group"]) == {"graduate_subsidy", "talent_housing"}
     assert (out / "report.html").is_file() and (out / "charts" / "attribution.zh.svg").is_file()
