@@ -716,7 +716,8 @@ _DECLARED = [
         "(266,000 of 5,360,400; BJ-BUL2010, MOE-BUL2010) with 1.10 % of its residents without a "
         "degree: 4.5 times China's rate if all of them lived in Beijing. About 44 % of China's adult "
         "students studied by correspondence (EDU-ADULT, late 2000s), many far from their "
-        "institution; with those elsewhere, 4.5 x 0.56 = 2.5. Fitted within 1-4.5 (experiments/calibration-2015.yaml).",
+        "institution; with those elsewhere, 4.5 x 0.56 = 2.5. Fitted within 1-4.5 "
+        "(experiments/calibration-2015.yaml).",
     ),
     Parameter(
         "resident_entrant_share",
@@ -771,7 +772,8 @@ _DECLARED = [
         "more, gains the hukou there; multiplied by exp(-hukou barrier of the province), so "
         "Beijing's is lowest, and raised where hukou_openness lowers the barrier.",
         "Points-based and talent-based settlement admits a few per cent of long-term migrants "
-        "a year in large Chinese cities; " + _GUESS,
+        "a year in large Chinese cities; the fit sets it by Beijing's and Tianjin's migrants "
+        "2012-2015 (ASSUMPTIONS.md A11). " + _GUESS,
     ),
 ]
 
