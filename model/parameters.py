@@ -715,7 +715,7 @@ _DECLARED = [
         "Beijing's institutions taught 4.96 % of China's adult higher-education students in 2010 "
         "(266,000 of 5,360,400; BJ-BUL2010, MOE-BUL2010) with 1.10 % of its residents without a "
         "degree: 4.5 times China's rate if all of them lived in Beijing. About 44 % of China's adult "
-        "students studied by correspondence (EDU-ADULT, late 2000s), many far from their "
+        "students studied by correspondence (EDU-ADULT, 2002), many far from their "
         "institution; with those elsewhere, 4.5 x 0.56 = 2.5. Fitted within 1-4.5 "
         "(experiments/calibration-2015.yaml).",
     ),
