@@ -666,7 +666,7 @@ def _prices_2010(obs: _Observations, layout: pd.DataFrame, prices15: Mapping[str
     facts = {}
     for n in layout.index:
         market = "SJZ" if n == "SJZ" else str(layout.at[n, "province"])
-        p15 = _sjz_price_2015(obs) if market == "SJZ" else obs(market, PRICE, 2015)
+        p15 = prices15["SJZ"] if market == "SJZ" else obs(market, PRICE, 2015)  # SJZ's like for like
         if market != "hebei":
             p10 = obs(market, PRICE, 2010)
             facts[n] = _derive(
