@@ -60,7 +60,14 @@ which is 0 where no other node is in range: its housing and services terms above
 living at j, and the option value adds what homes elsewhere are worth on top of them.
 
 Leaving the region has utility ``outside[k]``, solved at the start so that a given share of those
-who consider moving leave. Xiong'an is a node from the start: before 2017-04-01 it stands for the
+who consider moving leave, plus, for those in work, what the rest of China's wage W_out has
+gained since the base year (ASSUMPTIONS.md D1):
+
+    wage (OUT)    beta_wage * log(W_out[t] / W_out[base]),
+                  W_out[t] = W_out[t-1] * (1 + china_wage_trend * wage_trend_share)
+
+so leaving keeps its pull as the nodes' wages rise (they drift by their own trends times the
+same share), rather than fading with every yuan the region's wages gain. Xiong'an is a node from the start: before 2017-04-01 it stands for the
 three counties it was formed from, and its own levers start at their dates.
 """
 
@@ -231,6 +238,7 @@ class Conditions:
     price: np.ndarray  # (nodes,) CNY per m2
     services: np.ndarray  # (nodes,) index, Beijing = 1
     group_share_ratio: np.ndarray
+    outside_wage: float  # the rest of China's wage, base year = 1
     levers: LeverTerms
 
 
@@ -243,8 +251,8 @@ def utility_terms(
     cells: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Each term of the utility, shape (cells, nodes + 1); the last alternative is OUT, whose
-    terms are all zero here (its constant is added by ``utility``). With ``cells``, only those
-    cells' rows, in that order.
+    terms are zero here but for the wage, beta_wage * log(outside_wage) for those in work (its
+    constant is added by ``utility``). With ``cells``, only those cells' rows, in that order.
 
     Each term depends on a few of a cell's attributes only, so it is computed once per
     combination of those (a small table, axes named below) and then gathered for every cell;
@@ -319,6 +327,7 @@ def utility_terms(
         if value is not None:
             full[:, :n] = value
         out[term] = full
+    out["wage"][:, n] = params["beta_wage"] * np.log(cond.outside_wage) * (is_retired == 0)
     return out
 
 

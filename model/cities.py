@@ -19,16 +19,18 @@ sell below it, and the published average price of new housing is
     P_published = P * (1 - w)
 
 Public services close a share of their gap to Beijing's level each year. Residents without
-tertiary education N follow the node's 2010-2015 trend, fading as its province's growth faded
-over those years (ASSUMPTIONS A15, A16), plus the share of them who become talents where they
-live (adult degrees, resident university entrants), whom the model takes off explicitly each
-year (E3):
+tertiary education N follow the node's 2010-2015 trend g_N, moved by as many points as all its
+residents' growth departs from its own 2010-2015 mean g_P on a path fading as its province's
+growth faded over those years (ASSUMPTIONS A15, A16), plus the share of them who become talents
+where they live (adult degrees, resident university entrants), whom the model takes off
+explicitly each year (E3):
 
-    N_t = N_(t-1) * (1 + g_2013 * (1 - s) ** (t - 2013) + c)
+    N_t = N_(t-1) * (1 + g_N + g_P * (f_t - 1) + c),   f_t = inputs.trend_fade(s, t)
 
-with g_2013 the trend's rate in the middle of 2010-2015, s the province's slowdown a year and c
-the share becoming talents. The path depends on the calendar year only, so a run from 2010 and a
-run from 2015 follow the same trend.
+with s the province's slowdown a year (f_t averages 1 over 2011-2015, so those steps keep the
+observed mean g_N) and c the share becoming talents. Where growth slowed, the residents without
+a degree take the slowdown; the talents' growth is the model's own. The path depends on the
+calendar year only, so a run from 2010 and a run from 2015 follow the same trend.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from collections.abc import Mapping
 import mesa
 import numpy as np
 
-from model.inputs import TREND_MID_YEAR
+from model.inputs import trend_fade
 
 
 class City(mesa.Agent):
@@ -51,8 +53,9 @@ class City(mesa.Agent):
         housing_supply: residents the housing stock holds at base-year density (persons).
         services_index: public-service level, Beijing = 1.
         nontalent: residents without tertiary education (persons).
-        nontalent_trend: g_2013, their net yearly growth rate in 2013 (module docstring).
-        slowdown: s, the yearly relative decline of that rate.
+        nontalent_trend: g_N, their net yearly growth 2010-2015 (module docstring).
+        population_trend: g_P, all residents' yearly growth 2010-2015.
+        slowdown: s, the yearly relative decline of the province's growth (A16).
         to_talents: c, the yearly share of them who become talents at the node, added back to
             the net trend since the model takes them off explicitly.
         talent_units: talent-housing units built by the plan's housing programme (四(十三)).
@@ -69,6 +72,7 @@ class City(mesa.Agent):
         services_index: float,
         nontalent: float,
         nontalent_trend: float,
+        population_trend: float,
         slowdown: float,
         to_talents: float,
         supply_share: float = 1.0,
@@ -80,15 +84,17 @@ class City(mesa.Agent):
         self.services_index = float(services_index)
         self.nontalent = float(nontalent)
         self.nontalent_trend = float(nontalent_trend)
+        self.population_trend = float(population_trend)
         self.slowdown = float(slowdown)
         self.to_talents = float(to_talents)
         self.talent_units = 0.0
         self.supply_share = float(supply_share)
 
     def nontalent_growth(self, year: int) -> float:
-        """g_2013 * (1 - s) ** (year - 2013) + c: the growth of residents without a degree from
-        the end of ``year - 1`` to the end of ``year`` (module docstring)."""
-        return self.nontalent_trend * (1.0 - self.slowdown) ** (year - TREND_MID_YEAR) + self.to_talents
+        """g_N + g_P * (f_t - 1) + c: the growth of residents without a degree from the end of
+        ``year - 1`` to the end of ``year`` (module docstring)."""
+        fade = trend_fade(self.slowdown, year)
+        return self.nontalent_trend + self.population_trend * (fade - 1.0) + self.to_talents
 
     def grow_nontalent(self, year: int) -> None:
         """Residents without a degree grow by the trend of ``year``."""

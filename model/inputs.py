@@ -2,7 +2,9 @@
 
 Also the yearly rates of the education pipeline that are not node fields: degrees gained by
 adults (adult higher education, online and self-study) per non-tertiary resident, from
-``data/education-pipeline.csv`` (``degree_rates``; ASSUMPTIONS.md E1).
+``data/education-pipeline.csv`` (``degree_rates``; ASSUMPTIONS.md E1), and the path of China's
+university graduates that sets how many talents arrive from the rest of China
+(``china_graduates``; D1).
 
 Numbers come from ``data/observations.csv`` (published statistics with status ``observed``,
 ``derived`` or ``unverified``) or from a rule of ``data/ASSUMPTIONS.md`` (status
@@ -76,7 +78,8 @@ HEBEI_GRADUATES_2015 = {"bachelor": 144_541, "short_cycle": 159_707}  # HE-GRAD:
 DISTRICT_TERTIARY_RATE_RATIO = {"TZ": 0.60, "BH": 0.90, "WQ": 0.50}  # A2: vs the city's rate
 XA_BACKCAST_YEARS = 6  # A3: 2010 census to end-2016, whole years
 CENSUS_TO_2015_YEARS = 5  # A4, A15: 2010 census to end-2015, whole years
-TREND_MID_YEAR = 2013  # A15, A16: the middle of the growth steps 2011-2015
+TREND_YEARS = range(2011, 2016)  # A15, A16: the growth steps 2011-2015 (year ends 2010-2015)
+TREND_MID_YEAR = 2013  # their middle
 INTAKE_YEAR = 2015  # A9: the observed intake the entrants' path passes through, from either base year
 SLOWDOWN_YEARS = (2010, 2013, 2015)  # A16: early growth 2010-2013, late growth 2013-2015
 # A6: first and last year of each market's published wage series in the data (Tianjin has none:
@@ -145,6 +148,10 @@ class BaseYear:
         provenance: one row per value of ``nodes``: node_id, field, value, status, source, basis.
         degree_rates: adults' degrees (any level) per non-tertiary resident a year, by calendar
             year 2010-2015 (``degree_rates``); later years hold 2015's.
+        graduates: China's regular-university graduates in ``GRADUATE_YEARS``
+            (``china_graduates``), the two points of the path ``china_graduates_in``.
+        china_wage_trend: China's yearly nominal wage growth up to 2015 (A6), the drift of the
+            wage that leaving the region offers (D1).
     """
 
     year: int
@@ -153,11 +160,23 @@ class BaseYear:
     age_shares: pd.Series
     provenance: pd.DataFrame
     degree_rates: pd.Series
+    graduates: pd.Series
+    china_wage_trend: float
 
     def degree_rate(self, year: int) -> float:
         """Adults' degrees per non-tertiary resident in ``year`` (the nearest year 2010-2015)."""
         nearest = min(max(year, PIPELINE_YEARS[0]), PIPELINE_YEARS[-1])
         return float(self.degree_rates.loc[nearest])
+
+    def china_graduates_in(self, year: int) -> float:
+        """China's regular-university graduates in ``year`` (D1).
+
+        On the path through the two published years a and b, by calendar year only:
+
+            G_t = G_a * (G_b / G_a) ** ((t - a) / (b - a))
+        """
+        (a, b), (g_a, g_b) = self.graduates.index, self.graduates.to_numpy()
+        return float(g_a * (g_b / g_a) ** ((year - a) / (b - a)))
 
 
 OBSERVATION_FILES = ("observations.csv", "annual-2010-2015.csv")
@@ -185,7 +204,8 @@ def base_year(year: int) -> BaseYear:
         allowed = ", ".join(map(str, YEARS))
         raise ScenarioError(f"start_year: {year!r} is not a base year; allowed: {allowed}")
     layout = pd.read_csv(DATA_DIR / "nodes.csv", index_col="node_id")
-    facts = _node_facts(_Observations(read_observations()), layout, year)
+    obs = _Observations(read_observations())
+    facts = _node_facts(obs, layout, year)
     provenance = pd.DataFrame(
         [(node, field, *facts[field][node]) for field in NODE_FIELDS for node in layout.index],
         columns=["node_id", "field", "value", "status", "source", "basis"],
@@ -202,7 +222,18 @@ def base_year(year: int) -> BaseYear:
     }
     age_shares = pd.Series(ages, name="share", dtype=float).rename_axis("age")
     rates = pd.Series({y: f.value for y, f in degree_rates().items()}, name="degrees_per_nontertiary")
-    return BaseYear(year, nodes, group_shares, age_shares, provenance, rates.rename_axis("year"))
+    graduates = pd.Series({y: f.value for y, f in china_graduates().items()}, name="china_graduates")
+    china_wage_trend = _market_wage_trends(obs)["china"].value
+    return BaseYear(
+        year,
+        nodes,
+        group_shares,
+        age_shares,
+        provenance,
+        rates.rename_axis("year"),
+        graduates.rename_axis("year"),
+        china_wage_trend,
+    )
 
 
 LENDING_RATES_FILE = "lending-rates.csv"
@@ -278,6 +309,23 @@ def degree_rates() -> dict[int, Fact]:
             "E1",
         )
     return facts
+
+
+GRADUATE_YEARS = (2012, 2014)
+"""The years up to 2015 for which model/data holds China's graduates of regular universities
+(bachelor and short-cycle): the 2012 bulletin's total and the ministry's 2014 tables by level."""
+
+
+def china_graduates() -> dict[int, Fact]:
+    """China's graduates of regular universities, bachelor and short-cycle, in ``GRADUATE_YEARS``
+    (D1): 2012 as the bulletin's total, 2014 as its two levels' sum."""
+    obs = _Observations(read_observations())
+    first, second = GRADUATE_YEARS
+    levels = [obs("china", f"{level}_graduates", second) for level in ("bachelor", "short_cycle")]
+    return {
+        first: obs("china", "regular_he_graduates", first),
+        second: _derive(sum(f.value for f in levels), "bachelor + short-cycle graduates", levels),
+    }
 
 
 def _interpolated(known: Mapping[int, Fact], year: int, basis: str) -> Fact:
@@ -372,18 +420,14 @@ def _node_facts(obs: _Observations, layout: pd.DataFrame, year: int) -> dict[str
     entrants, enrolled, short_share = _universities(obs, layout, pop[2015])
     foreign = _foreign_residents(obs, layout, tertiary)
     nontalent = {y: {n: pop[y][n].value - tertiary_by_year[y][n].value for n in layout.index} for y in YEARS}
-    slowdown = _growth_slowdown(obs, layout)
-    growth = {}
-    for n in layout.index:
-        mean_rate = (nontalent[2015][n] / nontalent[2010][n]) ** (1 / CENSUS_TO_2015_YEARS) - 1
-        # the mid-year rate whose fading path has the observed mean over the steps 2011-2015
-        steps = [(1 - slowdown[n].value) ** (y - TREND_MID_YEAR) for y in range(2011, 2016)]
-        growth[n] = _derive(
-            mean_rate * len(steps) / sum(steps),
-            f"((population - tertiary) 2015 / (population - tertiary) 2010) ** (1/5) - 1 = {mean_rate:.4%}, "
-            f"as the {TREND_MID_YEAR} rate of a path fading {slowdown[n].value:.1%} a year (A15)",
-            [pop[2010][n], pop[2015][n], tertiary_by_year[2010][n], tertiary_by_year[2015][n], slowdown[n]],
+    growth = {
+        n: _derive(
+            (nontalent[2015][n] / nontalent[2010][n]) ** (1 / CENSUS_TO_2015_YEARS) - 1,
+            "((population - tertiary) 2015 / (population - tertiary) 2010) ** (1/5) - 1 (A15)",
+            [pop[2010][n], pop[2015][n], tertiary_by_year[2010][n], tertiary_by_year[2015][n]],
         )
+        for n in layout.index
+    }
     return {
         "population": population,
         "tertiary": tertiary,
@@ -412,7 +456,7 @@ def _node_facts(obs: _Observations, layout: pd.DataFrame, year: int) -> dict[str
             )
             for n in layout.index
         },
-        "growth_slowdown": slowdown,
+        "growth_slowdown": _growth_slowdown(obs, layout),
     }
 
 
@@ -433,6 +477,18 @@ def _revised_2015(layout: pd.DataFrame, first: Mapping[str, Fact]) -> dict[str, 
                 "A4",
             )
     return facts
+
+
+def trend_fade(slowdown: float, year: int) -> float:
+    """f_t, A16's fading path in ``year`` relative to its mean over ``TREND_YEARS``.
+
+    A yearly rate g becomes g * f_t: it fades by ``slowdown`` s a year and keeps the mean g over
+    the steps 2011-2015:
+
+        f_t = (1 - s) ** (t - 2013) / mean over y in 2011..2015 of (1 - s) ** (y - 2013)
+    """
+    mean = sum((1.0 - slowdown) ** (y - TREND_MID_YEAR) for y in TREND_YEARS) / len(TREND_YEARS)
+    return (1.0 - slowdown) ** (year - TREND_MID_YEAR) / mean
 
 
 def _growth_slowdown(obs: _Observations, layout: pd.DataFrame) -> dict[str, Fact]:
@@ -577,8 +633,8 @@ def _tertiary_2015(
     return facts
 
 
-def _wage_trends(obs: _Observations, layout: pd.DataFrame) -> dict[str, Fact]:
-    """Each node's market's yearly nominal wage growth over its published series up to 2015 (A6)."""
+def _market_wage_trends(obs: _Observations) -> dict[str, Fact]:
+    """Each wage market's yearly nominal growth over its published series up to 2015 (A6)."""
     growth = {}
     for market, (first, last) in WAGE_TREND_YEARS.items():
         low, high = obs(market, WAGE, first), obs(market, WAGE, last)
@@ -588,6 +644,12 @@ def _wage_trends(obs: _Observations, layout: pd.DataFrame) -> dict[str, Fact]:
             [low, high],
             "A6" if market == "china" else "",
         )
+    return growth
+
+
+def _wage_trends(obs: _Observations, layout: pd.DataFrame) -> dict[str, Fact]:
+    """Each node's market's yearly nominal wage growth (A6)."""
+    growth = _market_wage_trends(obs)
     return {n: growth[WAGE_MARKETS[p]] for n, p in _provinces(layout).items()}
 
 

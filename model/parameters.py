@@ -734,14 +734,15 @@ _DECLARED = [
     ),
     Parameter(
         "inflow_rate",
-        0.012,
-        "per year",
+        0.03,
+        "arrivals per graduate of China's universities",
         0.0,
-        0.1,
-        "Talents arriving from the rest of China each year, as a share of the region's stock.",
+        0.2,
+        "Talents arriving from the rest of China each year, per graduate of China's regular "
+        "universities that year (about 5.9 million in 2010, 6.8 million in 2015; ASSUMPTIONS.md D1).",
         "Residents born outside the region rose from 8.88 to 10.07 million in 2010-2015 "
-        "(BJ-BLUE), about 0.24 million net a year; talents are a large part of the gross "
-        "flow; " + _GUESS,
+        "(BJ-BLUE), about 0.24 million net a year, 0.04 per graduate; talents are a large part "
+        "of the gross flow; " + _GUESS,
     ),
     Parameter(
         "foreign_inflow",

@@ -38,7 +38,7 @@ from model.cities import City
 from model.errors import JJJError, RunError
 from model.firms import SECTORS, Firm, sector_weights, talent_wages
 from model.indicators import indicators
-from model.inputs import base_year, lending_rate
+from model.inputs import TREND_YEARS, base_year, lending_rate
 from model.layout import PROVINCES, Layout, default_layout
 from model.levers import LEVERS, resolve_year
 from model.parameters import resolve_parameters
@@ -118,6 +118,7 @@ class TalentModel(mesa.Model):
         self.cities = self._create_cities()
         self.firms = self._create_firms()
         self._wage_growth = np.zeros(self.layout.size)  # each node's wage growth this year (phase 2)
+        self.outside_wage = 1.0  # the wage of the rest of China, base year = 1 (phase 2; D1)
         self.accounts = YearAccounts(self.layout.size)
         self.drivers = {term: np.zeros(len(PROVINCES)) for term in TERMS}
         self.housing_availability = np.zeros(self.layout.size)  # chance a newcomer finds a talent flat
@@ -198,6 +199,8 @@ class TalentModel(mesa.Model):
         self._wage_growth = (
             np.bincount(firm_node, after, n) / np.maximum(np.bincount(firm_node, before, n), 1.0) - 1.0
         )
+        # the rest of China's wage drifts as the nodes' do: its own trend x wage_trend_share (D1)
+        self.outside_wage *= 1.0 + self.base.china_wage_trend * self.params["wage_trend_share"]
 
         fund = self.levers["entrepreneurship_fund"]
         if fund.is_on:
@@ -412,7 +415,7 @@ class TalentModel(mesa.Model):
         alive = np.concatenate([alive, np.ones(entering, bool)])
         region_shares = self._persons_by_group() / max(talents.persons, 1)
         newcomers = demography.arrivals(
-            self.params["inflow_rate"] * talents.persons,
+            self._arrivals_from_china(),
             self.params["foreign_inflow"],
             self.params["high_end_inflow"],
             region_shares,
@@ -420,6 +423,13 @@ class TalentModel(mesa.Model):
             self.rng,
         )
         return graduates, newcomers, alive
+
+    def _arrivals_from_china(self) -> float:
+        """Talents arriving from the rest of China this year (persons), in proportion to China's
+        university graduates (D1): A_t = inflow_rate * G_t, with G_t on the path through the
+        graduates published up to 2015 (``BaseYear.china_graduates_in``). Not in proportion to
+        the region's own stock, which would compound: more talents, more arrivals."""
+        return self.params["inflow_rate"] * self.base.china_graduates_in(self.year)
 
     def entrants(self) -> np.ndarray:
         """This year's university entrants by node (persons), plus the ``university_places`` lever's.
@@ -737,6 +747,7 @@ class TalentModel(mesa.Model):
             price=self._by_city("price_cny_m2"),
             services=self._by_city("services_index") + self.services_served,
             group_share_ratio=ratio,
+            outside_wage=self.outside_wage,
             levers=programmes.lever_terms(
                 self.levers, self.params, self.housing_availability, self._by_city("services_index").max()
             ),
@@ -1008,7 +1019,7 @@ class TalentModel(mesa.Model):
         hazard = moving_hazard(t.age, t.status, t.years_at_node, self.params)
         persons = self._considering_persons(hazard)
         expected = demography.arrivals(
-            self.params["inflow_rate"] * t.persons,
+            self._arrivals_from_china(),
             self.params["foreign_inflow"],
             self.params["high_end_inflow"],
             self._persons_by_group() / t.persons,
@@ -1086,6 +1097,7 @@ class TalentModel(mesa.Model):
                 services_index=nodes["services_index"].iloc[i],
                 nontalent=nontalent[i],
                 nontalent_trend=nodes["nontalent_growth"].iloc[i],
+                population_trend=nodes["population_growth"].iloc[i],
                 slowdown=nodes["growth_slowdown"].iloc[i],
                 to_talents=share,
                 supply_share=self.params["beijing_supply_share"]
@@ -1099,10 +1111,10 @@ class TalentModel(mesa.Model):
         """The yearly share of non-talent residents who become talents where they live (E3):
         the observed 2010-2015 trend is net of them and the model takes them off explicitly each
         year, so the cities add it back to the trend (else they would count them twice)."""
-        degrees = np.mean([self.base.degree_rate(year) for year in range(2011, 2016)])  # A15's years
+        degrees = np.mean([self.base.degree_rate(year) for year in TREND_YEARS])
         p = self.params
         intake_2015 = self.base.nodes["university_entrants"].to_numpy()
-        entrants = np.mean([demography.intake(intake_2015, year, p) for year in range(2011, 2016)], axis=0)
+        entrants = np.mean([demography.intake(intake_2015, year, p) for year in TREND_YEARS], axis=0)
         residents = np.maximum(nontalent, 1.0)
         first_degrees = p["adult_first_degree_share"] * degrees * self._adult_degree_factor()
         return first_degrees + p["resident_entrant_share"] * entrants / residents

@@ -22,11 +22,12 @@ from model.parameters import PARAMETERS
 from model.scenario import load_scenario
 from tests.conftest import ROOT, SCENARIOS
 
-TRUE_INFLOW = 0.03
-# on inflow_rate (per year): a fifth of the distance from the start value. One seed at scale 2000
-# recovers it within about 0.002 either way (seeds 3, 4, 5 of replicate_seeds: 0.0277, 0.0294,
-# 0.0307 on the fitted layer of issue 10), so a tenth was inside the noise of a single run.
-TOLERANCE = 0.004
+TRUE_INFLOW = 0.07
+# on inflow_rate (arrivals per graduate of China's universities): a fifth of the distance from
+# the start value. One seed at scale 2000 recovered the rate within about 0.002 either way when it
+# was a share of the region's stock (seeds 3, 4, 5 of replicate_seeds), 0.005 in these units, so
+# a tenth was inside the noise of a single run.
+TOLERANCE = 0.008
 
 
 def observed_rows(entries: list[tuple[str, str, int]], values: list[float]) -> pd.DataFrame:
@@ -49,8 +50,8 @@ def observed_rows(entries: list[tuple[str, str, int]], values: list[float]) -> p
 
 
 def test_recovers_a_known_parameter_from_synthetic_targets():
-    """Targets made by the model with inflow_rate = 0.03 (history from 2010, scale 2000, to 2012,
-    one seed); the fit starts from the default 0.012 and must land within TOLERANCE of 0.03."""
+    """Targets made by the model with inflow_rate = 0.07 (history from 2010, scale 2000, to 2012,
+    one seed); the fit starts from the default 0.03 and must land within TOLERANCE of 0.07."""
     scenario = load_scenario(SCENARIOS / "history.yaml").with_overrides({"scale": 2000, "end_year": 2012})
     seeds = tuple(replicate_seeds(3, 1))
     entries = [
@@ -66,7 +67,7 @@ def test_recovers_a_known_parameter_from_synthetic_targets():
         scenario,
         ("inflow_rate",),
         np.array([0.0]),
-        np.array([0.06]),
+        np.array([0.14]),
         np.array([PARAMETERS["inflow_rate"].default]),
         targets,
         seeds,
@@ -79,13 +80,13 @@ def test_recovers_a_known_parameter_from_synthetic_targets():
     assert len(result.trace) == result.evaluations
 
 
-TRUTH = {"inflow_rate": 0.03, "wage_trend_share": 0.8, "price_income_passthrough": 0.6}
+TRUTH = {"inflow_rate": 0.07, "wage_trend_share": 0.8, "price_income_passthrough": 0.6}
 FIT_SEED = 13  # the search's own seed (the test's docstring says why not 12 or 14)
 
 
 def test_cma_es_recovers_three_known_parameters_jointly_and_brackets_them():
     """Targets made by the model itself with TRUTH (history from 2010, scale 5000, to 2012, one
-    seed): talents, migrants, wages and prices in 2012; CMA-ES starts from the defaults, in
+    seed): the region's talents in 2011 and 2012, wages and prices in 2012; CMA-ES starts from the defaults, in
     generations of 6 run as one batch; each true value must lie inside the 90 % interval of the
     fit's ensemble, and the fitted value within 0.15 of its search interval. The targets come
     from the fit's own seed, so the truth has loss 0, but at this scale the loss surface is
@@ -94,7 +95,10 @@ def test_cma_es_recovers_three_known_parameters_jointly_and_brackets_them():
     search's last distribution; with two years and 120 evaluations seeds 12, 13 and 15 recovered
     all three, and since the model's local-hukou shares by base year and Beijing's adult degrees
     (which change its random streams) seeds 11, 13 and 15 do, while 12 and 14 leave one truth just
-    outside. The test runs seed 13."""
+    outside. Since arrivals follow China's graduates (half the rate's old signal at the old
+    truth), the provinces' talents and Beijing's migrants hid it (every seed fitted it 10-25 %
+    low); on the region's talents, seeds 11, 13 and 15 recover all three again. The test runs
+    seed 13."""
     fitted = load_scenario(SCENARIOS / "calibrated-2015.yaml").parameter_overrides()
     defaults = {f"parameters.{n}": PARAMETERS[n].default for n in fitted}  # the test owns its truth
     # wages follow their trend alone, so the wage targets speak to wage_trend_share (with excess
@@ -105,8 +109,9 @@ def test_cma_es_recovers_three_known_parameters_jointly_and_brackets_them():
     )
     seeds = tuple(replicate_seeds(5, 1))
     entries = [
-        *((unit, "tertiary_educated", 2012) for unit in ("jjj", "beijing", "tianjin", "hebei")),
-        ("beijing", "migrant_residents", 2012),  # arrivals come without a local hukou
+        # the region's talents: each province's, and Beijing's migrants, move with where rows of
+        # 5,000 persons choose to live, noise of 1-4 % at this scale that hid the arrivals
+        *(("jjj", "tertiary_educated", year) for year in (2011, 2012)),
         *((unit, "avg_wage_nonprivate", 2012) for unit in ("beijing", "tianjin", "hebei")),
         *((unit, "new_residential_price", 2012) for unit in ("beijing", "tianjin", "SJZ", "hebei")),
     ]
@@ -118,7 +123,7 @@ def test_cma_es_recovers_three_known_parameters_jointly_and_brackets_them():
         scenario,
         names,
         np.array([0.0, 0.4, 0.0]),
-        np.array([0.06, 1.3, 1.5]),
+        np.array([0.14, 1.3, 1.5]),
         np.array([PARAMETERS[n].default for n in names]),
         targets,
         seeds,

@@ -28,6 +28,7 @@ from model.choice import (
     solve_constants,
     term_effects,
     utility,
+    utility_terms,
 )
 from model.parameters import PARAMETERS, resolve_parameters
 from model.talents import Status
@@ -384,6 +385,7 @@ def commuting_conditions(cut: float = 0.0) -> Conditions:
         price=np.array([40_000.0, 10_000.0, 10_000.0]),
         services=np.array([1.0, 0.6, 0.6]),
         group_share_ratio=np.ones((5, n)),
+        outside_wage=1.0,
         levers=replace(levers, commute_cut=commute_cut),
     )
 
@@ -438,3 +440,19 @@ def test_jobs_given_homes_turns_the_home_choice_round_by_hand() -> None:
     np.testing.assert_allclose(jobs[0, 1], [160 / 460, 300 / 460])
     # a group with nobody in work keeps its home node
     np.testing.assert_allclose(jobs_given_homes(homes, np.zeros((1, 2)))[0], np.eye(2))
+
+
+def test_leaving_the_region_pays_what_china_s_wage_has_gained_to_those_in_work() -> None:
+    """OUT's wage term is beta_wage x log(W_out), W_out = 1 in the base year; the retired draw
+    no wage, so theirs stays 0; no other alternative changes."""
+    grid = CellGrid(3)
+    base = commuting_conditions()
+    now = replace(base, outside_wage=1.25)
+    distance = np.array([[0.0, 40.0, 300.0], [40.0, 0.0, 300.0], [300.0, 300.0, 0.0]])
+    before = utility_terms(grid, base, distance, np.array([0, 0, 1]), PARAMS)
+    after = utility_terms(grid, now, distance, np.array([0, 0, 1]), PARAMS)
+    is_retired = grid.attributes()[4] == 1
+    expected = np.where(is_retired, 0.0, PARAMS["beta_wage"] * np.log(1.25))
+    np.testing.assert_allclose(after["wage"][:, 3] - before["wage"][:, 3], expected)
+    np.testing.assert_array_equal(after["wage"][:, :3], before["wage"][:, :3])
+    assert (before["wage"][:, 3] == 0).all()

@@ -32,7 +32,7 @@ SHORT = ("--scale", "2000", "--end", "2017")
 BAD = {
     "binary": ["binary.csv:2:", "binary content", "UTF-8 text ensemble file"],
     "empty": ["empty.csv: empty file", "allowed: a header line (draw, weight and behavioural parameters"],
-    "nan_value": ["nan_value.csv:2: column inflow_rate: value 'nan': not a finite number", "0 to 0.1"],
+    "nan_value": ["nan_value.csv:2: column inflow_rate: value 'nan': not a finite number", "0 to 0.2"],
     "negative_weight": ["negative_weight.csv:3: column weight: value '-0.1': negative", "finite number >= 0"],
     "no_parameters": ["no_parameters.csv:1: no parameter columns; allowed: one or more of beta_wage"],
     "no_rows": ["no_rows.csv: a header line and no draws", "one draw a row"],
@@ -45,7 +45,7 @@ BAD = {
     "not_utf8": ["not_utf8.csv:2: not UTF-8 text (byte 0xe9"],
     "not_whole": ["not_whole.csv:2: column retirement_age: value '60.5': must be a whole number"],
     "out_of_bounds": [
-        "out_of_bounds.csv:3: column inflow_rate: value '0.25': must be between 0 and 0.1 (per year)",
+        "out_of_bounds.csv:3: column inflow_rate: value '0.25': must be between 0 and 0.2 (arrivals per graduate of China's universities)",
     ],
     "repeated_draw": ["repeated_draw.csv:3: column draw: value '1' repeats line 2", "each draw once"],
     "unknown_parameter": [

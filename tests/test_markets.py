@@ -30,6 +30,7 @@ def city(supply_share: float = 1.0) -> City:
         0.5,
         800.0,
         nontalent_trend=0.0,
+        population_trend=0.0,
         slowdown=0.0,
         to_talents=0.0,
         supply_share=supply_share,

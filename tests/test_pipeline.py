@@ -202,13 +202,21 @@ def test_the_observed_trend_is_kept_gross_of_those_who_become_talents(model_2010
     assert mean_net == pytest.approx(observed, rel=1e-9)
 
 
-def test_non_talent_residents_follow_the_fading_trend_by_calendar_year() -> None:
-    """N_t = N_(t-1) x (1 + g_2013 x (1 - s) ** (t - 2013) + c), whatever the start year."""
-    city = City(mesa.Model(), 0, 1.0, 1.0, 1.0, 1_000.0, nontalent_trend=0.02, slowdown=0.5, to_talents=0.01)
-    assert city.nontalent_growth(2013) == pytest.approx(0.03)
-    assert city.nontalent_growth(2011) == pytest.approx(0.02 * 4 + 0.01)
+def test_non_talent_residents_take_the_slowdown_of_all_residents_by_calendar_year() -> None:
+    """N_t = N_(t-1) x (1 + g_N + g_P x (f_t - 1) + c), f_t = (1 - s) ** (t - 2013) / m, whatever
+    the start year. With s = 0.5, m = (4 + 2 + 1 + 0.5 + 0.25) / 5 = 1.55."""
+    city = City(
+        mesa.Model(), 0, 1.0, 1.0, 1.0, 1_000.0,
+        nontalent_trend=0.02, population_trend=0.03, slowdown=0.5, to_talents=0.01,
+    )  # fmt: skip
+    assert city.nontalent_growth(2013) == pytest.approx(0.02 + 0.03 * (1 / 1.55 - 1) + 0.01)
+    assert city.nontalent_growth(2011) == pytest.approx(0.02 + 0.03 * (4 / 1.55 - 1) + 0.01)
+    # 2011-2015 keep the observed mean; later years fall towards g_N - g_P + c
+    mean = np.mean([city.nontalent_growth(y) for y in range(2011, 2016)])
+    assert mean == pytest.approx(0.02 + 0.01)
+    assert city.nontalent_growth(2040) == pytest.approx(0.02 - 0.03 + 0.01, abs=1e-6)
     city.grow_nontalent(2015)
-    assert city.nontalent == pytest.approx(1_000.0 * (1 + 0.02 / 4 + 0.01))
+    assert city.nontalent == pytest.approx(1_000.0 * (1 + 0.02 + 0.03 * (0.25 / 1.55 - 1) + 0.01))
 
 
 def test_population_growth_fades_as_it_did_by_province_2010_2015() -> None:
@@ -306,3 +314,33 @@ def test_the_base_years_students_graduate_one_cohort_a_year() -> None:
     intake = base_year(2015).nodes["university_entrants"].sum()
     assert list(by_year.index) == [2016, 2017, 2018, 2019]
     np.testing.assert_allclose(by_year.to_numpy(), intake, rtol=0.03)  # about one intake a year
+
+
+# --- arrivals from the rest of China (D1) -------------------------------------------------------
+
+
+def test_china_graduates_follow_the_path_through_the_published_years() -> None:
+    """G_2012 = 6,247,300 (the 2012 bulletin); G_2014 = 3,413,787 bachelor + 3,179,884
+    short-cycle (the ministry's 2014 tables); between and beyond them the same yearly growth."""
+    base = base_year(2010)
+    g12, g14 = 6_247_300, 3_413_787 + 3_179_884
+    assert base.china_graduates_in(2012) == pytest.approx(g12)
+    assert base.china_graduates_in(2014) == pytest.approx(g14)
+    assert base.china_graduates_in(2013) == pytest.approx(math.sqrt(g12 * g14))
+    assert base.china_graduates_in(2020) == pytest.approx(g14 * (g14 / g12) ** 3)
+    assert base_year(2015).china_graduates_in(2020) == base.china_graduates_in(2020)  # calendar years
+
+
+def test_arrivals_from_china_are_the_rate_times_china_graduates_not_the_regions_stock(
+    small_baseline: Scenario,
+) -> None:
+    """A_t = inflow_rate x G_t: the year's moves from outside the region add up to it, and do
+    not grow with the talents the region already has."""
+    plain = small_baseline.with_overrides(
+        {"parameters.foreign_inflow": 0.0, "parameters.high_end_inflow": 0.0, "parameters.inflow_rate": 0.05}
+    )
+    model = TalentModel(plain, seed=SEED)
+    model.step()
+    flows = model.tables()["flows"]
+    arrived = flows.loc[(flows["year"] == model.year) & (flows["origin"] == "OUT"), "persons"].sum()
+    assert arrived == pytest.approx(0.05 * model.base.china_graduates_in(model.year), rel=1e-3)
