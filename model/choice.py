@@ -67,8 +67,9 @@ gained since the base year (ASSUMPTIONS.md D1):
                   W_out[t] = W_out[t-1] * (1 + china_wage_trend * wage_trend_share)
 
 so leaving keeps its pull as the nodes' wages rise (they drift by their own trends times the
-same share), rather than fading with every yuan the region's wages gain. Xiong'an is a node from the start: before 2017-04-01 it stands for the
-three counties it was formed from, and its own levers start at their dates.
+same share), rather than fading with every yuan the region's wages gain. Xiong'an is a node from
+the start: before 2017-04-01 it stands for the three counties it was formed from, and its own
+levers start at their dates.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Also the yearly rates of the education pipeline that are not node fields: degree
 adults (adult higher education, online and self-study) per non-tertiary resident, from
 ``data/education-pipeline.csv`` (``degree_rates``; ASSUMPTIONS.md E1), and the path of China's
 university graduates that sets how many talents arrive from the rest of China
-(``china_graduates``; D1).
+(``BaseYear.china_graduates_in``; D1).
 
 Numbers come from ``data/observations.csv`` (published statistics with status ``observed``,
 ``derived`` or ``unverified``) or from a rule of ``data/ASSUMPTIONS.md`` (status
@@ -148,8 +148,8 @@ class BaseYear:
         provenance: one row per value of ``nodes``: node_id, field, value, status, source, basis.
         degree_rates: adults' degrees (any level) per non-tertiary resident a year, by calendar
             year 2010-2015 (``degree_rates``); later years hold 2015's.
-        graduates: China's regular-university graduates in ``GRADUATE_YEARS``
-            (``china_graduates``), the two points of the path ``china_graduates_in``.
+        graduates: China's regular-university graduates in ``GRADUATE_YEARS``, the two points
+            of the path ``china_graduates_in``.
         china_wage_trend: China's yearly nominal wage growth up to 2015 (A6), the drift of the
             wage that leaving the region offers (D1).
     """
@@ -222,7 +222,7 @@ def base_year(year: int) -> BaseYear:
     }
     age_shares = pd.Series(ages, name="share", dtype=float).rename_axis("age")
     rates = pd.Series({y: f.value for y, f in degree_rates().items()}, name="degrees_per_nontertiary")
-    graduates = pd.Series({y: f.value for y, f in china_graduates().items()}, name="china_graduates")
+    graduates = pd.Series({y: f.value for y, f in _china_graduates(obs).items()}, name="china_graduates")
     china_wage_trend = _market_wage_trends(obs)["china"].value
     return BaseYear(
         year,
@@ -316,10 +316,9 @@ GRADUATE_YEARS = (2012, 2014)
 (bachelor and short-cycle): the 2012 bulletin's total and the ministry's 2014 tables by level."""
 
 
-def china_graduates() -> dict[int, Fact]:
+def _china_graduates(obs: _Observations) -> dict[int, Fact]:
     """China's graduates of regular universities, bachelor and short-cycle, in ``GRADUATE_YEARS``
     (D1): 2012 as the bulletin's total, 2014 as its two levels' sum."""
-    obs = _Observations(read_observations())
     first, second = GRADUATE_YEARS
     levels = [obs("china", f"{level}_graduates", second) for level in ("bachelor", "short_cycle")]
     return {
