@@ -118,7 +118,6 @@ class TalentModel(mesa.Model):
         self.cities = self._create_cities()
         self.firms = self._create_firms()
         self._wage_growth = np.zeros(self.layout.size)  # each node's wage growth this year (phase 2)
-        self.outside_wage = 1.0  # the wage of the rest of China, base year = 1 (phase 2; D1)
         self.accounts = YearAccounts(self.layout.size)
         self.drivers = {term: np.zeros(len(PROVINCES)) for term in TERMS}
         self.housing_availability = np.zeros(self.layout.size)  # chance a newcomer finds a talent flat
@@ -199,8 +198,6 @@ class TalentModel(mesa.Model):
         self._wage_growth = (
             np.bincount(firm_node, after, n) / np.maximum(np.bincount(firm_node, before, n), 1.0) - 1.0
         )
-        # the rest of China's wage drifts as the nodes' do: its own trend x wage_trend_share (D1)
-        self.outside_wage *= 1.0 + self.base.china_wage_trend * self.params["wage_trend_share"]
 
         fund = self.levers["entrepreneurship_fund"]
         if fund.is_on:
@@ -747,11 +744,17 @@ class TalentModel(mesa.Model):
             price=self._by_city("price_cny_m2"),
             services=self._by_city("services_index") + self.services_served,
             group_share_ratio=ratio,
-            outside_wage=self.outside_wage,
+            outside_wage=self._outside_wage(),
             levers=programmes.lever_terms(
                 self.levers, self.params, self.housing_availability, self._by_city("services_index").max()
             ),
         )
+
+    def _outside_wage(self) -> float:
+        """The rest of China's wage this year, base year = 1 (D1): it drifts as the nodes' do, by
+        its own trend times ``wage_trend_share``, (1 + china_wage_trend * share) ** (t - base)."""
+        drift = self.base.china_wage_trend * self.params["wage_trend_share"]
+        return (1.0 + drift) ** (self.year - self.base_year)
 
     # --- records ----------------------------------------------------------------------------
 

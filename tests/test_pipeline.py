@@ -4,7 +4,6 @@ university capacity set by a scenario."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import mesa
 import numpy as np
@@ -20,9 +19,8 @@ from model.layout import default_layout
 from model.scenario import Scenario, validate
 from model.simulation import TalentModel
 from model.talents import Status, Talents
-from tests.conftest import SEED
+from tests.conftest import ROOT, SEED
 
-ROOT = Path(__file__).parent.parent
 DATA = ROOT / "model" / "data"
 LAYOUT = default_layout()
 N = LAYOUT.size
