@@ -86,7 +86,7 @@ SLOWDOWN_YEARS = (2010, 2013, 2015)  # A16: early growth 2010-2013, late growth 
 # it follows China's)
 WAGE_TREND_YEARS = {"beijing": (2010, 2015), "hebei": (2011, 2015), "china": (2012, 2015)}
 WAGE_MARKETS = {"beijing": "beijing", "tianjin": "china", "hebei": "hebei"}  # A6: province -> series
-HEBEI_CITY_WAGE_YEAR = 2012  # A6: the Hebei city wage table read, the last dated 2015 or earlier
+HEBEI_CITY_WAGE_YEARS = (2012, 2015)  # A6: the Hebei city wage tables read (2015's has five cities)
 PRICE_GROWTH_2010_2014 = 0.05  # A7: nominal, a year; Hebei's nodes other than SJZ only
 WUQING_PRICE_RATIO = 0.8  # A7: Wuqing's price / Tianjin's
 PHYSICIANS_PER_1000 = {"tianjin": 2.6, "hebei": 2.3}  # A8 (Beijing's is observed)
@@ -347,6 +347,9 @@ class _Observations:
 
     def __init__(self, table: pd.DataFrame) -> None:
         self._rows = {(r["unit"], r["indicator"], r["year"]): r for r in table.to_dict("records")}
+
+    def __contains__(self, key: tuple[str, str, int]) -> bool:
+        return key in self._rows
 
     def __call__(self, unit: str, indicator: str, year: int) -> Fact:
         row = self._rows[(unit, indicator, year)]
@@ -647,14 +650,31 @@ def _market_wage_trends(obs: _Observations) -> dict[str, Fact]:
 
 
 def _wage_trends(obs: _Observations, layout: pd.DataFrame) -> dict[str, Fact]:
-    """Each node's market's yearly nominal wage growth (A6)."""
+    """Each node's yearly nominal wage growth (A6): a Hebei city's own over 2012-2015 where both
+    of its tables give it, otherwise its market's."""
     growth = _market_wage_trends(obs)
-    return {n: growth[WAGE_MARKETS[p]] for n, p in _provinces(layout).items()}
+    trends = {n: growth[WAGE_MARKETS[p]] for n, p in _provinces(layout).items()}
+    first, last = HEBEI_CITY_WAGE_YEARS
+    for n in _nodes_of(layout, "hebei"):
+        city = _hebei_wage_unit(n)
+        if (city, WAGE, last) in obs:
+            low, high = obs(city, WAGE, first), obs(city, WAGE, last)
+            trends[n] = _derive(
+                (high.value / low.value) ** (1 / (last - first)) - 1,
+                f"({city} {last} / {first}) ** (1/{last - first}) - 1",
+                [low, high],
+            )
+    return trends
+
+
+def _hebei_wage_unit(node: str) -> str:
+    """The unit of a Hebei node's published wage: Baoding's tables predate Xiong'an (A6)."""
+    return "BD+XA" if node in ("BD", "XA") else node
 
 
 def _wages_2015(obs: _Observations, layout: pd.DataFrame) -> dict[str, Fact]:
-    """Districts as their city; Tianjin by disposable income; Hebei cities from their 2012 table
-    grown as Hebei's wage (A6)."""
+    """Districts as their city; Tianjin by disposable income; Hebei cities as published for 2015,
+    or, where the 2015 table read lacks them, from their 2012 table grown as Hebei's wage (A6)."""
     beijing = obs("beijing", WAGE, 2015)
     income_bj = obs("beijing", "disposable_income_per_capita", 2015)
     income_tj = obs("tianjin", "disposable_income_per_capita", 2015)
@@ -668,15 +688,19 @@ def _wages_2015(obs: _Observations, layout: pd.DataFrame) -> dict[str, Fact]:
         n: _derive(beijing.value, "Beijing's wage", [beijing], "A6") for n in _nodes_of(layout, "beijing")
     }
     facts |= {n: tianjin for n in _nodes_of(layout, "tianjin")}
-    year = HEBEI_CITY_WAGE_YEAR
-    hebei15, hebei_then = obs("hebei", WAGE, 2015), obs("hebei", WAGE, year)
+    first, last = HEBEI_CITY_WAGE_YEARS
+    hebei15, hebei_then = obs("hebei", WAGE, last), obs("hebei", WAGE, first)
     ratio = hebei15.value / hebei_then.value
     for n in _nodes_of(layout, "hebei"):
-        city = obs("BD+XA" if n in ("BD", "XA") else n, WAGE, year)
+        city = _hebei_wage_unit(n)
+        if (city, WAGE, last) in obs:
+            facts[n] = obs(city, WAGE, last)
+            continue
+        then = obs(city, WAGE, first)
         facts[n] = _derive(
-            city.value * ratio,
-            f"{city.basis} x Hebei 2015/{year} ({ratio:.4f})",
-            [city, hebei15, hebei_then],
+            then.value * ratio,
+            f"{then.basis} x Hebei {last}/{first} ({ratio:.4f})",
+            [then, hebei15, hebei_then],
             "A6",
         )
     return facts

@@ -145,10 +145,21 @@ def test_base_year_wages_and_prices_are_the_published_ones() -> None:
     ) ** 0.2
     he = (obs[("hebei", "avg_wage_nonprivate", 2015)] / obs[("hebei", "avg_wage_nonprivate", 2011)]) ** 0.25
     assert n15.at["BJ", "wage_trend"] == pytest.approx(bj - 1)
-    assert n15.at["SJZ", "wage_trend"] == pytest.approx(he - 1)
-    # Hebei's cities keep the order of the 2012 city table (TS above HS)
-    assert n15.at["TS", "wage_cny_year"] / n15.at["HS", "wage_cny_year"] == pytest.approx(
-        obs[("TS", "avg_wage_nonprivate", 2012)] / obs[("HS", "avg_wage_nonprivate", 2012)]
+    assert n15.at["HS", "wage_trend"] == pytest.approx(he - 1)
+    # a Hebei city in the 2015 table read: its own 2015 wage and its own 2012-2015 growth (A6)
+    ts12, ts15 = obs[("TS", "avg_wage_nonprivate", 2012)], obs[("TS", "avg_wage_nonprivate", 2015)]
+    assert n15.at["TS", "wage_cny_year"] == pytest.approx(ts15)
+    assert n15.at["TS", "wage_trend"] == pytest.approx((ts15 / ts12) ** (1 / 3) - 1)
+    assert n10.at["TS", "wage_cny_year"] == pytest.approx(ts15 / (ts15 / ts12) ** (5 / 3))
+    # one without: its 2012 wage grown as Hebei's (HS, ZJK), so the two keep the 2012 order
+    assert ("HS", "avg_wage_nonprivate", 2015) not in obs.index
+    assert n15.at["ZJK", "wage_cny_year"] / n15.at["HS", "wage_cny_year"] == pytest.approx(
+        obs[("ZJK", "avg_wage_nonprivate", 2012)] / obs[("HS", "avg_wage_nonprivate", 2012)]
+    )
+    assert n15.at["HS", "wage_cny_year"] == pytest.approx(
+        obs[("HS", "avg_wage_nonprivate", 2012)]
+        * obs[("hebei", "avg_wage_nonprivate", 2015)]
+        / obs[("hebei", "avg_wage_nonprivate", 2012)]
     )
 
 
