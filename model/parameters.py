@@ -329,7 +329,9 @@ _DECLARED = [
         40.0,
         "Tilt of the base year's expected moves towards nodes whose residents grew faster in "
         "2010-2015: arrivals at node j are weighted by exp(weight x growth_j) (model/choice.py, "
-        "balance_targets). 0 is a still start: moves balance at every node.",
+        "balance_targets). The constants' lean fades each year as the node's province's growth "
+        "did (A16; model/simulation.py, _leaning_constants). 0 is a still start: moves balance "
+        "at every node.",
         "Judgement: a node growing 1 % a year faster draws 10 % more of the arrivals; fitted to the "
         "2011-2015 populations (experiments/calibration-2015.yaml). 0 is the balance used before issue 10.",
     ),

@@ -38,7 +38,7 @@ from model.cities import City
 from model.errors import JJJError, RunError
 from model.firms import SECTORS, Firm, sector_weights, talent_wages
 from model.indicators import indicators
-from model.inputs import TREND_YEARS, base_year, lending_rate
+from model.inputs import TREND_YEARS, base_year, lending_rate, trend_fade
 from model.layout import PROVINCES, Layout, default_layout
 from model.levers import LEVERS, resolve_year
 from model.parameters import resolve_parameters
@@ -133,7 +133,8 @@ class TalentModel(mesa.Model):
         self.base_terms = utility_terms(
             self.grid, self.conditions(), self.layout.distance_km, self.layout.province, self.params
         )
-        self.constants, self.outside = self._balance_base_year()
+        self._still, self._lean, self.outside = self._balance_base_year()
+        self.constants = self._leaning_constants()
         self.agent_steps = 0  # talent rows summed over the simulated years (rows at each year's end)
         self._staff_after_hiring: np.ndarray | None = None  # set by match_jobs for collect
         self._staff_in_conditions: np.ndarray | None = None  # set by conditions
@@ -149,6 +150,7 @@ class TalentModel(mesa.Model):
     def step(self) -> None:
         """One year, phase by phase (docs/architecture.md)."""
         self.year += 1
+        self.constants = self._leaning_constants()
         self.accounts = YearAccounts(self.layout.size)
         self.resolve_levers()
         self.issue_talent_cards()
@@ -1015,9 +1017,21 @@ class TalentModel(mesa.Model):
         cells = self._cells(t, None, is_graduate)
         return kernels.considering(cells, t.weight, hazard, is_graduate, np.ones(len(t)), self.grid.size)[1]
 
-    def _balance_base_year(self) -> tuple[np.ndarray, np.ndarray]:
-        """Node constants under which the base year's expected moves balance, tilted towards
-        the nodes that grew faster in 2010-2015 (see choice.py, ``balance_targets``)."""
+    def _leaning_constants(self) -> np.ndarray:
+        """This year's node constants, the still ones plus a fading lean (A16).
+
+        The lean towards the nodes that grew in 2010-2015 fades as their growth did:
+
+            c_t = c_still + f_t (c_lean - c_still),   f_t = inputs.trend_fade(s, t)
+
+        f_t averages 1 over 2011-2015, the years whose growth the lean carries."""
+        fade = np.array([trend_fade(s, self.year) for s in self.base.nodes["growth_slowdown"]])
+        return self._still + fade[None, :] * self._lean
+
+    def _balance_base_year(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Node constants under which the base year's expected moves balance (still), the lean
+        that tilts them towards the nodes that grew faster in 2010-2015 (see choice.py,
+        ``balance_targets``), and the outside utilities of the tilted balance."""
         t = self.talents
         hazard = moving_hazard(t.age, t.status, t.years_at_node, self.params)
         persons = self._considering_persons(hazard)
@@ -1034,10 +1048,17 @@ class TalentModel(mesa.Model):
         persons += np.bincount(cells, weights=expected.weight, minlength=self.grid.size)
         # the trend before the base year: tilt = exp(constant_trend_weight x population growth)
         tilt = np.exp(self.params["constant_trend_weight"] * self.base.nodes["population_growth"].to_numpy())
-        target, target_out = balance_targets(
-            persons, self.grid, self.params["outside_choice_share"], self._arrival_shares(), tilt
+        shares, outside_share = self._arrival_shares(), self.params["outside_choice_share"]
+        still, _ = solve_constants(
+            self.base_terms, persons, self.grid, *balance_targets(persons, self.grid, outside_share, shares)
         )
-        return solve_constants(self.base_terms, persons, self.grid, target, target_out)
+        leaning, outside = solve_constants(
+            self.base_terms,
+            persons,
+            self.grid,
+            *balance_targets(persons, self.grid, outside_share, shares, tilt),
+        )
+        return still, leaning - still, outside
 
     def _place_base_year_jobs(self) -> None:
         """Base year: the census counts talents where they live; some already work elsewhere.

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from model import simulation
 from model.choice import moving_hazard
+from model.inputs import trend_fade
 from model.scenario import Scenario, validate
 from model.simulation import TalentModel
 from model.talents import Status
@@ -285,6 +286,27 @@ def test_drivers_weigh_choosers_at_their_origin(
     model.step()
     residents = model.grid.attributes()[0] < model.layout.size
     np.testing.assert_allclose(captured["used"][residents], captured["before"][residents], rtol=1e-9)
+
+
+def test_the_lean_towards_the_nodes_that_grew_fades_as_their_growth_did(small_baseline: Scenario) -> None:
+    scenario = small_baseline.with_overrides({"scale": 5000, "end_year": 2017})
+    model = TalentModel(scenario, seed=SEED)
+    slowdown = model.base.nodes["growth_slowdown"].to_numpy()
+    lean = model._lean.copy()
+    assert np.abs(lean).max() > 0.01, "the fitted weight tilts the base year"
+    for year in (2016, 2017):
+        model.step()
+        fade = np.array([trend_fade(s, year) for s in slowdown])
+        # c_t = c_still + f_t (c_lean - c_still), the lean itself unchanged
+        np.testing.assert_allclose(model.constants, model._still + fade[None, :] * lean)
+        np.testing.assert_array_equal(model._lean, lean)
+    # after 2015 Beijing's lean is under half its 2010-2015 mean; Hebei's, whose growth barely
+    # slowed, still near it (A16)
+    bj, sjz = model.layout.index("BJ"), model.layout.index("SJZ")
+    assert trend_fade(slowdown[bj], 2017) < 0.5 < 0.8 < trend_fade(slowdown[sjz], 2017)
+    # without a weight there is no lean: the constants stay the still ones
+    still = TalentModel(scenario.with_overrides({"parameters": {"constant_trend_weight": 0.0}}), seed=SEED)
+    np.testing.assert_allclose(still._lean, 0.0, atol=1e-9)
 
 
 # --- directions, on common random numbers -------------------------------------------------
