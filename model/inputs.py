@@ -413,7 +413,7 @@ def _node_facts(obs: _Observations, layout: pd.DataFrame, year: int) -> dict[str
         wages = {
             n: _derive(
                 f.value / (1 + trend[n].value) ** (2015 - 2010),
-                f"{f.basis}; deflated 5 years at its market's {trend[n].value:.2%} a year",
+                f"{f.basis}; deflated 5 years at its trend, {trend[n].value:.2%} a year",
                 [f, trend[n]],
                 "A6",
             )
