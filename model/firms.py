@@ -106,7 +106,8 @@ class Firm(mesa.Agent):
         sector: index into ``SECTORS``.
         demand: persons wanted, by group.
         wage: CNY a year paid, by group.
-        wage_trend: the node's nominal wage growth 2010-2015 (a year; ASSUMPTIONS A6).
+        wage_trend: the node's nominal wage growth this year's drift stands on (a year; set each
+            year by the model, ASSUMPTIONS A6).
     """
 
     def __init__(

@@ -61,7 +61,11 @@ NODE_FIELDS: dict[str, tuple[str, str]] = {
     ),
     "wage_trend": (
         "per year",
-        "nominal growth of the node's published average wage up to 2015 (trend input)",
+        "nominal growth of the node's published average wage up to 2015 (trend input, to 2015)",
+    ),
+    "wage_trend_recent": (
+        "per year",
+        "nominal growth of the node's published average wage 2012-2015 (trend input, after 2015)",
     ),
     "population_growth": ("per year", "growth of the node's residents 2010-2015 (trend input)"),
     "growth_slowdown": (
@@ -85,6 +89,9 @@ SLOWDOWN_YEARS = (2010, 2013, 2015)  # A16: early growth 2010-2013, late growth 
 # A6: first and last year of each market's published wage series in the data (Tianjin has none:
 # it follows China's)
 WAGE_TREND_YEARS = {"beijing": (2010, 2015), "hebei": (2011, 2015), "china": (2012, 2015)}
+# A6: after 2015 every node's trend is its growth over the years every wage series in the data
+# covers (China's and the Hebei city tables start in 2012); the back-cast keeps the longer spans
+RECENT_WAGE_YEARS = (2012, 2015)
 WAGE_MARKETS = {"beijing": "beijing", "tianjin": "china", "hebei": "hebei"}  # A6: province -> series
 HEBEI_CITY_WAGE_YEARS = (2012, 2015)  # A6: the Hebei city wage tables read (2015's has five cities)
 PRICE_GROWTH_2010_2014 = 0.05  # A7: nominal, a year; Hebei's nodes other than SJZ only
@@ -450,6 +457,7 @@ def _node_facts(obs: _Observations, layout: pd.DataFrame, year: int) -> dict[str
         "high_end": _high_end(layout, tertiary, year),
         "nontalent_growth": growth,
         "wage_trend": trend,
+        "wage_trend_recent": _wage_trends(obs, layout, RECENT_WAGE_YEARS),
         "population_growth": {
             n: _derive(
                 (pop[2015][n].value / pop[2010][n].value) ** (1 / CENSUS_TO_2015_YEARS) - 1,
@@ -635,10 +643,12 @@ def _tertiary_2015(
     return facts
 
 
-def _market_wage_trends(obs: _Observations) -> dict[str, Fact]:
-    """Each wage market's yearly nominal growth over its published series up to 2015 (A6)."""
+def _market_wage_trends(obs: _Observations, years: tuple[int, int] | None = None) -> dict[str, Fact]:
+    """Each wage market's yearly nominal growth over its published series up to 2015, or over
+    ``years`` (first, last) for every market (A6)."""
     growth = {}
-    for market, (first, last) in WAGE_TREND_YEARS.items():
+    for market, span in WAGE_TREND_YEARS.items():
+        first, last = years or span
         low, high = obs(market, WAGE, first), obs(market, WAGE, last)
         growth[market] = _derive(
             (high.value / low.value) ** (1 / (last - first)) - 1,
@@ -649,10 +659,13 @@ def _market_wage_trends(obs: _Observations) -> dict[str, Fact]:
     return growth
 
 
-def _wage_trends(obs: _Observations, layout: pd.DataFrame) -> dict[str, Fact]:
+def _wage_trends(
+    obs: _Observations, layout: pd.DataFrame, years: tuple[int, int] | None = None
+) -> dict[str, Fact]:
     """Each node's yearly nominal wage growth (A6): a Hebei city's own over 2012-2015 where both
-    of its tables give it, otherwise its market's."""
-    growth = _market_wage_trends(obs)
+    of its tables give it, otherwise its market's, over its whole series up to 2015 or over
+    ``years``."""
+    growth = _market_wage_trends(obs, years)
     trends = {n: growth[WAGE_MARKETS[p]] for n, p in _provinces(layout).items()}
     first, last = HEBEI_CITY_WAGE_YEARS
     for n in _nodes_of(layout, "hebei"):

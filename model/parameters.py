@@ -504,9 +504,10 @@ _DECLARED = [
         "share",
         0.0,
         1.5,
-        "Nominal wage growth when demand equals supply, as a share of the node's wage trend up to "
-        "2015 (the nodes' input wage_trend: Beijing 11.3 %, Tianjin 9.9 %, Hebei 9.6 % a year; "
-        "five Hebei cities their own 2012-2015 growth, 6.4-12.1 %).",
+        "Nominal wage growth when demand equals supply, as a share of the node's wage trend: its "
+        "published growth up to 2015 in the back-cast's years (wage_trend: Beijing 11.3 %, "
+        "Tianjin 9.9 %, Hebei 9.6 % a year), its 2012-2015 growth after them (wage_trend_recent: "
+        "Beijing 9.5 %); five Hebei cities their own 2012-2015 growth, 6.4-12.1 %.",
         "The trend is the published growth of the node's (or else its market's) average wage up "
         "to 2015 (ASSUMPTIONS A6); 1 continues it. " + _GUESS,
     ),

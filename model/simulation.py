@@ -38,7 +38,7 @@ from model.cities import City
 from model.errors import JJJError, RunError
 from model.firms import SECTORS, Firm, sector_weights, talent_wages
 from model.indicators import indicators
-from model.inputs import TREND_YEARS, base_year, lending_rate, trend_fade
+from model.inputs import RECENT_WAGE_YEARS, TREND_YEARS, base_year, lending_rate, trend_fade
 from model.layout import PROVINCES, Layout, default_layout
 from model.levers import LEVERS, resolve_year
 from model.parameters import resolve_parameters
@@ -190,7 +190,9 @@ class TalentModel(mesa.Model):
         boost = programmes.growth_boost(self.levers, firm_node, firm_sector)
         weights = [firm.demand.copy() for firm in self.firms]  # the node's wage index: last year's demand
         before = np.array([firm.wage @ w for firm, w in zip(self.firms, weights, strict=True)])
+        trend = self._wage_trends_now()
         for firm in self.firms:
+            firm.wage_trend = trend[firm.node]
             growth = self.params[f"growth_{SECTORS[firm.sector]}"] + boost[firm.index]
             firm.plan(
                 staff[firm.index], seekers[:, firm.node] * demand_share[firm.index], growth, self.params
@@ -1016,6 +1018,13 @@ class TalentModel(mesa.Model):
         is_graduate = np.zeros(len(t), bool) if graduates is None else graduates
         cells = self._cells(t, None, is_graduate)
         return kernels.considering(cells, t.weight, hazard, is_graduate, np.ones(len(t)), self.grid.size)[1]
+
+    def _wage_trends_now(self) -> np.ndarray:
+        """Each node's wage trend this year (A6): its published growth over its whole series up
+        to 2015 in the back-cast's years, which carries the 2010 wages to the 2015 ones; over
+        2012-2015, the years every series covers, after them."""
+        column = "wage_trend" if self.year <= RECENT_WAGE_YEARS[1] else "wage_trend_recent"
+        return self.base.nodes[column].to_numpy()
 
     def _leaning_constants(self) -> np.ndarray:
         """This year's node constants, the still ones plus a fading lean (A16).

@@ -151,6 +151,12 @@ def test_base_year_wages_and_prices_are_the_published_ones() -> None:
     assert n15.at["TS", "wage_cny_year"] == pytest.approx(ts15)
     assert n15.at["TS", "wage_trend"] == pytest.approx((ts15 / ts12) ** (1 / 3) - 1)
     assert n10.at["TS", "wage_cny_year"] == pytest.approx(ts15 / (ts15 / ts12) ** (5 / 3))
+    # after 2015 every node carries its growth over 2012-2015, the years every series covers
+    bj12 = obs[("beijing", "avg_wage_nonprivate", 2012)]
+    bj15 = obs[("beijing", "avg_wage_nonprivate", 2015)]
+    assert n15.at["BJ", "wage_trend_recent"] == pytest.approx((bj15 / bj12) ** (1 / 3) - 1)
+    assert n15.at["BJ", "wage_trend_recent"] < n15.at["BJ", "wage_trend"]  # Beijing's slowed
+    assert n15.at["TS", "wage_trend_recent"] == n15.at["TS", "wage_trend"]  # its own 2012-2015 already
     # one without: its 2012 wage grown as Hebei's (HS, ZJK), so the two keep the 2012 order
     assert ("HS", "avg_wage_nonprivate", 2015) not in obs.index
     assert n15.at["ZJK", "wage_cny_year"] / n15.at["HS", "wage_cny_year"] == pytest.approx(

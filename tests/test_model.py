@@ -309,6 +309,20 @@ def test_the_lean_towards_the_nodes_that_grew_fades_as_their_growth_did(small_ba
     np.testing.assert_allclose(still._lean, 0.0, atol=1e-9)
 
 
+def test_firms_drift_on_the_whole_series_to_2015_and_on_2012_2015_after(small_baseline: Scenario) -> None:
+    history = TalentModel(small_baseline.with_overrides({"start_year": 2010, "end_year": 2011}), seed=SEED)
+    history.step()  # 2011: the back-cast's trend, which carries the 2010 wages to the 2015 ones
+    trend = history.base.nodes["wage_trend"].to_numpy()
+    assert [f.wage_trend for f in history.firms] == [trend[f.node] for f in history.firms]
+    model = TalentModel(small_baseline.with_overrides({"end_year": 2016}), seed=SEED)
+    model.step()  # 2016: every node's growth over 2012-2015 (ASSUMPTIONS A6)
+    recent = model.base.nodes["wage_trend_recent"].to_numpy()
+    assert [f.wage_trend for f in model.firms] == [recent[f.node] for f in model.firms]
+    assert (
+        recent[model.layout.index("BJ")] < model.base.nodes["wage_trend"].to_numpy()[model.layout.index("BJ")]
+    )
+
+
 # --- directions, on common random numbers -------------------------------------------------
 
 
