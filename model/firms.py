@@ -106,8 +106,6 @@ class Firm(mesa.Agent):
         sector: index into ``SECTORS``.
         demand: persons wanted, by group.
         wage: CNY a year paid, by group.
-        wage_trend: the node's nominal wage growth this year's drift stands on (a year; set each
-            year by the model, ASSUMPTIONS A6).
     """
 
     def __init__(
@@ -119,7 +117,6 @@ class Firm(mesa.Agent):
         staff: np.ndarray,
         wage: np.ndarray,
         vacancy_rate: float,
-        wage_trend: float,
     ) -> None:
         super().__init__(model)
         self.index = index
@@ -127,10 +124,14 @@ class Firm(mesa.Agent):
         self.sector = sector
         self.demand = staff * (1.0 + vacancy_rate)
         self.wage = wage.astype(float)
-        self.wage_trend = float(wage_trend)
 
     def plan(
-        self, staff: np.ndarray, seekers: np.ndarray, growth: float, params: Mapping[str, float]
+        self,
+        staff: np.ndarray,
+        seekers: np.ndarray,
+        growth: float,
+        trend: float,
+        params: Mapping[str, float],
     ) -> None:
         """A year's labour demand and wages: the wage grows by the node's trend times
         ``wage_trend_share`` (the drift), plus ``wage_adjust_speed`` x excess demand within
@@ -140,12 +141,14 @@ class Firm(mesa.Agent):
             staff: persons employed now, by group.
             seekers: persons looking for work that this firm can expect to see, by group.
             growth: output growth of the firm's sector this year.
+            trend: the node's nominal wage growth this year's drift stands on (a year; ASSUMPTIONS
+                A6).
             params: behavioural parameters.
         """
         vacancies = np.maximum(self.demand - staff, 0.0)
         excess = (vacancies - seekers) / np.maximum(self.demand, 1.0)
         bound = params["wage_change_bound"]
-        drift = self.wage_trend * params["wage_trend_share"]
+        drift = trend * params["wage_trend_share"]
         change = drift + np.clip(params["wage_adjust_speed"] * excess, -bound, bound)
         self.wage = self.wage * (1.0 + change)
         real_wage_change = (1.0 + change) / (1.0 + drift)

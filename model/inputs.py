@@ -646,17 +646,21 @@ def _tertiary_2015(
 def _market_wage_trends(obs: _Observations, years: tuple[int, int] | None = None) -> dict[str, Fact]:
     """Each wage market's yearly nominal growth over its published series up to 2015, or over
     ``years`` (first, last) for every market (A6)."""
-    growth = {}
-    for market, span in WAGE_TREND_YEARS.items():
-        first, last = years or span
-        low, high = obs(market, WAGE, first), obs(market, WAGE, last)
-        growth[market] = _derive(
-            (high.value / low.value) ** (1 / (last - first)) - 1,
-            f"({market} {last} / {first}) ** (1/{last - first}) - 1",
-            [low, high],
-            "A6" if market == "china" else "",
-        )
-    return growth
+    return {
+        market: _published_growth(obs, market, *(years or span), "A6" if market == "china" else "")
+        for market, span in WAGE_TREND_YEARS.items()
+    }
+
+
+def _published_growth(obs: _Observations, unit: str, first: int, last: int, section: str = "") -> Fact:
+    """The yearly growth of ``unit``'s published wage from ``first`` to ``last`` (A6)."""
+    low, high = obs(unit, WAGE, first), obs(unit, WAGE, last)
+    return _derive(
+        (high.value / low.value) ** (1 / (last - first)) - 1,
+        f"({unit} {last} / {first}) ** (1/{last - first}) - 1",
+        [low, high],
+        section,
+    )
 
 
 def _wage_trends(
@@ -671,12 +675,7 @@ def _wage_trends(
     for n in _nodes_of(layout, "hebei"):
         city = _hebei_wage_unit(n)
         if (city, WAGE, last) in obs:
-            low, high = obs(city, WAGE, first), obs(city, WAGE, last)
-            trends[n] = _derive(
-                (high.value / low.value) ** (1 / (last - first)) - 1,
-                f"({city} {last} / {first}) ** (1/{last - first}) - 1",
-                [low, high],
-            )
+            trends[n] = _published_growth(obs, city, first, last)
     return trends
 
 

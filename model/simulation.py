@@ -192,11 +192,9 @@ class TalentModel(mesa.Model):
         before = np.array([firm.wage @ w for firm, w in zip(self.firms, weights, strict=True)])
         trend = self._wage_trends_now()
         for firm in self.firms:
-            firm.wage_trend = trend[firm.node]
             growth = self.params[f"growth_{SECTORS[firm.sector]}"] + boost[firm.index]
-            firm.plan(
-                staff[firm.index], seekers[:, firm.node] * demand_share[firm.index], growth, self.params
-            )
+            seen = seekers[:, firm.node] * demand_share[firm.index]
+            firm.plan(staff[firm.index], seen, growth, trend[firm.node], self.params)
         after = np.array([firm.wage @ w for firm, w in zip(self.firms, weights, strict=True)])
         n = self.layout.size
         self._wage_growth = (
@@ -1188,7 +1186,6 @@ class TalentModel(mesa.Model):
             nodes["tertiary"].to_numpy() / nodes["population"].to_numpy(),
             self.params["tertiary_wage_premium"],
         )
-        trend = nodes["wage_trend"].to_numpy()
         return [
             Firm(
                 self,
@@ -1198,7 +1195,6 @@ class TalentModel(mesa.Model):
                 staff=staff[f],
                 wage=wage[f // len(SECTORS)],
                 vacancy_rate=self.params["vacancy_rate"],
-                wage_trend=trend[f // len(SECTORS)],
             )
             for f in range(n_firms)
         ]

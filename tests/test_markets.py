@@ -89,25 +89,25 @@ def test_lending_rate_is_the_days_weighted_mean_of_the_year_and_held_after_2015(
     assert lending_rate(2016) == lending_rate(2030) == pytest.approx(4.90)
 
 
-def firm(trend: float) -> Firm:
+def firm() -> Firm:
     staff = np.array([10.0, 10.0, 10.0, 10.0, 10.0])
-    return Firm(mesa.Model(), 0, 0, 0, staff, np.full(5, 50_000.0), vacancy_rate=0.0, wage_trend=trend)
+    return Firm(mesa.Model(), 0, 0, 0, staff, np.full(5, 50_000.0), vacancy_rate=0.0)
 
 
 def test_wage_grows_by_the_node_trend_times_the_share_in_balance(params: dict[str, float]) -> None:
     params |= {"wage_trend_share": 0.8, "productivity_growth": 0.0, "skill_upgrading": 0.0}
-    f = firm(trend=0.10)
+    f = firm()
     staff = f.demand.copy()
-    f.plan(staff, seekers=np.zeros(5), growth=0.0, params=params)
+    f.plan(staff, seekers=np.zeros(5), growth=0.0, trend=0.10, params=params)
     np.testing.assert_allclose(f.wage, 50_000.0 * 1.08)
     np.testing.assert_allclose(f.demand, staff)  # no real wage rise, no growth: demand unchanged
 
 
 def test_wage_grows_faster_where_jobs_go_unfilled(params: dict[str, float]) -> None:
     params |= {"wage_trend_share": 1.0, "wage_adjust_speed": 0.3, "wage_change_bound": 0.1}
-    f = firm(trend=0.05)
+    f = firm()
     f.demand = np.full(5, 20.0)
-    f.plan(np.full(5, 10.0), seekers=np.zeros(5), growth=0.0, params=params)
+    f.plan(np.full(5, 10.0), seekers=np.zeros(5), growth=0.0, trend=0.05, params=params)
     # excess = (vacancies - seekers) / demand = 0.5; change = 0.05 + min(0.3 * 0.5, 0.1)
     np.testing.assert_allclose(f.wage, 50_000.0 * 1.15)
 
