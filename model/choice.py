@@ -59,6 +59,13 @@ drawn with P(h | g, j) = exp(V[g, j, h] / lambda) / sum_h' exp(V[g, j, h'] / lam
 which is 0 where no other node is in range: its housing and services terms above are those of
 living at j, and the option value adds what homes elsewhere are worth on top of them.
 
+A population ceiling turns talents away (``refuse_arrivals``; ASSUMPTIONS P10): where the
+residents of its nodes exceeded it at the last year's end, the talents' part of the excess,
+D = ceiling_talent_weight * excess * talents / residents, is taken from those who would arrive
+there from elsewhere, each with the same chance p = min(1, D / A), A the persons expected to
+arrive; each of them chooses again among the other alternatives (the same logit without the
+capped ones). Talents who live at those nodes already are not turned away.
+
 Leaving the region has utility ``outside[k]``, solved at the start so that a given share of those
 who consider moving leave, plus, for those in work, what the rest of China's wage W_out has
 gained since the base year (ASSUMPTIONS.md D1):
@@ -404,6 +411,45 @@ def draw_choices(probabilities: np.ndarray, cell_of_row: np.ndarray, rng: np.ran
     # u * total can round up to the total itself: never step past the last possible alternative
     last_possible = probabilities.shape[1] - 1 - np.argmax(probabilities[:, ::-1] > 0, axis=1)
     return kernels.draw(cumulative, last_possible, np.asarray(cell_of_row, np.int64), u)
+
+
+def refuse_arrivals(
+    probabilities: np.ndarray, arriving: np.ndarray, capped: np.ndarray, persons: np.ndarray, refused: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Choice probabilities when the capped alternatives turn away ``refused`` arrivals.
+
+    Each talent who would arrive there is turned away with the same chance p and chooses again
+    among the rest (a fresh draw from the same logit without the capped alternatives); cells
+    whose talents already live at a capped node choose as before (ASSUMPTIONS P10)::
+
+        Q[c]    = sum over capped j of P[c, j]
+        A       = sum over arriving cells c of persons[c] * Q[c]
+        p       = min(1, refused / A)
+        P'[c, j] = P[c, j] * (1 - p)                          j capped
+        P'[c, j] = P[c, j] * (1 + p * Q[c] / (1 - Q[c]))      j not capped
+
+    Args:
+        probabilities: (cells, alternatives), each row summing to 1.
+        arriving: (cells,) True where the cell's talents do not live at a capped node.
+        capped: (alternatives,) True at the capped alternatives.
+        persons: (cells,) expected persons choosing in each cell.
+        refused: persons to turn away (>= 0).
+
+    Returns:
+        The new probabilities, and the persons turned away from each alternative
+        (p * sum over arriving c of persons[c] * P[c, j]; 0 where not capped).
+    """
+    q = probabilities[:, capped].sum(axis=1)
+    expected = float(persons[arriving] @ q[arriving])
+    p = min(1.0, refused / expected) if expected > 0 else 0.0
+    rest = 1.0 - q
+    # a cell with nowhere else to go (q = 1, only possible by rounding) keeps its choice
+    p_cell = np.where(arriving & (rest > 0), p, 0.0)
+    scale = np.where(
+        capped, 1.0 - p_cell[:, None], 1.0 + (p_cell * q / np.where(rest > 0, rest, 1.0))[:, None]
+    )
+    turned_away = np.where(capped, (persons * p_cell) @ probabilities, 0.0)
+    return probabilities * scale, turned_away
 
 
 def hazard_factors(max_age: int, params: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray, float]:

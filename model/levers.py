@@ -434,9 +434,12 @@ _DECLARED = [
         0.0,
         100_000_000.0,
         "Where the target nodes' residents (talents and others) exceed the value at the year's "
-        "end (after choices and matching), their residents without a degree are reduced in "
-        "proportion until they do not; those removed leave the region. Talents are not moved: "
-        "next year's prices and services follow from the residents left. 0 is no ceiling.",
+        "end (after choices and matching), the excess is shared in proportion to their numbers "
+        "(parameter ceiling_talent_weight): residents without a degree are reduced at once, and "
+        "they leave the region; the talents' part are turned away from the target nodes in the "
+        "next year's choices (each who would arrive with the same chance) and choose again "
+        "among the other nodes and leaving. Talents who live there are not moved. 0 is no "
+        "ceiling.",
         _NO_SPENDING.format(why="enforcement is not a talent-policy outlay"),
         targets=("nodes",),
         default_nodes=("beijing",),

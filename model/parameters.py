@@ -320,6 +320,22 @@ _DECLARED = [
         "Judgement default: with it about a quarter to a third of the staff of relocated jobs "
         "follow them in plan-2017; no data in model/data to fit it.",
     ),
+    Parameter(
+        "ceiling_talent_weight",
+        1.0,
+        "share",
+        0.0,
+        1.0,
+        "How far Beijing's population ceiling (lever population_ceiling) bears on talents: of the "
+        "residents above it at a year's end, talents make up this times their share of the "
+        "residents, and so many of the talents who would arrive next year are refused "
+        "(model/choice.py refuse_arrivals); residents without a degree make up the rest at once. "
+        "1 is in proportion to their numbers, 0 only on residents without a degree.",
+        "The ceiling was to be held through jobs, housing and settlement alike (以业控人, 以房管人; "
+        "Beijing's 2016 and 2017 plans), and no source found splits it between residents with a "
+        "degree and others: in proportion is the neutral judgement (ASSUMPTIONS P10). Not fitted: "
+        "the ceiling is in force from 2016, after the fit's years.",
+    ),
     # --- moving hazard ---
     Parameter(
         "constant_trend_weight",

@@ -29,6 +29,7 @@ from model.choice import (
     jobs_given_homes,
     logit_probabilities,
     moving_hazard,
+    refuse_arrivals,
     solve_constants,
     term_effects,
     utility,
@@ -60,6 +61,7 @@ class YearAccounts:
     outflow: np.ndarray = field(init=False)
     graduates: np.ndarray = field(init=False)
     enrolled: np.ndarray = field(init=False)  # university entrants (a part of entries)
+    refused: np.ndarray = field(init=False)  # talents turned away by a population ceiling (expected)
     flows: np.ndarray = field(init=False)
     spending: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -68,6 +70,7 @@ class YearAccounts:
         self.entries, self.exits, self.inflow, self.outflow, self.graduates, self.enrolled = (
             np.zeros(n, np.int64) for _ in range(6)
         )
+        self.refused = np.zeros(n)
         self.flows = np.zeros((n + 1, n + 1, len(GROUPS)), np.int64)
 
     def spend(self, lever: str, cny_by_node: np.ndarray) -> None:
@@ -143,6 +146,8 @@ class TalentModel(mesa.Model):
         self._seekers_at_year_end = np.zeros(0)  # the same
         # set by collect for next year's update_cities; None once relocation has moved homes
         self._residents_at_year_end: np.ndarray | None = None
+        # talents a population ceiling turns away next year (hold_population_ceiling)
+        self._ceiling_refusals = 0.0
         self.collect()
 
     # --- the year ---------------------------------------------------------------------------
@@ -290,25 +295,57 @@ class TalentModel(mesa.Model):
         t.firm[stayers] = -1
 
     def hold_population_ceiling(self, residents: np.ndarray) -> None:
-        """Phase 7 (cont.): population_ceiling. Where the target nodes' residents exceed the
-        ceiling at the year's end, their non-talent residents shrink by one factor,
-        f = max(0, 1 - excess / non-talents), so that the residents meet it (or come down to
-        the talents alone).
+        """Phase 7 (cont.): population_ceiling. Where the target nodes' residents R = T + N exceed
+        the ceiling K at the year's end, the excess E = R - K is shared: talents' part is
+        D = w * E * T / R (w = ``ceiling_talent_weight``), and so many of the talents who would
+        arrive next year are turned away (``_refuse_at_ceiling``); the residents without a
+        degree give way at once by the rest, shrinking by one factor
+        f = max(0, 1 - (E - D) / N) (ASSUMPTIONS P10). With w = 1 both kinds shrink alike
+        (f = K / R); with w = 0 the residents without a degree meet the ceiling alone.
 
         Args:
             residents: persons of the talent rows by the node where they live (as
                 ``_residents_by_node`` counts them).
         """
+        self._ceiling_refusals = 0.0
         ceiling = self.levers["population_ceiling"]
         if ceiling.value <= 0 or not ceiling.nodes.any():
             return
         capped = [city for city in self.cities if ceiling.nodes[city.node]]
+        talents = residents[ceiling.nodes].sum()
         nontalent = sum(city.nontalent for city in capped)
-        excess = residents[ceiling.nodes].sum() + nontalent - ceiling.value
+        excess = talents + nontalent - ceiling.value
         if excess > 0:
-            factor = max(1.0 - excess / max(nontalent, 1.0), 0.0)
+            self._ceiling_refusals = (
+                self.params["ceiling_talent_weight"] * excess * talents / (talents + nontalent)
+            )
+            factor = max(1.0 - (excess - self._ceiling_refusals) / max(nontalent, 1.0), 0.0)
             for city in capped:
                 city.nontalent *= factor
+
+    def _refuse_at_ceiling(
+        self, probabilities: np.ndarray, used: np.ndarray, persons: np.ndarray
+    ) -> np.ndarray:
+        """Phase 5 (cont.): the talents a population ceiling turns away this year, those above
+        their part of it at the last year's end (``hold_population_ceiling``), are taken from
+        those who would arrive at its nodes, who choose again among the rest
+        (``choice.refuse_arrivals``); talents living there already are not turned away.
+
+        Args:
+            probabilities: choice probabilities of the ``used`` cells.
+            used: the choice cells anyone chooses from this year.
+            persons: expected persons choosing in each of them.
+        """
+        ceiling = self.levers["population_ceiling"]
+        if self._ceiling_refusals <= 0 or ceiling.value <= 0 or not ceiling.nodes.any():
+            return probabilities
+        capped = np.append(ceiling.nodes, False)  # leaving the region is never refused
+        origin = self.grid.attributes()[0][used]  # outside the region is not capped either
+        probabilities, turned_away = refuse_arrivals(
+            probabilities, ~capped[origin], capped, persons, self._ceiling_refusals
+        )
+        self.accounts.refused += turned_away[: self.layout.size]
+        return probabilities
 
     def settle_by_points(self, alive: np.ndarray) -> None:
         """Phase 4 (cont.): hukou_points_quota, after the yearly settlement (model/demography.py
@@ -526,7 +563,7 @@ class TalentModel(mesa.Model):
         self._staff_in_conditions = None
         cond, terms, total_utility = self._utility_now(used)
         staff = self._staff_in_conditions  # of the rows as they are now, before anyone moves
-        probabilities = logit_probabilities(total_utility)
+        probabilities = self._refuse_at_ceiling(logit_probabilities(total_utility), used, persons[used])
         destination = draw_choices(probabilities, position[cells], self.rng)
         considered, left = rows[destination < n], rows[destination == n]  # homes chosen below
         home_before = np.concatenate([talents.home[considered], talents.home[left]])
@@ -819,6 +856,7 @@ class TalentModel(mesa.Model):
                 "university_entrants": acc.enrolled,
                 "exits": acc.exits,
                 "inflow": acc.inflow,
+                "refused": acc.refused,
                 "outflow": acc.outflow,
                 "graduates": acc.graduates,
                 "nonlocal_talents": nonlocal_talents,

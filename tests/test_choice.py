@@ -25,6 +25,7 @@ from model.choice import (
     logit_probabilities,
     moving_hazard,
     net_gain_by_province,
+    refuse_arrivals,
     solve_constants,
     term_effects,
     utility,
@@ -154,6 +155,42 @@ def test_draw_never_picks_an_unavailable_last_option() -> None:
 def test_draw_with_no_rows_gives_no_choices() -> None:
     choice = draw_choices(np.array([[0.5, 0.5]]), np.zeros(0, dtype=np.int64), np.random.default_rng(0))
     assert choice.shape == (0,)
+
+
+# --- refuse_arrivals (a population ceiling) -------------------------------------------------
+
+# three cells choosing among a capped node, two others and leaving: the first two cells arrive
+# from elsewhere, the third lives at the capped node already
+CEILING_P = np.array([[0.5, 0.3, 0.1, 0.1], [0.2, 0.2, 0.4, 0.2], [0.7, 0.1, 0.1, 0.1]])
+CEILING_CAPPED = np.array([True, False, False, False])
+CEILING_ARRIVING = np.array([True, True, False])
+CEILING_PERSONS = np.array([1000.0, 500.0, 2000.0])  # 600 would arrive: 1000 x 0.5 + 500 x 0.2
+
+
+def test_refusing_arrivals_by_hand() -> None:
+    """150 of the 600 who would arrive are turned away: p = 1/4; each refused chooses again
+    among the rest in proportion to their probabilities; those living there choose as before."""
+    new, turned_away = refuse_arrivals(CEILING_P, CEILING_ARRIVING, CEILING_CAPPED, CEILING_PERSONS, 150.0)
+    # first cell: 0.5 x 3/4 stays capped; 0.125 refused goes to the rest (0.5) pro rata
+    np.testing.assert_allclose(new[0], [0.375, 0.3 * 1.25, 0.1 * 1.25, 0.1 * 1.25])
+    np.testing.assert_allclose(new[1], [0.15, 0.2 * 1.0625, 0.4 * 1.0625, 0.2 * 1.0625])
+    np.testing.assert_array_equal(new[2], CEILING_P[2])
+    np.testing.assert_allclose(new.sum(axis=1), 1.0)
+    np.testing.assert_allclose(turned_away, [150.0, 0.0, 0.0, 0.0])
+    assert CEILING_PERSONS @ (CEILING_P - new)[:, 0] == pytest.approx(150.0)
+
+
+def test_refusing_more_than_would_arrive_turns_every_arrival_away() -> None:
+    new, turned_away = refuse_arrivals(CEILING_P, CEILING_ARRIVING, CEILING_CAPPED, CEILING_PERSONS, 10_000.0)
+    np.testing.assert_array_equal(new[:2, 0], 0.0)
+    np.testing.assert_allclose(new.sum(axis=1), 1.0)
+    assert turned_away[0] == pytest.approx(600.0)
+
+
+def test_refusing_nobody_changes_nothing() -> None:
+    new, turned_away = refuse_arrivals(CEILING_P, CEILING_ARRIVING, CEILING_CAPPED, CEILING_PERSONS, 0.0)
+    np.testing.assert_array_equal(new, CEILING_P)
+    np.testing.assert_array_equal(turned_away, 0.0)
 
 
 # --- moving_hazard ------------------------------------------------------------------------

@@ -52,6 +52,7 @@ COLUMNS = {
         "university_entrants",
         "exits",
         "inflow",
+        "refused",
         "outflow",
         "graduates",
         "nonlocal_talents",

@@ -36,6 +36,7 @@ NODE_COLUMNS = [
     "university_entrants",
     "exits",
     "inflow",
+    "refused",
     "outflow",
     "graduates",
     "nonlocal_talents",

@@ -1463,12 +1463,17 @@ def test_purchase_limits_in_force_in_the_base_year_start_the_market_above_the_pu
     assert node_column(limited, "market_price_cny_m2", 2016)[bj] > node_column(base, "price_cny_m2", 2016)[bj]
 
 
-def test_population_ceiling_holds_the_target_nodes_residents_at_the_year_end() -> None:
-    """Residents of the target nodes end the year at the ceiling: their non-talent residents
-    shrink by one factor, talents and the other nodes are untouched."""
+def test_a_ceiling_on_residents_without_a_degree_alone_holds_the_residents_at_the_year_end() -> None:
+    """With ``ceiling_talent_weight`` 0, residents of the target nodes end the year at the
+    ceiling: their non-talent residents shrink by one factor, talents and the other nodes are
+    untouched, and nobody is turned away the next year."""
     ceiling = 21_000_000  # below Beijing's 2015 base (21.88 million)
     capped = TalentModel(
-        scenario({"population_ceiling": {"nodes": ["beijing"], "values": {START: ceiling}}}), SEED
+        scenario(
+            {"population_ceiling": {"nodes": ["beijing"], "values": {START: ceiling}}},
+            parameters={"ceiling_talent_weight": 0.0},
+        ),
+        SEED,
     )
     free = TalentModel(scenario({}), SEED)
     for model in (capped, free):
@@ -1485,3 +1490,41 @@ def test_population_ceiling_holds_the_target_nodes_residents_at_the_year_end() -
     assert nodes.loc[nodes["node"].isin(["BJ", "TZ"]) & (nodes["year"] == 2016), "population"].sum() == (
         pytest.approx(ceiling, abs=2)
     )
+    assert capped._ceiling_refusals == 0
+
+
+def test_population_ceiling_bears_on_talents_and_others_alike() -> None:
+    """By default the excess over the ceiling is shared in proportion: the residents without a
+    degree shrink at once by the factor ceiling / residents, and as many talents as make up the
+    talents' part are turned away from the target nodes the next year, and go elsewhere."""
+    ceiling = 21_800_000  # a little below Beijing's residents at the end of 2016 (21.88 million)
+    levers = {"population_ceiling": {"nodes": ["beijing"], "values": {START: ceiling}}}
+    capped = TalentModel(scenario(levers, end_year=2017), SEED)
+    alone = TalentModel(scenario(levers, end_year=2017, parameters={"ceiling_talent_weight": 0.0}), SEED)
+    free = TalentModel(scenario({}, end_year=2017), SEED)
+    for model in (capped, alone, free):
+        model.step()
+    beijing = mask("beijing")
+    talents = free._residents_by_node()[beijing].sum()
+    residents = talents + free._by_city("nontalent")[beijing].sum()
+    assert residents > ceiling
+    factor = capped._by_city("nontalent") / free._by_city("nontalent")
+    np.testing.assert_allclose(factor[beijing], ceiling / residents)
+    np.testing.assert_array_equal(factor[~beijing], 1.0)
+    turn_away = (residents - ceiling) * talents / residents
+    assert capped._ceiling_refusals == pytest.approx(turn_away)
+
+    for model in (capped, alone):
+        model.step()
+    in_2017 = {
+        name: model.tables()["nodes"].query("year == 2017").set_index("node").loc[IDS]
+        for name, model in (("capped", capped), ("alone", alone))
+    }
+    refused = in_2017["capped"]["refused"].to_numpy()
+    assert refused[beijing].sum() == pytest.approx(turn_away)  # fewer than would arrive
+    np.testing.assert_array_equal(refused[~beijing], 0.0)
+    assert in_2017["alone"]["refused"].sum() == 0
+    # the talents turned away settle elsewhere: Beijing's nodes gain fewer, the others more
+    inflow = {name: nodes["inflow"].to_numpy() for name, nodes in in_2017.items()}
+    assert inflow["capped"][beijing].sum() < inflow["alone"][beijing].sum() - 0.5 * turn_away
+    assert inflow["capped"][~beijing].sum() > inflow["alone"][~beijing].sum()
