@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from app.cli import main
-from experiments.calibration.calibrate import CmaEs, NelderMead, Problem, fit, load_config
+from experiments.calibration.calibrate import CmaEs, NelderMead, Problem, fit, fresh_seed_sets, load_config
 from experiments.calibration.validate import compare, run_replicates
 from experiments.replicates import replicate_seeds
 from model.errors import ScenarioError
@@ -201,6 +201,66 @@ def test_restarts_keep_every_search_within_the_tolerance_and_weigh_them_equally(
     single = fit(problem, method.model_copy(update={"restarts": 1}), seed=5)
     first = result.trace[result.trace["search"] <= 1].drop(columns="seconds").reset_index(drop=True)
     pd.testing.assert_frame_equal(first, single.trace.drop(columns="seconds"))
+
+
+class LuckyBasin(TwoBasins):
+    """TwoBasins whose fit seeds happen to favour the shallower basin (at 0.8): 0.05 less loss
+    there on the fit seeds, nothing on any other seeds, as a search that fitted the fit seeds'
+    noise would look."""
+
+    def evaluate_batch(self, points, seeds=None):
+        luck = 0.05 if seeds is None or seeds == self.seeds else 0.0
+        return [loss - luck * (x > 0.5) for loss, (x, _) in zip(super().evaluate_batch(points), points)]
+
+
+def test_fresh_seeds_judge_the_searches_when_the_fit_seeds_favour_one_by_chance() -> None:
+    """On the fit seeds the third search (search seeds 3, 4, 5: the first two end in the deeper
+    basin, the third in the lucky one) looks best; judged again on fresh seed sets, one of the
+    first two is the fit, and the tolerance keeps the searches within it there."""
+    problem = LuckyBasin(
+        None,
+        ("inflow_rate", "beta_wage"),
+        np.zeros(2),
+        np.ones(2),
+        np.array([0.5, 0.5]),
+        pd.DataFrame(),
+        (1,),
+    )
+    method = CmaEs(name="cma-es", population=6, max_evaluations=120, sigma0=1.0, ensemble_size=20, restarts=3)
+
+    on_fit_seeds = fit(problem, method, seed=3)
+    assert on_fit_seeds.values[0] == pytest.approx(0.8, abs=0.01)
+    assert all(s.fresh_losses == () for s in on_fit_seeds.searches)
+
+    judged = fit(
+        problem, method.model_copy(update={"ensemble_tolerance": 0.01}), seed=3, fresh_seeds=[(2,), (3,)]
+    )
+    assert judged.values[0] == pytest.approx(0.2, abs=0.01)
+    (winner,) = [s for s in judged.searches if s.values.tolist() == judged.values.tolist()]
+    assert winner.number in (1, 2) and judged.loss == winner.loss  # its loss on the fit seeds
+    assert [s.kept for s in judged.searches] == [True, True, False]
+    assert [len(s.fresh_losses) for s in judged.searches] == [2, 2, 2]
+    assert judged.searches[2].fresh_losses[0] > judged.searches[2].loss  # no luck on fresh seeds
+    # the searches themselves are the same: only the judging differs
+    pd.testing.assert_frame_equal(
+        on_fit_seeds.trace.drop(columns="seconds"), judged.trace.drop(columns="seconds")
+    )
+
+
+def test_fresh_seed_sets_are_none_of_the_fit_or_report_seeds(tmp_path) -> None:
+    config = load_config(
+        write_config(
+            tmp_path,
+            replicates=2,
+            report_replicates=4,
+            method={"name": "cma-es", "restarts": 2, "selection_sets": 3},
+        )
+    )
+    sets = fresh_seed_sets(config, 11)
+    assert [len(s) for s in sets] == [2, 2, 2]
+    seen = set(replicate_seeds(11, 4))
+    assert not seen & {seed for s in sets for seed in s}
+    assert len({seed for s in sets for seed in s}) == 6
 
 
 def write_config(folder: Path, **changes: object) -> Path:
