@@ -162,13 +162,10 @@ class TwoBasins(Problem):
         ]
 
 
-def test_restarts_keep_every_search_within_the_tolerance_and_weigh_them_equally():
-    """Three CMA-ES searches from the same start (search seeds 5, 6, 7): the first two end in
-    the deeper basin, the third in the other. The fitted values are the best of all; the
-    ensemble draws as many from each search within the tolerance of the best loss (the two
-    basins at 10 %, only the deeper one at 1 %); the first search is the single search's fit."""
-    problem = TwoBasins(
-        None,  # never run: the scenario
+def on_two_basins(kind: type[TwoBasins]) -> tuple[TwoBasins, CmaEs]:
+    """A two-parameter problem of ``kind`` (never run: no scenario) and three CMA-ES searches."""
+    problem = kind(
+        None,  # type: ignore[arg-type]  # no scenario: evaluate_batch never runs one
         ("inflow_rate", "beta_wage"),
         np.zeros(2),
         np.ones(2),
@@ -176,7 +173,17 @@ def test_restarts_keep_every_search_within_the_tolerance_and_weigh_them_equally(
         pd.DataFrame(),
         (1,),
     )
-    method = CmaEs(name="cma-es", population=6, max_evaluations=120, sigma0=1.0, ensemble_size=20, restarts=3)
+    return problem, CmaEs(
+        name="cma-es", population=6, max_evaluations=120, sigma0=1.0, ensemble_size=20, restarts=3
+    )
+
+
+def test_restarts_keep_every_search_within_the_tolerance_and_weigh_them_equally():
+    """Three CMA-ES searches from the same start (search seeds 5, 6, 7): the first two end in
+    the deeper basin, the third in the other. The fitted values are the best of all; the
+    ensemble draws as many from each search within the tolerance of the best loss (the two
+    basins at 10 %, only the deeper one at 1 %); the first search is the single search's fit."""
+    problem, method = on_two_basins(TwoBasins)
 
     result = fit(problem, method, seed=5)
 
@@ -217,16 +224,7 @@ def test_fresh_seeds_judge_the_searches_when_the_fit_seeds_favour_one_by_chance(
     """On the fit seeds the third search (search seeds 3, 4, 5: the first two end in the deeper
     basin, the third in the lucky one) looks best; judged again on fresh seed sets, one of the
     first two is the fit, and the tolerance keeps the searches within it there."""
-    problem = LuckyBasin(
-        None,
-        ("inflow_rate", "beta_wage"),
-        np.zeros(2),
-        np.ones(2),
-        np.array([0.5, 0.5]),
-        pd.DataFrame(),
-        (1,),
-    )
-    method = CmaEs(name="cma-es", population=6, max_evaluations=120, sigma0=1.0, ensemble_size=20, restarts=3)
+    problem, method = on_two_basins(LuckyBasin)
 
     on_fit_seeds = fit(problem, method, seed=3)
     assert on_fit_seeds.values[0] == pytest.approx(0.8, abs=0.01)
