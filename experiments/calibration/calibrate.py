@@ -44,8 +44,8 @@ Method (simulated moments with common random numbers):
     the report's, ``fresh_seed_sets``), and the fitted values are those of the search with the
     lowest mean loss there, the tolerance measured from that mean. On the fit seeds the winner
     is flattered by the noise it was selected on (in issue 10's seventh-round fit, the best
-    search's loss was 0.0051 on its two fit seeds and 0.0062 on fresh ones, as good as a search
-    that had ended 16 % behind). Where the loss has
+    search's loss was 0.0051 on its two fit seeds and 0.0061 on 8 fresh pairs, where a search
+    that had ended 16 % behind scored 0.0060). Where the loss has
     several basins of nearly equal depth, one search's covariance sees only its own; the kept
     searches together show how far apart the basins lie.
 
