@@ -29,6 +29,7 @@ from model.choice import (
     jobs_given_homes,
     logit_probabilities,
     moving_hazard,
+    net_gain_by_province,
     refuse_arrivals,
     solve_constants,
     term_effects,
@@ -46,6 +47,8 @@ from model.parameters import resolve_parameters
 from model.scenario import Scenario
 from model.talents import GROUPS, HUKOU_ABROAD, HUKOU_ELSEWHERE, Status, Talents
 
+CEILING_DRIVER = "ceiling"
+"""The drivers' name for what a population ceiling's refusals change (not a utility term)."""
 MIN_JOB_CHANCE = 0.02  # floor of job_chance so that log stays finite where nothing is posted
 
 
@@ -122,7 +125,7 @@ class TalentModel(mesa.Model):
         self.firms = self._create_firms()
         self._wage_growth = np.zeros(self.layout.size)  # each node's wage growth this year (phase 2)
         self.accounts = YearAccounts(self.layout.size)
-        self.drivers = {term: np.zeros(len(PROVINCES)) for term in TERMS}
+        self.drivers = {term: np.zeros(len(PROVINCES)) for term in (*TERMS, CEILING_DRIVER)}
         self.housing_availability = np.zeros(self.layout.size)  # chance a newcomer finds a talent flat
         self.youth_posts = np.zeros(self.layout.size)  # research posts the youth programme funds
         self.fte_served = np.zeros(self.layout.size)  # phase 7
@@ -331,21 +334,26 @@ class TalentModel(mesa.Model):
         those who would arrive at its nodes, who choose again among the rest
         (``choice.refuse_arrivals``); talents living there already are not turned away.
 
+        What they change in each province's net gain is counted as the driver ``ceiling``.
+
         Args:
             probabilities: choice probabilities of the ``used`` cells.
             used: the choice cells anyone chooses from this year.
-            persons: expected persons choosing in each of them.
+            persons: expected persons choosing in each choice cell (the whole grid).
         """
         ceiling = self.levers["population_ceiling"]
         if self._ceiling_refusals <= 0 or ceiling.value <= 0 or not ceiling.nodes.any():
             return probabilities
         capped = np.append(ceiling.nodes, False)  # leaving the region is never refused
         origin = self.grid.attributes()[0][used]  # outside the region is not capped either
-        probabilities, turned_away = refuse_arrivals(
-            probabilities, ~capped[origin], capped, persons, self._ceiling_refusals
+        refused, turned_away = refuse_arrivals(
+            probabilities, ~capped[origin], capped, persons[used], self._ceiling_refusals
         )
         self.accounts.refused += turned_away[: self.layout.size]
-        return probabilities
+        self.drivers[CEILING_DRIVER] += net_gain_by_province(
+            refused, persons, self.grid, self.layout.province, used
+        ) - net_gain_by_province(probabilities, persons, self.grid, self.layout.province, used)
+        return refused
 
     def settle_by_points(self, alive: np.ndarray) -> None:
         """Phase 4 (cont.): hukou_points_quota, after the yearly settlement (model/demography.py
@@ -563,7 +571,7 @@ class TalentModel(mesa.Model):
         self._staff_in_conditions = None
         cond, terms, total_utility = self._utility_now(used)
         staff = self._staff_in_conditions  # of the rows as they are now, before anyone moves
-        probabilities = self._refuse_at_ceiling(logit_probabilities(total_utility), used, persons[used])
+        probabilities = self._refuse_at_ceiling(logit_probabilities(total_utility), used, persons)
         destination = draw_choices(probabilities, position[cells], self.rng)
         considered, left = rows[destination < n], rows[destination == n]  # homes chosen below
         home_before = np.concatenate([talents.home[considered], talents.home[left]])

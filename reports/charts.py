@@ -108,6 +108,7 @@ TERMS: dict[str, dict[str, str]] = {
     "barriers": {"en": "hukou and credential barriers", "zh": "户籍与资格壁垒"},
     "commuting": {"en": "homes within commuting range", "zh": "通勤范围内居住"},
     "levers": {"en": "policy levers", "zh": "政策措施"},
+    "ceiling": {"en": "population ceiling", "zh": "常住人口上限"},  # not a utility term (P10)
 }
 
 GROUPS: dict[str, dict[str, str]] = {

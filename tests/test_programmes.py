@@ -1522,6 +1522,11 @@ def test_population_ceiling_bears_on_talents_and_others_alike() -> None:
     }
     refused = in_2017["capped"]["refused"].to_numpy()
     assert refused[beijing].sum() == pytest.approx(turn_away)  # fewer than would arrive
+    # the drivers count it: Beijing loses those turned away (expected), the others gain those of
+    # them who do not leave the region
+    ceiling_driver = capped.tables()["drivers"].query("term == 'ceiling'").set_index("province")["persons"]
+    assert ceiling_driver["beijing"] == pytest.approx(-turn_away)
+    assert 0 < ceiling_driver[["tianjin", "hebei"]].sum() <= turn_away
     np.testing.assert_array_equal(refused[~beijing], 0.0)
     assert in_2017["alone"]["refused"].sum() == 0
     # the talents turned away settle elsewhere: Beijing's nodes gain fewer, the others more
