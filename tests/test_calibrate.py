@@ -317,6 +317,24 @@ def test_calibrate_command_writes_record_report_and_an_extendable_layer(tmp_path
     assert load_scenario(child).start_year == 2010
 
 
+def test_calibrate_command_judges_restarts_on_fresh_seeds_and_records_it(tmp_path):
+    """Two CMA-ES searches of one generation, judged on one fresh seed: the record keeps each
+    search's loss there, the layer's header says so, and the fit is the search best on it."""
+    method = {"name": "cma-es", "population": 2, "max_evaluations": 2, "restarts": 2, "selection_sets": 1}
+    config = write_config(tmp_path, method=method)
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["calibrate", str(config), "--out", str(tmp_path / "out")]) == 0
+
+    record = json.loads((tmp_path / "out" / "calibration.json").read_text())
+    searches = record["result"]["searches"]
+    assert [len(s["best_losses_each_fresh_set"]) for s in searches] == [1, 1]
+    best = min(searches, key=lambda s: s["best_loss_fresh_seeds"])
+    assert record["parameters"]["inflow_rate"]["fitted"] == best["best_values"]["inflow_rate"]
+    assert record["result"]["loss_fit_seeds"] == best["best_loss_fit_seeds"]
+    header = (tmp_path / "scenarios" / "tiny.yaml").read_text()
+    assert "on 1 fresh set of seeds" in header and "on the fresh seeds)" in header
+
+
 @pytest.mark.parametrize(
     "change, message",
     [

@@ -1008,7 +1008,8 @@ def _layer_text(
                 "#",
                 f"# {len(result.searches)} searches from the same start; the fitted values are the best of all"
                 + (
-                    f" on {config.method.selection_sets} fresh sets of seeds (none of the fit's),"
+                    f" on {config.method.selection_sets} fresh"
+                    f" set{'s' if config.method.selection_sets != 1 else ''} of seeds (none of the fit's),"
                     if config.method.selection_sets
                     else ","
                 ),
