@@ -42,7 +42,7 @@ from model.firms import SECTORS, Firm, sector_weights, talent_wages
 from model.indicators import indicators
 from model.inputs import RECENT_WAGE_YEARS, TREND_YEARS, base_year, lending_rate, trend_fade
 from model.layout import PROVINCES, Layout, default_layout
-from model.levers import LEVERS, resolve_year
+from model.levers import LEVERS, LeverState, resolve_year
 from model.parameters import resolve_parameters
 from model.scenario import Scenario
 from model.talents import GROUPS, HUKOU_ABROAD, HUKOU_ELSEWHERE, Status, Talents
@@ -311,8 +311,8 @@ class TalentModel(mesa.Model):
                 ``_residents_by_node`` counts them).
         """
         self._ceiling_refusals = 0.0
-        ceiling = self.levers["population_ceiling"]
-        if ceiling.value <= 0 or not ceiling.nodes.any():
+        ceiling = self._ceiling_in_force()
+        if ceiling is None:
             return
         capped = [city for city in self.cities if ceiling.nodes[city.node]]
         talents = residents[ceiling.nodes].sum()
@@ -341,19 +341,24 @@ class TalentModel(mesa.Model):
             used: the choice cells anyone chooses from this year.
             persons: expected persons choosing in each choice cell (the whole grid).
         """
-        ceiling = self.levers["population_ceiling"]
-        if self._ceiling_refusals <= 0 or ceiling.value <= 0 or not ceiling.nodes.any():
+        ceiling = self._ceiling_in_force()
+        if self._ceiling_refusals <= 0 or ceiling is None:
             return probabilities
         capped = np.append(ceiling.nodes, False)  # leaving the region is never refused
         origin = self.grid.attributes()[0][used]  # outside the region is not capped either
-        refused, turned_away = refuse_arrivals(
+        after, turned_away = refuse_arrivals(
             probabilities, ~capped[origin], capped, persons[used], self._ceiling_refusals
         )
         self.accounts.refused += turned_away[: self.layout.size]
         self.drivers[CEILING_DRIVER] += net_gain_by_province(
-            refused, persons, self.grid, self.layout.province, used
+            after, persons, self.grid, self.layout.province, used
         ) - net_gain_by_province(probabilities, persons, self.grid, self.layout.province, used)
-        return refused
+        return after
+
+    def _ceiling_in_force(self) -> LeverState | None:
+        """This year's population_ceiling, or None where it is off or targets no node."""
+        ceiling = self.levers["population_ceiling"]
+        return ceiling if ceiling.value > 0 and ceiling.nodes.any() else None
 
     def settle_by_points(self, alive: np.ndarray) -> None:
         """Phase 4 (cont.): hukou_points_quota, after the yearly settlement (model/demography.py
