@@ -9,6 +9,7 @@
     jjj-talent validate SCENARIO.yaml --observed FILE.csv [--from YEAR] [--replicates N] [--ensemble FILE]
                         [--workers N] [--out DIR]
     jjj-talent calibrate CONFIG.yaml [--out DIR] [--no-layer] [--workers N | --scheduler ADDR]
+    jjj-talent profile CONFIG.yaml --parameter NAME --values V [V ...] [--refit NAME ...] [--out DIR]
     jjj-talent sweep EXPERIMENT.yaml [--store DIR] [--workers N | --scheduler tcp://HOST:PORT]
     jjj-talent sensitivity STORE    jjj-talent discover STORE --target "hebei_share >= 0.45 in 2030"
     jjj-talent show SCENARIO.yaml   the resolved scenario and what it changes of its parent
@@ -251,6 +252,39 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_runner_options(command, default="one per CPU, at most one per replicate")
     command.set_defaults(handler=_calibrate)
+
+    command = commands.add_parser(
+        "profile",
+        help="the fit's loss with one parameter held at other values: do the data pin it down?",
+        description="Hold one fitted parameter at each value, refit the ones named by --refit (the "
+        "rest at the shipped fit), and report the loss on fresh seeds beside its spread across them "
+        "(experiments/calibration/profile.py). Writes profile.csv; changes no scenario.",
+    )
+    command.add_argument(
+        "config", type=Path, help="calibration config (e.g. experiments/calibration-2015.yaml)"
+    )
+    command.add_argument("--parameter", required=True, help="the fitted parameter to hold")
+    command.add_argument(
+        "--values",
+        type=float,
+        nargs="+",
+        required=True,
+        help="values to hold it at (the fitted one is added)",
+    )
+    command.add_argument(
+        "--refit", nargs="+", default=[], metavar="NAME", help="fitted parameters refitted at each value"
+    )
+    command.add_argument(
+        "--evaluations", type=int, default=96, help="candidates the refit may try at each value (default 96)"
+    )
+    command.add_argument(
+        "--fresh-sets", type=int, default=3, help="fresh seed sets each value is judged on (default 3)"
+    )
+    _add_runner_options(command, default="one per CPU, at most one per replicate")
+    command.add_argument(
+        "--out", type=Path, help="output folder (default: outputs/profile/<config>-<parameter>)"
+    )
+    command.set_defaults(handler=_profile)
 
     command = commands.add_parser("sweep", help="run an experiment's runs (resumable), then its results")
     command.add_argument("experiment", type=Path, help="experiment file (YAML)")
@@ -672,6 +706,26 @@ def _calibrate(args: argparse.Namespace) -> int:
         add_files=calibration_files,
     )
     print(f"calibration: {result.line()}")
+    return 0
+
+
+def _profile(args: argparse.Namespace) -> int:
+    from experiments.calibration.calibrate import load_config
+    from experiments.calibration.profile import ProfileRequest, check_request, profile
+
+    _check_runner_options(args)
+    config = load_config(args.config)
+    request = ProfileRequest(
+        args.parameter, tuple(args.values), tuple(args.refit), args.evaluations, args.fresh_sets
+    )
+    check_request(config, request)
+    out_dir = args.out or DEFAULT_OUTPUTS / "profile" / f"{config.name}-{args.parameter}"
+    workers = args.workers
+    if workers is None and args.scheduler is None:
+        workers = min(_cpus(), config.replicates * 4)
+    print(f"profile of {args.parameter} ({config.source}), refitting {', '.join(args.refit) or 'nothing'}")
+    profile(config, request, out_dir, log=print, workers=workers, scheduler=args.scheduler)
+    print(f"wrote {out_dir}/profile.csv")
     return 0
 
 

@@ -1,0 +1,224 @@
+"""Profiles of the fit's loss: do the data up to 2015 pin a parameter down?
+
+    jjj-talent profile CONFIG.yaml --parameter NAME --values V [V ...] [--refit NAME ...]
+
+A fitted value is only as good as the loss's curvature around it. The profile of parameter k
+holds it at each value v in turn, refits the parameters it trades off against (``--refit``,
+the rest stay at the shipped fit) and reports the loss that remains:
+
+    L_k(v) = min over theta_R of L(theta),   theta_k = v,   theta_j = fitted value (j not in R)
+
+with L the calibration's loss (``calibrate.py``: sum of weight x squared log error over the
+config's targets). The refit is CMA-ES (the calibration's own search) on the fit's seeds, from
+the fitted values, within the config's search intervals; its best is then evaluated on fresh
+sets of seeds that no search saw (``calibrate.fresh_seed_sets``, the same sets the fit was
+judged on), so every value is judged on the same seeds and the rows are comparable. The loss
+is not a likelihood: read each value's rise over the fitted value's loss, set by set (every
+value meets the same seeds), against that rise's spread across the sets: a rise of many
+spreads means the targets up to 2015 reject the value; a rise within a spread or two means
+they cannot tell it from the fit, and the value rests on its search interval (the published
+evidence the config cites).
+
+Output, in ``--out`` (default ``outputs/profile/<config>-<parameter>/``): ``profile.csv``, one row a
+value: the value, whether it is the fitted one, the best loss on the fit seeds, the mean loss on
+the fresh sets, the mean rise over the fitted value's and its spread (``rise``, ``rise_sd``),
+each target group's part of the mean loss (``loss:<group>``) and the refitted values. Profiles are diagnostics: they write no layer and change no scenario.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from experiments import files
+from experiments.calibration.calibrate import (
+    CalibrationConfig,
+    CmaEs,
+    Problem,
+    fit,
+    fresh_seed_sets,
+    loss_terms,
+    problem_from,
+)
+from experiments.files import staging_dir
+from experiments.runner import open_pool
+from model.errors import ScenarioError
+from model.scenario import load_scenario
+
+REFIT_POPULATION = 8
+"""Candidates a generation of the refit (one batch)."""
+REFIT_SIGMA0 = 0.3
+"""The refit's first step in transformed units: it starts at the fit, so smaller than the fit's 0.6."""
+
+
+@dataclass(frozen=True)
+class ProfileRequest:
+    """What to profile: one of the config's parameters at ``values``, refitting ``refit`` (none:
+    only the one parameter moves) with at most ``evaluations`` candidates a value, judged on
+    ``fresh_sets`` fresh seed sets."""
+
+    parameter: str
+    values: tuple[float, ...]
+    refit: tuple[str, ...] = ()
+    evaluations: int = 96
+    fresh_sets: int = 3
+
+
+def check_request(config: CalibrationConfig, request: ProfileRequest) -> None:
+    """Refuse a request the config cannot answer, naming what is allowed.
+
+    Raises:
+        ScenarioError: the parameter or a refitted one is not fitted by the config, a value lies
+            outside the config's search interval, the parameter is refitted too, too few
+            evaluations or fresh sets.
+    """
+    where = f"{config.source}"
+    fitted = list(config.parameters)
+    if request.parameter not in config.parameters:
+        raise ScenarioError(
+            f"command line: --parameter: value {request.parameter!r}: not fitted by {where}; "
+            f"allowed: {', '.join(fitted)}"
+        )
+    if not request.values:
+        raise ScenarioError("command line: --values: give at least one value")
+    bounds = config.parameters[request.parameter]
+    for value in request.values:
+        if not bounds.lower <= value <= bounds.upper:
+            raise ScenarioError(
+                f"command line: --values: value {value:g}: outside the search interval of "
+                f"{request.parameter} in {where}; allowed: {bounds.lower:g} to {bounds.upper:g}"
+            )
+    for name in request.refit:
+        if name == request.parameter:
+            raise ScenarioError(
+                f"command line: --refit: value {name!r}: the profiled parameter is held, not refitted"
+            )
+        if name not in config.parameters:
+            raise ScenarioError(
+                f"command line: --refit: value {name!r}: not fitted by {where}; allowed: {', '.join(fitted)}"
+            )
+    if request.refit and request.evaluations < REFIT_POPULATION:
+        raise ScenarioError(
+            f"command line: --evaluations: value {request.evaluations}: at least one generation "
+            f"({REFIT_POPULATION} candidates) when refitting"
+        )
+    if request.fresh_sets < 1:
+        raise ScenarioError(f"command line: --fresh-sets: value {request.fresh_sets}: must be 1 or more")
+    if config.layer is None or not config.layer.is_file():
+        raise ScenarioError(
+            f"{where}: layer: no fitted layer to profile around ({config.layer}); "
+            f"run `jjj-talent calibrate {config.source}` first"
+        )
+
+
+def fitted_values(config: CalibrationConfig, names: Sequence[str]) -> np.ndarray:
+    """The shipped fit: the values the config's layer sets for ``names``."""
+    layer = load_scenario(config.layer).parameter_overrides() if config.layer else {}
+    missing = [n for n in names if n not in layer]
+    if missing:
+        raise ScenarioError(f"{config.layer}: sets no value for {', '.join(missing)} (refit the layer)")
+    return np.array([float(layer[n]) for n in names])
+
+
+def refit_problem(problem: Problem, at: np.ndarray, names: Sequence[str]) -> Problem:
+    """The fit of ``names`` alone, every other parameter of ``problem`` held at ``at``, starting
+    from ``at``."""
+    index = [problem.names.index(n) for n in names]
+    return Problem(
+        problem.scenario_with(at),
+        tuple(names),
+        problem.lower[index],
+        problem.upper[index],
+        at[index],
+        problem.targets,
+        problem.seeds,
+        problem.pool,
+    )
+
+
+def profile(
+    config: CalibrationConfig,
+    request: ProfileRequest,
+    out_dir: Path,
+    log: Callable[[str], None] | None = None,
+    *,
+    workers: int | None = 0,
+    scheduler: str | None = None,
+) -> pd.DataFrame:
+    """The profile table (module docstring), also written to ``out_dir/profile.csv``."""
+    check_request(config, request)
+    seed = load_scenario(config.scenario).seed if config.seed is None else config.seed
+    fresh = _fresh_sets(config, seed, request.fresh_sets)
+    rows, each_set = [], []
+    with open_pool(workers, scheduler) as pool:
+        problem = problem_from(config, pool)
+        fitted = fitted_values(config, problem.names)
+        k = problem.names.index(request.parameter)
+        groups = problem.targets["target"]
+        for value in sorted(set(request.values) | {float(fitted[k])}):
+            started = time.perf_counter()
+            at = fitted.copy()
+            at[k] = value
+            if request.refit:
+                method = CmaEs(
+                    name="cma-es",
+                    population=REFIT_POPULATION,
+                    max_evaluations=request.evaluations,
+                    sigma0=REFIT_SIGMA0,
+                    ensemble_size=0,
+                )
+                result = fit(refit_problem(problem, at, request.refit), method, seed=seed)
+                at[[problem.names.index(n) for n in request.refit]] = result.values
+                fit_seed_loss = result.loss  # the best candidate, the start (this value alone) included
+            else:
+                fit_seed_loss = problem.evaluate_batch([at])[0]
+            losses, by_group = [], []
+            for seeds in fresh:
+                loss, table = problem.evaluate(at, seeds)
+                losses.append(loss)
+                by_group.append(loss_terms(table, problem.targets["weight"]).groupby(groups).sum())
+            each_set.append(losses)
+            row = {
+                request.parameter: value,
+                "fitted": bool(value == fitted[k]),
+                "loss_fit_seeds": fit_seed_loss,
+                "loss_fresh_mean": float(np.mean(losses)),
+            }
+            row |= {f"loss:{g}": float(v) for g, v in pd.concat(by_group, axis=1).mean(axis=1).items()}
+            row |= {f"refit:{n}": float(at[problem.names.index(n)]) for n in request.refit}
+            rows.append(row)
+            if log:
+                refitted = "  ".join(f"{n}={at[problem.names.index(n)]:.4g}" for n in request.refit)
+                log(
+                    f"  {request.parameter}={value:.4g}{' (fit)' if row['fitted'] else ''}: "
+                    f"loss {row['loss_fresh_mean']:.5f} on fresh seeds (fit seeds {fit_seed_loss:.5f})"
+                    f"{'  ' + refitted if refitted else ''}  [{time.perf_counter() - started:.0f} s]"
+                )
+    table = pd.DataFrame(rows)
+    # the rise over the fitted value's loss, set by set (common random numbers), and its spread
+    rises = np.array(each_set) - np.array(each_set)[table["fitted"].to_numpy()]
+    table.insert(4, "rise", rises.mean(axis=1))
+    table.insert(5, "rise_sd", rises.std(axis=1, ddof=1) if len(fresh) > 1 else np.nan)
+    with staging_dir(out_dir) as stage:
+        files.write_csv(stage / "profile.csv", table)
+    if log:
+        for row in table.itertuples(index=False):
+            if not row.fitted:
+                log(
+                    f"  rise over the fit at {getattr(row, request.parameter):.4g}: {row.rise:+.5f} (sd {row.rise_sd:.5f})"
+                )
+    return table
+
+
+def _fresh_sets(config: CalibrationConfig, seed: int, count: int) -> list[tuple[int, ...]]:
+    """``count`` fresh seed sets: those the fit judged its searches on, then more beyond them."""
+    if isinstance(config.method, CmaEs):
+        method = config.method.model_copy(update={"selection_sets": count})
+    else:
+        method = CmaEs(name="cma-es", selection_sets=count)
+    return fresh_seed_sets(config.model_copy(update={"method": method}), seed)
