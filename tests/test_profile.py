@@ -15,6 +15,7 @@ import pytest
 
 from app.cli import main
 from experiments.calibration.validate import compare, run_replicates
+from experiments.ensemble import load_ensemble
 from experiments.replicates import replicate_seeds
 from model.scenario import load_scenario
 from tests.conftest import SCENARIOS
@@ -83,6 +84,18 @@ def test_the_loss_is_lowest_at_the_value_that_made_the_targets(tmp_path):
     away = table[~table["fitted"]]
     assert (away["rise"] > 2 * away["rise_sd"]).all()
     assert table["loss:talents"].to_numpy() == pytest.approx(table["loss_fresh_mean"])  # one group
+
+    # each row's whole parameter vector, as a one-draw ensemble `compare --ensemble` reads
+    point = load_ensemble(tmp_path / "out" / "inflow_rate=0.02.csv")
+    assert point.labels == ("inflow_rate=0.02",) and point.names == ("inflow_rate", "wage_trend_share")
+    assert point.values[0].tolist() == pytest.approx(
+        [
+            0.02,
+            load_scenario(config.parent / "scenarios" / "tiny.yaml").parameter_overrides()[
+                "wage_trend_share"
+            ],
+        ]
+    )
 
 
 def test_a_refit_lowers_the_loss_at_a_held_value_and_records_what_it_refitted(tmp_path):

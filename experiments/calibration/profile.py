@@ -22,7 +22,11 @@ evidence the config cites).
 Output, in ``--out`` (default ``outputs/profile/<config>-<parameter>/``): ``profile.csv``, one row a
 value: the value, whether it is the fitted one, the best loss on the fit seeds, the mean loss on
 the fresh sets, the mean rise over the fitted value's and its spread (``rise``, ``rise_sd``),
-each target group's part of the mean loss (``loss:<group>``) and the refitted values. Profiles are diagnostics: they write no layer and change no scenario.
+each target group's part of the mean loss (``loss:<group>``) and the refitted values; and each
+row's whole parameter vector as a one-draw ensemble file, ``<parameter>=<value>.csv``, so that
+``jjj-talent compare A.yaml B.yaml --ensemble <that file>`` measures an effect at that point of
+the profile (how much an answer hangs on what the data leave open). Profiles are diagnostics:
+they write no layer and change no scenario.
 """
 
 from __future__ import annotations
@@ -154,7 +158,7 @@ def profile(
     check_request(config, request)
     seed = load_scenario(config.scenario).seed if config.seed is None else config.seed
     fresh = _fresh_sets(config, seed, request.fresh_sets)
-    rows, each_set = [], []
+    rows, each_set, points = [], [], []
     with open_pool(workers, scheduler) as pool:
         problem = problem_from(config, pool)
         fitted = fitted_values(config, problem.names)
@@ -183,6 +187,7 @@ def profile(
                 losses.append(loss)
                 by_group.append(loss_terms(table, problem.targets["weight"]).groupby(groups).sum())
             each_set.append(losses)
+            points.append(at)
             row = {
                 request.parameter: value,
                 "fitted": bool(value == fitted[k]),
@@ -206,6 +211,10 @@ def profile(
     table.insert(5, "rise_sd", rises.std(axis=1, ddof=1) if len(fresh) > 1 else np.nan)
     with staging_dir(out_dir) as stage:
         files.write_csv(stage / "profile.csv", table)
+        for value, at in zip(table[request.parameter], points):
+            label = f"{request.parameter}={value:g}"
+            point = pd.DataFrame([{"draw": label, **dict(zip(problem.names, at)), "weight": 1.0}])
+            files.write_csv(stage / f"{label}.csv", point)
     if log:
         for row in table.itertuples(index=False):
             if not row.fitted:
