@@ -44,6 +44,13 @@ def test_bad_calibration_config_is_refused(stem: str, tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("stem", ["duplicate_key", "late_target", "unknown_parameter"])
+def test_profile_refuses_a_bad_calibration_config_as_calibrate_does(stem: str, tmp_path: Path) -> None:
+    config = str(BAD_CALIBRATIONS / f"{stem}.yaml")
+    options = ["--parameter", "beta_wage", "--values", "1.5"]
+    assert_refused(tmp_path, "profile", config, *options, fragments=CALIBRATIONS[stem])
+
+
 def test_a_config_with_thousands_of_problems_shows_twenty_and_counts_the_rest(tmp_path: Path) -> None:
     config = tmp_path / "many.yaml"
     config.write_text("name: many\n" + "".join(f"unknown_{i}: {i}\n" for i in range(5000)), encoding="utf-8")

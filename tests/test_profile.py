@@ -18,7 +18,7 @@ from experiments.calibration.validate import compare, run_replicates
 from experiments.ensemble import load_ensemble
 from experiments.replicates import replicate_seeds
 from model.scenario import load_scenario
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, assert_refused
 from tests.test_calibrate import observed_rows
 
 TRUE_INFLOW = 0.05
@@ -141,8 +141,6 @@ def test_a_refit_lowers_the_loss_at_a_held_value_and_records_what_it_refitted(tm
         (["--parameter", "inflow_rate", "--values", "0.03", "--fresh-sets", "0"], "must be 1 or more"),
     ],
 )
-def test_bad_requests_are_refused_before_anything_runs(tmp_path, capsys, options, message):
+def test_bad_requests_are_refused_before_anything_runs(tmp_path, options, message):
     config = write_profiled_fit(tmp_path, made_by_model=False)
-    assert main(["profile", str(config), "--out", str(tmp_path / "out"), *options]) == 2
-    assert message in capsys.readouterr().err
-    assert not (tmp_path / "out").exists()
+    assert_refused(tmp_path, "profile", str(config), *options, fragments=[message])
