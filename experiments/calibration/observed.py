@@ -23,6 +23,7 @@ Indicators the model measures (``MEASURES``); "unit" is the set of nodes the uni
 | ``bachelor_enrolled`` | the model's students (status ``student``) / (1 + the province's short-cycle per bachelor student in 2015, A9) |
 | ``hei_students``, ``undergraduate_enrolled`` | the model's students at the unit's nodes (bachelor and short-cycle; the published counts are the same two levels) |
 | ``migrant_residents`` | residents x the share of talents without the province's hukou (foreign talents included): talents are assumed to share the residents' migrant share (A11) |
+| ``commuting_talents`` | talents living at the unit's nodes who work in another node (ASSUMPTIONS C1, C2) |
 | ``talents`` | region only: the plan's administrative talent total (人才资源总量), tertiary-educated talents x the A5 bridge (SEED 2015 total / the 2015 base year's tertiary stock = 19.40 / 19.00); not valid below the region |
 
 Indicators the model cannot measure are listed with the reason in ``NOT_MEASURED``; a row of
@@ -344,6 +345,10 @@ def _migrants(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Contex
     return share * _population(run, unit, nodes, year, ctx)
 
 
+def _commuting_talents(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Context) -> float:
+    return run.sums("commuters", year, nodes)
+
+
 def _administrative_talents(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Context) -> float:
     if unit != "jjj":
         raise Unavailable("administrative talent count: the A5 bridge holds for the region (jjj) only")
@@ -363,6 +368,7 @@ MEASURES: Mapping[str, Measure] = {
     "hei_students": _students,
     "undergraduate_enrolled": _students,
     "migrant_residents": _migrants,
+    "commuting_talents": _commuting_talents,
     "talents": _administrative_talents,
 }
 NOT_MEASURED: Mapping[str, str] = {
@@ -384,6 +390,7 @@ NOT_MEASURED: Mapping[str, str] = {
     "sample_6plus": "a count of sampled persons, not a population quantity",
     "sample_tertiary": "a count of sampled persons, not a population quantity",
     "new_housing_price_index": "an index, which the inputs use to chain SJZ's 2015 price (A7)",
+    "commuters_all": "the model's commuters are talents only (commuting_talents, C2)",
 }
 """Indicators the repository holds that the model cannot measure, and why (a skip reason)."""
 
