@@ -377,3 +377,14 @@ def test_shipped_config_and_layer_are_valid():
     )
     layer = load_scenario(SCENARIOS / "calibrated-2015.yaml")
     assert set(layer.parameter_overrides()) == set(config.parameters)
+
+
+def test_a_target_the_runs_cannot_produce_stops_a_batch_at_once():
+    """Before, a batch charged such a target as a miss at every candidate (a flat loss of 25 the
+    search could not leave); now the first batch refuses it, as a single evaluation does."""
+    scenario = load_scenario(SCENARIOS / "history.yaml").with_overrides({"scale": 5000, "end_year": 2011})
+    targets = observed_rows([("beijing", "talents", 2011)], [1.0]).assign(target="x", weight=1.0)
+    start = np.array([PARAMETERS["inflow_rate"].default])
+    problem = Problem(scenario, ("inflow_rate",), np.array([0.0]), np.array([0.14]), start, targets, (1,))
+    with pytest.raises(ScenarioError, match="beijing talents 2011 cannot be produced: .*region"):
+        problem.evaluate_batch([start])

@@ -86,6 +86,7 @@ from experiments.calibration.observed import (
     BACKCAST_VINTAGES,
     DATA_CUTOFF_YEAR,
     MEASURES,
+    RunNodes,
     Unavailable,
     read_observed_files,
     unit_nodes,
@@ -397,13 +398,7 @@ class Problem:
     ) -> tuple[float, pd.DataFrame]:
         """Loss and comparison table at ``values`` (the problem's seeds unless given)."""
         runs = run_replicates(self.scenario_with(values), seeds or self.seeds, self.pool)
-        table = compare(self.targets, runs, self.scenario.start_year)
-        skipped = table[table["result"] == "skipped"]
-        if len(skipped):
-            row = skipped.iloc[0]
-            raise ScenarioError(
-                f"target {row['unit']} {row['indicator']} {row['year']} cannot be produced: {row['reason']}"
-            )
+        table = self._compared(runs)
         return float(loss_terms(table, self.targets["weight"]).sum()), table
 
     def evaluate_batch(
@@ -412,11 +407,19 @@ class Problem:
         """Losses at several points, their replicates run as one batch (the problem's seeds
         unless given)."""
         sets = run_replicate_sets([self.scenario_with(v) for v in points], seeds or self.seeds, self.pool)
-        losses = []
-        for runs in sets:
-            table = compare(self.targets, runs, self.scenario.start_year)
-            losses.append(float(loss_terms(table, self.targets["weight"]).sum()))
-        return losses
+        return [float(loss_terms(self._compared(runs), self.targets["weight"]).sum()) for runs in sets]
+
+    def _compared(self, runs: Sequence[RunNodes]) -> pd.DataFrame:
+        """The targets against ``runs``; a target the runs cannot produce stops the fit at once
+        (rather than its loss counting as a miss at every candidate)."""
+        table = compare(self.targets, runs, self.scenario.start_year)
+        skipped = table[table["result"] == "skipped"]
+        if len(skipped):
+            row = skipped.iloc[0]
+            raise ScenarioError(
+                f"target {row['unit']} {row['indicator']} {row['year']} cannot be produced: {row['reason']}"
+            )
+        return table
 
 
 @dataclass(frozen=True)

@@ -147,6 +147,7 @@ NODE_COLUMNS = (
     "entries",
     "university_entrants",
     "nonlocal_talents",
+    "commuters",
     "foreign_talents",
     "students",
 )
