@@ -140,6 +140,22 @@ def test_students_and_entrants_are_measured_in_the_published_definitions(history
             assert measure(run, province, "bachelor_entrants", 2011, ctx) == pytest.approx(expected, rel=0.01)
 
 
+def test_commuting_talents_are_those_living_in_the_unit_who_work_in_another_node():
+    """Langfang's commuting talents (ASSUMPTIONS C2's target) follow the cost of living away from
+    one's job: none worth speaking of at the bottom of its interval, many at no cost."""
+    ctx = context(2010)
+    seeds = replicate_seeds(ROOT_SEED, 1)
+    measured = {}
+    for cost in (-6.0, 0.0):
+        scenario = load_scenario(SCENARIOS / "history.yaml").with_overrides(
+            {**SMALL, "end_year": 2011, "parameters.commute_home_constant": cost}
+        )
+        (run,) = run_replicates(scenario, seeds)
+        measured[cost] = measure(run, "LF", "commuting_talents", 2011, ctx)
+        assert measured[cost] == run.sums("commuters", 2011, ["LF"])
+    assert measured[0.0] > 100_000 > 10 * measured[-6.0]
+
+
 def test_rows_the_model_cannot_produce_are_listed_with_their_reason(history_runs):
     entries = [
         ("china", "tertiary_per_100k", 2011),
