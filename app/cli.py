@@ -711,19 +711,17 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 def _profile(args: argparse.Namespace) -> int:
     from experiments.calibration.calibrate import load_config
-    from experiments.calibration.profile import ProfileRequest, check_request, profile
+    from experiments.calibration.profile import ProfileRequest, profile
 
     _check_runner_options(args)
     config = load_config(args.config)
     request = ProfileRequest(
         args.parameter, tuple(args.values), tuple(args.refit), args.evaluations, args.fresh_sets
     )
-    check_request(config, request)
     out_dir = args.out or DEFAULT_OUTPUTS / "profile" / f"{config.name}-{args.parameter}"
     workers = args.workers
     if workers is None and args.scheduler is None:
         workers = min(_cpus(), config.replicates * 4)
-    print(f"profile of {args.parameter} ({config.source}), refitting {', '.join(args.refit) or 'nothing'}")
     profile(config, request, out_dir, log=print, workers=workers, scheduler=args.scheduler)
     print(f"wrote {out_dir}/profile.csv")
     return 0

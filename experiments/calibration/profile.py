@@ -156,11 +156,23 @@ def profile(
 ) -> pd.DataFrame:
     """The profile table (module docstring), also written to ``out_dir/profile.csv``."""
     check_request(config, request)
-    seed = load_scenario(config.scenario).seed if config.seed is None else config.seed
-    fresh = _fresh_sets(config, seed, request.fresh_sets)
+    if log:
+        log(
+            f"profile of {request.parameter} ({config.source}), "
+            f"refitting {', '.join(request.refit) or 'nothing'}"
+        )
+    method = CmaEs(
+        name="cma-es",
+        population=REFIT_POPULATION,
+        max_evaluations=request.evaluations,
+        sigma0=REFIT_SIGMA0,
+        ensemble_size=0,
+    )
     rows, each_set, points = [], [], []
     with open_pool(workers, scheduler) as pool:
         problem = problem_from(config, pool)
+        seed = problem.scenario.seed if config.seed is None else config.seed  # as calibrate's
+        fresh = _fresh_sets(config, seed, request.fresh_sets)
         fitted = fitted_values(config, problem.names)
         k = problem.names.index(request.parameter)
         groups = problem.targets["target"]
@@ -169,13 +181,6 @@ def profile(
             at = fitted.copy()
             at[k] = value
             if request.refit:
-                method = CmaEs(
-                    name="cma-es",
-                    population=REFIT_POPULATION,
-                    max_evaluations=request.evaluations,
-                    sigma0=REFIT_SIGMA0,
-                    ensemble_size=0,
-                )
                 result = fit(refit_problem(problem, at, request.refit), method, seed=seed)
                 at[[problem.names.index(n) for n in request.refit]] = result.values
                 fit_seed_loss = result.loss  # the best candidate, the start (this value alone) included
