@@ -403,11 +403,11 @@ def logit_probabilities(utility: np.ndarray) -> np.ndarray:
     return expu / expu.sum(axis=-1, keepdims=True)
 
 
-def draw_choices(probabilities: np.ndarray, cell_of_row: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One alternative per row, drawn from its cell's probabilities (inverse CDF)."""
+def draw_choices(probabilities: np.ndarray, cell_of_row: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """One alternative per row, drawn from its cell's probabilities by its uniform draw ``u``
+    (inverse CDF: the first alternative whose running sum exceeds u times the row's total)."""
     cumulative = np.cumsum(probabilities, axis=1)
     # scale the draw to the row's total, so rounding never lands on an unavailable last option
-    u = rng.random(len(cell_of_row))
     # u * total can round up to the total itself: never step past the last possible alternative
     last_possible = probabilities.shape[1] - 1 - np.argmax(probabilities[:, ::-1] > 0, axis=1)
     return kernels.draw(cumulative, last_possible, np.asarray(cell_of_row, np.int64), u)

@@ -1,6 +1,7 @@
 """Demography of talents (docs/architecture.md, phase 4) and the initial population.
 
-Rules, each a function of arrays and the one generator:
+Rules, each a function of arrays and the year's draws (model/draws.py): keyed per row for what
+happens to the rows there are, a generator for the rows being made:
 - the initial state draws rows from the base-year node table (``model.inputs``);
 - ageing: everybody is a year older and a year longer at their node;
 - mortality: Gompertz, q(age) = a * exp(b * age);
@@ -25,6 +26,7 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 
 from model import kernels
+from model.draws import Keyed
 from model.inputs import INTAKE_YEAR, YEARS_OF_STUDY, BaseYear
 from model.layout import Layout
 from model.talents import GROUPS, HUKOU_ABROAD, HUKOU_ELSEWHERE, Status, Talents, cell_rows, rows_for
@@ -188,7 +190,7 @@ def _cohort(
         years = rng.integers(0, YEARS_AT_NODE_MAX + 1, len(node))
     else:
         adult = base.age_shares[base.age_shares.index >= 22]
-        age = choice(adult.index.to_numpy(), len(node), (adult / adult.sum()).to_numpy(), rng)
+        age = choice(adult.index.to_numpy(), (adult / adult.sum()).to_numpy(), rng.random(len(node)))
         years = rng.integers(0, np.minimum(age - 21, YEARS_AT_NODE_MAX + 1))
     return _new_rows(node, group, age, years, weight, status, base, layout, rng, is_high_end)
 
@@ -220,13 +222,13 @@ def _new_rows(
     return talents
 
 
-def choice(values: np.ndarray, size: int, p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """``rng.choice(values, size, p=p)``, the same draws, its search compiled: as NumPy's
-    ``Generator.choice`` does, one uniform u per row, and the value at index #{i : F_i <= u}
-    for the cumulative shares F = cumsum(p) / F_last."""
+def choice(values: np.ndarray, p: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """One of ``values`` per uniform draw in ``u``, with chances ``p``: as NumPy's
+    ``Generator.choice`` does, the value at index #{i : F_i <= u} for the cumulative shares
+    F = cumsum(p) / F_last (the search compiled)."""
     cumulative = np.cumsum(np.asarray(p, float))
     cumulative /= cumulative[-1]
-    return np.asarray(values)[kernels.search_right(cumulative, rng.random(size))]
+    return np.asarray(values)[kernels.search_right(cumulative, np.asarray(u, float))]
 
 
 def assign_hukou(
@@ -251,14 +253,12 @@ def age_one_year(talents: Talents) -> None:
     talents.years_at_node += 1
 
 
-def deaths(talents: Talents, params: Mapping[str, float], rng: np.random.Generator) -> np.ndarray:
+def deaths(talents: Talents, params: Mapping[str, float], draws: Keyed) -> np.ndarray:
     """Mask of rows that die this year (Gompertz): a row dies when its draw is below q(age)."""
     ages = np.arange(int(talents.age.max()) + 1 if len(talents) else 1)  # q once per age, not per row
     q = np.minimum(params["mortality_a"] * np.exp(params["mortality_b"] * ages), 1.0)
-    dying = np.empty(len(talents), bool)
-    for start, u in zip(range(0, len(talents), DRAW_CHUNK), uniform_chunks(rng, len(talents)), strict=True):
-        stop = start + len(u)
-        dying[start:stop] = kernels.below(talents.age[start:stop], q, u)
+    dying, age, ids = np.empty(len(talents), bool), talents.age, talents.id
+    kernels.in_parts(lambda p: kernels.below(age[p], q, ids[p], draws.key, dying[p]), len(talents))
     return dying
 
 
@@ -285,7 +285,7 @@ def settle_hukou(
     province: np.ndarray,
     barrier: np.ndarray,
     params: Mapping[str, float],
-    rng: np.random.Generator,
+    draws: Keyed,
     alive: np.ndarray | None = None,
 ) -> None:
     """Long-settled migrants from elsewhere in China gain the hukou of their node's province.
@@ -295,15 +295,15 @@ def settle_hukou(
         province: province index of each node.
         barrier: hukou barrier (utility) by (group, node), after levers.
         params: behavioural parameters (``hukou_settlement_rate``).
-        rng: the model's generator.
-        alive: the rows that take part (one draw each, in row order); None for all. Rows of
+        draws: the year's settlement draws (one per row taking part).
+        alive: the rows that take part; None for all. Rows of
             this year's dead are still there until phase 5 drops them.
     """
     t = talents
     if alive is None:
         alive = np.ones(len(t), bool)
     chance = params["hukou_settlement_rate"] * np.exp(-barrier)  # by (group, node), not per row
-    _settle(t, province, chance, SETTLEMENT_YEARS, alive, rng)
+    _settle(t, province, chance, SETTLEMENT_YEARS, alive, draws)
 
 
 def _settle(
@@ -312,26 +312,19 @@ def _settle(
     chance: np.ndarray,
     min_years: int,
     rows: np.ndarray,
-    rng: np.random.Generator,
+    draws: Keyed,
 ) -> None:
-    """One uniform draw per selected row, in row order (``uniform_chunks``): a row at
-    its node ``min_years`` or more, registered elsewhere and not abroad, gains the hukou of its
-    node's province with ``chance[group, node]`` (``kernels.settling``)."""
-    province, chance, row = np.asarray(province, t.hukou.dtype), np.ascontiguousarray(chance), 0
-    for u in uniform_chunks(rng, int(np.count_nonzero(rows))):
-        row = kernels.settling(
-            t.hukou,
-            t.node,
-            t.group,
-            t.years_at_node,
-            province,
-            chance,
-            u,
-            HUKOU_ABROAD,
-            min_years,
-            rows,
-            row,
-        )
+    """One draw per selected row: a row at its node ``min_years`` or more, registered elsewhere
+    and not abroad, gains the hukou of its node's province with ``chance[group, node]``
+    (``kernels.settling``)."""
+    province, chance = np.asarray(province, t.hukou.dtype), np.ascontiguousarray(chance)
+    kernels.in_parts(
+        lambda p: kernels.settling(
+            t.hukou[p], t.node[p], t.group[p], t.years_at_node[p], province, chance, t.id[p], draws.key,
+            HUKOU_ABROAD, min_years, rows[p],
+        ),
+        len(t),
+    )  # fmt: skip
 
 
 POINTS_YEARS = 7
@@ -344,7 +337,7 @@ def settle_by_points(
     province: np.ndarray,
     quota: float,
     targets: np.ndarray,
-    rng: np.random.Generator,
+    draws: Keyed,
     alive: np.ndarray | None = None,
 ) -> float:
     """Points-based settlement (lever ``hukou_points_quota``): a yearly quota of long-term
@@ -364,7 +357,7 @@ def settle_by_points(
         province: province index of each node.
         quota: persons a year.
         targets: boolean mask of the nodes where the scheme applies.
-        rng: the model's generator (one draw per eligible row, in row order).
+        draws: the year's points draws (one per eligible row).
         alive: the rows that take part; None for all.
 
     Returns:
@@ -387,7 +380,7 @@ def settle_by_points(
         return persons
     chance = np.zeros((len(GROUPS), len(province)))  # by (group, node), as settle_hukou's
     chance[:, np.asarray(targets, bool)] = min(1.0, quota / persons)
-    _settle(t, province, chance, POINTS_YEARS, eligible, rng)
+    _settle(t, province, chance, POINTS_YEARS, eligible, draws)
     return persons
 
 

@@ -94,6 +94,51 @@ def on_each(function: Callable[[T], R], items: Iterable[T]) -> list[R]:
     return results
 
 
+_GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX_2 = np.uint64(0x94D049BB133111EB)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def keyed_uniform(key: np.uint64, row_id: np.int64) -> float:
+    """The SplitMix64 output at ``row_id + 1`` of the stream seeded ``key``, in [0, 1).
+
+    Its top 53 bits over 2^53 (model/draws.py)::
+
+        z = key + (id + 1) * 0x9E3779B97F4A7C15              (mod 2^64)
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+        u = (z ^ (z >> 31)) >> 11  /  2^53
+    """
+    if row_id < 0:
+        raise ValueError("a talent row without an id drew a number (model/draws.py)")
+    z = key + np.uint64(row_id + 1) * _GOLDEN_GAMMA
+    z = (z ^ (z >> np.uint64(30))) * _MIX_1
+    z = (z ^ (z >> np.uint64(27))) * _MIX_2
+    z = z ^ (z >> np.uint64(31))
+    return np.float64(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True, nogil=True)
+def keyed_uniforms(ids: np.ndarray, key: np.uint64, out: np.ndarray) -> int:
+    """``out[i] = keyed_uniform(key, ids[i])``; returns 0 (for ``in_parts``)."""
+    for i in range(len(ids)):
+        out[i] = keyed_uniform(key, ids[i])
+    return 0
+
+
+@njit(cache=True, nogil=True)
+def rank_within(cell: np.ndarray, size: int) -> np.ndarray:
+    """Each row's place among the rows of its cell before it (0, 1, ...), for cells 0 to
+    ``size - 1``."""
+    seen = np.zeros(size, np.int64)
+    rank = np.empty(len(cell), np.int64)
+    for i in range(len(cell)):
+        rank[i] = seen[cell[i]]
+        seen[cell[i]] += 1
+    return rank
+
+
 @njit(cache=True, nogil=True)
 def compact_into(column: np.ndarray, mask: np.ndarray, out: np.ndarray) -> None:
     """The values of ``column`` where ``mask`` holds, in order, into the head of ``out`` (a
@@ -450,9 +495,9 @@ def considering(
 
 
 @njit(cache=True, nogil=True)
-def consider_chunk(
-    start: int,
-    u: np.ndarray,
+def consider(
+    ids: np.ndarray,
+    key: np.uint64,
     node: np.ndarray,
     group: np.ndarray,
     is_high_end: np.ndarray,
@@ -473,22 +518,19 @@ def consider_chunk(
     alive: np.ndarray,
     chosen: np.ndarray,
     persons: np.ndarray,
-) -> int:
-    """``hazard_by_row``, ``cells_all`` and ``considering`` fused, in place.
+) -> None:
+    """``hazard_by_row``, ``cells_all`` and ``considering`` fused, in place, with each row's
+    draw ``keyed_uniform(key, ids[i])`` made where it is used.
 
     Only rows where ``alive`` holds take part (this year's dead are still there, until the
-    year's one compaction): from row ``start`` on, the k-th of them with the draw ``u[k]``,
-    until the draws run out; the dead rows passed are not chosen. Fills ``chosen``, adds to
-    ``persons``; returns the row after the last one drawn for (the next chunk's ``start``).
+    year's one compaction); the dead are not chosen. Fills ``chosen``, adds to ``persons`` (in
+    row order: one thread).
 
-    No per-row hazard or cell is stored: at full scale each would be a 240 MB pass.
+    No per-row hazard, cell or draw is stored: at full scale each would be a 240 MB pass.
     """
-    k = 0
-    i = start
-    while k < len(u):
+    for i in range(len(node)):
         if not alive[i]:
             chosen[i] = False
-            i += 1
             continue
         cell = _row_cell(
             i,
@@ -513,10 +555,7 @@ def consider_chunk(
                 h = h * newcomer_factor
             h = min(h, 1.0)
             persons[cell] += weight[i] * h
-            chosen[i] = u[k] < h
-        k += 1
-        i += 1
-    return i
+            chosen[i] = keyed_uniform(key, ids[i]) < h
 
 
 @njit(cache=True, nogil=True)
@@ -559,29 +598,21 @@ def settling(
     years_at_node: np.ndarray,
     province: np.ndarray,
     chance: np.ndarray,
-    u: np.ndarray,
+    ids: np.ndarray,
+    key: np.uint64,
     abroad: int,
     min_years: int,
     alive: np.ndarray,
-    start: int,
 ) -> int:
-    """``demography.settle_hukou`` for a chunk of draws: sets hukou in place.
-
-    Only rows where ``alive`` holds take part: from row ``start`` on, the k-th of them with the
-    draw ``u[k]``, until the draws run out. Returns the row after the last one drawn for (the
-    next chunk's ``start``).
-    """
-    k = 0
-    i = start
-    while k < len(u):
+    """``demography.settle_hukou``: sets hukou in place. Only rows where ``alive`` holds take
+    part, each with its draw ``keyed_uniform(key, ids[i])``. Returns 0 (for ``in_parts``)."""
+    for i in range(len(node)):
         if alive[i]:
             p = province[node[i]]
             if hukou[i] != p and hukou[i] != abroad and years_at_node[i] >= min_years:
-                if u[k] < chance[group[i], node[i]]:
+                if keyed_uniform(key, ids[i]) < chance[group[i], node[i]]:
                     hukou[i] = p
-            k += 1
-        i += 1
-    return i
+    return 0
 
 
 @njit(cache=True, nogil=True)
@@ -704,12 +735,12 @@ def initial_foreign(
 
 
 @njit(cache=True, nogil=True)
-def below(age: np.ndarray, table: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """``u < table[age]`` per row (deaths: q by age)."""
-    out = np.empty(len(age), np.bool_)
+def below(age: np.ndarray, table: np.ndarray, ids: np.ndarray, key: np.uint64, out: np.ndarray) -> int:
+    """``out[i] = keyed_uniform(key, ids[i]) < table[age[i]]`` (deaths: q by age); returns 0
+    (for ``in_parts``)."""
     for i in range(len(age)):
-        out[i] = u[i] < table[age[i]]
-    return out
+        out[i] = keyed_uniform(key, ids[i]) < table[age[i]]
+    return 0
 
 
 @njit(cache=True, nogil=True)
@@ -844,6 +875,7 @@ def warm_up() -> None:
     compact_into(z(i8), z(b1), z(i8))
     compact_into(z(i16), z(b1), z(i16))
     compact_into(z(i32), z(b1), z(i32))
+    compact_into(z(i64), z(b1), z(i64))
     compact_into(z(b1), z(b1), z(b1))
     draw_firms(z(i8), z(i8), z(f8, 1, 1, 1), z(f8))
     draw_staff(z(i8), z(i8), z(i8), z(i32), z(f8, 1, 1, 1), z(f8), 0, z(i16), z(i64, 1, 1))
@@ -862,16 +894,19 @@ def warm_up() -> None:
     cells_all(*cell_columns, z(b1), 0, 1, 1)
     hazard_by_row(z(i16), z(i8), z(i16), z(f8), z(f8), 1.0)
     considering(z(i64), z(i32), z(f8), z(b1), z(f8), 1)
-    consider_chunk(
-        0, z(f8), *cell_columns, z(i16), z(i16), z(i32), z(b1), z(f8), z(f8), 1.0, 0, 1, 1,
-        np.ones(1, b1), z(b1), z(f8, 64),
+    key = np.uint64(0)
+    keyed_uniforms(z(i64), key, z(f8))
+    rank_within(z(i64), 1)
+    consider(
+        z(i64), key, *cell_columns, z(i16), z(i16), z(i32), z(b1), z(f8), z(f8), 1.0, 0, 1, 1,
+        z(b1), z(b1), z(f8, 64),
     )  # fmt: skip
     draw(z(f8, 1, 1), z(i64), z(i64), z(f8))
-    settling(z(i8), z(i8), z(i8), z(i16), z(i8), z(f8, 1, 1), z(f8), 0, 0, np.ones(1, b1), 0)
+    settling(z(i8), z(i8), z(i8), z(i16), z(i8), z(f8, 1, 1), z(i64), key, 0, 0, z(b1))
     points_eligible(z(i8), z(i8), z(i8), z(i16), z(i32), z(b1), z(b1), z(i8), 0, 0, 0, z(b1))
     retire(z(i8), z(i16), z(i16), z(i8), z(i8), 1.0, 0, 0, 0)
     graduate(z(i8), z(i16), 1.0, 0, 0)
-    below(z(i16), z(f8), z(f8))
+    below(z(i16), z(f8), z(i64), key, z(b1))
     initial_status(z(i8), z(i16), z(f8), 0, 1.0, 0.0, 0, 0, 0)
     initial_foreign(z(b1), z(i8), z(b1), z(i8), z(f8), z(f8), 0, 0)
     year_end(

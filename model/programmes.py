@@ -12,6 +12,7 @@ import numpy as np
 
 from model import kernels
 from model.choice import KEEPS_BEIJING_SERVICES, N_PRIVILEGES, LeverTerms
+from model.draws import Keyed
 from model.levers import LeverState
 from model.talents import GROUPS, HUKOU_ABROAD, HUKOU_ELSEWHERE, NO_CARD, Status, Talents, rows_for
 
@@ -46,18 +47,19 @@ def take_in_order(
     cells: np.ndarray,
     weights: np.ndarray,
     capacity: np.ndarray,
-    rng: np.random.Generator,
+    u: np.ndarray,
     priority: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Rows chosen at random (those with ``priority`` first) within each cell up to its capacity."""
-    order = _random_order_within(cells, rng.random(len(rows)), priority)
+    """Rows chosen at random (those with ``priority`` first) within each cell up to its capacity:
+    in the order of their draws ``u`` (one per row)."""
+    order = _random_order_within(cells, u, priority)
     chosen = fill(cells[order], weights[order], capacity)
     return rows[order][chosen]
 
 
 def _random_order_within(cells: np.ndarray, u: np.ndarray, priority: np.ndarray | None) -> np.ndarray:
     """``np.lexsort([u, ~priority, cells])`` (without the middle key if ``priority`` is None),
-    for ``u`` drawn by ``Generator.random``.
+    for ``u`` of 53-bit draws (``Generator.random``'s or ``model.draws.Keyed``'s).
 
     The same order, made faster: one sort of 64-bit keys, the (cell, priority) key above the
     draw's 53 bits (a draw is m / 2^53 for an integer m < 2^53, so u x 2^53 is m exactly); a
@@ -137,9 +139,7 @@ def growth_boost(
     return boost
 
 
-def issue_talent_cards(
-    talents: Talents, card: LeverState, province: np.ndarray, rng: np.random.Generator
-) -> None:
+def issue_talent_cards(talents: Talents, card: LeverState, province: np.ndarray, draws: Keyed) -> None:
     """Give ``card.value`` persons a talent card, issued by the province of the node where they
     live: talents (with a degree) in work, in the target nodes, of the target groups or
     high-end, high-end talents first (plan 四(十二): 共同认定的优秀人才)."""
@@ -159,15 +159,13 @@ def issue_talent_cards(
         np.zeros(len(rows), np.int64),
         t.weight[rows],
         np.array([card.value]),
-        rng,
+        draws.of(t.id[rows]),
         priority=t.is_high_end[rows],
     )
     t.talent_card[chosen] = province[t.node[chosen]]
 
 
-def allot_talent_housing(
-    talents: Talents, units: np.ndarray, groups: np.ndarray, rng: np.random.Generator
-) -> np.ndarray:
+def allot_talent_housing(talents: Talents, units: np.ndarray, groups: np.ndarray, draws: Keyed) -> np.ndarray:
     """Free talent-housing units go to this year's newcomers of the eligible groups who live where
     they work, at random.
 
@@ -187,26 +185,25 @@ def allot_talent_housing(
     )
     rows = np.flatnonzero(eligible)
     wanting = t.persons_by(t.node.astype(np.int64), n, eligible)
-    chosen = take_in_order(rows, t.node[rows].astype(np.int64), t.weight[rows], free, rng)
+    chosen = take_in_order(rows, t.node[rows].astype(np.int64), t.weight[rows], free, draws.of(t.id[rows]))
     t.in_talent_housing[chosen] = True
     return np.where(units > 0, np.minimum(1.0, free / np.maximum(wanting, 1.0)), 0.0)
 
 
-def relocated_staff(talents: Talents, firm_share: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def relocated_staff(talents: Talents, firm_share: np.ndarray, draws: Keyed) -> np.ndarray:
     """Rows whose job moves: each employee of a relocating firm with chance ``firm_share``."""
     t = talents
     share = np.where(t.firm >= 0, firm_share[np.maximum(t.firm, 0)], 0.0)
-    return np.flatnonzero(rng.random(len(t)) < share)
+    rows = np.flatnonzero(share > 0)
+    return rows[draws.of(t.id[rows]) < share[rows]]
 
 
-def where_jobs_go(
-    firm: np.ndarray, weight: np.ndarray, targets: np.ndarray, rng: np.random.Generator
-) -> np.ndarray:
+def where_jobs_go(firm: np.ndarray, weight: np.ndarray, targets: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Destination of each relocated employee: each firm's moved jobs go to the ``targets`` in
-    equal shares, and so do its staff, in random order (a firm's k-th person in that order goes
-    to target floor(k * len(targets) / staff)), so the persons sent to each target match its
-    share of the jobs to within a row."""
-    order = np.lexsort((rng.random(len(firm)), firm))
+    equal shares, and so do its staff, in the order of their draws ``u`` (a firm's k-th person
+    in that order goes to target floor(k * len(targets) / staff)), so the persons sent to each
+    target match its share of the jobs to within a row."""
+    order = np.lexsort((u, firm))
     staff = np.bincount(firm[order], weight[order])[firm[order]]
     position = (
         persons_before(firm[order], weight[order]) + weight[order] / 2

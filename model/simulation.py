@@ -1,8 +1,9 @@
 """The model: one Mesa ``Model`` whose step is a year of docs/architecture.md.
 
 Cities and firms are Mesa agents; talents are weighted array rows (``model.talents``). The
-model takes a validated scenario and a seed, uses one generator (``self.rng``), and keeps its
-results as tables in memory (``tables()``); it writes no files.
+model takes a validated scenario and a seed, draws its random numbers keyed by the seed, the
+year, the purpose and the row (``self.draws``, model/draws.py: common random numbers for runs
+that differ only in a lever or a parameter), and keeps its results as tables in memory (``tables()``); it writes no files.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from model.choice import (
     utility_terms,
 )
 from model.cities import City
+from model.draws import Draws, Keyed, Purpose, Source, new_ids
 from model.errors import JJJError, RunError
 from model.firms import SECTORS, Firm, sector_weights, talent_wages
 from model.indicators import indicators
@@ -99,7 +101,8 @@ class TalentModel(mesa.Model):
 
     def __init__(self, scenario: Scenario, seed: int | None = None, layout: Layout | None = None) -> None:
         self.seed = scenario.seed if seed is None else seed
-        super().__init__(rng=self.seed)
+        super().__init__(rng=self.seed)  # Mesa's own generator; the model's draws are ``self.draws``
+        self.draws = Draws(self.seed)
         self.scenario = scenario
         self.layout = layout or default_layout()
         self.params = resolve_parameters(scenario.parameter_overrides())
@@ -120,7 +123,13 @@ class TalentModel(mesa.Model):
             "purchase_limits"
         ].by_node()
 
-        self.talents = demography.initial_talents(self.base, self.layout, self.scale, self.params, self.rng)
+        # the base year is made from one generator read in sequence: it is the same in every run
+        # of a seed that has the same parameters, whatever the levers
+        self._initial = self.draws.stream(self.base_year, Purpose.INITIAL)
+        self.talents = demography.initial_talents(
+            self.base, self.layout, self.scale, self.params, self._initial
+        )
+        self._name(self.talents, Source.INITIAL)
         self.cities = self._create_cities()
         self.firms = self._create_firms()
         self._wage_growth = np.zeros(self.layout.size)  # each node's wage growth this year (phase 2)
@@ -155,6 +164,26 @@ class TalentModel(mesa.Model):
 
     # --- the year ---------------------------------------------------------------------------
 
+    def _keyed(self, purpose: Purpose) -> Keyed:
+        """This year's per-row draws for ``purpose`` (model/draws.py)."""
+        return self.draws.keyed(self.year, purpose)
+
+    def _stream(self, purpose: Purpose) -> np.random.Generator:
+        """This year's generator for the rows made for ``purpose`` (model/draws.py)."""
+        return self.draws.stream(self.year, purpose)
+
+    def _name(self, talents: Talents, source: Source) -> None:
+        """Give rows made this year by ``source`` their ids (``model.draws.new_ids``)."""
+        talents.id[:] = new_ids(
+            self.year,
+            source,
+            talents.node,
+            talents.group,
+            is_high_end=talents.is_high_end,
+            is_foreign=talents.is_foreign,
+            status=talents.status,
+        )
+
     def step(self) -> None:
         """One year, phase by phase (docs/architecture.md)."""
         self.year += 1
@@ -185,7 +214,7 @@ class TalentModel(mesa.Model):
     def issue_talent_cards(self) -> None:
         """Phase 1 (cont.): this year's talent cards (plan 四(十二))."""
         programmes.issue_talent_cards(
-            self.talents, self.levers["talent_card"], self.layout.province, self.rng
+            self.talents, self.levers["talent_card"], self.layout.province, self._keyed(Purpose.TALENT_CARD)
         )
 
     def plan_firms(self) -> None:
@@ -259,9 +288,12 @@ class TalentModel(mesa.Model):
                 self.firms[self._firm_index(node, firm.sector)].demand += moved / len(targets)
 
         t = self.talents
-        rows = programmes.relocated_staff(t, share, self.rng)
+        rows = programmes.relocated_staff(t, share, self._keyed(Purpose.RELOCATED_STAFF))
         destination = programmes.where_jobs_go(
-            t.firm[rows].astype(np.int64), t.weight[rows], targets, self.rng
+            t.firm[rows].astype(np.int64),
+            t.weight[rows],
+            targets,
+            self._keyed(Purpose.RELOCATION_ORDER).of(t.id[rows]),
         )
         _, terms, total_utility = self._utility_now()
         cells = self._cells(t, rows, np.zeros(len(rows), bool))
@@ -278,7 +310,7 @@ class TalentModel(mesa.Model):
             + kept_services
             + self.params["job_keeping_bonus"]
         )
-        follows = self.rng.random(len(rows)) < programmes.follow_probability(
+        follows = self._keyed(Purpose.FOLLOWS_JOB).of(t.id[rows]) < programmes.follow_probability(
             follow_utility, total_utility[cells, origin]
         )
         followers, stayers = rows[follows], rows[~follows]
@@ -293,7 +325,9 @@ class TalentModel(mesa.Model):
         self._residents_at_year_end = None  # homes have changed: update_cities counts them
         t.years_at_node[followers] = 0
         t.in_talent_housing[followers] = False
-        t.keeps_beijing_services[followers] |= self.rng.random(len(followers)) < covered
+        t.keeps_beijing_services[followers] |= (
+            self._keyed(Purpose.KEEPS_SERVICES).of(t.id[followers]) < covered
+        )
         t.status[stayers] = Status.UNEMPLOYED
         t.firm[stayers] = -1
 
@@ -366,7 +400,12 @@ class TalentModel(mesa.Model):
         points = self.levers["hukou_points_quota"]
         if points.value > 0 and points.nodes.any():
             demography.settle_by_points(
-                self.talents, self.layout.province, points.value, points.nodes, self.rng, alive
+                self.talents,
+                self.layout.province,
+                points.value,
+                points.nodes,
+                self._keyed(Purpose.POINTS),
+                alive,
             )
 
     def update_cities(self) -> None:
@@ -413,7 +452,7 @@ class TalentModel(mesa.Model):
         """
         talents, acc = self.talents, self.accounts
         demography.age_one_year(talents)
-        dying = demography.deaths(talents, self.params, self.rng)
+        dying = demography.deaths(talents, self.params, self._keyed(Purpose.DEATH))
         acc.exits += talents.persons_by(talents.home, self.layout.size, dying & talents.has_degree)
         # The dead rows go in phase 5 (see above); until then no rule counts or draws for them
         # (retiring or graduating them changes nothing: they are dropped).
@@ -421,7 +460,12 @@ class TalentModel(mesa.Model):
         talents.weight[dying] = 0
         demography.retire(talents, self.params)
         demography.settle_hukou(
-            talents, self.layout.province, self._hukou_barrier(), self.params, self.rng, alive
+            talents,
+            self.layout.province,
+            self._hukou_barrier(),
+            self.params,
+            self._keyed(Purpose.SETTLEMENT),
+            alive,
         )
         self.settle_by_points(alive)
         graduates = demography.graduate(talents, self.params) & alive
@@ -434,8 +478,9 @@ class TalentModel(mesa.Model):
             self.base.nodes["local_hukou_share"].to_numpy(),
             self.layout,
             self.scale,
-            self.rng,
+            self._stream(Purpose.ENTRANTS),
         )
+        self._name(students, Source.ENTRANT)
         enrolled = students.persons_by(students.node, self.layout.size)
         acc.enrolled += enrolled
         self._take_from_residents(enrolled * self.params["resident_entrant_share"])
@@ -446,7 +491,10 @@ class TalentModel(mesa.Model):
 
         trained = self.levers["high_skill_alliance"]
         if trained.is_on:
-            trainees = programmes.trainees(trained.by_node(), self.layout.province, self.scale, self.rng)
+            trainees = programmes.trainees(
+                trained.by_node(), self.layout.province, self.scale, self._stream(Purpose.TRAINEES)
+            )
+            self._name(trainees, Source.TRAINEE)
             acc.spend("high_skill_alliance", trained.by_node() * LEVERS["high_skill_alliance"].unit_cost_cny)
             added.append(trainees)
 
@@ -469,8 +517,9 @@ class TalentModel(mesa.Model):
             self.params["high_end_inflow"],
             region_shares,
             self.scale,
-            self.rng,
+            self._stream(Purpose.ARRIVALS),
         )
+        self._name(newcomers, Source.ARRIVAL)
         return graduates, newcomers, alive
 
     def _arrivals_from_china(self) -> float:
@@ -503,8 +552,9 @@ class TalentModel(mesa.Model):
             self.base.nodes["local_hukou_share"].to_numpy(),
             self.layout,
             self.scale,
-            self.rng,
+            self._stream(Purpose.ADULT_DEGREES),
         )
+        self._name(adults, Source.ADULT_DEGREE)
         self._take_from_residents(adults.persons_by(adults.node, self.layout.size))
         self._keep_their_jobs(adults)
         return adults
@@ -518,7 +568,7 @@ class TalentModel(mesa.Model):
     def _keep_their_jobs(self, adults: Talents) -> None:
         """Adults who gain a degree keep working (E2): each row is employed by a firm of its node,
         drawn by the node's sector mix for its group, whose demand grows by the job it held."""
-        firm = self._draw_firms(adults.node, adults.group)
+        firm = self._draw_firms(adults.node, adults.group, self._keyed(Purpose.ADULT_EMPLOYER).of(adults.id))
         adults.status[:] = Status.EMPLOYED
         adults.firm[:] = firm
         jobs = np.zeros((len(self.firms), len(GROUPS)))
@@ -535,7 +585,10 @@ class TalentModel(mesa.Model):
         """High-end recruits from abroad (plan 三(二), 四(一)) arrive with a post at their node's
         frontier-technology firm; ``talents_by_node`` (persons) spreads them."""
         n = self.layout.size
-        recruits = programmes.overseas_recruits(persons, nodes, talents_by_node, self.rng)
+        recruits = programmes.overseas_recruits(
+            persons, nodes, talents_by_node, self._stream(Purpose.RECRUITS)
+        )
+        self._name(recruits, Source.RECRUIT)
         firm = np.array([self._firm_index(node, SECTORS.index("frontier_tech")) for node in recruits.node])
         for f, group in zip(firm, recruits.group):
             self.firms[f].add_demand(1.0, group=int(group))
@@ -577,7 +630,8 @@ class TalentModel(mesa.Model):
         cond, terms, total_utility = self._utility_now(used)
         staff = self._staff_in_conditions  # of the rows as they are now, before anyone moves
         probabilities = self._refuse_at_ceiling(logit_probabilities(total_utility), used, persons)
-        destination = draw_choices(probabilities, position[cells], self.rng)
+        chooses = self._keyed(Purpose.DESTINATION)
+        destination = draw_choices(probabilities, position[cells], chooses.of(talents.id[rows]))
         considered, left = rows[destination < n], rows[destination == n]  # homes chosen below
         home_before = np.concatenate([talents.home[considered], talents.home[left]])
         moving = destination != talents.node[rows]
@@ -600,7 +654,7 @@ class TalentModel(mesa.Model):
         talents.status[quitting] = Status.UNEMPLOYED
         talents.firm[quitting] = -1
 
-        newcomers.node[:] = draw_choices(probabilities, position[arriving_cells], self.rng)
+        newcomers.node[:] = draw_choices(probabilities, position[arriving_cells], chooses.of(newcomers.id))
         homes = home_probabilities(home_utility(cond, self.layout.distance_km, self.params), self.params)
         self._choose_homes(talents, considered, homes)
         self._choose_homes(newcomers, np.arange(len(newcomers)), homes)
@@ -655,7 +709,8 @@ class TalentModel(mesa.Model):
         working = rows[(status == Status.EMPLOYED) | (status == Status.UNEMPLOYED)]  # in work
         talents.home[rows] = talents.node[rows]
         cell = talents.group[working].astype(np.int64) * n + talents.node[working]
-        talents.home[working] = draw_choices(homes.reshape(-1, n), cell, self.rng)
+        u = self._keyed(Purpose.HOME).of(talents.id[working])
+        talents.home[working] = draw_choices(homes.reshape(-1, n), cell, u)
         talents.in_talent_housing[working] &= talents.home[working] == talents.node[working]
 
     def match_jobs(self, studied_at: np.ndarray) -> None:
@@ -679,11 +734,19 @@ class TalentModel(mesa.Model):
             self.params["matching_efficiency"] + self.levers["matching_efficiency"].by_node(), 1.0
         )
         matches = np.repeat(efficiency, len(GROUPS)) * np.minimum(seekers, open_posts.ravel())
-        hires = programmes.take_in_order(seeking, cell, talents.weight[seeking], matches, self.rng)
+        hires = programmes.take_in_order(
+            seeking,
+            cell,
+            talents.weight[seeking],
+            matches,
+            self._keyed(Purpose.HIRING_ORDER).of(talents.id[seeking]),
+        )
         hire_cells = talents.node[hires].astype(np.int64) * len(GROUPS) + talents.group[hires]
 
         firm_of_hire = np.empty(len(hires), np.int64)
-        # the hires of each cell, in row order, one cell after another in cell order
+        u = self._keyed(Purpose.EMPLOYER).of(talents.id[hires])
+        # the hires of each cell, one cell after another in cell order; each takes the firm of
+        # its node at its draw in the running shares of the firms' vacancies for its group
         by_cell = np.argsort(hire_cells, kind="stable")
         sorted_cells = hire_cells[by_cell]
         starts = np.flatnonzero(np.diff(sorted_cells, prepend=-1))
@@ -691,9 +754,8 @@ class TalentModel(mesa.Model):
             node, group = divmod(int(sorted_cells[start]), len(GROUPS))
             candidates = np.flatnonzero(firm_node == node)
             weights = vacancies[candidates, group]
-            firm_of_hire[by_cell[start:end]] = self.rng.choice(
-                candidates, size=end - start, p=weights / weights.sum()
-            )
+            rows = by_cell[start:end]
+            firm_of_hire[rows] = demography.choice(candidates, weights, u[rows])
         talents.status[hires] = Status.EMPLOYED
         talents.firm[hires] = firm_of_hire
         # staff at the year's end (collect): now plus the hires; sums of whole persons, so the
@@ -720,7 +782,7 @@ class TalentModel(mesa.Model):
         units = self._by_city("talent_units")
         if units.any():
             self.housing_availability = programmes.allot_talent_housing(
-                self.talents, units, self.levers["talent_housing"].groups, self.rng
+                self.talents, units, self.levers["talent_housing"].groups, self._keyed(Purpose.TALENT_HOUSING)
             )
 
     def serve_flexibly(self, residents: np.ndarray) -> None:
@@ -1026,39 +1088,32 @@ class TalentModel(mesa.Model):
             return kernels.cells_all(*columns, is_graduate, *fixed)
         return kernels.cells(*columns, is_graduate, np.asarray(rows, np.int64), *fixed)
 
-    def _consider_moving(
-        self, graduates: np.ndarray, alive: np.ndarray, chunk: int = 1 << 20
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _consider_moving(self, graduates: np.ndarray, alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Who considers moving this year, and the expected persons considering, per choice cell.
 
-        Graduates all consider; others with chance ``moving_hazard`` (one uniform draw per row
-        alive, in row order, drawn a chunk at a time, the next on a second thread while the kernel
-        passes the rows: the same stream as one draw for all rows alive; ``uniform_chunks``).
-        Fused in one pass; the dead are not chosen.
+        Graduates all consider; others with chance ``moving_hazard``, by their keyed draw
+        (``Purpose.CONSIDERS_MOVING``). Fused in one compiled pass; the dead are not chosen.
         """
         t = self.talents
         chosen = np.empty(len(t), bool)
         persons = np.zeros(self.grid.size)
         factors = hazard_factors(int(np.max(t.age, where=alive, initial=0)), self.params)
-        row = 0
-        for u in demography.uniform_chunks(self.rng, int(np.count_nonzero(alive)), chunk):
-            row = kernels.consider_chunk(
-                row,
-                u,
-                *self._cell_columns(t),
-                t.age,
-                t.years_at_node,
-                t.weight,
-                graduates,
-                *factors,
-                int(Status.RETIRED),
-                len(GROUPS),
-                HUKOU_ABROAD + 1,
-                alive,
-                chosen,
-                persons,
-            )
-        chosen[row:] = False  # the dead after the last row alive
+        kernels.consider(
+            t.id,
+            self._keyed(Purpose.CONSIDERS_MOVING).key,
+            *self._cell_columns(t),
+            t.age,
+            t.years_at_node,
+            t.weight,
+            graduates,
+            *factors,
+            int(Status.RETIRED),
+            len(GROUPS),
+            HUKOU_ABROAD + 1,
+            alive,
+            chosen,
+            persons,
+        )
         return chosen, persons
 
     def _considering_persons(self, hazard: np.ndarray, graduates: np.ndarray | None = None) -> np.ndarray:
@@ -1099,7 +1154,7 @@ class TalentModel(mesa.Model):
             self.params["high_end_inflow"],
             self._persons_by_group() / t.persons,
             1,
-            self.rng,
+            self._initial,
         )
         expected.node[:] = self.layout.size  # outside the region
         cells = self._cells(expected, np.arange(len(expected)), np.zeros(len(expected), bool))
@@ -1138,9 +1193,10 @@ class TalentModel(mesa.Model):
         key = t.group[working].astype(np.int64) * n + t.home[working]
         in_work = np.bincount(key, weights=t.weight[working], minlength=n_groups * n).reshape(n_groups, n)
         # E[g, j]: before anyone commutes, the talents in work who live at j stand for its jobs
-        t.node[working] = draw_choices(jobs_given_homes(homes, in_work).reshape(-1, n), key, self.rng)
+        jobs = jobs_given_homes(homes, in_work).reshape(-1, n)
+        t.node[working] = draw_choices(jobs, key, self._initial.random(len(key)))
         hired = working[(t.node[working] != t.home[working]) & (t.status[working] == Status.EMPLOYED)]
-        t.firm[hired] = self._draw_firms(t.node[hired], t.group[hired])
+        t.firm[hired] = self._draw_firms(t.node[hired], t.group[hired], self._initial.random(len(hired)))
         staff = self.staff_by_firm()
         for firm in self.firms:
             firm.demand = staff[firm.index] * (1.0 + self.params["vacancy_rate"])
@@ -1201,10 +1257,10 @@ class TalentModel(mesa.Model):
         first_degrees = p["adult_first_degree_share"] * degrees * self._adult_degree_factor()
         return first_degrees + p["resident_entrant_share"] * entrants / residents
 
-    def _draw_firms(self, node: np.ndarray, group: np.ndarray) -> np.ndarray:
+    def _draw_firms(self, node: np.ndarray, group: np.ndarray, u: np.ndarray) -> np.ndarray:
         """An employer for each row: the firm of its node in a sector drawn by the node's sector
-        mix for its group (one uniform draw per row)."""
-        return kernels.draw_firms(node, group, self._sector_cumulative(), self.rng.random(len(node)))
+        mix for its group, by the row's uniform draw ``u``."""
+        return kernels.draw_firms(node, group, self._sector_cumulative(), u)
 
     def _sector_cumulative(self) -> np.ndarray:
         """The running sums of the sector chances by (node, group): those of a row's weights in
@@ -1225,7 +1281,7 @@ class TalentModel(mesa.Model):
             t.group,
             t.weight,
             self._sector_cumulative(),
-            self.rng.random(int(np.count_nonzero(t.status == Status.EMPLOYED))),
+            self._initial.random(int(np.count_nonzero(t.status == Status.EMPLOYED))),
             int(Status.EMPLOYED),
             t.firm,
             persons,

@@ -65,6 +65,8 @@ class Talents:
             level by the alliance (plan 四(四)): they work and move like talents of the skilled
             group but are counted apart, as skilled workers, not in the census talent stock.
         weight: persons the row stands for.
+        id: who the row is, for its random draws: when and how it was made and its place among
+            the rows made with it (``model.draws.new_ids``); -1 until the model names it.
     """
 
     node: np.ndarray
@@ -82,6 +84,7 @@ class Talents:
     keeps_beijing_services: np.ndarray
     has_degree: np.ndarray
     weight: np.ndarray
+    id: np.ndarray
 
     DTYPES = {
         "node": np.int8,
@@ -99,6 +102,7 @@ class Talents:
         "keeps_beijing_services": np.bool_,
         "has_degree": np.bool_,
         "weight": np.int32,  # persons a row: at most the scale; every sum of weights is taken in int64
+        "id": np.int64,
     }
 
     SPARE = 8
@@ -157,6 +161,7 @@ class Talents:
             in_talent_housing=np.zeros(n, dtype["in_talent_housing"]),
             keeps_beijing_services=np.zeros(n, dtype["keeps_beijing_services"]),
             has_degree=np.full(n, has_degree, dtype["has_degree"]),
+            id=np.full(n, -1, dtype["id"]),
         )
 
     def __len__(self) -> int:

@@ -118,7 +118,7 @@ def test_draw_frequencies_match_probabilities() -> None:
     rows = 60_000
     cell_of_row = np.repeat([0, 1, 2], rows)
     np.random.default_rng(0).shuffle(cell_of_row)  # rows of a cell need not be contiguous
-    choice = draw_choices(probabilities, cell_of_row, np.random.default_rng(42))
+    choice = draw_choices(probabilities, cell_of_row, np.random.default_rng(42).random(len(cell_of_row)))
     assert choice.shape == cell_of_row.shape
     for cell in range(3):
         frequencies = np.bincount(choice[cell_of_row == cell], minlength=4) / rows
@@ -128,32 +128,32 @@ def test_draw_frequencies_match_probabilities() -> None:
     assert (choice[cell_of_row == 2] == 2).all()
 
 
-def test_draws_are_reproducible_with_the_same_seed() -> None:
-    probabilities = np.array([[0.3, 0.3, 0.4]])
-    cells = np.zeros(1000, dtype=np.int64)
-    first = draw_choices(probabilities, cells, np.random.default_rng(5))
-    again = draw_choices(probabilities, cells, np.random.default_rng(5))
-    other = draw_choices(probabilities, cells, np.random.default_rng(6))
-    np.testing.assert_array_equal(first, again)
-    assert (first != other).any()
-
-
-class HighestDraw:
-    """A generator stand-in whose every uniform draw is the largest double below 1."""
-
-    def random(self, size: int) -> np.ndarray:
-        return np.full(size, np.nextafter(1.0, 0.0))
+def test_a_row_keeps_its_choice_while_its_draw_and_its_cells_chances_stay() -> None:
+    """A row's alternative depends on its own draw and its cell's chances only: other rows'
+    draws, and other cells' chances, do not move it (what common random numbers rest on)."""
+    probabilities = np.array([[0.3, 0.3, 0.4], [0.5, 0.5, 0.0]])
+    cells = np.array([0, 1, 0, 1] * 250, dtype=np.int64)
+    u = np.random.default_rng(5).random(len(cells))
+    first = draw_choices(probabilities, cells, u)
+    shaken = u.copy()
+    shaken[1::2] = np.random.default_rng(6).random(len(cells) // 2)  # cell 1's rows draw anew
+    changed = probabilities.copy()
+    changed[1] = [0.1, 0.1, 0.8]
+    again = draw_choices(changed, cells, shaken)
+    np.testing.assert_array_equal(again[cells == 0], first[cells == 0])
+    assert (again[cells == 1] != first[cells == 1]).any()
 
 
 def test_draw_never_picks_an_unavailable_last_option() -> None:
     probabilities = logit_probabilities(np.array([[0.0] * 10 + [-np.inf]]))
     assert probabilities[0, -1] == 0.0
-    choice = draw_choices(probabilities, np.zeros(3, dtype=np.int64), HighestDraw())  # type: ignore[arg-type]
+    highest = np.full(3, np.nextafter(1.0, 0.0))  # the largest double below 1
+    choice = draw_choices(probabilities, np.zeros(3, dtype=np.int64), highest)
     assert (choice < 10).all()
 
 
 def test_draw_with_no_rows_gives_no_choices() -> None:
-    choice = draw_choices(np.array([[0.5, 0.5]]), np.zeros(0, dtype=np.int64), np.random.default_rng(0))
+    choice = draw_choices(np.array([[0.5, 0.5]]), np.zeros(0, dtype=np.int64), np.zeros(0))
     assert choice.shape == (0,)
 
 

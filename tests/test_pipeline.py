@@ -13,6 +13,7 @@ import yaml
 
 from model import demography
 from model.cities import City
+from model.draws import Draws, Purpose, Source, new_ids
 from model.firms import SECTORS
 from model.inputs import base_year, degree_rates
 from model.layout import default_layout
@@ -48,7 +49,7 @@ def test_a_small_cohort_after_three_years_is_the_hand_computation() -> None:
     - graduates: 0, 0, 10;
     - talents: 70 - 50 + 10 + 10 = 40, then 40 + 10 + 10 = 60, then 60 + 10 + 10 = 80.
     """
-    rng = np.random.default_rng(SEED)
+    rng, draws = np.random.default_rng(SEED), Draws(SEED)
     params = {**STEP_MORTALITY, "study_years": 2, "retirement_age": 60}
     talents = Talents.new(
         node=np.zeros(70),
@@ -58,16 +59,19 @@ def test_a_small_cohort_after_three_years_is_the_hand_computation() -> None:
         hukou=np.zeros(70),
         weight=np.ones(70),
     )
+    talents.id[:] = new_ids(2015, Source.INITIAL, talents.node, talents.group)
     nontalent = _at_node({0: 1000.0})
     expected = [(990, 10, 0, 40), (980, 20, 0, 60), (970, 20, 10, 80)]
     for year, (residents, students, graduated, persons) in enumerate(expected, start=1):
         demography.age_one_year(talents)
-        talents.keep(~demography.deaths(talents, params, rng))
+        talents.keep(~demography.deaths(talents, params, draws.keyed(2015 + year, Purpose.DEATH)))
         graduates = demography.graduate(talents, params)
-        talents.extend(demography.enrol(_at_node({0: 10}), NO_SHORT_CYCLE, ONE_GROUP, LOCAL, LAYOUT, 1, rng))
+        entrants = demography.enrol(_at_node({0: 10}), NO_SHORT_CYCLE, ONE_GROUP, LOCAL, LAYOUT, 1, rng)
         adults = demography.adult_degrees(nontalent, 0.01, ONE_GROUP, LOCAL, LAYOUT, 1, rng)
+        for new, source in ((entrants, Source.ENTRANT), (adults, Source.ADULT_DEGREE)):
+            new.id[:] = new_ids(2015 + year, source, new.node, new.group)
         nontalent -= adults.persons_by(adults.node, N)
-        talents.extend(adults)
+        talents.extend(entrants, adults)
         assert nontalent[0] == residents, year
         assert talents.persons_by(talents.node, N, talents.status == Status.STUDENT)[0] == students, year
         assert graduates.sum() == graduated, year
@@ -293,7 +297,7 @@ def test_choice_draws_what_the_generators_choice_draws(size: int) -> None:
     zero shares and ties among them, and leaves the generator where it does."""
     values, p = np.arange(20, 30), np.array([0.1, 0.0, 0.0, 0.2, 0.05, 0.05, 0.3, 0.0, 0.3, 0.0])
     compiled, generators = np.random.default_rng(SEED), np.random.default_rng(SEED)
-    got = demography.choice(values, size, p, compiled)
+    got = demography.choice(values, p, compiled.random(size))
     want = generators.choice(values, size=size, p=p)
     assert got.dtype == want.dtype and np.array_equal(got, want)
     assert compiled.random() == generators.random()

@@ -39,6 +39,7 @@ from model.choice import (
     utility,
     utility_terms,
 )
+from model.draws import Draws, Purpose
 from model.errors import ScenarioError
 from model.firms import SECTORS
 from model.layout import PROVINCES, default_layout, year_share_after
@@ -511,7 +512,7 @@ def test_relocated_staff_go_where_their_firms_jobs_go_in_equal_shares() -> None:
     firm = np.repeat([4, 9, 9, 11], [40, 30, 30, 7])
     weight = rng.integers(1, 100, len(firm))
     targets = np.array([2, 5, 6])
-    destination = where_jobs_go(firm, weight, targets, rng)
+    destination = where_jobs_go(firm, weight, targets, rng.random(len(firm)))
     assert set(destination) <= set(targets)
     for f in np.unique(firm):
         staff = weight[firm == f]
@@ -724,6 +725,7 @@ def points_applicants() -> Talents:
         node, np.zeros(len(node), int), np.full(len(node), 40), status, hukou, np.ones(len(node), int)
     )
     rows.years_at_node[:] = years
+    rows.id[:] = np.arange(len(rows))
     return rows
 
 
@@ -738,7 +740,7 @@ def test_points_settlement_admits_its_quota_from_the_eligible_only(quota: int) -
     eligible[:20_000] = True
 
     found = demography.settle_by_points(
-        rows, LAYOUT.province, quota, mask("beijing"), np.random.default_rng(SEED)
+        rows, LAYOUT.province, quota, mask("beijing"), Draws(SEED).keyed(2018, Purpose.POINTS)
     )
 
     settled = rows.hukou != before

@@ -1,0 +1,150 @@
+"""A run's random numbers, keyed to who draws them and for what, so that two runs on one seed
+differ only where their rules differ (common random numbers).
+
+Scenarios are compared, and a fit's candidates judged, on the same seeds: the difference between
+two runs should be the difference their rules make, not chance. With one generator read in
+sequence, one talent who chooses otherwise shifts every later draw of the run, and after a
+year or two the two runs are as far apart as two seeds. So the draws are keyed instead:
+
+- **Per talent row**, for a purpose in a year (does it die, consider moving, where does it go,
+  where does it live, its place in a hiring queue, ...), the row's number is
+
+      u = SplitMix64(key(seed, year, purpose), id)
+
+  the SplitMix64 output (Steele, Lea & Flood 2014, "Fast splittable pseudorandom number
+  generators", OOPSLA; Java's ``SplittableRandom``) at position ``id + 1`` of the stream seeded
+  ``key``, a 64-bit key spawned from (seed, year, purpose) by NumPy's ``SeedSequence``. It does
+  not depend on how many rows there are or in which order: a lever that moves one talent leaves
+  every other talent's draws as they were.
+- **For rows being made** (entrants' hukou, arrivals' ages, ...), a NumPy generator of its own
+  per (year, purpose), spawned the same way, so how many numbers one phase draws does not shift
+  another's.
+
+A row's ``id`` (``Talents.id``) says when and how it was made and its place among the rows made
+with it (``new_ids``): the k-th arrival of group g in year t is the same row in both runs even if
+one run made more arrivals of another group.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+from model import kernels
+
+
+class Purpose(IntEnum):
+    """What a year's draws are for: each has its own key (the codes are part of the key: never
+    renumber them, or every run changes)."""
+
+    INITIAL = 0  # the base year's rows, firms and jobs (a generator, read in sequence)
+    TALENT_CARD = 1  # order of the eligible for talent cards
+    RELOCATED_STAFF = 2  # whether an employee of a relocating firm has its job moved
+    RELOCATION_ORDER = 3  # order of a relocating firm's staff among its targets
+    FOLLOWS_JOB = 4  # whether a relocated employee follows the job
+    KEEPS_SERVICES = 5  # whether a follower keeps Beijing's services
+    DEATH = 6
+    SETTLEMENT = 7  # hukou settlement after SETTLEMENT_YEARS
+    POINTS = 8  # points-based settlement
+    ENTRANTS = 9  # the year's university entrants (a generator)
+    ADULT_DEGREES = 10  # the year's adults gaining a first degree (a generator)
+    ADULT_EMPLOYER = 11  # the employer of such an adult
+    TRAINEES = 12  # the high-skill alliance's trainees (a generator)
+    RECRUITS = 13  # overseas recruits (a generator)
+    ARRIVALS = 14  # arrivals from outside the region (a generator)
+    CONSIDERS_MOVING = 15  # the moving hazard
+    DESTINATION = 16  # the node chosen (movers and arrivals)
+    HOME = 17  # the home chosen given the job's node
+    HIRING_ORDER = 18  # place in the queue of a node's job seekers
+    EMPLOYER = 19  # the firm a hire joins
+    TALENT_HOUSING = 20  # order of the eligible for talent housing
+
+
+class Source(IntEnum):
+    """How a row was made: part of its id (``new_ids``)."""
+
+    INITIAL = 0
+    ENTRANT = 1
+    ADULT_DEGREE = 2
+    TRAINEE = 3
+    RECRUIT = 4
+    ARRIVAL = 5
+
+
+# The fields of an id, low to high: the row's place among those made with it, its status, foreign,
+# high-end, group, node, source and year (from ID_YEAR_0) at making: 38 + 2+1+1+3+7+4+7 = 63 bits.
+_FIELDS = (("status", 2), ("is_foreign", 1), ("is_high_end", 1), ("group", 3), ("node", 7))
+RANK_BITS = 38
+ID_YEAR_0 = 2000
+_SOURCE_BITS, _YEAR_BITS = 4, 7
+
+
+class Draws:
+    """The random numbers of one run (``seed``)."""
+
+    def __init__(self, seed: int) -> None:
+        if seed < 0:
+            raise ValueError(f"seed {seed}: allowed: an integer >= 0")
+        self.seed = int(seed)
+
+    def _sequence(self, year: int, purpose: Purpose) -> np.random.SeedSequence:
+        return np.random.SeedSequence([self.seed, int(year), int(purpose)])
+
+    def stream(self, year: int, purpose: Purpose) -> np.random.Generator:
+        """A generator for rows being made in ``year`` for ``purpose``, read in sequence."""
+        return np.random.default_rng(self._sequence(year, purpose))
+
+    def keyed(self, year: int, purpose: Purpose) -> Keyed:
+        """The per-row numbers of ``purpose`` in ``year``."""
+        return Keyed(self._sequence(year, purpose).generate_state(1, np.uint64)[0])
+
+
+class Keyed:
+    """Per-row uniforms in [0, 1) of one (seed, year, purpose): ``of(ids)``, or ``key`` for a
+    compiled pass that makes each row's number where it uses it (``kernels.keyed_uniform``: no
+    array of 8 bytes a row, 300 MB at full scale). Each is m / 2^53 for an integer m, as NumPy's
+    ``Generator.random`` gives."""
+
+    def __init__(self, key: np.uint64) -> None:
+        self.key = np.uint64(key)
+
+    def of(self, ids: np.ndarray) -> np.ndarray:
+        """One number per id, in order (the rows' ``Talents.id``)."""
+        ids = np.ascontiguousarray(ids, np.int64)
+        out = np.empty(len(ids))
+        kernels.in_parts(lambda p: kernels.keyed_uniforms(ids[p], self.key, out[p]), len(ids))
+        return out
+
+
+def new_ids(
+    year: int, source: Source, node: np.ndarray, group: np.ndarray, **flags: np.ndarray | bool
+) -> np.ndarray:
+    """Ids of rows made in ``year`` by ``source``: the year, the source, the row's node, group,
+    high-end and foreign flags and status at making, and its rank among the rows made with the
+    same ones (in the order given). Unique among all rows of a run.
+
+    Args:
+        year: the year the rows are made (``ID_YEAR_0`` to 127 years after).
+        source: how they are made.
+        node: each row's node at making (below 128).
+        group: each row's group.
+        flags: ``is_high_end``, ``is_foreign`` and ``status`` (arrays or one value for all; 0 if
+            not given).
+    """
+    n = len(node)
+    values = {"node": node, "group": group, **flags}
+    cell = np.zeros(n, np.int64)
+    for name, bits in reversed(_FIELDS):
+        value = np.broadcast_to(np.asarray(values.get(name, 0), np.int64), (n,))
+        if n and (value.min() < 0 or value.max() >= 1 << bits):
+            raise ValueError(f"row id: {name} {value.max()}: allowed: 0 to {(1 << bits) - 1}")
+        cell = (cell << bits) | value
+    if not 0 <= year - ID_YEAR_0 < 1 << _YEAR_BITS:
+        raise ValueError(f"row id: year {year}: allowed: {ID_YEAR_0} to {ID_YEAR_0 + (1 << _YEAR_BITS) - 1}")
+    rank = kernels.rank_within(cell, 1 << sum(bits for _, bits in _FIELDS))
+    if n and rank.max() >= 1 << RANK_BITS:
+        raise ValueError(f"row id: {rank.max() + 1} rows made alike: allowed: up to {1 << RANK_BITS}")
+    made = ((year - ID_YEAR_0) << _SOURCE_BITS) | int(source)
+    cell_bits = sum(bits for _, bits in _FIELDS)
+    return (((made << cell_bits) | cell) << RANK_BITS) | rank

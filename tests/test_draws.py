@@ -1,0 +1,142 @@
+"""Random numbers keyed to the row, the year and the purpose (model/draws.py): common random
+numbers that survive a change in one talent's choice."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model import demography, kernels
+from model.draws import RANK_BITS, Draws, Keyed, Purpose, Source, new_ids
+from model.scenario import Scenario
+from model.simulation import TalentModel
+from model.talents import Status
+from tests.conftest import SEED
+
+MASK = (1 << 64) - 1
+
+
+def splitmix64(key: int, position: int) -> int:
+    """SplitMix64's output at ``position`` of the stream seeded ``key``, in Python integers
+    (Steele, Lea & Flood 2014; Vigna's reference C code, splitmix64.c)."""
+    z = (key + position * 0x9E3779B97F4A7C15) & MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+    return z ^ (z >> 31)
+
+
+def test_a_rows_number_is_splitmix64_at_its_id() -> None:
+    # the first output of SplitMix64 seeded 0 is 0xE220A8397B1DCDAF (splitmix64.c)
+    assert splitmix64(0, 1) == 0xE220A8397B1DCDAF
+    key, ids = 0xDEADBEEF12345678, np.array([0, 1, 2, 10**12, (1 << 62) + 5])
+    got = Keyed(np.uint64(key)).of(ids)
+    want = [(splitmix64(key, int(i) + 1) >> 11) / 2.0**53 for i in ids]
+    assert got.tolist() == want
+
+
+def test_a_rows_number_does_not_depend_on_the_other_rows() -> None:
+    keyed = Draws(SEED).keyed(2017, Purpose.DEATH)
+    ids = np.arange(1000, 3000)
+    u = keyed.of(ids)
+    order = np.random.default_rng(0).permutation(len(ids))
+    np.testing.assert_array_equal(keyed.of(ids[order]), u[order])
+    np.testing.assert_array_equal(keyed.of(ids[::7]), u[::7])
+    # a compiled pass makes each row's number where it uses it: the same numbers (deaths)
+    dying = np.empty(len(ids), bool)
+    kernels.below(np.zeros(len(ids), np.int16), np.array([0.3]), ids, keyed.key, dying)
+    np.testing.assert_array_equal(dying, u < 0.3)
+
+
+def test_each_seed_year_and_purpose_has_numbers_of_its_own_spread_evenly() -> None:
+    ids = np.arange(200_000)
+    keys = [(SEED, 2017, Purpose.DEATH), (SEED, 2018, Purpose.DEATH), (SEED, 2017, Purpose.HOME)]
+    draws = [Draws(seed).keyed(year, purpose).of(ids) for seed, year, purpose in [*keys, (SEED + 1, 2017, 6)]]
+    for a in range(len(draws)):
+        u = draws[a]
+        assert 0.0 <= u.min() and u.max() < 1.0
+        # each tenth holds 20,000 +- 5 binomial standard deviations (134 each)
+        assert np.abs(np.bincount((u * 10).astype(int), minlength=10) - 20_000).max() < 700
+        for b in range(a):
+            assert abs(np.corrcoef(u, draws[b])[0, 1]) < 0.01
+    np.testing.assert_array_equal(Draws(SEED).keyed(2017, Purpose.DEATH).of(ids), draws[0])
+
+
+def test_streams_for_rows_being_made_are_fixed_by_seed_year_and_purpose() -> None:
+    draws = Draws(SEED)
+    first = draws.stream(2017, Purpose.ARRIVALS).random(5)
+    assert draws.stream(2017, Purpose.ARRIVALS).random(5).tolist() == first.tolist()
+    assert draws.stream(2017, Purpose.ENTRANTS).random(5).tolist() != first.tolist()
+    assert draws.stream(2018, Purpose.ARRIVALS).random(5).tolist() != first.tolist()
+
+
+def test_ids_rank_rows_among_those_made_alike_so_another_kinds_count_does_not_move_them() -> None:
+    node, group = np.array([3, 3, 5, 3, 5]), np.array([1, 1, 1, 2, 1])
+    ids = new_ids(2017, Source.ARRIVAL, node, group)
+    assert len(set(ids.tolist())) == 5 and (ids >= 0).all()
+    assert (ids & ((1 << RANK_BITS) - 1)).tolist() == [0, 1, 0, 0, 1]
+    # one more row of (node 3, group 2), first: the rows made otherwise keep their ids
+    more = new_ids(2017, Source.ARRIVAL, np.r_[3, node], np.r_[2, group])
+    other_kinds = group != 2
+    np.testing.assert_array_equal(more[1:][other_kinds], ids[other_kinds])
+    # ... and last: every row keeps its id
+    np.testing.assert_array_equal(new_ids(2017, Source.ARRIVAL, np.r_[node, 3], np.r_[group, 2])[:-1], ids)
+    # another year, source, status or flag is another row
+    for other in (
+        new_ids(2018, Source.ARRIVAL, node, group),
+        new_ids(2017, Source.ENTRANT, node, group),
+        new_ids(2017, Source.ARRIVAL, node, group, status=int(Status.EMPLOYED)),
+        new_ids(2017, Source.ARRIVAL, node, group, is_high_end=True),
+    ):
+        assert not set(other.tolist()) & set(ids.tolist())
+
+
+@pytest.mark.parametrize(
+    ("year", "node", "message"),
+    [(1999, 0, "year 1999: allowed: 2000 to 2127"), (2017, 128, "node 128: allowed: 0 to 127")],
+)
+def test_an_id_out_of_its_fields_is_refused(year: int, node: int, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        new_ids(year, Source.ARRIVAL, np.array([node]), np.array([0]))
+
+
+def test_a_row_without_an_id_cannot_draw() -> None:
+    with pytest.raises(ValueError, match="without an id"):
+        Draws(SEED).keyed(2017, Purpose.DEATH).of(np.array([5, -1]))
+
+
+def test_every_row_of_a_run_has_an_id_of_its_own(small_baseline: Scenario) -> None:
+    model = TalentModel(small_baseline, seed=SEED)
+    for _ in range(3):
+        model.step()
+    ids = model.talents.id
+    assert (ids >= 0).all() and len(np.unique(ids)) == len(ids)
+
+
+def test_a_lever_leaves_the_deaths_of_the_talents_it_does_not_move_as_they_were(
+    small_baseline: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Overseas recruits add rows from 2016; with one generator read in sequence every later
+    draw would shift. Keyed draws: a talent in both runs dies in one if and only if it dies in
+    the other."""
+    died: dict[str, dict[int, bool]] = {}
+    real_deaths = demography.deaths
+
+    def recording(talents, params, draws):  # type: ignore[no-untyped-def]
+        dying = real_deaths(talents, params, draws)
+        died[run].update(zip(talents.id.tolist(), dying.tolist(), strict=True))
+        return dying
+
+    monkeypatch.setattr(demography, "deaths", recording)
+    recruiting = small_baseline.with_overrides(
+        {"levers.overseas_recruitment": {"values": {"2016-01-01": 2000}, "nodes": ["BJ", "XA"]}}
+    )
+    for run, scenario in (("without", small_baseline), ("with", recruiting)):
+        died[run] = {}
+        model = TalentModel(scenario, seed=SEED)
+        for _ in range(3):
+            model.step()
+    both = died["without"].keys() & died["with"].keys()
+    assert len(both) > 0.9 * len(died["without"])
+    assert sum(died["without"][i] for i in both) > 10
+    assert all(died["without"][i] == died["with"][i] for i in both)
+    assert len(died["with"]) > len(died["without"])  # the recruits
