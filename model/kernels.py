@@ -3,8 +3,10 @@
 At full scale a year is a few dozen passes over 30 million rows; in NumPy each pass also makes
 temporaries (masks, ``astype`` widenings for ``bincount`` and ``ravel_multi_index``, masked
 weights). These kernels read the narrow columns as they are and do one pass each. They do the
-same arithmetic in the same order as the NumPy code they replace, and take the random numbers
-as arguments (drawn by the caller from the model's generator), so a seed gives the same tables.
+same arithmetic in the same order as the NumPy code they replace. They take their random
+numbers as arguments, or, in the passes over all rows, the key of the year's draws for their
+purpose and the rows' ids, making each row's number where it is used (``keyed_uniform``,
+model/draws.py), so a seed gives the same tables.
 
 Sums of weights are accumulated as int64 (exact); where the NumPy code summed float products,
 the kernels sum the same float products in row order, as ``bincount`` does.
