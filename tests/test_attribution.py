@@ -191,15 +191,17 @@ def test_the_attribute_command_splits_a_two_lever_scenario_exactly(tmp_path):
     assert done.status == 0, done.err
     assert "attribute: groups=2 runs=8" in done.out
     effects = pd.read_csv(out / "attribution.csv")
-    at = effects[(effects["indicator"] == "talents.province.hebei") & (effects["year"] == 2018)]
+    hebei = effects[effects["indicator"] == "talents.province.hebei"]
+    at = hebei[hebei["year"] == 2018]
     shapley = at[at["measure"] == "shapley"].set_index("group")["mean"]
     assert set(shapley.index) == {"graduate_subsidy", "talent_housing"}
     assert shapley.sum() == pytest.approx(at[at["group"] == "joint"]["mean"].iloc[0])
-    # paid for graduates hired in Hebei; at scale 1000 (rows of 1,000 persons) the second year's
-    # effect, about five rows, was within two replicates' noise and once came out below zero; on
-    # the fit with commuting (ninth round) the second year's was -900 [-1,400, -400] on these seeds
-    # and the third year's +3,400 [+300, +6,500]; why the second year's turned is not yet known
-    assert shapley["graduate_subsidy"] > 0
+    # paid for graduates hired in Hebei, it adds to Hebei's talents every year it is paid. With
+    # one generator read in sequence its second year's effect on these two replicates once came
+    # out at -900 [-1,400, -400]: the runs had drifted apart by chance (keyed draws since,
+    # model/draws.py: +4,700 [+3,900, +5,500] on this fit)
+    subsidy = hebei[(hebei["group"] == "graduate_subsidy") & (hebei["measure"] == "shapley")]
+    assert (subsidy[subsidy["year"] >= 2016]["mean"] > 0).all()
     costs = pd.read_csv(out / "cost_per_talent.csv")
     assert set(costs["group"]) == {"graduate_subsidy", "talent_housing"}
     assert (out / "report.html").is_file() and (out / "charts" / "attribution.zh.svg").is_file()
