@@ -3,8 +3,9 @@ differ only where their rules differ (common random numbers).
 
 Scenarios are compared, and a fit's candidates judged, on the same seeds: the difference between
 two runs should be the difference their rules make, not chance. With one generator read in
-sequence, one talent who chooses otherwise shifts every later draw of the run, and after a
-year or two the two runs are as far apart as two seeds. So the draws are keyed instead:
+sequence, one talent who chooses otherwise shifts every later draw of the run, and within a
+year or two the paired runs drift apart by chance (README, *A short tour*: a graduate subsidy's
+interval was fifteen times as wide). So the draws are keyed:
 
 - **Per talent row**, for a purpose in a year (does it die, consider moving, where does it go,
   where does it live, its place in a hiring queue, ...), the row's number is

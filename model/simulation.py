@@ -3,7 +3,8 @@
 Cities and firms are Mesa agents; talents are weighted array rows (``model.talents``). The
 model takes a validated scenario and a seed, draws its random numbers keyed by the seed, the
 year, the purpose and the row (``self.draws``, model/draws.py: common random numbers for runs
-that differ only in a lever or a parameter), and keeps its results as tables in memory (``tables()``); it writes no files.
+that differ only in a lever or a parameter), and keeps its results as tables in memory
+(``tables()``); it writes no files.
 """
 
 from __future__ import annotations
