@@ -295,7 +295,7 @@ def settle_hukou(
         province: province index of each node.
         barrier: hukou barrier (utility) by (group, node), after levers.
         params: behavioural parameters (``hukou_settlement_rate``).
-        draws: the year's settlement draws (one per row taking part).
+        draws: the year's settlement draws (one per row that qualifies).
         alive: the rows that take part; None for all. Rows of
             this year's dead are still there until phase 5 drops them.
     """
@@ -470,7 +470,8 @@ def adult_degrees(
         local_hukou: share of each node's talents with its province's hukou.
         layout: the nodes.
         scale: persons per row.
-        rng: the model's generator.
+        rng: the generator of the year's adult degrees (``Purpose.ADULT_DEGREES``), read in
+            row order for their ages and hukou.
 
     They stay where they live: ages uniform over ``ADULT_DEGREE_AGES``, settled
     ``ADULT_YEARS_AT_NODE`` years; ``UNEMPLOYED`` until the caller gives them the job they hold

@@ -22,8 +22,11 @@ interval was fifteen times as wide). So the draws are keyed:
   another's.
 
 A row's ``id`` (``Talents.id``) says when and how it was made and its place among the rows made
-with it (``new_ids``): the k-th arrival of group g in year t is the same row in both runs even if
-one run made more arrivals of another group.
+with it (``new_ids``): the k-th arrival of group g in year t has the same id, and so the same keyed
+draws, in both runs even if one run made more arrivals of another group. Its attributes at making
+(age, hukou) are read from the year's generator in row order, so where a lever changes how many
+rows a phase makes, those of the rows after the change differ between the runs (to key them too
+is a change of every run, left for the next refit).
 """
 
 from __future__ import annotations

@@ -114,7 +114,7 @@ def keyed_uniform(key: np.uint64, row_id: np.int64) -> float:
     """
     if row_id < 0:
         raise ValueError("a talent row without an id drew a number (model/draws.py)")
-    z = key + np.uint64(row_id + 1) * _GOLDEN_GAMMA
+    z = np.uint64(key) + np.uint64(row_id + 1) * _GOLDEN_GAMMA  # uint64 even if given an int
     z = (z ^ (z >> np.uint64(30))) * _MIX_1
     z = (z ^ (z >> np.uint64(27))) * _MIX_2
     z = z ^ (z >> np.uint64(31))
@@ -528,7 +528,7 @@ def consider(
     year's one compaction); the dead are not chosen. Fills ``chosen``, adds to ``persons`` (in
     row order: one thread).
 
-    No per-row hazard, cell or draw is stored: at full scale each would be a 240 MB pass.
+    No per-row hazard, cell or draw is stored: at full scale each would be a pass of up to 300 MB.
     """
     for i in range(len(node)):
         if not alive[i]:

@@ -34,6 +34,35 @@ def test_a_rows_number_is_splitmix64_at_its_id() -> None:
     assert got.tolist() == want
 
 
+def test_a_key_given_as_a_python_int_gives_the_same_numbers() -> None:
+    # numba would compile an int64 version, in which int64 + uint64 is a float: the kernel casts
+    ids, key = np.arange(5), 0xDEADBEEF
+    by_int, by_uint = np.empty(5), np.empty(5)
+    kernels.keyed_uniforms(ids, key, by_int)
+    kernels.keyed_uniforms(ids, np.uint64(key), by_uint)
+    np.testing.assert_array_equal(by_int, by_uint)
+
+
+def test_hukou_settlement_draws_each_rows_keyed_number() -> None:
+    """Every row qualifies (elsewhere's hukou, years enough, taking part): a row settles exactly
+    where its keyed number is below the chance, whatever the threads' parts."""
+    n, chance = 5_000, 0.3
+    keyed = Draws(SEED).keyed(2017, Purpose.SETTLEMENT)
+    ids = np.arange(n, dtype=np.int64) * 7 + 3
+    hukou = np.full(n, 3, np.int8)
+    node, group = np.zeros(n, np.int8), np.zeros(n, np.int8)
+    years = np.full(n, 9, np.int16)
+    with kernels.threads(3):
+        kernels.in_parts(
+            lambda p: kernels.settling(
+                hukou[p], node[p], group[p], years[p], np.zeros(1, np.int8), np.full((1, 1), chance), ids[p],
+                keyed.key, 4, 5, np.ones(n, bool)[p],
+            ),
+            n,
+        )  # fmt: skip
+    np.testing.assert_array_equal(hukou == 0, keyed.of(ids) < chance)
+
+
 def test_a_rows_number_does_not_depend_on_the_other_rows() -> None:
     keyed = Draws(SEED).keyed(2017, Purpose.DEATH)
     ids = np.arange(1000, 3000)

@@ -293,8 +293,9 @@ def test_uniform_chunks_are_one_draw_of_all_rows_and_leave_the_generator_there(n
 
 @pytest.mark.parametrize("size", [0, 1, 1000])
 def test_choice_draws_what_the_generators_choice_draws(size: int) -> None:
-    """The compiled ``choice`` gives the values ``Generator.choice`` gives for the same seed,
-    zero shares and ties among them, and leaves the generator where it does."""
+    """The compiled ``choice``, given the generator's uniforms, gives the values
+    ``Generator.choice`` gives for the same seed, zero shares and ties among them, and both leave
+    the generator at the same place (one uniform a value)."""
     values, p = np.arange(20, 30), np.array([0.1, 0.0, 0.0, 0.2, 0.05, 0.05, 0.3, 0.0, 0.3, 0.0])
     compiled, generators = np.random.default_rng(SEED), np.random.default_rng(SEED)
     got = demography.choice(values, p, compiled.random(size))
