@@ -79,6 +79,7 @@ class Source(IntEnum):
 # The fields of an id, low to high: the row's place among those made with it, its status, foreign,
 # high-end, group, node, source and year (from ID_YEAR_0) at making: 38 + 2+1+1+3+7+4+7 = 63 bits.
 _FIELDS = (("status", 2), ("is_foreign", 1), ("is_high_end", 1), ("group", 3), ("node", 7))
+_CELL_BITS = sum(bits for _, bits in _FIELDS)
 RANK_BITS = 38
 ID_YEAR_0 = 2000
 _SOURCE_BITS, _YEAR_BITS = 4, 7
@@ -146,9 +147,8 @@ def new_ids(
         cell = (cell << bits) | value
     if not 0 <= year - ID_YEAR_0 < 1 << _YEAR_BITS:
         raise ValueError(f"row id: year {year}: allowed: {ID_YEAR_0} to {ID_YEAR_0 + (1 << _YEAR_BITS) - 1}")
-    rank = kernels.rank_within(cell, 1 << sum(bits for _, bits in _FIELDS))
+    rank = kernels.rank_within(cell, 1 << _CELL_BITS)
     if n and rank.max() >= 1 << RANK_BITS:
         raise ValueError(f"row id: {rank.max() + 1} rows made alike: allowed: up to {1 << RANK_BITS}")
     made = ((year - ID_YEAR_0) << _SOURCE_BITS) | int(source)
-    cell_bits = sum(bits for _, bits in _FIELDS)
-    return (((made << cell_bits) | cell) << RANK_BITS) | rank
+    return (((made << _CELL_BITS) | cell) << RANK_BITS) | rank
