@@ -1,7 +1,8 @@
 """Demography of talents (docs/architecture.md, phase 4) and the initial population.
 
-Rules, each a function of arrays and the year's draws (model/draws.py): keyed per row for what
-happens to the rows there are, a generator for the rows being made:
+Rules, each a function of arrays and the year's draws (model/draws.py), keyed per row both for
+what happens to the rows there are and for the attributes of rows being made (named first); the
+base year's rows alone are drawn from a generator read in sequence:
 - the initial state draws rows from the base-year node table (``model.inputs``);
 - ageing: everybody is a year older and a year longer at their node;
 - mortality: Gompertz, q(age) = a * exp(b * age);
@@ -26,7 +27,7 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 
 from model import kernels
-from model.draws import Keyed
+from model.draws import Keyed, Making, Purpose, whole_between
 from model.inputs import INTAKE_YEAR, YEARS_OF_STUDY, BaseYear
 from model.layout import Layout
 from model.talents import GROUPS, HUKOU_ABROAD, HUKOU_ELSEWHERE, Status, Talents, cell_rows, rows_for
@@ -208,7 +209,8 @@ def _new_rows(
     is_high_end: bool,
 ) -> Talents:
     """The base year's rows of one cohort, with their hukou drawn."""
-    hukou = assign_hukou(node, layout.province, base.nodes["local_hukou_share"].to_numpy(), rng)
+    local_share = base.nodes["local_hukou_share"].to_numpy()
+    hukou = assign_hukou(node, layout.province, local_share, rng.random(len(node)))
     talents = Talents.new(
         node=node,
         group=group,
@@ -232,12 +234,11 @@ def choice(values: np.ndarray, p: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 
 def assign_hukou(
-    node: np.ndarray, province: np.ndarray, local_share: np.ndarray, rng: np.random.Generator
+    node: np.ndarray, province: np.ndarray, local_share: np.ndarray, u: np.ndarray
 ) -> np.ndarray:
-    """Hukou province per row at ``node``: its node's own (``province`` by node) with the node's
-    ``local_share``; otherwise one of the two other provinces of the region (together
-    NONLOCAL_FROM_REGION of the rest) or outside."""
-    u = rng.random(len(node))
+    """Hukou province per row at ``node``, by its uniform ``u``: its node's own (``province`` by
+    node) with the node's ``local_share``; otherwise one of the two other provinces of the region
+    (together NONLOCAL_FROM_REGION of the rest) or outside."""
     return kernels.hukou_of_rows(
         node,
         np.asarray(province),
@@ -429,23 +430,29 @@ def enrol(
     local_hukou: np.ndarray,
     layout: Layout,
     scale: int,
-    rng: np.random.Generator,
+    making: Making,
 ) -> Talents:
     """New students by node: ``entrants`` persons per node, groups by ``group_shares`` (nodes,
     groups) — the field they will work in; ``short_cycle_share`` of each node's start a year
-    into the course (``SHORT_CYCLE_HEAD_START``) and so finish in three years."""
+    into the course (``SHORT_CYCLE_HEAD_START``) and so finish in three years. Named by
+    ``making``; each row's hukou by its keyed number (``Purpose.ENTRANTS``)."""
     entrants = np.round(entrants)
     short = np.round(entrants * short_cycle_share)
     node, group, weight, rows = _rows_in_parts(
         [_split(e, group_shares) for e in (entrants - short, short)], scale
     )
-    students = Talents.new(
-        node=node,
-        group=group,
-        age=np.full(len(node), STUDENT_ENTRY_AGE),
-        status=np.full(len(node), Status.STUDENT),
-        hukou=assign_hukou(node, layout.province, local_hukou, rng),
-        weight=weight,
+    students = making.name(
+        Talents.new(
+            node=node,
+            group=group,
+            age=np.full(len(node), STUDENT_ENTRY_AGE),
+            status=np.full(len(node), Status.STUDENT),
+            hukou=np.full(len(node), HUKOU_ELSEWHERE),  # drawn below, once named
+            weight=weight,
+        )
+    )
+    students.hukou[:] = assign_hukou(
+        node, layout.province, local_hukou, making.uniforms(students, Purpose.ENTRANTS)
     )
     students.years_at_node[rows[0] :] = SHORT_CYCLE_HEAD_START
     return students
@@ -458,7 +465,7 @@ def adult_degrees(
     local_hukou: np.ndarray,
     layout: Layout,
     scale: int,
-    rng: np.random.Generator,
+    making: Making,
 ) -> Talents:
     """Non-talent residents who gain a first tertiary degree this year (adult higher education,
     online, self-study), as new talent rows of their node.
@@ -470,8 +477,8 @@ def adult_degrees(
         local_hukou: share of each node's talents with its province's hukou.
         layout: the nodes.
         scale: persons per row.
-        rng: the generator of the year's adult degrees (``Purpose.ADULT_DEGREES``), read in
-            row order for their ages and hukou.
+        making: names the rows; their ages and hukou are read from their keyed numbers
+            (``Purpose.ADULT_DEGREES``, ``Purpose.ADULT_HUKOU``).
 
     They stay where they live: ages uniform over ``ADULT_DEGREE_AGES``, settled
     ``ADULT_YEARS_AT_NODE`` years; ``UNEMPLOYED`` until the caller gives them the job they hold
@@ -480,13 +487,19 @@ def adult_degrees(
     """
     counts = _split(np.round(rate * np.maximum(nontalent, 0.0)), group_shares)
     node, group, weight = _node_group_rows(counts, scale)
-    talents = Talents.new(
-        node=node,
-        group=group,
-        age=rng.integers(ADULT_DEGREE_AGES[0], ADULT_DEGREE_AGES[1] + 1, len(node)),
-        status=np.full(len(node), Status.UNEMPLOYED),
-        hukou=assign_hukou(node, layout.province, local_hukou, rng),
-        weight=weight,
+    talents = making.name(
+        Talents.new(
+            node=node,
+            group=group,
+            age=np.zeros(len(node)),  # drawn below, once named
+            status=np.full(len(node), Status.UNEMPLOYED),
+            hukou=np.full(len(node), HUKOU_ELSEWHERE),  # the same
+            weight=weight,
+        )
+    )
+    talents.age[:] = whole_between(making.uniforms(talents, Purpose.ADULT_DEGREES), *ADULT_DEGREE_AGES)
+    talents.hukou[:] = assign_hukou(
+        node, layout.province, local_hukou, making.uniforms(talents, Purpose.ADULT_HUKOU)
     )
     talents.years_at_node[:] = ADULT_YEARS_AT_NODE
     return talents
@@ -498,10 +511,11 @@ def arrivals(
     high_end: float,
     group_shares: np.ndarray,
     scale: int,
-    rng: np.random.Generator,
+    making: Making,
 ) -> Talents:
     """Talents arriving from outside the region this year, not yet placed (``node`` is 0 until
-    they choose). ``group_shares`` is the region's group mix."""
+    they choose). ``group_shares`` is the region's group mix. Named by ``making``; each row's
+    age uniform over its kind's ages by its keyed number (``Purpose.ARRIVALS``)."""
     parts = []
     for count, is_foreign, is_high_end, shares, row_scale in (
         (persons, False, False, group_shares, scale),
@@ -510,12 +524,11 @@ def arrivals(
     ):
         counts = _split(np.array([round(count)]), shares[None, :])[0]
         group, weight = rows_for(counts, row_scale)
-        low, high = HIGH_END_AGES if is_high_end else ARRIVAL_AGES
         parts.append(
             Talents.new(
                 node=np.zeros(len(group)),
                 group=group,
-                age=rng.integers(low, high + 1, len(group)),
+                age=np.zeros(len(group)),  # drawn below, once named
                 status=np.full(len(group), Status.UNEMPLOYED),
                 hukou=np.full(len(group), HUKOU_ABROAD if is_foreign else HUKOU_ELSEWHERE),
                 weight=weight,
@@ -525,4 +538,9 @@ def arrivals(
         )
     talents = Talents.empty()
     talents.extend(*parts)
+    making.name(talents)
+    u = making.uniforms(talents, Purpose.ARRIVALS)
+    for is_high_end, (low, high) in ((False, ARRIVAL_AGES), (True, HIGH_END_AGES)):
+        kind = talents.is_high_end == is_high_end
+        talents.age[kind] = whole_between(u[kind], low, high)
     return talents

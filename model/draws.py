@@ -17,16 +17,18 @@ interval was fifteen times as wide). So the draws are keyed:
   ``key``, a 64-bit key spawned from (seed, year, purpose) by NumPy's ``SeedSequence``. It does
   not depend on how many rows there are or in which order: a lever that moves one talent leaves
   every other talent's draws as they were.
-- **For rows being made** (entrants' hukou, arrivals' ages, ...), a NumPy generator of its own
-  per (year, purpose), spawned the same way, so how many numbers one phase draws does not shift
-  another's.
+- **For rows being made**, the row is named first (its id, below), and its attributes at
+  making (an entrant's hukou, an arrival's age, ...) are read from its keyed numbers too
+  (``Making``): the k-th entrant of a cell gets the same hukou in both runs however many rows
+  another cell made. Only two kinds of row are still drawn from a NumPy generator read in
+  sequence, one per (year, purpose): the base year's rows, firms and statuses (made before any
+  lever acts, so the same in every run of a seed whose base-year counts are the same), and
+  overseas recruits, whose nodes and groups are drawn before they can be named (their number is
+  the lever's alone).
 
 A row's ``id`` (``Talents.id``) says when and how it was made and its place among the rows made
 with it (``new_ids``): the k-th arrival of group g in year t has the same id, and so the same keyed
-draws, in both runs even if one run made more arrivals of another group. Its attributes at making
-(age, hukou) are read from the year's generator in row order, so where a lever changes how many
-rows a phase makes, those of the rows after the change differ between the runs (to key them too
-is a change of every run, left for the next refit).
+draws, in both runs even if one run made more arrivals of another group.
 """
 
 from __future__ import annotations
@@ -36,13 +38,14 @@ from enum import IntEnum
 import numpy as np
 
 from model import kernels
+from model.talents import Talents
 
 
 class Purpose(IntEnum):
     """What a year's draws are for: each has its own key (the codes are part of the key: never
     renumber them, or every run changes)."""
 
-    INITIAL = 0  # the base year's rows, firms and jobs (a generator, read in sequence)
+    INITIAL = 0  # the base year's rows, firms and statuses (a generator, read in sequence)
     TALENT_CARD = 1  # order of the eligible for talent cards
     RELOCATED_STAFF = 2  # whether an employee of a relocating firm has its job moved
     RELOCATION_ORDER = 3  # order of a relocating firm's staff among its targets
@@ -51,18 +54,21 @@ class Purpose(IntEnum):
     DEATH = 6
     SETTLEMENT = 7  # hukou settlement after SETTLEMENT_YEARS
     POINTS = 8  # points-based settlement
-    ENTRANTS = 9  # the year's university entrants (a generator)
-    ADULT_DEGREES = 10  # the year's adults gaining a first degree (a generator)
+    ENTRANTS = 9  # a university entrant's hukou
+    ADULT_DEGREES = 10  # the age of an adult gaining a first degree
     ADULT_EMPLOYER = 11  # the employer of such an adult
-    TRAINEES = 12  # the high-skill alliance's trainees (a generator)
-    RECRUITS = 13  # overseas recruits (a generator)
-    ARRIVALS = 14  # arrivals from outside the region (a generator)
+    TRAINEES = 12  # a trainee's age (the high-skill alliance)
+    RECRUITS = 13  # overseas recruits (a generator: their nodes and groups come before their ids)
+    ARRIVALS = 14  # an arrival's age (from outside the region)
     CONSIDERS_MOVING = 15  # the moving hazard
     DESTINATION = 16  # the node chosen (movers and arrivals)
     HOME = 17  # the home chosen given the job's node
     HIRING_ORDER = 18  # place in the queue of a node's job seekers
     EMPLOYER = 19  # the firm a hire joins
     TALENT_HOUSING = 20  # order of the eligible for talent housing
+    ADULT_HUKOU = 21  # the hukou of an adult gaining a first degree
+    BASE_YEAR_JOB = 22  # the base year's job node of a talent in work (given its home)
+    BASE_YEAR_EMPLOYER = 23  # the firm of a base-year talent who works away from home
 
 
 class Source(IntEnum):
@@ -152,3 +158,34 @@ def new_ids(
         raise ValueError(f"row id: {rank.max() + 1} rows made alike: allowed: up to {1 << RANK_BITS}")
     made = ((year - ID_YEAR_0) << _SOURCE_BITS) | int(source)
     return (((made << _CELL_BITS) | cell) << RANK_BITS) | rank
+
+
+class Making:
+    """Rows made in ``year`` by ``source``: named (their ids, ``new_ids``), then given their
+    attributes at making from numbers keyed to those ids (``uniforms``)."""
+
+    def __init__(self, draws: Draws, year: int, source: Source) -> None:
+        self.draws, self.year, self.source = draws, int(year), source
+
+    def name(self, rows: Talents) -> Talents:
+        """Give ``rows`` their ids, from the node, group, flags and status they were made with."""
+        rows.id[:] = new_ids(
+            self.year,
+            self.source,
+            rows.node,
+            rows.group,
+            is_high_end=rows.is_high_end,
+            is_foreign=rows.is_foreign,
+            status=rows.status,
+        )
+        return rows
+
+    def uniforms(self, rows: Talents, purpose: Purpose) -> np.ndarray:
+        """Each named row's number in [0, 1) for ``purpose`` this year."""
+        return self.draws.keyed(self.year, purpose).of(rows.id)
+
+
+def whole_between(u: np.ndarray, low: int, high: int) -> np.ndarray:
+    """Integers uniform on ``low``..``high`` (both included) from uniforms ``u`` in [0, 1):
+    low + floor(u (high - low + 1))."""
+    return low + np.floor(np.asarray(u) * (high - low + 1)).astype(np.int64)

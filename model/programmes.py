@@ -12,7 +12,7 @@ import numpy as np
 
 from model import kernels
 from model.choice import KEEPS_BEIJING_SERVICES, N_PRIVILEGES, LeverTerms
-from model.draws import Keyed
+from model.draws import Keyed, Making, Purpose, whole_between
 from model.levers import LeverState
 from model.talents import GROUPS, HUKOU_ABROAD, HUKOU_ELSEWHERE, NO_CARD, Status, Talents, rows_for
 
@@ -219,9 +219,13 @@ def follow_probability(utility_follow: np.ndarray, utility_stay: np.ndarray) -> 
 
 
 def overseas_recruits(
-    persons: float, nodes: np.ndarray, talents_by_node: np.ndarray, rng: np.random.Generator
+    persons: float, nodes: np.ndarray, talents_by_node: np.ndarray, making: Making
 ) -> Talents:
-    """High-end recruits from abroad, placed in the target nodes in proportion to their talents."""
+    """High-end recruits from abroad, placed in the target nodes in proportion to their talents.
+    Their nodes, groups, foreign flags and ages come from the year's generator of recruits, read
+    in sequence (their nodes and groups are drawn before they can be named, and their number is
+    the lever's alone); then ``making`` names them."""
+    rng = making.draws.stream(making.year, Purpose.RECRUITS)
     count = int(round(persons))
     share = np.where(nodes, talents_by_node, 0.0)
     node = rng.choice(len(nodes), size=count, p=share / share.sum())
@@ -236,24 +240,27 @@ def overseas_recruits(
         is_high_end=True,
     )
     recruits.is_foreign[:] = is_foreign
-    return recruits
+    return making.name(recruits)
 
 
-def trainees(
-    persons_by_node: np.ndarray, province: np.ndarray, scale: int, rng: np.random.Generator
-) -> Talents:
+def trainees(persons_by_node: np.ndarray, province: np.ndarray, scale: int, making: Making) -> Talents:
     """Skilled workers trained to high-skill level (四(四)): new rows of the skilled group,
-    local, looking for work, without a tertiary degree (counted apart from the talents)."""
+    local, looking for work, without a tertiary degree (counted apart from the talents). Named
+    by ``making``; ages uniform over ``TRAINEE_AGES`` by their keyed numbers (``Purpose.TRAINEES``)."""
     node, weight = rows_for(np.round(persons_by_node).astype(np.int64), scale)
-    return Talents.new(
-        node=node,
-        group=np.full(len(node), GROUPS.index("skilled")),
-        age=rng.integers(TRAINEE_AGES[0], TRAINEE_AGES[1] + 1, len(node)),
-        status=np.full(len(node), Status.UNEMPLOYED),
-        hukou=province[node],
-        weight=weight,
-        has_degree=False,
+    rows = making.name(
+        Talents.new(
+            node=node,
+            group=np.full(len(node), GROUPS.index("skilled")),
+            age=np.zeros(len(node)),  # drawn below, once named
+            status=np.full(len(node), Status.UNEMPLOYED),
+            hukou=province[node],
+            weight=weight,
+            has_degree=False,
+        )
     )
+    rows.age[:] = whole_between(making.uniforms(rows, Purpose.TRAINEES), *TRAINEE_AGES)
+    return rows
 
 
 def spread_by_population(total: float, nodes: np.ndarray, population: np.ndarray) -> np.ndarray:

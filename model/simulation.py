@@ -39,7 +39,7 @@ from model.choice import (
     utility_terms,
 )
 from model.cities import City
-from model.draws import Draws, Keyed, Purpose, Source, new_ids
+from model.draws import Draws, Keyed, Making, Purpose, Source
 from model.errors import JJJError, RunError
 from model.firms import SECTORS, Firm, sector_weights, talent_wages
 from model.indicators import indicators
@@ -124,13 +124,14 @@ class TalentModel(mesa.Model):
             "purchase_limits"
         ].by_node()
 
-        # the base year is made from one generator read in sequence: it is the same in every run
-        # of a seed that has the same parameters, whatever the levers
+        # the base year's rows, statuses and firms' staff are made from one generator read in
+        # sequence, a fixed count of numbers for a seed (the fitted parameters do not change the
+        # base year's counts); its talents' jobs are keyed to them (``_place_base_year_jobs``)
         self._initial = self.draws.stream(self.base_year, Purpose.INITIAL)
         self.talents = demography.initial_talents(
             self.base, self.layout, self.scale, self.params, self._initial
         )
-        self._name(self.talents, Source.INITIAL)
+        self._making(Source.INITIAL).name(self.talents)
         self.cities = self._create_cities()
         self.firms = self._create_firms()
         self._wage_growth = np.zeros(self.layout.size)  # each node's wage growth this year (phase 2)
@@ -169,21 +170,9 @@ class TalentModel(mesa.Model):
         """This year's per-row draws for ``purpose`` (model/draws.py)."""
         return self.draws.keyed(self.year, purpose)
 
-    def _stream(self, purpose: Purpose) -> np.random.Generator:
-        """This year's generator for the rows made for ``purpose`` (model/draws.py)."""
-        return self.draws.stream(self.year, purpose)
-
-    def _name(self, talents: Talents, source: Source) -> None:
-        """Give rows made this year by ``source`` their ids (``model.draws.new_ids``)."""
-        talents.id[:] = new_ids(
-            self.year,
-            source,
-            talents.node,
-            talents.group,
-            is_high_end=talents.is_high_end,
-            is_foreign=talents.is_foreign,
-            status=talents.status,
-        )
+    def _making(self, source: Source) -> Making:
+        """Rows made this year by ``source``: their ids and keyed numbers (model/draws.py)."""
+        return Making(self.draws, self.year, source)
 
     def step(self) -> None:
         """One year, phase by phase (docs/architecture.md)."""
@@ -479,9 +468,8 @@ class TalentModel(mesa.Model):
             self.base.nodes["local_hukou_share"].to_numpy(),
             self.layout,
             self.scale,
-            self._stream(Purpose.ENTRANTS),
+            self._making(Source.ENTRANT),
         )
-        self._name(students, Source.ENTRANT)
         enrolled = students.persons_by(students.node, self.layout.size)
         acc.enrolled += enrolled
         self._take_from_residents(enrolled * self.params["resident_entrant_share"])
@@ -493,9 +481,8 @@ class TalentModel(mesa.Model):
         trained = self.levers["high_skill_alliance"]
         if trained.is_on:
             trainees = programmes.trainees(
-                trained.by_node(), self.layout.province, self.scale, self._stream(Purpose.TRAINEES)
+                trained.by_node(), self.layout.province, self.scale, self._making(Source.TRAINEE)
             )
-            self._name(trainees, Source.TRAINEE)
             acc.spend("high_skill_alliance", trained.by_node() * LEVERS["high_skill_alliance"].unit_cost_cny)
             added.append(trainees)
 
@@ -518,9 +505,8 @@ class TalentModel(mesa.Model):
             self.params["high_end_inflow"],
             region_shares,
             self.scale,
-            self._stream(Purpose.ARRIVALS),
+            self._making(Source.ARRIVAL),
         )
-        self._name(newcomers, Source.ARRIVAL)
         return graduates, newcomers, alive
 
     def _arrivals_from_china(self) -> float:
@@ -553,9 +539,8 @@ class TalentModel(mesa.Model):
             self.base.nodes["local_hukou_share"].to_numpy(),
             self.layout,
             self.scale,
-            self._stream(Purpose.ADULT_DEGREES),
+            self._making(Source.ADULT_DEGREE),
         )
-        self._name(adults, Source.ADULT_DEGREE)
         self._take_from_residents(adults.persons_by(adults.node, self.layout.size))
         self._keep_their_jobs(adults)
         return adults
@@ -586,10 +571,7 @@ class TalentModel(mesa.Model):
         """High-end recruits from abroad (plan 三(二), 四(一)) arrive with a post at their node's
         frontier-technology firm; ``talents_by_node`` (persons) spreads them."""
         n = self.layout.size
-        recruits = programmes.overseas_recruits(
-            persons, nodes, talents_by_node, self._stream(Purpose.RECRUITS)
-        )
-        self._name(recruits, Source.RECRUIT)
+        recruits = programmes.overseas_recruits(persons, nodes, talents_by_node, self._making(Source.RECRUIT))
         firm = np.array([self._firm_index(node, SECTORS.index("frontier_tech")) for node in recruits.node])
         for f, group in zip(firm, recruits.group):
             self.firms[f].add_demand(1.0, group=int(group))
@@ -1155,7 +1137,7 @@ class TalentModel(mesa.Model):
             self.params["high_end_inflow"],
             self._persons_by_group() / t.persons,
             1,
-            self._initial,
+            self._making(Source.ARRIVAL),  # the base year's: not rows of the run, none arrive in it
         )
         expected.node[:] = self.layout.size  # outside the region
         cells = self._cells(expected, np.arange(len(expected)), np.zeros(len(expected), bool))
@@ -1195,9 +1177,10 @@ class TalentModel(mesa.Model):
         in_work = np.bincount(key, weights=t.weight[working], minlength=n_groups * n).reshape(n_groups, n)
         # E[g, j]: before anyone commutes, the talents in work who live at j stand for its jobs
         jobs = jobs_given_homes(homes, in_work).reshape(-1, n)
-        t.node[working] = draw_choices(jobs, key, self._initial.random(len(key)))
+        t.node[working] = draw_choices(jobs, key, self._keyed(Purpose.BASE_YEAR_JOB).of(t.id[working]))
         hired = working[(t.node[working] != t.home[working]) & (t.status[working] == Status.EMPLOYED)]
-        t.firm[hired] = self._draw_firms(t.node[hired], t.group[hired], self._initial.random(len(hired)))
+        u = self._keyed(Purpose.BASE_YEAR_EMPLOYER).of(t.id[hired])
+        t.firm[hired] = self._draw_firms(t.node[hired], t.group[hired], u)
         staff = self.staff_by_firm()
         for firm in self.firms:
             firm.demand = staff[firm.index] * (1.0 + self.params["vacancy_rate"])

@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 from model import demography, kernels
-from model.draws import RANK_BITS, Draws, Keyed, Purpose, Source, new_ids
+from model.draws import RANK_BITS, Draws, Keyed, Making, Purpose, Source, new_ids, whole_between
+from model.layout import default_layout
 from model.scenario import Scenario
 from model.simulation import TalentModel
-from model.talents import Status
+from model.talents import GROUPS, Status, Talents
 from tests.conftest import SEED
 
 MASK = (1 << 64) - 1
@@ -90,12 +91,60 @@ def test_each_seed_year_and_purpose_has_numbers_of_its_own_spread_evenly() -> No
     np.testing.assert_array_equal(Draws(SEED).keyed(2017, Purpose.DEATH).of(ids), draws[0])
 
 
-def test_streams_for_rows_being_made_are_fixed_by_seed_year_and_purpose() -> None:
+def test_streams_read_in_sequence_are_fixed_by_seed_year_and_purpose() -> None:
     draws = Draws(SEED)
-    first = draws.stream(2017, Purpose.ARRIVALS).random(5)
-    assert draws.stream(2017, Purpose.ARRIVALS).random(5).tolist() == first.tolist()
-    assert draws.stream(2017, Purpose.ENTRANTS).random(5).tolist() != first.tolist()
-    assert draws.stream(2018, Purpose.ARRIVALS).random(5).tolist() != first.tolist()
+    first = draws.stream(2017, Purpose.RECRUITS).random(5)
+    assert draws.stream(2017, Purpose.RECRUITS).random(5).tolist() == first.tolist()
+    assert draws.stream(2017, Purpose.INITIAL).random(5).tolist() != first.tolist()
+    assert draws.stream(2018, Purpose.RECRUITS).random(5).tolist() != first.tolist()
+
+
+def test_whole_numbers_from_uniforms_cover_their_range_evenly() -> None:
+    assert whole_between(np.array([0.0, 0.999999, 0.5]), 25, 40).tolist() == [25, 40, 33]
+    counts = np.bincount(whole_between(np.random.default_rng(SEED).random(160_000), 25, 40) - 25)
+    assert len(counts) == 16 and np.abs(counts / 10_000 - 1).max() < 0.05
+
+
+LAYOUT = default_layout()
+N = LAYOUT.size
+
+
+def _entrants(persons_at: dict[int, float]) -> Talents:
+    entrants = np.zeros(N)
+    for node, persons in persons_at.items():
+        entrants[node] = persons
+    one_group = np.zeros((N, len(GROUPS)))
+    one_group[:, 0] = 1.0
+    making = Making(Draws(SEED), 2017, Source.ENTRANT)
+    return demography.enrol(entrants, np.zeros(N), one_group, np.full(N, 0.5), LAYOUT, 1, making)
+
+
+def test_rows_being_made_keep_their_attributes_when_another_cell_makes_more() -> None:
+    """With one generator read in row order, more entrants at node 1 would shift the hukou of
+    every entrant after them; keyed to the rows' ids, node 5's keep theirs."""
+    fewer, more = _entrants({1: 50, 5: 200}), _entrants({1: 80, 5: 200})
+    for rows in (fewer, more):
+        assert (rows.id >= 0).all() and len(np.unique(rows.id)) == len(rows)
+    at_5 = fewer.node == 5
+    np.testing.assert_array_equal(more.id[more.node == 5], fewer.id[at_5])
+    np.testing.assert_array_equal(more.hukou[more.node == 5], fewer.hukou[at_5])
+    assert len(np.unique(fewer.hukou[at_5])) > 1  # drawn, not one value
+
+
+def test_arrivals_keep_their_ages_when_the_mix_of_groups_changes() -> None:
+    making = Making(Draws(SEED), 2017, Source.ARRIVAL)
+    mix = np.full(len(GROUPS), 1 / len(GROUPS))
+    tilted = mix.copy()
+    tilted[0], tilted[1] = tilted[0] + 0.05, tilted[1] - 0.05
+    one = demography.arrivals(3000, 200, 20, mix, 1, making)
+    other = demography.arrivals(3000, 200, 20, tilted, 1, making)
+    age_of = dict(zip(one.id.tolist(), one.age.tolist(), strict=True))
+    shared = [i for i in other.id.tolist() if i in age_of]
+    assert len(shared) > 0.9 * len(one)
+    assert all(
+        age_of[i] == a for i, a in zip(other.id.tolist(), other.age.tolist(), strict=True) if i in age_of
+    )
+    assert one.age[one.is_high_end].min() >= 40 and one.age[~one.is_high_end].max() <= 40
 
 
 def test_ids_rank_rows_among_those_made_alike_so_another_kinds_count_does_not_move_them() -> None:
@@ -148,6 +197,7 @@ def test_a_lever_leaves_the_deaths_of_the_talents_it_does_not_move_as_they_were(
     draw would shift. Keyed draws: a talent in both runs dies in one if and only if it dies in
     the other."""
     died: dict[str, dict[int, bool]] = {}
+    ages: dict[str, dict[int, int]] = {}
     real_deaths = demography.deaths
 
     def recording(talents, params, draws):  # type: ignore[no-untyped-def]
@@ -164,8 +214,12 @@ def test_a_lever_leaves_the_deaths_of_the_talents_it_does_not_move_as_they_were(
         model = TalentModel(scenario, seed=SEED)
         for _ in range(3):
             model.step()
+        ages[run] = dict(zip(model.talents.id.tolist(), model.talents.age.tolist(), strict=True))
     both = died["without"].keys() & died["with"].keys()
     assert len(both) > 0.9 * len(died["without"])
     assert sum(died["without"][i] for i in both) > 10
     assert all(died["without"][i] == died["with"][i] for i in both)
     assert len(died["with"]) > len(died["without"])  # the recruits
+    # ... and the talents made in both runs (entrants, adults with degrees, arrivals) were made
+    # alike: their ages, keyed to their ids, do not shift with the rows the lever added
+    assert all(ages["without"][i] == ages["with"][i] for i in ages["without"].keys() & ages["with"].keys())

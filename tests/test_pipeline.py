@@ -13,7 +13,7 @@ import yaml
 
 from model import demography
 from model.cities import City
-from model.draws import Draws, Purpose, Source, new_ids
+from model.draws import Draws, Making, Purpose, Source, new_ids
 from model.firms import SECTORS
 from model.inputs import base_year, degree_rates
 from model.layout import default_layout
@@ -49,7 +49,7 @@ def test_a_small_cohort_after_three_years_is_the_hand_computation() -> None:
     - graduates: 0, 0, 10;
     - talents: 70 - 50 + 10 + 10 = 40, then 40 + 10 + 10 = 60, then 60 + 10 + 10 = 80.
     """
-    rng, draws = np.random.default_rng(SEED), Draws(SEED)
+    draws = Draws(SEED)
     params = {**STEP_MORTALITY, "study_years": 2, "retirement_age": 60}
     talents = Talents.new(
         node=np.zeros(70),
@@ -66,10 +66,18 @@ def test_a_small_cohort_after_three_years_is_the_hand_computation() -> None:
         demography.age_one_year(talents)
         talents.keep(~demography.deaths(talents, params, draws.keyed(2015 + year, Purpose.DEATH)))
         graduates = demography.graduate(talents, params)
-        entrants = demography.enrol(_at_node({0: 10}), NO_SHORT_CYCLE, ONE_GROUP, LOCAL, LAYOUT, 1, rng)
-        adults = demography.adult_degrees(nontalent, 0.01, ONE_GROUP, LOCAL, LAYOUT, 1, rng)
-        for new, source in ((entrants, Source.ENTRANT), (adults, Source.ADULT_DEGREE)):
-            new.id[:] = new_ids(2015 + year, source, new.node, new.group)
+        entrants = demography.enrol(
+            _at_node({0: 10}),
+            NO_SHORT_CYCLE,
+            ONE_GROUP,
+            LOCAL,
+            LAYOUT,
+            1,
+            Making(draws, 2015 + year, Source.ENTRANT),
+        )
+        adults = demography.adult_degrees(
+            nontalent, 0.01, ONE_GROUP, LOCAL, LAYOUT, 1, Making(draws, 2015 + year, Source.ADULT_DEGREE)
+        )
         nontalent -= adults.persons_by(adults.node, N)
         talents.extend(entrants, adults)
         assert nontalent[0] == residents, year
@@ -83,15 +91,15 @@ def test_a_small_cohort_after_three_years_is_the_hand_computation() -> None:
 def test_short_cycle_entrants_graduate_a_year_before_bachelor_entrants() -> None:
     """Node 0 takes in 10 a year, 3 of them (30 %) into three-year courses: with four study
     years, the first 3 graduate at the start of year 4 and the first 7 a year later."""
-    rng = np.random.default_rng(SEED)
     params = {"study_years": 4}
     talents = Talents.new(*(np.zeros(0) for _ in range(6)))
     short_share = _at_node({0: 0.3})
     finished = []
-    for _ in range(5):
+    for year in range(2016, 2021):
         demography.age_one_year(talents)
         finished.append(int(demography.graduate(talents, params).sum()))
-        talents.extend(demography.enrol(_at_node({0: 10}), short_share, ONE_GROUP, LOCAL, LAYOUT, 1, rng))
+        making = Making(Draws(SEED), year, Source.ENTRANT)
+        talents.extend(demography.enrol(_at_node({0: 10}), short_share, ONE_GROUP, LOCAL, LAYOUT, 1, making))
     assert finished == [0, 0, 0, 3, 10]
     students = talents.status == Status.STUDENT
     # in their courses: three intakes of 3 short-cycle and four of 7 bachelor students
@@ -118,9 +126,9 @@ def test_entrants_follow_one_calendar_path_through_the_2015_intake() -> None:
 
 
 def test_adult_degrees_are_whole_persons_of_their_node_aged_25_to_40() -> None:
-    rng = np.random.default_rng(SEED)
     nontalent = _at_node({0: 123_456.0, 5: 7_000_000.0})
-    adults = demography.adult_degrees(nontalent, 0.002, ONE_GROUP, LOCAL, LAYOUT, 100, rng)
+    making = Making(Draws(SEED), 2016, Source.ADULT_DEGREE)
+    adults = demography.adult_degrees(nontalent, 0.002, ONE_GROUP, LOCAL, LAYOUT, 100, making)
     np.testing.assert_array_equal(adults.persons_by(adults.node, N), np.round(0.002 * nontalent))
     assert ((adults.age >= 25) & (adults.age <= 40)).all()
     assert (adults.status == Status.UNEMPLOYED).all()
