@@ -435,7 +435,7 @@ def enrol(
     """New students by node: ``entrants`` persons per node, groups by ``group_shares`` (nodes,
     groups) — the field they will work in; ``short_cycle_share`` of each node's start a year
     into the course (``SHORT_CYCLE_HEAD_START``) and so finish in three years. Named by
-    ``making``; each row's hukou by its keyed number (``Purpose.ENTRANTS``)."""
+    ``making``; each row's hukou by its keyed number (``Purpose.ENTRANT_HUKOU``)."""
     entrants = np.round(entrants)
     short = np.round(entrants * short_cycle_share)
     node, group, weight, rows = _rows_in_parts(
@@ -452,7 +452,7 @@ def enrol(
         )
     )
     students.hukou[:] = assign_hukou(
-        node, layout.province, local_hukou, making.uniforms(students, Purpose.ENTRANTS)
+        node, layout.province, local_hukou, making.uniforms(students, Purpose.ENTRANT_HUKOU)
     )
     students.years_at_node[rows[0] :] = SHORT_CYCLE_HEAD_START
     return students
@@ -478,7 +478,7 @@ def adult_degrees(
         layout: the nodes.
         scale: persons per row.
         making: names the rows; their ages and hukou are read from their keyed numbers
-            (``Purpose.ADULT_DEGREES``, ``Purpose.ADULT_HUKOU``).
+            (``Purpose.ADULT_AGE``, ``Purpose.ADULT_HUKOU``).
 
     They stay where they live: ages uniform over ``ADULT_DEGREE_AGES``, settled
     ``ADULT_YEARS_AT_NODE`` years; ``UNEMPLOYED`` until the caller gives them the job they hold
@@ -497,7 +497,7 @@ def adult_degrees(
             weight=weight,
         )
     )
-    talents.age[:] = whole_between(making.uniforms(talents, Purpose.ADULT_DEGREES), *ADULT_DEGREE_AGES)
+    talents.age[:] = whole_between(making.uniforms(talents, Purpose.ADULT_AGE), *ADULT_DEGREE_AGES)
     talents.hukou[:] = assign_hukou(
         node, layout.province, local_hukou, making.uniforms(talents, Purpose.ADULT_HUKOU)
     )
@@ -515,7 +515,7 @@ def arrivals(
 ) -> Talents:
     """Talents arriving from outside the region this year, not yet placed (``node`` is 0 until
     they choose). ``group_shares`` is the region's group mix. Named by ``making``; each row's
-    age uniform over its kind's ages by its keyed number (``Purpose.ARRIVALS``)."""
+    age uniform over its kind's ages by its keyed number (``Purpose.ARRIVAL_AGE``)."""
     parts = []
     for count, is_foreign, is_high_end, shares, row_scale in (
         (persons, False, False, group_shares, scale),
@@ -539,7 +539,7 @@ def arrivals(
     talents = Talents.empty()
     talents.extend(*parts)
     making.name(talents)
-    u = making.uniforms(talents, Purpose.ARRIVALS)
+    u = making.uniforms(talents, Purpose.ARRIVAL_AGE)
     for is_high_end, (low, high) in ((False, ARRIVAL_AGES), (True, HIGH_END_AGES)):
         kind = talents.is_high_end == is_high_end
         talents.age[kind] = whole_between(u[kind], low, high)

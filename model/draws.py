@@ -54,12 +54,12 @@ class Purpose(IntEnum):
     DEATH = 6
     SETTLEMENT = 7  # hukou settlement after SETTLEMENT_YEARS
     POINTS = 8  # points-based settlement
-    ENTRANTS = 9  # a university entrant's hukou
-    ADULT_DEGREES = 10  # the age of an adult gaining a first degree
+    ENTRANT_HUKOU = 9  # a university entrant's hukou
+    ADULT_AGE = 10  # the age of an adult gaining a first degree
     ADULT_EMPLOYER = 11  # the employer of such an adult
-    TRAINEES = 12  # a trainee's age (the high-skill alliance)
+    TRAINEE_AGE = 12  # a trainee's age (the high-skill alliance)
     RECRUITS = 13  # overseas recruits (a generator: their nodes and groups come before their ids)
-    ARRIVALS = 14  # an arrival's age (from outside the region)
+    ARRIVAL_AGE = 14  # an arrival's age (from outside the region)
     CONSIDERS_MOVING = 15  # the moving hazard
     DESTINATION = 16  # the node chosen (movers and arrivals)
     HOME = 17  # the home chosen given the job's node
@@ -103,7 +103,8 @@ class Draws:
         return np.random.SeedSequence([self.seed, int(year), int(purpose)])
 
     def stream(self, year: int, purpose: Purpose) -> np.random.Generator:
-        """A generator for rows being made in ``year`` for ``purpose``, read in sequence."""
+        """A generator read in sequence, for the draws that cannot be keyed to rows: the base
+        year's rows (``Purpose.INITIAL``) and overseas recruits (``Purpose.RECRUITS``)."""
         return np.random.default_rng(self._sequence(year, purpose))
 
     def keyed(self, year: int, purpose: Purpose) -> Keyed:
@@ -162,7 +163,11 @@ def new_ids(
 
 class Making:
     """Rows made in ``year`` by ``source``: named (their ids, ``new_ids``), then given their
-    attributes at making from numbers keyed to those ids (``uniforms``)."""
+    attributes at making from numbers keyed to those ids (``uniforms``).
+
+    An id does not record an entrant's course: a node's short-cycle entrants rank after its
+    bachelor entrants of the same group, so more bachelor entrants at a node (``university_places``)
+    change the ids, and so the draws, of its short-cycle entrants (not those of other nodes)."""
 
     def __init__(self, draws: Draws, year: int, source: Source) -> None:
         self.draws, self.year, self.source = draws, int(year), source
@@ -179,6 +184,10 @@ class Making:
             status=rows.status,
         )
         return rows
+
+    def stream(self, purpose: Purpose) -> np.random.Generator:
+        """This year's generator for ``purpose``, for rows drawn before they can be named."""
+        return self.draws.stream(self.year, purpose)
 
     def uniforms(self, rows: Talents, purpose: Purpose) -> np.ndarray:
         """Each named row's number in [0, 1) for ``purpose`` this year."""

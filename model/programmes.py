@@ -1,5 +1,5 @@
 """How the plan's levers act: one function per mechanism, of arrays, lever states and the
-generator. ``model/levers.py`` declares each lever (section, unit, bounds, mechanism, spending);
+year's draws (keyed to the rows, ``model/draws.py``). ``model/levers.py`` declares each lever (section, unit, bounds, mechanism, spending);
 ``TalentModel.step`` calls these in the year's phases. Utility terms of levers are assembled
 here too (``lever_terms``) and applied in ``model/choice.py``.
 """
@@ -225,7 +225,7 @@ def overseas_recruits(
     Their nodes, groups, foreign flags and ages come from the year's generator of recruits, read
     in sequence (their nodes and groups are drawn before they can be named, and their number is
     the lever's alone); then ``making`` names them."""
-    rng = making.draws.stream(making.year, Purpose.RECRUITS)
+    rng = making.stream(Purpose.RECRUITS)
     count = int(round(persons))
     share = np.where(nodes, talents_by_node, 0.0)
     node = rng.choice(len(nodes), size=count, p=share / share.sum())
@@ -246,7 +246,7 @@ def overseas_recruits(
 def trainees(persons_by_node: np.ndarray, province: np.ndarray, scale: int, making: Making) -> Talents:
     """Skilled workers trained to high-skill level (四(四)): new rows of the skilled group,
     local, looking for work, without a tertiary degree (counted apart from the talents). Named
-    by ``making``; ages uniform over ``TRAINEE_AGES`` by their keyed numbers (``Purpose.TRAINEES``)."""
+    by ``making``; ages uniform over ``TRAINEE_AGES`` by their keyed numbers (``Purpose.TRAINEE_AGE``)."""
     node, weight = rows_for(np.round(persons_by_node).astype(np.int64), scale)
     rows = making.name(
         Talents.new(
@@ -259,7 +259,7 @@ def trainees(persons_by_node: np.ndarray, province: np.ndarray, scale: int, maki
             has_degree=False,
         )
     )
-    rows.age[:] = whole_between(making.uniforms(rows, Purpose.TRAINEES), *TRAINEE_AGES)
+    rows.age[:] = whole_between(making.uniforms(rows, Purpose.TRAINEE_AGE), *TRAINEE_AGES)
     return rows
 
 

@@ -125,15 +125,14 @@ class TalentModel(mesa.Model):
         ].by_node()
 
         # the base year's rows, statuses and firms' staff are made from one generator read in
-        # sequence, a fixed count of numbers for a seed (the fitted parameters do not change the
-        # base year's counts); its talents' jobs are keyed to them (``_place_base_year_jobs``)
-        self._initial = self.draws.stream(self.base_year, Purpose.INITIAL)
-        self.talents = demography.initial_talents(
-            self.base, self.layout, self.scale, self.params, self._initial
-        )
+        # sequence: a fixed count of numbers for a seed while entrants_growth, which sets the
+        # students of a 2010 base year, stays as declared (none of the fitted parameters changes
+        # the base year's counts); its talents' jobs are keyed to them (``_place_base_year_jobs``)
+        initial = self.draws.stream(self.base_year, Purpose.INITIAL)
+        self.talents = demography.initial_talents(self.base, self.layout, self.scale, self.params, initial)
         self._making(Source.INITIAL).name(self.talents)
         self.cities = self._create_cities()
-        self.firms = self._create_firms()
+        self.firms = self._create_firms(initial)
         self._wage_growth = np.zeros(self.layout.size)  # each node's wage growth this year (phase 2)
         self.accounts = YearAccounts(self.layout.size)
         self.drivers = {term: np.zeros(len(PROVINCES)) for term in (*TERMS, CEILING_DRIVER)}
@@ -1252,12 +1251,12 @@ class TalentModel(mesa.Model):
         ``kernels.warm_up`` loads)."""
         return np.ascontiguousarray(np.cumsum(sector_weights(self.layout), axis=2))
 
-    def _create_firms(self) -> list[Firm]:
+    def _create_firms(self, rng: np.random.Generator) -> list[Firm]:
         """One firm per node and sector; employed talents are spread over them by the sector mix."""
         t = self.talents
         n_firms = self.layout.size * len(SECTORS)
-        # ``_draw_firms`` for the employed rows (one draw each, in row order) and their persons
-        # by (firm, group) in one compiled pass
+        # ``_draw_firms`` for the employed rows (one draw each of the base year's generator
+        # ``rng``, in row order) and their persons by (firm, group) in one compiled pass
         persons = np.zeros((n_firms, len(GROUPS)), np.int64)
         kernels.draw_staff(
             t.status,
@@ -1265,7 +1264,7 @@ class TalentModel(mesa.Model):
             t.group,
             t.weight,
             self._sector_cumulative(),
-            self._initial.random(int(np.count_nonzero(t.status == Status.EMPLOYED))),
+            rng.random(int(np.count_nonzero(t.status == Status.EMPLOYED))),
             int(Status.EMPLOYED),
             t.firm,
             persons,

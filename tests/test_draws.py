@@ -100,7 +100,8 @@ def test_streams_read_in_sequence_are_fixed_by_seed_year_and_purpose() -> None:
 
 
 def test_whole_numbers_from_uniforms_cover_their_range_evenly() -> None:
-    assert whole_between(np.array([0.0, 0.999999, 0.5]), 25, 40).tolist() == [25, 40, 33]
+    largest = np.nextafter(1.0, 0.0)  # the largest uniform a draw can give
+    assert whole_between(np.array([0.0, largest, 0.5]), 25, 40).tolist() == [25, 40, 33]
     counts = np.bincount(whole_between(np.random.default_rng(SEED).random(160_000), 25, 40) - 25)
     assert len(counts) == 16 and np.abs(counts / 10_000 - 1).max() < 0.05
 
@@ -144,7 +145,9 @@ def test_arrivals_keep_their_ages_when_the_mix_of_groups_changes() -> None:
     assert all(
         age_of[i] == a for i, a in zip(other.id.tolist(), other.age.tolist(), strict=True) if i in age_of
     )
-    assert one.age[one.is_high_end].min() >= 40 and one.age[~one.is_high_end].max() <= 40
+    high_end = one.is_high_end
+    assert one.age[high_end].min() >= 40 and one.age[high_end].max() <= 70  # HIGH_END_AGES
+    assert one.age[~high_end].min() >= 23 and one.age[~high_end].max() <= 40  # ARRIVAL_AGES
 
 
 def test_ids_rank_rows_among_those_made_alike_so_another_kinds_count_does_not_move_them() -> None:
@@ -197,7 +200,6 @@ def test_a_lever_leaves_the_deaths_of_the_talents_it_does_not_move_as_they_were(
     draw would shift. Keyed draws: a talent in both runs dies in one if and only if it dies in
     the other."""
     died: dict[str, dict[int, bool]] = {}
-    ages: dict[str, dict[int, int]] = {}
     real_deaths = demography.deaths
 
     def recording(talents, params, draws):  # type: ignore[no-untyped-def]
@@ -214,12 +216,36 @@ def test_a_lever_leaves_the_deaths_of_the_talents_it_does_not_move_as_they_were(
         model = TalentModel(scenario, seed=SEED)
         for _ in range(3):
             model.step()
-        ages[run] = dict(zip(model.talents.id.tolist(), model.talents.age.tolist(), strict=True))
     both = died["without"].keys() & died["with"].keys()
     assert len(both) > 0.9 * len(died["without"])
     assert sum(died["without"][i] for i in both) > 10
     assert all(died["without"][i] == died["with"][i] for i in both)
     assert len(died["with"]) > len(died["without"])  # the recruits
-    # ... and the talents made in both runs (entrants, adults with degrees, arrivals) were made
-    # alike: their ages, keyed to their ids, do not shift with the rows the lever added
-    assert all(ages["without"][i] == ages["with"][i] for i in ages["without"].keys() & ages["with"].keys())
+
+
+def test_more_entrants_at_one_node_leave_the_other_nodes_entrants_as_they_were(
+    small_baseline: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """University places at Xiong'an (the last node) from 2016 put more bachelor entrants before
+    every node's short-cycle entrants in row order: read in row order, their hukou would shift.
+    Keyed to their ids, every other node's entrants keep theirs."""
+    made: dict[str, dict[int, tuple[int, int]]] = {}
+    real_enrol = demography.enrol
+
+    def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
+        rows = real_enrol(*args, **kwargs)
+        made[run].update(zip(rows.id.tolist(), zip(rows.node.tolist(), rows.hukou.tolist()), strict=True))
+        return rows
+
+    monkeypatch.setattr(demography, "enrol", recording)
+    places = small_baseline.with_overrides(
+        {"levers.university_places": {"values": {"2016-01-01": 40_000}, "nodes": ["XA"]}}
+    )
+    for run, scenario in (("without", small_baseline), ("with", places)):
+        made[run] = {}
+        TalentModel(scenario, seed=SEED).step()
+    xa = default_layout().index("XA")
+    at_xa = {run: sum(node == xa for node, _ in rows.values()) for run, rows in made.items()}
+    assert at_xa["with"] > at_xa["without"]
+    elsewhere = [i for i, (node, _) in made["without"].items() if node != xa]
+    assert len(elsewhere) > 100 and all(made["with"].get(i) == made["without"][i] for i in elsewhere)
