@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import demography, kernels
+from model import demography, kernels, programmes
 from model.draws import RANK_BITS, Draws, Keyed, Making, Purpose, Source, new_ids, whole_between
 from model.layout import default_layout
 from model.scenario import Scenario
@@ -130,6 +130,40 @@ def test_rows_being_made_keep_their_attributes_when_another_cell_makes_more() ->
     np.testing.assert_array_equal(more.id[more.node == 5], fewer.id[at_5])
     np.testing.assert_array_equal(more.hukou[more.node == 5], fewer.hukou[at_5])
     assert len(np.unique(fewer.hukou[at_5])) > 1  # drawn, not one value
+
+
+def _at(persons_at: dict[int, float]) -> np.ndarray:
+    persons = np.zeros(N)
+    for node, value in persons_at.items():
+        persons[node] = value
+    return persons
+
+
+def test_adults_and_trainees_keep_their_attributes_when_another_node_makes_more() -> None:
+    """Adults gaining a degree and trainees at node 5 keep their ids, ages and hukou when node 1
+    makes more of them; an adult's age and hukou come from keys of their own."""
+    one_group = np.zeros((N, len(GROUPS)))
+    one_group[:, 0] = 1.0
+
+    def adults(at_1: float) -> Talents:
+        making = Making(Draws(SEED), 2017, Source.ADULT_DEGREE)
+        return demography.adult_degrees(
+            _at({1: at_1, 5: 400.0}), 1.0, one_group, np.full(N, 0.5), LAYOUT, 1, making
+        )
+
+    def trained(at_1: float) -> Talents:
+        making = Making(Draws(SEED), 2017, Source.TRAINEE)
+        return programmes.trainees(_at({1: at_1, 5: 400.0}), LAYOUT.province, 1, making)
+
+    for make, columns in ((adults, ("id", "age", "hukou")), (trained, ("id", "age"))):
+        fewer, more = make(50.0), make(90.0)
+        for column in columns:
+            np.testing.assert_array_equal(
+                getattr(more, column)[more.node == 5], getattr(fewer, column)[fewer.node == 5]
+            )
+    rows = adults(0.0)
+    ages, hukou = rows.age.astype(float), (rows.hukou == LAYOUT.province[rows.node]).astype(float)
+    assert abs(np.corrcoef(ages, hukou)[0, 1]) < 0.15  # 400 rows: independent draws
 
 
 def test_arrivals_keep_their_ages_when_the_mix_of_groups_changes() -> None:
