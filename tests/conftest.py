@@ -13,9 +13,11 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from model.layout import default_layout
 from model.scenario import Scenario, load_scenario
 from model.simulation import TalentModel, simulate
 
@@ -27,6 +29,17 @@ BAD_SCENARIOS = Path(__file__).resolve().parent / "bad_scenarios"
 
 SMALL = {"scale": 2000, "end_year": 2019}
 SEED = 11
+LAYOUT = default_layout()
+N = LAYOUT.size
+ONE_GROUP = np.tile([1.0, 0.0, 0.0, 0.0, 0.0], (N, 1))  # every new talent in the first group
+
+
+def at_node(values: dict[int, float]) -> np.ndarray:
+    """A value per node: ``values`` at their nodes, 0 elsewhere."""
+    out = np.zeros(N)
+    for node, value in values.items():
+        out[node] = value
+    return out
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,10 @@ import pytest
 
 from model import demography, kernels, programmes
 from model.draws import RANK_BITS, Draws, Keyed, Making, Purpose, Source, new_ids, whole_between
-from model.layout import default_layout
 from model.scenario import Scenario
 from model.simulation import TalentModel
 from model.talents import GROUPS, Status, Talents
-from tests.conftest import SEED
+from tests.conftest import LAYOUT, ONE_GROUP, SEED, N, at_node
 
 MASK = (1 << 64) - 1
 
@@ -106,18 +105,9 @@ def test_whole_numbers_from_uniforms_cover_their_range_evenly() -> None:
     assert len(counts) == 16 and np.abs(counts / 10_000 - 1).max() < 0.05
 
 
-LAYOUT = default_layout()
-N = LAYOUT.size
-
-
 def _entrants(persons_at: dict[int, float]) -> Talents:
-    entrants = np.zeros(N)
-    for node, persons in persons_at.items():
-        entrants[node] = persons
-    one_group = np.zeros((N, len(GROUPS)))
-    one_group[:, 0] = 1.0
     making = Making(Draws(SEED), 2017, Source.ENTRANT)
-    return demography.enrol(entrants, np.zeros(N), one_group, np.full(N, 0.5), LAYOUT, 1, making)
+    return demography.enrol(at_node(persons_at), np.zeros(N), ONE_GROUP, np.full(N, 0.5), LAYOUT, 1, making)
 
 
 def test_rows_being_made_keep_their_attributes_when_another_cell_makes_more() -> None:
@@ -132,28 +122,19 @@ def test_rows_being_made_keep_their_attributes_when_another_cell_makes_more() ->
     assert len(np.unique(fewer.hukou[at_5])) > 1  # drawn, not one value
 
 
-def _at(persons_at: dict[int, float]) -> np.ndarray:
-    persons = np.zeros(N)
-    for node, value in persons_at.items():
-        persons[node] = value
-    return persons
-
-
 def test_adults_and_trainees_keep_their_attributes_when_another_node_makes_more() -> None:
     """Adults gaining a degree and trainees at node 5 keep their ids, ages and hukou when node 1
     makes more of them; an adult's age and hukou come from keys of their own."""
-    one_group = np.zeros((N, len(GROUPS)))
-    one_group[:, 0] = 1.0
 
     def adults(at_1: float) -> Talents:
         making = Making(Draws(SEED), 2017, Source.ADULT_DEGREE)
         return demography.adult_degrees(
-            _at({1: at_1, 5: 400.0}), 1.0, one_group, np.full(N, 0.5), LAYOUT, 1, making
+            at_node({1: at_1, 5: 400.0}), 1.0, ONE_GROUP, np.full(N, 0.5), LAYOUT, 1, making
         )
 
     def trained(at_1: float) -> Talents:
         making = Making(Draws(SEED), 2017, Source.TRAINEE)
-        return programmes.trainees(_at({1: at_1, 5: 400.0}), LAYOUT.province, 1, making)
+        return programmes.trainees(at_node({1: at_1, 5: 400.0}), LAYOUT.province, 1, making)
 
     for make, columns in ((adults, ("id", "age", "hukou")), (trained, ("id", "age"))):
         fewer, more = make(50.0), make(90.0)
@@ -278,7 +259,7 @@ def test_more_entrants_at_one_node_leave_the_other_nodes_entrants_as_they_were(
     for run, scenario in (("without", small_baseline), ("with", places)):
         made[run] = {}
         TalentModel(scenario, seed=SEED).step()
-    xa = default_layout().index("XA")
+    xa = LAYOUT.index("XA")
     at_xa = {run: sum(node == xa for node, _ in rows.values()) for run, rows in made.items()}
     assert at_xa["with"] > at_xa["without"]
     elsewhere = [i for i, (node, _) in made["without"].items() if node != xa]

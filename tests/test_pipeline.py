@@ -16,27 +16,16 @@ from model.cities import City
 from model.draws import Draws, Making, Purpose, Source, new_ids
 from model.firms import SECTORS
 from model.inputs import base_year, degree_rates
-from model.layout import default_layout
 from model.scenario import Scenario, validate
 from model.simulation import TalentModel
 from model.talents import Status, Talents
-from tests.conftest import ROOT, SEED
+from tests.conftest import LAYOUT, ONE_GROUP, ROOT, SEED, N, at_node
 
 DATA = ROOT / "model" / "data"
-LAYOUT = default_layout()
-N = LAYOUT.size
-ONE_GROUP = np.tile([1.0, 0.0, 0.0, 0.0, 0.0], (N, 1))  # every new talent in the first group
 LOCAL = np.ones(N)
 NO_SHORT_CYCLE = np.zeros(N)
 # Gompertz steep enough to be a step: at 35 or younger q < 1e-50; at 60 and over q >= 1.
 STEP_MORTALITY = {"mortality_a": math.exp(-5 * 59.5), "mortality_b": 5.0}
-
-
-def _at_node(values: dict[int, float]) -> np.ndarray:
-    out = np.zeros(N)
-    for node, value in values.items():
-        out[node] = value
-    return out
 
 
 def test_a_small_cohort_after_three_years_is_the_hand_computation() -> None:
@@ -60,14 +49,14 @@ def test_a_small_cohort_after_three_years_is_the_hand_computation() -> None:
         weight=np.ones(70),
     )
     talents.id[:] = new_ids(2015, Source.INITIAL, talents.node, talents.group)
-    nontalent = _at_node({0: 1000.0})
+    nontalent = at_node({0: 1000.0})
     expected = [(990, 10, 0, 40), (980, 20, 0, 60), (970, 20, 10, 80)]
     for year, (residents, students, graduated, persons) in enumerate(expected, start=1):
         demography.age_one_year(talents)
         talents.keep(~demography.deaths(talents, params, draws.keyed(2015 + year, Purpose.DEATH)))
         graduates = demography.graduate(talents, params)
         entrants = demography.enrol(
-            _at_node({0: 10}),
+            at_node({0: 10}),
             NO_SHORT_CYCLE,
             ONE_GROUP,
             LOCAL,
@@ -93,13 +82,13 @@ def test_short_cycle_entrants_graduate_a_year_before_bachelor_entrants() -> None
     years, the first 3 graduate at the start of year 4 and the first 7 a year later."""
     params = {"study_years": 4}
     talents = Talents.new(*(np.zeros(0) for _ in range(6)))
-    short_share = _at_node({0: 0.3})
+    short_share = at_node({0: 0.3})
     finished = []
     for year in range(2016, 2021):
         demography.age_one_year(talents)
         finished.append(int(demography.graduate(talents, params).sum()))
         making = Making(Draws(SEED), year, Source.ENTRANT)
-        talents.extend(demography.enrol(_at_node({0: 10}), short_share, ONE_GROUP, LOCAL, LAYOUT, 1, making))
+        talents.extend(demography.enrol(at_node({0: 10}), short_share, ONE_GROUP, LOCAL, LAYOUT, 1, making))
     assert finished == [0, 0, 0, 3, 10]
     students = talents.status == Status.STUDENT
     # in their courses: three intakes of 3 short-cycle and four of 7 bachelor students
@@ -126,7 +115,7 @@ def test_entrants_follow_one_calendar_path_through_the_2015_intake() -> None:
 
 
 def test_adult_degrees_are_whole_persons_of_their_node_aged_25_to_40() -> None:
-    nontalent = _at_node({0: 123_456.0, 5: 7_000_000.0})
+    nontalent = at_node({0: 123_456.0, 5: 7_000_000.0})
     making = Making(Draws(SEED), 2016, Source.ADULT_DEGREE)
     adults = demography.adult_degrees(nontalent, 0.002, ONE_GROUP, LOCAL, LAYOUT, 100, making)
     np.testing.assert_array_equal(adults.persons_by(adults.node, N), np.round(0.002 * nontalent))
@@ -270,7 +259,7 @@ def test_capacity_set_in_a_scenario_changes_entrants_there_and_nowhere_else() ->
             model.year = year
             model.resolve_levers()
         difference = reform_model.entrants() - base_model.entrants()
-        np.testing.assert_allclose(difference, _at_node({xa: added, lf: added}))
+        np.testing.assert_allclose(difference, at_node({xa: added, lf: added}))
 
 
 def test_entrants_from_the_node_come_off_its_non_talent_residents(small_baseline: Scenario) -> None:
