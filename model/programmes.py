@@ -1,7 +1,8 @@
 """How the plan's levers act: one function per mechanism, of arrays, lever states and the
-year's draws (keyed to the rows, ``model/draws.py``). ``model/levers.py`` declares each lever (section, unit, bounds, mechanism, spending);
-``TalentModel.step`` calls these in the year's phases. Utility terms of levers are assembled
-here too (``lever_terms``) and applied in ``model/choice.py``.
+year's draws (keyed to the rows, ``model/draws.py``). ``model/levers.py`` declares each lever
+(section, unit, bounds, mechanism, spending); ``TalentModel.step`` calls these in the year's
+phases. Utility terms of levers are assembled here too (``lever_terms``) and applied in
+``model/choice.py``.
 """
 
 from __future__ import annotations
