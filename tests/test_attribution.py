@@ -199,7 +199,7 @@ def test_the_attribute_command_splits_a_two_lever_scenario_exactly(tmp_path):
     # paid for graduates hired in Hebei, it adds to Hebei's talents every year it is paid. With
     # one generator read in sequence its second year's effect on these two replicates once came
     # out at -900 [-1,400, -400]: the runs had drifted apart by chance (keyed draws since,
-    # model/draws.py: +4,700 [+3,900, +5,500] on this fit)
+    # model/draws.py)
     subsidy = hebei[(hebei["group"] == "graduate_subsidy") & (hebei["measure"] == "shapley")]
     assert (subsidy[subsidy["year"] >= 2016]["mean"] > 0).all()
     costs = pd.read_csv(out / "cost_per_talent.csv")
