@@ -27,7 +27,7 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 
 from model import kernels
-from model.draws import Keyed, Making, Purpose, whole_between
+from model.draws import Keyed, Making, Purpose, Source, whole_between
 from model.inputs import INTAKE_YEAR, YEARS_OF_STUDY, BaseYear
 from model.layout import Layout
 from model.talents import GROUPS, HUKOU_ABROAD, HUKOU_ELSEWHERE, Status, Talents, cell_rows, rows_for
@@ -435,7 +435,9 @@ def enrol(
     """New students by node: ``entrants`` persons per node, groups by ``group_shares`` (nodes,
     groups) — the field they will work in; ``short_cycle_share`` of each node's start a year
     into the course (``SHORT_CYCLE_HEAD_START``) and so finish in three years. Named by
-    ``making``; each row's hukou by its keyed number (``Purpose.ENTRANT_HUKOU``)."""
+    ``making``, short-cycle entrants as ``Source.SHORT_CYCLE_ENTRANT`` (so more bachelor places
+    at a node leave its short-cycle entrants' ids as they were); each row's hukou by its keyed
+    number (``Purpose.ENTRANT_HUKOU``)."""
     entrants = np.round(entrants)
     short = np.round(entrants * short_cycle_share)
     node, group, weight, rows = _rows_in_parts(
@@ -449,7 +451,8 @@ def enrol(
             status=np.full(len(node), Status.STUDENT),
             hukou=np.full(len(node), HUKOU_ELSEWHERE),  # drawn below, once named
             weight=weight,
-        )
+        ),
+        source=np.repeat([Source.ENTRANT, Source.SHORT_CYCLE_ENTRANT], rows),
     )
     students.hukou[:] = assign_hukou(
         node, layout.province, local_hukou, making.uniforms(students, Purpose.ENTRANT_HUKOU)

@@ -80,6 +80,9 @@ class Source(IntEnum):
     TRAINEE = 3
     RECRUIT = 4
     ARRIVAL = 5
+    SHORT_CYCLE_ENTRANT = 6
+    """An entrant to a three-year course: apart from ENTRANT, so that a node's bachelor entrants
+    and its short-cycle entrants are counted (ranked) each among their own."""
 
 
 # The fields of an id, low to high: the row's place among those made with it, its status, foreign,
@@ -130,7 +133,11 @@ class Keyed:
 
 
 def new_ids(
-    year: int, source: Source, node: np.ndarray, group: np.ndarray, **flags: np.ndarray | bool
+    year: int,
+    source: Source | np.ndarray,
+    node: np.ndarray,
+    group: np.ndarray,
+    **flags: np.ndarray | bool,
 ) -> np.ndarray:
     """Ids of rows made in ``year`` by ``source``: the year, the source, the row's node, group,
     high-end and foreign flags and status at making, and its rank among the rows made with the
@@ -138,7 +145,7 @@ def new_ids(
 
     Args:
         year: the year the rows are made (``ID_YEAR_0`` to 127 years after).
-        source: how they are made.
+        source: how they are made (one for all rows, or each row's).
         node: each row's node at making (below 128).
         group: each row's group.
         flags: ``is_high_end``, ``is_foreign`` and ``status`` (arrays or one value for all; 0 if
@@ -154,29 +161,29 @@ def new_ids(
         cell = (cell << bits) | value
     if not 0 <= year - ID_YEAR_0 < 1 << _YEAR_BITS:
         raise ValueError(f"row id: year {year}: allowed: {ID_YEAR_0} to {ID_YEAR_0 + (1 << _YEAR_BITS) - 1}")
-    rank = kernels.rank_within(cell, 1 << _CELL_BITS)
+    alike = (np.broadcast_to(np.asarray(source, np.int64), (n,)) << _CELL_BITS) | cell  # source and cell
+    rank = kernels.rank_within(alike, 1 << (_SOURCE_BITS + _CELL_BITS))
     if n and rank.max() >= 1 << RANK_BITS:
         raise ValueError(f"row id: {rank.max() + 1} rows made alike: allowed: up to {1 << RANK_BITS}")
-    made = ((year - ID_YEAR_0) << _SOURCE_BITS) | int(source)
-    return (((made << _CELL_BITS) | cell) << RANK_BITS) | rank
+    return ((((year - ID_YEAR_0) << (_SOURCE_BITS + _CELL_BITS)) | alike) << RANK_BITS) | rank
 
 
 class Making:
     """Rows made in ``year`` by ``source``: named (their ids, ``new_ids``), then given their
     attributes at making from numbers keyed to those ids (``uniforms``).
 
-    An id does not record an entrant's course: a node's short-cycle entrants rank after its
-    bachelor entrants of the same group, so more bachelor entrants at a node (``university_places``)
-    change the ids, and so the draws, of its short-cycle entrants (not those of other nodes)."""
+    Rows made by several sources at once (bachelor and short-cycle entrants) take each row's
+    source in ``name``."""
 
     def __init__(self, draws: Draws, year: int, source: Source) -> None:
         self.draws, self.year, self.source = draws, int(year), source
 
-    def name(self, rows: Talents) -> Talents:
-        """Give ``rows`` their ids, from the node, group, flags and status they were made with."""
+    def name(self, rows: Talents, source: np.ndarray | None = None) -> Talents:
+        """Give ``rows`` their ids, from the node, group, flags and status they were made with,
+        and the making's source (or each row's ``source``)."""
         rows.id[:] = new_ids(
             self.year,
-            self.source,
+            self.source if source is None else source,
             rows.node,
             rows.group,
             is_high_end=rows.is_high_end,

@@ -122,6 +122,23 @@ def test_rows_being_made_keep_their_attributes_when_another_cell_makes_more() ->
     assert len(np.unique(fewer.hukou[at_5])) > 1  # drawn, not one value
 
 
+def test_short_cycle_entrants_keep_their_attributes_when_their_node_makes_more_bachelor_entrants() -> None:
+    """Node 5's 50 short-cycle entrants among 200 entrants, then among 250 (more bachelor places):
+    named apart from the bachelor entrants, they keep their ids and hukou."""
+    making = Making(Draws(SEED), 2017, Source.ENTRANT)
+    made = [
+        demography.enrol(
+            at_node({5: total}), at_node({5: 50 / total}), ONE_GROUP, np.full(N, 0.5), LAYOUT, 1, making
+        )
+        for total in (200, 250)
+    ]
+    short = [rows.years_at_node == demography.SHORT_CYCLE_HEAD_START for rows in made]
+    assert [int(s.sum()) for s in short] == [50, 50]
+    np.testing.assert_array_equal(made[1].id[short[1]], made[0].id[short[0]])
+    np.testing.assert_array_equal(made[1].hukou[short[1]], made[0].hukou[short[0]])
+    assert len(np.unique(made[0].hukou[short[0]])) > 1  # drawn, not one value
+
+
 def test_adults_and_trainees_keep_their_attributes_when_another_node_makes_more() -> None:
     """Adults gaining a degree and trainees at node 5 keep their ids, ages and hukou when node 1
     makes more of them; an adult's age and hukou come from keys of their own."""
