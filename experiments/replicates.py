@@ -31,10 +31,20 @@ def replicate_seeds(root: int, replicates: int) -> list[int]:
     """
     if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 1:
         raise ScenarioError(f"command line: --replicates: value {replicates!r}: must be a whole number >= 1")
-    return [
-        int(child.generate_state(1, np.uint64)[0] >> np.uint64(1))
-        for child in np.random.SeedSequence(root).spawn(replicates)
-    ]
+    return _seeds(np.random.SeedSequence(root).spawn(replicates))
+
+
+def keyed_seeds(root: int, key: Sequence[int], count: int) -> list[int]:
+    """``count`` seeds of the stream ``key`` under ``root``:
+    ``np.random.SeedSequence(root, spawn_key=key).spawn(count)``. Their spawn keys are ``key``
+    and one more number, so with a ``key`` of one number or more none is one of
+    ``replicate_seeds(root, n)`` (spawn keys of one number), whatever ``n``."""
+    return _seeds(np.random.SeedSequence(root, spawn_key=tuple(key)).spawn(count))
+
+
+def _seeds(children: Sequence[np.random.SeedSequence]) -> list[int]:
+    """One integer seed below 2**63 from each child sequence."""
+    return [int(child.generate_state(1, np.uint64)[0] >> np.uint64(1)) for child in children]
 
 
 def interval(values: Sequence[float] | np.ndarray) -> tuple[float, float]:

@@ -156,7 +156,7 @@ class TwoBasins(Problem):
     """A loss without simulation: two basins in x (the first parameter), at 0.2 (loss 1.0) and
     at 0.8 (loss 1.02), the second parameter best at 0.5."""
 
-    def evaluate_batch(self, points):
+    def evaluate_batch(self, points, seeds=None):
         return [
             min(1.0 + 40 * (x - 0.2) ** 2, 1.02 + 40 * (x - 0.8) ** 2) + (y - 0.5) ** 2 for x, y in points
         ]
@@ -243,6 +243,65 @@ def test_fresh_seeds_judge_the_searches_when_the_fit_seeds_favour_one_by_chance(
     pd.testing.assert_frame_equal(
         on_fit_seeds.trace.drop(columns="seconds"), judged.trace.drop(columns="seconds")
     )
+
+
+SEEN: list[tuple[int, ...]] = []
+"""The seeds of each batch NoisyOptimum evaluated, in order."""
+
+
+class NoisyOptimum(Problem):
+    """One parameter whose best value on a set of seeds is 0.3 plus that set's chance: +0.1 on
+    the fit seeds, on any other set a number of its own in [-0.1, 0.1], as the best value of a
+    simulated loss moves with the seeds it is run on."""
+
+    def evaluate_batch(self, points, seeds=None):
+        seeds = self.seeds if seeds is None else seeds
+        SEEN.append(seeds)
+        chance = 0.1 if seeds == self.seeds else np.random.default_rng(list(seeds)).uniform(-0.1, 0.1)
+        return [(x - 0.3 - chance) ** 2 for (x,) in points]
+
+
+def test_fresh_generation_seeds_average_out_the_chance_that_fixed_seeds_are_fitted_to() -> None:
+    """On fixed seeds the search ends at their own best value (0.4); with each generation on
+    seeds of its own (common to its candidates) the search's mean ends near the value best on
+    average (0.3), and its result is judged on the fresh sets."""
+    problem = NoisyOptimum(
+        None,  # type: ignore[arg-type]  # no scenario: evaluate_batch never runs one
+        ("inflow_rate",),
+        np.zeros(1),
+        np.ones(1),
+        np.array([0.5]),
+        pd.DataFrame(),
+        (1, 2),
+    )
+    method = CmaEs(name="cma-es", population=6, max_evaluations=240, sigma0=0.5, selection_sets=2)
+    judges = [(101, 102), (103, 104)]
+    fixed = fit(problem, method, seed=4, fresh_seeds=judges)
+    assert fixed.values[0] == pytest.approx(0.4, abs=0.005)
+
+    SEEN.clear()
+    fresh = fit(problem, method.model_copy(update={"generation_seeds": "fresh"}), seed=4, fresh_seeds=judges)
+    assert abs(fresh.values[0] - 0.3) < 0.06  # 0.31-0.35 for search seeds 1-7
+    generations = fresh.trace.loc[fresh.trace["search"] == 1, "generation"]
+    batches = SEEN[1:-2]  # the start on the fit seeds first, the two judging sets last
+    assert len(batches) == generations.nunique() == len(set(batches)) == 40
+    assert all(len(b) == 2 for b in batches)
+    assert not set(batches) & {problem.seeds, *judges}
+    assert fresh.loss == pytest.approx(np.mean(fresh.searches[0].fresh_losses))
+    assert fresh.loss == pytest.approx(
+        np.mean(
+            [
+                (fresh.values[0] - 0.3 - c) ** 2
+                for c in (np.random.default_rng(list(j)).uniform(-0.1, 0.1) for j in judges)
+            ]
+        )
+    )
+
+    SEEN.clear()
+    again = fit(problem, method.model_copy(update={"generation_seeds": "fresh"}), seed=4, fresh_seeds=judges)
+    assert SEEN[1:-2] == batches and again.values[0] == fresh.values[0]  # reproducible
+    with pytest.raises(ValueError, match="fresh seed sets"):
+        fit(problem, method.model_copy(update={"generation_seeds": "fresh"}), seed=4)
 
 
 def test_fresh_seed_sets_are_none_of_the_fit_or_report_seeds(tmp_path) -> None:
@@ -362,6 +421,7 @@ def test_calibrate_command_judges_restarts_on_fresh_seeds_and_records_it(tmp_pat
             "outside the model's region",
         ),
         ({"surprise": 1}, "surprise"),
+        ({"method": {"name": "cma-es", "generation_seeds": "fresh"}}, "selection_sets 1 or more"),
     ],
 )
 def test_bad_configs_are_refused(tmp_path, change, message):

@@ -100,7 +100,7 @@ from experiments.files import (
     record_dir,
     staging_dir,
 )
-from experiments.replicates import P05, P95, replicate_seeds
+from experiments.replicates import P05, P95, keyed_seeds, replicate_seeds
 from experiments.runner import Pool, open_pool
 from model.errors import ScenarioError
 from model.loader import Mark, load_yaml, problems_message
@@ -174,6 +174,26 @@ class CmaEs(BaseModel):
         "search's best is evaluated again; with 1 or more, the fitted values are the search best on "
         "them and the ensemble keeps the searches within ensemble_tolerance of it there.",
     )
+    generation_seeds: Literal["fixed", "fresh"] = Field(
+        default="fixed",
+        description="fixed: every candidate runs on the fit seeds, and a search's result is its best "
+        "candidate; fresh: each generation's candidates on seeds of their own (GENERATION_STREAM), "
+        "and a search's result is its mean averaged over its last averaged_generations, judged on "
+        "the selection sets (1 or more needed).",
+    )
+    averaged_generations: int = Field(
+        default=20,
+        ge=1,
+        description="With fresh generation seeds: how many of a search's last means its result "
+        "averages (in transformed units). A mean follows the chance of the last generations' seeds; "
+        "their average does not.",
+    )
+
+
+GENERATION_STREAM = 1
+"""The seeds of generation g of search k, with ``generation_seeds: fresh``: ``replicates`` seeds
+of ``keyed_seeds(root, (GENERATION_STREAM, k, g), ...)``, none of the fit's, the report's or
+the selection sets' (``replicate_seeds(root, n)``)."""
 
 
 def _method_name(value: Any) -> str:
@@ -303,6 +323,12 @@ def _check(config: CalibrationConfig, path: Path) -> None:
                 unit_nodes(unit)
             except Unavailable as reason:
                 raise ScenarioError(f"{where}.units: {reason}") from None
+    method = config.method
+    if isinstance(method, CmaEs) and method.generation_seeds == "fresh" and method.selection_sets < 1:
+        raise ScenarioError(
+            f"{path}: method.generation_seeds: value 'fresh' with selection_sets 0; allowed: fresh "
+            "with selection_sets 1 or more (a search's result, its averaged mean, is judged on them), or fixed"
+        )
     unknown = sorted({s for s in config.status_weights} - {"observed", "derived", "unverified", "assumption"})
     if unknown:
         raise ScenarioError(
@@ -495,16 +521,26 @@ def _fit_cma(
 ) -> Fit:
     """CMA-ES in synchronous generations (ask ``population`` candidates, run them as one batch,
     tell their losses), ``method.restarts`` times; the fit and the ensemble from the searches'
-    bests, judged on ``fresh_seeds`` when given (module docstring)."""
+    results (their bests, or with ``generation_seeds: fresh`` their averaged means), judged on
+    ``fresh_seeds`` when given (module docstring)."""
+    reseeded = method.generation_seeds == "fresh"
+    if reseeded and not fresh_seeds:
+        raise ValueError("generation_seeds 'fresh' needs fresh seed sets to judge the searches' means on")
     started = time.perf_counter()
     start_loss = problem.evaluate_batch([problem.start])[0]
-    trace = [_trace_row(problem, 1, problem.start, start_loss, started) | {"search": 0}]
+    trace = [_trace_row(problem, 1, problem.start, start_loss, started) | {"search": 0, "generation": 0}]
     searches = []
     for k in range(1, method.restarts + 1):
         if log and method.restarts > 1:
             log(f"  search {k} of {method.restarts} (search seed {seed + k - 1})")
-        search = _cma_search(problem, method, seed + k - 1, k, trace, started, log)
-        own_best = min((row for row in trace if row["search"] == k), key=lambda row: row["loss"])
+        search, means = _cma_search(problem, method, seed + k - 1, k, trace, started, log, root=seed)
+        if (
+            reseeded
+        ):  # other generations met other seeds: the search's recent means, not its luckiest candidate
+            average = np.mean(means[-method.averaged_generations :], axis=0)
+            own_best = dict(zip(problem.names, problem.values(average))) | {"loss": np.nan, "search": k}
+        else:
+            own_best = min((row for row in trace if row["search"] == k), key=lambda row: row["loss"])
         searches.append((k, search, own_best))
     bests = [np.array([row[n] for n in problem.names]) for _, _, row in searches]
     fresh = np.array([problem.evaluate_batch(bests, seeds) for seeds in fresh_seeds]).reshape(
@@ -521,6 +557,7 @@ def _fit_cma(
         best = min(trace, key=lambda row: row["loss"])  # the start itself may be best
         floor = best["loss"]
     values = np.array([best[n] for n in problem.names])
+    best_loss = float(judged[best["search"]] if reseeded else best["loss"])
     kept = {k for k, loss in judged.items() if loss <= (1.0 + method.ensemble_tolerance) * floor}
     rng = np.random.default_rng(seed)
     parts = []
@@ -541,7 +578,7 @@ def _fit_cma(
     stops = [search.stop() for _, search, _ in searches]
     return Fit(
         values,
-        float(best["loss"]),
+        best_loss,
         start_loss,
         len(trace),
         "; ".join(
@@ -555,7 +592,7 @@ def _fit_cma(
             SearchSummary(
                 k,
                 seed + k - 1,
-                float(row["loss"]),
+                float(judged[k] if reseeded else row["loss"]),
                 sum(r["search"] == k for r in trace),
                 np.array([row[n] for n in problem.names]),
                 k in kept,
@@ -574,9 +611,14 @@ def _cma_search(
     trace: list[dict[str, Any]],
     started: float,
     log: Callable[[str], None] | None,
-) -> cma.CMAEvolutionStrategy:
-    """One CMA-ES search from the problem's start, its candidates appended to ``trace`` (column
-    ``search`` = ``number``); returns the search where it stopped."""
+    root: int = 0,
+) -> tuple[cma.CMAEvolutionStrategy, list[np.ndarray]]:
+    """One CMA-ES search from the problem's start, its candidates appended to ``trace`` (columns
+    ``search`` = ``number`` and ``generation``); returns the search where it stopped and its
+    mean (transformed units) after each generation. Every
+    generation runs on the problem's seeds, or with ``generation_seeds: fresh`` on its own
+    (``GENERATION_STREAM`` under ``root``): common to its candidates, so CMA-ES, which uses only
+    their ranks within a generation, still ranks them on paired runs."""
     options = {
         "popsize": method.population,
         "seed": seed % (2**32 - 1) + 1,  # cma reads 0 as "draw a seed"
@@ -585,18 +627,28 @@ def _cma_search(
         "verbose": -9,
     }
     search = cma.CMAEvolutionStrategy(problem.transformed(problem.start), method.sigma0, options)
-    evaluated = 0
+    evaluated, means = 0, []
     while not search.stop() and evaluated < method.max_evaluations:
         candidates = search.ask()
         points = [problem.values(z) for z in candidates]
-        losses = problem.evaluate_batch(points)
+        generation = search.countiter + 1
+        seeds = (
+            tuple(keyed_seeds(root, (GENERATION_STREAM, number, generation), len(problem.seeds)))
+            if method.generation_seeds == "fresh"
+            else None
+        )
+        losses = problem.evaluate_batch(points, seeds)
         search.tell(candidates, losses)
+        means.append(np.array(search.mean))
         evaluated += len(points)
         for values, loss in zip(points, losses):
-            trace.append(_trace_row(problem, len(trace) + 1, values, loss, started) | {"search": number})
+            trace.append(
+                _trace_row(problem, len(trace) + 1, values, loss, started)
+                | {"search": number, "generation": generation}
+            )
         if log:
             log(f"  generation {search.countiter:3d}  {evaluated} candidates  best loss {min(losses):.6f}")
-    return search
+    return search, means
 
 
 def _fit_nelder_mead(problem: Problem, method: NelderMead, log: Callable[[str], None] | None = None) -> Fit:
@@ -888,7 +940,12 @@ def _record(
         "method": {
             **config.method.model_dump(),
             "transform": "value = lower + (upper - lower) / (1 + exp(-z))",
-            "common_random_numbers": "the same replicate seeds at every evaluation",
+            "common_random_numbers": (
+                "each generation's candidates on seeds of their own: keyed_seeds(root, "
+                f"({GENERATION_STREAM}, search, generation), replicates) (experiments.replicates)"
+                if _reseeded(config)
+                else "the same replicate seeds at every evaluation"
+            ),
         },
         "seeds": {
             "root": problem.scenario.seed if config.seed is None else config.seed,
@@ -913,7 +970,7 @@ def _record(
         },
         "result": {
             "loss_start_fit_seeds": result.start_loss,
-            "loss_fit_seeds": result.loss,
+            ("loss_selection_seeds" if _reseeded(config) else "loss_fit_seeds"): result.loss,
             "loss_start_report_seeds": start_loss,
             "loss_fit_report_seeds": fit_loss,
             "evaluations": result.evaluations,
@@ -924,7 +981,7 @@ def _record(
                 {
                     "search": r.number,
                     "search_seed": r.seed,
-                    "best_loss_fit_seeds": r.loss,
+                    **({} if _reseeded(config) else {"best_loss_fit_seeds": r.loss}),
                     **(
                         {
                             "best_loss_fresh_seeds": float(np.mean(r.fresh_losses)),
@@ -941,6 +998,11 @@ def _record(
             ],
         },
     }
+
+
+def _reseeded(config: CalibrationConfig) -> bool:
+    """Whether the config's searches run each generation on fresh seeds."""
+    return isinstance(config.method, CmaEs) and config.method.generation_seeds == "fresh"
 
 
 def _significant(value: float, digits: int = 4) -> float:
@@ -996,7 +1058,8 @@ def _layer_text(
         *textwrap.wrap("Data rule: " + DATA_RULE, width=98, initial_indent="# ", subsequent_indent="# "),
         "#",
         f"# Scenario run: {problem.scenario.name} {problem.scenario.start_year}-{problem.scenario.end_year}, "
-        f"scale {problem.scenario.scale}, {len(problem.seeds)} replicates (common random numbers).",
+        f"scale {problem.scenario.scale}, {len(problem.seeds)} replicates (common random numbers"
+        + (", fresh ones each generation)." if _reseeded(config) else ")."),
         *textwrap.wrap(
             f"Method: {config.method.name}, {result.evaluations} evaluations; loss "
             f"{result.start_loss:.5f} at the start values, {result.loss:.5f} fitted "
@@ -1009,7 +1072,9 @@ def _layer_text(
         *(
             [
                 "#",
-                f"# {len(result.searches)} searches from the same start; the fitted values are the best of all"
+                f"# {len(result.searches)} searches from the same start; the fitted values are the "
+                + ("averaged search mean" if _reseeded(config) else "best")
+                + " of all"
                 + (
                     f" on {config.method.selection_sets} fresh"
                     f" set{'s' if config.method.selection_sets != 1 else ''} of seeds (none of the fit's),"
@@ -1018,8 +1083,13 @@ def _layer_text(
                 ),
                 f"# the ensemble draws from those within {config.method.ensemble_tolerance:.0%} of its loss:",
                 *(
-                    f"#   search {r.number} (seed {r.seed}): best loss {r.loss:.5f}"
-                    + (f" ({np.mean(r.fresh_losses):.5f} on the fresh seeds)" if r.fresh_losses else "")
+                    f"#   search {r.number} (seed {r.seed}): "
+                    + (
+                        f"averaged mean, loss {r.loss:.5f} on the fresh seeds"
+                        if _reseeded(config)
+                        else f"best loss {r.loss:.5f}"
+                        + (f" ({np.mean(r.fresh_losses):.5f} on the fresh seeds)" if r.fresh_losses else "")
+                    )
                     + f", {r.evaluations} evaluations, {'in' if r.kept else 'not in'} the ensemble"
                     for r in result.searches
                 ),
