@@ -394,6 +394,32 @@ def test_calibrate_command_judges_restarts_on_fresh_seeds_and_records_it(tmp_pat
     assert "on 1 fresh set of seeds" in header and "on the fresh seeds)" in header
 
 
+def test_calibrate_command_with_fresh_generation_seeds_records_them(tmp_path):
+    """With each generation on seeds of its own, the record says how they were made and keeps
+    the loss on the fresh sets rather than on fit seeds no generation ran on after the start."""
+    method = {
+        "name": "cma-es",
+        "population": 2,
+        "max_evaluations": 4,
+        "selection_sets": 1,
+        "generation_seeds": "fresh",
+        "averaged_generations": 2,
+    }
+    config = write_config(tmp_path, method=method)
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["calibrate", str(config), "--out", str(tmp_path / "out")]) == 0
+
+    record = json.loads((tmp_path / "out" / "calibration.json").read_text())
+    assert "seeds of their own" in record["method"]["common_random_numbers"]
+    (search,) = record["result"]["searches"]
+    assert "best_loss_fit_seeds" not in search and "loss_fit_seeds" not in record["result"]
+    assert record["result"]["loss_selection_seeds"] == search["best_loss_fresh_seeds"]
+    trace = pd.read_csv(tmp_path / "out" / "trace.csv")
+    assert trace["generation"].tolist() == [0, 1, 1, 2, 2]
+    header = " ".join((tmp_path / "scenarios" / "tiny.yaml").read_text().replace("#", " ").split())
+    assert "fresh ones each generation" in header and "fitted on the fresh seed sets" in header
+
+
 @pytest.mark.parametrize(
     "change, message",
     [
