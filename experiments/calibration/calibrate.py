@@ -1084,8 +1084,7 @@ def _layer_text(
             [
                 "#",
                 f"# {len(result.searches)} searches from the same start; the fitted values are the "
-                + ("averaged search mean" if _reseeded(config) else "best")
-                + " of all"
+                + ("best of the searches' averaged means" if _reseeded(config) else "best of all")
                 + (
                     f" on {config.method.selection_sets} fresh"
                     f" set{'s' if config.method.selection_sets != 1 else ''} of seeds (none of the fit's),"
