@@ -9,6 +9,7 @@
     jjj-talent validate SCENARIO.yaml --observed FILE.csv [--from YEAR] [--replicates N] [--ensemble FILE]
                         [--workers N] [--out DIR]
     jjj-talent calibrate CONFIG.yaml [--out DIR] [--no-layer] [--workers N | --scheduler ADDR]
+    jjj-talent score CONFIG.yaml LAYER.yaml [LAYER.yaml ...] [--out DIR] [--workers N | --scheduler ADDR]
     jjj-talent profile CONFIG.yaml --parameter NAME --values V [V ...] [--refit NAME ...] [--out DIR]
     jjj-talent sweep EXPERIMENT.yaml [--store DIR] [--workers N | --scheduler tcp://HOST:PORT]
     jjj-talent sensitivity STORE    jjj-talent discover STORE --target "hebei_share >= 0.45 in 2030"
@@ -47,10 +48,12 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from experiments import files
 from experiments.calibration.observed import read_observed
 from experiments.calibration.validate import DEFAULT_REPLICATES, validate, worst_rows, write_validation
 from experiments.compare import ComparisonResult, compare, plan_comparison
 from experiments.ensemble import choose_ensemble
+from experiments.files import staging_dir
 from experiments.run import calibration_record, copy_record, run_scenario
 from experiments.runner import RECYCLE_AFTER, Progress
 from experiments.sweeps.design import load_experiment
@@ -285,6 +288,27 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=Path, help="output folder (default: outputs/profile/<config>-<parameter>)"
     )
     command.set_defaults(handler=_profile)
+
+    command = commands.add_parser(
+        "score",
+        help="judge fitted layers on the fit's fresh seed sets (compare fits set by set)",
+        description="Run each layer's values of the config's parameters on the config's "
+        "selection_sets fresh seed sets, the seeds the fit judges its searches on, and print the "
+        "loss on each set and their mean (experiments/calibration/profile.py). Writes nothing.",
+    )
+    command.add_argument(
+        "config", type=Path, help="calibration config (e.g. experiments/calibration-2015.yaml)"
+    )
+    command.add_argument(
+        "layers",
+        type=Path,
+        nargs="+",
+        metavar="LAYER",
+        help="fitted layers (scenario files setting parameters)",
+    )
+    _add_runner_options(command, default="one per CPU, at most one per replicate")
+    command.add_argument("--out", type=Path, help="output folder (default: outputs/score/<config name>)")
+    command.set_defaults(handler=_score)
 
     command = commands.add_parser("sweep", help="run an experiment's runs (resumable), then its results")
     command.add_argument("experiment", type=Path, help="experiment file (YAML)")
@@ -724,6 +748,32 @@ def _profile(args: argparse.Namespace) -> int:
         workers = min(_cpus(), config.replicates * 4)
     profile(config, request, out_dir, log=print, workers=workers, scheduler=args.scheduler)
     print(f"wrote {out_dir}/profile.csv")
+    return 0
+
+
+def _score(args: argparse.Namespace) -> int:
+    from experiments.calibration.calibrate import load_config
+    from experiments.calibration.profile import score
+
+    _check_runner_options(args)
+    config = load_config(args.config)
+    for layer in args.layers:
+        if not layer.is_file():
+            raise ScenarioError(f"command line: LAYER: value {str(layer)!r}: no such file")
+    workers = args.workers
+    if workers is None and args.scheduler is None:
+        workers = min(_cpus(), config.replicates * len(args.layers))
+    table = score(config, args.layers, workers=workers, scheduler=args.scheduler)
+    out_dir = args.out or DEFAULT_OUTPUTS / "score" / config.name
+    with staging_dir(out_dir) as stage:
+        files.write_csv(stage / "score.csv", table)
+    print(f"wrote {out_dir}/score.csv")
+    sets = [c for c in table.columns if c.startswith("set ")]
+    for _, row in table.iterrows():
+        each = " ".join(f"{row[s]:.5f}" for s in sets)
+        print(
+            f"{row['layer']}: loss {row['loss_mean']:.5f} (sd {row['loss_sd']:.5f}) on {len(sets)} fresh seed sets: {each}"
+        )
     return 0
 
 

@@ -144,3 +144,42 @@ def test_a_refit_lowers_the_loss_at_a_held_value_and_records_what_it_refitted(tm
 def test_bad_requests_are_refused_before_anything_runs(tmp_path, options, message):
     config = write_profiled_fit(tmp_path, made_by_model=False)
     assert_refused(tmp_path, "profile", str(config), *options, fragments=[message])
+
+
+def test_score_judges_layers_set_by_set_on_the_same_fresh_seeds(tmp_path):
+    """The truth, a worse value and the truth again: the first and last score the same on every
+    set (common random numbers), the worse value higher; the table is written."""
+    config = write_profiled_fit(tmp_path)
+    data = json.loads(config.read_text())
+    data["method"]["selection_sets"] = 2
+    config.write_text(json.dumps(data))
+    truth = tmp_path / "scenarios" / "tiny.yaml"
+    worse = tmp_path / "worse.yaml"
+    worse.write_text(truth.read_text().replace(f"inflow_rate: {TRUE_INFLOW}", "inflow_rate: 0.11"))
+    out = tmp_path / "out"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        argv = ["score", str(config), str(truth), str(worse), str(truth), "--workers", "0", "--out", str(out)]
+        assert main(argv) == 0
+
+    table = pd.read_csv(out / "score.csv")
+    assert table["layer"].tolist() == [str(truth), str(worse), str(truth)]
+    sets = ["set 1", "set 2"]
+    assert table.loc[0, sets].tolist() == table.loc[2, sets].tolist()
+    assert table.loc[0, "set 1"] != table.loc[0, "set 2"]  # two sets of seeds
+    assert (table.loc[1, sets] > table.loc[0, sets]).all()
+    assert f"{worse}: loss {table.loc[1, 'loss_mean']:.5f}" in printed.getvalue()
+
+
+def test_score_refuses_a_layer_without_every_fitted_parameter(tmp_path):
+    config = write_profiled_fit(tmp_path, made_by_model=False)
+    partial = tmp_path / "partial.yaml"
+    partial.write_text("name: partial\nparameters:\n  inflow_rate: 0.05\n")
+    assert_refused(tmp_path, "score", str(config), str(partial), fragments=[str(partial), "wage_trend_share"])
+    assert_refused(
+        tmp_path,
+        "score",
+        str(config),
+        str(tmp_path / "nowhere.yaml"),
+        fragments=["nowhere.yaml", "no such file"],
+    )

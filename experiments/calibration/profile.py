@@ -120,13 +120,18 @@ def check_request(config: CalibrationConfig, request: ProfileRequest) -> None:
         )
 
 
-def fitted_values(config: CalibrationConfig, names: Sequence[str]) -> np.ndarray:
-    """The shipped fit: the values the config's layer sets for ``names``."""
-    layer = load_scenario(config.layer).parameter_overrides() if config.layer else {}
-    missing = [n for n in names if n not in layer]
+def fitted_values(config: CalibrationConfig, names: Sequence[str], layer: Path | None = None) -> np.ndarray:
+    """The values a fitted layer sets for ``names``: the config's own layer (the shipped fit)
+    unless another is given."""
+    path = layer or config.layer
+    values = load_scenario(path).parameter_overrides() if path else {}
+    missing = [n for n in names if n not in values]
     if missing:
-        raise ScenarioError(f"{config.layer}: sets no value for {', '.join(missing)} (refit the layer)")
-    return np.array([float(layer[n]) for n in names])
+        raise ScenarioError(
+            f"{path}: parameters: sets no value for {', '.join(missing)}; a fitted layer sets every "
+            f"parameter {config.source} fits"
+        )
+    return np.array([float(values[n]) for n in names])
 
 
 def refit_problem(problem: Problem, at: np.ndarray, names: Sequence[str]) -> Problem:
@@ -226,6 +231,36 @@ def profile(
                 log(
                     f"  rise over the fit at {getattr(row, request.parameter):.4g}: {row.rise:+.5f} (sd {row.rise_sd:.5f})"
                 )
+    return table
+
+
+def score(
+    config: CalibrationConfig,
+    layers: Sequence[Path],
+    *,
+    workers: int | None = 0,
+    scheduler: str | None = None,
+) -> pd.DataFrame:
+    """Fitted layers judged as the fit judges its searches (``jjj-talent score``): each layer's
+    values of the config's parameters, run on the config's ``selection_sets`` fresh seed sets
+    (at least one), the loss on each set and their mean. Every layer meets the same seeds, so
+    two fits (of other rounds, or of another config's targets) compare set by set, on seeds
+    none of their searches ran on. Writes nothing (the command writes the table, ``score.csv``).
+
+    Raises:
+        ScenarioError: a layer does not load or sets no value for one of the config's parameters.
+    """
+    count = config.method.selection_sets if isinstance(config.method, CmaEs) else 0
+    with open_pool(workers, scheduler) as pool:
+        problem = problem_from(config, pool)
+        seed = problem.scenario.seed if config.seed is None else config.seed
+        points = [fitted_values(config, problem.names, layer) for layer in layers]
+        sets = _fresh_sets(config, seed, max(count, 1))
+        losses = np.array([problem.evaluate_batch(points, seeds) for seeds in sets])  # (sets, layers)
+    table = pd.DataFrame(losses.T, columns=[f"set {k}" for k in range(1, len(sets) + 1)])
+    table.insert(0, "layer", [str(layer) for layer in layers])
+    table.insert(1, "loss_mean", losses.mean(axis=0))
+    table.insert(2, "loss_sd", losses.std(axis=0, ddof=1) if len(sets) > 1 else np.nan)
     return table
 
 
