@@ -274,7 +274,9 @@ def test_fresh_generation_seeds_average_out_the_chance_that_fixed_seeds_are_fitt
         pd.DataFrame(),
         (1, 2),
     )
-    method = CmaEs(name="cma-es", population=6, max_evaluations=240, sigma0=0.5, selection_sets=2)
+    method = CmaEs(
+        name="cma-es", population=6, max_evaluations=240, sigma0=0.5, selection_sets=2, ensemble_size=400
+    )
     judges = [(101, 102), (103, 104)]
     fixed = fit(problem, method, seed=4, fresh_seeds=judges)
     assert fixed.values[0] == pytest.approx(0.4, abs=0.005)
@@ -296,6 +298,10 @@ def test_fresh_generation_seeds_average_out_the_chance_that_fixed_seeds_are_fitt
             ]
         )
     )
+
+    # the ensemble is drawn around the result, not around the last mean
+    z = problem.transformed(fresh.ensemble[["inflow_rate"]].to_numpy())[:, 0]
+    assert abs(z.mean() - problem.transformed(fresh.values)[0]) < 3 * z.std() / np.sqrt(len(z))
 
     SEEN.clear()
     again = fit(problem, method.model_copy(update={"generation_seeds": "fresh"}), seed=4, fresh_seeds=judges)

@@ -544,26 +544,25 @@ def _fit_cma(
         if log and method.restarts > 1:
             log(f"  search {k} of {method.restarts} (search seed {seed + k - 1})")
         search, means = _cma_search(problem, method, seed + k - 1, k, trace, started, log, root=seed)
-        if (
-            reseeded
-        ):  # other generations met other seeds: the search's recent means, not its luckiest candidate
-            average = np.mean(means[-method.averaged_generations :], axis=0)
-            own_best = dict(zip(problem.names, problem.values(average))) | {"loss": np.nan, "search": k}
+        centre = search.mean  # of the ensemble's draws: where the search stopped
+        if reseeded:  # other generations met other seeds: its recent means, not its luckiest candidate
+            centre = np.mean(means[-method.averaged_generations :], axis=0)
+            own_best = dict(zip(problem.names, problem.values(centre))) | {"loss": np.nan, "search": k}
         else:
             own_best = min((row for row in trace if row["search"] == k), key=lambda row: row["loss"])
-        searches.append((k, search, own_best))
-    bests = [np.array([row[n] for n in problem.names]) for _, _, row in searches]
+        searches.append((k, search, own_best, centre))
+    bests = [np.array([row[n] for n in problem.names]) for _, _, row, _ in searches]
     fresh = np.array([problem.evaluate_batch(bests, seeds) for seeds in fresh_seeds]).reshape(
         -1, len(searches)
     )
     if len(fresh):  # judged where no search fitted the seeds' noise
-        judged = dict(zip((k for k, _, _ in searches), fresh.mean(axis=0)))
-        best = min((row for _, _, row in searches), key=lambda row: judged[row["search"]])
+        judged = dict(zip((k for k, *_ in searches), fresh.mean(axis=0)))
+        best = min((row for _, _, row, _ in searches), key=lambda row: judged[row["search"]])
         floor = min(judged.values())
         if log:
             log("  on fresh seeds: " + ", ".join(f"search {k} {loss:.6f}" for k, loss in judged.items()))
     else:
-        judged = {k: row["loss"] for k, _, row in searches}
+        judged = {k: row["loss"] for k, _, row, _ in searches}
         best = min(trace, key=lambda row: row["loss"])  # the start itself may be best
         floor = best["loss"]
     values = np.array([best[n] for n in problem.names])
@@ -571,10 +570,10 @@ def _fit_cma(
     kept = {k for k, loss in judged.items() if loss <= (1.0 + method.ensemble_tolerance) * floor}
     rng = np.random.default_rng(seed)
     parts = []
-    for k, search, _ in searches:
+    for k, search, _, centre in searches:
         if k not in kept:
             continue
-        draws = rng.multivariate_normal(search.mean, search.sigma**2 * search.C, size=method.ensemble_size)
+        draws = rng.multivariate_normal(centre, search.sigma**2 * search.C, size=method.ensemble_size)
         part = pd.DataFrame(
             [dict(zip(problem.names, problem.values(z))) for z in draws], columns=list(problem.names)
         )
@@ -585,7 +584,7 @@ def _fit_cma(
         pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["draw", *problem.names])
     )
     ensemble["weight"] = 1.0 / max(len(ensemble), 1)  # each kept search gives as many draws
-    stops = [search.stop() for _, search, _ in searches]
+    stops = [search.stop() for _, search, *_ in searches]
     return Fit(
         values,
         best_loss,
@@ -608,7 +607,7 @@ def _fit_cma(
                 k in kept,
                 tuple(float(x) for x in fresh[:, i]),
             )
-            for i, (k, _, row) in enumerate(searches)
+            for i, (k, _, row, _) in enumerate(searches)
         ),
     )
 
