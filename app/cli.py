@@ -53,7 +53,6 @@ from experiments.calibration.observed import read_observed
 from experiments.calibration.validate import DEFAULT_REPLICATES, validate, worst_rows, write_validation
 from experiments.compare import ComparisonResult, compare, plan_comparison
 from experiments.ensemble import choose_ensemble
-from experiments.files import staging_dir
 from experiments.run import calibration_record, copy_record, run_scenario
 from experiments.runner import RECYCLE_AFTER, Progress
 from experiments.sweeps.design import load_experiment
@@ -294,7 +293,8 @@ def _parser() -> argparse.ArgumentParser:
         help="judge fitted layers on the fit's fresh seed sets (compare fits set by set)",
         description="Run each layer's values of the config's parameters on the config's "
         "selection_sets fresh seed sets, the seeds the fit judges its searches on, and print the "
-        "loss on each set and their mean (experiments/calibration/profile.py). Writes nothing.",
+        "loss on each set and their mean (experiments/calibration/profile.py); writes "
+        "<out>/score.csv. Changes no scenario.",
     )
     command.add_argument(
         "config", type=Path, help="calibration config (e.g. experiments/calibration-2015.yaml)"
@@ -765,7 +765,7 @@ def _score(args: argparse.Namespace) -> int:
         workers = min(_cpus(), config.replicates * len(args.layers))
     table = score(config, args.layers, workers=workers, scheduler=args.scheduler)
     out_dir = args.out or DEFAULT_OUTPUTS / "score" / config.name
-    with staging_dir(out_dir) as stage:
+    with files.staging_dir(out_dir) as stage:
         files.write_csv(stage / "score.csv", table)
     print(f"wrote {out_dir}/score.csv")
     sets = [c for c in table.columns if c.startswith("set ")]

@@ -161,7 +161,10 @@ def new_ids(
         cell = (cell << bits) | value
     if not 0 <= year - ID_YEAR_0 < 1 << _YEAR_BITS:
         raise ValueError(f"row id: year {year}: allowed: {ID_YEAR_0} to {ID_YEAR_0 + (1 << _YEAR_BITS) - 1}")
-    alike = (np.broadcast_to(np.asarray(source, np.int64), (n,)) << _CELL_BITS) | cell  # source and cell
+    sources = np.broadcast_to(np.asarray(source, np.int64), (n,))
+    if n and (sources.min() < 0 or sources.max() >= 1 << _SOURCE_BITS):
+        raise ValueError(f"row id: source {sources.max()}: allowed: 0 to {(1 << _SOURCE_BITS) - 1}")
+    alike = (sources << _CELL_BITS) | cell  # rows made alike: one source and cell
     rank = kernels.rank_within(alike, 1 << (_SOURCE_BITS + _CELL_BITS))
     if n and rank.max() >= 1 << RANK_BITS:
         raise ValueError(f"row id: {rank.max() + 1} rows made alike: allowed: up to {1 << RANK_BITS}")

@@ -14,9 +14,17 @@ import pandas as pd
 import pytest
 
 from app.cli import main
-from experiments.calibration.calibrate import CmaEs, NelderMead, Problem, fit, fresh_seed_sets, load_config
+from experiments.calibration.calibrate import (
+    GENERATION_STREAM,
+    CmaEs,
+    NelderMead,
+    Problem,
+    fit,
+    fresh_seed_sets,
+    load_config,
+)
 from experiments.calibration.validate import compare, run_replicates
-from experiments.replicates import replicate_seeds
+from experiments.replicates import keyed_seeds, replicate_seeds
 from model.errors import ScenarioError
 from model.parameters import PARAMETERS
 from model.scenario import load_scenario
@@ -326,6 +334,26 @@ def test_fresh_seed_sets_are_none_of_the_fit_or_report_seeds(tmp_path) -> None:
     assert len({seed for s in sets for seed in s}) == 6
 
 
+def test_generation_seeds_are_none_of_the_fit_report_or_selection_seeds(tmp_path) -> None:
+    config = load_config(
+        write_config(
+            tmp_path,
+            replicates=2,
+            report_replicates=4,
+            method={"name": "cma-es", "restarts": 3, "selection_sets": 8, "generation_seeds": "fresh"},
+        )
+    )
+    taken = set(replicate_seeds(11, 4)) | {seed for s in fresh_seed_sets(config, 11) for seed in s}
+    drawn = [
+        seed
+        for k in (1, 2, 3)
+        for g in range(1, 121)
+        for seed in keyed_seeds(11, (GENERATION_STREAM, k, g), 2)
+    ]
+    assert len(set(drawn)) == len(drawn) == 720
+    assert not set(drawn) & taken
+
+
 def write_config(folder: Path, **changes: object) -> Path:
     config = {
         "name": "tiny",
@@ -396,7 +424,7 @@ def test_calibrate_command_judges_restarts_on_fresh_seeds_and_records_it(tmp_pat
     best = min(searches, key=lambda s: s["best_loss_fresh_seeds"])
     assert record["parameters"]["inflow_rate"]["fitted"] == best["best_values"]["inflow_rate"]
     assert record["result"]["loss_fit_seeds"] == best["best_loss_fit_seeds"]
-    header = (tmp_path / "scenarios" / "tiny.yaml").read_text()
+    header = " ".join((tmp_path / "scenarios" / "tiny.yaml").read_text().replace("#", " ").split())
     assert "on 1 fresh set of seeds" in header and "on the fresh seeds)" in header
 
 

@@ -139,6 +139,23 @@ def test_short_cycle_entrants_keep_their_attributes_when_their_node_makes_more_b
     assert len(np.unique(made[0].hukou[short[0]])) > 1  # drawn, not one value
 
 
+def test_rows_of_several_sources_get_the_ids_each_source_would_give_them() -> None:
+    """One call with each row's source names the rows as one call a source would, and the layout
+    is pinned: year, source, cell (status, flags, group, node) and rank, high bits to low."""
+    node, group = np.array([4, 4, 9, 4]), np.array([1, 1, 0, 1])
+    sources = np.array(
+        [Source.ENTRANT, Source.SHORT_CYCLE_ENTRANT, Source.ENTRANT, Source.SHORT_CYCLE_ENTRANT]
+    )
+    mixed = new_ids(2017, sources, node, group)
+    for source in (Source.ENTRANT, Source.SHORT_CYCLE_ENTRANT):
+        own = sources == source
+        np.testing.assert_array_equal(mixed[own], new_ids(2017, source, node[own], group[own]))
+    # 2017 is 17 years after ID_YEAR_0; cell = node 4, group 1 (status and flags 0); rank 1
+    assert mixed[3] == ((((17 << 4) | 6) << 14 | (4 << 7 | 1 << 4)) << RANK_BITS) | 1
+    with pytest.raises(ValueError, match="source 16: allowed: 0 to 15"):
+        new_ids(2017, np.full(4, 16), node, group)
+
+
 def test_adults_and_trainees_keep_their_attributes_when_another_node_makes_more() -> None:
     """Adults gaining a degree and trainees at node 5 keep their ids, ages and hukou when node 1
     makes more of them; an adult's age and hukou come from keys of their own."""

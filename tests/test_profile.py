@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from app.cli import main
+from experiments.calibration.calibrate import Problem, fresh_seed_sets, load_config
 from experiments.calibration.validate import compare, run_replicates
 from experiments.ensemble import load_ensemble
 from experiments.replicates import replicate_seeds
@@ -146,13 +147,22 @@ def test_bad_requests_are_refused_before_anything_runs(tmp_path, options, messag
     assert_refused(tmp_path, "profile", str(config), *options, fragments=[message])
 
 
-def test_score_judges_layers_set_by_set_on_the_same_fresh_seeds(tmp_path):
-    """The truth, a worse value and the truth again: the first and last score the same on every
-    set (common random numbers), the worse value higher; the table is written."""
+def test_score_judges_layers_set_by_set_on_the_same_fresh_seeds(tmp_path, monkeypatch):
+    """The truth, a worse value and the truth again, on the fit's two fresh seed sets: the first
+    and last score the same on every set (common random numbers), the worse value higher; the
+    table is written."""
     config = write_profiled_fit(tmp_path)
     data = json.loads(config.read_text())
     data["method"]["selection_sets"] = 2
     config.write_text(json.dumps(data))
+    seen = []
+    evaluate_batch = Problem.evaluate_batch
+
+    def recording(self, points, seeds=None):  # type: ignore[no-untyped-def]
+        seen.append(seeds)
+        return evaluate_batch(self, points, seeds)
+
+    monkeypatch.setattr(Problem, "evaluate_batch", recording)
     truth = tmp_path / "scenarios" / "tiny.yaml"
     worse = tmp_path / "worse.yaml"
     worse.write_text(truth.read_text().replace(f"inflow_rate: {TRUE_INFLOW}", "inflow_rate: 0.11"))
@@ -162,6 +172,7 @@ def test_score_judges_layers_set_by_set_on_the_same_fresh_seeds(tmp_path):
         argv = ["score", str(config), str(truth), str(worse), str(truth), "--workers", "0", "--out", str(out)]
         assert main(argv) == 0
 
+    assert seen == fresh_seed_sets(load_config(config), 20170626)
     table = pd.read_csv(out / "score.csv")
     assert table["layer"].tolist() == [str(truth), str(worse), str(truth)]
     sets = ["set 1", "set 2"]
@@ -176,6 +187,13 @@ def test_score_refuses_a_layer_without_every_fitted_parameter(tmp_path):
     partial = tmp_path / "partial.yaml"
     partial.write_text("name: partial\nparameters:\n  inflow_rate: 0.05\n")
     assert_refused(tmp_path, "score", str(config), str(partial), fragments=[str(partial), "wage_trend_share"])
+    extra = tmp_path / "extra.yaml"
+    extra.write_text(
+        "name: extra\nparameters:\n  inflow_rate: 0.05\n  wage_trend_share: 1.0\n  beta_wage: 2.0\n"
+    )
+    assert_refused(
+        tmp_path, "score", str(config), str(extra), fragments=[str(extra), "sets beta_wage", "does not fit"]
+    )
     assert_refused(
         tmp_path,
         "score",

@@ -34,8 +34,9 @@ Method (simulated moments with common random numbers):
     ``ensemble.csv`` holds ``ensemble_size`` draws from it mapped to parameter values: the spread
     of the search where it stopped, an approximation of the parameters' uncertainty, not a
     posterior. With ``restarts`` R > 1 the search runs R times from the same start with the
-    search seeds seed, seed + 1, ... (the same replicate seeds: common random numbers across
-    searches too). The fitted values are the best candidate of all searches. Every search whose
+    search seeds seed, seed + 1, ... (with ``generation_seeds: fixed`` the same replicate seeds:
+    common random numbers across searches too). The fitted values are the best candidate of all
+    searches (with ``fresh``, below, the best of their averaged means). Every search whose
     best loss is within ``ensemble_tolerance`` of the best (loss <= (1 + tolerance) x best) is
     kept: the data cannot tell those apart, so each gives ``ensemble_size`` draws and the kept
     searches weigh equally in ``ensemble.csv`` (draws labelled ``search-k``). With
@@ -195,8 +196,8 @@ class CmaEs(BaseModel):
         default=20,
         ge=1,
         description="With fresh generation seeds: how many of a search's last means its result "
-        "averages (in transformed units). A mean follows the chance of the last generations' seeds; "
-        "their average does not.",
+        "averages (in transformed units; all of them if the search stops sooner). A mean follows "
+        "the chance of the last generations' seeds; their average does not. Unused with fixed seeds.",
     )
 
 
@@ -334,9 +335,9 @@ def _check(config: CalibrationConfig, path: Path) -> None:
             except Unavailable as reason:
                 raise ScenarioError(f"{where}.units: {reason}") from None
     method = config.method
-    if isinstance(method, CmaEs) and method.generation_seeds == "fresh" and method.selection_sets < 1:
+    if isinstance(method, CmaEs) and _reseeded(method) and method.selection_sets < 1:
         raise ScenarioError(
-            f"{path}: method.generation_seeds: value 'fresh' with selection_sets 0; allowed: fresh "
+            f"{path}: method.generation_seeds: value 'fresh' with selection_sets {method.selection_sets}; allowed: fresh "
             "with selection_sets 1 or more (a search's result, its averaged mean, is judged on them), or fixed"
         )
     unknown = sorted({s for s in config.status_weights} - {"observed", "derived", "unverified", "assumption"})
@@ -471,14 +472,16 @@ class Fit:
     ensemble: pd.DataFrame | None = None
     """Parameter vectors with weights (cma-es: draws from its kept searches' last distributions)."""
     searches: tuple[SearchSummary, ...] = ()
-    """Each CMA-ES search: its seed, best loss and values, and whether the ensemble keeps it."""
+    """Each CMA-ES search: its seed, its result's loss and values, and whether the ensemble keeps it."""
 
 
 @dataclass(frozen=True)
 class SearchSummary:
-    """One CMA-ES search of a fit with restarts: its number (1, 2, ...), search seed, best loss on
-    the fit seeds, candidates evaluated, best parameter values, whether the ensemble keeps it,
-    and its best's losses on the fresh seed sets (``selection_sets``; empty without them)."""
+    """One CMA-ES search of a fit with restarts: its number (1, 2, ...), search seed, its result's
+    loss, candidates evaluated, its result's parameter values, whether the ensemble keeps it, and
+    its result's losses on the fresh seed sets (``selection_sets``; empty without them). The
+    result is its best candidate (``generation_seeds: fixed``; loss on the fit seeds) or its
+    averaged mean (``fresh``; loss the mean over the fresh sets)."""
 
     number: int
     seed: int
@@ -533,7 +536,7 @@ def _fit_cma(
     tell their losses), ``method.restarts`` times; the fit and the ensemble from the searches'
     results (their bests, or with ``generation_seeds: fresh`` their averaged means), judged on
     ``fresh_seeds`` when given (module docstring)."""
-    reseeded = method.generation_seeds == "fresh"
+    reseeded = _reseeded(method)
     if reseeded and not fresh_seeds:
         raise ValueError("generation_seeds 'fresh' needs fresh seed sets to judge the searches' means on")
     started = time.perf_counter()
@@ -643,7 +646,7 @@ def _cma_search(
         generation = search.countiter + 1
         seeds = (
             tuple(keyed_seeds(root, (GENERATION_STREAM, number, generation), len(problem.seeds)))
-            if method.generation_seeds == "fresh"
+            if _reseeded(method)
             else None
         )
         losses = problem.evaluate_batch(points, seeds)
@@ -760,7 +763,7 @@ def problem_from(config: CalibrationConfig, pool: Pool | None = None) -> Problem
             for n, b in zip(names, bounds)
         ]
     )
-    seed = scenario.seed if config.seed is None else config.seed
+    seed = root_seed(config, scenario)
     return Problem(
         scenario,
         names,
@@ -845,7 +848,7 @@ def calibrate(
                 f"{problem.scenario.name} {problem.scenario.start_year}-{problem.scenario.end_year}, "
                 f"scale {problem.scenario.scale}, {len(problem.seeds)} replicates on {pool.description}"
             )
-        seed = problem.scenario.seed if config.seed is None else config.seed
+        seed = root_seed(config, problem.scenario)
         report_seeds = tuple(replicate_seeds(seed, config.report_replicates))
         result = fit(problem, config.method, log, seed, fresh_seed_sets(config, seed))
         start_loss, at_start = problem.evaluate(problem.start, report_seeds)
@@ -952,12 +955,17 @@ def _record(
             "common_random_numbers": (
                 "each generation's candidates on seeds of their own: keyed_seeds(root, "
                 f"({GENERATION_STREAM}, search, generation), replicates) (experiments.replicates)"
-                if _reseeded(config)
+                if _reseeded(config.method)
                 else "the same replicate seeds at every evaluation"
+            ),
+            "search_result": (  # what result.searches[*].best_values holds
+                "its mean averaged over its last averaged_generations generations (transformed units)"
+                if _reseeded(config.method)
+                else "its best candidate on the fit seeds"
             ),
         },
         "seeds": {
-            "root": problem.scenario.seed if config.seed is None else config.seed,
+            "root": root_seed(config, problem.scenario),
             "fit": list(problem.seeds),
             "report": list(report_seeds),
             "spawn": "np.random.SeedSequence(root).spawn(n) (experiments.replicates)",
@@ -979,7 +987,7 @@ def _record(
         },
         "result": {
             "loss_start_fit_seeds": result.start_loss,
-            ("loss_selection_seeds" if _reseeded(config) else "loss_fit_seeds"): result.loss,
+            ("loss_selection_seeds" if _reseeded(config.method) else "loss_fit_seeds"): result.loss,
             "loss_start_report_seeds": start_loss,
             "loss_fit_report_seeds": fit_loss,
             "evaluations": result.evaluations,
@@ -990,7 +998,7 @@ def _record(
                 {
                     "search": r.number,
                     "search_seed": r.seed,
-                    **({} if _reseeded(config) else {"best_loss_fit_seeds": r.loss}),
+                    **({} if _reseeded(config.method) else {"best_loss_fit_seeds": r.loss}),
                     **(
                         {
                             "best_loss_fresh_seeds": float(np.mean(r.fresh_losses)),
@@ -1009,9 +1017,14 @@ def _record(
     }
 
 
-def _reseeded(config: CalibrationConfig) -> bool:
-    """Whether the config's searches run each generation on fresh seeds."""
-    return isinstance(config.method, CmaEs) and config.method.generation_seeds == "fresh"
+def _reseeded(method: NelderMead | CmaEs) -> bool:
+    """Whether the searches run each generation on fresh seeds (``generation_seeds: fresh``)."""
+    return isinstance(method, CmaEs) and method.generation_seeds == "fresh"
+
+
+def root_seed(config: CalibrationConfig, scenario: Scenario) -> int:
+    """The root of every seed a fit spawns: the config's ``seed``, else the scenario's."""
+    return scenario.seed if config.seed is None else config.seed
 
 
 def _significant(value: float, digits: int = 4) -> float:
@@ -1068,11 +1081,13 @@ def _layer_text(
         "#",
         f"# Scenario run: {problem.scenario.name} {problem.scenario.start_year}-{problem.scenario.end_year}, "
         f"scale {problem.scenario.scale}, {len(problem.seeds)} replicates (common random numbers"
-        + (", fresh ones each generation)." if _reseeded(config) else ")."),
+        + (", fresh ones each generation)." if _reseeded(config.method) else ")."),
         *textwrap.wrap(
             f"Method: {config.method.name}, {result.evaluations} evaluations; loss "
-            f"{result.start_loss:.5f} at the start values, {result.loss:.5f} fitted "
-            + ("on the fresh seed sets " if _reseeded(config) else "")
+            f"{result.start_loss:.5f} at the start values"
+            + (" (fit seeds)" if _reseeded(config.method) else "")
+            + f", {result.loss:.5f} fitted "
+            + ("on the fresh seed sets " if _reseeded(config.method) else "")
             + f"({fit_loss:.5f} on the {config.report_replicates} report replicates).",
             width=98,
             initial_indent="# ",
@@ -1082,20 +1097,25 @@ def _layer_text(
         *(
             [
                 "#",
-                f"# {len(result.searches)} searches from the same start; the fitted values are the "
-                + ("best of the searches' averaged means" if _reseeded(config) else "best of all")
-                + (
-                    f" on {config.method.selection_sets} fresh"
-                    f" set{'s' if config.method.selection_sets != 1 else ''} of seeds (none of the fit's),"
-                    if config.method.selection_sets
-                    else ","
+                *textwrap.wrap(
+                    f"{len(result.searches)} searches from the same start; the fitted values are the "
+                    + ("best of the searches' averaged means" if _reseeded(config.method) else "best of all")
+                    + (
+                        f" on {config.method.selection_sets} fresh"
+                        f" set{'s' if config.method.selection_sets != 1 else ''} of seeds (none of the fit's),"
+                        if config.method.selection_sets
+                        else ","
+                    )
+                    + f" the ensemble draws from those within {config.method.ensemble_tolerance:.0%} of its loss:",
+                    width=98,
+                    initial_indent="# ",
+                    subsequent_indent="# ",
                 ),
-                f"# the ensemble draws from those within {config.method.ensemble_tolerance:.0%} of its loss:",
                 *(
                     f"#   search {r.number} (seed {r.seed}): "
                     + (
                         f"averaged mean, loss {r.loss:.5f} on the fresh seeds"
-                        if _reseeded(config)
+                        if _reseeded(config.method)
                         else f"best loss {r.loss:.5f}"
                         + (f" ({np.mean(r.fresh_losses):.5f} on the fresh seeds)" if r.fresh_losses else "")
                     )

@@ -27,6 +27,10 @@ row's whole parameter vector as a one-draw ensemble file, ``<parameter>=<value>.
 ``jjj-talent compare A.yaml B.yaml --ensemble <that file>`` measures an effect at that point of
 the profile (how much an answer hangs on what the data leave open). Profiles are diagnostics:
 they write no layer and change no scenario.
+
+``score`` (``jjj-talent score CONFIG LAYER ...``) judges whole fitted layers the same way: each
+layer's values of the config's parameters on the fit's fresh seed sets, the loss set by set, so
+that fits of other rounds or configs compare on seeds none of their searches ran on.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from experiments.calibration.calibrate import (
     fresh_seed_sets,
     loss_terms,
     problem_from,
+    root_seed,
 )
 from experiments.files import staging_dir
 from experiments.runner import open_pool
@@ -176,7 +181,7 @@ def profile(
     rows, each_set, points = [], [], []
     with open_pool(workers, scheduler) as pool:
         problem = problem_from(config, pool)
-        seed = problem.scenario.seed if config.seed is None else config.seed  # as calibrate's
+        seed = root_seed(config, problem.scenario)  # as calibrate's
         fresh = _fresh_sets(config, seed, request.fresh_sets)
         fitted = fitted_values(config, problem.names)
         k = problem.names.index(request.parameter)
@@ -251,9 +256,16 @@ def score(
         ScenarioError: a layer does not load or sets no value for one of the config's parameters.
     """
     count = config.method.selection_sets if isinstance(config.method, CmaEs) else 0
+    for layer in layers:
+        extra = sorted(set(load_scenario(layer).parameter_overrides()) - set(config.parameters))
+        if extra:
+            raise ScenarioError(
+                f"{layer}: parameters: sets {', '.join(extra)}, which {config.source} does not fit "
+                f"(it would be scored at its default); allowed: {', '.join(config.parameters)}"
+            )
     with open_pool(workers, scheduler) as pool:
         problem = problem_from(config, pool)
-        seed = problem.scenario.seed if config.seed is None else config.seed
+        seed = root_seed(config, problem.scenario)
         points = [fitted_values(config, problem.names, layer) for layer in layers]
         sets = _fresh_sets(config, seed, max(count, 1))
         losses = np.array([problem.evaluate_batch(points, seeds) for seeds in sets])  # (sets, layers)
