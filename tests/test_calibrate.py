@@ -318,23 +318,9 @@ def test_fresh_generation_seeds_average_out_the_chance_that_fixed_seeds_are_fitt
         fit(problem, method.model_copy(update={"generation_seeds": "fresh"}), seed=4)
 
 
-def test_fresh_seed_sets_are_none_of_the_fit_or_report_seeds(tmp_path) -> None:
-    config = load_config(
-        write_config(
-            tmp_path,
-            replicates=2,
-            report_replicates=4,
-            method={"name": "cma-es", "restarts": 2, "selection_sets": 3},
-        )
-    )
-    sets = fresh_seed_sets(config, 11)
-    assert [len(s) for s in sets] == [2, 2, 2]
-    seen = set(replicate_seeds(11, 4))
-    assert not seen & {seed for s in sets for seed in s}
-    assert len({seed for s in sets for seed in s}) == 6
-
-
-def test_generation_seeds_are_none_of_the_fit_report_or_selection_seeds(tmp_path) -> None:
+def test_fresh_seed_sets_and_generation_seeds_are_none_of_the_fit_or_report_seeds(tmp_path) -> None:
+    """The selection sets (8 pairs) and every generation's pair (3 searches of 120 generations)
+    are all different, and none is a fit or report seed."""
     config = load_config(
         write_config(
             tmp_path,
@@ -343,15 +329,18 @@ def test_generation_seeds_are_none_of_the_fit_report_or_selection_seeds(tmp_path
             method={"name": "cma-es", "restarts": 3, "selection_sets": 8, "generation_seeds": "fresh"},
         )
     )
-    taken = set(replicate_seeds(11, 4)) | {seed for s in fresh_seed_sets(config, 11) for seed in s}
-    drawn = [
+    sets = fresh_seed_sets(config, 11)
+    assert [len(s) for s in sets] == [2] * 8
+    selection = [seed for s in sets for seed in s]
+    generations = [
         seed
         for k in (1, 2, 3)
         for g in range(1, 121)
         for seed in keyed_seeds(11, (GENERATION_STREAM, k, g), 2)
     ]
-    assert len(set(drawn)) == len(drawn) == 720
-    assert not set(drawn) & taken
+    drawn = selection + generations
+    assert len(set(drawn)) == len(drawn) == 16 + 720
+    assert not set(drawn) & set(replicate_seeds(11, 4))
 
 
 def write_config(folder: Path, **changes: object) -> Path:
