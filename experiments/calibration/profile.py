@@ -256,17 +256,18 @@ def score(
         ScenarioError: a layer does not load or sets no value for one of the config's parameters.
     """
     count = config.method.selection_sets if isinstance(config.method, CmaEs) else 0
-    for layer in layers:
-        extra = sorted(set(load_scenario(layer).parameter_overrides()) - set(config.parameters))
+    names = tuple(config.parameters)  # the problem's, in its order
+    for layer in layers:  # every layer checked before anything runs
+        extra = sorted(set(load_scenario(layer).parameter_overrides()) - set(names))
         if extra:
             raise ScenarioError(
                 f"{layer}: parameters: sets {', '.join(extra)}, which {config.source} does not fit "
-                f"(it would be scored at its default); allowed: {', '.join(config.parameters)}"
+                f"(it would be scored at its default); allowed: {', '.join(names)}"
             )
+    points = [fitted_values(config, names, layer) for layer in layers]
     with open_pool(workers, scheduler) as pool:
         problem = problem_from(config, pool)
         seed = root_seed(config, problem.scenario)
-        points = [fitted_values(config, problem.names, layer) for layer in layers]
         sets = _fresh_sets(config, seed, max(count, 1))
         losses = np.array([problem.evaluate_batch(points, seeds) for seeds in sets])  # (sets, layers)
     table = pd.DataFrame(losses.T, columns=[f"set {k}" for k in range(1, len(sets) + 1)])
