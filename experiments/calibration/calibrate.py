@@ -58,7 +58,8 @@ Method (simulated moments with common random numbers):
     search's result is not its best candidate (the luckiest) but its mean (the distribution's
     centre) averaged over its last ``averaged_generations``: the mean itself follows the last
     generations' chance, the average much less. The results are judged on the selection sets
-    (at least one is required).
+    (at least one is required), and a kept search's ensemble draws are centred on its averaged
+    mean, with its last step and covariance.
 
 Outputs, in one folder (``--out``, default ``outputs/calibration/<name>``): ``calibration.json``
 (the record: targets, loss, method, seeds, dates, data rule, versions), ``fit.csv`` (observed
