@@ -925,6 +925,7 @@ def _record(
     fit_loss: float,
 ) -> dict[str, Any]:
     declared = {n: PARAMETERS[n] for n in problem.names}
+    reseeded = _reseeded(config.method)
     return {
         "name": config.name,
         "description": config.description,
@@ -956,12 +957,12 @@ def _record(
             "common_random_numbers": (
                 "each generation's candidates on seeds of their own: keyed_seeds(root, "
                 f"({GENERATION_STREAM}, search, generation), replicates) (experiments.replicates)"
-                if _reseeded(config.method)
+                if reseeded
                 else "the same replicate seeds at every evaluation"
             ),
             "search_result": (  # what result.searches[*].best_values holds
                 "its mean averaged over its last averaged_generations generations (transformed units)"
-                if _reseeded(config.method)
+                if reseeded
                 else "its best candidate on the fit seeds"
             ),
         },
@@ -988,7 +989,7 @@ def _record(
         },
         "result": {
             "loss_start_fit_seeds": result.start_loss,
-            ("loss_selection_seeds" if _reseeded(config.method) else "loss_fit_seeds"): result.loss,
+            ("loss_selection_seeds" if reseeded else "loss_fit_seeds"): result.loss,
             "loss_start_report_seeds": start_loss,
             "loss_fit_report_seeds": fit_loss,
             "evaluations": result.evaluations,
@@ -999,7 +1000,7 @@ def _record(
                 {
                     "search": r.number,
                     "search_seed": r.seed,
-                    **({} if _reseeded(config.method) else {"best_loss_fit_seeds": r.loss}),
+                    **({} if reseeded else {"best_loss_fit_seeds": r.loss}),
                     **(
                         {
                             "best_loss_fresh_seeds": float(np.mean(r.fresh_losses)),
@@ -1038,6 +1039,7 @@ def _layer_text(
     """The fitted layer: YAML with the record's essentials as comments. Checked to validate as
     a scenario before it is returned."""
     values = {n: _significant(v) for n, v in zip(problem.names, result.values)}
+    reseeded = _reseeded(config.method)
     rest = f"everything else as {config.layer_extends}" if config.layer_extends else "the rest as declared"
     data: dict[str, Any] = {
         "format": FORMAT_VERSION,
@@ -1082,13 +1084,13 @@ def _layer_text(
         "#",
         f"# Scenario run: {problem.scenario.name} {problem.scenario.start_year}-{problem.scenario.end_year}, "
         f"scale {problem.scenario.scale}, {len(problem.seeds)} replicates (common random numbers"
-        + (", fresh ones each generation)." if _reseeded(config.method) else ")."),
+        + (", fresh ones each generation)." if reseeded else ")."),
         *textwrap.wrap(
             f"Method: {config.method.name}, {result.evaluations} evaluations; loss "
             f"{result.start_loss:.5f} at the start values"
-            + (" (fit seeds)" if _reseeded(config.method) else "")
+            + (" (fit seeds)" if reseeded else "")
             + f", {result.loss:.5f} fitted "
-            + ("on the fresh seed sets " if _reseeded(config.method) else "")
+            + ("on the fresh seed sets " if reseeded else "")
             + f"({fit_loss:.5f} on the {config.report_replicates} report replicates).",
             width=98,
             initial_indent="# ",
@@ -1100,7 +1102,7 @@ def _layer_text(
                 "#",
                 *textwrap.wrap(
                     f"{len(result.searches)} searches from the same start; the fitted values are the "
-                    + ("best of the searches' averaged means" if _reseeded(config.method) else "best of all")
+                    + ("best of the searches' averaged means" if reseeded else "best of all")
                     + (
                         f" on {config.method.selection_sets} fresh"
                         f" set{'s' if config.method.selection_sets != 1 else ''} of seeds (none of the fit's),"
@@ -1116,7 +1118,7 @@ def _layer_text(
                     f"#   search {r.number} (seed {r.seed}): "
                     + (
                         f"averaged mean, loss {r.loss:.5f} on the fresh seeds"
-                        if _reseeded(config.method)
+                        if reseeded
                         else f"best loss {r.loss:.5f}"
                         + (f" ({np.mean(r.fresh_losses):.5f} on the fresh seeds)" if r.fresh_losses else "")
                     )

@@ -127,7 +127,8 @@ def check_request(config: CalibrationConfig, request: ProfileRequest) -> None:
 
 def fitted_values(config: CalibrationConfig, names: Sequence[str], layer: Path | None = None) -> np.ndarray:
     """The values a fitted layer sets for ``names``: the config's own layer (the shipped fit)
-    unless another is given."""
+    unless another is given. A fitted layer sets every one of them and nothing else (a value it
+    set beyond them would be left at its default, unsaid)."""
     path = layer or config.layer
     values = load_scenario(path).parameter_overrides() if path else {}
     missing = [n for n in names if n not in values]
@@ -135,6 +136,12 @@ def fitted_values(config: CalibrationConfig, names: Sequence[str], layer: Path |
         raise ScenarioError(
             f"{path}: parameters: sets no value for {', '.join(missing)}; a fitted layer sets every "
             f"parameter {config.source} fits"
+        )
+    extra = sorted(set(values) - set(names))
+    if extra:
+        raise ScenarioError(
+            f"{path}: parameters: sets {', '.join(extra)}, which {config.source} does not fit "
+            f"(it would be scored at its default); allowed: {', '.join(names)}"
         )
     return np.array([float(values[n]) for n in names])
 
@@ -253,18 +260,11 @@ def score(
     none of their searches ran on. Writes nothing (the command writes the table, ``score.csv``).
 
     Raises:
-        ScenarioError: a layer does not load or sets no value for one of the config's parameters.
+        ScenarioError: a layer does not load, or does not set exactly the config's parameters.
     """
     count = config.method.selection_sets if isinstance(config.method, CmaEs) else 0
-    names = tuple(config.parameters)  # the problem's, in its order
-    for layer in layers:  # every layer checked before anything runs
-        extra = sorted(set(load_scenario(layer).parameter_overrides()) - set(names))
-        if extra:
-            raise ScenarioError(
-                f"{layer}: parameters: sets {', '.join(extra)}, which {config.source} does not fit "
-                f"(it would be scored at its default); allowed: {', '.join(names)}"
-            )
-    points = [fitted_values(config, names, layer) for layer in layers]
+    # every layer read and checked before anything runs; the problem's names, in its order
+    points = [fitted_values(config, tuple(config.parameters), layer) for layer in layers]
     with open_pool(workers, scheduler) as pool:
         problem = problem_from(config, pool)
         seed = root_seed(config, problem.scenario)
