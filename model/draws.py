@@ -88,10 +88,10 @@ class Source(IntEnum):
 # The fields of an id, low to high: the row's place among those made with it, its status, foreign,
 # high-end, group, node, source and year (from ID_YEAR_0) at making: 38 + 2+1+1+3+7+4+7 = 63 bits.
 _FIELDS = (("status", 2), ("is_foreign", 1), ("is_high_end", 1), ("group", 3), ("node", 7))
-_CELL_BITS = sum(bits for _, bits in _FIELDS)
 RANK_BITS = 38
 ID_YEAR_0 = 2000
 _SOURCE_BITS, _YEAR_BITS = 4, 7
+_BITS = np.array([bits for _, bits in _FIELDS] + [_SOURCE_BITS], np.int64)  # for ``kernels.row_ids``
 
 
 class Draws:
@@ -153,22 +153,38 @@ def new_ids(
     """
     n = len(node)
     values = {"node": node, "group": group, **flags}
-    cell = np.zeros(n, np.int64)
-    for name, bits in reversed(_FIELDS):
-        value = np.broadcast_to(np.asarray(values.get(name, 0), np.int64), (n,))
+    columns = {}
+    for name, bits in _FIELDS:
+        value = np.asarray(values.get(name, 0))
+        if value.ndim == 0:
+            value = np.full(n, value, np.int64)
         if n and (value.min() < 0 or value.max() >= 1 << bits):
             raise ValueError(f"row id: {name} {value.max()}: allowed: 0 to {(1 << bits) - 1}")
-        cell = (cell << bits) | value
+        columns[name] = value
     if not 0 <= year - ID_YEAR_0 < 1 << _YEAR_BITS:
         raise ValueError(f"row id: year {year}: allowed: {ID_YEAR_0} to {ID_YEAR_0 + (1 << _YEAR_BITS) - 1}")
-    sources = np.broadcast_to(np.asarray(source, np.int64), (n,))
+    sources = np.asarray(source, np.int64)
     if n and (sources.min() < 0 or sources.max() >= 1 << _SOURCE_BITS):
         raise ValueError(f"row id: source {sources.max()}: allowed: 0 to {(1 << _SOURCE_BITS) - 1}")
-    alike = (sources << _CELL_BITS) | cell  # rows made alike: one source and cell
-    rank = kernels.rank_within(alike, 1 << (_SOURCE_BITS + _CELL_BITS))
-    if n and rank.max() >= 1 << RANK_BITS:
-        raise ValueError(f"row id: {rank.max() + 1} rows made alike: allowed: up to {1 << RANK_BITS}")
-    return ((((year - ID_YEAR_0) << (_SOURCE_BITS + _CELL_BITS)) | alike) << RANK_BITS) | rank
+    ids = np.empty(n, np.int64)
+    one_source = int(sources) if sources.ndim == 0 else 0
+    each_source = sources if sources.ndim else np.zeros(0, np.int64)
+    most = kernels.row_ids(
+        year - ID_YEAR_0,
+        each_source,
+        one_source,
+        columns["status"],
+        columns["is_foreign"],
+        columns["is_high_end"],
+        columns["group"],
+        columns["node"],
+        _BITS,
+        RANK_BITS,
+        ids,
+    )
+    if most > 1 << RANK_BITS:
+        raise ValueError(f"row id: {most} rows made alike: allowed: up to {1 << RANK_BITS}")
+    return ids
 
 
 class Making:

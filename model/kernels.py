@@ -130,15 +130,46 @@ def keyed_uniforms(ids: np.ndarray, key: np.uint64, out: np.ndarray) -> int:
 
 
 @njit(cache=True, nogil=True)
-def rank_within(cell: np.ndarray, size: int) -> np.ndarray:
-    """Each row's place among the rows of its cell before it (0, 1, ...), for cells 0 to
-    ``size - 1``."""
-    seen = np.zeros(size, np.int64)
-    rank = np.empty(len(cell), np.int64)
-    for i in range(len(cell)):
-        rank[i] = seen[cell[i]]
-        seen[cell[i]] += 1
-    return rank
+def row_ids(
+    year: int,
+    sources: np.ndarray,
+    source: int,
+    status: np.ndarray,
+    is_foreign: np.ndarray,
+    is_high_end: np.ndarray,
+    group: np.ndarray,
+    node: np.ndarray,
+    bits: np.ndarray,
+    rank_bits: int,
+    out: np.ndarray,
+) -> int:
+    """The ids of rows made together (``model.draws.new_ids``, whose checks come first), into
+    ``out``; returns the most rows made alike (for the check of the rank's bits).
+
+    ``bits`` holds the widths of the five fields, in the order of the arguments (status,
+    is_foreign, is_high_end, group, node), then the source's. They are packed high to low as
+    year | source | node | ... | status, with each row's source ``sources[i]`` (or ``source``
+    when ``sources`` is empty), and the rank among the rows before it with the same source and
+    fields last (0, 1, ... in the order given)::
+
+        id = ((year << (source + cell bits) | source << cell bits | cell) << rank_bits) | rank
+    """
+    cell_bits = bits[0] + bits[1] + bits[2] + bits[3] + bits[4]
+    seen = np.zeros(1 << (bits[5] + cell_bits), np.int64)
+    year_part = np.int64(year) << (bits[5] + cell_bits)
+    most = 0
+    for i in range(len(out)):
+        cell = np.int64(node[i])
+        cell = (cell << bits[3]) | np.int64(group[i])
+        cell = (cell << bits[2]) | np.int64(is_high_end[i])
+        cell = (cell << bits[1]) | np.int64(is_foreign[i])
+        cell = (cell << bits[0]) | np.int64(status[i])
+        alike = ((np.int64(sources[i]) if len(sources) else np.int64(source)) << cell_bits) | cell
+        rank = seen[alike]
+        seen[alike] = rank + 1
+        most = max(most, rank + 1)
+        out[i] = ((year_part | alike) << rank_bits) | rank
+    return most
 
 
 @njit(cache=True, nogil=True)
@@ -898,7 +929,8 @@ def warm_up() -> None:
     considering(z(i64), z(i32), z(f8), z(b1), z(f8), 1)
     key = np.uint64(0)
     keyed_uniforms(z(i64), key, z(f8))
-    rank_within(z(i64), 1)
+    fields = (z(i8), z(b1), z(b1), z(i8), z(i8))  # Talents' columns (``Making.name``)
+    row_ids(0, z(i64), 0, *fields, np.zeros(6, i64), 0, z(i64))
     consider(
         z(i64), key, *cell_columns, z(i16), z(i16), z(i32), z(b1), z(f8), z(f8), 1.0, 0, 1, 1,
         z(b1), z(b1), z(f8, 64),
