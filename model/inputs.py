@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -202,7 +202,8 @@ def read_observations() -> pd.DataFrame:
 
 
 def base_year(year: int) -> BaseYear:
-    """Build the inputs of a run starting in ``year``.
+    """The inputs of a run starting in ``year``: built from ``model/data`` once a process (a fit
+    runs thousands of runs in a few processes), each caller getting its own copy of the tables.
 
     Raises:
         ScenarioError: ``year`` is not 2010 or 2015.
@@ -210,6 +211,18 @@ def base_year(year: int) -> BaseYear:
     if year not in YEARS:
         allowed = ", ".join(map(str, YEARS))
         raise ScenarioError(f"start_year: {year!r} is not a base year; allowed: {allowed}")
+    built = _built_base_year(year)
+    return replace(
+        built,
+        **{
+            name: getattr(built, name).copy()
+            for name in ("nodes", "group_shares", "age_shares", "provenance", "degree_rates", "graduates")
+        },
+    )
+
+
+@functools.cache
+def _built_base_year(year: int) -> BaseYear:
     layout = pd.read_csv(DATA_DIR / "nodes.csv", index_col="node_id")
     obs = _Observations(read_observations())
     facts = _node_facts(obs, layout, year)
