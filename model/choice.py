@@ -109,6 +109,9 @@ NO_PRIVILEGE, KEEPS_BEIJING_SERVICES = 0, 4
 """Service privileges: none; 1 + p for a talent card issued by province p (0-2); Beijing's
 services kept by a follower of a relocated function."""
 N_PRIVILEGES = 5
+UNCHOSEN = -30.0
+"""The node constant of a kind that is to arrive nowhere in the base year (``solve_constants``):
+exp(-30) ~ 1e-13, nearly never chosen, while a lever may still make it chosen."""
 
 
 def privilege(talent_card: np.ndarray, keeps_beijing_services: np.ndarray) -> np.ndarray:
@@ -537,7 +540,10 @@ def solve_constants(
     cls = grid.constant_class()[active]
     fixed = utility(terms, np.zeros((grid.n_classes, n)), np.zeros(grid.n_classes), grid)[active]
     membership = (cls[None, :] == np.arange(grid.n_classes)[:, None]) * persons[active][None, :]
-    constants = np.zeros((grid.n_classes, n))
+    # Where a kind is to arrive nowhere (target 0), its share is 0 only at a constant of minus
+    # infinity, which the correction would approach forever (its steps shrinking as 1 / k):
+    # such constants start at, and keep, UNCHOSEN, so the others converge.
+    constants = np.where(target > 0, 0.0, UNCHOSEN)
     outside = np.where(target_out > 0, 0.0, -np.inf)  # nobody is to leave: no outside option
     # one buffer reused by every iteration: the same arithmetic as ``logit_probabilities``, in
     # place, its row passes compiled (the loop runs up to 1,000 times at every model start)
@@ -554,7 +560,6 @@ def solve_constants(
         outside += step_out
         if max(np.abs(step).max(), np.abs(step_out).max()) < tolerance:
             break
-    constants[target == 0] = -30.0  # nobody of the kind goes there: keep it (nearly) unchosen
     return constants, outside
 
 

@@ -12,6 +12,7 @@ from hypothesis.extra import numpy as hnp
 
 from model.choice import (
     TERMS,
+    UNCHOSEN,
     WORK_HOURS_PER_DAY,
     CellGrid,
     Conditions,
@@ -366,6 +367,25 @@ def test_no_outside_share_means_nobody_leaves(three_nodes) -> None:  # type: ign
     result = chosen(grid, terms, persons, constants, outside)
     assert result[:, 3].sum() < 1e-6 * persons.sum()
     np.testing.assert_allclose(result[:, :3], target, rtol=1e-7)
+
+
+def test_a_kind_that_is_to_arrive_nowhere_leaves_the_others_balanced(three_nodes) -> None:  # type: ignore[no-untyped-def]
+    """Nobody of kind 0 lives at node 2, so its residents' target there is 0, which a finite
+    constant never reaches: the correction would creep towards minus infinity, its steps
+    shrinking as 1 / k, and leave the other targets short. That constant is ``UNCHOSEN`` from
+    the start, and within 200 steps every other target is met."""
+    grid, terms, persons, arrival_shares = three_nodes
+    origin, kind = grid.attributes()[0], grid.kind()
+    persons = np.where((kind == 0) & (origin == 2), 0.0, persons)
+    target, target_out = hand_targets(grid, persons, 0.12, arrival_shares)
+    nowhere = target == 0
+    assert np.argwhere(nowhere).tolist() == [[0, 2]]
+    constants, outside = solve_constants(terms, persons, grid, target, target_out, iterations=200)
+    assert constants[0, 2] == UNCHOSEN
+    result = chosen(grid, terms, persons, constants, outside)
+    np.testing.assert_allclose(result[:, :3][~nowhere], target[~nowhere], rtol=1e-7)
+    assert result[0, 2] < 1e-9 * persons.sum()
+    np.testing.assert_allclose(result[:, 3], target_out, rtol=1e-7, atol=1e-9)
 
 
 # --- net_gain_by_province -----------------------------------------------------------------
