@@ -32,6 +32,7 @@ MEASURED = [  # (unit, indicator, year): every measure, every kind of unit
     ("jjj", "resident_population", 2012),
     ("hebei", "tertiary_educated", 2012),
     ("tianjin", "tertiary_per_100k", 2011),
+    ("beijing", "tertiary_share_6plus", 2012),
     ("hebei", "new_residential_price", 2012),
     ("jjj", "foreign_residents", 2012),
     ("SJZ", "avg_wage_nonprivate", 2012),
@@ -138,6 +139,24 @@ def test_students_and_entrants_are_measured_in_the_published_definitions(history
         for province, entrants in intake.items():
             expected = entrants * growth ** (2011 - 2015)
             assert measure(run, province, "bachelor_entrants", 2011, ctx) == pytest.approx(expected, rel=0.01)
+
+
+def test_a_2015_start_gives_back_the_surveys_shares_aged_6_and_over_with_a_degree():
+    """A5 sets a province's 2015 talents to the 1 % survey's share of residents aged 6+ with a
+    degree x the 2010 census share aged 6+ x its residents; the measure reads that backwards,
+    so a run from 2015 gives the published shares back (NBS-SAMPLE: 42.3 %, 23.3 %, 10.2 %),
+    and a province's nodes together are the province."""
+    scenario = load_scenario(SCENARIOS / "baseline.yaml").with_overrides({"scale": 2000, "end_year": 2016})
+    (run,) = run_replicates(scenario, replicate_seeds(ROOT_SEED, 1))
+    ctx = context(2015)
+    published = {"beijing": 0.42335, "tianjin": 0.23331, "hebei": 0.10208}
+    for province, share in published.items():
+        assert measure(run, province, "tertiary_share_6plus", 2015, ctx) == pytest.approx(share, rel=1e-4)
+    assert measure(run, "BJ+TZ", "tertiary_share_6plus", 2016, ctx) == measure(
+        run, "beijing", "tertiary_share_6plus", 2016, ctx
+    )
+    with pytest.raises(Unavailable, match="one province"):
+        measure(run, "jjj", "tertiary_share_6plus", 2015, ctx)
 
 
 def test_commuting_talents_are_those_living_in_the_unit_who_work_in_another_node():

@@ -15,6 +15,7 @@ Indicators the model measures (``MEASURES``); "unit" is the set of nodes the uni
 | ``resident_population`` | sum of the nodes' residents (talents + others) |
 | ``tertiary_educated`` | sum of the nodes' talents (census definition, students included) |
 | ``tertiary_per_100k`` | 100,000 x talents / residents of the unit |
+| ``tertiary_share_6plus`` | a province's talents / (its residents x its 2010 census share aged 6+): the A5 bridge read backwards, the share aged 6+ held at 2010's |
 | ``new_residential_price`` | residents-weighted mean of the nodes' prices (the published averages weight by floor space sold, which the model does not have); from 2015 SJZ's price x its coverage factor (below) |
 | ``foreign_residents`` | foreign talents / ``FOREIGN_TERTIARY_SHARE`` (0.5, ASSUMPTIONS A10) |
 | ``avg_wage_nonprivate`` | each node's base-year wage in the published definition (A6), grown as the model's mean talent wage there has grown since the start year; residents-weighted across nodes |
@@ -227,6 +228,8 @@ class Context:
             published boundary (A4).
         price_coverage: node -> published 2015 average price over the node's like-for-like
             2015 price (A7), applied to the node's price from ``COVERAGE_FROM`` on.
+        aged_6plus_share: province -> its residents aged 6 and over as a share of all, 2010
+            census (A5; the model has no ages of residents without a degree).
     """
 
     start_year: int
@@ -237,6 +240,7 @@ class Context:
     talents_bridge: float
     inside_boundary: Mapping[tuple[str, int], float]
     price_coverage: Mapping[str, float]
+    aged_6plus_share: Mapping[str, float]
 
 
 COVERAGE_FROM = 2015
@@ -274,6 +278,7 @@ def context(start_year: int) -> Context:
         bridge,
         inside,
         coverage,
+        {p: float(obs[(p, "aged_6plus_share", 2010)]) for p in PROVINCES},
     )
 
 
@@ -296,6 +301,16 @@ def _tertiary(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Contex
 
 def _per_100k(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Context) -> float:
     return 1e5 * run.sums("talents", year, nodes) / run.sums("population", year, nodes)
+
+
+def _share_6plus(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Context) -> float:
+    provinces = {ctx.province[n] for n in nodes}
+    if len(provinces) != 1:
+        raise Unavailable("share aged 6+ with a degree: a province or nodes of one province only (A5)")
+    (province,) = provinces
+    return run.sums("talents", year, nodes) / (
+        run.sums("population", year, nodes) * ctx.aged_6plus_share[province]
+    )
 
 
 def _residents_weighted(values: np.ndarray, residents: np.ndarray) -> float:
@@ -360,6 +375,7 @@ MEASURES: Mapping[str, Measure] = {
     "resident_population": _population,
     "tertiary_educated": _tertiary,
     "tertiary_per_100k": _per_100k,
+    "tertiary_share_6plus": _share_6plus,
     "new_residential_price": _price,
     "foreign_residents": _foreign,
     "avg_wage_nonprivate": _wage,
@@ -387,7 +403,6 @@ NOT_MEASURED: Mapping[str, str] = {
     "postgraduate_entrants": "the model's education pipeline has no postgraduate level (A9)",
     "postgraduate_enrolled": "the model's education pipeline has no postgraduate level (A9)",
     "higher_education_institutions": "institutions are not modelled (capacity is entrants by node)",
-    "tertiary_share_6plus": "the model has no age structure of residents without a degree (aged 6+ unknown)",
     "sample_6plus": "a count of sampled persons, not a population quantity",
     "sample_tertiary": "a count of sampled persons, not a population quantity",
     "new_housing_price_index": "an index, which the inputs use to chain SJZ's 2015 price (A7)",
@@ -428,6 +443,8 @@ def measure_note(unit: str, indicator: str, year: int, ctx: Context) -> str:
         notes.append("students / (1 + short-cycle per bachelor student in 2015, A9)")
     if indicator == "migrant_residents":
         notes.append("residents x talents' non-local share (A11)")
+    if indicator == "tertiary_share_6plus":
+        notes.append("talents / (residents x the 2010 census share aged 6+, A5)")
     if indicator == "talents":
         notes.append(f"tertiary x {ctx.talents_bridge:.4f} (A5 bridge)")
     if indicator == "foreign_residents":
