@@ -546,7 +546,7 @@ def solve_constants(
     constants = np.where(target > 0, 0.0, UNCHOSEN)
     outside = np.where(target_out > 0, 0.0, -np.inf)  # nobody is to leave: no outside option
     # one buffer reused by every iteration: the same arithmetic as ``logit_probabilities``, in
-    # place, its row passes compiled (the loop runs up to 1,000 times at every model start)
+    # place, its row passes compiled (the loop runs about a hundred times at every model start)
     probabilities = np.empty_like(fixed)
     for _ in range(iterations):
         kernels.shifted_utility(fixed, constants, outside, cls, probabilities)
