@@ -658,6 +658,12 @@ def _optimise(args: argparse.Namespace) -> int:
     return 0
 
 
+def _figure(value: float) -> str:
+    """A validation row's value as printed: counts and prices whole, with thousands separated;
+    shares and rates (below 100) to four significant digits."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.4g}"
+
+
 def _validate(args: argparse.Namespace) -> int:
     _check_runner_options(args)
     scenario = load_scenario(args.scenario)
@@ -695,8 +701,8 @@ def _validate(args: argparse.Namespace) -> int:
         print("largest relative errors:")
         for row in worst.itertuples(index=False):
             print(
-                f"  {row.unit:>8} {row.indicator:<24} {row.year}  observed {row.observed:>14,.0f}  "
-                f"simulated {row.simulated_mean:>14,.0f}  ({100 * row.relative_error:+.1f}%)"
+                f"  {row.unit:>8} {row.indicator:<24} {row.year}  observed {_figure(row.observed):>14}  "
+                f"simulated {_figure(row.simulated_mean):>14}  ({100 * row.relative_error:+.1f}%)"
             )
     print(f"after the start year ({start}): {result.after_start.line()}")
     later = result.after_start

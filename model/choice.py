@@ -541,12 +541,13 @@ def solve_constants(
     fixed = utility(terms, np.zeros((grid.n_classes, n)), np.zeros(grid.n_classes), grid)[active]
     membership = (cls[None, :] == np.arange(grid.n_classes)[:, None]) * persons[active][None, :]
     # Where a kind is to arrive nowhere (target 0), its share is 0 only at a constant of minus
-    # infinity, which the correction would approach forever (its steps shrinking as 1 / k):
-    # such constants start at, and keep, UNCHOSEN, so the others converge.
+    # infinity. Left at 0, the correction would raise all the kind's other constants (and its
+    # outside utility) without end instead, by about log k after k steps: such constants start
+    # at, and keep, UNCHOSEN, so the others converge.
     constants = np.where(target > 0, 0.0, UNCHOSEN)
     outside = np.where(target_out > 0, 0.0, -np.inf)  # nobody is to leave: no outside option
     # one buffer reused by every iteration: the same arithmetic as ``logit_probabilities``, in
-    # place, its row passes compiled (the loop runs about a hundred times at every model start)
+    # place, its row passes compiled (it converges in about a hundred steps)
     probabilities = np.empty_like(fixed)
     for _ in range(iterations):
         kernels.shifted_utility(fixed, constants, outside, cls, probabilities)

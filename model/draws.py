@@ -158,12 +158,16 @@ def new_ids(
         value = np.asarray(values.get(name, 0))
         if value.ndim == 0:
             value = np.full(n, value, np.int64)
+        if value.shape != (n,):
+            raise ValueError(f"row id: {name} has {len(value)} values for {n} rows")
         if n and (value.min() < 0 or value.max() >= 1 << bits):
             raise ValueError(f"row id: {name} {value.max()}: allowed: 0 to {(1 << bits) - 1}")
         columns[name] = value
     if not 0 <= year - ID_YEAR_0 < 1 << _YEAR_BITS:
         raise ValueError(f"row id: year {year}: allowed: {ID_YEAR_0} to {ID_YEAR_0 + (1 << _YEAR_BITS) - 1}")
     sources = np.asarray(source, np.int64)
+    if sources.ndim and sources.shape != (n,):
+        raise ValueError(f"row id: source has {len(sources)} values for {n} rows")
     if n and (sources.min() < 0 or sources.max() >= 1 << _SOURCE_BITS):
         raise ValueError(f"row id: source {sources.max()}: allowed: 0 to {(1 << _SOURCE_BITS) - 1}")
     ids = np.empty(n, np.int64)

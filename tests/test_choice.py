@@ -370,10 +370,10 @@ def test_no_outside_share_means_nobody_leaves(three_nodes) -> None:  # type: ign
 
 
 def test_a_kind_that_is_to_arrive_nowhere_leaves_the_others_balanced(three_nodes) -> None:  # type: ignore[no-untyped-def]
-    """Nobody of kind 0 lives at node 2, so its residents' target there is 0, which a finite
-    constant never reaches: the correction would creep towards minus infinity, its steps
-    shrinking as 1 / k, and leave the other targets short. That constant is ``UNCHOSEN`` from
-    the start, and within 200 steps every other target is met."""
+    """Nobody of kind 0 lives at node 2, so its residents' target there is 0, which no finite
+    constant meets: with that constant at 0 the correction raises the kind's others without end,
+    by about log k after k steps, and leaves their targets short (0.11 % after 200 steps). That
+    constant is ``UNCHOSEN`` from the start, and within 200 steps every other target is met."""
     grid, terms, persons, arrival_shares = three_nodes
     origin, kind = grid.attributes()[0], grid.kind()
     persons = np.where((kind == 0) & (origin == 2), 0.0, persons)

@@ -154,6 +154,10 @@ def test_rows_of_several_sources_get_the_ids_each_source_would_give_them() -> No
     assert mixed[3] == ((((17 << 4) | 6) << 14 | (4 << 7 | 1 << 4)) << RANK_BITS) | 1
     with pytest.raises(ValueError, match="source 16: allowed: 0 to 15"):
         new_ids(2017, np.full(4, 16), node, group)
+    with pytest.raises(ValueError, match="source has 3 values for 4 rows"):
+        new_ids(2017, sources[:3], node, group)
+    with pytest.raises(ValueError, match="group has 3 values for 4 rows"):
+        new_ids(2017, sources, node, group[:3])
 
 
 def test_adults_and_trainees_keep_their_attributes_when_another_node_makes_more() -> None:

@@ -15,7 +15,7 @@ Indicators the model measures (``MEASURES``); "unit" is the set of nodes the uni
 | ``resident_population`` | sum of the nodes' residents (talents + others) |
 | ``tertiary_educated`` | sum of the nodes' talents (census definition, students included) |
 | ``tertiary_per_100k`` | 100,000 x talents / residents of the unit |
-| ``tertiary_share_6plus`` | a province's talents / (its residents x its 2010 census share aged 6+): the A5 bridge read backwards, the share aged 6+ held at 2010's |
+| ``tertiary_share_6plus`` | talents / (residents x the province's 2010 census share aged 6+), for nodes of one province: A5's rule for the 2015 stock read backwards, the share aged 6+ held at 2010's |
 | ``new_residential_price`` | residents-weighted mean of the nodes' prices (the published averages weight by floor space sold, which the model does not have); from 2015 SJZ's price x its coverage factor (below) |
 | ``foreign_residents`` | foreign talents / ``FOREIGN_TERTIARY_SHARE`` (0.5, ASSUMPTIONS A10) |
 | ``avg_wage_nonprivate`` | each node's base-year wage in the published definition (A6), grown as the model's mean talent wage there has grown since the start year; residents-weighted across nodes |
