@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -212,12 +212,9 @@ def base_year(year: int) -> BaseYear:
         allowed = ", ".join(map(str, YEARS))
         raise ScenarioError(f"start_year: {year!r} is not a base year; allowed: {allowed}")
     built = _built_base_year(year)
+    tables = {f.name: getattr(built, f.name) for f in fields(built)}
     return replace(
-        built,
-        **{
-            name: getattr(built, name).copy()
-            for name in ("nodes", "group_shares", "age_shares", "provenance", "degree_rates", "graduates")
-        },
+        built, **{k: v.copy() for k, v in tables.items() if isinstance(v, pd.DataFrame | pd.Series)}
     )
 
 

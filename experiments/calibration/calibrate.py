@@ -84,7 +84,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 import cma
 import numpy as np
@@ -476,6 +476,16 @@ class Fit:
     """Each CMA-ES search: its seed, its result's loss and values, and whether the ensemble keeps it."""
 
 
+class _Search(NamedTuple):
+    """One finished search inside ``_fit_cma``: its number, its CMA-ES state, its result (a trace
+    row: its best candidate, or its averaged mean) and the centre of its ensemble draws."""
+
+    number: int
+    search: cma.CMAEvolutionStrategy
+    result: dict[str, Any]
+    centre: np.ndarray
+
+
 @dataclass(frozen=True)
 class SearchSummary:
     """One CMA-ES search of a fit with restarts: its number (1, 2, ...), search seed, its result's
@@ -543,7 +553,7 @@ def _fit_cma(
     started = time.perf_counter()
     start_loss = problem.evaluate_batch([problem.start])[0]
     trace = [_trace_row(problem, 1, problem.start, start_loss, started) | {"search": 0, "generation": 0}]
-    searches = []
+    searches: list[_Search] = []
     for k in range(1, method.restarts + 1):
         if log and method.restarts > 1:
             log(f"  search {k} of {method.restarts} (search seed {seed + k - 1})")
@@ -554,19 +564,19 @@ def _fit_cma(
             own_best = dict(zip(problem.names, problem.values(centre))) | {"loss": np.nan, "search": k}
         else:
             own_best = min((row for row in trace if row["search"] == k), key=lambda row: row["loss"])
-        searches.append((k, search, own_best, centre))
-    bests = [np.array([row[n] for n in problem.names]) for _, _, row, _ in searches]
+        searches.append(_Search(k, search, own_best, centre))
+    bests = [np.array([s.result[n] for n in problem.names]) for s in searches]
     fresh = np.array([problem.evaluate_batch(bests, seeds) for seeds in fresh_seeds]).reshape(
         -1, len(searches)
     )
     if len(fresh):  # judged where no search fitted the seeds' noise
-        judged = dict(zip((k for k, *_ in searches), fresh.mean(axis=0)))
-        best = min((row for _, _, row, _ in searches), key=lambda row: judged[row["search"]])
+        judged = dict(zip((s.number for s in searches), fresh.mean(axis=0)))
+        best = min((s.result for s in searches), key=lambda row: judged[row["search"]])
         floor = min(judged.values())
         if log:
             log("  on fresh seeds: " + ", ".join(f"search {k} {loss:.6f}" for k, loss in judged.items()))
     else:
-        judged = {k: row["loss"] for k, _, row, _ in searches}
+        judged = {s.number: s.result["loss"] for s in searches}
         best = min(trace, key=lambda row: row["loss"])  # the start itself may be best
         floor = best["loss"]
     values = np.array([best[n] for n in problem.names])
@@ -588,7 +598,7 @@ def _fit_cma(
         pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["draw", *problem.names])
     )
     ensemble["weight"] = 1.0 / max(len(ensemble), 1)  # each kept search gives as many draws
-    stops = [search.stop() for _, search, *_ in searches]
+    stops = [s.search.stop() for s in searches]
     return Fit(
         values,
         best_loss,
