@@ -16,6 +16,19 @@
 | ``graduates.province.<p>`` | students finishing tertiary education in the year | graduates (三(一)) |
 | ``nonlocal_talents.province.<p>`` | talents without the province's hukou | migrant talents |
 | ``fte_served.province.<p>`` | full-time equivalents served there by teams and part-timers | 三(一) help for Hebei |
+
+``talent_accounts`` says where each province's change of talents came from, year by year:
+
+    T_end - T_start = university entrants + adults' degrees + arrivals - leavers
+                      + moves in - moves out - deaths
+
+with university entrants and adults' degrees the year's new talents (``university_entrants`` and
+``entries`` less them in the nodes table; students count as talents from entry, as in the
+census), arrivals and leavers the moves of home from and to outside the region (overseas recruits
+among the arrivals), moves in and out those between this province's nodes and another's (moves
+within a province cancel), and deaths the talents who died (``exits``). Every term is whole
+persons, so the identity holds exactly; ``unexplained`` is what it leaves, 0 unless a rule
+changes the talents without counting it.
 """
 
 from __future__ import annotations
@@ -97,6 +110,61 @@ def indicators(stocks: pd.DataFrame, nodes: pd.DataFrame, layout: Layout) -> pd.
     return pd.DataFrame(
         {"year": np.concatenate(years), "indicator": np.concatenate(names), "value": np.concatenate(values)}
     )
+
+
+ACCOUNT_TERMS: tuple[str, ...] = (
+    "university_entrants",
+    "adult_degrees",
+    "arrivals",
+    "leavers",
+    "moves_in",
+    "moves_out",
+    "deaths",
+)
+"""The terms of ``talent_accounts``, in order."""
+SUBTRACTED: tuple[str, ...] = ("leavers", "moves_out", "deaths")
+"""The terms that lower the talents; the others raise them."""
+OUTSIDE = "OUT"
+"""The flows table's name for outside the region."""
+
+
+def talent_accounts(nodes: pd.DataFrame, flows: pd.DataFrame, province: pd.Series) -> pd.DataFrame:
+    """Each year's change of each province's talents by its terms (module docstring), from a
+    run's nodes table (year, node, talents, entries, university_entrants, exits) and flows table
+    (year, origin, destination, persons; ``OUT`` for outside the region); ``province`` maps node
+    ids to provinces. One row per (year, province) from the second year: ``talents_start``, the
+    terms of ``ACCOUNT_TERMS`` (all >= 0), ``talents_end`` and ``unexplained``."""
+    place = nodes["node"].map(province)
+    by_province = nodes.assign(province=place).groupby(["year", "province"])
+    table = pd.DataFrame(
+        {
+            "talents_end": by_province["talents"].sum(),
+            "university_entrants": by_province["university_entrants"].sum(),
+            "adult_degrees": by_province["entries"].sum() - by_province["university_entrants"].sum(),
+            "deaths": by_province["exits"].sum(),
+        }
+    )
+    origin = flows["origin"].map(province).fillna(OUTSIDE)
+    destination = flows["destination"].map(province).fillna(OUTSIDE)
+    crossing = flows.assign(origin=origin, destination=destination)[origin != destination]
+
+    def moved(side: str, kind: pd.Series) -> pd.Series:
+        chosen = crossing[kind & (crossing[side] != OUTSIDE)]
+        return chosen.groupby(["year", side])["persons"].sum().rename_axis(["year", "province"])
+
+    from_outside, to_outside = crossing["origin"] == OUTSIDE, crossing["destination"] == OUTSIDE
+    table["arrivals"] = moved("destination", from_outside)
+    table["leavers"] = moved("origin", to_outside)
+    table["moves_in"] = moved("destination", ~from_outside)
+    table["moves_out"] = moved("origin", ~to_outside)
+    table = table.fillna(0)
+    table["talents_start"] = table.groupby(level="province")["talents_end"].shift()
+    table = table.dropna(subset=["talents_start"])
+    added = [term for term in ACCOUNT_TERMS if term not in SUBTRACTED]
+    change = table[added].sum(axis=1) - table[list(SUBTRACTED)].sum(axis=1)
+    table["unexplained"] = table["talents_end"] - table["talents_start"] - change
+    columns = ["talents_start", *ACCOUNT_TERMS, "talents_end", "unexplained"]
+    return table[columns].astype("int64").reset_index()
 
 
 def at_milestones(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:

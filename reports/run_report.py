@@ -31,6 +31,7 @@ import pandas as pd
 from experiments.calibration.validate import worst_rows
 from experiments.files import write_text
 from model.errors import ScenarioError
+from model.indicators import ACCOUNT_TERMS, talent_accounts
 from model.plan import MILESTONE_YEARS
 from reports import REPORT_LANGS
 from reports.charts import (
@@ -69,6 +70,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "charts": _pair("Charts", "图表"),
     "indicators": _pair("Indicators at milestone years", "阶段指标"),
     "drivers": _pair("Drivers", "驱动因素"),
+    "accounts": _pair("Where the talents came from", "人才增减来源"),
     "levers": _pair("Lever spending", "政策投入"),
     "notes": _pair("Notes", "说明"),
     "method": _pair("Method", "方法"),
@@ -203,6 +205,40 @@ TEXTS: dict[str, dict[str, str]] = {
         "Each cell: the net talents a province gained (+) or lost (−) over the run because of the term.",
         "每格：该效用项使该省市在全期净增（+）或净减（−）的人才数。",
     ),
+    # talent accounts
+    "no_accounts": _en_only(
+        "This run's nodes table has no entrants, degrees and deaths to account for its talents "
+        "(written before they were recorded).",
+        "本次运行的节点表没有入学、学位与死亡人数，无法分解人才增减（早于记录这些数据的版本）。",
+    ),
+    "accounts_note": _en_only(
+        "Each province's change of talents over each period, term by term: end = start + "
+        "university entrants + adults' degrees + arrivals from outside the region − leavers to "
+        "outside it + moves in from the other provinces − moves out to them − deaths (whole persons; "
+        "moves between nodes of one province cancel). Students count as talents from entry, as in "
+        "the census; adults' degrees are adult, online and self-study graduates who lived there "
+        "without a degree; overseas recruits are among the arrivals. model/indicators.py "
+        "talent_accounts, from nodes.parquet and flows.parquet.",
+        "各省市每一时段人才增减的分项：期末 = 期初 + 高校新生 + 成人学历 + 区域外迁入 − 迁出区域 + "
+        "自其他省市迁入 − 迁往其他省市 − 死亡（整人计；同省节点之间的迁移相互抵消）。学生自入学起计为人才，"
+        "与普查一致；成人学历指原无学历的常住居民取得的成人、网络与自学考试学历；海外引才计入区域外迁入。"
+        "见 model/indicators.py talent_accounts，数据来自 nodes.parquet 与 flows.parquet。",
+    ),
+    "accounts_unexplained": _en_only(
+        "The terms leave {persons} persons unexplained in all: a rule changed talents without counting it.",
+        "分项合计与期末相差{persons}人：有规则改变了人才数而未计入分项。",
+    ),
+    "period": _en_only("period", "时段"),
+    "province": _en_only("province", "省市"),
+    "talents_start": _en_only("start", "期初"),
+    "university_entrants": _en_only("university entrants", "高校新生"),
+    "adult_degrees": _en_only("adults' degrees", "成人学历"),
+    "arrivals": _en_only("arrivals", "区域外迁入"),
+    "leavers": _en_only("leavers", "迁出区域"),
+    "moves_in": _en_only("moves in", "省际迁入"),
+    "moves_out": _en_only("moves out", "省际迁出"),
+    "deaths": _en_only("deaths", "死亡"),
+    "talents_end": _en_only("end", "期末"),
     "term": _en_only("term", "效用项"),
     "net": _en_only("net", "净值"),
     "absolute": _en_only("absolute", "绝对值合计"),
@@ -504,6 +540,7 @@ SECTIONS = (
     "charts",
     "indicators",
     "drivers",
+    "accounts",
     "levers",
     "notes",
     "method",
@@ -1084,6 +1121,39 @@ def _drivers(run: RunData, lang: str = "both") -> str:
     )
 
 
+ACCOUNT_COLUMNS = ("entries", "university_entrants", "exits")
+"""The nodes table's columns ``talent_accounts`` needs besides the talents."""
+
+
+def _accounts(run: RunData, lang: str = "both") -> str:
+    """Each province's change of talents over the periods between the table years, term by term
+    (``model.indicators.talent_accounts``)."""
+    nodes = run.node_years
+    if nodes.empty or any(column not in nodes.columns for column in ACCOUNT_COLUMNS):
+        return _p(tr("no_accounts", lang))
+    province = run.layout.set_index("node_id")["province"]
+    yearly = talent_accounts(nodes, run.flows, province)
+    years = table_years(run)
+    rows = []
+    for start, end in zip(years, years[1:]):
+        period = yearly[(yearly["year"] > start) & (yearly["year"] <= end)]
+        for name in [p for p in POLES if p in set(period["province"])]:
+            part = period[period["province"] == name]
+            rows.append(
+                [f"{start}–{end}", pole_title(name, lang), format_count(part["talents_start"].iloc[0])]
+                + [format_count(part[term].sum()) for term in ACCOUNT_TERMS]
+                + [format_count(part["talents_end"].iloc[-1])]
+            )
+    header = [
+        tr(column, lang) for column in ("period", "province", "talents_start", *ACCOUNT_TERMS, "talents_end")
+    ]
+    unexplained = int(yearly["unexplained"].abs().sum())
+    warning = _p(tr("accounts_unexplained", lang, persons=format_count(unexplained))) if unexplained else ""
+    return (
+        _p(tr("accounts_note", lang), "muted") + _table(header, rows, numeric=range(2, len(header))) + warning
+    )
+
+
 def _levers(run: RunData, lang: str = "both") -> str:
     spending = run.lever_spending
     if spending.empty:
@@ -1336,6 +1406,7 @@ def _text_sections(run: RunData, assumptions: str | None, lang: str = "both") ->
         "summary": _summary(run, lang),
         "indicators": _indicators(run, lang),
         "drivers": _drivers(run, lang),
+        "accounts": _accounts(run, lang),
         "levers": _levers(run, lang),
         "notes": _notes(run, lang),
         "method": METHOD_HTML[lang] + _fit(run, lang) + _validation(run, lang),

@@ -139,7 +139,8 @@ def make_fake_run(
                     "wage_cny_year": wage,
                     "services_index": float(rng.uniform(0.4, 1.0)),
                     "vacancies": int(persons * rng.uniform(0.01, 0.05)),
-                    "entries": int(persons * rng.uniform(0.03, 0.05)),
+                    "entries": (entries := int(persons * rng.uniform(0.03, 0.05))),
+                    "university_entrants": int(entries * rng.uniform(0.5, 0.8)),
                     "exits": int(persons * rng.uniform(0.02, 0.04)),
                     "inflow": inflow,
                     "outflow": outflow,
@@ -148,7 +149,17 @@ def make_fake_run(
             price *= 1 + rng.normal(0.04, 0.03)
             wage *= 1 + rng.normal(0.06, 0.01)
     node_years = pd.DataFrame(node_rows)
-    for column in ("year", "population", "talents", "vacancies", "entries", "exits", "inflow", "outflow"):
+    for column in (
+        "year",
+        "population",
+        "talents",
+        "vacancies",
+        "entries",
+        "university_entrants",
+        "exits",
+        "inflow",
+        "outflow",
+    ):
         node_years[column] = node_years[column].astype("int64")
 
     indicators = _indicators(stocks, node_years, provinces, poles, years)

@@ -14,11 +14,12 @@ from hypothesis import strategies as st
 from model import simulation
 from model.choice import moving_hazard
 from model.firms import Firm
+from model.indicators import ACCOUNT_TERMS, talent_accounts
 from model.inputs import trend_fade
-from model.scenario import Scenario, validate
+from model.scenario import Scenario, load_scenario, validate
 from model.simulation import TalentModel
 from model.talents import Status
-from tests.conftest import SEED, Run, run_to_end
+from tests.conftest import SCENARIOS, SEED, Run, run_to_end
 
 NODE_COLUMNS = [
     "year",
@@ -101,6 +102,37 @@ def test_the_base_year_has_no_movements(baseline_run: Run) -> None:
 
 def test_people_are_conserved_per_node_and_year(baseline_run: Run) -> None:
     check_people_are_conserved(baseline_run.tables["nodes"])
+
+
+def check_talent_accounts(run: Run) -> None:
+    """The accounts of each province close exactly, their terms are counts (>= 0), their moves
+    across the region's edge and between provinces net to the nodes table's inflow less outflow,
+    and what one province's moves out send the others' moves in receive."""
+    nodes, layout = run.tables["nodes"], run.model.layout
+    province = layout.nodes["province"]
+    accounts = talent_accounts(nodes, run.tables["flows"], province)
+    assert len(accounts) == 3 * (nodes["year"].nunique() - 1)
+    assert (accounts["unexplained"] == 0).all()
+    assert (accounts[list(ACCOUNT_TERMS)] >= 0).all().all()
+    net = nodes.assign(province=nodes["node"].map(province), net=nodes["inflow"] - nodes["outflow"])
+    net = net.groupby(["year", "province"])["net"].sum()
+    keyed = accounts.set_index(["year", "province"])
+    moved = keyed["arrivals"] - keyed["leavers"] + keyed["moves_in"] - keyed["moves_out"]
+    pd.testing.assert_series_equal(moved, net.loc[moved.index], check_names=False)
+    by_year = accounts.groupby("year")
+    pd.testing.assert_series_equal(by_year["moves_in"].sum(), by_year["moves_out"].sum(), check_names=False)
+
+
+def test_talent_accounts_close_in_the_baseline(baseline_run: Run) -> None:
+    check_talent_accounts(baseline_run)
+
+
+def test_talent_accounts_close_with_the_plans_levers() -> None:
+    """plan-2017 moves jobs out of Beijing, recruits abroad and houses newcomers: the accounts
+    still close, with the recruits among Xiong'an's and the poles' arrivals."""
+    scenario = load_scenario(SCENARIOS / "plan-2017.yaml").with_overrides({"scale": 5000, "end_year": 2019})
+    run = run_to_end(scenario, SEED)
+    check_talent_accounts(run)
 
 
 @settings(deadline=None, max_examples=4)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import json
 import os
@@ -85,6 +86,12 @@ def test_report_sections_and_escaping(built: tuple[Path, str, list[str]]) -> Non
     assert "mystery.index" in page
     # Drivers: the sentence names the largest term first.
     assert "drive the largest changes" in page
+    # Talent accounts: a row for each province and period between the table years; the fake
+    # run's random flows do not add up to its talents, and the page says by how much.
+    accounts = page[page.index('<section id="accounts">') : page.index('<section id="levers">')]
+    assert "university entrants" in accounts and "adults&#x27; degrees" in accounts
+    assert len(re.findall(r"<td>2015–2020</td>", accounts)) == 3
+    assert re.search(r"The terms leave [\d,]+ persons unexplained", accounts)
     # Lever spending summary and notes.
     assert "graduate_subsidy" in page and "talent_housing" in page
     assert "held at 30000 CNY from 2026" in page
@@ -290,6 +297,16 @@ def test_chinese_report_is_in_chinese_with_only_chinese_charts(
             assert (run_dir / "charts" / f"{name}.{lang}.png").is_file()
             assert (run_dir / "charts" / f"{name}.{lang}.svg").is_file()
     assert "@font-face" in page
+
+
+def test_a_run_without_the_accounts_columns_says_so(built: tuple[Path, str, list[str]]) -> None:
+    """A run folder written before entrants and degrees were recorded still reports, and says
+    why it has no accounts, in the page's language."""
+    run = charts.read_run(built[0])
+    older = dataclasses.replace(run, node_years=run.node_years.drop(columns=["university_entrants"]))
+    assert "has no entrants, degrees and deaths" in report._accounts(older, "en")
+    assert "无法分解人才增减" in report._accounts(older, "zh")
+    assert "<table" not in report._accounts(older, "en")
 
 
 def test_english_report_has_no_chinese_outside_its_data(built: tuple[Path, str, list[str]]) -> None:
