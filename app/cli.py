@@ -265,7 +265,11 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument(
         "config", type=Path, help="calibration config (e.g. experiments/calibration-2015.yaml)"
     )
-    command.add_argument("--parameter", required=True, help="the fitted parameter to hold")
+    command.add_argument(
+        "--parameter",
+        required=True,
+        help="the parameter to hold: one the config fits, or any other declared one (assumed)",
+    )
     command.add_argument(
         "--values",
         type=float,

@@ -9,7 +9,10 @@ the rest stay at the shipped fit) and reports the loss that remains:
     L_k(v) = min over theta_R of L(theta),   theta_k = v,   theta_j = fitted value (j not in R)
 
 with L the calibration's loss (``calibrate.py``: sum of weight x squared log error over the
-config's targets). The refit is CMA-ES (the calibration's own search) on the fit's seeds, from
+config's targets). k may also be a parameter the config does not fit (an assumed one, at its
+declared default or the value the config's scenario gives it): it is then held at each value
+and at that assumed value, within its declared bounds, with every fitted parameter at the
+shipped fit but those refitted; so a judgement can be put to the data up to 2015 the same way. The refit is CMA-ES (the calibration's own search) on the fit's seeds, from
 the fitted values, within the config's search intervals; its best is then evaluated on fresh
 sets of seeds that no search saw (``calibrate.fresh_seed_sets``, the same sets the fit was
 judged on), so every value is judged on the same seeds and the rows are comparable. The loss
@@ -20,7 +23,8 @@ they cannot tell it from the fit, and the value rests on its search interval (th
 evidence the config cites).
 
 Output, in ``--out`` (default ``outputs/profile/<config>-<parameter>/``): ``profile.csv``, one row a
-value: the value, whether it is the fitted one, the best loss on the fit seeds, the mean loss on
+value: the value, whether it is the fitted one (``fitted``; for an assumed parameter, the
+value the scenario runs it at), the best loss on the fit seeds, the mean loss on
 the fresh sets, the mean rise over the fitted value's and its spread (``rise``, ``rise_sd``),
 each target group's part of the mean loss (``loss:<group>``) and the refitted values; and each
 row's whole parameter vector as a one-draw ensemble file, ``<parameter>=<value>.csv``, so that
@@ -35,6 +39,7 @@ that fits of other rounds or configs compare on seeds none of their searches ran
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -57,6 +62,7 @@ from experiments.calibration.calibrate import (
 from experiments.files import staging_dir
 from experiments.runner import open_pool
 from model.errors import ScenarioError
+from model.parameters import PARAMETERS
 from model.scenario import load_scenario
 
 REFIT_POPULATION = 8
@@ -67,9 +73,9 @@ REFIT_SIGMA0 = 0.3
 
 @dataclass(frozen=True)
 class ProfileRequest:
-    """What to profile: one of the config's parameters at ``values``, refitting ``refit`` (none:
-    only the one parameter moves) with at most ``evaluations`` candidates a value, judged on
-    ``fresh_sets`` fresh seed sets."""
+    """What to profile: a parameter (fitted by the config, or any other declared one) at
+    ``values``, refitting ``refit`` (none: only the one parameter moves) with at most
+    ``evaluations`` candidates a value, judged on ``fresh_sets`` fresh seed sets."""
 
     parameter: str
     values: tuple[float, ...]
@@ -82,25 +88,33 @@ def check_request(config: CalibrationConfig, request: ProfileRequest) -> None:
     """Refuse a request the config cannot answer, naming what is allowed.
 
     Raises:
-        ScenarioError: the parameter or a refitted one is not fitted by the config, a value lies
-            outside the config's search interval, the parameter is refitted too, too few
+        ScenarioError: the parameter is not declared, a refitted one is not fitted by the
+            config, a value lies outside the config's search interval (a fitted parameter) or
+            the declared bounds (an assumed one), the parameter is refitted too, too few
             evaluations or fresh sets.
     """
     where = f"{config.source}"
     fitted = list(config.parameters)
-    if request.parameter not in config.parameters:
+    if request.parameter not in PARAMETERS:
         raise ScenarioError(
-            f"command line: --parameter: value {request.parameter!r}: not fitted by {where}; "
-            f"allowed: {', '.join(fitted)}"
+            f"command line: --parameter: value {request.parameter!r}: not a behavioural parameter; "
+            f"allowed: the parameters {where} fits ({', '.join(fitted)}) or any other that "
+            "`jjj-talent parameters` lists"
         )
     if not request.values:
         raise ScenarioError("command line: --values: give at least one value")
-    bounds = config.parameters[request.parameter]
     for value in request.values:
-        if not bounds.lower <= value <= bounds.upper:
+        if request.parameter in config.parameters:
+            bounds = config.parameters[request.parameter]
+            if not bounds.lower <= value <= bounds.upper:
+                raise ScenarioError(
+                    f"command line: --values: value {value:g}: outside the search interval of "
+                    f"{request.parameter} in {where}; allowed: {bounds.lower:g} to {bounds.upper:g}"
+                )
+        elif problem := PARAMETERS[request.parameter].check(value):
             raise ScenarioError(
-                f"command line: --values: value {value:g}: outside the search interval of "
-                f"{request.parameter} in {where}; allowed: {bounds.lower:g} to {bounds.upper:g}"
+                f"command line: --values: value {value:g}: {request.parameter} (assumed, not fitted "
+                f"by {where}) {problem}"
             )
     for name in request.refit:
         if name == request.parameter:
@@ -162,6 +176,26 @@ def refit_problem(problem: Problem, at: np.ndarray, names: Sequence[str]) -> Pro
     )
 
 
+def held_value(problem: Problem, fitted: np.ndarray, parameter: str) -> float:
+    """The reference value of a profile: the shipped fit's value of a fitted parameter, or the
+    value the scenario runs an assumed one at (its own, or the declared default)."""
+    if parameter in problem.names:
+        return float(fitted[problem.names.index(parameter)])
+    return float(problem.scenario.parameter_overrides().get(parameter, PARAMETERS[parameter].default))
+
+
+def holding(problem: Problem, fitted: np.ndarray, parameter: str, value: float) -> tuple[np.ndarray, Problem]:
+    """The fitted values with ``parameter`` held at ``value``, and the problem to evaluate them
+    in: the same problem for a fitted parameter (its value is one of the vector's), one whose
+    scenario sets the assumed parameter otherwise."""
+    at = fitted.copy()
+    if parameter in problem.names:
+        at[problem.names.index(parameter)] = value
+        return at, problem
+    scenario = problem.scenario.with_overrides({f"parameters.{parameter}": value}, source="profile")
+    return at, dataclasses.replace(problem, scenario=scenario)
+
+
 def profile(
     config: CalibrationConfig,
     request: ProfileRequest,
@@ -191,28 +225,27 @@ def profile(
         seed = root_seed(config, problem.scenario)  # as calibrate's
         fresh = _fresh_sets(config, seed, request.fresh_sets)
         fitted = fitted_values(config, problem.names)
-        k = problem.names.index(request.parameter)
+        held = held_value(problem, fitted, request.parameter)
         groups = problem.targets["target"]
-        for value in sorted(set(request.values) | {float(fitted[k])}):
+        for value in sorted(set(request.values) | {held}):
             started = time.perf_counter()
-            at = fitted.copy()
-            at[k] = value
+            at, problem_at = holding(problem, fitted, request.parameter, value)
             if request.refit:
-                result = fit(refit_problem(problem, at, request.refit), method, seed=seed)
+                result = fit(refit_problem(problem_at, at, request.refit), method, seed=seed)
                 at[[problem.names.index(n) for n in request.refit]] = result.values
                 fit_seed_loss = result.loss  # the best candidate, the start (this value alone) included
             else:
-                fit_seed_loss = problem.evaluate_batch([at])[0]
+                fit_seed_loss = problem_at.evaluate_batch([at])[0]
             losses, by_group = [], []
             for seeds in fresh:
-                loss, table = problem.evaluate(at, seeds)
+                loss, table = problem_at.evaluate(at, seeds)
                 losses.append(loss)
                 by_group.append(loss_terms(table, problem.targets["weight"]).groupby(groups).sum())
             each_set.append(losses)
             points.append(at)
             row = {
                 request.parameter: value,
-                "fitted": bool(value == fitted[k]),
+                "fitted": bool(value == held),
                 "loss_fit_seeds": fit_seed_loss,
                 "loss_fresh_mean": float(np.mean(losses)),
             }
@@ -235,7 +268,8 @@ def profile(
         files.write_csv(stage / "profile.csv", table)
         for value, at in zip(table[request.parameter], points):
             label = f"{request.parameter}={value:g}"
-            point = pd.DataFrame([{"draw": label, **dict(zip(problem.names, at)), "weight": 1.0}])
+            values = dict(zip(problem.names, at)) | {request.parameter: value}
+            point = pd.DataFrame([{"draw": label, **values, "weight": 1.0}])
             files.write_csv(stage / f"{label}.csv", point)
     if log:
         for row in table.itertuples(index=False):
