@@ -66,6 +66,11 @@ class YearAccounts:
     inflow: np.ndarray = field(init=False)
     outflow: np.ndarray = field(init=False)
     graduates: np.ndarray = field(init=False)
+    # this year's graduates by the node where they studied (count_graduates_placed)
+    graduated_at: np.ndarray = field(init=False)
+    graduates_left: np.ndarray = field(init=False)
+    graduates_employed: np.ndarray = field(init=False)
+    graduates_employed_in_province: np.ndarray = field(init=False)
     enrolled: np.ndarray = field(init=False)  # university entrants (a part of entries)
     refused: np.ndarray = field(init=False)  # talents turned away by a population ceiling (expected)
     flows: np.ndarray = field(init=False)
@@ -76,6 +81,10 @@ class YearAccounts:
         self.entries, self.exits, self.inflow, self.outflow, self.graduates, self.enrolled = (
             np.zeros(n, np.int64) for _ in range(6)
         )
+        self.graduated_at, self.graduates_left, self.graduates_employed = (
+            np.zeros(n, np.int64) for _ in range(3)
+        )
+        self.graduates_employed_in_province = np.zeros(n, np.int64)
         self.refused = np.zeros(n)
         self.flows = np.zeros((n + 1, n + 1, len(GROUPS)), np.int64)
 
@@ -186,6 +195,7 @@ class TalentModel(mesa.Model):
         graduates, newcomers, alive = self.age_and_renew()
         studied_at = self.choose_locations(graduates, newcomers, alive)
         self.match_jobs(studied_at)
+        self.count_graduates_placed(studied_at)
         self.house_talents()
         residents = self._residents_by_node()  # nobody moves in phase 7: counted once for both
         self.serve_flexibly(residents)
@@ -595,6 +605,7 @@ class TalentModel(mesa.Model):
         """
         talents, n = self.talents, self.layout.size
         studied_at = np.where(graduates, talents.node, np.int8(-1))  # int8 like node: no wider copy
+        self.accounts.graduated_at = talents.persons_by(talents.node, n, graduates)
         considering, choosers = self._consider_moving(graduates, alive)
         rows = np.flatnonzero(considering)
         del considering
@@ -694,6 +705,23 @@ class TalentModel(mesa.Model):
         u = self._keyed(Purpose.HOME).of(talents.id[working])
         talents.home[working] = draw_choices(homes.reshape(-1, n), cell, u)
         talents.in_talent_housing[working] &= talents.home[working] == talents.node[working]
+
+    def count_graduates_placed(self, studied_at: np.ndarray) -> None:
+        """Phase 6 (cont.): where this year's graduates are at the year's end, by the node where
+        they studied: those who left the region (graduated there, no longer a row), those employed
+        anywhere in it and those employed at a node of the province they studied in. The share
+        who stay, employed in the province / (employed + left), is what the universities'
+        employment reports publish (ASSUMPTIONS D7)."""
+        talents, n, acc = self.talents, self.layout.size, self.accounts
+        studied = studied_at >= 0
+        node = np.maximum(studied_at, 0)  # rows of others are masked out
+        employed = studied & (talents.status == Status.EMPLOYED)
+        province = self.layout.province
+        acc.graduates_left = acc.graduated_at - talents.persons_by(node, n, studied)
+        acc.graduates_employed = talents.persons_by(node, n, employed)
+        acc.graduates_employed_in_province = talents.persons_by(
+            node, n, employed & (province[talents.node] == province[node])
+        )
 
     def match_jobs(self, studied_at: np.ndarray) -> None:
         """Phase 6: job seekers meet vacancies in their node; graduates who qualify for a
@@ -916,6 +944,9 @@ class TalentModel(mesa.Model):
                 "refused": acc.refused,
                 "outflow": acc.outflow,
                 "graduates": acc.graduates,
+                "graduates_left": acc.graduates_left,
+                "graduates_employed": acc.graduates_employed,
+                "graduates_employed_in_province": acc.graduates_employed_in_province,
                 "nonlocal_talents": nonlocal_talents,
                 "fte_served": self.fte_served,
                 "services_served": self.services_served,

@@ -40,6 +40,9 @@ NODE_COLUMNS = [
     "refused",
     "outflow",
     "graduates",
+    "graduates_left",
+    "graduates_employed",
+    "graduates_employed_in_province",
     "nonlocal_talents",
     "fte_served",
     "services_served",
@@ -121,6 +124,18 @@ def check_talent_accounts(run: Run) -> None:
     pd.testing.assert_series_equal(moved, net.loc[moved.index], check_names=False)
     by_year = accounts.groupby("year")
     pd.testing.assert_series_equal(by_year["moves_in"].sum(), by_year["moves_out"].sum(), check_names=False)
+
+
+def test_graduates_are_placed_at_most_once(baseline_run: Run) -> None:
+    """Each year's graduates at the year's end, by the node where they studied: those employed
+    in their province are some of those employed, and with those who left the region they are
+    no more than the year's graduates (counted by home, the same persons over the region)."""
+    nodes = baseline_run.tables["nodes"]
+    assert (nodes["graduates_employed_in_province"] <= nodes["graduates_employed"]).all()
+    assert (nodes[["graduates_left", "graduates_employed"]] >= 0).all().all()
+    by_year = nodes.groupby("year")[["graduates", "graduates_left", "graduates_employed"]].sum()
+    assert (by_year["graduates_left"] + by_year["graduates_employed"] <= by_year["graduates"]).all()
+    assert (by_year.loc[2016:, "graduates_employed"] > 0).all()
 
 
 def test_talent_accounts_close_in_the_baseline(baseline_run: Run) -> None:

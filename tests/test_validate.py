@@ -44,6 +44,7 @@ MEASURED = [  # (unit, indicator, year): every measure, every kind of unit
     ("beijing", "bachelor_enrolled", 2011),
     ("SJZ", "hei_students", 2012),
     ("tianjin", "undergraduate_enrolled", 2012),
+    ("beijing", "graduates_employed_in_province_share", 2012),
 ]
 
 
@@ -157,6 +158,31 @@ def test_a_2015_start_gives_back_the_surveys_shares_aged_6_and_over_with_a_degre
     )
     with pytest.raises(Unavailable, match="one province"):
         measure(run, "jjj", "tertiary_share_6plus", 2015, ctx)
+
+
+def test_graduates_staying_are_those_employed_in_their_province_over_employed_and_gone():
+    """The share of a year's graduates of Beijing's universities employed in Beijing, of those
+    employed anywhere or gone from the region (ASSUMPTIONS D7), read from the nodes table; it
+    falls when more of those who consider moving leave the region, and a unit across provinces
+    is refused."""
+    scenario = load_scenario(SCENARIOS / "history.yaml").with_overrides(SMALL)
+    ctx = context(2010)
+    shares = []
+    for leaving in (0.02, 0.4):
+        (run,) = run_replicates(
+            scenario.with_overrides({"parameters.outside_choice_share": leaving}),
+            replicate_seeds(ROOT_SEED, 1),
+        )
+        stayed, employed, left = (
+            run.sums(column, 2012, ["BJ", "TZ"])
+            for column in ("graduates_employed_in_province", "graduates_employed", "graduates_left")
+        )
+        assert 0 < stayed <= employed and left >= 0
+        shares.append(measure(run, "beijing", "graduates_employed_in_province_share", 2012, ctx))
+        assert shares[-1] == pytest.approx(stayed / (employed + left))
+    assert shares[0] > shares[1]
+    with pytest.raises(Unavailable, match="one province"):
+        measure(run, "jjj", "graduates_employed_in_province_share", 2012, ctx)
 
 
 def test_commuting_talents_are_those_living_in_the_unit_who_work_in_another_node():

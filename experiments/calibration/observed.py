@@ -25,6 +25,7 @@ Indicators the model measures (``MEASURES``); "unit" is the set of nodes the uni
 | ``hei_students``, ``undergraduate_enrolled`` | the model's students at the unit's nodes (bachelor and short-cycle; the published counts are the same two levels) |
 | ``migrant_residents`` | residents x the share of talents without the province's hukou (foreign talents included): talents are assumed to share the residents' migrant share (A11) |
 | ``commuting_talents`` | talents living at the unit's nodes who work in another node (ASSUMPTIONS C1, C2) |
+| ``graduates_employed_in_province_share`` | the year's graduates of the unit's universities (bachelor and short-cycle) employed at the year's end at a node of the province they studied in / (those employed anywhere in the region + those who left it), for nodes of one province (ASSUMPTIONS D7: those who left are taken to work elsewhere) |
 | ``talents`` | region only: the plan's administrative talent total (人才资源总量), tertiary-educated talents x the A5 bridge (SEED 2015 total / the 2015 base year's tertiary stock = 19.40 / 19.00); not valid below the region |
 
 Indicators the model cannot measure are listed with the reason in ``NOT_MEASURED``; a row of
@@ -149,6 +150,9 @@ NODE_COLUMNS = (
     "university_entrants",
     "nonlocal_talents",
     "commuters",
+    "graduates_left",
+    "graduates_employed",
+    "graduates_employed_in_province",
     "foreign_talents",
     "students",
 )
@@ -365,6 +369,15 @@ def _commuting_talents(run: RunNodes, unit: str, nodes: list[str], year: int, ct
     return run.sums("commuters", year, nodes)
 
 
+def _graduates_staying(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Context) -> float:
+    if len({ctx.province[n] for n in nodes}) != 1:
+        raise Unavailable("graduates employed in their province: a province or nodes of one province only")
+    placed = run.sums("graduates_employed", year, nodes) + run.sums("graduates_left", year, nodes)
+    if placed <= 0:
+        raise Unavailable(f"no graduates of {unit}'s universities employed or gone in {year}")
+    return run.sums("graduates_employed_in_province", year, nodes) / placed
+
+
 def _administrative_talents(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Context) -> float:
     if unit != "jjj":
         raise Unavailable("administrative talent count: the A5 bridge holds for the region (jjj) only")
@@ -386,6 +399,7 @@ MEASURES: Mapping[str, Measure] = {
     "undergraduate_enrolled": _students,
     "migrant_residents": _migrants,
     "commuting_talents": _commuting_talents,
+    "graduates_employed_in_province_share": _graduates_staying,
     "talents": _administrative_talents,
 }
 NOT_MEASURED: Mapping[str, str] = {
@@ -447,6 +461,8 @@ def measure_note(unit: str, indicator: str, year: int, ctx: Context) -> str:
         notes.append("talents / (residents x the 2010 census share aged 6+, A5)")
     if indicator == "talents":
         notes.append(f"tertiary x {ctx.talents_bridge:.4f} (A5 bridge)")
+    if indicator == "graduates_employed_in_province_share":
+        notes.append("employed in the province / (employed + left the region), bachelor and short-cycle (D7)")
     if indicator == "foreign_residents":
         notes.append(f"foreign talents / {FOREIGN_TERTIARY_SHARE} (A10)")
     if indicator == "avg_wage_nonprivate":
