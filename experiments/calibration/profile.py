@@ -12,10 +12,11 @@ with L the calibration's loss (``calibrate.py``: sum of weight x squared log err
 config's targets). k may also be a parameter the config does not fit (an assumed one, at its
 declared default or the value the config's scenario gives it): it is then held at each value
 and at that assumed value, within its declared bounds, with every fitted parameter at the
-shipped fit but those refitted; so a judgement can be put to the data up to 2015 the same way. The refit is CMA-ES (the calibration's own search) on the fit's seeds, from
-the fitted values, within the config's search intervals; its best is then evaluated on fresh
-sets of seeds that no search saw (``calibrate.fresh_seed_sets``, the same sets the fit was
-judged on), so every value is judged on the same seeds and the rows are comparable. The loss
+shipped fit but those refitted; so a judgement can be put to the data up to 2015 the same way.
+The refit is CMA-ES (the calibration's own search) on the fit's seeds, from the fitted values,
+within the config's search intervals; its best is then evaluated on fresh sets of seeds that no
+search saw (``calibrate.fresh_seed_sets``, the same sets the fit was judged on), so every
+value is judged on the same seeds and the rows are comparable. The loss
 is not a likelihood: read each value's rise over the fitted value's loss, set by set (every
 value meets the same seeds), against that rise's spread across the sets: a rise of many
 spreads means the targets up to 2015 reject the value; a rise within a spread or two means
