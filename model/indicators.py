@@ -16,6 +16,7 @@
 | ``graduates.province.<p>`` | students finishing tertiary education in the year | graduates (三(一)) |
 | ``nonlocal_talents.province.<p>`` | talents without the province's hukou | migrant talents |
 | ``fte_served.province.<p>`` | full-time equivalents served there by teams and part-timers | 三(一) help for Hebei |
+| ``<term>_since_base.province.<p>`` | each term of ``talent_accounts`` (below), summed from the base year to the year | where a province's change of talents came from; an effect on them splits a lever's effect on talents |
 
 ``talent_accounts`` says where each province's change of talents came from, year by year:
 
@@ -42,8 +43,66 @@ from model.plan import MILESTONE_YEARS
 XIONGAN_FOUNDED = 2017
 
 
-def indicators(stocks: pd.DataFrame, nodes: pd.DataFrame, layout: Layout) -> pd.DataFrame:
-    """Long table (year, indicator, value) of every indicator for every year of a run."""
+ACCOUNT_TERMS: tuple[str, ...] = (
+    "university_entrants",
+    "adult_degrees",
+    "arrivals",
+    "leavers",
+    "moves_in",
+    "moves_out",
+    "deaths",
+)
+"""The terms of ``talent_accounts``, in order."""
+SUBTRACTED: tuple[str, ...] = ("leavers", "moves_out", "deaths")
+"""The terms that lower the talents; the others raise them."""
+OUTSIDE = "OUT"
+"""The flows table's name for outside the region."""
+
+
+def talent_accounts(nodes: pd.DataFrame, flows: pd.DataFrame, province: pd.Series) -> pd.DataFrame:
+    """Each year's change of each province's talents by its terms (module docstring), from a
+    run's nodes table (year, node, talents, entries, university_entrants, exits) and flows table
+    (year, origin, destination, persons; ``OUT`` for outside the region); ``province`` maps node
+    ids to provinces. One row per (year, province) from the second year: ``talents_start``, the
+    terms of ``ACCOUNT_TERMS`` (all >= 0), ``talents_end`` and ``unexplained``."""
+    place = nodes["node"].map(province)
+    by_province = nodes.assign(province=place).groupby(["year", "province"])
+    table = pd.DataFrame(
+        {
+            "talents_end": by_province["talents"].sum(),
+            "university_entrants": by_province["university_entrants"].sum(),
+            "adult_degrees": by_province["entries"].sum() - by_province["university_entrants"].sum(),
+            "deaths": by_province["exits"].sum(),
+        }
+    )
+    origin = flows["origin"].map(province).fillna(OUTSIDE)
+    destination = flows["destination"].map(province).fillna(OUTSIDE)
+    crossing = flows.assign(origin=origin, destination=destination)[origin != destination]
+
+    def moved(side: str, kind: pd.Series) -> pd.Series:
+        chosen = crossing[kind & (crossing[side] != OUTSIDE)]
+        return chosen.groupby(["year", side])["persons"].sum().rename_axis(["year", "province"])
+
+    from_outside, to_outside = crossing["origin"] == OUTSIDE, crossing["destination"] == OUTSIDE
+    table["arrivals"] = moved("destination", from_outside)
+    table["leavers"] = moved("origin", to_outside)
+    table["moves_in"] = moved("destination", ~from_outside)
+    table["moves_out"] = moved("origin", ~to_outside)
+    table = table.fillna(0)
+    table["talents_start"] = table.groupby(level="province")["talents_end"].shift()
+    table = table.dropna(subset=["talents_start"])
+    added = [term for term in ACCOUNT_TERMS if term not in SUBTRACTED]
+    change = table[added].sum(axis=1) - table[list(SUBTRACTED)].sum(axis=1)
+    table["unexplained"] = table["talents_end"] - table["talents_start"] - change
+    columns = ["talents_start", *ACCOUNT_TERMS, "talents_end", "unexplained"]
+    return table[columns].astype("int64").reset_index()
+
+
+def indicators(
+    stocks: pd.DataFrame, nodes: pd.DataFrame, layout: Layout, flows: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Long table (year, indicator, value) of every indicator for every year of a run; the
+    accounts' terms only with the run's ``flows``."""
     place = layout.nodes[["province", "pole"]]
     years: list[np.ndarray] = []
     names: list[np.ndarray] = []
@@ -100,6 +159,14 @@ def indicators(stocks: pd.DataFrame, nodes: pd.DataFrame, layout: Layout) -> pd.
     looking = status.get("unemployed", 0)
     add(looking / (status.get("employed", 0) + looking), "unemployment_rate")
 
+    if flows is not None:
+        accounts = talent_accounts(nodes, flows, place["province"])
+        for province in PROVINCES:
+            own = accounts[accounts["province"] == province].set_index("year")[list(ACCOUNT_TERMS)]
+            since_base = own.reindex(total.index, fill_value=0).cumsum()  # the base year adds nothing
+            for term in ACCOUNT_TERMS:
+                add(since_base[term], f"{term}_since_base.province.{province}")
+
     services = nodes.pivot(index="year", columns="node", values="services_index")
     hebei_nodes = place.index[place["province"] == "hebei"]
     hebei_services = (services[hebei_nodes] * population[hebei_nodes]).sum(axis=1) / population[
@@ -110,61 +177,6 @@ def indicators(stocks: pd.DataFrame, nodes: pd.DataFrame, layout: Layout) -> pd.
     return pd.DataFrame(
         {"year": np.concatenate(years), "indicator": np.concatenate(names), "value": np.concatenate(values)}
     )
-
-
-ACCOUNT_TERMS: tuple[str, ...] = (
-    "university_entrants",
-    "adult_degrees",
-    "arrivals",
-    "leavers",
-    "moves_in",
-    "moves_out",
-    "deaths",
-)
-"""The terms of ``talent_accounts``, in order."""
-SUBTRACTED: tuple[str, ...] = ("leavers", "moves_out", "deaths")
-"""The terms that lower the talents; the others raise them."""
-OUTSIDE = "OUT"
-"""The flows table's name for outside the region."""
-
-
-def talent_accounts(nodes: pd.DataFrame, flows: pd.DataFrame, province: pd.Series) -> pd.DataFrame:
-    """Each year's change of each province's talents by its terms (module docstring), from a
-    run's nodes table (year, node, talents, entries, university_entrants, exits) and flows table
-    (year, origin, destination, persons; ``OUT`` for outside the region); ``province`` maps node
-    ids to provinces. One row per (year, province) from the second year: ``talents_start``, the
-    terms of ``ACCOUNT_TERMS`` (all >= 0), ``talents_end`` and ``unexplained``."""
-    place = nodes["node"].map(province)
-    by_province = nodes.assign(province=place).groupby(["year", "province"])
-    table = pd.DataFrame(
-        {
-            "talents_end": by_province["talents"].sum(),
-            "university_entrants": by_province["university_entrants"].sum(),
-            "adult_degrees": by_province["entries"].sum() - by_province["university_entrants"].sum(),
-            "deaths": by_province["exits"].sum(),
-        }
-    )
-    origin = flows["origin"].map(province).fillna(OUTSIDE)
-    destination = flows["destination"].map(province).fillna(OUTSIDE)
-    crossing = flows.assign(origin=origin, destination=destination)[origin != destination]
-
-    def moved(side: str, kind: pd.Series) -> pd.Series:
-        chosen = crossing[kind & (crossing[side] != OUTSIDE)]
-        return chosen.groupby(["year", side])["persons"].sum().rename_axis(["year", "province"])
-
-    from_outside, to_outside = crossing["origin"] == OUTSIDE, crossing["destination"] == OUTSIDE
-    table["arrivals"] = moved("destination", from_outside)
-    table["leavers"] = moved("origin", to_outside)
-    table["moves_in"] = moved("destination", ~from_outside)
-    table["moves_out"] = moved("origin", ~to_outside)
-    table = table.fillna(0)
-    table["talents_start"] = table.groupby(level="province")["talents_end"].shift()
-    table = table.dropna(subset=["talents_start"])
-    added = [term for term in ACCOUNT_TERMS if term not in SUBTRACTED]
-    change = table[added].sum(axis=1) - table[list(SUBTRACTED)].sum(axis=1)
-    table["unexplained"] = table["talents_end"] - table["talents_start"] - change
-    columns = ["talents_start", *ACCOUNT_TERMS, "talents_end", "unexplained"]
-    return table[columns].astype("int64").reset_index()
 
 
 def at_milestones(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:

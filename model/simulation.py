@@ -1370,5 +1370,5 @@ def simulate(scenario: Scenario, seed: int | None = None, progress: Progress | N
     except Exception as err:  # a bug or a numerical failure: say which run, keep the cause
         raise RunError(f"run failed in {model.year}: {err!r}", scenario.name, model.seed) from err
     tables = model.tables()
-    tables["indicators"] = indicators(tables["stocks"], tables["nodes"], model.layout)
+    tables["indicators"] = indicators(tables["stocks"], tables["nodes"], model.layout, tables["flows"])
     return Simulated(tables, model, time.perf_counter() - started)

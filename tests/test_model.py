@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from model import simulation
 from model.choice import moving_hazard
 from model.firms import Firm
-from model.indicators import ACCOUNT_TERMS, talent_accounts
+from model.indicators import ACCOUNT_TERMS, SUBTRACTED, talent_accounts
 from model.inputs import trend_fade
 from model.scenario import Scenario, load_scenario, validate
 from model.simulation import TalentModel
@@ -140,6 +140,19 @@ def test_graduates_are_placed_at_most_once(baseline_run: Run) -> None:
 
 def test_talent_accounts_close_in_the_baseline(baseline_run: Run) -> None:
     check_talent_accounts(baseline_run)
+
+
+def test_the_accounts_since_the_base_year_add_up_to_each_provinces_change(baseline_run: Run) -> None:
+    """The indicators <term>_since_base.province.<p> sum the accounts' terms from the base year,
+    so with their signs they add up to the province's talents less its base-year talents: an
+    effect on them (compare) splits the effect on talents exactly."""
+    table = baseline_run.tables["indicators"].pivot(index="year", columns="indicator", values="value")
+    for province in ("beijing", "tianjin", "hebei"):
+        talents = table[f"talents.province.{province}"]
+        terms = {term: table[f"{term}_since_base.province.{province}"] for term in ACCOUNT_TERMS}
+        change = sum(-terms[t] if t in SUBTRACTED else terms[t] for t in ACCOUNT_TERMS)
+        assert (terms["arrivals"].iloc[0], terms["deaths"].iloc[0]) == (0, 0)  # the base year
+        pd.testing.assert_series_equal(change, talents - talents.iloc[0], check_names=False)
 
 
 def test_talent_accounts_close_with_the_plans_levers() -> None:
