@@ -40,6 +40,7 @@ from experiments.compare import (
     target_effect,
 )
 from experiments.files import write_bytes, write_text
+from model.indicators import ACCOUNT_TERMS
 from model.layout import PROVINCES
 from model.levers import LEVERS
 from model.plan import MILESTONE_NAMES, MILESTONE_YEARS
@@ -74,6 +75,7 @@ from reports.run_report import (
     indicator_label,
     pole_title,
 )
+from reports.run_report import TEXTS as RUN_TEXTS
 from reports.run_report import tr as run_tr
 
 CHART_NAMES = ("hebei_share", "effect_by_pole", "effect_by_node", "effect_map", "spending")
@@ -161,13 +163,14 @@ SECTIONS = (
     "charts",
     "milestones",
     "effects",
+    "sources",
     "attribution",
     "spending",
     "method",
     "manifest",
 )
-"""Section anchors in page order (``attribution`` only with ``compare --attribute``); their
-titles are in ``TEXTS``."""
+"""Section anchors in page order (``sources`` only when the runs have accounts, ``attribution``
+only with ``compare --attribute``); their titles are in ``TEXTS``."""
 
 METHOD_BOTH = """
 <p>Every scenario was run on the same replicate seeds (<em>common random numbers</em>, 共同随机数):
@@ -448,6 +451,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "全部指标与年份见effects.csv。",
     ),
     "by_node": _pair("Talents by node", "各节点人才"),
+    # where the effect comes from
+    "talents": _en_only("talents", "人才"),
+    "sources": _pair("Where the effect on talents comes from", "人才效应的来源"),
+    "sources_note": _en_only(
+        "Effect on each term of the provinces' accounts, summed from the base year to {year} (mean, 90% "
+        "interval): talents = university entrants + adults' degrees + arrivals from outside the region "
+        "− leavers to outside it + moves in from the other provinces − moves out to them − deaths, so "
+        "with their signs the terms add up to the effect on talents (model/indicators.py talent_accounts).",
+        "各省市人才账户各分项自基年累计至{year}年的效应（均值，90%区间）：人才 = 高校新生 + 成人学历 + "
+        "区域外迁入 − 迁出区域 + 自其他省市迁入 − 迁往其他省市 − 死亡，各分项按符号相加即为人才效应"
+        "（见 model/indicators.py talent_accounts）。",
+    ),
     "other_indicators": _pair("Other indicators", "其他指标"),
     # spending
     "no_spending": _en_only(
@@ -1264,6 +1279,34 @@ def _effects(comparison: Comparison, tables: ComparisonTables, lang: str = "both
     return "\n".join(parts)
 
 
+def _sources(comparison: Comparison, tables: ComparisonTables, lang: str = "both") -> str:
+    """Each compared scenario's effect on the provinces' account terms at the horizon, beside
+    its effect on their talents; empty where the runs have no accounts (written before them)."""
+    names = set(tables.effects["indicator"])
+    provinces = [p for p in PROVINCES if f"arrivals_since_base.province.{p}" in names]
+    if not provinces:
+        return ""
+    year = horizon(tables)
+    header = [tr("province", lang, RUN_TEXTS), tr("talents", lang)] + [
+        tr(term, lang, RUN_TEXTS) for term in ACCOUNT_TERMS
+    ]
+    parts = [_p(tr("sources_note", lang, year=year), "muted")]
+    for label in comparison.labels[1:]:
+        rows = [
+            [
+                pole_title(province, lang),
+                _effect_text(tables, label, f"talents.province.{province}", year, lang),
+            ]
+            + [
+                _effect_text(tables, label, f"{term}_since_base.province.{province}", year, lang)
+                for term in ACCOUNT_TERMS
+            ]
+            for province in provinces
+        ]
+        parts.append(f"<h3>{_e(label)}</h3>" + _table(header, rows, numeric=range(1, len(header))))
+    return "\n".join(parts)
+
+
 def _spending(
     comparison: Comparison, tables: ComparisonTables, lang: str = "both", is_attributed: bool = False
 ) -> str:
@@ -1411,6 +1454,8 @@ def render_compare_report(
         + _p(intervals_sentence(comparison, lang)),
         "manifest": _manifest(manifest, lang),
     }
+    if sources := _sources(comparison, tables, lang):
+        sections["sources"] = sources
     if attributions:
         sections["attribution"] = _attribution(comparison, attributions, manifest, pngs, lang)
     year = horizon(tables)

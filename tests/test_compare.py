@@ -25,6 +25,7 @@ from experiments.compare import (
 )
 from experiments.replicates import replicate_seeds
 from model.errors import RunError, ScenarioError
+from model.indicators import ACCOUNT_TERMS, SUBTRACTED
 from model.layout import default_layout
 from model.scenario import load_scenario
 from reports import compare_report
@@ -442,6 +443,26 @@ def test_the_report_tells_a_planner_what_changes_and_how_it_is_measured(
     assert "common random numbers" in text
     for seed in replicate_seeds(load_scenario(BASELINE).seed, REPLICATES):
         assert str(seed) in text
+
+
+def test_the_report_splits_each_provinces_effect_into_its_accounts(
+    pair: tuple[Path, Invocation], effects: pd.DataFrame
+) -> None:
+    """The sources section has a row a province, whose terms, with their signs, add up to its
+    effect on talents at the horizon (effects.csv, replicate by replicate and so in the mean)."""
+    page = (pair[0] / "report.html").read_text(encoding="utf-8")
+    section = page[page.index('<section id="sources">') :]
+    section = section[: section.index("</section>")]
+    assert "Where the effect on talents comes from" in section and "leavers" in section
+    assert section.count("<tr>") == 1 + 3  # header and three provinces
+    last = effects[(effects["year"] == effects["year"].max()) & (effects["scenario"] != "baseline")]
+    mean = last.set_index("indicator")["effect_mean"]
+    for province in ("beijing", "tianjin", "hebei"):
+        terms = sum(
+            (-1 if term in SUBTRACTED else 1) * mean[f"{term}_since_base.province.{province}"]
+            for term in ACCOUNT_TERMS
+        )
+        assert terms == pytest.approx(mean[f"talents.province.{province}"], abs=1e-6)
 
 
 # --- one language a page (--lang) ---------------------------------------------------------------
