@@ -34,6 +34,8 @@ changes the talents without counting it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -59,43 +61,82 @@ OUTSIDE = "OUT"
 """The flows table's name for outside the region."""
 
 
+@dataclass(frozen=True)
+class Accounts:
+    """A run's account terms as arrays (years, provinces): ``terms[term]`` each year's persons,
+    ``talents`` the talents at each year's end."""
+
+    years: np.ndarray
+    provinces: list[str]
+    talents: np.ndarray
+    terms: dict[str, np.ndarray]
+
+
+def account_arrays(nodes: pd.DataFrame, flows: pd.DataFrame, province: pd.Series) -> Accounts:
+    """The terms of ``talent_accounts`` by year and province (module docstring), summed with
+    ``np.add.at`` over the nodes and flows tables' rows (an indicator of every run: kept cheap)."""
+    years = np.sort(nodes["year"].unique())
+    provinces = sorted(set(province.loc[nodes["node"].unique()]))
+    code = {node: provinces.index(p) for node, p in province.items() if p in provinces}
+    outside = len(provinces)
+    shape = (len(years), len(provinces))
+
+    def summed(year: pd.Series, place: np.ndarray, values: np.ndarray) -> np.ndarray:
+        table = np.zeros(shape)
+        np.add.at(table, (np.searchsorted(years, year.to_numpy()), place), values)
+        return table
+
+    at = nodes["node"].map(code).to_numpy(int)
+
+    def column(name: str) -> np.ndarray:
+        return summed(nodes["year"], at, nodes[name].to_numpy(float))
+
+    origin = flows["origin"].map(code).fillna(outside).to_numpy(int)
+    destination = flows["destination"].map(code).fillna(outside).to_numpy(int)
+    persons = flows["persons"].to_numpy(float)
+    inside = (origin < outside) & (destination < outside) & (origin != destination)
+    arriving, leaving = (
+        (origin == outside) & (destination < outside),
+        (destination == outside) & (origin < outside),
+    )
+
+    def moved(chosen: np.ndarray, place: np.ndarray) -> np.ndarray:
+        return summed(flows["year"][chosen], place[chosen], persons[chosen])
+
+    entrants = column("university_entrants")
+    terms = {
+        "university_entrants": entrants,
+        "adult_degrees": column("entries") - entrants,
+        "arrivals": moved(arriving, destination),
+        "leavers": moved(leaving, origin),
+        "moves_in": moved(inside, destination),
+        "moves_out": moved(inside, origin),
+        "deaths": column("exits"),
+    }
+    return Accounts(years, provinces, column("talents"), terms)
+
+
 def talent_accounts(nodes: pd.DataFrame, flows: pd.DataFrame, province: pd.Series) -> pd.DataFrame:
     """Each year's change of each province's talents by its terms (module docstring), from a
     run's nodes table (year, node, talents, entries, university_entrants, exits) and flows table
     (year, origin, destination, persons; ``OUT`` for outside the region); ``province`` maps node
     ids to provinces. One row per (year, province) from the second year: ``talents_start``, the
     terms of ``ACCOUNT_TERMS`` (all >= 0), ``talents_end`` and ``unexplained``."""
-    place = nodes["node"].map(province)
-    by_province = nodes.assign(province=place).groupby(["year", "province"])
-    table = pd.DataFrame(
-        {
-            "talents_end": by_province["talents"].sum(),
-            "university_entrants": by_province["university_entrants"].sum(),
-            "adult_degrees": by_province["entries"].sum() - by_province["university_entrants"].sum(),
-            "deaths": by_province["exits"].sum(),
-        }
-    )
-    origin = flows["origin"].map(province).fillna(OUTSIDE)
-    destination = flows["destination"].map(province).fillna(OUTSIDE)
-    crossing = flows.assign(origin=origin, destination=destination)[origin != destination]
-
-    def moved(side: str, kind: pd.Series) -> pd.Series:
-        chosen = crossing[kind & (crossing[side] != OUTSIDE)]
-        return chosen.groupby(["year", side])["persons"].sum().rename_axis(["year", "province"])
-
-    from_outside, to_outside = crossing["origin"] == OUTSIDE, crossing["destination"] == OUTSIDE
-    table["arrivals"] = moved("destination", from_outside)
-    table["leavers"] = moved("origin", to_outside)
-    table["moves_in"] = moved("destination", ~from_outside)
-    table["moves_out"] = moved("origin", ~to_outside)
-    table = table.fillna(0)
-    table["talents_start"] = table.groupby(level="province")["talents_end"].shift()
-    table = table.dropna(subset=["talents_start"])
-    added = [term for term in ACCOUNT_TERMS if term not in SUBTRACTED]
-    change = table[added].sum(axis=1) - table[list(SUBTRACTED)].sum(axis=1)
+    accounts = account_arrays(nodes, flows, province)
+    years, provinces = accounts.years[1:], accounts.provinces
+    table = {
+        "year": np.repeat(years, len(provinces)),
+        "province": np.tile(provinces, len(years)),
+        "talents_start": accounts.talents[:-1].ravel(),
+    }
+    table |= {term: accounts.terms[term][1:].ravel() for term in ACCOUNT_TERMS}
+    table["talents_end"] = accounts.talents[1:].ravel()
+    change = sum(-table[t] if t in SUBTRACTED else table[t] for t in ACCOUNT_TERMS)
     table["unexplained"] = table["talents_end"] - table["talents_start"] - change
+    frame = pd.DataFrame(table)
     columns = ["talents_start", *ACCOUNT_TERMS, "talents_end", "unexplained"]
-    return table[columns].astype("int64").reset_index()
+    frame[columns] = frame[columns].round().astype("int64")
+    return frame
 
 
 def indicators(
@@ -160,12 +201,14 @@ def indicators(
     add(looking / (status.get("employed", 0) + looking), "unemployment_rate")
 
     if flows is not None:
-        accounts = talent_accounts(nodes, flows, place["province"])
-        for province in PROVINCES:
-            own = accounts[accounts["province"] == province].set_index("year")[list(ACCOUNT_TERMS)]
-            since_base = own.reindex(total.index, fill_value=0).cumsum()  # the base year adds nothing
-            for term in ACCOUNT_TERMS:
-                add(since_base[term], f"{term}_since_base.province.{province}")
+        accounts = account_arrays(nodes, flows, place["province"])
+        for term in ACCOUNT_TERMS:
+            since_base = accounts.terms[term].cumsum(axis=0)  # the base year's row is 0
+            for i, province in enumerate(accounts.provinces):
+                add(
+                    pd.Series(since_base[:, i], index=accounts.years),
+                    f"{term}_since_base.province.{province}",
+                )
 
     services = nodes.pivot(index="year", columns="node", values="services_index")
     hebei_nodes = place.index[place["province"] == "hebei"]
