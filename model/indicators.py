@@ -57,8 +57,6 @@ ACCOUNT_TERMS: tuple[str, ...] = (
 """The terms of ``talent_accounts``, in order."""
 SUBTRACTED: tuple[str, ...] = ("leavers", "moves_out", "deaths")
 """The terms that lower the talents; the others raise them."""
-OUTSIDE = "OUT"
-"""The flows table's name for outside the region."""
 
 
 @dataclass(frozen=True)
