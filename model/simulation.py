@@ -713,15 +713,18 @@ class TalentModel(mesa.Model):
         who stay, employed in the province / (employed + left), is what the universities'
         employment reports publish (ASSUMPTIONS D7)."""
         talents, n, acc = self.talents, self.layout.size, self.accounts
-        studied = studied_at >= 0
-        node = np.maximum(studied_at, 0)  # rows of others are masked out
-        employed = studied & (talents.status == Status.EMPLOYED)
-        province = self.layout.province
-        acc.graduates_left = acc.graduated_at - talents.persons_by(node, n, studied)
-        acc.graduates_employed = talents.persons_by(node, n, employed)
-        acc.graduates_employed_in_province = talents.persons_by(
-            node, n, employed & (province[talents.node] == province[node])
-        )
+        rows = np.flatnonzero(studied_at >= 0)  # the year's graduates: a small part of the rows
+        node = studied_at[rows].astype(np.int64)
+        persons = talents.weight[rows].astype(np.int64)
+        employed = talents.status[rows] == Status.EMPLOYED
+        at_home = self.layout.province[talents.node[rows]] == self.layout.province[node]
+
+        def by_node(chosen: np.ndarray) -> np.ndarray:
+            return np.bincount(node[chosen], weights=persons[chosen], minlength=n).round().astype(np.int64)
+
+        acc.graduates_left = acc.graduated_at - by_node(np.ones(len(rows), bool))
+        acc.graduates_employed = by_node(employed)
+        acc.graduates_employed_in_province = by_node(employed & at_home)
 
     def match_jobs(self, studied_at: np.ndarray) -> None:
         """Phase 6: job seekers meet vacancies in their node; graduates who qualify for a
