@@ -81,10 +81,12 @@ class YearAccounts:
         self.entries, self.exits, self.inflow, self.outflow, self.graduates, self.enrolled = (
             np.zeros(n, np.int64) for _ in range(6)
         )
-        self.graduated_at, self.graduates_left, self.graduates_employed = (
-            np.zeros(n, np.int64) for _ in range(3)
-        )
-        self.graduates_employed_in_province = np.zeros(n, np.int64)
+        (
+            self.graduated_at,
+            self.graduates_left,
+            self.graduates_employed,
+            self.graduates_employed_in_province,
+        ) = (np.zeros(n, np.int64) for _ in range(4))
         self.refused = np.zeros(n)
         self.flows = np.zeros((n + 1, n + 1, len(GROUPS)), np.int64)
 

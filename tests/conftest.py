@@ -34,6 +34,37 @@ N = LAYOUT.size
 ONE_GROUP = np.tile([1.0, 0.0, 0.0, 0.0, 0.0], (N, 1))  # every new talent in the first group
 
 
+NODE_COLUMNS = [  # the nodes table of a run, in order (test_model, test_cli)
+    "year",
+    "node",
+    "population",
+    "talents",
+    "talent_jobs",
+    "commuters",
+    "price_cny_m2",
+    "market_price_cny_m2",
+    "wage_cny_year",
+    "services_index",
+    "vacancies",
+    "entries",
+    "university_entrants",
+    "exits",
+    "inflow",
+    "refused",
+    "outflow",
+    "graduates",
+    "graduates_left",
+    "graduates_employed",
+    "graduates_employed_in_province",
+    "nonlocal_talents",
+    "fte_served",
+    "services_served",
+    "skilled_trainees",
+    "talent_housing_units",
+    "card_holders",
+]
+
+
 def at_node(values: dict[int, float]) -> np.ndarray:
     """A value per node: ``values`` at their nodes, 0 elsewhere."""
     out = np.zeros(N)

@@ -17,7 +17,7 @@ from model.levers import LEVERS
 from model.parameters import PARAMETERS
 from model.scenario import load_scenario, validate
 from model.simulation import TalentModel
-from tests.conftest import Invocation, copy_baseline, invoke
+from tests.conftest import NODE_COLUMNS, Invocation, copy_baseline, invoke
 
 CHILD = "name: small\nextends: baseline\nscale: 5000\nend_year: 2017\n"
 DATA_FILES = [
@@ -36,35 +36,7 @@ DATA_FILES = [
 COLUMNS = {
     "stocks.parquet": ["year", "node", "group", "is_high_end", "is_foreign", "status", "persons"],
     "flows.parquet": ["year", "origin", "destination", "group", "persons"],
-    "nodes.parquet": [
-        "year",
-        "node",
-        "population",
-        "talents",
-        "talent_jobs",
-        "commuters",
-        "price_cny_m2",
-        "market_price_cny_m2",
-        "wage_cny_year",
-        "services_index",
-        "vacancies",
-        "entries",
-        "university_entrants",
-        "exits",
-        "inflow",
-        "refused",
-        "outflow",
-        "graduates",
-        "graduates_left",
-        "graduates_employed",
-        "graduates_employed_in_province",
-        "nonlocal_talents",
-        "fte_served",
-        "services_served",
-        "skilled_trainees",
-        "talent_housing_units",
-        "card_holders",
-    ],
+    "nodes.parquet": NODE_COLUMNS,
     "indicators.csv": ["year", "indicator", "value"],
     "lever_spending.csv": ["year", "lever", "node", "cny"],
     "drivers.csv": ["term", "province", "persons"],

@@ -19,37 +19,7 @@ from model.inputs import trend_fade
 from model.scenario import Scenario, load_scenario, validate
 from model.simulation import TalentModel
 from model.talents import Status
-from tests.conftest import SCENARIOS, SEED, Run, run_to_end
-
-NODE_COLUMNS = [
-    "year",
-    "node",
-    "population",
-    "talents",
-    "talent_jobs",
-    "commuters",
-    "price_cny_m2",
-    "market_price_cny_m2",
-    "wage_cny_year",
-    "services_index",
-    "vacancies",
-    "entries",
-    "university_entrants",
-    "exits",
-    "inflow",
-    "refused",
-    "outflow",
-    "graduates",
-    "graduates_left",
-    "graduates_employed",
-    "graduates_employed_in_province",
-    "nonlocal_talents",
-    "fte_served",
-    "services_served",
-    "skilled_trainees",
-    "talent_housing_units",
-    "card_holders",
-]
+from tests.conftest import NODE_COLUMNS, SCENARIOS, SEED, Run, run_to_end
 
 
 def hebei_nodes(model: TalentModel) -> list[str]:
