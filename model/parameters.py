@@ -170,12 +170,9 @@ _DECLARED = [
         0.5,
         "Share of talents considering a move who leave the region in the base year; the "
         "outside option's utility is solved at the start to give it.",
-        "Judgement default, not fitted: the targets up to 2015 cannot tell 0.04 from 0.12 and lean "
-        "against 0.24-0.36 by about two spreads (jjj-talent profile, README), while Beijing's 2015 "
-        "graduates in work, 63 % of them in Beijing (ASSUMPTIONS D7), are met near 0.3; the fit keeps "
-        "87 % there. With the gross flows refitted, the plan's effect on Hebei in 2030 runs from "
-        "+106,000 (0.04) to +425,000 (0.36); fitted with all the rest and the count as a target "
-        "(experiments/calibration-2015-graduates.yaml) the share is 0.17 and the effect +298,000",
+        "Judgement default, the fit's start. Fitted (experiments/calibration-2015.yaml) with Beijing's 2015 "
+        "graduates in work, 63 % of them in Beijing (ASSUMPTIONS D7), among the targets: without that "
+        "count the targets up to 2015 could not tell 0.04 from 0.12 (jjj-talent profile, README).",
     ),
     Parameter(
         "money_discount_rate",

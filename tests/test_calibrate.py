@@ -488,30 +488,6 @@ def test_shipped_config_and_layer_are_valid():
     assert set(layer.parameter_overrides()) == set(config.parameters)
 
 
-def test_the_graduates_variant_is_the_main_config_and_its_stated_differences():
-    """experiments/calibration-2015-graduates.yaml is a copy of the main config (YAML configs do
-    not extend one another): it must stay the same but for its name, description and layer, the
-    graduates' file, the share it fits and the target it adds, or its comparison with the
-    shipped fit (README, assumed parameters) stops meaning what it says."""
-    main_config = load_config(ROOT / "experiments" / "calibration-2015.yaml")
-    variant = load_config(ROOT / "experiments" / "calibration-2015-graduates.yaml")
-    added = ROOT / "model" / "data" / "graduate-employment-2014-2015.csv"
-    assert [p.resolve() for p in variant.observed] == [p.resolve() for p in main_config.observed] + [
-        added.resolve()
-    ]
-    assert {k: v for k, v in variant.parameters.items() if k != "outside_choice_share"} == dict(
-        main_config.parameters
-    )
-    assert "outside_choice_share" in variant.parameters
-    assert [t for t in variant.targets if t.indicator != "graduates_employed_in_province_share"] == list(
-        main_config.targets
-    )
-    differ = {"name", "description", "layer", "observed", "parameters", "targets", "source"}
-    same = set(type(variant).model_fields) - differ
-    assert {k: getattr(variant, k) for k in same} == {k: getattr(main_config, k) for k in same}
-    assert variant.layer is not None and variant.layer.parent.name == "outputs"
-
-
 def test_a_target_the_runs_cannot_produce_stops_a_batch_at_once():
     """Before, a batch charged such a target as a miss at every candidate (a flat loss of 25 the
     search could not leave); now the first batch refuses it, as a single evaluation does."""

@@ -114,21 +114,20 @@ def test_a_refit_lowers_the_loss_at_a_held_value_and_records_what_it_refitted(tm
 
 
 def test_an_assumed_parameter_is_held_at_its_values_and_at_the_one_it_runs_at(tmp_path):
-    """outside_choice_share is not fitted by the config: its profile adds its declared default
-    as the reference row, the held values reach the runs (the loss moves with them), and each
-    row's ensemble file sets it beside the fitted parameters."""
+    """beta_stay is not fitted by the config: its profile adds the value the scenario runs it at
+    (its declared default, which no layer sets) as the reference row, the held values reach the
+    runs (the loss moves with them), and each row's ensemble file sets it beside the fitted
+    parameters."""
     config = write_profiled_fit(tmp_path)
-    table = run_profile(
-        config, tmp_path / "out", "--parameter", "outside_choice_share", "--values", "0.02", "0.4"
-    )
+    table = run_profile(config, tmp_path / "out", "--parameter", "beta_stay", "--values", "1", "4")
 
-    assert table["outside_choice_share"].tolist() == [0.02, 0.12, 0.4]  # the default added
+    assert table["beta_stay"].tolist() == [1.0, 2.0, 4.0]  # the default added
     assert table["fitted"].tolist() == [False, True, False]
     assert table.loc[table["fitted"], "rise"].item() == 0.0
     assert table["loss_fresh_mean"].nunique() == 3
-    point = load_ensemble(tmp_path / "out" / "outside_choice_share=0.4.csv")
-    assert point.names == ("inflow_rate", "wage_trend_share", "outside_choice_share")
-    assert point.values[0].tolist() == pytest.approx([TRUE_INFLOW, point.values[0][1], 0.4])
+    point = load_ensemble(tmp_path / "out" / "beta_stay=4.csv")
+    assert point.names == ("inflow_rate", "wage_trend_share", "beta_stay")
+    assert point.values[0].tolist() == pytest.approx([TRUE_INFLOW, point.values[0][1], 4.0])
 
 
 @pytest.mark.parametrize(
@@ -138,7 +137,7 @@ def test_an_assumed_parameter_is_held_at_its_values_and_at_the_one_it_runs_at(tm
             ["--parameter", "beta_magic", "--values", "1"],
             "--parameter: value 'beta_magic': not a behavioural",
         ),
-        (["--parameter", "outside_choice_share", "--values", "0.9"], "(assumed, not fitted by"),
+        (["--parameter", "beta_stay", "--values", "11"], "(assumed, not fitted by"),
         (["--parameter", "inflow_rate", "--values", "0.2"], "allowed: 0 to 0.12"),
         (
             ["--parameter", "inflow_rate", "--values", "0.03", "--refit", "inflow_rate"],
