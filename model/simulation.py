@@ -65,9 +65,8 @@ class YearAccounts:
     exits: np.ndarray = field(init=False)
     inflow: np.ndarray = field(init=False)
     outflow: np.ndarray = field(init=False)
-    graduates: np.ndarray = field(init=False)
-    # this year's graduates by the node where they studied (count_graduates_placed)
-    graduated_at: np.ndarray = field(init=False)
+    graduates: np.ndarray = field(init=False)  # by the node where they studied
+    # where those graduates are at the year's end (count_graduates_placed)
     graduates_left: np.ndarray = field(init=False)
     graduates_employed: np.ndarray = field(init=False)
     graduates_employed_in_province: np.ndarray = field(init=False)
@@ -81,12 +80,9 @@ class YearAccounts:
         self.entries, self.exits, self.inflow, self.outflow, self.graduates, self.enrolled = (
             np.zeros(n, np.int64) for _ in range(6)
         )
-        (
-            self.graduated_at,
-            self.graduates_left,
-            self.graduates_employed,
-            self.graduates_employed_in_province,
-        ) = (np.zeros(n, np.int64) for _ in range(4))
+        self.graduates_left, self.graduates_employed, self.graduates_employed_in_province = (
+            np.zeros(n, np.int64) for _ in range(3)
+        )
         self.refused = np.zeros(n)
         self.flows = np.zeros((n + 1, n + 1, len(GROUPS)), np.int64)
 
@@ -470,7 +466,7 @@ class TalentModel(mesa.Model):
         )
         self.settle_by_points(alive)
         graduates = demography.graduate(talents, self.params) & alive
-        acc.graduates += talents.persons_by(talents.home, self.layout.size, graduates)
+        acc.graduates += talents.persons_by(talents.node, self.layout.size, graduates)  # by node of study
 
         students = demography.enrol(
             self.entrants(),
@@ -607,7 +603,6 @@ class TalentModel(mesa.Model):
         """
         talents, n = self.talents, self.layout.size
         studied_at = np.where(graduates, talents.node, np.int8(-1))  # int8 like node: no wider copy
-        self.accounts.graduated_at = talents.persons_by(talents.node, n, graduates)
         considering, choosers = self._consider_moving(graduates, alive)
         rows = np.flatnonzero(considering)
         del considering
@@ -724,7 +719,7 @@ class TalentModel(mesa.Model):
         def by_node(chosen: np.ndarray) -> np.ndarray:
             return np.bincount(node[chosen], weights=persons[chosen], minlength=n).round().astype(np.int64)
 
-        acc.graduates_left = acc.graduated_at - by_node(np.ones(len(rows), bool))
+        acc.graduates_left = acc.graduates - by_node(np.ones(len(rows), bool))
         acc.graduates_employed = by_node(employed)
         acc.graduates_employed_in_province = by_node(employed & at_home)
 
