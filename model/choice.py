@@ -31,6 +31,9 @@ Utility of alternative j for a talent of cell c (terms named as in ``TERMS``)::
                   waives it in the nodes of the province that issued it; a follower of a
                   relocated function keeps Beijing's services and social insurance: no hukou
                   barrier anywhere, and portability counted as full
+                 -hukou_barrier_outside for j = OUT if the talent's hukou is in the region: who
+                  leaves lacks the hukou of where it goes; a talent registered elsewhere in China
+                  goes home, where it holds it (ASSUMPTIONS D7)
     commuting     the option value of living in another node h within commuting range of j, for
                   talents in work (nested home choice, below)
     levers        beta_wage * log(1 + annuity(money) / wage[g, j]) for graduate and settlement
@@ -72,8 +75,10 @@ gained since the base year (ASSUMPTIONS.md D1):
 
     wage (OUT)    beta_wage * log(W_out[t] / W_out[base]),
                   W_out[t] = W_out[t-1] * (1 + china_wage_trend * wage_trend_share)
+    barriers (OUT) -hukou_barrier_outside if the talent's hukou is one of the region's
 
-so leaving keeps its pull as the nodes' wages rise (they drift by their own trends times the
+and so among those considering a move, talents registered elsewhere leave more often than the
+region's own (a graduate from elsewhere goes home). So leaving keeps its pull as the nodes' wages rise (they drift by their own trends times the
 same share), rather than fading with every yuan the region's wages gain. Xiong'an is a node from
 the start: before 2017-04-01 it stands for the three counties it was formed from, and its own
 levers start at their dates.
@@ -88,7 +93,7 @@ from functools import cached_property
 import numpy as np
 
 from model import kernels
-from model.talents import GROUPS, HUKOU_ABROAD, Status
+from model.talents import GROUPS, HUKOU_ABROAD, HUKOU_ELSEWHERE, Status
 
 TERMS: tuple[str, ...] = (
     "wage",
@@ -262,8 +267,9 @@ def utility_terms(
     cells: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Each term of the utility, shape (cells, nodes + 1); the last alternative is OUT, whose
-    terms are zero here but for the wage, beta_wage * log(outside_wage) for those in work (its
-    constant is added by ``utility``). With ``cells``, only those cells' rows, in that order.
+    terms are zero here but for the wage, beta_wage * log(outside_wage) for those in work, and
+    the barrier, -hukou_barrier_outside for a hukou of the region (its constant is added by
+    ``utility``). With ``cells``, only those cells' rows, in that order.
 
     Each term depends on a few of a cell's attributes only, so it is computed once per
     combination of those (a small table, axes named below) and then gathered for every cell;
@@ -339,6 +345,7 @@ def utility_terms(
             full[:, :n] = value
         out[term] = full
     out["wage"][:, n] = params["beta_wage"] * np.log(cond.outside_wage) * (is_retired == 0)
+    out["barriers"][:, n] = -params["hukou_barrier_outside"] * (hukou < HUKOU_ELSEWHERE)
     return out
 
 

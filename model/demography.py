@@ -208,8 +208,10 @@ def _new_rows(
     rng: np.random.Generator,
     is_high_end: bool,
 ) -> Talents:
-    """The base year's rows of one cohort, with their hukou drawn."""
-    local_share = base.nodes["local_hukou_share"].to_numpy()
+    """The base year's rows of one cohort, with their hukou drawn: students' as new students'
+    (``students_local_share``), the others' as the node's talents' (A11)."""
+    column = "students_local_share" if status == Status.STUDENT else "local_hukou_share"
+    local_share = base.nodes[column].to_numpy()
     hukou = assign_hukou(node, layout.province, local_share, rng.random(len(node)))
     talents = Talents.new(
         node=node,

@@ -54,6 +54,7 @@ NODE_FIELDS: dict[str, tuple[str, str]] = {
     "foreign_residents": ("persons", "residents from abroad, Hong Kong, Macao and Taiwan"),
     "foreign_talents": ("persons", "foreign residents with tertiary education"),
     "local_hukou_share": ("share", "share of the node's talents with its province's hukou"),
+    "students_local_share": ("share", "share of the node's new students with its province's hukou (生源)"),
     "high_end": ("persons", "academicians and national talent-programme recruits"),
     "nontalent_growth": (
         "per year",
@@ -186,7 +187,7 @@ class BaseYear:
         return float(g_a * (g_b / g_a) ** ((year - a) / (b - a)))
 
 
-OBSERVATION_FILES = ("observations.csv", "annual-2010-2015.csv")
+OBSERVATION_FILES = ("observations.csv", "annual-2010-2015.csv", "graduate-employment-2014-2015.csv")
 """Published numbers the inputs read, in ``model/data``; where both give a row, the first wins."""
 REVISED_FILE = "nbs-2014-2015.csv"
 """The bureau's population series revised after the 2020 census: only the 2015 base of
@@ -463,7 +464,8 @@ def _node_facts(obs: _Observations, layout: pd.DataFrame, year: int) -> dict[str
             )
             for n, f in foreign.items()
         },
-        "local_hukou_share": _local_hukou_share(obs, layout, year),
+        "local_hukou_share": (local := _local_hukou_share(obs, layout, year)),
+        "students_local_share": _students_local_share(obs, layout, local),
         "high_end": _high_end(layout, tertiary, year),
         "nontalent_growth": growth,
         "wage_trend": trend,
@@ -945,6 +947,32 @@ def _local_hukou_share(obs: _Observations, layout: pd.DataFrame, year: int) -> d
         )
     shares |= {p: _assumed(v, "A11", f"{p} share") for p, v in LOCAL_HUKOU_SHARE.items()}
     return {n: shares[p] for n, p in _provinces(layout).items()}
+
+
+STUDENT_ORIGIN_YEAR = 2015
+"""The class whose origins Beijing's employment report counts (BJ-GRAD15): the entrants of
+about 2011 (bachelor) to 2012 (short-cycle), postgraduates included."""
+
+
+def _students_local_share(
+    obs: _Observations, layout: pd.DataFrame, local_hukou: Mapping[str, Fact]
+) -> dict[str, Fact]:
+    """Beijing's from its universities' graduates by origin: those from Beijing / all (ASSUMPTIONS
+    A11). Tianjin's and Hebei's, where no count up to 2015 was found, are their talents'
+    local-hukou share (A11)."""
+    local = obs("beijing", "local_graduates_all_levels", STUDENT_ORIGIN_YEAR)
+    every = obs("beijing", "graduates_all_levels", STUDENT_ORIGIN_YEAR)
+    beijing = _derive(
+        local.value / every.value,
+        f"Beijing's graduates from Beijing / all, {STUDENT_ORIGIN_YEAR}",
+        [local, every],
+    )
+    return {
+        n: beijing
+        if p == "beijing"
+        else _derive(local_hukou[n].value, f"{p} talents' local-hukou share", [local_hukou[n]], "A11")
+        for n, p in _provinces(layout).items()
+    }
 
 
 def _high_end(layout: pd.DataFrame, tertiary: Mapping[str, Fact], year: int) -> dict[str, Fact]:

@@ -163,6 +163,19 @@ _DECLARED = [
         "Hebei's cities admit residents with few conditions; " + _GUESS,
     ),
     Parameter(
+        "hukou_barrier_outside",
+        0.6,
+        "utility",
+        0.0,
+        5.0,
+        "Cost, to a talent registered in the region, of leaving it: where it goes it lacks the hukou. "
+        "A talent registered elsewhere in China is taken to go home and bears none.",
+        "Judgement default, Tianjin's: those who leave go mostly to large cities, whose hukou is "
+        "harder to get than Hebei's and easier than Beijing's. Fitted (experiments/calibration-2015.yaml) "
+        "with Beijing's 2015 graduates in work by origin: 93 % of those from Beijing took jobs in "
+        "Beijing, 48 % of the others (ASSUMPTIONS D7).",
+    ),
+    Parameter(
         "outside_choice_share",
         0.12,
         "share",
@@ -171,8 +184,8 @@ _DECLARED = [
         "Share of talents considering a move who leave the region in the base year; the "
         "outside option's utility is solved at the start to give it.",
         "Judgement default, the fit's start. Fitted (experiments/calibration-2015.yaml) with Beijing's 2015 "
-        "graduates in work, 63 % of them in Beijing (ASSUMPTIONS D7), among the targets: without that "
-        "count the targets up to 2015 could not tell 0.04 from 0.12 (jjj-talent profile, README).",
+        "graduates in work by origin, 63 % of them in Beijing (ASSUMPTIONS D7), among the targets: "
+        "without those counts the targets up to 2015 could not tell 0.04 from 0.12 (docs/fit-history.md).",
     ),
     Parameter(
         "money_discount_rate",

@@ -70,6 +70,11 @@ class YearAccounts:
     graduates_left: np.ndarray = field(init=False)
     graduates_employed: np.ndarray = field(init=False)
     graduates_employed_in_province: np.ndarray = field(init=False)
+    # the same four for those of them with the hukou of the province they studied in (local origin)
+    local_graduates: np.ndarray = field(init=False)
+    local_graduates_left: np.ndarray = field(init=False)
+    local_graduates_employed: np.ndarray = field(init=False)
+    local_graduates_employed_in_province: np.ndarray = field(init=False)
     enrolled: np.ndarray = field(init=False)  # university entrants (a part of entries)
     refused: np.ndarray = field(init=False)  # talents turned away by a population ceiling (expected)
     flows: np.ndarray = field(init=False)
@@ -83,6 +88,9 @@ class YearAccounts:
         self.graduates_left, self.graduates_employed, self.graduates_employed_in_province = (
             np.zeros(n, np.int64) for _ in range(3)
         )
+        self.local_graduates, self.local_graduates_left = np.zeros(n, np.int64), np.zeros(n, np.int64)
+        self.local_graduates_employed = np.zeros(n, np.int64)
+        self.local_graduates_employed_in_province = np.zeros(n, np.int64)
         self.refused = np.zeros(n)
         self.flows = np.zeros((n + 1, n + 1, len(GROUPS)), np.int64)
 
@@ -467,12 +475,14 @@ class TalentModel(mesa.Model):
         self.settle_by_points(alive)
         graduates = demography.graduate(talents, self.params) & alive
         acc.graduates += talents.persons_by(talents.node, self.layout.size, graduates)  # by node of study
+        local = graduates & (talents.hukou == self.layout.province[talents.node])
+        acc.local_graduates += talents.persons_by(talents.node, self.layout.size, local)
 
         students = demography.enrol(
             self.entrants(),
             self.base.nodes["short_cycle_share"].to_numpy(),
             self._pole_group_shares(),
-            self.base.nodes["local_hukou_share"].to_numpy(),
+            self.base.nodes["students_local_share"].to_numpy(),
             self.layout,
             self.scale,
             self._making(Source.ENTRANT),
@@ -706,9 +716,10 @@ class TalentModel(mesa.Model):
     def count_graduates_placed(self, studied_at: np.ndarray) -> None:
         """Phase 6 (cont.): where this year's graduates are at the year's end, by the node where
         they studied: those who left the region (graduated there, no longer a row), those employed
-        anywhere in it and those employed at a node of the province they studied in. The share
-        who stay, employed in the province / (employed + left), is what the universities'
-        employment reports publish (ASSUMPTIONS D7)."""
+        anywhere in it and those employed at a node of the province they studied in; all of them,
+        and those with that province's hukou (of local origin) apart. The share who stay, employed
+        in the province / (employed + left), is what the universities' employment reports publish,
+        by origin (ASSUMPTIONS D7)."""
         talents, n, acc = self.talents, self.layout.size, self.accounts
         rows = np.flatnonzero(studied_at >= 0)  # the year's graduates: a small part of the rows
         node = studied_at[rows].astype(np.int64)
@@ -722,6 +733,10 @@ class TalentModel(mesa.Model):
         acc.graduates_left = acc.graduates - by_node(np.ones(len(rows), bool))
         acc.graduates_employed = by_node(employed)
         acc.graduates_employed_in_province = by_node(employed & at_home)
+        local = talents.hukou[rows] == self.layout.province[node]
+        acc.local_graduates_left = acc.local_graduates - by_node(local)
+        acc.local_graduates_employed = by_node(employed & local)
+        acc.local_graduates_employed_in_province = by_node(employed & at_home & local)
 
     def match_jobs(self, studied_at: np.ndarray) -> None:
         """Phase 6: job seekers meet vacancies in their node; graduates who qualify for a
@@ -947,6 +962,10 @@ class TalentModel(mesa.Model):
                 "graduates_left": acc.graduates_left,
                 "graduates_employed": acc.graduates_employed,
                 "graduates_employed_in_province": acc.graduates_employed_in_province,
+                "local_graduates": acc.local_graduates,
+                "local_graduates_left": acc.local_graduates_left,
+                "local_graduates_employed": acc.local_graduates_employed,
+                "local_graduates_employed_in_province": acc.local_graduates_employed_in_province,
                 "nonlocal_talents": nonlocal_talents,
                 "fte_served": self.fte_served,
                 "services_served": self.services_served,

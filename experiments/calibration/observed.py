@@ -26,6 +26,7 @@ Indicators the model measures (``MEASURES``); "unit" is the set of nodes the uni
 | ``migrant_residents`` | residents x the share of talents without the province's hukou (foreign talents included): talents are assumed to share the residents' migrant share (A11) |
 | ``commuting_talents`` | talents living at the unit's nodes who work in another node (ASSUMPTIONS C1, C2) |
 | ``graduates_employed_in_province_share`` | the year's graduates of the unit's universities (bachelor and short-cycle) employed at the year's end at a node of the province they studied in / (those employed anywhere in the region + those who left it), for nodes of one province (ASSUMPTIONS D7: those who left are taken to work elsewhere) |
+| ``local_graduates_employed_in_province_share``, ``nonlocal_...`` | the same, for the graduates with the hukou of the province they studied in (of local origin: 生源) and for the others |
 | ``talents`` | region only: the plan's administrative talent total (人才资源总量), tertiary-educated talents x the A5 bridge (SEED 2015 total / the 2015 base year's tertiary stock = 19.40 / 19.00); not valid below the region |
 
 Indicators the model cannot measure are listed with the reason in ``NOT_MEASURED``; a row of
@@ -153,6 +154,10 @@ NODE_COLUMNS = (
     "graduates_left",
     "graduates_employed",
     "graduates_employed_in_province",
+    "local_graduates",
+    "local_graduates_left",
+    "local_graduates_employed",
+    "local_graduates_employed_in_province",
     "foreign_talents",
     "students",
 )
@@ -369,13 +374,31 @@ def _commuting_talents(run: RunNodes, unit: str, nodes: list[str], year: int, ct
     return run.sums("commuters", year, nodes)
 
 
-def _graduates_staying(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Context) -> float:
-    if len({ctx.province[n] for n in nodes}) != 1:
-        raise Unavailable("graduates employed in their province: a province or nodes of one province only")
-    placed = run.sums("graduates_employed", year, nodes) + run.sums("graduates_left", year, nodes)
-    if placed <= 0:
-        raise Unavailable(f"no graduates of {unit}'s universities employed or gone in {year}")
-    return run.sums("graduates_employed_in_province", year, nodes) / placed
+def _staying(origin: str) -> Measure:
+    """Graduates employed in the province they studied in / (employed + left the region), of
+    ``origin`` all, local (the province's hukou) or nonlocal (all less local)."""
+
+    def counts(run: RunNodes, nodes: list[str], year: int) -> tuple[float, float]:
+        def total(column: str) -> float:
+            if origin == "local":
+                return run.sums(f"local_{column}", year, nodes)
+            every = run.sums(column, year, nodes)
+            return every - run.sums(f"local_{column}", year, nodes) if origin == "nonlocal" else every
+
+        placed = total("graduates_employed") + total("graduates_left")
+        return total("graduates_employed_in_province"), placed
+
+    def measure(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Context) -> float:
+        if len({ctx.province[n] for n in nodes}) != 1:
+            raise Unavailable(
+                "graduates employed in their province: a province or nodes of one province only"
+            )
+        staying, placed = counts(run, nodes, year)
+        if placed <= 0:
+            raise Unavailable(f"no {origin} graduates of {unit}'s universities employed or gone in {year}")
+        return staying / placed
+
+    return measure
 
 
 def _administrative_talents(run: RunNodes, unit: str, nodes: list[str], year: int, ctx: Context) -> float:
@@ -399,7 +422,9 @@ MEASURES: Mapping[str, Measure] = {
     "undergraduate_enrolled": _students,
     "migrant_residents": _migrants,
     "commuting_talents": _commuting_talents,
-    "graduates_employed_in_province_share": _graduates_staying,
+    "graduates_employed_in_province_share": _staying("all"),
+    "local_graduates_employed_in_province_share": _staying("local"),
+    "nonlocal_graduates_employed_in_province_share": _staying("nonlocal"),
     "talents": _administrative_talents,
 }
 NOT_MEASURED: Mapping[str, str] = {
@@ -421,6 +446,8 @@ NOT_MEASURED: Mapping[str, str] = {
     "sample_tertiary": "a count of sampled persons, not a population quantity",
     "new_housing_price_index": "an index, which the inputs use to chain SJZ's 2015 price (A7)",
     "commuters_all": "the model's commuters are talents only (commuting_talents, C2)",
+    "graduates_all_levels": "an input: with local_graduates_all_levels, Beijing's students' local share (A11)",
+    "local_graduates_all_levels": "an input: Beijing's students' local share (A11)",
 }
 """Indicators the repository holds that the model cannot measure, and why (a skip reason)."""
 
@@ -461,7 +488,7 @@ def measure_note(unit: str, indicator: str, year: int, ctx: Context) -> str:
         notes.append("talents / (residents x the 2010 census share aged 6+, A5)")
     if indicator == "talents":
         notes.append(f"tertiary x {ctx.talents_bridge:.4f} (A5 bridge)")
-    if indicator == "graduates_employed_in_province_share":
+    if indicator.endswith("graduates_employed_in_province_share"):
         notes.append("employed in the province / (employed + left the region), bachelor and short-cycle (D7)")
     if indicator == "foreign_residents":
         notes.append(f"foreign talents / {FOREIGN_TERTIARY_SHARE} (A10)")
