@@ -512,3 +512,21 @@ def test_leaving_the_region_pays_what_china_s_wage_has_gained_to_those_in_work()
     np.testing.assert_allclose(after["wage"][:, 3] - before["wage"][:, 3], expected)
     np.testing.assert_array_equal(after["wage"][:, :3], before["wage"][:, :3])
     assert (before["wage"][:, 3] == 0).all()
+
+
+def test_leaving_the_region_costs_a_talent_of_the_region_s_hukou_its_barrier() -> None:
+    """OUT's barrier is -hukou_barrier_outside for a hukou of one of the region's provinces
+    (0-2); a talent registered elsewhere in China goes home and a foreign one holds no hukou:
+    theirs is 0. The nodes' barriers do not change with it."""
+    grid = CellGrid(3)
+    province = np.array([0, 0, 1])
+    low = utility_terms(
+        grid, commuting_conditions(), DISTANCE, province, PARAMS | {"hukou_barrier_outside": 0.0}
+    )
+    high = utility_terms(
+        grid, commuting_conditions(), DISTANCE, province, PARAMS | {"hukou_barrier_outside": 2.5}
+    )
+    hukou = grid.attributes()[3]
+    np.testing.assert_array_equal(high["barriers"][:, 3], np.where(hukou <= 2, -2.5, 0.0))
+    assert (low["barriers"][:, 3] == 0).all()
+    np.testing.assert_array_equal(high["barriers"][:, :3], low["barriers"][:, :3])

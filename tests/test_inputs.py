@@ -71,6 +71,20 @@ def test_local_hukou_shares_come_from_the_base_years_migrants() -> None:
         assert local[same_province].to_numpy() == pytest.approx(share)
 
 
+def test_beijing_s_students_are_local_as_its_2015_graduates_were_and_the_others_as_their_talents() -> None:
+    """A11: 68,801 of the 231,005 graduates of Beijing's universities in 2015 came from Beijing
+    (BJ-GRAD15); where no such count was found, new students are local as the node's talents."""
+    for year in (2010, 2015):
+        nodes = base_year(year).nodes
+        assert nodes.loc[["BJ", "TZ"], "students_local_share"].to_numpy() == pytest.approx(68_801 / 231_005)
+        others = nodes.index.difference(["BJ", "TZ"])
+        pd.testing.assert_series_equal(
+            nodes.loc[others, "students_local_share"],
+            nodes.loc[others, "local_hukou_share"],
+            check_names=False,
+        )
+
+
 def test_the_2015_base_is_the_revised_series_and_its_trends_the_first_release(obs: pd.DataFrame) -> None:
     """Projections start from the populations revised after the 2020 census; the nodes keep
     their first-release shares and tertiary rates, and the trends stay first-release (Vintages)."""

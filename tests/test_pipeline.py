@@ -316,6 +316,31 @@ def test_the_base_years_students_graduate_one_cohort_a_year() -> None:
     np.testing.assert_allclose(by_year.to_numpy(), intake, rtol=0.03)  # about one intake a year
 
 
+def test_students_hold_their_node_s_hukou_at_the_students_local_share() -> None:
+    """Students, those of the base year and the new ones alike, have their province's hukou at
+    the node's ``students_local_share`` (A11): about 30 % at Beijing's universities, where its
+    talents are 64 % local."""
+    scenario = validate({"name": "origins", "scale": 100, "start_year": 2010, "end_year": 2011}, {}, "test")
+    model = TalentModel(scenario, seed=SEED)
+    t, beijing = model.talents, np.isin(model.talents.node, [LAYOUT.index("BJ"), LAYOUT.index("TZ")])
+    base = base_year(2010).nodes
+
+    def local_share(rows: np.ndarray) -> float:
+        return float(t.weight[rows & (t.hukou == 0)].sum() / t.weight[rows].sum())
+
+    students = beijing & (t.status == Status.STUDENT)
+    assert local_share(students) == pytest.approx(base.at["BJ", "students_local_share"], abs=0.03)
+    assert local_share(beijing & (t.status == Status.EMPLOYED) & ~t.is_foreign) > 0.6
+    model.step()
+    t = model.talents
+    new = (
+        np.isin(t.node, [LAYOUT.index("BJ"), LAYOUT.index("TZ")])
+        & (t.status == Status.STUDENT)
+        & (t.age == 18)
+    )
+    assert local_share(new) == pytest.approx(base.at["BJ", "students_local_share"], abs=0.03)
+
+
 # --- arrivals from the rest of China (D1) -------------------------------------------------------
 
 

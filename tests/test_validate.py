@@ -185,6 +185,47 @@ def test_graduates_staying_are_those_employed_in_their_province_over_employed_an
         measure(run, "jjj", "graduates_employed_in_province_share", 2012, ctx)
 
 
+def test_graduates_staying_by_origin_split_the_pooled_share():
+    """Graduates of local origin (the province's hukou) and the others, as the employment reports
+    count them (ASSUMPTIONS D7): each share is read from its own columns, the others' as all
+    less the local ones; the pooled share lies between them; and a higher barrier on leaving for
+    a talent of the region's hukou keeps more of the local graduates and fewer of the others."""
+    scenario = load_scenario(SCENARIOS / "history.yaml").with_overrides(SMALL)
+    ctx = context(2010)
+    by_barrier = []
+    for barrier in (0.0, 3.0):
+        (run,) = run_replicates(
+            scenario.with_overrides({"parameters.hukou_barrier_outside": barrier}),
+            replicate_seeds(ROOT_SEED, 1),
+        )
+        local = {
+            c: run.sums(f"local_{c}", 2012, ["BJ", "TZ"])
+            for c in ("graduates_employed_in_province", "graduates_employed", "graduates_left")
+        }
+        every = {c: run.sums(c, 2012, ["BJ", "TZ"]) for c in local}
+        assert all(0 <= local[c] <= every[c] for c in local)
+        shares = {
+            origin: measure(run, "beijing", f"{origin}graduates_employed_in_province_share", 2012, ctx)
+            for origin in ("local_", "nonlocal_", "")
+        }
+        assert shares["local_"] == pytest.approx(
+            local["graduates_employed_in_province"] / (local["graduates_employed"] + local["graduates_left"])
+        )
+        others = {c: every[c] - local[c] for c in local}
+        assert shares["nonlocal_"] == pytest.approx(
+            others["graduates_employed_in_province"]
+            / (others["graduates_employed"] + others["graduates_left"])
+        )
+        assert (
+            min(shares["local_"], shares["nonlocal_"])
+            <= shares[""]
+            <= max(shares["local_"], shares["nonlocal_"])
+        )
+        by_barrier.append(shares)
+    assert by_barrier[1]["local_"] > by_barrier[0]["local_"]
+    assert by_barrier[1]["nonlocal_"] < by_barrier[0]["nonlocal_"]
+
+
 def test_commuting_talents_are_those_living_in_the_unit_who_work_in_another_node():
     """Langfang's commuting talents (ASSUMPTIONS C2's target) follow the cost of living away from
     one's job: none worth speaking of at the bottom of its interval, many at no cost."""
