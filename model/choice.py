@@ -30,7 +30,7 @@ Utility of alternative j for a talent of cell c (terms named as in ``TERMS``)::
                   is not j's: the cost of lacking access to j's schools and health care. A card
                   waives it in the nodes of the province that issued it; a follower of a
                   relocated function keeps Beijing's services and social insurance: no hukou
-                  barrier anywhere, and portability counted as full
+                  barrier anywhere in the region, and portability counted as full
                  -hukou_barrier_outside for j = OUT if the talent's hukou is in the region: who
                   leaves lacks the hukou of where it goes; a talent registered elsewhere in China
                   goes home, where it holds it (ASSUMPTIONS D7)
@@ -71,15 +71,16 @@ capped ones). Talents who live at those nodes already are not turned away.
 
 Leaving the region has utility ``outside[k]``, solved at the start so that a given share of those
 who consider moving leave, plus, for those in work, what the rest of China's wage W_out has
-gained since the base year (ASSUMPTIONS.md D1):
+gained since the base year (ASSUMPTIONS.md D1), less a barrier for a hukou of the region (D7):
 
-    wage (OUT)    beta_wage * log(W_out[t] / W_out[base]),
-                  W_out[t] = W_out[t-1] * (1 + china_wage_trend * wage_trend_share)
+    wage (OUT)     beta_wage * log(W_out[t] / W_out[base]),
+                   W_out[t] = W_out[t-1] * (1 + china_wage_trend * wage_trend_share)
     barriers (OUT) -hukou_barrier_outside if the talent's hukou is one of the region's
 
-and so among those considering a move, talents registered elsewhere leave more often than the
-region's own (a graduate from elsewhere goes home). So leaving keeps its pull as the nodes' wages rise (they drift by their own trends times the
-same share), rather than fading with every yuan the region's wages gain. Xiong'an is a node from
+So leaving keeps its pull as the nodes' wages rise (they drift by their own trends times the
+same share), rather than fading with every yuan the region's wages gain; and of those
+considering a move, talents registered elsewhere in China leave more often than the region's own
+(a graduate from elsewhere goes home). Xiong'an is a node from
 the start: before 2017-04-01 it stands for the three counties it was formed from, and its own
 levers start at their dates.
 """

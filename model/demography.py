@@ -11,7 +11,8 @@ base year's rows alone are drawn from a generator read in sequence:
 - enrolment: each node's universities take in ``university_entrants`` a year on a path through
   the observed 2015 intake, growing at ``entrants_growth`` (``intake``; plus the
   ``university_places`` lever); a new student is a new talent (census definition);
-  ``resident_entrant_share`` of them were the node's non-talent residents; the node's
+  ``resident_entrant_share`` of those of local origin (``students_local_share``) were the
+  node's non-talent residents; the node's
   ``short_cycle_share`` of them take three-year courses, the rest four (ASSUMPTIONS.md A9);
 - adult degrees: each year ``adult_first_degree_share`` of the degrees adults gain per
   non-tertiary resident (``BaseYear.degree_rate``, China's; ``adult_degree_factor_beijing`` times
@@ -97,10 +98,22 @@ def initial_talents(
         students * years["short_cycle"] * s / (years["bachelor"] * (1 - s) + years["short_cycle"] * s)
     )
 
+    # students hold their node's hukou at their own share s, the others at (L * T - s * S) / (T - S),
+    # so that each node's talents T keep its local share L with S students among them (A11)
+    students_local, local = nodes["students_local_share"].to_numpy(), nodes["local_hukou_share"].to_numpy()
+    tertiary = nodes["tertiary"].to_numpy()
+    others_local = np.clip((local * tertiary - students_local * students) / (tertiary - students), 0, 1)
     parts = [
-        _cohort(_split(students - short, shares), scale, Status.STUDENT, base, layout, rng),
+        _cohort(_split(students - short, shares), scale, Status.STUDENT, base, layout, rng, students_local),
         _cohort(
-            _split(short, shares), scale, Status.STUDENT, base, layout, rng, head_start=SHORT_CYCLE_HEAD_START
+            _split(short, shares),
+            scale,
+            Status.STUDENT,
+            base,
+            layout,
+            rng,
+            students_local,
+            head_start=SHORT_CYCLE_HEAD_START,
         ),
         _cohort(
             _split(high_end, np.tile(HIGH_END_GROUPS, (n, 1))),
@@ -109,9 +122,10 @@ def initial_talents(
             base,
             layout,
             rng,
+            local_share=others_local,
             is_high_end=True,
         ),
-        _cohort(_split(others, shares), scale, Status.EMPLOYED, base, layout, rng),
+        _cohort(_split(others, shares), scale, Status.EMPLOYED, base, layout, rng, local_share=others_local),
     ]
     talents = Talents.empty()
     talents.extend(*parts)
@@ -168,13 +182,14 @@ def _cohort(
     base: BaseYear,
     layout: Layout,
     rng: np.random.Generator,
+    local_share: np.ndarray,
     is_high_end: bool = False,
     head_start: int = 0,
 ) -> Talents:
     """Rows for persons by (node, group). Students are spread evenly over the years of their
     course, each cell's persons in equal whole parts (so that each year graduates one intake,
     not a draw), those of shorter courses starting ``head_start`` years into the model's four
-    (as ``enrol``)."""
+    (as ``enrol``). Hukou are drawn with each node's ``local_share``."""
     if status == Status.STUDENT:
         course = YEARS_OF_STUDY["bachelor"] - head_start
         whole = np.asarray(counts, np.int64)
@@ -184,7 +199,7 @@ def _cohort(
         studied = np.repeat(np.arange(course), rows)
         age = STUDENT_ENTRY_AGE + studied
         years = studied + head_start
-        return _new_rows(node, group, age, years, weight, status, base, layout, rng, is_high_end)
+        return _new_rows(node, group, age, years, weight, status, local_share, layout, rng, is_high_end)
     node, group, weight = _node_group_rows(counts, scale)
     if is_high_end:
         age = rng.integers(HIGH_END_AGES[0], HIGH_END_AGES[1] + 1, len(node))
@@ -193,7 +208,7 @@ def _cohort(
         adult = base.age_shares[base.age_shares.index >= 22]
         age = choice(adult.index.to_numpy(), (adult / adult.sum()).to_numpy(), rng.random(len(node)))
         years = rng.integers(0, np.minimum(age - 21, YEARS_AT_NODE_MAX + 1))
-    return _new_rows(node, group, age, years, weight, status, base, layout, rng, is_high_end)
+    return _new_rows(node, group, age, years, weight, status, local_share, layout, rng, is_high_end)
 
 
 def _new_rows(
@@ -203,15 +218,13 @@ def _new_rows(
     years: np.ndarray,
     weight: np.ndarray,
     status: Status,
-    base: BaseYear,
+    local_share: np.ndarray,
     layout: Layout,
     rng: np.random.Generator,
     is_high_end: bool,
 ) -> Talents:
-    """The base year's rows of one cohort, with their hukou drawn: students' as new students'
-    (``students_local_share``), the others' as the node's talents' (A11)."""
-    column = "students_local_share" if status == Status.STUDENT else "local_hukou_share"
-    local_share = base.nodes[column].to_numpy()
+    """The base year's rows of one cohort, with their hukou drawn: each node's own with
+    ``local_share`` (A11), else as ``assign_hukou``."""
     hukou = assign_hukou(node, layout.province, local_share, rng.random(len(node)))
     talents = Talents.new(
         node=node,

@@ -54,7 +54,10 @@ NODE_FIELDS: dict[str, tuple[str, str]] = {
     "foreign_residents": ("persons", "residents from abroad, Hong Kong, Macao and Taiwan"),
     "foreign_talents": ("persons", "foreign residents with tertiary education"),
     "local_hukou_share": ("share", "share of the node's talents with its province's hukou"),
-    "students_local_share": ("share", "share of the node's new students with its province's hukou (生源)"),
+    "students_local_share": (
+        "share",
+        "share of the node's students with its province's hukou (their origin, 生源)",
+    ),
     "high_end": ("persons", "academicians and national talent-programme recruits"),
     "nontalent_growth": (
         "per year",
@@ -966,6 +969,7 @@ def _students_local_share(
         local.value / every.value,
         f"Beijing's graduates from Beijing / all, {STUDENT_ORIGIN_YEAR}",
         [local, every],
+        "A11",  # one class, postgraduates included, for every year's students
     )
     return {
         n: beijing

@@ -183,9 +183,10 @@ _DECLARED = [
         0.5,
         "Share of talents considering a move who leave the region in the base year; the "
         "outside option's utility is solved at the start to give it.",
-        "Judgement default, the fit's start. Fitted (experiments/calibration-2015.yaml) with Beijing's 2015 "
-        "graduates in work by origin, 63 % of them in Beijing (ASSUMPTIONS D7), among the targets: "
-        "without those counts the targets up to 2015 could not tell 0.04 from 0.12 (docs/fit-history.md).",
+        "Judgement default, the fit's start. Fitted (experiments/calibration-2015.yaml) with Beijing's "
+        "graduates in work by origin among the targets (93 % of those from Beijing in Beijing in 2015, "
+        "48 % of the others; ASSUMPTIONS D7): without them the targets up to 2015 could not tell 0.04 "
+        "from 0.12 (docs/fit-history.md).",
     ),
     Parameter(
         "money_discount_rate",
@@ -760,12 +761,11 @@ _DECLARED = [
         "share",
         0.0,
         1.0,
-        "Share of a node's university entrants who were its own residents without a degree (they "
-        "move from its non-talent residents to its talents); the rest come from elsewhere and add "
-        "to its residents.",
-        "Regular universities admit most of their students from their own province under "
-        "provincial quotas, Beijing's national universities fewer; no count by node and origin "
-        "in model/data; judgement default, fitted within 0.2-1 (ASSUMPTIONS.md E3).",
+        "Share of a node's university entrants of local origin (its province's hukou, "
+        "students_local_share) who were its own residents without a degree (they move from its "
+        "non-talent residents to its talents); the rest come from elsewhere and add to its residents.",
+        "Some of a province's own entrants come from its other cities; no count by node in "
+        "model/data; judgement default, fitted within 0.2-1 (ASSUMPTIONS.md E3).",
     ),
     Parameter(
         "inflow_rate",

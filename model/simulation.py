@@ -475,8 +475,11 @@ class TalentModel(mesa.Model):
         self.settle_by_points(alive)
         graduates = demography.graduate(talents, self.params) & alive
         acc.graduates += talents.persons_by(talents.node, self.layout.size, graduates)  # by node of study
-        local = graduates & (talents.hukou == self.layout.province[talents.node])
-        acc.local_graduates += talents.persons_by(talents.node, self.layout.size, local)
+        rows = np.flatnonzero(graduates)
+        local = rows[talents.hukou[rows] == self.layout.province[talents.node[rows]]]  # of local origin
+        acc.local_graduates += np.bincount(
+            talents.node[local], weights=talents.weight[local], minlength=self.layout.size
+        ).astype(np.int64)
 
         students = demography.enrol(
             self.entrants(),
@@ -489,7 +492,9 @@ class TalentModel(mesa.Model):
         )
         enrolled = students.persons_by(students.node, self.layout.size)
         acc.enrolled += enrolled
-        self._take_from_residents(enrolled * self.params["resident_entrant_share"])
+        # entrants of local origin who lived at the node already (ASSUMPTIONS E3)
+        local = self.base.nodes["students_local_share"].to_numpy()
+        self._take_from_residents(enrolled * local * self.params["resident_entrant_share"])
         adults = self.grant_adult_degrees()
         added = [students, adults]  # appended to the rows at once, after the lever entrants
         for new in added:
@@ -1237,8 +1242,10 @@ class TalentModel(mesa.Model):
     def _arrival_shares(self) -> np.ndarray:
         """Where talents registered outside the region live, per kind (kinds, nodes), rows
         summing to 1: newcomers in the base year settle like those before them. A kind with no
-        such talents follows all talents of its kind."""
+        such talents follows all talents of its kind. Students are left out: they came to study,
+        where arrivals come to work."""
         t = self.talents
+        not_studying = np.where(t.status == Status.STUDENT, 0, t.weight)
         migrants, everyone = (
             persons.astype(float)
             for persons in kernels.kind_node_persons(
@@ -1246,7 +1253,7 @@ class TalentModel(mesa.Model):
                 t.is_high_end,
                 t.node,
                 t.hukou,
-                t.weight,
+                not_studying,
                 self.grid.n_kinds,
                 self.layout.size,
                 HUKOU_ELSEWHERE,
@@ -1288,7 +1295,8 @@ class TalentModel(mesa.Model):
         entrants = np.mean([demography.intake(intake_2015, year, p) for year in TREND_YEARS], axis=0)
         residents = np.maximum(nontalent, 1.0)
         first_degrees = p["adult_first_degree_share"] * degrees * self._adult_degree_factor()
-        return first_degrees + p["resident_entrant_share"] * entrants / residents
+        local = self.base.nodes["students_local_share"].to_numpy()
+        return first_degrees + p["resident_entrant_share"] * local * entrants / residents
 
     def _draw_firms(self, node: np.ndarray, group: np.ndarray, u: np.ndarray) -> np.ndarray:
         """An employer for each row: the firm of its node in a sector drawn by the node's sector

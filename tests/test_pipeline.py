@@ -263,8 +263,9 @@ def test_capacity_set_in_a_scenario_changes_entrants_there_and_nowhere_else() ->
 
 
 def test_entrants_from_the_node_come_off_its_non_talent_residents(small_baseline: Scenario) -> None:
-    """In a year: non-talent residents = last year's x (1 + trend) - resident share of the
-    students - adult degrees; talent entries = students + adult degrees."""
+    """In a year: non-talent residents = last year's x (1 + trend) - the residents among the
+    students (resident share x local share, E3) - adult degrees; talent entries = students +
+    adult degrees."""
     model = TalentModel(small_baseline, seed=SEED)
     before = np.array([city.nontalent for city in model.cities])
     growth = np.array([city.nontalent_growth(model.year + 1) for city in model.cities])
@@ -273,7 +274,7 @@ def test_entrants_from_the_node_come_off_its_non_talent_residents(small_baseline
     entries = nodes.loc[nodes["year"] == model.year, "entries"].to_numpy()
     students = np.round(model.entrants())
     after = np.array([city.nontalent for city in model.cities])
-    share = model.params["resident_entrant_share"]
+    share = model.params["resident_entrant_share"] * model.base.nodes["students_local_share"].to_numpy()
     np.testing.assert_allclose(before * (1 + growth) - after, entries - (1 - share) * students)
 
 
