@@ -85,12 +85,15 @@ class YearAccounts:
         self.entries, self.exits, self.inflow, self.outflow, self.graduates, self.enrolled = (
             np.zeros(n, np.int64) for _ in range(6)
         )
-        self.graduates_left, self.graduates_employed, self.graduates_employed_in_province = (
-            np.zeros(n, np.int64) for _ in range(3)
-        )
-        self.local_graduates, self.local_graduates_left = np.zeros(n, np.int64), np.zeros(n, np.int64)
-        self.local_graduates_employed = np.zeros(n, np.int64)
-        self.local_graduates_employed_in_province = np.zeros(n, np.int64)
+        (
+            self.graduates_left,
+            self.graduates_employed,
+            self.graduates_employed_in_province,
+            self.local_graduates,
+            self.local_graduates_left,
+            self.local_graduates_employed,
+            self.local_graduates_employed_in_province,
+        ) = (np.zeros(n, np.int64) for _ in range(7))
         self.refused = np.zeros(n)
         self.flows = np.zeros((n + 1, n + 1, len(GROUPS)), np.int64)
 
@@ -476,16 +479,17 @@ class TalentModel(mesa.Model):
         graduates = demography.graduate(talents, self.params) & alive
         acc.graduates += talents.persons_by(talents.node, self.layout.size, graduates)  # by node of study
         rows = np.flatnonzero(graduates)
-        local = rows[talents.hukou[rows] == self.layout.province[talents.node[rows]]]  # of local origin
+        of_local_origin = rows[talents.hukou[rows] == self.layout.province[talents.node[rows]]]
         acc.local_graduates += np.bincount(
-            talents.node[local], weights=talents.weight[local], minlength=self.layout.size
+            talents.node[of_local_origin], weights=talents.weight[of_local_origin], minlength=self.layout.size
         ).astype(np.int64)
 
+        students_local = self.base.nodes["students_local_share"].to_numpy()
         students = demography.enrol(
             self.entrants(),
             self.base.nodes["short_cycle_share"].to_numpy(),
             self._pole_group_shares(),
-            self.base.nodes["students_local_share"].to_numpy(),
+            students_local,
             self.layout,
             self.scale,
             self._making(Source.ENTRANT),
@@ -493,8 +497,7 @@ class TalentModel(mesa.Model):
         enrolled = students.persons_by(students.node, self.layout.size)
         acc.enrolled += enrolled
         # entrants of local origin who lived at the node already (ASSUMPTIONS E3)
-        local = self.base.nodes["students_local_share"].to_numpy()
-        self._take_from_residents(enrolled * local * self.params["resident_entrant_share"])
+        self._take_from_residents(enrolled * students_local * self.params["resident_entrant_share"])
         adults = self.grant_adult_degrees()
         added = [students, adults]  # appended to the rows at once, after the lever entrants
         for new in added:

@@ -15,7 +15,14 @@ import pytest
 
 from app.cli import main
 from experiments.calibration import observed
-from experiments.calibration.observed import Unavailable, context, measure, read_observed, unit_nodes
+from experiments.calibration.observed import (
+    RunNodes,
+    Unavailable,
+    context,
+    measure,
+    read_observed,
+    unit_nodes,
+)
 from experiments.calibration.validate import add_naive, compare, run_replicates, summaries_by, summarise
 from experiments.replicates import replicate_seeds
 from model.errors import ScenarioError
@@ -160,19 +167,24 @@ def test_a_2015_start_gives_back_the_surveys_shares_aged_6_and_over_with_a_degre
         measure(run, "jjj", "tertiary_share_6plus", 2015, ctx)
 
 
+def _history_run(parameter: str, value: float) -> RunNodes:
+    """One small run of ``history`` from 2010 with ``parameter`` at ``value``."""
+    scenario = load_scenario(SCENARIOS / "history.yaml").with_overrides(SMALL)
+    (run,) = run_replicates(
+        scenario.with_overrides({f"parameters.{parameter}": value}), replicate_seeds(ROOT_SEED, 1)
+    )
+    return run
+
+
 def test_graduates_staying_are_those_employed_in_their_province_over_employed_and_gone():
     """The share of a year's graduates of Beijing's universities employed in Beijing, of those
     employed anywhere or gone from the region (ASSUMPTIONS D7), read from the nodes table; it
     falls when more of those who consider moving leave the region, and a unit across provinces
     is refused."""
-    scenario = load_scenario(SCENARIOS / "history.yaml").with_overrides(SMALL)
     ctx = context(2010)
     shares = []
     for leaving in (0.02, 0.4):
-        (run,) = run_replicates(
-            scenario.with_overrides({"parameters.outside_choice_share": leaving}),
-            replicate_seeds(ROOT_SEED, 1),
-        )
+        run = _history_run("outside_choice_share", leaving)
         stayed, employed, left = (
             run.sums(column, 2012, ["BJ", "TZ"])
             for column in ("graduates_employed_in_province", "graduates_employed", "graduates_left")
@@ -190,14 +202,10 @@ def test_graduates_staying_by_origin_split_the_pooled_share():
     count them (ASSUMPTIONS D7): each share is read from its own columns, the others' as all
     less the local ones; the pooled share lies between them; and a higher barrier on leaving for
     a talent of the region's hukou keeps more of the local graduates and fewer of the others."""
-    scenario = load_scenario(SCENARIOS / "history.yaml").with_overrides(SMALL)
     ctx = context(2010)
     by_barrier = []
     for barrier in (0.0, 3.0):
-        (run,) = run_replicates(
-            scenario.with_overrides({"parameters.hukou_barrier_outside": barrier}),
-            replicate_seeds(ROOT_SEED, 1),
-        )
+        run = _history_run("hukou_barrier_outside", barrier)
         local = {
             c: run.sums(f"local_{c}", 2012, ["BJ", "TZ"])
             for c in ("graduates_employed_in_province", "graduates_employed", "graduates_left")
