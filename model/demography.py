@@ -400,6 +400,60 @@ def settle_by_points(
     return persons
 
 
+def settle_graduates_at_hiring(
+    talents: Talents,
+    province: np.ndarray,
+    quota: float,
+    targets: np.ndarray,
+    studied_at: np.ndarray,
+    draws: Keyed,
+) -> float:
+    """Settlement at hiring (lever ``graduate_hukou_quota``): employers of the target nodes hire
+    a yearly quota of the graduates of the target nodes' universities who come from elsewhere
+    with the hukou of the node's province (进京指标, ASSUMPTIONS D6).
+
+    Eligible are this year's graduates who studied at a target node and are in work at one by
+    the year's end, registered elsewhere (another province of the region or of China; foreigners
+    hold no hukou). With E the persons eligible, each eligible row gains the hukou of its node's
+    province with chance
+
+        c = min(1, quota / E)
+
+    so that ``quota`` persons a year settle on average (all, if fewer are eligible).
+
+    Args:
+        talents: all talents; their ``hukou`` column is updated.
+        province: province index of each node.
+        quota: persons a year.
+        targets: boolean mask of the nodes where the quota applies.
+        studied_at: per row, the node where this year's graduate studied, -1 for others.
+        draws: the year's draws for this quota (one per eligible row).
+
+    Returns:
+        E, the persons eligible.
+    """
+    t, at_target = talents, np.asarray(targets, bool)
+    rows = np.flatnonzero(studied_at >= 0)  # the year's graduates: a small part of the rows
+    province = np.asarray(province, t.hukou.dtype)
+    hukou, node = t.hukou[rows], t.node[rows]
+    chosen = (
+        at_target[studied_at[rows]]
+        & at_target[node]
+        & (t.status[rows] == Status.EMPLOYED)
+        & (hukou != province[node])
+        & (hukou != HUKOU_ABROAD)
+    )
+    persons = float(t.weight[rows[chosen]].sum())
+    if persons <= 0 or quota <= 0:
+        return persons
+    eligible = np.zeros(len(t), bool)
+    eligible[rows[chosen]] = True
+    chance = np.zeros((len(GROUPS), len(province)))  # by (group, node), as settle_hukou's
+    chance[:, at_target] = min(1.0, quota / persons)
+    _settle(t, province, chance, 0, eligible, draws)
+    return persons
+
+
 def graduate(talents: Talents, params: Mapping[str, float]) -> np.ndarray:
     """Students who finish this year start looking for work; returns their mask."""
     return kernels.graduate(

@@ -69,6 +69,7 @@ class Purpose(IntEnum):
     ADULT_HUKOU = 21  # the hukou of an adult gaining a first degree
     BASE_YEAR_JOB = 22  # the base year's job node of a talent in work (given its home)
     BASE_YEAR_EMPLOYER = 23  # the firm of a base-year talent who works away from home
+    GRADUATE_HUKOU = 24  # settlement at hiring of a graduate from elsewhere (graduate_hukou_quota)
 
 
 class Source(IntEnum):

@@ -488,6 +488,26 @@ _DECLARED = [
         default_nodes=("beijing",),
     ),
     Lever(
+        "graduate_hukou_quota",
+        "Beijing's yearly plan for hiring graduates from elsewhere, before the talent plan",
+        "进京指标: each year Beijing lets its employers hire a quota of the graduates of its "
+        "universities who come from elsewhere with a Beijing hukou (about 10,000 a year in "
+        "2013, no more than 9,000 for 2015). Part of the baseline: Beijing's own policy, not a "
+        "measure of the talent plan.",
+        "persons a year",
+        0.0,
+        1_000_000.0,
+        "The year's graduates of the target nodes' universities in work at a target node by the "
+        "year's end, registered elsewhere (another province of the region or of China, not "
+        "abroad), gain the hukou of the node's province with chance min(1, value / eligible "
+        "persons), so that the value a year settle on average (model/demography.py "
+        "settle_graduates_at_hiring). Counted after the graduates' shares by origin: a graduate "
+        "keeps its origin in them.",
+        _NO_SPENDING.format(why="settlement is an administrative decision"),
+        targets=("nodes",),
+        default_nodes=("beijing",),
+    ),
+    Lever(
         "commute_time_cut",
         "三(二); Jing-Jin-Ji transport integration plan (2015)",
         "Transport integration of neighbouring nodes (通武廊: Tongzhou, Wuqing, Langfang; the "

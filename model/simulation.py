@@ -205,6 +205,7 @@ class TalentModel(mesa.Model):
         studied_at = self.choose_locations(graduates, newcomers, alive)
         self.match_jobs(studied_at)
         self.count_graduates_placed(studied_at)
+        self.settle_graduates_at_hiring(studied_at)
         self.house_talents()
         residents = self._residents_by_node()  # nobody moves in phase 7: counted once for both
         self.serve_flexibly(residents)
@@ -745,6 +746,20 @@ class TalentModel(mesa.Model):
         acc.local_graduates_left = acc.local_graduates - by_node(local)
         acc.local_graduates_employed = by_node(employed & local)
         acc.local_graduates_employed_in_province = by_node(employed & at_home & local)
+
+    def settle_graduates_at_hiring(self, studied_at: np.ndarray) -> None:
+        """Phase 6 (cont.): graduate_hukou_quota, after the graduates are counted by origin
+        (model/demography.py ``settle_graduates_at_hiring``); no draws while the lever is off."""
+        quota = self.levers["graduate_hukou_quota"]
+        if quota.value > 0 and quota.nodes.any():
+            demography.settle_graduates_at_hiring(
+                self.talents,
+                self.layout.province,
+                quota.value,
+                quota.nodes,
+                studied_at,
+                self._keyed(Purpose.GRADUATE_HUKOU),
+            )
 
     def match_jobs(self, studied_at: np.ndarray) -> None:
         """Phase 6: job seekers meet vacancies in their node; graduates who qualify for a

@@ -752,6 +752,85 @@ def test_points_settlement_admits_its_quota_from_the_eligible_only(quota: int) -
     assert abs(settled.sum() - 20_000 * chance) <= spread
 
 
+def hired_graduates() -> tuple[Talents, np.ndarray]:
+    """Rows by hand, one person each: 20,000 eligible (this year's graduates of Beijing's core
+    node, in work there or at another Beijing node, registered in Hebei or elsewhere in China)
+    and, as many each, rows that miss one condition: out of work, Beijing's hukou already,
+    foreign, in work in Tianjin, studied in Tianjin, not a graduate this year. Returns the rows
+    and the node each studied at (-1 for no graduate)."""
+    bj, tz, tj = IDS.index("BJ"), IDS.index("TZ"), IDS.index("TJ")
+    hebei, elsewhere = PROVINCES.index("hebei"), HUKOU_ELSEWHERE
+    kinds = [  # node, status, hukou, studied at
+        (bj, Status.EMPLOYED, hebei, bj),
+        (tz, Status.EMPLOYED, elsewhere, bj),
+        (bj, Status.UNEMPLOYED, elsewhere, bj),
+        (bj, Status.EMPLOYED, PROVINCES.index("beijing"), bj),
+        (bj, Status.EMPLOYED, HUKOU_ABROAD, bj),
+        (tj, Status.EMPLOYED, elsewhere, bj),
+        (bj, Status.EMPLOYED, elsewhere, tj),
+        (bj, Status.EMPLOYED, elsewhere, -1),
+    ]
+    n = 10_000
+    node, status, hukou, studied = (np.repeat(np.array(column), n) for column in zip(*kinds))
+    rows = Talents.new(
+        node, np.zeros(len(node), int), np.full(len(node), 23), status, hukou, np.ones(len(node), int)
+    )
+    rows.id[:] = np.arange(len(rows))
+    return rows, studied.astype(np.int8)
+
+
+@pytest.mark.parametrize("quota", [5_000, 50_000])
+def test_settlement_at_hiring_admits_its_quota_from_the_years_graduates_only(quota: int) -> None:
+    """E = 20,000 eligible: a quota of 5,000 admits each with chance 1/4 (on average 5,000,
+    within 4 standard deviations of the binomial), one of 50,000 admits them all; the rows that
+    miss a condition keep their hukou."""
+    rows, studied_at = hired_graduates()
+    before = rows.hukou.copy()
+    eligible = np.zeros(len(rows), bool)
+    eligible[:20_000] = True
+
+    found = demography.settle_graduates_at_hiring(
+        rows,
+        LAYOUT.province,
+        quota,
+        mask("beijing"),
+        studied_at,
+        Draws(SEED).keyed(2015, Purpose.GRADUATE_HUKOU),
+    )
+
+    settled = rows.hukou != before
+    assert found == 20_000
+    assert not settled[~eligible].any()
+    assert (rows.hukou[settled] == PROVINCES.index("beijing")).all()
+    chance = min(1.0, quota / 20_000)
+    spread = 4 * np.sqrt(20_000 * chance * (1 - chance))
+    assert abs(settled.sum() - 20_000 * chance) <= spread
+
+
+def test_settlement_at_hiring_comes_after_the_graduates_are_counted_by_origin(runs: Runner) -> None:
+    """A quota larger than Beijing's graduates from elsewhere settles every one in work in
+    Beijing: the year's counts by origin stay as without it (a graduate keeps its origin in
+    them), and Beijing's hukou holders at its nodes gain those graduates, no one else."""
+    quota = {"graduate_hukou_quota": {"nodes": ["beijing"], "values": {START: 300_000}}}
+    base, reform = runs(), runs(quota)
+    for column in ("graduates", "local_graduates", "local_graduates_employed_in_province"):
+        np.testing.assert_array_equal(node_column(reform, column, 2016), node_column(base, column, 2016))
+    bj = mask("beijing")
+    employed = node_column(base, "graduates_employed_in_province", 2016)
+    from_elsewhere = employed - node_column(base, "local_graduates_employed_in_province", 2016)
+
+    def beijings_hukou(model: Probe) -> float:
+        t = model.talents
+        holds = (t.hukou == PROVINCES.index("beijing")) & bj[t.node]
+        return float(t.weight[holds].sum())
+
+    gained = beijings_hukou(reform) - beijings_hukou(base)
+    assert from_elsewhere[bj].sum() > 0
+    # those employed in Beijing's province, from elsewhere: at Beijing's nodes, all settled
+    assert gained == pytest.approx(from_elsewhere[bj].sum(), rel=0.01)
+
+
+SERVICES = {"services_equalisation": {"nodes": ["HD", "XT"], "values": {START: 0.3}}}
 SERVICES = {"services_equalisation": {"nodes": ["HD", "XT"], "values": {START: 0.3}}}
 
 
@@ -1128,6 +1207,7 @@ STRONG: dict[str, dict[str, Any]] = {
     "university_places": {"nodes": ["XA"], "value": 20_000},
     "population_ceiling": {"nodes": ["beijing"], "value": 15_000_000},
     "hukou_points_quota": {"nodes": ["beijing"], "value": 300_000},
+    "graduate_hukou_quota": {"nodes": ["beijing"], "value": 300_000},
     "commute_time_cut": {"nodes": ["BJ", "TZ", "LF"], "value": 0.8},
     "purchase_limits": {"nodes": ["beijing"], "value": 0.3},
 }
@@ -1372,9 +1452,16 @@ def plan_run() -> TalentModel:
 
 
 def test_the_plan_sets_every_lever_of_the_plan() -> None:
-    # the baseline's ceiling and points-based settlement and the transport plan's commute are not
+    # the baseline's ceiling, graduates' and points-based settlement and purchase limits and the
+    # transport plan's commute are not
     # measures of the talent plan
-    not_the_plans = {"population_ceiling", "hukou_points_quota", "purchase_limits", "commute_time_cut"}
+    not_the_plans = {
+        "population_ceiling",
+        "hukou_points_quota",
+        "graduate_hukou_quota",
+        "purchase_limits",
+        "commute_time_cut",
+    }
     assert set(PLAN_LEVERS) == set(LEVERS) - not_the_plans
     assert SPENDS_NONE  # some are documented as spending none
 

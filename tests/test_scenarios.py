@@ -77,7 +77,8 @@ def test_a_resolved_scenario_dump_loads_on_its_own(tmp_path: Path) -> None:
 def test_the_subsidy_scenario_is_the_baseline_plus_its_lever() -> None:
     baseline = load_scenario(SCENARIOS / "baseline.yaml")
     subsidy = load_scenario(SCENARIOS / "graduates-to-hebei.yaml")
-    beijings_own = {"population_ceiling", "hukou_points_quota", "purchase_limits"}  # Beijing's own policies
+    # Beijing's own policies
+    beijings_own = {"population_ceiling", "hukou_points_quota", "graduate_hukou_quota", "purchase_limits"}
     assert set(baseline.lever_settings()) == beijings_own
     assert set(subsidy.lever_settings()) == {"graduate_subsidy", *beijings_own}
     setting = subsidy.lever_settings()["graduate_subsidy"]
