@@ -75,6 +75,7 @@ class YearAccounts:
     local_graduates_left: np.ndarray = field(init=False)
     local_graduates_employed: np.ndarray = field(init=False)
     local_graduates_employed_in_province: np.ndarray = field(init=False)
+    graduates_settled: np.ndarray = field(init=False)  # given the hukou with the job (by job node)
     enrolled: np.ndarray = field(init=False)  # university entrants (a part of entries)
     refused: np.ndarray = field(init=False)  # talents turned away by a population ceiling (expected)
     flows: np.ndarray = field(init=False)
@@ -93,7 +94,8 @@ class YearAccounts:
             self.local_graduates_left,
             self.local_graduates_employed,
             self.local_graduates_employed_in_province,
-        ) = (np.zeros(n, np.int64) for _ in range(7))
+            self.graduates_settled,
+        ) = (np.zeros(n, np.int64) for _ in range(8))
         self.refused = np.zeros(n)
         self.flows = np.zeros((n + 1, n + 1, len(GROUPS)), np.int64)
 
@@ -752,14 +754,20 @@ class TalentModel(mesa.Model):
         (model/demography.py ``settle_graduates_at_hiring``); no draws while the lever is off."""
         quota = self.levers["graduate_hukou_quota"]
         if quota.value > 0 and quota.nodes.any():
+            t, rows = self.talents, np.flatnonzero(studied_at >= 0)
+            before = t.hukou[rows]
             demography.settle_graduates_at_hiring(
-                self.talents,
+                t,
                 self.layout.province,
                 quota.value,
                 quota.nodes,
                 studied_at,
                 self._keyed(Purpose.GRADUATE_HUKOU),
             )
+            settled = rows[t.hukou[rows] != before]
+            self.accounts.graduates_settled = np.bincount(
+                t.node[settled], weights=t.weight[settled], minlength=self.layout.size
+            ).astype(np.int64)
 
     def match_jobs(self, studied_at: np.ndarray) -> None:
         """Phase 6: job seekers meet vacancies in their node; graduates who qualify for a
@@ -989,6 +997,7 @@ class TalentModel(mesa.Model):
                 "local_graduates_left": acc.local_graduates_left,
                 "local_graduates_employed": acc.local_graduates_employed,
                 "local_graduates_employed_in_province": acc.local_graduates_employed_in_province,
+                "graduates_settled": acc.graduates_settled,
                 "nonlocal_talents": nonlocal_talents,
                 "fte_served": self.fte_served,
                 "services_served": self.services_served,

@@ -60,6 +60,7 @@ NODE_COLUMNS = [  # the nodes table of a run, in order (test_model, test_cli)
     "local_graduates_left",
     "local_graduates_employed",
     "local_graduates_employed_in_province",
+    "graduates_settled",
     "nonlocal_talents",
     "fte_served",
     "services_served",

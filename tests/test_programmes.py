@@ -828,6 +828,9 @@ def test_settlement_at_hiring_comes_after_the_graduates_are_counted_by_origin(ru
     assert from_elsewhere[bj].sum() > 0
     # those employed in Beijing's province, from elsewhere: at Beijing's nodes, all settled
     assert gained == pytest.approx(from_elsewhere[bj].sum(), rel=0.01)
+    settled = node_column(reform, "graduates_settled", 2016)
+    assert settled.sum() == pytest.approx(gained, abs=1)
+    assert (settled[~bj] == 0).all() and (node_column(base, "graduates_settled", 2016) == 0).all()
 
 
 SERVICES = {"services_equalisation": {"nodes": ["HD", "XT"], "values": {START: 0.3}}}
