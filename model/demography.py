@@ -412,10 +412,11 @@ def settle_graduates_at_hiring(
     a yearly quota of the graduates of the target nodes' universities who come from elsewhere
     with the hukou of the node's province (进京指标, ASSUMPTIONS D6).
 
-    Eligible are this year's graduates who studied at a target node and are in work at one by
-    the year's end, registered elsewhere (another province of the region or of China; foreigners
-    hold no hukou). With E the persons eligible, each eligible row gains the hukou of its node's
-    province with chance
+    Eligible are this year's graduates who studied at a target node and are in work at a target
+    node of the same province by the year's end, registered elsewhere (another province of the
+    region or of China; foreigners hold no hukou). With E the persons eligible at all target
+    nodes (one quota for them all), each eligible row gains the hukou of its node's province
+    with chance
 
         c = min(1, quota / E)
 
@@ -439,6 +440,7 @@ def settle_graduates_at_hiring(
     chosen = (
         at_target[studied_at[rows]]
         & at_target[node]
+        & (province[studied_at[rows]] == province[node])
         & (t.status[rows] == Status.EMPLOYED)
         & (hukou != province[node])
         & (hukou != HUKOU_ABROAD)

@@ -489,7 +489,7 @@ _DECLARED = [
     ),
     Lever(
         "graduate_hukou_quota",
-        "Beijing's yearly plan for hiring graduates from elsewhere, before the talent plan",
+        "Beijing's yearly quota of graduates from elsewhere hired with its hukou (rules of 2013, 2015)",
         "进京指标: each year Beijing lets its employers hire a quota of the graduates of its "
         "universities who come from elsewhere with a Beijing hukou (about 10,000 a year in "
         "2013, no more than 9,000 for 2015). Part of the baseline: Beijing's own policy, not a "
@@ -497,12 +497,15 @@ _DECLARED = [
         "persons a year",
         0.0,
         1_000_000.0,
-        "The year's graduates of the target nodes' universities in work at a target node by the "
-        "year's end, registered elsewhere (another province of the region or of China, not "
-        "abroad), gain the hukou of the node's province with chance min(1, value / eligible "
-        "persons), so that the value a year settle on average (model/demography.py "
-        "settle_graduates_at_hiring). Counted after the graduates' shares by origin: a graduate "
-        "keeps its origin in them.",
+        "The year's graduates of the target nodes' universities in work at a target node of the "
+        "same province by the year's end, registered elsewhere (another province of the region or "
+        "of China, not abroad), gain the hukou of the node's province with chance min(1, value / "
+        "eligible persons at the target nodes), so that the value a year settle on average; on "
+        "top of the yearly settlement of hukou_settlement_rate and the points scheme "
+        "(model/demography.py settle_graduates_at_hiring). Counted after the graduates' shares "
+        "by origin: a graduate keeps its origin in them. From then on the graduate holds the "
+        "province's hukou in every choice: no hukou barrier at its nodes, and "
+        "hukou_barrier_outside on leaving the region (ASSUMPTIONS D6).",
         _NO_SPENDING.format(why="settlement is an administrative decision"),
         targets=("nodes",),
         default_nodes=("beijing",),

@@ -753,58 +753,80 @@ def test_points_settlement_admits_its_quota_from_the_eligible_only(quota: int) -
 
 
 def hired_graduates() -> tuple[Talents, np.ndarray]:
-    """Rows by hand, one person each: 20,000 eligible (this year's graduates of Beijing's core
-    node, in work there or at another Beijing node, registered in Hebei or elsewhere in China)
-    and, as many each, rows that miss one condition: out of work, Beijing's hukou already,
-    foreign, in work in Tianjin, studied in Tianjin, not a graduate this year. Returns the rows
-    and the node each studied at (-1 for no graduate)."""
+    """Rows by hand: 30,000 eligible persons (this year's graduates of Beijing's core node, in
+    work there or at another Beijing node, registered in Hebei, Tianjin or elsewhere in China;
+    the Tianjin rows weigh 2 persons each) and rows that miss one condition: out of work,
+    Beijing's hukou already, foreign, in work in Tianjin, studied in Tianjin, not a graduate
+    this year. Returns the rows and the node each studied at (-1 for no graduate)."""
     bj, tz, tj = IDS.index("BJ"), IDS.index("TZ"), IDS.index("TJ")
-    hebei, elsewhere = PROVINCES.index("hebei"), HUKOU_ELSEWHERE
-    kinds = [  # node, status, hukou, studied at
-        (bj, Status.EMPLOYED, hebei, bj),
-        (tz, Status.EMPLOYED, elsewhere, bj),
-        (bj, Status.UNEMPLOYED, elsewhere, bj),
-        (bj, Status.EMPLOYED, PROVINCES.index("beijing"), bj),
-        (bj, Status.EMPLOYED, HUKOU_ABROAD, bj),
-        (tj, Status.EMPLOYED, elsewhere, bj),
-        (bj, Status.EMPLOYED, elsewhere, tj),
-        (bj, Status.EMPLOYED, elsewhere, -1),
+    hebei, tianjin, elsewhere = PROVINCES.index("hebei"), PROVINCES.index("tianjin"), HUKOU_ELSEWHERE
+    kinds = [  # node, status, hukou, studied at, persons a row
+        (bj, Status.EMPLOYED, hebei, bj, 1),
+        (tz, Status.EMPLOYED, elsewhere, bj, 1),
+        (bj, Status.EMPLOYED, tianjin, bj, 2),
+        (bj, Status.UNEMPLOYED, elsewhere, bj, 1),
+        (bj, Status.EMPLOYED, PROVINCES.index("beijing"), bj, 1),
+        (bj, Status.EMPLOYED, HUKOU_ABROAD, bj, 1),
+        (tj, Status.EMPLOYED, elsewhere, bj, 1),
+        (bj, Status.EMPLOYED, elsewhere, tj, 1),
+        (bj, Status.EMPLOYED, elsewhere, -1, 1),
     ]
-    n = 10_000
-    node, status, hukou, studied = (np.repeat(np.array(column), n) for column in zip(*kinds))
-    rows = Talents.new(
-        node, np.zeros(len(node), int), np.full(len(node), 23), status, hukou, np.ones(len(node), int)
-    )
+    n = 5_000
+    node, status, hukou, studied, weight = (np.repeat(np.array(column), n) for column in zip(*kinds))
+    rows = Talents.new(node, np.zeros(len(node), int), np.full(len(node), 23), status, hukou, weight)
     rows.id[:] = np.arange(len(rows))
     return rows, studied.astype(np.int8)
 
 
-@pytest.mark.parametrize("quota", [5_000, 50_000])
-def test_settlement_at_hiring_admits_its_quota_from_the_years_graduates_only(quota: int) -> None:
-    """E = 20,000 eligible: a quota of 5,000 admits each with chance 1/4 (on average 5,000,
-    within 4 standard deviations of the binomial), one of 50,000 admits them all; the rows that
-    miss a condition keep their hukou."""
-    rows, studied_at = hired_graduates()
-    before = rows.hukou.copy()
-    eligible = np.zeros(len(rows), bool)
-    eligible[:20_000] = True
-
-    found = demography.settle_graduates_at_hiring(
+def settle_at_hiring(rows: Talents, studied_at: np.ndarray, quota: float, *targets: str) -> float:
+    return demography.settle_graduates_at_hiring(
         rows,
         LAYOUT.province,
         quota,
-        mask("beijing"),
+        mask(*targets),
         studied_at,
         Draws(SEED).keyed(2015, Purpose.GRADUATE_HUKOU),
     )
+
+
+@pytest.mark.parametrize("quota", [7_500, 60_000])
+def test_settlement_at_hiring_admits_its_quota_from_the_years_graduates_only(quota: int) -> None:
+    """E = 20,000 persons eligible in 15,000 rows: a quota of 7,500 admits each with chance
+    1/4 (on average 7,500 persons, within 4 standard deviations of the binomial), one of
+    60,000 admits them all; the rows that miss a condition keep their hukou."""
+    rows, studied_at = hired_graduates()
+    before = rows.hukou.copy()
+    eligible = np.zeros(len(rows), bool)
+    eligible[:15_000] = True
+
+    found = settle_at_hiring(rows, studied_at, quota, "beijing")
 
     settled = rows.hukou != before
     assert found == 20_000
     assert not settled[~eligible].any()
     assert (rows.hukou[settled] == PROVINCES.index("beijing")).all()
     chance = min(1.0, quota / 20_000)
-    spread = 4 * np.sqrt(20_000 * chance * (1 - chance))
-    assert abs(settled.sum() - 20_000 * chance) <= spread
+    persons = rows.weight[settled].sum()
+    spread = 4 * np.sqrt(np.sum(rows.weight[eligible] ** 2) * chance * (1 - chance))
+    assert abs(persons - 20_000 * chance) <= spread
+
+
+def test_settlement_at_hiring_draws_by_id_and_stays_in_the_province_of_study() -> None:
+    """The same ids settle whatever the rows' order; with Tianjin among the targets, its
+    graduate hired in Beijing (a province it did not study in) is still not eligible."""
+    rows, studied_at = hired_graduates()
+    shuffled, order = hired_graduates()[0], np.random.default_rng(1).permutation(len(rows))
+    shuffled_at = studied_at[order]
+    for column in ("node", "status", "hukou", "weight", "id"):
+        getattr(shuffled, column)[:] = getattr(rows, column)[order]
+    before = rows.hukou.copy()
+
+    found = settle_at_hiring(rows, studied_at, 7_500, "beijing", "tianjin")
+    settle_at_hiring(shuffled, shuffled_at, 7_500, "beijing", "tianjin")
+
+    assert found == 20_000  # the Tianjin graduates hired in Beijing are not among them
+    settled_ids = np.sort(rows.id[rows.hukou != before])
+    np.testing.assert_array_equal(np.sort(shuffled.id[shuffled.hukou != before[order]]), settled_ids)
 
 
 def test_settlement_at_hiring_comes_after_the_graduates_are_counted_by_origin(runs: Runner) -> None:
@@ -813,7 +835,11 @@ def test_settlement_at_hiring_comes_after_the_graduates_are_counted_by_origin(ru
     them), and Beijing's hukou holders at its nodes gain those graduates, no one else."""
     quota = {"graduate_hukou_quota": {"nodes": ["beijing"], "values": {START: 300_000}}}
     base, reform = runs(), runs(quota)
-    for column in ("graduates", "local_graduates", "local_graduates_employed_in_province"):
+    for column in (
+        "local_graduates_left",
+        "local_graduates_employed",
+        "local_graduates_employed_in_province",
+    ):
         np.testing.assert_array_equal(node_column(reform, column, 2016), node_column(base, column, 2016))
     bj = mask("beijing")
     employed = node_column(base, "graduates_employed_in_province", 2016)
@@ -827,13 +853,12 @@ def test_settlement_at_hiring_comes_after_the_graduates_are_counted_by_origin(ru
     gained = beijings_hukou(reform) - beijings_hukou(base)
     assert from_elsewhere[bj].sum() > 0
     # those employed in Beijing's province, from elsewhere: at Beijing's nodes, all settled
-    assert gained == pytest.approx(from_elsewhere[bj].sum(), rel=0.01)
+    assert gained == from_elsewhere[bj].sum()
     settled = node_column(reform, "graduates_settled", 2016)
-    assert settled.sum() == pytest.approx(gained, abs=1)
+    assert settled.sum() == gained
     assert (settled[~bj] == 0).all() and (node_column(base, "graduates_settled", 2016) == 0).all()
 
 
-SERVICES = {"services_equalisation": {"nodes": ["HD", "XT"], "values": {START: 0.3}}}
 SERVICES = {"services_equalisation": {"nodes": ["HD", "XT"], "values": {START: 0.3}}}
 
 
