@@ -492,8 +492,9 @@ _DECLARED = [
         "Beijing's yearly quota of graduates from elsewhere hired with its hukou (rules of 2013, 2015)",
         "进京指标: each year Beijing lets its employers hire a quota of the graduates of its "
         "universities who come from elsewhere with a Beijing hukou (about 10,000 a year in "
-        "2013, no more than 9,000 for 2015). Part of the baseline: Beijing's own policy, not a "
-        "measure of the talent plan.",
+        "2013, no more than 9,000 for 2015). Beijing's own policy, not a measure of the talent "
+        "plan; set in scenarios/baseline-with-graduate-quota.yaml, not yet in the baseline "
+        "(ASSUMPTIONS D6).",
         "persons a year",
         0.0,
         1_000_000.0,

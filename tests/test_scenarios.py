@@ -77,8 +77,7 @@ def test_a_resolved_scenario_dump_loads_on_its_own(tmp_path: Path) -> None:
 def test_the_subsidy_scenario_is_the_baseline_plus_its_lever() -> None:
     baseline = load_scenario(SCENARIOS / "baseline.yaml")
     subsidy = load_scenario(SCENARIOS / "graduates-to-hebei.yaml")
-    # Beijing's own policies
-    beijings_own = {"population_ceiling", "hukou_points_quota", "graduate_hukou_quota", "purchase_limits"}
+    beijings_own = {"population_ceiling", "hukou_points_quota", "purchase_limits"}  # Beijing's own policies
     assert set(baseline.lever_settings()) == beijings_own
     assert set(subsidy.lever_settings()) == {"graduate_subsidy", *beijings_own}
     setting = subsidy.lever_settings()["graduate_subsidy"]
@@ -88,6 +87,16 @@ def test_the_subsidy_scenario_is_the_baseline_plus_its_lever() -> None:
         assert getattr(subsidy, key) == getattr(baseline, key), key
     assert subsidy.parameter_overrides() == baseline.parameter_overrides()
     assert subsidy.sha256() != baseline.sha256()
+
+
+def test_the_graduate_quota_scenario_is_the_baseline_plus_beijings_quota() -> None:
+    baseline = load_scenario(SCENARIOS / "baseline.yaml")
+    quota = load_scenario(SCENARIOS / "baseline-with-graduate-quota.yaml")
+    assert set(quota.lever_settings()) == {"graduate_hukou_quota", *baseline.lever_settings()}
+    setting = quota.lever_settings()["graduate_hukou_quota"]
+    assert setting.nodes == ["beijing"]
+    assert setting.values[dt.date(2015, 1, 1)] == 9000.0  # the quota for 2015 (ASSUMPTIONS D6)
+    assert quota.parameter_overrides() == baseline.parameter_overrides()
 
 
 def test_sha256_ignores_extends_and_file_names(tmp_path: Path) -> None:
