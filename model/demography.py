@@ -392,12 +392,28 @@ def settle_by_points(
             len(t),
         )
     )  # fmt: skip
+    _admit(t, province, quota, targets, eligible, persons, POINTS_YEARS, draws)
+    return persons
+
+
+def _admit(
+    t: Talents,
+    province: np.ndarray,
+    quota: float,
+    targets: np.ndarray,
+    eligible: np.ndarray,
+    persons: float,
+    min_years: int,
+    draws: Keyed,
+) -> None:
+    """A yearly quota among the ``eligible`` rows, E = ``persons``: each gains the hukou of its
+    node's province with chance min(1, quota / E) (``_settle``); nothing where E or the quota
+    is 0."""
     if persons <= 0 or quota <= 0:
-        return persons
+        return
     chance = np.zeros((len(GROUPS), len(province)))  # by (group, node), as settle_hukou's
     chance[:, np.asarray(targets, bool)] = min(1.0, quota / persons)
-    _settle(t, province, chance, POINTS_YEARS, eligible, draws)
-    return persons
+    _settle(t, province, chance, min_years, eligible, draws)
 
 
 def settle_graduates_at_hiring(
@@ -414,13 +430,9 @@ def settle_graduates_at_hiring(
 
     Eligible are this year's graduates who studied at a target node and are in work at a target
     node of the same province by the year's end, registered elsewhere (another province of the
-    region or of China; foreigners hold no hukou). With E the persons eligible at all target
-    nodes (one quota for them all), each eligible row gains the hukou of its node's province
-    with chance
-
-        c = min(1, quota / E)
-
-    so that ``quota`` persons a year settle on average (all, if fewer are eligible).
+    region or of China; foreigners hold no hukou). They settle as in ``settle_by_points``: with
+    E the persons eligible at all target nodes (one quota for them all), each with chance
+    c = min(1, quota / E).
 
     Args:
         talents: all talents; their ``hukou`` column is updated.
@@ -445,14 +457,10 @@ def settle_graduates_at_hiring(
         & (hukou != province[node])
         & (hukou != HUKOU_ABROAD)
     )
-    persons = float(t.weight[rows[chosen]].sum())
-    if persons <= 0 or quota <= 0:
-        return persons
     eligible = np.zeros(len(t), bool)
     eligible[rows[chosen]] = True
-    chance = np.zeros((len(GROUPS), len(province)))  # by (group, node), as settle_hukou's
-    chance[:, at_target] = min(1.0, quota / persons)
-    _settle(t, province, chance, 0, eligible, draws)
+    persons = float(t.weight[rows[chosen]].sum())
+    _admit(t, province, quota, at_target, eligible, persons, 0, draws)
     return persons
 
 
