@@ -392,28 +392,12 @@ def settle_by_points(
             len(t),
         )
     )  # fmt: skip
-    _admit(t, province, quota, targets, eligible, persons, POINTS_YEARS, draws)
-    return persons
-
-
-def _admit(
-    t: Talents,
-    province: np.ndarray,
-    quota: float,
-    targets: np.ndarray,
-    eligible: np.ndarray,
-    persons: float,
-    min_years: int,
-    draws: Keyed,
-) -> None:
-    """A yearly quota among the ``eligible`` rows, E = ``persons``: each gains the hukou of its
-    node's province with chance min(1, quota / E) (``_settle``); nothing where E or the quota
-    is 0."""
     if persons <= 0 or quota <= 0:
-        return
+        return persons
     chance = np.zeros((len(GROUPS), len(province)))  # by (group, node), as settle_hukou's
     chance[:, np.asarray(targets, bool)] = min(1.0, quota / persons)
-    _settle(t, province, chance, min_years, eligible, draws)
+    _settle(t, province, chance, POINTS_YEARS, eligible, draws)
+    return persons
 
 
 def settle_graduates_at_hiring(
@@ -423,7 +407,7 @@ def settle_graduates_at_hiring(
     targets: np.ndarray,
     studied_at: np.ndarray,
     draws: Keyed,
-) -> float:
+) -> tuple[float, np.ndarray]:
     """Settlement at hiring (lever ``graduate_hukou_quota``): employers of the target nodes hire
     a yearly quota of the graduates of the target nodes' universities who come from elsewhere
     with the hukou of the node's province (进京指标, ASSUMPTIONS D6).
@@ -443,25 +427,26 @@ def settle_graduates_at_hiring(
         draws: the year's draws for this quota (one per eligible row).
 
     Returns:
-        E, the persons eligible.
+        E, the persons eligible, and the rows that gained the hukou.
     """
     t, at_target = talents, np.asarray(targets, bool)
     rows = np.flatnonzero(studied_at >= 0)  # the year's graduates: a small part of the rows
     province = np.asarray(province, t.hukou.dtype)
     hukou, node = t.hukou[rows], t.node[rows]
-    chosen = (
+    eligible = rows[
         at_target[studied_at[rows]]
         & at_target[node]
         & (province[studied_at[rows]] == province[node])
         & (t.status[rows] == Status.EMPLOYED)
         & (hukou != province[node])
         & (hukou != HUKOU_ABROAD)
-    )
-    eligible = np.zeros(len(t), bool)
-    eligible[rows[chosen]] = True
-    persons = float(t.weight[rows[chosen]].sum())
-    _admit(t, province, quota, at_target, eligible, persons, 0, draws)
-    return persons
+    ]
+    persons = float(t.weight[eligible].sum())
+    if persons <= 0 or quota <= 0:
+        return persons, eligible[:0]
+    settled = eligible[draws.of(t.id[eligible]) < min(1.0, quota / persons)]  # only their draws
+    t.hukou[settled] = province[t.node[settled]]
+    return persons, settled
 
 
 def graduate(talents: Talents, params: Mapping[str, float]) -> np.ndarray:

@@ -754,9 +754,8 @@ class TalentModel(mesa.Model):
         (model/demography.py ``settle_graduates_at_hiring``); no draws while the lever is off."""
         quota = self.levers["graduate_hukou_quota"]
         if quota.value > 0 and quota.nodes.any():
-            t, rows = self.talents, np.flatnonzero(studied_at >= 0)
-            before = t.hukou[rows]
-            demography.settle_graduates_at_hiring(
+            t = self.talents
+            _, settled = demography.settle_graduates_at_hiring(
                 t,
                 self.layout.province,
                 quota.value,
@@ -764,7 +763,6 @@ class TalentModel(mesa.Model):
                 studied_at,
                 self._keyed(Purpose.GRADUATE_HUKOU),
             )
-            settled = rows[t.hukou[rows] != before]
             self.accounts.graduates_settled = np.bincount(
                 t.node[settled], weights=t.weight[settled], minlength=self.layout.size
             ).astype(np.int64)

@@ -779,7 +779,8 @@ def hired_graduates() -> tuple[Talents, np.ndarray]:
 
 
 def settle_at_hiring(rows: Talents, studied_at: np.ndarray, quota: float, *targets: str) -> float:
-    return demography.settle_graduates_at_hiring(
+    """E, the persons eligible (the rows' hukou updated in place)."""
+    found, _ = demography.settle_graduates_at_hiring(
         rows,
         LAYOUT.province,
         quota,
@@ -787,6 +788,7 @@ def settle_at_hiring(rows: Talents, studied_at: np.ndarray, quota: float, *targe
         studied_at,
         Draws(SEED).keyed(2015, Purpose.GRADUATE_HUKOU),
     )
+    return found
 
 
 @pytest.mark.parametrize("quota", [7_500, 60_000])
