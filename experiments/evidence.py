@@ -1,4 +1,4 @@
-"""The model's choice responses next to published effect sizes (../shared/docs/evidence-levers.md, §6).
+"""The model's choice responses next to published effect sizes (docs/evidence-levers.md, §6).
 
     python -m experiments.evidence [--scenario scenarios/baseline.yaml] [--scale 1000] [--seed N]
 

@@ -40,7 +40,7 @@ Utility of alternative j for a talent of cell c (terms named as in ``TERMS``)::
                   subsidies: a one-off payment is worth its annuity over the expected stay,
                   annuity(P) = P * r / (1 - (1 + r)^-T), r = money_discount_rate and
                   T = expected_stay_years, i.e. a permanent raise of that much a year (see
-                  ../shared/docs/evidence-levers.md 6.1); plus the international-community
+                  docs/evidence-levers.md 6.1); plus the international-community
                   amenity for foreign talents
 
 Home and job (nested logit). The node a talent chooses above is where it works (for those out

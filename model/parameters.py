@@ -83,7 +83,7 @@ _DECLARED = [
         10.0,
         "Penalty on a year's housing cost at the node as a share of the talent's wage.",
         "At 2 (the first judgement) a 10 % price rise moved graduates leaving by 0.5 pp against "
-        "2-3 pp published (../shared/docs/evidence-levers.md 6.3; python -m experiments.evidence): "
+        "2-3 pp published (docs/evidence-levers.md 6.3; python -m experiments.evidence): "
         "4x, within the fit's evidence interval [4, 10].",
     ),
     Parameter(
@@ -196,7 +196,7 @@ _DECLARED = [
         0.15,
         "Discount rate at which a one-off payment (subsidy) is turned into its annuity over the "
         "expected stay, which enters utility as a raise of that much a year (model/choice.py).",
-        "../shared/docs/evidence-levers.md 6.1 uses 5 %; of the order of Chinese deposit and "
+        "docs/evidence-levers.md 6.1 uses 5 %; of the order of Chinese deposit and "
         "mortgage rates of the 2010s; assumption.",
     ),
     Parameter(
@@ -207,7 +207,7 @@ _DECLARED = [
         30.0,
         "Years over which a talent expects to enjoy a one-off payment tied to a place (its "
         "annuity's horizon).",
-        "../shared/docs/evidence-levers.md 6.1 brackets it by 5-10 years for graduates; midpoint, "
+        "docs/evidence-levers.md 6.1 brackets it by 5-10 years for graduates; midpoint, "
         "assumption. At 8 years and 5 %, 30,000 CNY is worth 4,640 CNY a year.",
     ),
     # --- where a talent lives, given the job node (nested home choice, model/choice.py) ---

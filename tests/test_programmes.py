@@ -332,7 +332,7 @@ def test_a_one_off_payment_is_worth_its_annuity_as_a_raise(runs: Runner) -> None
     qualified = (graduate == 1) & BEIJING_TIANJIN[np.minimum(origin, N - 1)] & (origin < N)
     r, years = model.params["money_discount_rate"], model.params["expected_stay_years"]
     a_year = 30_000 * r / (1 - (1 + r) ** -years)
-    assert a_year == pytest.approx(4_642, abs=1)  # 8 years at 5 %: ../shared/docs/evidence-levers.md 6.1
+    assert a_year == pytest.approx(4_642, abs=1)  # 8 years at 5 %: docs/evidence-levers.md 6.1
     wage = model.conditions().wage  # (groups, nodes)
     expected = model.params["beta_wage"] * np.log1p(a_year / wage[group]) * HEBEI[None, :]
     cells = qualified & (hukou != HUKOU_ABROAD)
@@ -341,7 +341,7 @@ def test_a_one_off_payment_is_worth_its_annuity_as_a_raise(runs: Runner) -> None
 
 
 def test_a_one_off_30000_moves_a_graduates_choice_of_hebei_by_at_most_a_few_points(runs: Runner) -> None:
-    """../shared/docs/evidence-levers.md 6.1: a one-off 30,000 CNY should shift the probability
+    """docs/evidence-levers.md 6.1: a one-off 30,000 CNY should shift the probability
     of choosing a place by at most about 1.5-5 percentage points (the old money_utility_cny form
     gave 0.705 of utility, 5-8 times the annuity's worth)."""
     model = runs({"graduate_subsidy": {"nodes": ["hebei"], "values": {START: 30_000}}})
