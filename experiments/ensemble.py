@@ -105,6 +105,8 @@ def interval_kind(replicates: int, record: dict[str, Any] | None) -> str:
     over = f"90 % interval over {replicates} replicate{'' if replicates == 1 else 's'}"
     if not record:
         return f"{over} (chance only)"
+    if record["draws"] == 1:
+        return f"{over} (chance only, at the one draw of ensemble {record['file']})"
     return f"{over} (chance and parameter uncertainty: ensemble {record['file']}, {record['draws']} draws)"
 
 

@@ -104,6 +104,7 @@ LABELS: dict[str, dict[str, str]] = {
         "zh": "配对效应，{n}次重复的均值；阴影与误差线：90%区间{kind}",
     },
     "kind_chance": {"en": "(chance only)", "zh": "（仅随机性）"},
+    "kind_one_draw": {"en": "(chance only, at one draw of parameters)", "zh": "（仅随机性，参数为单一抽样）"},
     "kind_ensemble": {
         "en": "(chance and parameter uncertainty: {draws} draws)",
         "zh": "（随机性与参数不确定性：{draws}个参数抽样）",
@@ -180,9 +181,9 @@ by replicate, its value minus the reference's value on that seed (a <em>paired</
 so chance differences that the two runs share cancel; the mean effect is the mean of these
 differences over replicates. A scenario compared with itself has an effect of exactly 0.</p>
 <p>Intervals (90%, 区间) are the 5th and 95th percentiles of the paired differences over
-replicates (linear interpolation). They show how much the effect varies with the random draws
-of the simulation only: they leave out the uncertainty of the behavioural parameters and of
-the base-year data, and with few replicates they are rough (with 2 replicates they span 90% of
+replicates (linear interpolation). Without a parameter ensemble (<code>--ensemble</code>) they
+show how much the effect varies with the random draws of the simulation only: they leave out the
+uncertainty of the behavioural parameters and of the base-year data; and with few replicates they are rough (with 2 replicates they span 90% of
 the distance between the two). Run more replicates to narrow them.</p>
 <p>Spending is summed over nodes and averaged over replicates (a replicate that spent nothing in
 a year counts as 0). The cost per additional talent divides the additional cumulative spending
@@ -195,7 +196,7 @@ METHOD_ZH = """
 <p>所有情景都在相同的重复种子上运行（<em>共同随机数</em>）：种子来自NumPy的<code>SeedSequence(root).spawn(N)</code>，
 每个情景的第<em>r</em>次重复使用同一个种子。情景对某项指标的<strong>效应</strong>，是逐次重复计算的该情景取值减参照情景在同一种子下的取值
 （<em>配对</em>差值），因此两次运行共有的随机差异相互抵消；平均效应是这些差值在各次重复上的均值。情景与自身比较的效应恰为0。</p>
-<p>区间（90%）是配对差值在各次重复上的第5与第95百分位（线性插值）。它们只反映效应随模拟随机抽样的变化：不包括行为参数与基年数据的不确定性；
+<p>区间（90%）是配对差值在各次重复上的第5与第95百分位（线性插值）。不使用参数集合（<code>--ensemble</code>）时，它们只反映效应随模拟随机抽样的变化：不包括行为参数与基年数据的不确定性；
 重复次数少时区间很粗略（2次重复时区间覆盖两者之差的90%）。增加重复次数可使区间变窄。</p>
 <p>投入按节点加总，再取重复运行的均值（某次重复某年未投入则计为0）。每新增一名人才的投入，等于某项政策措施的新增累计投入
 （情景减参照情景）除以该措施目标节点人才的平均效应；若该效应的90%区间包含0或低于0，则留空并注明原因。</p>
@@ -318,6 +319,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "used.",
         "区间：{n}次重复的90%区间（随机性与参数不确定性：参数集合{file}，共{draws}个抽样）。"
         "每个情景的第r次重复使用同一个参数抽样（{names}），按抽样权重由根种子选出；共用到{used}个不同抽样。",
+    ),
+    "intervals_one_draw": _en_only(
+        "Intervals: 90 % interval over {n} replicates (chance only): every replicate ran with the one "
+        "draw of ensemble {file}, which sets {names}.",
+        "区间：{n}次重复的90%区间（仅随机性）：每次重复都使用参数集合{file}的唯一抽样（设定{names}）。",
     ),
     "method_ensemble": _en_only(
         "<p>With a parameter ensemble, each replicate also draws the values of the parameters the "
@@ -584,7 +590,9 @@ def _milestone_lines(ax: Any) -> None:
 def interval_kind(draws: int | None, lang: str) -> str:
     """What a chart's 90% interval spans: chance only (``draws`` None), or chance and the
     parameter uncertainty of an ensemble of ``draws`` draws."""
-    return text("kind_chance", lang) if draws is None else text("kind_ensemble", lang, draws=draws)
+    if draws is None:
+        return text("kind_chance", lang)
+    return text("kind_one_draw", lang) if draws == 1 else text("kind_ensemble", lang, draws=draws)
 
 
 def hebei_share_chart(
@@ -962,6 +970,9 @@ def intervals_sentence(comparison: Comparison, lang: str = "both") -> str:
     record = comparison.ensemble_record
     if record is None:
         return tr("intervals_chance", lang, n=comparison.replicates)
+    if record["draws"] == 1:
+        names = ", ".join(record["parameters"])
+        return tr("intervals_one_draw", lang, n=comparison.replicates, file=record["file"], names=names)
     return tr(
         "intervals_ensemble",
         lang,
@@ -1450,7 +1461,11 @@ def render_compare_report(
         "effects": _effects(comparison, tables, lang),
         "spending": _spending(comparison, tables, lang, is_attributed=bool(attributions)),
         "method": METHOD_HTML[lang]
-        + ("" if comparison.ensemble is None else tr("method_ensemble", lang))
+        + (
+            ""
+            if comparison.ensemble is None or comparison.ensemble.size == 1
+            else tr("method_ensemble", lang)
+        )
         + _p(intervals_sentence(comparison, lang)),
         "manifest": _manifest(manifest, lang),
     }

@@ -326,3 +326,15 @@ def test_without_an_ensemble_nothing_changes(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="no column 'draw'"):
         load_ensemble(BAD_ENSEMBLES / "not_a_csv.csv")
     assert choose_ensemble(None, load_scenario(BASELINE), BASELINE) is None
+
+
+def test_a_one_draw_ensemble_gives_intervals_of_chance_only_at_its_draw() -> None:
+    """One draw (e.g. ``jjj-talent parameters --start-of CONFIG``) fixes the parameters: the
+    intervals span chance alone, and say at which values."""
+    from reports.compare_report import interval_kind as chart_kind
+
+    one = interval_kind(3, {"file": "start.csv", "draws": 1})
+    assert one == "90 % interval over 3 replicates (chance only, at the one draw of ensemble start.csv)"
+    assert chart_kind(1, "en") == "(chance only, at one draw of parameters)"
+    assert chart_kind(3, "en") == "(chance and parameter uncertainty: 3 draws)"
+    assert chart_kind(None, "en") == "(chance only)"
