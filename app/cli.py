@@ -114,8 +114,24 @@ def _parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="print the JSON Schema of scenario files")
     schema.set_defaults(handler=lambda args: print(json.dumps(json_schema(), indent=2, ensure_ascii=False)))
 
-    parameters = commands.add_parser("parameters", help="list behavioural parameters")
-    parameters.set_defaults(handler=_list_parameters)
+    parameters = commands.add_parser(
+        "parameters",
+        help="list behavioural parameters",
+        description="List the behavioural parameters with units, bounds and sources; or, with "
+        "--start-of, write where a calibration config's searches start (the declared defaults) as a "
+        "one-draw ensemble file, so that run, compare and validate with --ensemble FILE measure the "
+        "model before its fit.",
+    )
+    parameters.add_argument(
+        "--start-of",
+        type=Path,
+        metavar="CONFIG",
+        help="calibration config (e.g. experiments/calibration-2015.yaml): write its start values",
+    )
+    parameters.add_argument(
+        "--out", type=Path, help="with --start-of: the file (default: outputs/<config>-start.csv)"
+    )
+    parameters.set_defaults(handler=_parameters)
 
     levers = commands.add_parser("levers", help="list the plan's policy levers")
     levers.set_defaults(handler=_list_levers)
@@ -515,7 +531,23 @@ def _year_progress(started: float) -> Any:
     return show
 
 
-def _list_parameters(args: argparse.Namespace) -> None:
+def _parameters(args: argparse.Namespace) -> None:
+    if args.start_of is None:
+        if args.out is not None:
+            raise ScenarioError(f"command line: --out: value {str(args.out)!r}: only with --start-of CONFIG")
+        _list_parameters()
+        return
+    from experiments.calibration.calibrate import load_config, start_ensemble
+
+    config = load_config(args.start_of)
+    out = args.out or DEFAULT_OUTPUTS / f"{config.name}-start.csv"
+    files.write_csv(out, start_ensemble(config))
+    print(
+        f"wrote {out}: the start values of {len(config.parameters)} parameters, one draw (--ensemble {out})"
+    )
+
+
+def _list_parameters() -> None:
     for p in PARAMETERS.values():
         print(
             f"{p.name:32} {p.default:<10g} {p.unit:28} [{p.lower:g}, {p.upper:g}]\n    {p.meaning}\n"

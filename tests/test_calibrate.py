@@ -22,13 +22,15 @@ from experiments.calibration.calibrate import (
     fit,
     fresh_seed_sets,
     load_config,
+    start_values,
 )
 from experiments.calibration.validate import compare, run_replicates
+from experiments.ensemble import load_ensemble
 from experiments.replicates import keyed_seeds, replicate_seeds
 from model.errors import ScenarioError
 from model.parameters import PARAMETERS
 from model.scenario import load_scenario
-from tests.conftest import ROOT, SCENARIOS
+from tests.conftest import ROOT, SCENARIOS, invoke
 
 TRUE_INFLOW = 0.07
 # on inflow_rate (arrivals per graduate of China's universities): a fifth of the distance from
@@ -497,3 +499,41 @@ def test_a_target_the_runs_cannot_produce_stops_a_batch_at_once():
     problem = Problem(scenario, ("inflow_rate",), np.array([0.0]), np.array([0.14]), start, targets, (1,))
     with pytest.raises(ScenarioError, match="beijing talents 2011 cannot be produced: .*region"):
         problem.evaluate_batch([start])
+
+
+SHIPPED_CONFIG = ROOT / "experiments" / "calibration-2015.yaml"
+
+
+def test_quick_runs_the_shipped_config_from_the_declared_defaults_and_writes_no_layer(tmp_path):
+    """``--quick`` (the README's check that a config runs) starts where the fit starts, from the
+    declared defaults and not from the shipped fit's values, and leaves the shipped layer alone."""
+    layer = SCENARIOS / "calibrated-2015.yaml"
+    before = layer.read_bytes()
+    out = tmp_path / "quick"
+    result = invoke("calibrate", str(SHIPPED_CONFIG), "--quick", "--workers", "0", "--out", str(out))
+    assert result.status == 0, result.err
+    record = json.loads((out / "calibration.json").read_text(encoding="utf-8"))
+    starts = {name: entry["start"] for name, entry in record["parameters"].items()}
+    assert starts == start_values(load_config(SHIPPED_CONFIG))
+    assert starts == {name: PARAMETERS[name].default for name in starts}  # the config sets no start
+    shipped = load_scenario(layer).parameter_overrides()
+    assert any(shipped[name] != value for name, value in starts.items())
+    assert record["method"]["max_evaluations"] == 24 and record["scenario"]["scale"] == 2000
+    assert layer.read_bytes() == before
+
+
+def test_the_start_values_are_written_as_a_one_draw_ensemble_and_bad_calls_refused(tmp_path):
+    out = tmp_path / "start.csv"
+    result = invoke("parameters", "--start-of", str(SHIPPED_CONFIG), "--out", str(out))
+    assert result.status == 0, result.err
+    ensemble = load_ensemble(out)
+    assert ensemble.size == 1 and ensemble.weights.tolist() == [1.0]
+    assert dict(zip(ensemble.names, ensemble.values[0])) == start_values(load_config(SHIPPED_CONFIG))
+
+    lonely = tmp_path / "lonely.csv"
+    refused = invoke("parameters", "--out", str(lonely))
+    assert refused.status == 2 and "--out" in refused.err and "only with --start-of" in refused.err
+    missing = tmp_path / "missing.yaml"
+    refused = invoke("parameters", "--start-of", str(missing), "--out", str(lonely))
+    assert refused.status == 2 and "missing.yaml" in refused.err and "Traceback" not in refused.err
+    assert not lonely.exists()

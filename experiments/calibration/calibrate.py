@@ -768,23 +768,34 @@ def problem_from(config: CalibrationConfig, pool: Pool | None = None) -> Problem
     scenario = scenario.with_overrides(overrides, source=str(config.source))
     names = tuple(config.parameters)
     bounds = [config.parameters[n] for n in names]
-    start = np.array(
-        [
-            b.start if b.start is not None else float(np.clip(PARAMETERS[n].default, b.lower, b.upper))
-            for n, b in zip(names, bounds)
-        ]
-    )
     seed = root_seed(config, scenario)
     return Problem(
         scenario,
         names,
         np.array([b.lower for b in bounds]),
         np.array([b.upper for b in bounds]),
-        start,
+        np.array(list(start_values(config).values())),
         select_targets(config, observed, scenario.start_year),
         tuple(replicate_seeds(seed, config.replicates)),
         pool,
     )
+
+
+def start_values(config: CalibrationConfig) -> dict[str, float]:
+    """Where every search of the config starts, in its parameters' order: the config's ``start``
+    of a parameter, else its declared default (``model/parameters.py``) clipped into the search
+    bounds. Never a previous fit's value: the model before the fit."""
+    return {
+        name: b.start if b.start is not None else float(np.clip(PARAMETERS[name].default, b.lower, b.upper))
+        for name, b in config.parameters.items()
+    }
+
+
+def start_ensemble(config: CalibrationConfig) -> pd.DataFrame:
+    """``start_values`` as a one-draw ensemble table (``experiments/ensemble.py``): ``run``,
+    ``compare`` or ``validate`` with ``--ensemble`` on it run the model before its fit, every other
+    parameter as the scenario sets it."""
+    return pd.DataFrame([{"draw": f"{config.name}-start", **start_values(config), "weight": 1.0}])
 
 
 def _layer_parameters(config: CalibrationConfig) -> list[str]:
