@@ -8,7 +8,9 @@ report is swapped in with the tables it describes.
 With an ensemble (``experiments/ensemble.py``) the run is replicate 0 of its seed: it runs with
 the parameter values of the draw ``Ensemble.replicate_draws(seed, 1)`` picks, and the manifest
 records the file, its hash and the draw (``ensemble``); ``scenario.json`` and
-``parameters.csv`` hold the values that ran.
+``parameters.csv`` hold the values that ran. ``parameters.csv`` says where each value came
+from (``origin``): ``default`` (the declared default), ``scenario`` (set by the scenario, a
+parent or an ensemble draw) or, once ``copy_record`` has seen the fitted layer, ``fitted``.
 """
 
 from __future__ import annotations
@@ -91,13 +93,15 @@ def calibration_record(scenario_path: Path) -> Path | None:
 
 def copy_record(record: Path, folder: Path) -> str | None:
     """Copy a calibration record's fit table into a run folder, and its validation when that
-    validated the layer's fitted values; returns why the validation was left out, or None."""
+    validated the layer's fitted values; returns why the validation was left out, or None. The
+    run's ``parameters.csv`` marks as ``fitted`` the parameters that ran at the layer's values."""
     shutil.copyfile(record / FIT_TABLE, folder / FIT_TABLE)
+    fitted = load_scenario(record.with_suffix(".yaml")).parameter_overrides()
+    mark_fitted(folder / "parameters.csv", fitted)
     validation = record / RECORD_VALIDATION
     if not (validation / "summary.json").is_file():
         return None
     summary = json.loads((validation / "summary.json").read_text(encoding="utf-8"))
-    fitted = load_scenario(record.with_suffix(".yaml")).parameter_overrides()
     validated = summary.get("parameters", {})
     if any(validated.get(name) != value for name, value in fitted.items()):
         return (
@@ -107,6 +111,15 @@ def copy_record(record: Path, folder: Path) -> str | None:
     shutil.copyfile(validation / "validation.csv", folder / VALIDATION_TABLE)
     shutil.copyfile(validation / "summary.json", folder / VALIDATION_SUMMARY)
     return None
+
+
+def mark_fitted(path: Path, fitted: dict[str, float]) -> None:
+    """Set ``origin`` to ``fitted`` in a run's parameter table where the value that ran is the
+    fitted layer's (an ensemble draw or the scenario's own value stays ``scenario``)."""
+    table = pd.read_csv(path)
+    at_fit = table["name"].map(fitted).eq(table["value"])
+    table.loc[at_fit, "origin"] = "fitted"
+    files.write_csv(path, table)
 
 
 def write_tables(folder: Path, tables: dict[str, pd.DataFrame], model: TalentModel, manifest: dict) -> None:
@@ -131,6 +144,7 @@ def parameter_table(values: dict[str, float]) -> pd.DataFrame:
                 "name": p.name,
                 "value": values[p.name],
                 "default": p.default,
+                "origin": "default" if values[p.name] == p.default else "scenario",
                 "unit": p.unit,
                 "lower": p.lower,
                 "upper": p.upper,

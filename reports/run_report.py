@@ -319,6 +319,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "{changed} of {total} parameters differ from their default (highlighted).",
         "{total}个参数中有{changed}个与默认值不同（高亮显示）。",
     ),
+    "parameter_origins": _en_only(
+        "Origin: {fitted} fitted to the numbers up to 2015 (the layer the scenario extends, "
+        "scenarios/calibrated-2015.yaml for the shipped scenarios), {scenario} set by the scenario or "
+        "an ensemble draw, {default} at their declared default (judgement or published evidence, as "
+        "the source says).",
+        "来源：{fitted}个依据2015年及以前的数据校准（情景所继承的校准层，内置情景为scenarios/calibrated-2015.yaml），"
+        "{scenario}个由情景或参数集合抽样设定，{default}个取声明的默认值（判断或已发表证据，见来源）。",
+    ),
     "key": _en_only("key", "项目"),
     "value": _en_only("value", "值"),
 }
@@ -449,11 +457,13 @@ full-time equivalents where it is served.</li>
 </ol>
 <p>Every behavioural coefficient is a parameter with a default, unit, bounds and source (see
 <a href="#parameters">Parameters</a>). The behavioural core (arrivals, the adult-degree
-pipeline, the logit weights on wage, housing and services within the published evidence, Beijing's
-hukou barrier, the moving hazard, wages, house prices and the lean of the base year's moves) is
+pipeline and local entrants, the logit weights on wage, housing and services within the published
+evidence, Beijing's hukou barrier, settlement, the barrier on and the share of leaving the region, the
+moving hazard, the cost of commuting, wages, house prices and the lean of the base year's moves) is
 fitted jointly to the numbers published up to 2015 by <code>jjj-talent calibrate
-experiments/calibration-2015.yaml</code>; those that differ from their default are highlighted in the
-table. The rest are judgement or published evidence, as their source says. Base-year data carry their provenance (see
+experiments/calibration-2015.yaml</code>; the table's column <em>origin</em> says which parameters are
+fitted, which the scenario sets and which keep their declared default, and those that differ from
+their default are highlighted. The defaults are judgement or published evidence, as their source says. Base-year data carry their provenance (see
 <a href="#sources">Data sources</a>). The plan's targets are qualitative, so the model reports
 measurable indicators (Hebei's share, the Beijing–Hebei density gap, the foreign share, high-end
 talents per pole) at the milestone years 2020, 2025 and 2030.</p>
@@ -476,10 +486,10 @@ METHOD_ZH = """
 <li><strong>柔性引才</strong>：兼职与多地服务折算为全时当量，计入服务所在地。</li>
 <li><strong>汇总</strong>：存量、流量、房价、工资、政策投入与各项指标。</li>
 </ol>
-<p>每个行为系数都是带默认值、单位、取值范围与来源的参数（见<a href="#parameters">参数</a>）。其中16个（外来流入、非人才人口增长、成人学历教育、
-在已发表证据范围内的工资、住房与公共服务权重、北京户籍壁垒、迁移风险、工资、房价以及基年迁移的趋势倾斜）由
-<code>jjj-talent calibrate experiments/calibration-2015.yaml</code>依据2015年及以前公布的数据联合校准，与默认值不同者在表中突出显示；
-其余为判断或已发表的证据，见各参数来源。基年数据附有来源
+<p>每个行为系数都是带默认值、单位、取值范围与来源的参数（见<a href="#parameters">参数</a>）。行为核心（外来流入、成人学历教育与本地生源、
+在已发表证据范围内的工资、住房与公共服务权重、北京户籍壁垒、落户、离开本区域的壁垒与比例、迁移风险、通勤成本、工资、房价以及基年迁移的趋势倾斜）由
+<code>jjj-talent calibrate experiments/calibration-2015.yaml</code>依据2015年及以前公布的数据联合校准；参数表的<em>origin</em>列注明哪些参数经校准、
+哪些由情景设定、哪些取声明的默认值，与默认值不同者突出显示；默认值为判断或已发表的证据，见各参数来源。基年数据附有来源
 （见<a href="#sources">数据来源</a>）。规划目标是定性的，因此模型在2020、2025与2030年这三个阶段目标年份报告可度量的指标
 （河北人才占比、京冀人才密度差、外籍人才占比、各极高端人才）。</p>
 """
@@ -1270,7 +1280,7 @@ def _parameters(run: RunData, lang: str = "both") -> str:
         return _p(tr("no_parameters", lang))
     columns = [
         column
-        for column in ("name", "value", "default", "unit", "lower", "upper", "meaning", "source")
+        for column in ("name", "value", "default", "origin", "unit", "lower", "upper", "meaning", "source")
         if column in parameters.columns
     ]
     rows = parameters[columns].astype(str).values.tolist()
@@ -1279,6 +1289,15 @@ def _parameters(run: RunData, lang: str = "both") -> str:
     ]
     numeric = [columns.index(c) for c in ("value", "default", "lower", "upper") if c in columns]
     note = tr("changed_parameters", lang, changed=sum(1 for c in changed if c), total=len(rows))
+    if "origin" in parameters.columns:
+        origins = parameters["origin"].value_counts()
+        note += " " + tr(
+            "parameter_origins",
+            lang,
+            fitted=int(origins.get("fitted", 0)),
+            scenario=int(origins.get("scenario", 0)),
+            default=int(origins.get("default", 0)),
+        )
     return _p(note) + _data_note(lang) + _table(columns, rows, numeric=numeric, row_classes=changed)
 
 

@@ -133,6 +133,9 @@ def test_what_the_run_used_is_recorded(finished: tuple[Path, Path, Invocation]) 
     defaults = parameters.set_index("name")["default"]
     for name in PARAMETERS:  # the fitted layer's values (baseline extends it), the rest defaults
         assert values[name] == pytest.approx(fitted.get(name, defaults[name])), name
+    origin = parameters.set_index("name")["origin"]  # this copy of the layer has no record folder
+    assert set(origin[origin != "default"].index) == {n for n in fitted if fitted[n] != defaults[n]}
+    assert set(origin) == {"default", "scenario"}
     assert len(pd.read_csv(out / "provenance.csv")) > 0
     assert json.loads((out / "notes.json").read_text(encoding="utf-8")) == []
     assert pd.read_csv(out / "lever_spending.csv").empty
