@@ -537,3 +537,14 @@ def test_the_start_values_are_written_as_a_one_draw_ensemble_and_bad_calls_refus
     refused = invoke("parameters", "--start-of", str(missing), "--out", str(lonely))
     assert refused.status == 2 and "missing.yaml" in refused.err and "Traceback" not in refused.err
     assert not lonely.exists()
+
+
+def test_the_layers_header_shows_shares_as_shares_and_counts_whole():
+    from experiments.calibration.calibrate import _figure
+
+    assert [_figure(v) for v in (0.932, 0.4832, 8_812_070.4, 117_651.0)] == [
+        "0.932",
+        "0.4832",
+        "8,812,070",
+        "117,651",
+    ]

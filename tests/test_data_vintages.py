@@ -35,10 +35,8 @@ POLICY_INPUTS = {  # dated after 2015 but actions, not outcomes (model/data/READ
     "haihe_talent_programme_settled",
     "established",
 }
-BASE_YEAR_EXCEPTIONS = {  # later numbers the base year reads, as ASSUMPTIONS A3 and A6 state
+BASE_YEAR_EXCEPTIONS = {  # the one later number the base year reads (ASSUMPTIONS A3; A6: no wage)
     ("XA", "resident_population", 2016),
-    *((unit, "avg_wage_nonprivate", 2016) for unit in ("hebei", "LF", "QHD", "SJZ", "TS", "CZ")),
-    *((unit, "avg_wage_nonprivate", 2016) for unit in ("BD", "CD", "ZJK", "HS", "HD", "XT")),
 }
 
 
