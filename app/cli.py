@@ -53,7 +53,7 @@ from experiments.calibration.observed import read_observed
 from experiments.calibration.validate import DEFAULT_REPLICATES, validate, worst_rows, write_validation
 from experiments.compare import ComparisonResult, compare, plan_comparison
 from experiments.ensemble import choose_ensemble
-from experiments.run import calibration_record, copy_record, run_scenario
+from experiments.run import calibration_record, copy_record, fitted_values, run_scenario
 from experiments.runner import RECYCLE_AFTER, Progress
 from experiments.sweeps.design import load_experiment
 from experiments.sweeps.discovery import discover_store, parse_target
@@ -432,18 +432,15 @@ def _run(args: argparse.Namespace) -> int:
     ensemble = choose_ensemble(args.ensemble, scenario, args.scenario)
     out_dir = args.out or DEFAULT_OUTPUTS / scenario.name
     started = time.perf_counter()
+    record = calibration_record(args.scenario)
     result = run_scenario(
         scenario,
         out_dir,
         seed=args.seed,
         progress=_year_progress(started),
-        add_files=functools.partial(
-            _add_run_files,
-            record=calibration_record(args.scenario),
-            lang=args.lang,
-            report=not args.no_report,
-        ),
+        add_files=functools.partial(_add_run_files, record=record, lang=args.lang, report=not args.no_report),
         ensemble=ensemble,
+        fitted=None if record is None else fitted_values(record),
     )
     manifest = result.manifest
     print(
@@ -455,7 +452,8 @@ def _run(args: argparse.Namespace) -> int:
     if manifest["ensemble"] is not None:
         record = manifest["ensemble"]
         print(
-            f"parameters: draw {record['draw_per_replicate'][0]} of {record['file']} ({record['draws']} draws)"
+            f"parameters: draw {record['draw_per_replicate'][0]} of {record['file']} "
+            f"({record['draws']} draw{'' if record['draws'] == 1 else 's'})"
         )
     return 0
 
@@ -541,7 +539,16 @@ def _parameters(args: argparse.Namespace) -> None:
 
     config = load_config(args.start_of)
     out = args.out or DEFAULT_OUTPUTS / f"{config.name}-start.csv"
-    files.write_csv(out, start_ensemble(config))
+    if out.is_dir():
+        raise ScenarioError(
+            f"command line: --out: value {str(out)!r}: is a folder; give a file, e.g. {out / (config.name + '-start.csv')}"
+        )
+    try:
+        files.write_csv(out, start_ensemble(config))
+    except OSError as err:
+        raise ScenarioError(
+            f"command line: --out: value {str(out)!r}: cannot write it ({err.strerror})"
+        ) from None
     print(
         f"wrote {out}: the start values of {len(config.parameters)} parameters, one draw (--ensemble {out})"
     )

@@ -9,8 +9,9 @@ With an ensemble (``experiments/ensemble.py``) the run is replicate 0 of its see
 the parameter values of the draw ``Ensemble.replicate_draws(seed, 1)`` picks, and the manifest
 records the file, its hash and the draw (``ensemble``); ``scenario.json`` and
 ``parameters.csv`` hold the values that ran. ``parameters.csv`` says where each value came
-from (``origin``): ``default`` (the declared default), ``scenario`` (set by the scenario, a
-parent or an ensemble draw) or, once ``copy_record`` has seen the fitted layer, ``fitted``.
+from (``origin``): ``ensemble`` (the draw sets it), ``fitted`` (at the value of the fitted layer
+the scenario extends, ``fitted_values``), ``scenario`` (set by the scenario or a parent) or
+``default`` (the declared default).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import datetime as dt
 import json
 import shutil
 import sys
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,10 +61,12 @@ def run_scenario(
     progress: Progress | None = None,
     add_files: AddFiles | None = None,
     ensemble: Ensemble | None = None,
+    fitted: Mapping[str, float] | None = None,
 ) -> RunResult:
     """Simulate and write every output of one run into ``out_dir`` (replacing it whole);
     ``add_files(stage)`` writes anything else (a report) into the same folder before the swap;
-    ``ensemble``: run with one of its draws (module docstring)."""
+    ``ensemble``: run with one of its draws (module docstring); ``fitted``: the values of the
+    fitted layer the scenario extends, if any (``fitted_values``), for ``parameters.csv``."""
     record = None
     if ensemble is not None:
         draws = ensemble.replicate_draws(scenario.seed if seed is None else seed, 1)
@@ -72,7 +76,7 @@ def run_scenario(
     manifest = make_manifest(scenario, model, wall)
     manifest["ensemble"] = record  # None: the scenario's own parameter values
     with staging_dir(out_dir) as stage:
-        write_tables(stage, tables, model, manifest)
+        write_tables(stage, tables, model, manifest, fitted)
         if add_files is not None:
             add_files(stage)
     return RunResult(out_dir, tables, manifest)
@@ -93,11 +97,9 @@ def calibration_record(scenario_path: Path) -> Path | None:
 
 def copy_record(record: Path, folder: Path) -> str | None:
     """Copy a calibration record's fit table into a run folder, and its validation when that
-    validated the layer's fitted values; returns why the validation was left out, or None. The
-    run's ``parameters.csv`` marks as ``fitted`` the parameters that ran at the layer's values."""
+    validated the layer's fitted values; returns why the validation was left out, or None."""
     shutil.copyfile(record / FIT_TABLE, folder / FIT_TABLE)
-    fitted = load_scenario(record.with_suffix(".yaml")).parameter_overrides()
-    mark_fitted(folder / "parameters.csv", fitted)
+    fitted = fitted_values(record)
     validation = record / RECORD_VALIDATION
     if not (validation / "summary.json").is_file():
         return None
@@ -113,16 +115,18 @@ def copy_record(record: Path, folder: Path) -> str | None:
     return None
 
 
-def mark_fitted(path: Path, fitted: dict[str, float]) -> None:
-    """Set ``origin`` to ``fitted`` in a run's parameter table where the value that ran is the
-    fitted layer's (an ensemble draw or the scenario's own value stays ``scenario``)."""
-    table = pd.read_csv(path)
-    at_fit = table["name"].map(fitted).eq(table["value"])
-    table.loc[at_fit, "origin"] = "fitted"
-    files.write_csv(path, table)
+def fitted_values(record: Path) -> dict[str, float]:
+    """The parameter values of the fitted layer whose record folder is ``record``."""
+    return load_scenario(record.with_suffix(".yaml")).parameter_overrides()
 
 
-def write_tables(folder: Path, tables: dict[str, pd.DataFrame], model: TalentModel, manifest: dict) -> None:
+def write_tables(
+    folder: Path,
+    tables: dict[str, pd.DataFrame],
+    model: TalentModel,
+    manifest: dict,
+    fitted: Mapping[str, float] | None = None,
+) -> None:
     """The run folder's data files (see README, "Outputs")."""
     files.write_parquet(folder / "stocks.parquet", tables["stocks"])
     files.write_parquet(folder / "flows.parquet", tables["flows"])
@@ -130,21 +134,34 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame], model: TalentMod
     files.write_csv(folder / "indicators.csv", tables["indicators"])
     files.write_csv(folder / "drivers.csv", tables["drivers"])
     files.write_csv(folder / "lever_spending.csv", tables["spending"])
-    files.write_csv(folder / "parameters.csv", parameter_table(model.params))
+    drawn = (manifest.get("ensemble") or {}).get("parameters", ())
+    files.write_csv(folder / "parameters.csv", parameter_table(model.params, fitted, drawn))
     files.write_csv(folder / "provenance.csv", model.base.provenance)
     files.write_json(folder / "notes.json", list(dict.fromkeys(model.notes)))
     files.write_json(folder / "scenario.json", model.scenario.as_data())
     files.write_json(folder / "manifest.json", manifest)
 
 
-def parameter_table(values: dict[str, float]) -> pd.DataFrame:
+def parameter_table(
+    values: Mapping[str, float], fitted: Mapping[str, float] | None = None, drawn: Collection[str] = ()
+) -> pd.DataFrame:
+    """Every parameter's value, default, ``origin`` (module docstring), unit, bounds and source;
+    ``fitted``: the fitted layer's values, ``drawn``: the names an ensemble draw set."""
+
+    def origin(name: str, value: float) -> str:
+        if name in drawn:
+            return "ensemble"
+        if fitted is not None and fitted.get(name) == value:
+            return "fitted"
+        return "default" if value == PARAMETERS[name].default else "scenario"
+
     return pd.DataFrame(
         [
             {
                 "name": p.name,
                 "value": values[p.name],
                 "default": p.default,
-                "origin": "default" if values[p.name] == p.default else "scenario",
+                "origin": origin(p.name, values[p.name]),
                 "unit": p.unit,
                 "lower": p.lower,
                 "upper": p.upper,

@@ -105,9 +105,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "情景自身的取值；单次运行：无区间（仅随机性，见compare与validate）",
     ),
     "parameters_drawn": _en_only(
-        "draw {draw} of ensemble {file} ({draws} draws; sets {names}); a single run: no interval "
+        "draw {draw} of ensemble {file} ({draws}; sets {names}); a single run: no interval "
         "(compare and validate with --ensemble give intervals of chance and parameter uncertainty)",
-        "参数集合{file}的第{draw}个抽样（共{draws}个抽样；设定{names}）；单次运行：无区间"
+        "参数集合{file}中的抽样“{draw}”（共{draws}个抽样；设定{names}）；单次运行：无区间"
         "（compare与validate加--ensemble给出包含随机性与参数不确定性的区间）",
     ),
     "fact_created": _en_only("Created", "生成时间"),
@@ -320,12 +320,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "{total}个参数中有{changed}个与默认值不同（高亮显示）。",
     ),
     "parameter_origins": _en_only(
-        "Origin: {fitted} fitted to the numbers up to 2015 (the layer the scenario extends, "
-        "scenarios/calibrated-2015.yaml for the shipped scenarios), {scenario} set by the scenario or "
-        "an ensemble draw, {default} at their declared default (judgement or published evidence, as "
-        "the source says).",
-        "来源：{fitted}个依据2015年及以前的数据校准（情景所继承的校准层，内置情景为scenarios/calibrated-2015.yaml），"
-        "{scenario}个由情景或参数集合抽样设定，{default}个取声明的默认值（判断或已发表证据，见来源）。",
+        "Where the values come from (origin): {parts}.", "取值来源（origin列）：{parts}。"
+    ),
+    "origin_fitted": _en_only(
+        "{n} fitted to the numbers up to 2015 (the layer the scenario extends, "
+        "scenarios/calibrated-2015.yaml for the shipped scenarios)",
+        "{n}个依据2015年及以前的数据校准（情景所继承的校准层，内置情景为scenarios/calibrated-2015.yaml）",
+    ),
+    "origin_ensemble": _en_only("{n} set by the ensemble's draw", "{n}个由参数集合的抽样设定"),
+    "origin_scenario": _en_only("{n} set by the scenario", "{n}个由情景设定"),
+    "origin_default": _en_only(
+        "{n} at their declared default (judgement or published evidence, as the source column says)",
+        "{n}个取声明的默认值（判断或已发表的证据，见source列）",
     ),
     "key": _en_only("key", "项目"),
     "value": _en_only("value", "值"),
@@ -1269,9 +1275,14 @@ def _parameter_origin(manifest: Mapping[str, Any], lang: str = "both") -> str:
         lang,
         draw=(record.get("draw_per_replicate") or ["?"])[0],
         file=record.get("file", "?"),
-        draws=record.get("draws", "?"),
+        draws=_draws(record.get("draws", "?"), lang),
         names=", ".join(record.get("parameters", [])),
     )
+
+
+def _draws(count: Any, lang: str) -> str:
+    """``1 draw``, ``3 draws`` (the Chinese text says the count alone)."""
+    return str(count) if lang == "zh" else f"{count} draw{'' if count == 1 else 's'}"
 
 
 def _parameters(run: RunData, lang: str = "both") -> str:
@@ -1291,13 +1302,12 @@ def _parameters(run: RunData, lang: str = "both") -> str:
     note = tr("changed_parameters", lang, changed=sum(1 for c in changed if c), total=len(rows))
     if "origin" in parameters.columns:
         origins = parameters["origin"].value_counts()
-        note += " " + tr(
-            "parameter_origins",
-            lang,
-            fitted=int(origins.get("fitted", 0)),
-            scenario=int(origins.get("scenario", 0)),
-            default=int(origins.get("default", 0)),
-        )
+        parts = [
+            tr(f"origin_{origin}", lang, n=int(origins[origin]))
+            for origin in ("fitted", "ensemble", "scenario", "default")
+            if origins.get(origin, 0)
+        ]
+        note += " " + tr("parameter_origins", lang, parts=("；" if lang == "zh" else "; ").join(parts))
     return _p(note) + _data_note(lang) + _table(columns, rows, numeric=numeric, row_classes=changed)
 
 

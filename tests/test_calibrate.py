@@ -548,3 +548,15 @@ def test_the_layers_header_shows_shares_as_shares_and_counts_whole():
         "8,812,070",
         "117,651",
     ]
+
+
+def test_the_start_values_file_is_refused_where_it_cannot_be_written(tmp_path):
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    refused = invoke("parameters", "--start-of", str(SHIPPED_CONFIG), "--out", str(folder))
+    assert refused.status == 2 and "is a folder" in refused.err and "Traceback" not in refused.err
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    refused = invoke("parameters", "--start-of", str(SHIPPED_CONFIG), "--out", str(blocker / "start.csv"))
+    assert refused.status == 2 and "cannot write it" in refused.err and "Traceback" not in refused.err
+    assert list(folder.iterdir()) == [] and blocker.read_text(encoding="utf-8") == ""

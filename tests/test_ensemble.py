@@ -285,8 +285,9 @@ def test_run_records_its_draw_and_runs_its_values(tmp_path: Path) -> None:
     assert record["file"] == str(ENSEMBLE) and record["draws"] == 3
     assert record["draw_per_replicate"] == [str(draw + 1)]
     assert len(record["sha256"]) == 64
-    parameters = pd.read_csv(out / "parameters.csv").set_index("name")["value"]
-    assert parameters["inflow_rate"] == [0.005, 0.012, 0.06][draw]
+    parameters = pd.read_csv(out / "parameters.csv").set_index("name")
+    assert parameters.loc["inflow_rate", "value"] == [0.005, 0.012, 0.06][draw]
+    assert set(parameters.index[parameters["origin"] == "ensemble"]) == {"inflow_rate", "wage_trend_share"}
     assert f"parameters: draw {draw + 1} of {ENSEMBLE}" in result.out
     manifest = json.loads((out / "manifest.json").read_text())
     assert f"draw {draw + 1} of ensemble {ENSEMBLE} (3 draws; sets inflow_rate, wage_trend_share)" in (
@@ -338,3 +339,16 @@ def test_a_one_draw_ensemble_gives_intervals_of_chance_only_at_its_draw() -> Non
     assert chart_kind(1, "en") == "(chance only, at one draw of parameters)"
     assert chart_kind(3, "en") == "(chance and parameter uncertainty: 3 draws)"
     assert chart_kind(None, "en") == "(chance only)"
+
+
+def test_a_compare_report_on_one_draw_says_chance_only_and_not_the_ensembles_method(tmp_path: Path) -> None:
+    from reports.compare_report import intervals_sentence
+
+    one = tmp_path / "one.csv"
+    one.write_text("draw,inflow_rate,weight\nstart,0.03,1\n", encoding="utf-8")
+    comparison = plan_comparison([BASELINE, SUBSIDY], 2, root_seed=5, scale=2000, end_year=2017, ensemble=one)
+    sentence = intervals_sentence(comparison, "en")
+    assert sentence.startswith("Intervals: 90 % interval over 2 replicates (chance only)")
+    assert f"the one draw of ensemble {one}, which sets inflow_rate" in sentence
+    many = plan_comparison([BASELINE, SUBSIDY], 2, root_seed=5, scale=2000, end_year=2017, ensemble=ENSEMBLE)
+    assert "chance and parameter uncertainty" in intervals_sentence(many, "en")

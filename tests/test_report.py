@@ -426,7 +426,7 @@ def test_method_shows_the_validation_of_the_layer_the_scenario_extends(
 
 
 def test_a_run_copies_the_records_validation_only_when_it_validated_the_layers_values(tmp_path: Path) -> None:
-    from experiments.run import copy_record, parameter_table
+    from experiments.run import copy_record
 
     layer = tmp_path / "calibrated-2015.yaml"
     shutil.copyfile(SCENARIOS / "calibrated-2015.yaml", layer)
@@ -437,24 +437,33 @@ def test_a_run_copies_the_records_validation_only_when_it_validated_the_layers_v
     fitted = load_scenario(layer).parameter_overrides()
     summary = record / "validation" / "summary.json"
     summary.write_text(json.dumps({"parameters": fitted}), encoding="utf-8")
-    drawn, *at_fit = fitted  # one parameter ran at another value (an ensemble draw, say)
-    ran = {name: p.default for name, p in PARAMETERS.items()} | fitted | {drawn: fitted[drawn] * 1.01}
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    parameter_table(ran).to_csv(run_dir / "parameters.csv", index=False)
     assert copy_record(record, run_dir) is None
     assert (run_dir / "fit.csv").is_file() and (run_dir / "validation.json").is_file()
-    origin = pd.read_csv(run_dir / "parameters.csv").set_index("name")["origin"]
-    assert origin[drawn] == "scenario" and (origin[at_fit] == "fitted").all()
-    assert (origin.drop(list(fitted)) == "default").all()
 
     stale = {**fitted, next(iter(fitted)): -1.0}
     summary.write_text(json.dumps({"parameters": stale}), encoding="utf-8")
     other = tmp_path / "other"
     other.mkdir()
-    parameter_table(ran).to_csv(other / "parameters.csv", index=False)
     assert "validated other parameter values" in (copy_record(record, other) or "")
     assert (other / "fit.csv").is_file() and not (other / "validation.json").exists()
+
+
+def test_each_parameter_says_where_its_value_came_from() -> None:
+    from experiments.run import parameter_table
+
+    fitted = load_scenario(SCENARIOS / "calibrated-2015.yaml").parameter_overrides()
+    drawn, moved, *at_fit = fitted
+    own = next(name for name in PARAMETERS if name not in fitted)  # a scenario's own setting
+    ran = {name: p.default for name, p in PARAMETERS.items()} | fitted
+    ran |= {drawn: fitted[drawn] * 1.01, moved: fitted[moved] * 1.01, own: PARAMETERS[own].default + 1}
+    origin = parameter_table(ran, fitted, drawn=[drawn]).set_index("name")["origin"]
+    assert origin[drawn] == "ensemble" and origin[moved] == "scenario" and origin[own] == "scenario"
+    assert (origin[at_fit] == "fitted").all()
+    assert (origin.drop([*fitted, own]) == "default").all()
+    without_layer = parameter_table(ran).set_index("name")["origin"]
+    assert set(without_layer[without_layer != "default"].index) == {*fitted, own}
 
 
 def test_the_shipped_records_validation_validated_the_shipped_layer() -> None:

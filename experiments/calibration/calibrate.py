@@ -792,10 +792,12 @@ def start_values(config: CalibrationConfig) -> dict[str, float]:
 
 
 def start_ensemble(config: CalibrationConfig) -> pd.DataFrame:
-    """``start_values`` as a one-draw ensemble table (``experiments/ensemble.py``): ``run``,
-    ``compare`` or ``validate`` with ``--ensemble`` on it run the model before its fit, every other
-    parameter as the scenario sets it."""
-    return pd.DataFrame([{"draw": f"{config.name}-start", **start_values(config), "weight": 1.0}])
+    """``start_values`` as a one-draw ensemble table (``experiments/ensemble.py``), with any
+    other parameter the config's layer sets now at its declared default, as the fit resets them:
+    ``run``, ``compare`` or ``validate`` with ``--ensemble`` on it run the model as the fit starts,
+    every other parameter as the scenario sets it."""
+    reset = {name: PARAMETERS[name].default for name in _layer_parameters(config)}
+    return pd.DataFrame([{"draw": f"{config.name}-start", **reset, **start_values(config), "weight": 1.0}])
 
 
 def _layer_parameters(config: CalibrationConfig) -> list[str]:
