@@ -49,7 +49,7 @@ import pandas as pd
 import yaml
 
 from experiments import files
-from experiments.calibration.observed import read_observed
+from experiments.calibration.observed import figure, read_observed
 from experiments.calibration.validate import DEFAULT_REPLICATES, validate, worst_rows, write_validation
 from experiments.compare import ComparisonResult, compare, plan_comparison
 from experiments.ensemble import choose_ensemble
@@ -701,12 +701,6 @@ def _optimise(args: argparse.Namespace) -> int:
     return 0
 
 
-def _figure(value: float) -> str:
-    """A validation row's value as printed: counts and prices whole, with thousands separated;
-    shares and rates (below 100) to four significant digits."""
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.4g}"
-
-
 def _validate(args: argparse.Namespace) -> int:
     _check_runner_options(args)
     scenario = load_scenario(args.scenario)
@@ -744,8 +738,8 @@ def _validate(args: argparse.Namespace) -> int:
         print("largest relative errors:")
         for row in worst.itertuples(index=False):
             print(
-                f"  {row.unit:>8} {row.indicator:<24} {row.year}  observed {_figure(row.observed):>14}  "
-                f"simulated {_figure(row.simulated_mean):>14}  ({100 * row.relative_error:+.1f}%)"
+                f"  {row.unit:>8} {row.indicator:<24} {row.year}  observed {figure(row.observed):>14}  "
+                f"simulated {figure(row.simulated_mean):>14}  ({100 * row.relative_error:+.1f}%)"
             )
     print(f"after the start year ({start}): {result.after_start.line()}")
     later = result.after_start

@@ -540,9 +540,9 @@ def test_the_start_values_are_written_as_a_one_draw_ensemble_and_bad_calls_refus
 
 
 def test_the_layers_header_shows_shares_as_shares_and_counts_whole():
-    from experiments.calibration.calibrate import _figure
+    from experiments.calibration.observed import figure
 
-    assert [_figure(v) for v in (0.932, 0.4832, 8_812_070.4, 117_651.0)] == [
+    assert [figure(v) for v in (0.932, 0.4832, 8_812_070.4, 117_651.0)] == [
         "0.932",
         "0.4832",
         "8,812,070",

@@ -100,6 +100,7 @@ from experiments.calibration.observed import (
     MEASURES,
     RunNodes,
     Unavailable,
+    figure,
     read_observed_files,
     unit_nodes,
 )
@@ -1161,13 +1162,8 @@ def _layer_text(
     for row in report.itertuples(index=False):
         lines.append(
             f"#   {row.unit} {row.indicator} {row.year} ({row.status}, {row.source}): "
-            f"{_figure(row.observed)}; {_figure(row.start_mean)} ({100 * row.start_relative_error:+.1f}%) "
-            f"-> {_figure(row.fit_mean)} ({100 * row.fit_relative_error:+.1f}%)"
+            f"{figure(row.observed)}; {figure(row.start_mean)} ({100 * row.start_relative_error:+.1f}%) "
+            f"-> {figure(row.fit_mean)} ({100 * row.fit_relative_error:+.1f}%)"
         )
     body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
     return "\n".join(lines) + "\n\n" + body
-
-
-def _figure(value: float) -> str:
-    """A target's value in the layer's header: counts and money whole, shares to 4 digits."""
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.4g}"

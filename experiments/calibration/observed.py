@@ -83,6 +83,13 @@ class Unavailable(Exception):
     """The model cannot produce this number; the message says why (a skip reason)."""
 
 
+def figure(value: float) -> str:
+    """An observed or simulated value as printed (``validate``'s largest errors, the fitted
+    layer's header): counts and prices whole, with thousands separated; shares and rates (below
+    100) to four significant digits."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.4g}"
+
+
 def read_observed(path: str | Path) -> pd.DataFrame:
     """An observations file, read and checked by the one loader (``model.loader``): the four
     required columns, typed, plus ``CARRIED_COLUMNS`` ("" when absent); other columns are
